@@ -1,0 +1,1 @@
+"""adam: SDTM to pooled ADaM for an integrated summary of safety (ADSL, ADAE, ADEX, ADAETTE)."""

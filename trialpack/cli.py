@@ -1,0 +1,165 @@
+"""The ``trialpack`` command line.
+
+Exit codes: 0 success; 1 the package was built or checked and has error-level findings;
+2 bad input or usage (one line on stderr, never a traceback).
+
+Heavy libraries are imported inside the command functions so that ``--help`` and
+``--version`` start fast.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from trialpack import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"trialpack: error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from trialpack.commands import demo
+    return demo(args)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from trialpack.commands import build
+    return build(args)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from trialpack.commands import validate
+    return validate(args)
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from trialpack.commands import convert
+    return convert(args)
+
+
+def _cmd_spec_export(args: argparse.Namespace) -> int:
+    from trialpack.commands import spec_export
+    return spec_export(args)
+
+
+def _cmd_spec_import(args: argparse.Namespace) -> int:
+    from trialpack.commands import spec_import
+    return spec_import(args)
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--log-file", metavar="PATH", help="also write a detailed log to PATH")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="trialpack",
+        description="Raw clinical-trial data to a regulatory submission package: SDTM, pooled "
+        "ISS ADaM with exposure-adjusted incidence rates, XPT v5 and Dataset-JSON, Define-XML 2.1, "
+        "validation reports, ISS tables and figures.",
+        epilog="Exit codes: 0 success; 1 error-level findings; 2 bad input or usage.",
+    )
+    parser.add_argument("--version", action="version", version=f"trialpack {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("demo", help="build the built-in 8-study demo integration end to end",
+                       description="Generate the deterministic demo raw data (8 studies, 767 "
+                       "participants) and build the whole submission package from it.")
+    p.add_argument("--out", default="output", metavar="DIR", help="output folder (default: output)")
+    p.add_argument("--subjects", type=int, default=None, metavar="N",
+                   help="scale the same design to N participants (default: 767)")
+    p.add_argument("--studies", type=int, default=None, metavar="K",
+                   help="number of studies (default: 8)")
+    p.add_argument("--seed", type=int, default=20261125, metavar="S", help="random seed")
+    p.add_argument("--format", default="xpt", metavar="FMTS",
+                   help="dataset formats, comma-separated: xpt, json (default: xpt)")
+    _add_run_options(p)
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("build", help="build a submission package from an ISS config",
+                       description="Build SDTM per study, pooled ADaM, rates, XPT/Dataset-JSON, "
+                       "define.xml, validation and report from an ISS config.")
+    p.add_argument("config", metavar="CONFIG.json", help="ISS config")
+    p.add_argument("--input-dir", metavar="PATH", help="folder holding the raw or SDTM files "
+                   "(default: as given in the config)")
+    p.add_argument("--out", default="output", metavar="DIR", help="output folder (default: output)")
+    p.add_argument("--format", default="xpt", metavar="FMTS",
+                   help="dataset formats, comma-separated: xpt, json (default: xpt)")
+    _add_run_options(p)
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("validate", help="validate a package folder, a dataset file or a define.xml",
+                       description="Re-read and check a built package, one dataset file "
+                       "(.xpt/.json/.ndjson) or any define.xml.")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--spec", metavar="SPEC", help="spec to check a single dataset file against")
+    _add_run_options(p)
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("convert", help="convert between .xpt, .json, .ndjson and .csv",
+                       description="Convert a dataset file; formats are chosen by extension "
+                       "(.xpt, .json, .ndjson, .csv).")
+    p.add_argument("src", metavar="IN")
+    p.add_argument("dst", metavar="OUT")
+    p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("spec", help="JSON spec <-> xlsx workbook",
+                       description="Export a JSON spec to a Pinnacle 21-style workbook or import one.")
+    spec_sub = p.add_subparsers(dest="spec_command", metavar="ACTION", parser_class=_Parser)
+    pe = spec_sub.add_parser("export", help="JSON spec folder -> xlsx workbook",
+                             description="Write the spec in SPEC_DIR as an xlsx workbook.")
+    pe.add_argument("spec_dir", metavar="SPEC_DIR")
+    pe.add_argument("xlsx", metavar="OUT.xlsx")
+    pe.set_defaults(func=_cmd_spec_export)
+    pi = spec_sub.add_parser("import", help="xlsx workbook -> JSON spec folder",
+                             description="Read a spec workbook and write it as JSON files in OUT_DIR.")
+    pi.add_argument("xlsx", metavar="IN.xlsx")
+    pi.add_argument("out_dir", metavar="OUT_DIR")
+    pi.set_defaults(func=_cmd_spec_import)
+    p.set_defaults(func=lambda a: _missing_subcommand(p))
+    return parser
+
+
+def _missing_subcommand(parser: argparse.ArgumentParser) -> int:
+    parser.error("choose an action: export or import")
+    return EXIT_BAD_INPUT
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    return run_guarded(func, args)
+
+
+def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command; expected failures become one line on stderr and an exit code."""
+    from specs.errors import TrialpackError
+
+    try:
+        return func(args)
+    except TrialpackError as exc:
+        sys.stderr.write(f"trialpack: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("trialpack: interrupted\n")
+        return 130
+    except (OSError, ValueError, MemoryError) as exc:  # last resort: still one line, never a traceback
+        sys.stderr.write(f"trialpack: error: {type(exc).__name__}: {exc}\n")
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
