@@ -1,0 +1,3 @@
+from trialpack.cli import main
+
+raise SystemExit(main())
