@@ -27,8 +27,27 @@ def convert(args: argparse.Namespace) -> int:
 
 
 def spec_export(args: argparse.Namespace) -> int:
-    return _not_yet("spec export", "the spec workbook")
+    """``trialpack spec export SPEC_DIR OUT.xlsx``."""
+    from specs.load import load_spec
+    from specs.workbook import write_workbook
+    from trialpack.atomic import atomic_path
+
+    spec = load_spec(args.spec_dir)
+    with atomic_path(args.xlsx) as tmp:
+        write_workbook(spec, tmp)
+    print(f"wrote {args.xlsx}: {len(spec.datasets)} datasets, "
+          f"{sum(len(d.variables) for d in spec.datasets)} variables, {len(spec.codelists)} codelists")
+    return 0
 
 
 def spec_import(args: argparse.Namespace) -> int:
-    return _not_yet("spec import", "the spec workbook")
+    """``trialpack spec import IN.xlsx OUT_DIR``."""
+    from specs.load import save_spec
+    from specs.workbook import read_workbook
+    from trialpack.atomic import atomic_dir
+
+    spec = read_workbook(args.xlsx)
+    with atomic_dir(args.out_dir) as tmp:
+        files = save_spec(spec, tmp)
+    print(f"wrote {len(files)} spec files to {args.out_dir}")
+    return 0

@@ -1,0 +1,291 @@
+"""Load and save specs: JSON files (validated by ``specs/schema``) and their semantic rules.
+
+A spec is a directory of JSON files (or one file). Each file holds any of the top-level
+keys of :class:`specs.model.Spec`; the files of a directory are merged in name order.
+Every error names the file and the JSON path of the offending value (or, for specs read
+from a workbook, the sheet, row and column).
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from specs.errors import SpecError
+from specs.model import DatasetSpec, Spec, ValueLevel, VariableSpec
+
+SCHEMA_DIR = Path(__file__).parent / "schema"
+STANDARD_DIR = Path(__file__).parent / "standard"
+LIST_KEYS = ("standards", "documents", "datasets", "codelists", "value_level",
+             "where_clauses", "methods", "comments")
+MAX_LABEL_BYTES = 40
+MAX_LENGTH = 200
+MAX_NAME = 8
+
+#: ``where(obj, field)`` -> keyword arguments locating ``obj.field`` for :class:`SpecError`.
+Locator = Callable[[object, "str | None"], dict]
+
+
+@lru_cache(maxsize=None)
+def _validator():
+    import jsonschema
+
+    schema = json.loads((SCHEMA_DIR / "spec.schema.json").read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def standard_spec(name: str) -> Spec:
+    """A spec shipped with trialpack, e.g. ``standard_spec("sdtmig-3.4")``."""
+    path = STANDARD_DIR / name
+    if not path.is_dir():
+        known = ", ".join(sorted(p.name for p in STANDARD_DIR.iterdir() if p.is_dir()))
+        raise SpecError(f"no shipped standard spec {name!r} (known: {known})")
+    return load_spec(path)
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read a spec from a directory of JSON files, one JSON file, or an xlsx workbook."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        from specs.workbook import read_workbook
+
+        return read_workbook(path)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.json") if p.is_file())
+        if not files:
+            raise SpecError("no *.json spec files in this folder", file=path)
+    elif path.is_file():
+        files = [path]
+    else:
+        raise SpecError("spec not found", file=path)
+    return load_spec_files(files)
+
+
+def load_spec_files(files: Iterable[Path]) -> Spec:
+    merged: dict[str, Any] = {key: [] for key in LIST_KEYS}
+    origins: dict[str, list[tuple[Path, str]]] = {key: [] for key in LIST_KEYS}
+    study_origin: tuple[Path, str] | None = None
+    for file in files:
+        data = _read_json(file)
+        _check_schema(data, file)
+        if "study" in data:
+            if merged.get("study") is not None:
+                raise SpecError(f"study is also defined in {study_origin[0]}", file=file, path="$.study")
+            merged["study"] = data["study"]
+            study_origin = (file, "$.study")
+        for key in LIST_KEYS:
+            for i, _ in enumerate(data.get(key, [])):
+                origins[key].append((file, f"$.{key}[{i}]"))
+            merged[key].extend(data.get(key, []))
+    spec = Spec.from_dict(merged)
+    locations: dict[int, tuple[Path, str]] = {}
+    for key in LIST_KEYS:
+        for obj, (file, jpath) in zip(getattr(spec, key), origins[key]):
+            locations[id(obj)] = (file, jpath)
+            if isinstance(obj, DatasetSpec):
+                raw = next(d for d in merged["datasets"] if d["name"] == obj.name)
+                by_name = {v["name"]: j for j, v in enumerate(raw["variables"])}
+                for var in obj.variables:
+                    locations[id(var)] = (file, f"{jpath}.variables[{by_name[var.name]}]")
+    if spec.study is not None and study_origin is not None:
+        locations[id(spec.study)] = study_origin
+
+    def where(obj: object, field: str | None) -> dict:
+        file, jpath = locations.get(id(obj), (None, "$"))
+        if field:
+            jpath = f"{jpath}.{'class' if field == 'class_' else field}"
+        return {"file": file, "path": jpath}
+
+    validate_spec(spec, where)
+    return spec
+
+
+def _read_json(file: Path) -> dict:
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror}", file=file) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno,
+                        column=f"character {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise SpecError("a spec file must hold a JSON object", file=file, path="$")
+    return data
+
+
+def _check_schema(data: dict, file: Path) -> None:
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    err = errors[0]
+    raise SpecError(_schema_message(err), file=file, path=_json_path(err.absolute_path))
+
+
+def _json_path(parts: Iterable[Any]) -> str:
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _schema_message(err) -> str:
+    field = err.absolute_path[-1] if err.absolute_path else None
+    if err.validator == "pattern" and field in ("name", "variable", "dataset") or (
+        err.validator == "pattern" and err.validator_value.startswith("^[A-Z][A-Z0-9_]")
+    ):
+        return (f"{err.instance!r} is not a valid SAS name (1-8 characters, upper-case letter "
+                f"first, then A-Z, 0-9 or _)")
+    if err.validator == "maxLength" and field in ("label",):
+        return f"label {err.instance!r} is longer than 40 characters"
+    if err.validator == "maximum" and field == "length":
+        return f"length {err.instance} is over the XPT v5 limit of 200 bytes"
+    if err.validator == "additionalProperties":
+        return f"unknown key: {err.message}"
+    return err.message
+
+
+# -- semantic rules ---------------------------------------------------------------------
+
+
+def validate_spec(spec: Spec, where: Locator | None = None) -> None:
+    """Rules a schema cannot express; raise :class:`SpecError` at the first one broken.
+
+    In order: unique OIDs and dataset names; per dataset unique variable names, labels of at
+    most 40 ASCII bytes, lengths of at most 200, keys that are variables; every codelist,
+    method, comment, where-clause and document reference resolves; value-level rows name a
+    variable of a dataset of the spec.
+    """
+    where = where or (lambda obj, field: {})
+    _unique(spec.datasets, "name", "dataset", where)
+    for attr, what in (("codelists", "codelist"), ("methods", "method"), ("comments", "comment"),
+                       ("where_clauses", "where clause"), ("standards", "standard")):
+        _unique(getattr(spec, attr), "oid", what, where)
+    _unique(spec.documents, "id", "document", where)
+    refs = _References(spec, where)
+    for ds in spec.datasets:
+        _check_label(ds, ds.label, where)
+        _unique(ds.variables, "name", f"variable of {ds.name}", where)
+        names = set(ds.names)
+        for key in ds.keys:
+            if key not in names:
+                raise SpecError(f"key variable {key} is not a variable of {ds.name}", **where(ds, "keys"))
+        refs.check(ds, comment=ds.comment, standard=ds.standard)
+        for var in ds.variables:
+            _check_label(var, var.label, where)
+            _check_length(var, where)
+            refs.check(var, codelist=var.codelist, method=var.method, comment=var.comment)
+    for cl in spec.codelists:
+        refs.check(cl, comment=cl.comment, standard=cl.standard)
+        _unique(cl.items, "value", f"term of codelist {cl.oid}", lambda obj, f: where(cl, "items"))
+    for vl in spec.value_level:
+        try:
+            spec.dataset(vl.dataset).variable(vl.variable)
+        except KeyError as exc:
+            raise SpecError(f"value-level metadata for an unknown variable: {exc.args[0]}",
+                            **where(vl, "variable")) from None
+        if vl.label is not None:
+            _check_label(vl, vl.label, where)
+        _check_length(vl, where)
+        refs.check(vl, codelist=vl.codelist, method=vl.method, comment=vl.comment,
+                   where_clause=vl.where_clause)
+    for wc in spec.where_clauses:
+        refs.check(wc, comment=wc.comment)
+    for item in (*spec.methods, *spec.comments):
+        refs.check(item, document=item.document)
+
+
+def _unique(items: list, attr: str, what: str, where: Locator) -> None:
+    seen: set = set()
+    for item in items:
+        key = getattr(item, attr)
+        if key in seen:
+            raise SpecError(f"duplicate {what} {key!r}", **where(item, attr))
+        seen.add(key)
+
+
+def _check_label(obj: object, label: str, where: Locator) -> None:
+    try:
+        size = len(label.encode("ascii"))
+    except UnicodeEncodeError as exc:
+        raise SpecError(f"label {label!r} has a non-ASCII character {label[exc.start]!r}",
+                        **where(obj, "label")) from None
+    if size > MAX_LABEL_BYTES:
+        raise SpecError(f"label {label!r} is {size} bytes; the limit is {MAX_LABEL_BYTES}",
+                        **where(obj, "label"))
+
+
+def _check_length(var: VariableSpec | ValueLevel, where: Locator) -> None:
+    if var.length is not None and not 1 <= var.length <= MAX_LENGTH:
+        raise SpecError(f"length {var.length} is outside 1..{MAX_LENGTH}", **where(var, "length"))
+
+
+class _References:
+    """Resolve OID references of a spec against its definitions."""
+
+    def __init__(self, spec: Spec, where: Locator) -> None:
+        self.where = where
+        self.known = {
+            "codelist": {c.oid for c in spec.codelists},
+            "method": {m.oid for m in spec.methods},
+            "comment": {c.oid for c in spec.comments},
+            "where_clause": {w.oid for w in spec.where_clauses},
+            "standard": {s.oid for s in spec.standards},
+            "document": {d.id for d in spec.documents},
+        }
+
+    def check(self, obj: object, **refs: str | None) -> None:
+        for kind, oid in refs.items():
+            if oid is not None and oid not in self.known[kind]:
+                raise SpecError(f"unknown {kind.replace('_', ' ')} {oid!r}", **self.where(obj, kind))
+
+
+# -- saving -------------------------------------------------------------------------------
+
+
+def spec_files(spec: Spec) -> dict[str, dict]:
+    """The JSON files of a spec directory: study, one per dataset, codelists, value level, methods, comments."""
+    files: dict[str, dict] = {}
+    head: dict[str, Any] = {}
+    if spec.study is not None:
+        head["study"] = spec.study.to_dict()
+    for key in ("standards", "documents"):
+        if getattr(spec, key):
+            head[key] = [x.to_dict() for x in getattr(spec, key)]
+    if head:
+        files["study.json"] = head
+    for ds in spec.datasets:
+        files[f"{ds.name.lower()}.json"] = {"datasets": [ds.to_dict()]}
+    for name, keys in (("codelists.json", ("codelists",)),
+                       ("valuelevel.json", ("value_level", "where_clauses")),
+                       ("methods.json", ("methods",)), ("comments.json", ("comments",))):
+        body = {k: [x.to_dict() for x in getattr(spec, k)] for k in keys if getattr(spec, k)}
+        if body:
+            files[name] = body
+    return files
+
+
+def save_spec(spec: Spec, out_dir: str | Path) -> list[Path]:
+    """Write ``spec`` as a directory of JSON files; returns the files written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, body in spec_files(spec).items():
+        target = out / name
+        target.write_text(dump_json(body), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def dump_json(body: Any) -> str:
+    return json.dumps(body, indent=1, ensure_ascii=True) + "\n"
+
+
+__all__ = ["load_spec", "load_spec_files", "save_spec", "spec_files", "standard_spec",
+           "validate_spec", "dump_json"]

@@ -1,0 +1,114 @@
+"""Shape a DataFrame to its dataset spec: spec order, spec types, missing variables added.
+
+``conform`` never drops or coerces data silently: a column the spec does not list is an
+error unless the caller asks to drop it (helper columns of a derivation), and a value that
+cannot take the variable's type is an error naming its row and column.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from specs.errors import InputError
+from specs.model import DatasetSpec, VariableSpec
+
+#: SAS display formats whose numbers are dates/datetimes/times (kept as datetime64 in frames).
+DATE_FORMATS = ("DATE", "YYMMDD", "E8601DA", "MMDDYY", "DDMMYY")
+DATETIME_FORMATS = ("DATETIME", "E8601DT")
+TIME_FORMATS = ("TIME", "E8601TM", "TOD")
+
+
+def format_kind(display_format: str | None) -> str | None:
+    """'date', 'datetime', 'time' or None for a SAS display format such as ``DATE9.``."""
+    if not display_format:
+        return None
+    name = display_format.rstrip(".0123456789").upper()
+    if name in DATETIME_FORMATS:
+        return "datetime"
+    if name in DATE_FORMATS:
+        return "date"
+    if name in TIME_FORMATS:
+        return "time"
+    return None
+
+
+def conform(
+    df: pd.DataFrame,
+    dataset: DatasetSpec,
+    *,
+    extra: str = "error",
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Return ``df`` with exactly the spec's variables, in spec order, in spec types.
+
+    1. Columns not in the spec: ``extra="error"`` raises, ``extra="drop"`` drops them.
+    2. Spec variables missing from ``df`` are added, all null (``specs.check`` then reports
+       Req variables whose values are null).
+    3. Text variables become strings with missing values as null (empty strings count
+       as missing, as in XPT).
+    4. Numeric variables become float64 (the only numeric type XPT stores); variables
+       with a date, datetime or time display format stay datetime64/timedelta64.
+    """
+    unknown = [c for c in df.columns if c not in dataset]
+    if unknown and extra == "error":
+        raise InputError(f"{dataset.name} has columns the spec does not list: {', '.join(map(str, unknown))}",
+                         file=source)
+    out = {}
+    n = len(df)
+    for var in dataset.variables:
+        if var.name in df.columns:
+            out[var.name] = _as_type(df[var.name], var, dataset.name, source)
+        else:
+            out[var.name] = _null_column(var, n)
+    return pd.DataFrame(out, index=df.index)
+
+
+def _null_column(var: VariableSpec, n: int) -> pd.Series:
+    kind = format_kind(var.display_format)
+    if kind in ("date", "datetime"):
+        return pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[s]"))
+    if var.is_numeric:
+        return pd.Series(np.full(n, np.nan))
+    return pd.Series(np.full(n, None, dtype=object)).astype(_text_dtype())
+
+
+def _text_dtype():
+    return pd.Series(["x"]).dtype  # "str" on pandas 3, object on pandas 2
+
+
+def _as_type(col: pd.Series, var: VariableSpec, dataset: str, source: str | None) -> pd.Series:
+    kind = format_kind(var.display_format)
+    if kind in ("date", "datetime") and pd.api.types.is_datetime64_any_dtype(col):
+        return col
+    if kind == "time" and pd.api.types.is_timedelta64_dtype(col):
+        return col
+    if var.is_numeric:
+        return _as_float(col, var, dataset, source)
+    return _as_text(col)
+
+
+def _as_float(col: pd.Series, var: VariableSpec, dataset: str, source: str | None) -> pd.Series:
+    if pd.api.types.is_bool_dtype(col):
+        raise InputError(f"{dataset}.{var.name} is numeric in the spec but holds booleans", file=source,
+                         column=var.name)
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype("float64")
+    text = col.astype("string").str.strip()
+    blank = text.isna() | (text == "")
+    numbers = pd.to_numeric(text.mask(blank), errors="coerce")
+    bad = numbers.isna() & ~blank
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{dataset}.{var.name} is numeric in the spec; {col.iloc[pos]!r} is not a number",
+                         file=source, row=pos + 1, column=var.name)
+    return numbers.astype("float64")
+
+
+def _as_text(col: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        present = col.dropna()
+        integral = bool(len(present)) and bool((present == np.round(present)).all())
+        col = col.astype("Int64") if integral else col
+    text = col.astype("string")
+    text = text.mask(text == "")
+    return text.astype(object).where(text.notna(), None).astype(_text_dtype())

@@ -1,0 +1,484 @@
+"""The spec as an Excel workbook, in the sheet layout regulatory teams use (Pinnacle 21 style).
+
+Sheets: Study, Standards, Datasets, Variables, ValueLevel, WhereClauses, Codelists, Methods,
+Comments, Documents. ``write_workbook`` and ``read_workbook`` are inverse: JSON -> xlsx ->
+JSON is lossless.
+
+Reading is tolerant of what real workbooks contain — extra sheets (a README), sheet and
+header names in any case and spacing, known header synonyms, blank rows, trailing spaces,
+numbers stored as text and text stored as numbers — and strict about what it cannot
+interpret: an error names the sheet, the row and the column. Formula cells are refused
+(a spec is data, not a calculation); text that starts with ``=``, ``+``, ``-`` or ``@``
+is written as a text cell, never as a formula.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from specs.errors import SpecError
+from specs.model import Spec
+
+YES, NO = "Yes", "No"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    key: str
+    kind: str = "str"  # str | int | bool | list (comma-separated) | values (CSV-quoted)
+    synonyms: tuple[str, ...] = ()
+
+
+def _cols(*items: tuple) -> tuple[Column, ...]:
+    return tuple(Column(*item) for item in items)
+
+
+_VARIABLE_COMMON = (
+    ("Data Type", "data_type", "str", ("DataType", "Type")),
+    ("Length", "length", "int"),
+    ("Significant Digits", "significant_digits", "int", ("SignificantDigits",)),
+    ("Format", "display_format", "str", ("Display Format", "DisplayFormat")),
+    ("Core", "core"),
+    ("Codelist", "codelist", "str", ("Codelist OID", "CodeList")),
+    ("Origin", "origin_type", "str", ("Origin Type",)),
+    ("Source", "origin_source", "str", ("Origin Source",)),
+    ("Pages", "origin_pages"),
+    ("Predecessor", "origin_description", "str", ("Origin Description",)),
+    ("Method", "method", "str", ("Method OID",)),
+)
+
+SHEETS: dict[str, tuple[Column, ...]] = {
+    "Standards": _cols(("OID", "oid", "str", ("ID",)), ("Name", "name"), ("Type", "type"),
+                       ("Publishing Set", "publishing_set"), ("Version", "version"),
+                       ("Status", "status"), ("Comment", "comment")),
+    "Datasets": _cols(("Dataset", "name", "str", ("Name",)),
+                      ("Description", "label", "str", ("Label",)),
+                      ("Class", "class"), ("Subclass", "subclass", "str", ("Sub Class",)),
+                      ("Structure", "structure"), ("Purpose", "purpose"),
+                      ("Key Variables", "keys", "list", ("Keys",)),
+                      ("Repeating", "repeating", "bool"),
+                      ("Reference Data", "reference_data", "bool", ("IsReferenceData",)),
+                      ("Domain", "domain"), ("Standard", "standard"), ("Comment", "comment")),
+    "Variables": _cols(("Order", "order", "int"), ("Dataset", "dataset"), ("Variable", "name", "str", ("Name",)),
+                       ("Label", "label", "str", ("Description",)), *_VARIABLE_COMMON,
+                       ("Role", "role"), ("Comment", "comment")),
+    "ValueLevel": _cols(("Order", "order", "int"), ("Dataset", "dataset"), ("Variable", "variable"),
+                        ("Where Clause", "where_clause", "str", ("WhereClause",)),
+                        ("Label", "label", "str", ("Description",)), *_VARIABLE_COMMON,
+                        ("Comment", "comment")),
+    "WhereClauses": _cols(("ID", "oid", "str", ("OID",)), ("Dataset", "dataset"), ("Variable", "variable"),
+                          ("Comparator", "comparator"), ("Value", "values", "values", ("Values",)),
+                          ("Comment", "comment")),
+    "Codelists": _cols(("ID", "oid", "str", ("OID",)), ("Name", "name"),
+                       ("NCI Codelist Code", "code", "str", ("Codelist Code",)),
+                       ("Data Type", "data_type", "str", ("DataType",)),
+                       ("Extensible", "extensible", "bool"), ("Standard", "standard"),
+                       ("Dictionary", "dictionary"), ("Version", "version"), ("Comment", "comment"),
+                       ("Order", "item_order", "int"), ("Term", "value", "str", ("Coded Value", "CodedValue")),
+                       ("NCI Term Code", "item_code", "str", ("Term Code",)),
+                       ("Decoded Value", "decode", "str", ("Decode",)),
+                       ("Extended Value", "extended", "bool")),
+    "Methods": _cols(("ID", "oid", "str", ("OID",)), ("Name", "name"), ("Type", "type"),
+                     ("Description", "description"), ("Expression Context", "expression_context"),
+                     ("Expression Code", "expression", "str", ("Expression",)),
+                     ("Document", "document"), ("Pages", "pages")),
+    "Comments": _cols(("ID", "oid", "str", ("OID",)), ("Description", "description"),
+                      ("Document", "document"), ("Pages", "pages")),
+    "Documents": _cols(("ID", "id", "str", ("OID",)), ("Title", "title"), ("Href", "href", "str", ("Link",)),
+                       ("Kind", "kind", "str", ("Type",))),
+}
+STUDY_FIELDS = (("StudyOID", "oid"), ("StudyName", "name"), ("StudyDescription", "description"),
+                ("ProtocolName", "protocol_name"))
+SHEET_ORDER = ("Study", "Standards", "Datasets", "Variables", "ValueLevel", "WhereClauses",
+               "Codelists", "Methods", "Comments", "Documents")
+_CODELIST_HEAD = ("oid", "name", "code", "data_type", "extensible", "standard", "dictionary", "version", "comment")
+
+
+def _norm(text: Any) -> str:
+    return re.sub(r"[\s_]+", "", str(text)).lower()
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def write_workbook(spec: Spec, path: str | Path) -> Path:
+    """Write ``spec`` as an xlsx workbook (sheets in :data:`SHEET_ORDER`)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    ws = wb.create_sheet("Study")
+    _write_rows(ws, ["Attribute", "Value"],
+                [[label, getattr(spec.study, key) if spec.study else None] for label, key in STUDY_FIELDS])
+    for sheet, rows in _sheet_rows(spec).items():
+        ws = wb.create_sheet(sheet)
+        _write_rows(ws, [c.header for c in SHEETS[sheet]],
+                    [[_to_cell(row.get(c.key), c.kind) for c in SHEETS[sheet]] for row in rows])
+    for ws in wb.worksheets:
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+    path = Path(path)
+    wb.save(path)
+    return path
+
+
+def _sheet_rows(spec: Spec) -> dict[str, list[dict]]:
+    data = spec.to_dict()
+    variables, datasets = [], []
+    for ds in data.get("datasets", []):
+        datasets.append({k: v for k, v in ds.items() if k != "variables"})
+        variables += [{"dataset": ds["name"], **var} for var in ds["variables"]]
+    where = []
+    for wc in data.get("where_clauses", []):
+        for i, check in enumerate(wc["checks"]):
+            where.append({"oid": wc["oid"], **check, "comment": wc.get("comment") if i == 0 else None})
+    codelists = []
+    for cl in data.get("codelists", []):
+        head = {k: cl.get(k) for k in _CODELIST_HEAD}
+        items = cl.get("items") or [{}]
+        for item in items:
+            codelists.append({**head, "item_order": item.get("order"), "value": item.get("value"),
+                              "item_code": item.get("code"), "decode": item.get("decode"),
+                              "extended": item.get("extended") if item else None})
+    return {
+        "Standards": data.get("standards", []), "Datasets": datasets, "Variables": variables,
+        "ValueLevel": data.get("value_level", []), "WhereClauses": where, "Codelists": codelists,
+        "Methods": data.get("methods", []), "Comments": data.get("comments", []),
+        "Documents": data.get("documents", []),
+    }
+
+
+def _to_cell(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "bool":
+        return YES if value else NO
+    if kind == "list":
+        return ", ".join(value)
+    if kind == "values":
+        if not any("," in v or '"' in v for v in value):
+            return ", ".join(value)
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="").writerow(value)
+        return buf.getvalue()
+    return value
+
+
+def _write_rows(ws, header: list[str], rows: list[list[Any]]) -> None:
+    ws.append(header)
+    for row in rows:
+        ws.append([None] * len(row))
+        r = ws.max_row
+        for c, value in enumerate(row, start=1):
+            if value is not None:
+                write_cell(ws.cell(row=r, column=c), value)
+
+
+def write_cell(cell, value: Any) -> None:
+    """Set a cell; text is always a text cell, so ``=SUM(...)`` stays text and never runs."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value[:1] in ("=", "+", "-", "@"):
+            cell.quotePrefix = True
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+class _Cell:
+    """Where a value came from: sheet, Excel row number, header text."""
+
+    __slots__ = ("sheet", "row", "column")
+
+    def __init__(self, sheet: str, row: int, column: str) -> None:
+        self.sheet, self.row, self.column = sheet, row, column
+
+    def error(self, message: str, file: Path) -> SpecError:
+        return SpecError(message, file=file, sheet=self.sheet, row=self.row, column=self.column)
+
+
+def read_workbook(path: str | Path) -> Spec:
+    """Read a spec workbook; see the module docstring for what is tolerated and refused."""
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/ValueError for broken files
+        raise SpecError(f"not a readable xlsx workbook ({type(exc).__name__}: {exc})", file=path) from None
+    try:
+        sheets = {_norm(ws.title): ws for ws in wb.worksheets}
+        reader = _Reader(path)
+        data: dict[str, Any] = {}
+        study_ws = sheets.get(_norm("Study"))
+        if study_ws is not None:
+            study = reader.study(study_ws)
+            if study:
+                data["study"] = study
+        tables = {name: reader.table(sheets[_norm(name)], name) if _norm(name) in sheets else []
+                  for name in SHEETS}
+    finally:
+        wb.close()
+    reader.assemble(data, tables)
+    return reader.build(data)
+
+
+class _Reader:
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.where: dict[str, _Cell] = {}  # JSON path -> cell
+
+    # -- sheets -> rows of typed values ---------------------------------------------------
+    def study(self, ws) -> dict:
+        fields = {_norm(label): key for label, key in STUDY_FIELDS}
+        fields.update({_norm(key): key for _, key in STUDY_FIELDS})
+        out: dict[str, Any] = {}
+        for r, row in enumerate(_values(ws), start=1):
+            cells = [self._text(v, _Cell(ws.title, r, "A" if i == 0 else "B")) for i, v in enumerate(row[:2])]
+            if len(cells) < 2 or cells[0] is None or _norm(cells[0]) in ("attribute", "field", "name"):
+                continue
+            key = fields.get(_norm(cells[0]))
+            if key is None:
+                raise _Cell(ws.title, r, "A").error(f"unknown study attribute {cells[0]!r}", self.file)
+            if cells[1] is not None:
+                out[key] = cells[1]
+                self.where[f"$.study.{key}"] = _Cell(ws.title, r, "B")
+        if out:
+            out.setdefault("oid", "STDY." + re.sub(r"[^A-Za-z0-9_.-]", "", out.get("name", "STUDY")))
+            out.setdefault("name", out["oid"])
+        return out
+
+    def table(self, ws, sheet: str) -> list[tuple[int, dict, dict]]:
+        columns = SHEETS[sheet]
+        rows = _values(ws)
+        header, header_row = None, 0
+        for header_row, row in enumerate(rows, start=1):
+            if any(v is not None and str(v).strip() for v in row):
+                header = row
+                break
+        if header is None:
+            return []
+        index = self._header_index(header, columns, ws.title, header_row)
+        out = []
+        for r, row in enumerate(rows, start=header_row + 1):
+            if not any(v is not None and str(v).strip() for v in row):
+                continue
+            values, cells = {}, {}
+            for col, i in index.items():
+                cell = _Cell(ws.title, r, col.header)
+                value = self._convert(row[i] if i < len(row) else None, col, cell)
+                values[col.key], cells[col.key] = value, cell
+            out.append((r, values, cells))
+        return out
+
+    def _header_index(self, header, columns, title: str, row: int) -> dict[Column, int]:
+        names = {}
+        for col in columns:
+            for alias in (col.header, *col.synonyms):
+                names.setdefault(_norm(alias), col)
+        index: dict[Column, int] = {}
+        for i, value in enumerate(header):
+            if value is None:
+                continue
+            col = names.get(_norm(value))
+            if col is not None and col not in index:
+                index[col] = i
+        required = {"Datasets": ("name", "label"), "Variables": ("dataset", "name", "label"),
+                    "ValueLevel": ("dataset", "variable", "where_clause"),
+                    "WhereClauses": ("oid", "dataset", "variable", "comparator", "values"),
+                    "Codelists": ("oid", "name"), "Methods": ("oid", "name", "description"),
+                    "Comments": ("oid", "description"), "Documents": ("id", "title", "href"),
+                    "Standards": ("oid", "name", "type", "version")}
+        for key in required.get(next(s for s, c in SHEETS.items() if c is columns), ()):
+            if not any(c.key == key for c in index):
+                header_name = next(c.header for c in columns if c.key == key)
+                raise SpecError(f"the header row has no {header_name!r} column", file=self.file,
+                                sheet=title, row=row, column=header_name)
+        return index
+
+    def _text(self, value: Any, cell: _Cell) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, _Formula):
+            raise cell.error(f"formula cells are not accepted in a spec ({value!s}); enter the value", self.file)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool):
+            return YES if value else NO
+        text = str(value).strip()
+        return text or None
+
+    def _convert(self, value: Any, col: Column, cell: _Cell) -> Any:
+        text = self._text(value, cell)
+        if text is None:
+            return None
+        if col.kind == "int":
+            if not re.fullmatch(r"[+]?\d+(\.0+)?", text):
+                raise cell.error(f"{text!r} is not a whole number", self.file)
+            return int(float(text))
+        if col.kind == "bool":
+            norm = text.lower()
+            if norm in ("yes", "y", "true", "1"):
+                return True
+            if norm in ("no", "n", "false", "0"):
+                return False
+            raise cell.error(f"{text!r} is not Yes or No", self.file)
+        if col.kind == "list":
+            return [part.strip() for part in re.split(r"[,\s]+", text) if part.strip()]
+        if col.kind == "values":
+            return [v.strip() for v in next(csv.reader([text], skipinitialspace=True))]
+        return text
+
+    # -- rows -> spec dict -----------------------------------------------------------------
+    def _record(self, path: str, values: dict, cells: dict, keys: tuple[str, ...] | None = None) -> dict:
+        out = {}
+        for key, value in values.items():
+            if keys is not None and key not in keys:
+                continue
+            if value is not None:
+                out[key] = value
+                self.where[f"{path}.{key}"] = cells[key]
+        self.where[path] = next(iter(cells.values()))
+        return out
+
+    def assemble(self, data: dict, tables: dict[str, list]) -> None:
+        for sheet, key in (("Standards", "standards"), ("ValueLevel", "value_level"),
+                           ("Methods", "methods"), ("Comments", "comments"), ("Documents", "documents")):
+            data[key] = [self._record(f"$.{key}[{i}]", values, cells)
+                         for i, (_, values, cells) in enumerate(tables[sheet])]
+        self._datasets(data, tables["Datasets"], tables["Variables"])
+        self._where_clauses(data, tables["WhereClauses"])
+        self._codelists(data, tables["Codelists"])
+        for key in [k for k, v in data.items() if v == []]:
+            del data[key]
+
+    def _datasets(self, data: dict, dataset_rows: list, variable_rows: list) -> None:
+        datasets: list[dict] = []
+        position: dict[str, int] = {}
+        for _, values, cells in dataset_rows:
+            path = f"$.datasets[{len(datasets)}]"
+            record = self._record(path, values, cells)
+            name = record.get("name")
+            if name in position:
+                raise cells["name"].error(f"dataset {name} is listed twice", self.file)
+            position[name] = len(datasets)
+            record["variables"] = []
+            datasets.append(record)
+        for _, values, cells in variable_rows:
+            ds = values.get("dataset")
+            if ds not in position:
+                raise cells["dataset"].error(f"dataset {ds!r} is not on the Datasets sheet", self.file)
+            i = position[ds]
+            path = f"$.datasets[{i}].variables[{len(datasets[i]['variables'])}]"
+            values = {k: v for k, v in values.items() if k != "dataset"}
+            datasets[i]["variables"].append(self._record(path, values, cells))
+        data["datasets"] = datasets
+
+    def _where_clauses(self, data: dict, rows: list) -> None:
+        clauses: list[dict] = []
+        position: dict[str, int] = {}
+        for _, values, cells in rows:
+            oid = values.get("oid")
+            if oid not in position:
+                position[oid] = len(clauses)
+                path = f"$.where_clauses[{len(clauses)}]"
+                clauses.append(self._record(path, values, cells, keys=("oid", "comment")))
+                clauses[-1]["checks"] = []
+            clause = clauses[position[oid]]
+            path = f"$.where_clauses[{position[oid]}].checks[{len(clause['checks'])}]"
+            clause["checks"].append(self._record(path, values, cells,
+                                                 keys=("dataset", "variable", "comparator", "values")))
+        data["where_clauses"] = clauses
+
+    def _codelists(self, data: dict, rows: list) -> None:
+        lists: list[dict] = []
+        position: dict[str, int] = {}
+        item_keys = {"item_order": "order", "value": "value", "item_code": "code", "decode": "decode",
+                     "extended": "extended"}
+        for _, values, cells in rows:
+            oid = values.get("oid")
+            if oid not in position:
+                position[oid] = len(lists)
+                lists.append(self._record(f"$.codelists[{len(lists)}]", values, cells, keys=_CODELIST_HEAD))
+                lists[-1]["items"] = []
+            cl = lists[position[oid]]
+            if values.get("value") is None:
+                if any(values.get(k) is not None for k in item_keys if k != "value"):
+                    raise cells["value"].error("a codelist row with term details needs a Term", self.file)
+                continue
+            path = f"$.codelists[{position[oid]}].items[{len(cl['items'])}]"
+            item = {item_keys[k]: v for k, v in values.items() if k in item_keys and v is not None}
+            for k in item_keys:
+                if values.get(k) is not None:
+                    self.where[f"{path}.{item_keys[k]}"] = cells[k]
+            self.where[path] = cells["value"]
+            cl["items"].append(item)
+        data["codelists"] = lists
+
+    # -- validation with cell locations ----------------------------------------------------
+    def build(self, data: dict) -> Spec:
+        from specs.load import _json_path, _schema_message, _validator, validate_spec
+
+        errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+        if errors:
+            err = errors[0]
+            raise self._locate(_json_path(err.absolute_path)).error(_schema_message(err), self.file)
+        spec = Spec.from_dict(data)
+        paths = _object_paths(spec, data)
+        validate_spec(spec, lambda obj, field: self._kwargs(paths.get(id(obj), "$"), field))
+        return spec
+
+    def _locate(self, path: str) -> _Cell:
+        while path not in self.where and ("." in path or "[" in path):
+            path = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
+        return self.where.get(path, _Cell("?", 0, "?"))
+
+    def _kwargs(self, path: str, field: str | None) -> dict:
+        key = {"class_": "class", "where_clause": "where_clause"}.get(field or "", field)
+        cell = self._locate(f"{path}.{key}" if key else path)
+        column = cell.column
+        if key and f"{path}.{key}" not in self.where:
+            column = _header_for(key) or column
+        return {"file": self.file, "sheet": cell.sheet, "row": cell.row, "column": column}
+
+
+class _Formula(str):
+    """The text of a formula cell (refused by the reader)."""
+
+
+def _values(ws):
+    """Rows of cell values; formula cells come back as :class:`_Formula`."""
+    for row in ws.iter_rows():
+        yield tuple(_Formula(c.value) if getattr(c, "data_type", None) == "f" else c.value for c in row)
+
+
+def _header_for(key: str) -> str | None:
+    for columns in SHEETS.values():
+        for col in columns:
+            if col.key == key:
+                return col.header
+    return None
+
+
+def _object_paths(spec: Spec, data: dict) -> dict[int, str]:
+    paths: dict[int, str] = {}
+    for key in ("standards", "documents", "codelists", "value_level", "where_clauses", "methods", "comments"):
+        for i, obj in enumerate(getattr(spec, key)):
+            paths[id(obj)] = f"$.{key}[{i}]"
+    for i, ds in enumerate(spec.datasets):
+        paths[id(ds)] = f"$.datasets[{i}]"
+        raw_order = {v["name"]: j for j, v in enumerate(data["datasets"][i]["variables"])}
+        for var in ds.variables:
+            paths[id(var)] = f"$.datasets[{i}].variables[{raw_order[var.name]}]"
+    if spec.study is not None:
+        paths[id(spec.study)] = "$.study"
+    return paths
+

@@ -1,0 +1,24 @@
+"""Shared fixtures: where the real reference data lives (../shared/data), skipping cleanly if absent."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+PILOT_SDTM = SHARED_DATA / "cdiscpilot01" / "sdtm"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def pilot_sdtm() -> Path:
+    if not PILOT_SDTM.is_dir():
+        pytest.skip("../shared/data/cdiscpilot01/sdtm is not present")
+    return PILOT_SDTM

@@ -1,0 +1,64 @@
+"""The command line: help for every command, version, one-line errors with exit code 2."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from trialpack import __version__
+from trialpack.cli import main
+
+COMMANDS = [["demo"], ["build"], ["validate"], ["convert"], ["spec"], ["spec", "export"], ["spec", "import"]]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "trialpack", *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: trialpack " + " ".join(command) in capsys.readouterr().out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"trialpack {__version__}"
+
+
+def test_usage_error_is_one_line_exit_2():
+    proc = run("build")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "CONFIG.json" in proc.stderr
+
+
+def test_no_command_prints_help_and_exits_2():
+    proc = run()
+    assert proc.returncode == 2 and "usage:" in proc.stderr
+
+
+def test_bad_spec_is_one_line_exit_2(tmp_path):
+    bad = tmp_path / "spec"
+    bad.mkdir()
+    (bad / "x.json").write_text('{"datasets": [{"name": "toolongname1", "label": "x", "variables": []}]}')
+    proc = run("spec", "export", str(bad), str(tmp_path / "out.xlsx"))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "x.json" in proc.stderr and "$.datasets[0].name" in proc.stderr
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_spec_export_then_import_round_trip(tmp_path):
+    from specs import load_spec, save_spec
+    from tests.test_spec_load import small_spec
+
+    save_spec(small_spec(), tmp_path / "spec")
+    assert run("spec", "export", str(tmp_path / "spec"), str(tmp_path / "spec.xlsx")).returncode == 0
+    proc = run("spec", "import", str(tmp_path / "spec.xlsx"), str(tmp_path / "back"))
+    assert proc.returncode == 0, proc.stderr
+    assert load_spec(tmp_path / "back") == small_spec()

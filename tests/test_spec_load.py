@@ -1,0 +1,133 @@
+"""Loading specs from JSON: schema and semantic errors name the file and the JSON path."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from specs import SpecError, load_spec, save_spec
+from specs.model import (
+    Codelist, CodelistItem, DatasetSpec, Method, RangeCheck, Spec, Study, ValueLevel,
+    VariableSpec, WhereClause,
+)
+
+
+def small_spec() -> Spec:
+    return Spec(
+        study=Study("STDY.T1", "T1", "A test study", "T1-PROT"),
+        datasets=[DatasetSpec(
+            "DM", "Demographics", class_="SPECIAL PURPOSE", keys=["STUDYID", "USUBJID"], repeating=False,
+            variables=[
+                VariableSpec("STUDYID", "Study Identifier", core="Req", order=1),
+                VariableSpec("USUBJID", "Unique Subject Identifier", core="Req", order=2),
+                VariableSpec("AGE", "Age", data_type="integer", core="Exp", order=3,
+                             origin_type="Derived", method="MT.AGE"),
+                VariableSpec("SEX", "Sex", core="Req", codelist="CL.SEX", order=4),
+            ])],
+        codelists=[Codelist("CL.SEX", "Sex", code="C66731",
+                            items=[CodelistItem("F", code="C16576"), CodelistItem("M", code="C20197")])],
+        methods=[Method("MT.AGE", "Age", "floor of years from BRTHDTC to RFICDTC")],
+        where_clauses=[WhereClause("WC.DM.SEX.F", [RangeCheck("DM", "SEX", "EQ", ["F"])])],
+        value_level=[ValueLevel("DM", "AGE", "WC.DM.SEX.F", data_type="integer", order=1)],
+    )
+
+
+def write(tmp_path, name, body):
+    path = tmp_path / name
+    path.write_text(json.dumps(body), encoding="utf-8")
+    return path
+
+
+def test_json_round_trip_is_lossless(tmp_path):
+    spec = small_spec()
+    files = save_spec(spec, tmp_path)
+    assert sorted(f.name for f in files) == ["codelists.json", "dm.json", "methods.json", "study.json",
+                                             "valuelevel.json"]
+    assert load_spec(tmp_path) == spec
+
+
+def test_files_of_a_directory_merge(tmp_path):
+    body = small_spec().to_dict()
+    write(tmp_path, "a.json", {"datasets": body["datasets"], "study": body["study"]})
+    write(tmp_path, "b.json", {k: body[k] for k in ("codelists", "methods", "where_clauses", "value_level")})
+    assert load_spec(tmp_path) == small_spec()
+
+
+def test_malformed_json_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"datasets": [\n  {"name": "DM",,}\n]}', encoding="utf-8")
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert "bad.json" in str(err.value) and "row 2" in str(err.value)
+
+
+@pytest.mark.parametrize("mutate, path, words", [
+    (lambda d: d["datasets"][0]["variables"][1].update(name="USUBJIDXX"), "$.datasets[0].variables[1].name",
+     "not a valid SAS name"),
+    (lambda d: d["datasets"][0]["variables"][1].update(name="1ABC"), "$.datasets[0].variables[1].name",
+     "not a valid SAS name"),
+    (lambda d: d["datasets"][0]["variables"][0].update(label="L" * 41), "$.datasets[0].variables[0].label",
+     "longer than 40"),
+    (lambda d: d["datasets"][0]["variables"][2].update(length=201), "$.datasets[0].variables[2].length",
+     "200"),
+    (lambda d: d["datasets"][0]["variables"][2].update(data_type="number"), "$.datasets[0].variables[2].data_type",
+     "number"),
+    (lambda d: d["datasets"][0].update(colour="red"), "$.datasets[0]", "colour"),
+])
+def test_schema_errors_name_the_json_path(tmp_path, mutate, path, words):
+    body = small_spec().to_dict()
+    mutate(body)
+    file = write(tmp_path, "spec.json", body)
+    with pytest.raises(SpecError) as err:
+        load_spec(file)
+    assert err.value.path == path
+    assert err.value.file.endswith("spec.json")
+    assert words in str(err.value)
+
+
+@pytest.mark.parametrize("mutate, path, words", [
+    (lambda d: d["datasets"][0]["variables"][3].update(codelist="CL.GENDER"),
+     "$.datasets[0].variables[3].codelist", "unknown codelist 'CL.GENDER'"),
+    (lambda d: d["datasets"][0]["variables"][3].update(name="AGE"), "$.datasets[0].variables[3].name",
+     "duplicate variable of DM 'AGE'"),
+    (lambda d: d["datasets"][0]["variables"][0].update(label="Étude"), "$.datasets[0].variables[0].label",
+     "non-ASCII"),
+    (lambda d: d["datasets"][0]["variables"][0].update(label="Identifiant d'étude très long " + "x" * 9),
+     "$.datasets[0].variables[0].label", "non-ASCII"),
+    (lambda d: d["datasets"][0]["keys"].append("SUBJID"), "$.datasets[0].keys", "SUBJID"),
+    (lambda d: d["datasets"][0]["variables"][2].update(method="MT.NOPE"), "$.datasets[0].variables[2].method",
+     "unknown method"),
+    (lambda d: d["value_level"][0].update(where_clause="WC.NOPE"), "$.value_level[0].where_clause",
+     "unknown where clause"),
+    (lambda d: d["codelists"].append(dict(d["codelists"][0])), "$.codelists[1].oid", "duplicate codelist"),
+])
+def test_semantic_errors_name_the_json_path(tmp_path, mutate, path, words):
+    body = small_spec().to_dict()
+    mutate(body)
+    file = write(tmp_path, "spec.json", body)
+    with pytest.raises(SpecError) as err:
+        load_spec(file)
+    assert err.value.path == path, str(err.value)
+    assert words in str(err.value)
+
+
+def test_label_limit_counts_bytes_not_characters(tmp_path):
+    body = small_spec().to_dict()
+    body["datasets"][0]["label"] = "x" * 40
+    load_spec(write(tmp_path, "ok.json", body))  # exactly 40 bytes is fine
+
+
+def test_duplicate_dataset_across_files_names_second_file(tmp_path):
+    body = small_spec().to_dict()
+    write(tmp_path, "a.json", body)
+    write(tmp_path, "b.json", {"datasets": body["datasets"]})
+    with pytest.raises(SpecError) as err:
+        load_spec(tmp_path)
+    assert err.value.file.endswith("b.json") and "duplicate dataset 'DM'" in str(err.value)
+
+
+def test_missing_spec_and_empty_folder(tmp_path):
+    with pytest.raises(SpecError, match="spec not found"):
+        load_spec(tmp_path / "nope")
+    with pytest.raises(SpecError, match="no \\*.json"):
+        load_spec(tmp_path)
