@@ -8,14 +8,13 @@ from a workbook, the sheet, row and column).
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from specs.errors import SpecError
+from specs.jsonio import check_schema, read_json
 from specs.model import DatasetSpec, Spec, ValueLevel, VariableSpec
 
-SCHEMA_DIR = Path(__file__).parent / "schema"
 STANDARD_DIR = Path(__file__).parent / "standard"
 LIST_KEYS = ("standards", "documents", "datasets", "codelists", "value_level",
              "where_clauses", "methods", "comments")
@@ -25,16 +24,6 @@ MAX_NAME = 8
 
 #: ``where(obj, field)`` -> keyword arguments locating ``obj.field`` for :class:`SpecError`.
 Locator = Callable[[object, "str | None"], dict]
-
-
-@lru_cache(maxsize=None)
-def _validator():
-    import jsonschema
-
-    schema = json.loads((SCHEMA_DIR / "spec.schema.json").read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
 
 
 def standard_spec(name: str) -> Spec:
@@ -104,51 +93,14 @@ def load_spec_files(files: Iterable[Path]) -> Spec:
 
 
 def _read_json(file: Path) -> dict:
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", file=file) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno,
-                        column=f"character {exc.colno}") from None
+    data = read_json(file, error=SpecError)
     if not isinstance(data, dict):
         raise SpecError("a spec file must hold a JSON object", file=file, path="$")
     return data
 
 
 def _check_schema(data: dict, file: Path) -> None:
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return
-    err = errors[0]
-    raise SpecError(_schema_message(err), file=file, path=_json_path(err.absolute_path))
-
-
-def _json_path(parts: Iterable[Any]) -> str:
-    out = "$"
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
-
-
-def _schema_message(err) -> str:
-    field = err.absolute_path[-1] if err.absolute_path else None
-    if err.validator == "pattern" and field in ("name", "variable", "dataset") or (
-        err.validator == "pattern" and err.validator_value.startswith("^[A-Z][A-Z0-9_]")
-    ):
-        return (f"{err.instance!r} is not a valid SAS name (1-8 characters, upper-case letter "
-                f"first, then A-Z, 0-9 or _)")
-    if err.validator == "maxLength" and field in ("label",):
-        return f"label {err.instance!r} is longer than 40 characters"
-    if err.validator == "maximum" and field == "length":
-        return f"length {err.instance} is over the XPT v5 limit of 200 bytes"
-    if err.validator == "additionalProperties":
-        return f"unknown key: {err.message}"
-    return err.message
+    check_schema(data, "spec", file, error=SpecError)
 
 
 # -- semantic rules ---------------------------------------------------------------------

@@ -425,12 +425,12 @@ class _Reader:
 
     # -- validation with cell locations ----------------------------------------------------
     def build(self, data: dict) -> Spec:
-        from specs.load import _json_path, _schema_message, _validator, validate_spec
+        from specs.jsonio import first_schema_error, json_path, schema_message
+        from specs.load import validate_spec
 
-        errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
-        if errors:
-            err = errors[0]
-            raise self._locate(_json_path(err.absolute_path)).error(_schema_message(err), self.file)
+        err = first_schema_error(data, "spec")
+        if err is not None:
+            raise self._locate(json_path(err.absolute_path)).error(schema_message(err), self.file)
         spec = Spec.from_dict(data)
         paths = _object_paths(spec, data)
         validate_spec(spec, lambda obj, field: self._kwargs(paths.get(id(obj), "$"), field))

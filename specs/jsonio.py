@@ -1,0 +1,88 @@
+"""Read JSON files and validate them against trialpack's JSON Schemas, with exact locations.
+
+Every error names the file and either the line (malformed JSON) or the JSON path of the
+offending value (schema violation).
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from specs.errors import InputError, SpecError
+
+SCHEMA_DIR = Path(__file__).parent / "schema"
+
+
+@lru_cache(maxsize=None)
+def validator(schema_name: str):
+    """A jsonschema validator for ``specs/schema/<schema_name>.schema.json``."""
+    import jsonschema
+
+    schema = json.loads((SCHEMA_DIR / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def read_json(file: Path, *, error: type[InputError] = InputError) -> Any:
+    """Parse a UTF-8 JSON file (a byte-order mark is accepted)."""
+    try:
+        text = Path(file).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file, offset=exc.start) from None
+    except FileNotFoundError:
+        raise error("file not found", file=file) from None
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror}", file=file) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno,
+                    column=f"character {exc.colno}") from None
+
+
+def json_path(parts: Iterable[Any]) -> str:
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def first_schema_error(data: Any, schema_name: str):
+    errors = sorted(validator(schema_name).iter_errors(data), key=lambda e: list(e.absolute_path))
+    return errors[0] if errors else None
+
+
+def schema_message(err) -> str:
+    """A readable message for a jsonschema error."""
+    field = err.absolute_path[-1] if err.absolute_path else None
+    if err.validator == "pattern" and str(err.validator_value).startswith("^[A-Z][A-Z0-9_]"):
+        return (f"{err.instance!r} is not a valid SAS name (1-8 characters, upper-case letter "
+                f"first, then A-Z, 0-9 or _)")
+    if err.validator == "maxLength" and field == "label":
+        return f"label {err.instance!r} is longer than {err.validator_value} characters"
+    if err.validator == "maximum" and field == "length":
+        return f"length {err.instance} is over the XPT v5 limit of 200 bytes"
+    if err.validator == "additionalProperties":
+        return f"unknown key: {err.message}"
+    if err.validator == "required":
+        return f"missing key: {err.message}"
+    return err.message
+
+
+def check_schema(data: Any, schema_name: str, file: Path | None, *, error: type[InputError] = InputError) -> None:
+    err = first_schema_error(data, schema_name)
+    if err is not None:
+        raise error(schema_message(err), file=file, path=json_path(err.absolute_path))
+
+
+def load_json(file: Path, schema_name: str, *, error: type[InputError] = InputError) -> Any:
+    """Read ``file`` and validate it against the named schema."""
+    data = read_json(file, error=error)
+    check_schema(data, schema_name, file, error=error)
+    return data
+
+
+__all__ = ["SpecError", "check_schema", "json_path", "load_json", "read_json", "schema_message", "validator"]
