@@ -1,7 +1,8 @@
 """Findings: conformance problems as data.
 
 A finding is one record — rule id, severity, dataset, variable, row (1-based, or null
-for dataset-level findings), value, message. A set of findings is a pandas DataFrame with
+for dataset-level findings), value, message, and the file the row is in (a raw file for
+mapping findings, where ``row`` is that file's row; else null). A set of findings is a pandas DataFrame with
 exactly :data:`COLUMNS`, so a million of them cost one frame, not a million objects.
 The rule catalogue (:data:`RULES`) gives every rule id its severity and meaning; the
 validation report lists it.
@@ -13,7 +14,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["rule", "severity", "dataset", "variable", "row", "value", "message"]
+COLUMNS = ["rule", "severity", "dataset", "variable", "row", "value", "message", "file"]
 SEVERITIES = ("error", "warning", "notice")
 
 #: rule id -> (severity, what the rule checks)
@@ -34,6 +35,14 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0014": ("error", "Numeric value is infinite (not storable in XPT)"),
     "TP0015": ("error", "Variable order differs from the spec"),
     "TP0016": ("notice", "Codelist membership not checked: codelist unknown"),
+    # raw data -> SDTM mapping
+    "TP0101": ("warning", "Raw record rejected (not mapped to SDTM)"),
+    "TP0102": ("warning", "Raw date is not a valid date; the SDTM date is left null"),
+    "TP0103": ("warning", "Date is after the data cut-off"),
+    "TP0104": ("warning", "End date is before the start date (record kept)"),
+    "TP0105": ("warning", "Seriousness (AESER) disagrees with the seriousness criteria"),
+    "TP0106": ("notice", "Age cannot be derived from a partial birth date"),
+    "TP0107": ("warning", "Raw value not in the codelist after value mapping"),
 }
 
 
@@ -50,6 +59,7 @@ def make(
     values: Sequence | np.ndarray | pd.Series | None = None,
     message: str | Sequence[str] | pd.Series,
     severity: str | None = None,
+    file: str | Sequence[str] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Findings of one rule: one per row in ``rows`` (1-based), or one dataset-level finding."""
     severity = severity or RULES[rule][0]
@@ -72,6 +82,8 @@ def make(
         "row": row_col,
         "value": value_col,
         "message": np.full(n, msg, dtype=object) if isinstance(msg, str) else msg,
+        "file": np.full(n, file, dtype=object) if file is None or isinstance(file, str)
+        else np.asarray(file, dtype=object),
     })
 
 

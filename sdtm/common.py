@@ -1,0 +1,145 @@
+"""Derivations shared by the SDTM domain mappers: controlled values, --SEQ, raw dates,
+record rejection and the bookkeeping that accounts for every raw record.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from specs import findings
+from trialpack.rawio import RAW_FILE, RAW_ROW
+
+REJECTION_COLUMNS = ["domain", "file", "row", "column", "value", "reason"]
+
+
+def text(values: Iterable) -> pd.Series:
+    """A Series in pandas' default text dtype (``str`` on pandas 3, ``object`` before)."""
+    return pd.Series(values, dtype=object).astype(pd.Series(["x"]).dtype)
+
+
+def _normalise(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
+
+
+def map_values(values: pd.Series, mapping: dict[str, str | None] | None = None,
+               allowed: Iterable[str] | None = None) -> pd.Series:
+    """Raw coded values to standard values.
+
+    In order: a value found in ``mapping`` (keys compared trimmed, case-insensitive, runs of
+    spaces as one) takes the mapped value (a mapping to null makes it null); a value equal to
+    an ``allowed`` value in any case takes that value's spelling; any other value is kept
+    trimmed and upper-cased, so the codelist check reports it rather than it being guessed.
+    """
+    norm = _normalise(values)
+    out = norm.copy()
+    if allowed is not None:
+        canon = {str(v).upper(): v for v in allowed}
+        hit = norm.isin(list(canon))
+        out = out.mask(hit, norm.map(canon))
+    if mapping:
+        keys = {" ".join(str(k).split()).upper(): v for k, v in mapping.items()}
+        hit = norm.isin(list(keys))
+        out = out.mask(hit, norm.map(keys))
+    out = out.astype(object).where(out.notna(), None)
+    return text(out).set_axis(values.index)
+
+
+def derive_seq(df: pd.DataFrame, sort_by: list[str], *, by: str = "USUBJID") -> pd.Series:
+    """--SEQ: 1..n within ``by`` after a stable sort on ``sort_by`` (SDTMIG §4.1.4: unique
+    within subject and domain; deterministic, so reruns give the same numbers)."""
+    order = df.sort_values([by, *sort_by], kind="mergesort", na_position="last").index
+    seq = pd.Series(np.zeros(len(df), dtype="float64"), index=df.index)
+    seq.loc[order] = df.loc[order].groupby(by, sort=False).cumcount().to_numpy() + 1.0
+    return seq
+
+
+@dataclass
+class Ledger:
+    """Rejected raw records and mapping findings of one study, as they accumulate."""
+
+    rejected: list[pd.DataFrame] = field(default_factory=list)
+    found: list[pd.DataFrame] = field(default_factory=list)
+
+    def reject(self, frame: pd.DataFrame, mask: pd.Series, *, domain: str, column: str | None,
+               reason: str | pd.Series, values: pd.Series | None = None) -> pd.DataFrame:
+        """Move the rows of ``frame`` where ``mask`` holds into the rejection list; return the rest."""
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return frame
+        bad = frame[mask]
+        shown = values[mask] if values is not None else (bad[column] if column in bad else None)
+        reasons = reason[mask].to_numpy() if isinstance(reason, pd.Series) else reason
+        self.rejected.append(pd.DataFrame({
+            "domain": domain, "file": bad[RAW_FILE].to_numpy(), "row": bad[RAW_ROW].to_numpy(),
+            "column": column, "value": None if shown is None else shown.astype(object).to_numpy(),
+            "reason": reasons,
+        }, columns=REJECTION_COLUMNS))
+        return frame[~mask]
+
+    def note(self, rule: str, frame: pd.DataFrame, mask: pd.Series, *, dataset: str, variable: str,
+             values: pd.Series, message: str, severity: str | None = None) -> None:
+        """A mapping finding on raw rows (kept records): row is the raw file row."""
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        f = findings.make(rule, dataset, variable, rows=frame.loc[mask, RAW_ROW].to_numpy(),
+                          values=values[mask], message=message, severity=severity,
+                          file=frame.loc[mask, RAW_FILE].to_numpy())
+        self.found.append(f)
+
+    def rejections(self) -> pd.DataFrame:
+        if not self.rejected:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTION_COLUMNS})
+        out = pd.concat(self.rejected, ignore_index=True)
+        out["row"] = out["row"].astype("int64")
+        return out.sort_values(["file", "row"], kind="mergesort").reset_index(drop=True)
+
+    def findings(self) -> pd.DataFrame:
+        return findings.concat(self.found)
+
+
+def raw_dates(frame: pd.DataFrame, fld: str, *, formats: list[str], unknown_tokens: list[str] | None,
+              ledger: Ledger, dataset: str, variable: str, reject: bool = False,
+              domain: str | None = None) -> tuple[pd.DataFrame, pd.Series]:
+    """Parse raw date field ``fld`` into ISO 8601 ``variable``.
+
+    A value that is not a valid date is either a finding on the kept record (its ISO value
+    null, the raw text in the finding) or, with ``reject=True``, the record is rejected.
+    Returns the (possibly reduced) frame and the ISO values aligned to it.
+    """
+    from sdtm.dates import DEFAULT_UNKNOWN_TOKENS, parse_raw_dates
+
+    if fld not in frame:
+        return frame, text([None] * len(frame)).set_axis(frame.index)
+    tokens = DEFAULT_UNKNOWN_TOKENS if unknown_tokens is None else tuple(unknown_tokens)
+    iso, problems = parse_raw_dates(frame[fld], formats, unknown_tokens=tokens)
+    if len(problems):
+        bad = frame.index.isin(problems["row"])
+        reason = pd.Series(problems["reason"].to_numpy(), index=problems["row"]).reindex(frame.index)
+        if reject:
+            kept = ledger.reject(frame, pd.Series(bad, index=frame.index), domain=domain or dataset,
+                                 column=fld, reason="invalid date: " + reason.fillna(""))
+            return kept, iso.loc[kept.index]
+        ledger.note("TP0102", frame, pd.Series(bad, index=frame.index), dataset=dataset, variable=variable,
+                    values=frame[fld], message=f"{fld} is not a valid date; {variable} left null")
+    return frame, iso
+
+
+def reconcile(tables: dict[str, "object"], mapped: dict[str, pd.DataFrame], rejections: pd.DataFrame) -> pd.DataFrame:
+    """Per raw file: rows read = rows mapped + rows rejected (blank rows listed apart).
+
+    ``tables`` maps domain -> RawTable; ``mapped`` maps domain -> frame of the kept raw rows
+    (with ``_RAWFILE``/``_RAWROW``).
+    """
+    rows = []
+    for domain, table in tables.items():
+        kept = mapped.get(domain)
+        n_mapped = 0 if kept is None else int(kept[RAW_ROW].nunique())
+        n_rejected = int((rejections["file"] == table.name).sum())
+        rows.append({"domain": domain, "file": table.name, "rows_read": table.rows, "rows_mapped": n_mapped,
+                     "rows_rejected": n_rejected, "blank_rows": table.blank_rows,
+                     "balanced": table.rows == n_mapped + n_rejected})
+    return pd.DataFrame(rows)

@@ -1,0 +1,157 @@
+"""Study configs: what a study's raw exports hold and how they map to SDTM.
+
+The JSON Schema ``specs/schema/study-config.schema.json`` describes every key; this module
+loads a config, checks what a schema cannot (cross-references between arms, treatments,
+periods and raw fields), and answers the questions the mappers ask of it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from specs.errors import InputError
+from specs.jsonio import load_json
+
+#: Fields each raw domain file must map (CDASH-like names).
+REQUIRED_FIELDS = {
+    "DM": ("SUBJID", "SITEID"),
+    "AE": ("SUBJID", "AETERM"),
+    "EX": ("SUBJID", "EXTRT", "EXSTDAT"),
+    "DS": ("SUBJID", "DSDECOD", "DSSTDAT"),
+}
+USUBJID_FIELDS = ("STUDYID", "SITEID", "SUBJID")
+
+
+@dataclass
+class StudyConfig:
+    """A loaded, checked study config; ``data`` is the JSON object, ``file`` where it came from."""
+
+    data: dict[str, Any]
+    file: Path
+
+    # -- identity --------------------------------------------------------------------------
+    @property
+    def studyid(self) -> str:
+        return self.data["studyid"]
+
+    @property
+    def source(self) -> str:
+        return self.data.get("source", "raw")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    # -- locations -------------------------------------------------------------------------
+    def raw_dir(self, input_dir: Path | None = None) -> Path:
+        """The raw folder: ``raw.dir`` relative to the config file; with ``input_dir``, the folder of
+        the same name inside ``input_dir`` (so one ``--input-dir`` serves every study of an ISS)."""
+        rel = Path(self.data.get("raw", {}).get("dir", "."))
+        if input_dir is None:
+            return self.file.parent / rel
+        return Path(input_dir) / rel.name
+
+    def sdtm_dir(self, input_dir: Path | None = None) -> Path:
+        if input_dir is not None:
+            return Path(input_dir)
+        return self.file.parent / self.data.get("sdtm_dir", ".")
+
+    def raw_file(self, domain: str) -> dict | None:
+        return self.data.get("raw", {}).get("files", {}).get(domain)
+
+    # -- design ----------------------------------------------------------------------------
+    @property
+    def treatments(self) -> dict[str, dict]:
+        return self.data.get("treatments", {})
+
+    @property
+    def periods(self) -> list[dict]:
+        return sorted(self.data.get("periods", []), key=lambda p: p["number"])
+
+    @property
+    def arms(self) -> list[dict]:
+        return self.data.get("arms", [])
+
+    def value_map(self, fld: str) -> dict[str, str | None]:
+        return self.data.get("value_maps", {}).get(fld, {})
+
+    def supplemental(self, domain: str) -> list[dict]:
+        return self.data.get("supplemental", {}).get(domain, [])
+
+    @property
+    def date_formats(self) -> list[str]:
+        return self.data.get("raw", {}).get("date_formats", ["YYYY-MM-DD"])
+
+    @property
+    def unknown_date_tokens(self) -> list[str] | None:
+        return self.data.get("raw", {}).get("unknown_date_tokens")
+
+    @property
+    def exposure(self) -> dict[str, str]:
+        return self.data.get("exposure", {})
+
+    def period_of(self, values: pd.Series) -> pd.Series:
+        """Period number of raw period values, matched trimmed and in any case against each
+        period's ``raw`` values, name, epoch and number (float; NaN where none matches)."""
+        lookup = {}
+        for p in self.periods:
+            for key in (str(p["number"]), p.get("name"), p["epoch"], *p.get("raw", [])):
+                if key:
+                    lookup[" ".join(str(key).split()).upper()] = p["number"]
+        norm = values.astype("string").str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
+        return norm.map(lookup).astype("float64")
+
+    @property
+    def epochs(self) -> dict[str, str]:
+        return {"before_treatment": "SCREENING", "after_treatment": "FOLLOW-UP", **self.data.get("epochs", {})}
+
+
+def load_study_config(path: str | Path) -> StudyConfig:
+    """Read and check a study config; errors name the file and the JSON path."""
+    path = Path(path)
+    data = load_json(path, "study-config")
+    config = StudyConfig(data, path)
+    check_study_config(config)
+    return config
+
+
+def check_study_config(config: StudyConfig) -> None:
+    """Cross-reference rules, in order: raw files map their required fields; the USUBJID
+    template uses known fields; arms name known treatments, one per period; period numbers
+    run 1..n; supplemental fields are mapped in the raw file."""
+    data, file = config.data, config.file
+
+    def fail(message: str, path: str) -> None:
+        raise InputError(message, file=file, path=path)
+
+    if config.source == "raw":
+        if "raw" not in data:
+            fail("a raw-data study needs a 'raw' section", "$")
+        for domain, spec in data["raw"]["files"].items():
+            for fld in REQUIRED_FIELDS.get(domain, ()):
+                if fld not in spec["columns"]:
+                    fail(f"{domain} raw file must map field {fld}", f"$.raw.files.{domain}.columns")
+        for fld in re.findall(r"\{(\w+)\}", config.get("usubjid", "")):
+            if fld not in USUBJID_FIELDS:
+                fail(f"USUBJID template uses unknown field {{{fld}}} (use {', '.join(USUBJID_FIELDS)})",
+                     "$.usubjid")
+        numbers = [p["number"] for p in config.periods]
+        if numbers != list(range(1, len(numbers) + 1)):
+            fail(f"period numbers must run 1..n; got {numbers}", "$.periods")
+        for i, arm in enumerate(config.arms):
+            for j, code in enumerate(arm["treatments"]):
+                if code not in config.treatments:
+                    fail(f"arm {arm['armcd']} names treatment {code!r}, which 'treatments' does not define",
+                         f"$.arms[{i}].treatments[{j}]")
+            if len(arm["treatments"]) > max(len(numbers), 1):
+                fail(f"arm {arm['armcd']} has {len(arm['treatments'])} treatments for {len(numbers)} periods",
+                     f"$.arms[{i}].treatments")
+        for domain in ("DM", "AE"):
+            raw = config.raw_file(domain) or {"columns": {}}
+            for i, supp in enumerate(config.supplemental(domain)):
+                if supp["field"] not in raw["columns"]:
+                    fail(f"supplemental field {supp['field']} is not mapped in raw.files.{domain}.columns",
+                         f"$.supplemental.{domain}[{i}].field")

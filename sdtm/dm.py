@@ -1,0 +1,303 @@
+"""DM — Demographics (SDTMIG v3.4 §5.2): one record per subject.
+
+The raw demographics export gives the subjects; reference dates, death, age and the actual
+arm are derived afterwards from EX, DS and AE, each by one function below. Rules are
+quoted from SDTMIG v3.4 (standards.md §3.4) in each docstring.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from sdtm.common import Ledger, map_values, raw_dates, text
+from sdtm.config import StudyConfig
+from specs.errors import InputError
+from specs.iso8601 import date_fields, date_bounds, to_epoch_days
+from trialpack.rawio import RAW_FILE, RAW_ROW
+
+DOMAIN = "DM"
+
+
+def map_subjects(raw: pd.DataFrame, config: StudyConfig, ledger: Ledger, codelists: dict[str, list[str]]) -> pd.DataFrame:
+    """Raw demographics -> one record per subject with the collected DM variables.
+
+    Exact duplicate rows of the export are rejected ("duplicate of row N"); two different
+    rows for one subject are bad input (which one is right cannot be decided).
+    """
+    raw = _reject_exact_duplicates(raw, ledger)
+    _refuse_conflicting_duplicates(raw)
+    dm = pd.DataFrame(index=raw.index)
+    dm["STUDYID"] = config.studyid
+    dm["DOMAIN"] = DOMAIN
+    dm["SUBJID"] = raw["SUBJID"]
+    dm["SITEID"] = raw["SITEID"]
+    dm["USUBJID"] = derive_usubjid(dm, config.get("usubjid", "{STUDYID}-{SITEID}-{SUBJID}"))
+    raw, dm = _parse_dates(raw, dm, config, ledger)
+    for var in ("SEX", "RACE", "ETHNIC"):
+        dm[var] = map_values(raw[var], config.value_map(var), codelists.get(var)) if var in raw else None
+    dm["COUNTRY"] = derive_country(raw, config)
+    dm["ARMCD"], dm["ARM"] = derive_planned_arm(raw, config)
+    if "AGE" in raw and config.get("age", "derived") == "collected":
+        dm["AGE"] = pd.to_numeric(raw["AGE"], errors="coerce")
+    dm[RAW_FILE] = raw[RAW_FILE]
+    dm[RAW_ROW] = raw[RAW_ROW]
+    return dm
+
+
+def _reject_exact_duplicates(raw: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
+    data_cols = [c for c in raw.columns if c not in (RAW_FILE, RAW_ROW)]
+    dup = raw.duplicated(subset=data_cols, keep="first")
+    if not dup.any():
+        return raw
+    first_row = raw.groupby(data_cols, dropna=False, sort=False)[RAW_ROW].transform("first")
+    reason = "exact duplicate of row " + first_row.astype(str)
+    return ledger.reject(raw, dup, domain=DOMAIN, column="SUBJID", reason=reason)
+
+
+def _refuse_conflicting_duplicates(raw: pd.DataFrame) -> None:
+    dup = raw.duplicated(subset=["SUBJID"], keep="first")
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        row = raw.iloc[pos]
+        first = raw.loc[raw["SUBJID"] == row["SUBJID"], RAW_ROW].iloc[0]
+        raise InputError(f"subject {row['SUBJID']} has two different demographics records (rows {first} and "
+                         f"{row[RAW_ROW]}); correct the export", file=row[RAW_FILE], row=int(row[RAW_ROW]),
+                         column="SUBJID")
+
+
+def _parse_dates(raw, dm, config: StudyConfig, ledger: Ledger):
+    for fld, var in (("BRTHDAT", "BRTHDTC"), ("RFICDAT", "RFICDTC")):
+        raw, iso = raw_dates(raw, fld, formats=config.date_formats, unknown_tokens=config.unknown_date_tokens,
+                             ledger=ledger, dataset=DOMAIN, variable=var)
+        dm = dm.loc[raw.index]
+        dm[var] = iso
+    return raw, dm
+
+
+def derive_usubjid(dm: pd.DataFrame, template: str) -> pd.Series:
+    """USUBJID from the config template, e.g. ``{STUDYID}-{SITEID}-{SUBJID}`` (SDTMIG §4.2.3:
+    unique for a person across every study of the submission)."""
+    out = pd.Series("", index=dm.index, dtype=object)
+    for literal, fld in re.findall(r"([^{]*)(?:\{(\w+)\})?", template):
+        out = out + literal
+        if fld:
+            out = out + dm[fld].astype(str)
+    return text(out).set_axis(dm.index)
+
+
+def derive_country(raw: pd.DataFrame, config: StudyConfig) -> pd.Series:
+    """COUNTRY (ISO 3166-1 alpha-3): the raw country through ``value_maps.COUNTRY``; where
+    the export has none, the country of the subject's site from ``sites``."""
+    sites = {k: v.get("country") for k, v in config.get("sites", {}).items()}
+    from_site = raw["SITEID"].map(sites)
+    if "COUNTRY" not in raw:
+        return text(from_site).set_axis(raw.index)
+    mapped = map_values(raw["COUNTRY"], config.value_map("COUNTRY"))
+    return text(mapped.where(mapped.notna(), from_site)).set_axis(raw.index)
+
+
+def derive_planned_arm(raw: pd.DataFrame, config: StudyConfig) -> tuple[pd.Series, pd.Series]:
+    """ARMCD/ARM: the randomised arm matched (trimmed, any case) against each config arm's
+    ``raw`` values, ARMCD and ARM; blank -> null (ARMNRS then says why). A value matching no
+    arm is bad input."""
+    lookup: dict[str, dict] = {}
+    for arm in config.arms:
+        for key in (arm["armcd"], arm["arm"], *arm.get("raw", [])):
+            lookup[" ".join(str(key).split()).upper()] = arm
+    if "ARM" not in raw:
+        none = text([None] * len(raw)).set_axis(raw.index)
+        return none, none
+    norm = raw["ARM"].astype("string").str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
+    unknown = norm.notna() & ~norm.isin(list(lookup))
+    if unknown.any():
+        pos = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise InputError(f"arm {raw['ARM'].iloc[pos]!r} is not one of the study's arms "
+                         f"({', '.join(a['armcd'] for a in config.arms)})", file=raw[RAW_FILE].iloc[pos],
+                         row=int(raw[RAW_ROW].iloc[pos]), column="ARM")
+    armcd = norm.map({k: a["armcd"] for k, a in lookup.items()})
+    arm = norm.map({k: a["arm"] for k, a in lookup.items()})
+    return text(armcd.astype(object)).set_axis(raw.index), text(arm.astype(object)).set_axis(raw.index)
+
+
+def derive_reference_dates(dm: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame | None,
+                           config: StudyConfig) -> pd.DataFrame:
+    """RFXSTDTC, RFXENDTC, RFSTDTC, RFENDTC.
+
+    1. RFXSTDTC = the earliest EXSTDTC of the subject (not customisable, SDTMIG §5.2);
+    2. RFXENDTC = the latest EXENDTC (EXSTDTC where EXENDTC is null);
+    3. RFSTDTC = RFXSTDTC: the study-day anchor is the first exposure; null when untreated;
+    4. RFENDTC = RFXENDTC (config ``reference_dates.rfendtc: last_exposure``) or the date of
+       the subject's last disposition event (``end_of_participation``, the default), else
+       RFXENDTC; null when untreated.
+    Partial dates compare by the earliest (starts) or latest (ends) day they can denote.
+    """
+    dm = dm.copy()
+    start = _extreme(ex, "EXSTDTC", "first")
+    end_dtc = ex["EXENDTC"].where(ex["EXENDTC"].notna(), ex["EXSTDTC"])
+    end = _extreme(ex.assign(_END=end_dtc), "_END", "last")
+    dm["RFXSTDTC"] = text(dm["USUBJID"].map(start)).set_axis(dm.index)
+    dm["RFXENDTC"] = text(dm["USUBJID"].map(end)).set_axis(dm.index)
+    dm["RFSTDTC"] = dm["RFXSTDTC"]
+    rule = config.get("reference_dates", {}).get("rfendtc", "end_of_participation")
+    rfend = dm["RFXENDTC"]
+    if rule == "end_of_participation" and ds is not None and len(ds):
+        last_ds = _extreme(ds, "DSSTDTC", "last")
+        rfend = text(dm["USUBJID"].map(last_ds)).set_axis(dm.index).where(lambda s: s.notna(), dm["RFXENDTC"])
+    dm["RFENDTC"] = rfend.where(dm["RFXSTDTC"].notna(), None)
+    return dm
+
+
+def _extreme(frame: pd.DataFrame, var: str, which: str) -> pd.Series:
+    """Per USUBJID, the ``var`` value denoting the earliest (``first``) or latest (``last``) day."""
+    if frame is None or not len(frame):
+        return pd.Series(dtype=object)
+    fields = date_fields(frame[var])
+    low, high = date_bounds(fields)
+    key = low if which == "first" else high
+    tmp = pd.DataFrame({"USUBJID": frame["USUBJID"].to_numpy(), "v": frame[var].to_numpy(dtype=object),
+                        "k": key}).dropna(subset=["k"])
+    tmp = tmp.sort_values(["USUBJID", "k", "v"], kind="mergesort")
+    pick = tmp.groupby("USUBJID", sort=False).head(1) if which == "first" else tmp.groupby("USUBJID", sort=False).tail(1)
+    return pick.set_index("USUBJID")["v"]
+
+
+def derive_rfpendtc(dm: pd.DataFrame, dated: list[tuple[pd.DataFrame, str]]) -> pd.Series:
+    """RFPENDTC: the last date of any record of the subject (SDTMIG §5.2: end of
+    participation — completion, withdrawal, last follow-up or death); partial dates count
+    by the latest day they can denote."""
+    parts = [dm[["USUBJID", "RFICDTC"]].rename(columns={"RFICDTC": "DTC"})]
+    parts += [frame[["USUBJID", var]].rename(columns={var: "DTC"}) for frame, var in dated if frame is not None]
+    allv = pd.concat(parts, ignore_index=True)
+    allv = allv[allv["DTC"].notna()]
+    last = _extreme(allv, "DTC", "last")
+    return text(dm["USUBJID"].map(last)).set_axis(dm.index)
+
+
+def derive_death(dm: pd.DataFrame, ds: pd.DataFrame | None, ae: pd.DataFrame | None) -> pd.DataFrame:
+    """DTHDTC/DTHFL: the date of a DS "DEATH" disposition, else the end date of an AE with
+    outcome FATAL; DTHFL = "Y" for any such subject (even with no date), else null — never
+    "N" (SDTMIG §5.2)."""
+    dm = dm.copy()
+    sources = []
+    if ds is not None and len(ds):
+        sources.append(ds.loc[ds["DSDECOD"] == "DEATH", ["USUBJID", "DSSTDTC"]].rename(columns={"DSSTDTC": "DTC"}))
+    if ae is not None and len(ae):
+        fatal = (ae["AEOUT"] == "FATAL") | (ae.get("AESDTH") == "Y")
+        sources.append(ae.loc[fatal, ["USUBJID", "AEENDTC"]].rename(columns={"AEENDTC": "DTC"}))
+    deaths = pd.concat(sources, ignore_index=True) if sources else pd.DataFrame(columns=["USUBJID", "DTC"])
+    died = dm["USUBJID"].isin(deaths["USUBJID"])
+    dated = deaths[deaths["DTC"].notna()]
+    dm["DTHDTC"] = text(dm["USUBJID"].map(_extreme(dated, "DTC", "first")) if len(dated) else None).set_axis(dm.index)
+    dm["DTHFL"] = text(np.where(died, "Y", None)).set_axis(dm.index)
+    return dm
+
+
+def derive_age(dm: pd.DataFrame, *, at: str = "RFICDTC") -> tuple[pd.Series, pd.Series]:
+    """AGE in completed years from BRTHDTC to ``at`` (default the informed-consent date), AGEU
+    "YEARS". A partial birth date gives an age when every birth day it can denote gives the
+    same age (birth 2012-03 and consent 2021-05-10: 9); otherwise AGE is null. Returns AGE and
+    a mask of subjects whose age could not be derived for that reason."""
+    fields = date_fields(dm["BRTHDTC"])
+    born_first, born_last = date_bounds(fields)
+    ref = to_epoch_days(dm[at])
+    young = _completed_years(born_last, ref)   # latest possible birth -> youngest
+    old = _completed_years(born_first, ref)
+    age = np.where(young == old, young, np.nan)
+    ambiguous = ~np.isnan(young) & (young != old)
+    return pd.Series(age, index=dm.index), pd.Series(ambiguous, index=dm.index)
+
+
+def _completed_years(born_days: np.ndarray, at_days: np.ndarray) -> np.ndarray:
+    ok = ~np.isnan(born_days) & ~np.isnan(at_days)
+    out = np.full(len(born_days), np.nan)
+    if not ok.any():
+        return out
+    born = np.asarray(born_days[ok], dtype="int64").astype("datetime64[D]")
+    at = np.asarray(at_days[ok], dtype="int64").astype("datetime64[D]")
+    by, bm, bd = _ymd(born)
+    ay, am, ad = _ymd(at)
+    years = ay - by - ((am < bm) | ((am == bm) & (ad < bd))).astype(int)
+    out[ok] = years
+    return out
+
+
+def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    years = days.astype("datetime64[Y]")
+    months = days.astype("datetime64[M]")
+    y = years.astype(int) + 1970
+    m = (months - years.astype("datetime64[M]")).astype(int) + 1
+    d = (days - months.astype("datetime64[D]")).astype(int) + 1
+    return y, m, d
+
+
+def derive_actual_arm(dm: pd.DataFrame, ex: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
+    """ACTARMCD/ACTARM/ACTARMUD (SDTMIG §5.2, standards.md §3.4).
+
+    The treatment a subject received in each period (from EX) is compared with each arm's
+    treatments per period. Cases, in order:
+
+    1. no EX record -> ACTARMCD/ACTARM null (ARMNRS says why, see :func:`derive_armnrs`);
+    2. the received sequence equals, or is the start of (discontinued early), the planned
+       arm's -> the planned arm;
+    3. it equals or starts another arm's sequence -> that arm (the first in config order);
+    4. otherwise -> null, and ACTARMUD lists the treatments received by period.
+    """
+    dm = dm.copy()
+    received = dm["USUBJID"].map(received_sequence(ex))
+    arms = {a["armcd"]: (a["arm"], _prefixes(a["treatments"])) for a in config.arms}
+    actcd = pd.Series(None, index=dm.index, dtype=object)
+    for cd, (_, prefixes) in arms.items():
+        planned = (dm["ARMCD"] == cd) & received.isin(prefixes)
+        actcd = actcd.mask(planned, cd)
+    for cd, (_, prefixes) in arms.items():
+        actcd = actcd.mask(actcd.isna() & received.isin(prefixes), cd)
+    dm["ACTARMCD"] = text(actcd).set_axis(dm.index)
+    dm["ACTARM"] = text(actcd.map({cd: a for cd, (a, _) in arms.items()})).set_axis(dm.index)
+    unplanned = received.notna() & actcd.isna()
+    dm["ACTARMUD"] = text(np.where(unplanned, "RECEIVED: " + received.fillna(""), None)).set_axis(dm.index)
+    return dm
+
+
+def _prefixes(treatments: list[str]) -> list[str]:
+    return [" > ".join(treatments[:k]) for k in range(1, len(treatments) + 1)]
+
+
+def received_sequence(ex: pd.DataFrame) -> pd.Series:
+    """Per USUBJID, the treatment codes received by period, e.g. ``"VEH > TPZ15"``; two
+    treatments within one period read ``"A+B"``."""
+    if not len(ex):
+        return pd.Series(dtype=object)
+    pairs = ex[["USUBJID", "_PERIOD", "_TRTCODE"]].drop_duplicates().sort_values(["USUBJID", "_PERIOD", "_TRTCODE"])
+    per_period = pairs.groupby(["USUBJID", "_PERIOD"], sort=True)["_TRTCODE"]
+    first = per_period.first()
+    if (per_period.size() > 1).any():
+        several = per_period.size() > 1
+        first[several] = pairs.set_index(["USUBJID", "_PERIOD"]).loc[several[several].index] \
+            .groupby(level=[0, 1])["_TRTCODE"].agg("+".join)
+    wide = first.unstack("_PERIOD").sort_index(axis=1)
+    seq = wide.iloc[:, 0].astype(object)
+    for col in wide.columns[1:]:
+        nxt = wide[col]
+        seq = seq.where(nxt.isna(), seq.fillna("") + " > " + nxt.fillna(""))
+    return seq
+
+
+def derive_armnrs(dm: pd.DataFrame, screen_failed: pd.Series) -> pd.Series:
+    """ARMNRS (ARMNULRS): why ARMCD and/or ACTARMCD is null; null when both are populated
+    (a planned/actual mismatch needs no reason). Cases, in order:
+
+    1. no planned arm and a screen-failure disposition -> "SCREEN FAILURE";
+    2. no planned arm -> "NOT ASSIGNED";
+    3. no actual arm but treatment received (matching no arm) -> "UNPLANNED TREATMENT";
+    4. no actual arm -> "NOT TREATED".
+    """
+    no_arm = dm["ARMCD"].isna()
+    untreated = dm["ACTARMCD"].isna()
+    reason = np.select(
+        [no_arm & screen_failed, no_arm, untreated & dm["ACTARMUD"].notna(), untreated],
+        ["SCREEN FAILURE", "NOT ASSIGNED", "UNPLANNED TREATMENT", "NOT TREATED"],
+        default=None,
+    )
+    return text(reason).set_axis(dm.index)

@@ -1,0 +1,67 @@
+"""DS — Disposition (SDTMIG v3.4 §6.2.3): one record per disposition event per subject.
+
+trialpack maps the disposition events of the raw export (completion or discontinuation of
+each period, screen failure, death) with DSCAT "DISPOSITION EVENT"; DSDECOD takes the
+NCOMPLT terms through ``value_maps.DSDECOD``. DM (RFENDTC, RFPENDTC, ARMNRS, death) and
+ADSL (EOSSTT, DCSREAS) read it.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sdtm.common import Ledger, map_values, raw_dates, text
+from sdtm.config import StudyConfig
+from sdtm.ex import reject_unknown_subjects
+from trialpack.rawio import RAW_FILE, RAW_ROW
+
+DOMAIN = "DS"
+
+
+def map_disposition(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame, ledger: Ledger,
+                    codelists: dict[str, list[str]]) -> pd.DataFrame:
+    """Raw disposition -> DS records (without DSSTDY and DSSEQ). Rejected: subject not in DM,
+    empty reason. A date that is not valid is left null with a finding."""
+    raw = reject_unknown_subjects(raw, subjects, ledger, DOMAIN)
+    raw = ledger.reject(raw, raw["DSDECOD"].isna(), domain=DOMAIN, column="DSDECOD",
+                        reason="disposition (DSDECOD) is empty")
+    raw, start = raw_dates(raw, "DSSTDAT", variable="DSSTDTC", formats=config.date_formats,
+                           unknown_tokens=config.unknown_date_tokens, ledger=ledger, dataset=DOMAIN)
+    ds = pd.DataFrame(index=raw.index)
+    ds["STUDYID"] = config.studyid
+    ds["DOMAIN"] = DOMAIN
+    ds["USUBJID"] = raw["SUBJID"].map(subjects.set_index("SUBJID")["USUBJID"])
+    decod = map_values(raw["DSDECOD"], config.value_map("DSDECOD"), codelists.get("DSDECOD"))
+    ds["DSTERM"] = raw["DSTERM"].where(raw["DSTERM"].notna(), decod) if "DSTERM" in raw else decod
+    ds["DSDECOD"] = decod
+    ds["DSCAT"] = "DISPOSITION EVENT"
+    ds["DSSTDTC"] = start
+    ds["_PERIOD"] = _period_numbers(raw, config)
+    ds[RAW_FILE] = raw[RAW_FILE]
+    ds[RAW_ROW] = raw[RAW_ROW]
+    return ds
+
+
+def _period_numbers(raw: pd.DataFrame, config: StudyConfig) -> pd.Series:
+    if "PERIOD" not in raw:
+        return pd.Series(np.nan, index=raw.index)
+    return config.period_of(raw["PERIOD"])
+
+
+def derive_timing(ds: pd.DataFrame, dm: pd.DataFrame, windows: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
+    """EPOCH: the epoch of the period the raw record names; without a period, the epoch of
+    the disposition date (screen failures: the before-treatment epoch). DSSTDY from
+    DM.RFSTDTC, DSSEQ 1..n per subject by date."""
+    from sdtm.common import derive_seq
+    from sdtm.dates import study_day
+    from sdtm.epoch import assign_epoch
+    from specs.iso8601 import to_epoch_days
+
+    ds = ds.copy()
+    by_period = ds["_PERIOD"].map({p["number"]: p["epoch"] for p in config.periods})
+    by_date = assign_epoch(ds["USUBJID"], ds["DSSTDTC"], windows)
+    ds["EPOCH"] = text(by_period.where(by_period.notna(), by_date).astype(object)).set_axis(ds.index)
+    ref = ds["USUBJID"].map(dm.set_index("USUBJID")["RFSTDTC"])
+    ds["DSSTDY"] = study_day(ds["DSSTDTC"], ref).astype("float64")
+    ds["DSSEQ"] = derive_seq(ds.assign(_D=to_epoch_days(ds["DSSTDTC"])), ["_D", "DSDECOD", RAW_ROW])
+    return ds

@@ -1,0 +1,127 @@
+"""EX — Exposure (SDTMIG v3.4 §6.1.3.1, standards.md §3.8): one record per protocol-specified
+treatment per constant-dosing interval per subject, in protocol units.
+
+For a topical cream the diary gives, per interval, the product applied, the grams applied
+per application and the frequency. EXTRT is the product (config ``treatments``), EXDOSE the
+grams of cream per application (vehicle included: the amount of vehicle cream applied is
+the exposure), EXDOSU/EXDOSFRM/EXROUTE/EXDOSFRQ from the config's ``exposure`` defaults.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sdtm.common import Ledger, map_values, raw_dates, text
+from sdtm.config import StudyConfig
+from specs.iso8601 import to_epoch_days
+from trialpack.rawio import RAW_FILE, RAW_ROW
+
+DOMAIN = "EX"
+
+
+def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame, ledger: Ledger,
+                 codelists: dict[str, list[str]]) -> pd.DataFrame:
+    """Raw diary -> EX records (without study days and EXSEQ, which need DM.RFSTDTC).
+
+    Records are rejected, with the reason, when: the subject is not in DM; the product is
+    not one of the config's treatments; the period is not one of the config's periods; the
+    dose is not a number or not above zero; a date is not a valid date. An end before the
+    start is a finding; the record is kept (SDTM practice).
+    """
+    raw = reject_unknown_subjects(raw, subjects, ledger, DOMAIN)
+    raw = _reject_unknown(raw, "EXTRT", config.treatments, "treatment", ledger)
+    raw, period = _periods(raw, config, ledger)
+    raw = raw.assign(_PERIOD=period)
+    dose = pd.to_numeric(raw["EXDOSE"], errors="coerce") if "EXDOSE" in raw else pd.Series(np.nan, index=raw.index)
+    if "EXDOSE" in raw:
+        bad = raw["EXDOSE"].notna() & (dose.isna() | ~np.isfinite(dose) | (dose <= 0))
+        reason = np.where(dose.isna() | ~np.isfinite(dose), "dose is not a number", "dose is not above zero")
+        raw = ledger.reject(raw, bad, domain=DOMAIN, column="EXDOSE", reason=pd.Series(reason, index=bad.index))
+    fmt = dict(formats=config.date_formats, unknown_tokens=config.unknown_date_tokens, ledger=ledger,
+               dataset=DOMAIN, reject=True)
+    raw, start = raw_dates(raw, "EXSTDAT", variable="EXSTDTC", **fmt)
+    raw, end = raw_dates(raw, "EXENDAT", variable="EXENDTC", **fmt)
+    start = start.loc[raw.index]
+    ex = pd.DataFrame(index=raw.index)
+    ex["STUDYID"] = config.studyid
+    ex["DOMAIN"] = DOMAIN
+    ex["USUBJID"] = raw["SUBJID"].map(subjects.set_index("SUBJID")["USUBJID"])
+    codes = _lookup_key(raw["EXTRT"], config.treatments)
+    ex["EXTRT"] = text(codes.map({k: v["extrt"] for k, v in config.treatments.items()})).set_axis(raw.index)
+    ex["EXDOSE"] = pd.to_numeric(raw["EXDOSE"], errors="coerce") if "EXDOSE" in raw else np.nan
+    defaults = config.exposure
+    ex["EXDOSU"] = defaults.get("dose_unit")
+    ex["EXDOSFRM"] = defaults.get("dose_form")
+    freq = map_values(raw["EXDOSFRQ"], config.value_map("EXDOSFRQ"), codelists.get("EXDOSFRQ")) \
+        if "EXDOSFRQ" in raw else None
+    ex["EXDOSFRQ"] = freq.fillna(defaults.get("frequency")) if freq is not None else defaults.get("frequency")
+    ex["EXROUTE"] = defaults.get("route")
+    loc = map_values(raw["EXLOC"], config.value_map("EXLOC"), codelists.get("EXLOC")) if "EXLOC" in raw else None
+    ex["EXLOC"] = loc.fillna(defaults.get("location")) if loc is not None else defaults.get("location")
+    ex["EPOCH"] = raw["_PERIOD"].map({p["number"]: p["epoch"] for p in config.periods})
+    ex["EXSTDTC"] = start
+    ex["EXENDTC"] = end.loc[raw.index]
+    ex["_PERIOD"] = raw["_PERIOD"]
+    ex["_TRTCODE"] = codes
+    ex[RAW_FILE] = raw[RAW_FILE]
+    ex[RAW_ROW] = raw[RAW_ROW]
+    note_end_before_start(ex, "EXSTDTC", "EXENDTC", ledger, DOMAIN)
+    return ex
+
+
+def reject_unknown_subjects(raw: pd.DataFrame, subjects: pd.DataFrame, ledger: Ledger, domain: str) -> pd.DataFrame:
+    """Records of subjects missing from DM cannot be mapped (no USUBJID): rejected."""
+    known = raw["SUBJID"].isin(subjects["SUBJID"])
+    reason = np.where(raw["SUBJID"].isna(), "subject identifier is empty", "subject is not in DM")
+    return ledger.reject(raw, ~known, domain=domain, column="SUBJID", reason=pd.Series(reason, index=raw.index))
+
+
+def _lookup_key(values: pd.Series, table: dict) -> pd.Series:
+    norm = values.astype("string").str.strip().str.upper()
+    keys = {str(k).strip().upper(): k for k in table}
+    return norm.map(keys).astype(object)
+
+
+def _reject_unknown(raw: pd.DataFrame, fld: str, table: dict, what: str, ledger: Ledger) -> pd.DataFrame:
+    code = _lookup_key(raw[fld], table)
+    bad = code.isna()
+    reason = np.where(raw[fld].isna(), f"{what} is empty", f"{what} is not one of the study's {what}s "
+                      f"({', '.join(table)})")
+    return ledger.reject(raw, bad, domain=DOMAIN, column=fld, reason=pd.Series(reason, index=raw.index))
+
+
+def _periods(raw: pd.DataFrame, config: StudyConfig, ledger: Ledger) -> tuple[pd.DataFrame, pd.Series]:
+    """Period number of each record from the raw PERIOD value (see ``StudyConfig.period_of``);
+    a one-period study needs no PERIOD. A record naming no known period is rejected."""
+    periods = config.periods or [{"number": 1, "epoch": "TREATMENT"}]
+    if "PERIOD" not in raw:
+        return raw, pd.Series(periods[0]["number"], index=raw.index, dtype="int64")
+    number = config.period_of(raw["PERIOD"])
+    if len(periods) == 1:
+        number = number.fillna(periods[0]["number"])
+    kept = ledger.reject(raw, number.isna(), domain=DOMAIN, column="PERIOD",
+                         reason="period is not one of the study's periods")
+    return kept, number.loc[kept.index].astype("int64")
+
+
+def note_end_before_start(frame: pd.DataFrame, start: str, end: str, ledger: Ledger, dataset: str) -> None:
+    """Finding (record kept) where the end date is before the start date; date parts only."""
+    s = to_epoch_days(frame[start])
+    e = to_epoch_days(frame[end])
+    bad = pd.Series(~np.isnan(s) & ~np.isnan(e) & (e < s), index=frame.index)
+    ledger.note("TP0104", frame, bad, dataset=dataset, variable=end, values=frame[end],
+                message=f"{end} is before {start}; record kept")
+
+
+def derive_study_days(ex: pd.DataFrame, dm: pd.DataFrame) -> pd.DataFrame:
+    """EXSTDY/EXENDY from DM.RFSTDTC (SDTMIG §4.4.4, no day 0) and EXSEQ 1..n per subject
+    ordered by EXSTDTC, EXTRT and raw row."""
+    from sdtm.common import derive_seq
+    from sdtm.dates import study_day
+
+    ex = ex.copy()
+    ref = ex["USUBJID"].map(dm.set_index("USUBJID")["RFSTDTC"])
+    ex["EXSTDY"] = study_day(ex["EXSTDTC"], ref).astype("float64")
+    ex["EXENDY"] = study_day(ex["EXENDTC"], ref).astype("float64")
+    ex["EXSEQ"] = derive_seq(ex.assign(_D=to_epoch_days(ex["EXSTDTC"])), ["_D", "EXSTDTC", "EXTRT", RAW_ROW])
+    return ex

@@ -1,0 +1,95 @@
+"""A study's SDTM spec: the shipped SDTMIG spec plus what the study config defines.
+
+The config is metadata too — arms, treatments, supplemental qualifiers — so the study spec
+is composed from it rather than typed again: sponsor codelists for ARMCD/ARM and EXTRT, and
+value-level metadata for each SUPP-- QVAL by QNAM. A study spec folder named in the config
+(``spec``) is laid over the result (its datasets, codelists, methods and comments replace
+those of the same name).
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from sdtm.config import StudyConfig
+from specs.load import load_spec, standard_spec
+from specs.model import (
+    Codelist, CodelistItem, RangeCheck, Spec, Study, ValueLevel, WhereClause,
+)
+
+STANDARD = "sdtmig-3.4"
+#: SUPP-- QORIG text -> Define-XML origin type and source.
+QORIG_ORIGINS = {"CRF": ("Collected", "Investigator"), "EDT": ("Collected", "Vendor"),
+                 "ASSIGNED": ("Assigned", "Sponsor"), "DERIVED": ("Derived", "Sponsor"),
+                 "PROTOCOL": ("Protocol", "Sponsor")}
+
+
+def compose_study_spec(config: StudyConfig, standard: Spec | None = None) -> Spec:
+    """The SDTM spec of one study (see the module docstring)."""
+    spec = copy.deepcopy(standard if standard is not None else standard_spec(STANDARD))
+    spec.study = Study(oid=f"STDY.{config.studyid}", name=config.studyid,
+                       description=config.get("title", config.studyid),
+                       protocol_name=config.get("protocol", config.studyid))
+    if config.arms:
+        _sponsor_codelist(spec, "CL.ARMCD", "Planned Arm Code", [(a["armcd"], a["arm"]) for a in config.arms],
+                          [("DM", "ARMCD"), ("DM", "ACTARMCD")])
+        _sponsor_codelist(spec, "CL.ARM", "Description of Planned Arm", [(a["arm"], None) for a in config.arms],
+                          [("DM", "ARM"), ("DM", "ACTARM")])
+    if config.treatments:
+        names = sorted({t["extrt"] for t in config.treatments.values()})
+        _sponsor_codelist(spec, "CL.EXTRT", "Name of Treatment", [(n, None) for n in names], [("EX", "EXTRT")])
+    for domain in ("DM", "AE"):
+        _supplemental_metadata(spec, f"SUPP{domain}", config.supplemental(domain))
+    if config.get("spec"):
+        spec = overlay(spec, load_spec(Path(config.file).parent / config.get("spec")))
+    return spec
+
+
+def _sponsor_codelist(spec: Spec, oid: str, name: str, terms: list[tuple[str, str | None]],
+                      uses: list[tuple[str, str]]) -> None:
+    spec.codelists = [c for c in spec.codelists if c.oid != oid]
+    spec.codelists.append(Codelist(oid, name, items=[CodelistItem(v, decode=d, order=i + 1)
+                                                     for i, (v, d) in enumerate(terms)]))
+    for ds_name, var in uses:
+        try:
+            spec.dataset(ds_name).variable(var).codelist = oid
+        except KeyError:
+            continue
+
+
+def _supplemental_metadata(spec: Spec, dataset: str, qualifiers: list[dict]) -> None:
+    """QNAM codelist and a ValueListDef on QVAL with one where clause per QNAM."""
+    if not qualifiers:
+        return
+    try:
+        supp = spec.dataset(dataset)
+    except KeyError:
+        return
+    oid = f"CL.{dataset}.QNAM"
+    _sponsor_codelist(spec, oid, f"{dataset} Qualifier Names",
+                      [(q["qnam"], q["qlabel"]) for q in qualifiers], [(dataset, "QNAM")])
+    for order, q in enumerate(qualifiers, start=1):
+        wc = f"WC.{dataset}.QNAM.{q['qnam']}"
+        spec.where_clauses.append(WhereClause(wc, [RangeCheck(dataset, "QNAM", "EQ", [q["qnam"]])]))
+        origin, source = QORIG_ORIGINS.get(str(q.get("qorig", "CRF")).upper(), ("Collected", "Investigator"))
+        spec.value_level.append(ValueLevel(
+            dataset=dataset, variable="QVAL", where_clause=wc, label=q["qlabel"], data_type="text",
+            core="Exp", codelist=q.get("codelist"), origin_type=origin, origin_source=source, order=order,
+            origin_pages=None))
+    del supp  # only checked to exist
+
+
+def overlay(base: Spec, top: Spec) -> Spec:
+    """``top`` laid over ``base``: entries of ``top`` replace those with the same name/OID."""
+    out = copy.deepcopy(base)
+    if top.study is not None:
+        out.study = top.study
+    for attr, key in (("standards", "oid"), ("documents", "id"), ("datasets", "name"), ("codelists", "oid"),
+                      ("where_clauses", "oid"), ("methods", "oid"), ("comments", "oid")):
+        mine = getattr(top, attr)
+        names = {getattr(x, key) for x in mine}
+        setattr(out, attr, [x for x in getattr(out, attr) if getattr(x, key) not in names] + list(mine))
+    replaced = {(v.dataset, v.variable, v.where_clause) for v in top.value_level}
+    out.value_level = [v for v in out.value_level if (v.dataset, v.variable, v.where_clause) not in replaced]
+    out.value_level += top.value_level
+    return out

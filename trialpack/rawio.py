@@ -1,0 +1,253 @@
+"""Raw EDC exports in (CSV, XLSX, SAS7BDAT) -> DataFrames of text with their row numbers.
+
+Every value comes back as text (stripped; empty -> null), the columns renamed from the
+study's raw headers to the CDASH-like field names of its config, plus two lineage columns:
+``_RAWFILE`` (the file as named in messages) and ``_RAWROW`` (the row as a spreadsheet shows
+it: the header is row 1, the first record row 2). Blank rows are skipped and counted.
+
+Bad input raises :class:`specs.errors.InputError` naming the file and, where it applies, the
+row, the column or the byte offset: missing file or column, empty file, duplicated headers,
+undecodable bytes, malformed CSV, formula cells, oversized fields.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from specs.errors import InputError
+
+RAW_FILE = "_RAWFILE"
+RAW_ROW = "_RAWROW"
+#: Largest raw field accepted (bytes of text). SDTM text is at most 200 bytes per variable
+#: (longer text is split into SUPP-- records); a field this large is corrupt input.
+MAX_FIELD_CHARS = 65_536
+
+
+@dataclass
+class RawTable:
+    """One raw file, read: records by field name, plus what reading skipped."""
+
+    name: str
+    frame: pd.DataFrame
+    blank_rows: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+
+def read_raw(
+    path: Path,
+    columns: dict[str, str],
+    *,
+    name: str | None = None,
+    fmt: str | None = None,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    sheet: str | None = None,
+    required: tuple[str, ...] = (),
+) -> RawTable:
+    """Read one raw file and rename ``columns`` (field -> raw header) to field names.
+
+    ``required`` fields must be mapped and present in the file.
+    """
+    path = Path(path)
+    name = name or path.name
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    if not path.is_file():
+        raise InputError("raw file not found", file=name)
+    readers = {"csv": _read_csv, "txt": _read_csv, "xlsx": _read_xlsx, "sas7bdat": _read_sas7bdat}
+    if fmt not in readers:
+        raise InputError(f"unsupported raw format {fmt!r} (csv, xlsx or sas7bdat)", file=name)
+    if fmt in ("csv", "txt"):
+        header, frame = _read_csv(path, name, encoding, delimiter)
+    elif fmt == "xlsx":
+        header, frame = _read_xlsx(path, name, sheet)
+    else:
+        header, frame = _read_sas7bdat(path, name, encoding)
+    return _select(header, frame, columns, name, required)
+
+
+def _select(header: list[str], frame: pd.DataFrame, columns: dict[str, str], name: str,
+            required: tuple[str, ...]) -> RawTable:
+    _check_duplicate_headers(header, name)
+    for fld in required:
+        if fld not in columns:
+            raise InputError(f"the study config maps no raw column to required field {fld}", file=name)
+    by_norm = {h.strip().lower(): h for h in header}
+    rename: dict[str, str] = {}
+    for fld, raw_header in columns.items():
+        actual = by_norm.get(raw_header.strip().lower())
+        if actual is None:
+            raise InputError(f"column {raw_header!r} (field {fld}) is not in the file; its columns are: "
+                             f"{', '.join(header)}", file=name, column=raw_header)
+        rename[actual] = fld
+    data = frame[list(rename)].rename(columns=rename)
+    data = data.apply(_clean_text)  # column-wise: strip, empty -> null
+    blank = data.isna().all(axis=1) if len(data.columns) else pd.Series(False, index=data.index)
+    _check_field_sizes(data, name)
+    rows = np.arange(len(frame), dtype="int64") + 2
+    data.insert(0, RAW_ROW, rows)
+    data.insert(0, RAW_FILE, name)
+    kept = data[~blank.to_numpy()].reset_index(drop=True)
+    return RawTable(name=name, frame=kept, blank_rows=int(blank.sum()), headers={v: k for k, v in rename.items()})
+
+
+def _clean_text(col: pd.Series) -> pd.Series:
+    text = col.astype("string").str.strip()
+    return text.mask(text == "").astype(object).where(lambda s: s.notna(), None).astype(_text_dtype())
+
+
+def _text_dtype():
+    return pd.Series(["x"]).dtype
+
+
+def _check_duplicate_headers(header: list[str], name: str) -> None:
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header, start=1):
+        key = h.strip().lower()
+        if key in seen:
+            raise InputError(f"duplicated header {h.strip()!r} (columns {seen[key]} and {i})", file=name, row=1,
+                             column=h.strip())
+        seen[key] = i
+
+
+def _check_field_sizes(data: pd.DataFrame, name: str) -> None:
+    for col in data.columns:
+        lengths = data[col].str.len()
+        if len(lengths) and lengths.max() > MAX_FIELD_CHARS:
+            pos = int(np.flatnonzero((lengths > MAX_FIELD_CHARS).to_numpy())[0])
+            raise InputError(f"field of {int(lengths.iloc[pos]):,} characters; raw fields over "
+                             f"{MAX_FIELD_CHARS:,} characters are refused", file=name, row=pos + 2, column=col)
+
+
+# -- CSV ----------------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, name: str, encoding: str, delimiter: str) -> tuple[list[str], pd.DataFrame]:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError("empty file: no header row", file=name)
+    text = _decode(raw, encoding, name)
+    first = text.split("\n", 1)[0]
+    try:
+        header = next(csv.reader([first], delimiter=delimiter))
+    except csv.Error as exc:
+        raise InputError(f"malformed header row: {exc}", file=name, row=1) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InputError("NUL byte in a text file (binary data?)", file=name, row=line)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
+                            skip_blank_lines=False, engine="c", header=0)
+    except pd.errors.ParserError as exc:
+        raise InputError(f"malformed CSV: {_parser_message(exc)}", file=name, row=_parser_row(exc)) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("empty file: no header row", file=name) from None
+    frame.columns = header if len(header) == len(frame.columns) else list(frame.columns)
+    return [str(h) for h in frame.columns], frame
+
+
+def _decode(raw: bytes, encoding: str, name: str) -> str:
+    if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig"):
+        encoding = "utf-8-sig"  # a byte-order mark is never data
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        row = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"byte 0x{raw[exc.start]:02X} is not valid {encoding} text (declare the file's encoding "
+                         f"in the study config)", file=name, row=row, offset=exc.start) from None
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r}", file=name) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _parser_row(exc: Exception) -> int | None:
+    match = re.search(r"(?:line|row) (\d+)", str(exc))
+    return int(match.group(1)) if match else None
+
+
+def _parser_message(exc: Exception) -> str:
+    msg = str(exc).strip().splitlines()[-1]
+    return msg.replace("Error tokenizing data. C error: ", "")
+
+
+# -- XLSX ---------------------------------------------------------------------------------------
+
+
+def _read_xlsx(path: Path, name: str, sheet: str | None) -> tuple[list[str], pd.DataFrame]:
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, ValueError ...
+        raise InputError(f"not a readable xlsx workbook ({type(exc).__name__})", file=name) from None
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise InputError(f"no sheet {sheet!r}; sheets: {', '.join(wb.sheetnames)}", file=name)
+        ws = wb[sheet] if sheet else wb.worksheets[0]
+        rows = []
+        for r, row in enumerate(ws.iter_rows(), start=1):
+            values = []
+            for c, cell in enumerate(row, start=1):
+                if getattr(cell, "data_type", None) == "f":
+                    raise InputError(f"formula cell {cell.value!r}: raw data must hold values, not formulas",
+                                     file=name, sheet=ws.title, row=r, column=get_column_letter(c))
+                values.append(_cell_text(cell.value))
+            rows.append(values)
+    finally:
+        wb.close()
+    while rows and not any(v for v in rows[-1]):
+        rows.pop()
+    if not rows or not any(v for v in rows[0]):
+        raise InputError("empty sheet: no header row", file=name, sheet=ws.title)
+    header = [h or "" for h in rows[0]]
+    width = len(header)
+    body = [(r + [""] * width)[:width] for r in rows[1:]]
+    return header, pd.DataFrame(body, columns=header, dtype=object)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S") if value.time() != time(0) else value.strftime("%Y-%m-%d")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# -- SAS7BDAT -----------------------------------------------------------------------------------
+
+
+def _read_sas7bdat(path: Path, name: str, encoding: str) -> tuple[list[str], pd.DataFrame]:
+    import pyreadstat
+
+    try:
+        frame, _ = pyreadstat.read_sas7bdat(str(path), encoding=None if encoding.lower() in ("utf-8", "utf8")
+                                            else encoding)
+    except Exception as exc:  # pyreadstat raises its own ReadstatError/PyreadstatError
+        raise InputError(f"not a readable SAS7BDAT file ({exc})", file=name) from None
+    text = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            text[col] = s.dt.strftime("%Y-%m-%d").fillna("")
+        elif pd.api.types.is_float_dtype(s):
+            whole = s.dropna()
+            text[col] = (s.astype("Int64").astype("string") if len(whole) and (whole == whole.round()).all()
+                         else s.astype("string")).fillna("")
+        else:
+            text[col] = s.astype("string").fillna("")
+    return [str(c) for c in frame.columns], pd.DataFrame(text)
