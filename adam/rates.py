@@ -173,8 +173,9 @@ def poisson_rate_ci(events, time, *, method: str = "exact", conf_level: float = 
     lower_count, upper_count = _count_limits(n, method, conf_level)
     has_time = t > 0
     safe_t = np.where(has_time, t, 1.0)
-    lower = np.where(has_time, lower_count / safe_t, np.nan)
-    upper = np.where(has_time, upper_count / safe_t, np.nan)
+    with np.errstate(over="ignore"):  # a subnormal time gives an infinite limit, not a warning
+        lower = np.where(has_time, lower_count / safe_t, np.nan)
+        upper = np.where(has_time, upper_count / safe_t, np.nan)
     return _scalar_or_array(lower), _scalar_or_array(upper)
 
 
@@ -321,18 +322,10 @@ def _attach_rate(out: pd.DataFrame, events: str, time: str, rate: str, *, per, m
     n = out[events].to_numpy(dtype=float)
     t = out[time].to_numpy(dtype=float)
     lower, upper = poisson_rate_ci(n, t, method=method, conf_level=conf_level)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(over="ignore"):  # a subnormal time gives an infinite rate, not a warning
         value = np.where(t > 0, n / np.where(t > 0, t, 1.0), np.nan)
-    return out.assign(
-        **{
-            rate: per * np.atleast_1d(value),
-            "ci_lower": per * np.atleast_1d(lower),
-            "ci_upper": per * np.atleast_1d(upper),
-            "ci_method": CI_METHODS[method],
-            "conf_level": float(conf_level),
-            "per": per,
-        }
-    )
+        scaled = {rate: per * value, "ci_lower": per * np.atleast_1d(lower), "ci_upper": per * np.atleast_1d(upper)}
+    return out.assign(**scaled, ci_method=CI_METHODS[method], conf_level=float(conf_level), per=per)
 
 
 def _attach_population(out: pd.DataFrame, population, by: Sequence[str], group: str, conf_level: float) -> pd.DataFrame:

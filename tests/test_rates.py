@@ -263,7 +263,7 @@ def test_interval_widens_with_confidence(n, t, c1, c2, method):
     lo_c, hi_c = sorted((c1, c2))
     l1, u1 = poisson_rate_ci(n, t, method=method, conf_level=lo_c)
     l2, u2 = poisson_rate_ci(n, t, method=method, conf_level=hi_c)
-    assert l2 <= l1 * (1 + 1e-12) + 1e-300 and u2 >= u1 * (1 - 1e-12)
+    assert l2 <= l1 + 1e-12 * abs(l1) and u2 >= u1 - 1e-12 * abs(u1)
 
 
 @given(n=st.integers(min_value=0, max_value=5_000), t=times, conf=levels, scale=st.floats(0.01, 100))
