@@ -339,7 +339,10 @@ def _attach_population(out: pd.DataFrame, population, by: Sequence[str], group: 
     if names == [None]:
         names = [group]
     if any(n not in by for n in names):
-        raise InputError(f"population is indexed by {names}; each index level must be one of by={tuple(by)}")
+        raise InputError(
+            f"population is indexed by {names}; name each index level after one of by={tuple(by)} "
+            "(a plain mapping is read as group -> N)"
+        )
     if series.index.duplicated().any():
         raise InputError(f"population lists a group more than once: {list(series.index[series.index.duplicated()])}")
     counts = _as_nonnegative(series.to_numpy(), "population", whole=True)
@@ -528,48 +531,111 @@ def _two_sided_normal_p(stat):
 
 
 def _crude_rows(e1, t1, e0, t0, *, z, alpha, per):
-    """Crude (pooled) rate difference and rate ratio, three methods, as column dicts."""
+    """Crude (pooled) comparisons as column dicts: RD (Wald), RR (Wald, log), RR (exact)."""
     both_time = (t1 > 0) & (t0 > 0)
-    st1, st0 = np.where(t1 > 0, t1, 1.0), np.where(t0 > 0, t0, 1.0)
-    r1, r0 = e1 / st1, e0 / st0
+    st1, st0 = np.where(t1 > 0, t1, 1.0), np.where(t0 > 0, t0, 1.0)  # keep formulas finite
+    return [
+        _crude_difference(e1, st1, e0, st0, both_time, z=z, per=per),
+        _crude_ratio_wald(e1, st1, e0, st0, both_time, z=z),
+        _crude_ratio_exact(e1, st1, e0, st0, both_time, alpha=alpha),
+    ]
 
-    # rate difference, Wald
-    rd = np.where(both_time, r1 - r0, np.nan)
-    se = np.where(both_time, np.sqrt(e1 / st1**2 + e0 / st0**2), np.nan)
+
+def _crude_ratio(e1, t1, e0, t0, both_time):
+    """(n1/T1)/(n0/T0); NaN without control events (division by 0) or person-time."""
+    return np.where(both_time & (e0 > 0), (e1 / t1) / np.where(e0 > 0, e0 / t0, 1.0), np.nan)
+
+
+def _crude_difference(e1, t1, e0, t0, both_time, *, z, per):
+    rd = np.where(both_time, e1 / t1 - e0 / t0, np.nan)
+    se = np.where(both_time, np.sqrt(e1 / t1**2 + e0 / t0**2), np.nan)
     lo, hi, zs = _wald(rd, se, z)
-    rows = [dict(comparison="rate difference", method="crude pooled, Wald", test="Wald z",
-                 estimate=rd * per, ci_lower=lo * per, ci_upper=hi * per, statistic=zs,
-                 p_value=_two_sided_normal_p(zs))]
+    return dict(comparison="rate difference", method="crude pooled, Wald", test="Wald z",
+                estimate=rd * per, ci_lower=lo * per, ci_upper=hi * per, statistic=zs,
+                p_value=_two_sided_normal_p(zs))
 
-    # rate ratio, Wald on the log scale
-    defined = both_time & (e0 > 0)
-    rr = np.where(defined, r1 / np.where(r0 > 0, r0, 1.0), np.nan)
+
+def _crude_ratio_wald(e1, t1, e0, t0, both_time, *, z):
+    rr = _crude_ratio(e1, t1, e0, t0, both_time)
     logs = both_time & (e1 > 0) & (e0 > 0)
     log_rr = np.where(logs, np.log(np.where(logs, rr, 1.0)), np.nan)
     se_log = np.where(logs, np.sqrt(1.0 / np.where(e1 > 0, e1, 1.0) + 1.0 / np.where(e0 > 0, e0, 1.0)), np.nan)
     lo, hi, zs = _wald(log_rr, se_log, z)
-    rows.append(dict(comparison="rate ratio", method="crude pooled, Wald on the log scale", test="Wald z (log scale)",
-                     estimate=rr, ci_lower=np.exp(lo), ci_upper=np.exp(hi), statistic=zs,
-                     p_value=_two_sided_normal_p(zs)))
+    return dict(comparison="rate ratio", method="crude pooled, Wald on the log scale", test="Wald z (log scale)",
+                estimate=rr, ci_lower=np.exp(lo), ci_upper=np.exp(hi), statistic=zs,
+                p_value=_two_sided_normal_p(zs))
 
-    # rate ratio, exact conditional on e1 + e0 (binomial, Clopper-Pearson)
-    total = e1 + e0
-    p_null = np.where(both_time, t1 / np.where(both_time, t1 + t0, 1.0), np.nan)
+
+def _crude_ratio_exact(e1, t1, e0, t0, both_time, *, alpha):
+    """Conditional on n1 + n0, n1 ~ Binomial(n1 + n0, p): Clopper-Pearson limits on p,
+    mapped to RR = p T0 / ((1 − p) T1); doubled two-sided binomial test of p0 = T1/(T1+T0)."""
     p_lo = np.where(e1 > 0, stats.beta.ppf(alpha / 2.0, np.where(e1 > 0, e1, 1.0), e0 + 1.0), 0.0)
     p_hi = np.where(e0 > 0, stats.beta.ppf(1.0 - alpha / 2.0, e1 + 1.0, np.where(e0 > 0, e0, 1.0)), 1.0)
     open_top = p_hi >= 1.0  # no control events: the ratio has no finite upper bound
     safe_hi = np.where(open_top, 0.5, p_hi)
-    rr_lo = np.where(both_time, p_lo * st0 / ((1.0 - p_lo) * st1), np.nan)
-    rr_hi = np.where(both_time, np.where(open_top, np.inf, safe_hi * st0 / ((1.0 - safe_hi) * st1)), np.nan)
-    p_safe = np.where(both_time, p_null, 0.5)
-    tail = np.minimum(stats.binom.cdf(e1, total, p_safe), stats.binom.sf(e1 - 1.0, total, p_safe))
-    p_exact = np.where(both_time, np.minimum(1.0, 2.0 * tail), np.nan)
-    rows.append(dict(comparison="rate ratio",
-                     method="crude pooled, exact conditional (binomial, Clopper-Pearson)",
-                     test="exact conditional binomial, two-sided (doubled)",
-                     estimate=rr, ci_lower=rr_lo, ci_upper=rr_hi, statistic=np.full(rr.shape, np.nan),
-                     p_value=p_exact))
-    return rows
+    lower = np.where(both_time, p_lo * t0 / ((1.0 - p_lo) * t1), np.nan)
+    upper = np.where(both_time, np.where(open_top, np.inf, safe_hi * t0 / ((1.0 - safe_hi) * t1)), np.nan)
+    p_null = np.where(both_time, t1 / (t1 + t0), 0.5)
+    total = e1 + e0
+    tail = np.minimum(stats.binom.cdf(e1, total, p_null), stats.binom.sf(e1 - 1.0, total, p_null))
+    return dict(comparison="rate ratio",
+                method="crude pooled, exact conditional (binomial, Clopper-Pearson)",
+                test="exact conditional binomial, two-sided (doubled)",
+                estimate=_crude_ratio(e1, t1, e0, t0, both_time), ci_lower=lower, ci_upper=upper,
+                statistic=np.full(e1.shape, np.nan), p_value=np.where(both_time, np.minimum(1.0, 2.0 * tail), np.nan))
+
+
+def _treatment_groups(groups: pd.Series, control, treatments, column: str) -> list:
+    present = set(groups)
+    if control not in present:
+        raise InputError(f"control group {control!r} does not occur in {column}", column=column)
+    if treatments is None:
+        return [g for g in pd.unique(groups) if g != control]
+    treatments = list(treatments)
+    absent = [g for g in treatments if g not in present or g == control]
+    if absent:
+        raise InputError(f"treatment group(s) {absent} do not occur in {column} (or are the control)", column=column)
+    return treatments
+
+
+def _crude_arms(trt: pd.DataFrame, ctl: pd.DataFrame, keys: list) -> pd.DataFrame:
+    """Events and time summed over all strata: one row per key x treatment, with the
+    control's totals for the same key (0 where the control has no records)."""
+    arm1 = trt.groupby([*keys, "_group"], sort=False, observed=True)[["_e", "_t"]].sum().reset_index()
+    arm0 = ctl.groupby(keys, sort=False, observed=True)[["_e", "_t"]].sum().reset_index()
+    return arm1.merge(arm0, on=keys, how="left", suffixes=("1", "0")).fillna({"_e0": 0.0, "_t0": 0.0})
+
+
+def _mh_sums(trt: pd.DataFrame, ctl: pd.DataFrame, keys: list, strata: str, *, order: pd.DataFrame) -> pd.DataFrame:
+    """Per key x treatment, the sums over strata of the Mantel-Haenszel terms
+    (standards.md §5.3); strata where either arm has no person-time contribute 0."""
+    cells = trt.merge(ctl.drop(columns="_group"), on=[*keys, strata], how="left", suffixes=("1", "0"))
+    cells = cells.fillna({"_e0": 0.0, "_t0": 0.0})
+    a, T1, b, T0 = (cells[c].to_numpy(dtype=float) for c in ("_e1", "_t1", "_e0", "_t0"))
+    use = (T1 > 0) & (T0 > 0)
+    sT1, sT0 = np.where(use, T1, 1.0), np.where(use, T0, 1.0)
+    Tk, M = sT1 + sT0, a + b
+    w = sT1 * sT0 / Tk
+    terms = {
+        "w": w,
+        "w_diff": w * (a / sT1 - b / sT0),
+        "w2_var": w**2 * (a / sT1**2 + b / sT0**2),
+        "R": a * sT0 / Tk,
+        "S": b * sT1 / Tk,
+        "P": M * sT1 * sT0 / Tk**2,
+        "O": a,
+        "E": M * sT1 / Tk,
+        "strata_used": np.ones_like(a),
+        "events_treatment": a,
+        "time_treatment": T1,
+        "events_control": b,
+        "time_control": T0,
+    }
+    frame = pd.DataFrame({name: np.where(use, values, 0.0) for name, values in terms.items()})
+    frame[[*keys, "_group"]] = cells[[*keys, "_group"]].to_numpy()
+    sums = frame.groupby([*keys, "_group"], sort=False).sum().reset_index()
+    key_cols = [*keys, "_group"]
+    return order.astype(object).merge(sums.astype({c: object for c in key_cols}), on=key_cols, how="left")
 
 
 def _mh_rows(s: pd.DataFrame, *, z, per, strata):
@@ -684,68 +750,21 @@ def compare_rates(
     work = rates[[*by, *strata_cols]].assign(_group=rates[group].astype(object), _e=e, _t=t)
     if not by:
         work[_ALL] = 0
-    present = set(work["_group"])
-    if control not in present:
-        raise InputError(f"control group {control!r} does not occur in {group}", column=group)
-    if treatments is None:
-        treatments = [g for g in pd.unique(work["_group"]) if g != control]
-    else:
-        treatments = list(treatments)
-        absent = [g for g in treatments if g not in present or g == control]
-        if absent:
-            raise InputError(f"treatment group(s) {absent} do not occur in {group} (or are the control)", column=group)
-    is_ctl = work["_group"] == control
+    treatments = _treatment_groups(work["_group"], control, treatments, group)
     trt = work[work["_group"].isin(treatments)]
-    ctl = work[is_ctl]
+    ctl = work[work["_group"] == control]
 
-    # (a) crude pooled
-    arm1 = trt.groupby([*keys, "_group"], sort=False, observed=True)[["_e", "_t"]].sum().reset_index()
-    arm0 = ctl.groupby(keys, sort=False, observed=True)[["_e", "_t"]].sum().reset_index()
-    crude = arm1.merge(arm0, on=keys, how="left", suffixes=("1", "0")).fillna({"_e0": 0.0, "_t0": 0.0})
+    crude = _crude_arms(trt, ctl, keys)
     e1, t1, e0, t0 = (crude[c].to_numpy(dtype=float) for c in ("_e1", "_t1", "_e0", "_t0"))
-    pieces = []
-    for row in _crude_rows(e1, t1, e0, t0, z=z, alpha=alpha, per=per):
-        frame = crude[[*keys, "_group"]].assign(
-            **row, strata_used=np.nan, events_treatment=e1, time_treatment=t1, events_control=e0, time_control=t0
-        )
-        pieces.append(frame)
-
-    # (b) Mantel-Haenszel over strata
+    totals = dict(strata_used=np.nan, events_treatment=e1, time_treatment=t1, events_control=e0, time_control=t0)
+    pieces = [
+        crude[[*keys, "_group"]].assign(**row, **totals)
+        for row in _crude_rows(e1, t1, e0, t0, z=z, alpha=alpha, per=per)
+    ]
     if strata is not None:
-        cells = trt.merge(ctl.drop(columns="_group"), on=[*keys, strata], how="left", suffixes=("1", "0"))
-        cells = cells.fillna({"_e0": 0.0, "_t0": 0.0})
-        a, T1, b, T0 = (cells[c].to_numpy(dtype=float) for c in ("_e1", "_t1", "_e0", "_t0"))
-        use = (T1 > 0) & (T0 > 0)
-        sT1, sT0 = np.where(use, T1, 1.0), np.where(use, T0, 1.0)
-        Tk, M = sT1 + sT0, a + b
-        w = np.where(use, sT1 * sT0 / Tk, 0.0)
-        terms = pd.DataFrame(
-            {
-                "w": w,
-                "w_diff": np.where(use, w * (a / sT1 - b / sT0), 0.0),
-                "w2_var": np.where(use, w**2 * (a / sT1**2 + b / sT0**2), 0.0),
-                "R": np.where(use, a * sT0 / Tk, 0.0),
-                "S": np.where(use, b * sT1 / Tk, 0.0),
-                "P": np.where(use, M * sT1 * sT0 / Tk**2, 0.0),
-                "O": np.where(use, a, 0.0),
-                "E": np.where(use, M * sT1 / Tk, 0.0),
-                "strata_used": use.astype("int64"),
-                "events_treatment": np.where(use, a, 0.0),
-                "time_treatment": np.where(use, T1, 0.0),
-                "events_control": np.where(use, b, 0.0),
-                "time_control": np.where(use, T0, 0.0),
-            }
-        )
-        terms[[*keys, "_group"]] = cells[[*keys, "_group"]].to_numpy()
-        sums = terms.groupby([*keys, "_group"], sort=False).sum().reset_index()
-        sums = crude[[*keys, "_group"]].astype(object).merge(
-            sums.astype({c: object for c in [*keys, "_group"]}), on=[*keys, "_group"], how="left"
-        )
-        for row in _mh_rows(sums, z=z, per=per, strata=strata):
-            pieces.append(
-                sums[[*keys, "_group", "strata_used", "events_treatment", "time_treatment",
-                      "events_control", "time_control"]].assign(**row)
-            )
+        sums = _mh_sums(trt, ctl, keys, strata, order=crude[[*keys, "_group"]])
+        kept = [*keys, "_group", "strata_used", "events_treatment", "time_treatment", "events_control", "time_control"]
+        pieces += [sums[kept].assign(**row) for row in _mh_rows(sums, z=z, per=per, strata=strata)]
 
     out = pd.concat(pieces, ignore_index=True)
     order = {g: i for i, g in enumerate(treatments)}

@@ -572,3 +572,11 @@ def test_event_rate_bad_counts():
         event_rate(exposure)
     with pytest.raises(InputError, match="exposure_years"):
         event_rate(exposure.drop(columns="exposure_years").assign(events=1))
+
+
+def test_eair_by_group_only():
+    data = pd.concat([headache_example(), headache_example().assign(PARAMCD="TTEANY", CNSR=0)])
+    with pytest.raises(InputError, match="repeats a record"):
+        eair(data, by=("TRTA",))  # two event categories in one cell would count time twice
+    out = eair(headache_example(), by=("TRTA",), groups=["Drug", "Vehicle"])
+    assert list(out.columns[:2]) == ["TRTA", "subjects_at_risk"] and list(out["TRTA"]) == ["Drug", "Vehicle"]

@@ -427,3 +427,10 @@ def test_repeated_cell_and_bad_counts_are_refused():
     bad = TWO_STUDIES.assign(subjects_with_event=[12, 5.5, 20, 4])
     with pytest.raises(InputError, match="subjects_with_event is not a whole number"):
         compare_rates(bad, control="Placebo", strata="STUDYID")
+
+
+def test_overall_comparison_without_by_columns():
+    data = TWO_STUDIES.drop(columns="PARAMCD")
+    out = compare_rates(data, control="Placebo", strata="STUDYID", by=())
+    assert "PARAMCD" not in out.columns and len(out) == 5
+    assert_printed(pick(out, "rate difference", "Mantel-Haenszel")["estimate"], "2.63")
