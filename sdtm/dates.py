@@ -257,7 +257,7 @@ def parse_raw_dates(
     compiled = _compile_all(formats, unknown_tokens, yearcutoff)
     if not isinstance(values, pd.Series):
         values = pd.Series(values, dtype=object)
-    codes, texts = factorize_text(values)
+    codes, texts, _ = factorize_text(values)
     trimmed = pd.Series(texts, dtype=object).str.strip()
     parts = np.full((len(texts), len(COMPONENTS)), np.nan)
     written = np.zeros(len(texts), dtype=bool)  # some component was written (not unknown)

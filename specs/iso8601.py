@@ -85,20 +85,23 @@ def text_series(values: np.ndarray, index=None) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=object), index=index, dtype=object).astype(TEXT_DTYPE)
 
 
-def factorize_text(values) -> tuple[np.ndarray, np.ndarray]:
+def factorize_text(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct non-null values of ``values`` as text, and each row's code into them.
 
-    Returns ``(codes, texts)``: ``codes`` is an int64 array (``-1`` for null), ``texts`` an
-    object array of ``str``. Values that are not strings (numbers, dates read from a
-    spreadsheet) are turned into text with ``str`` so the caller's checks see and report
+    Returns ``(codes, texts, is_text)``: ``codes`` is an int64 array (``-1`` for null),
+    ``texts`` an object array of ``str``, ``is_text`` whether each distinct value was a
+    string in the input. Values that are not strings (numbers, dates read from a
+    spreadsheet) are turned into text with ``str`` so that callers can read or report
     them; nothing is dropped.
     """
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     texts = np.asarray(uniques, dtype=object)
+    is_text = np.ones(len(texts), dtype=bool)
     if len(texts) and pd.api.types.infer_dtype(texts, skipna=False) != "string":
+        is_text = np.array([isinstance(x, str) for x in texts], dtype=bool)
         texts = np.array([x if isinstance(x, str) else str(x) for x in texts], dtype=object)
-    return codes.astype(np.int64, copy=False), texts
+    return codes.astype(np.int64, copy=False), texts, is_text
 
 
 def spread(per_value: np.ndarray, codes: np.ndarray, fill) -> np.ndarray:
@@ -174,8 +177,8 @@ def to_epoch_days(values, index=None) -> np.ndarray:
         kinds = pd.api.types.infer_dtype(series, skipna=True)
         if kinds in ("date", "datetime", "datetime64"):
             return to_epoch_days(pd.to_datetime(series))
-    codes, texts = factorize_text(series)
-    per_value = _analyse(texts)
+    codes, texts, is_text = factorize_text(series)
+    per_value = _analyse(texts, is_text)
     complete = per_value.complete_date
     days = np.full(len(texts), np.nan)
     parts = per_value.parts
@@ -205,8 +208,9 @@ class _Analysis:
         self.incomplete = single & (prefix < deepest)
 
 
-def _analyse(texts: np.ndarray) -> _Analysis:
-    """Classify each distinct text: missing (""), valid single value, valid interval, invalid."""
+def _analyse(texts: np.ndarray, is_text: np.ndarray) -> _Analysis:
+    """Classify each distinct value: missing (""), valid single value, valid interval,
+    invalid (including every value that was not a string: --DTC is character data)."""
     n = len(texts)
     kind = np.full(n, INVALID, dtype=np.int8)
     parts = np.full((n, _NUM), np.nan)
@@ -222,6 +226,7 @@ def _analyse(texts: np.ndarray) -> _Analysis:
         kind[np.flatnonzero(plain)[ok]] = SINGLE
     if slash.any():
         kind[np.flatnonzero(slash)[_interval(texts[slash])]] = INTERVAL
+    kind[~is_text] = INVALID
     parts[kind != SINGLE] = np.nan
     return _Analysis(kind, parts)
 
@@ -342,8 +347,8 @@ def _interval(texts: np.ndarray) -> np.ndarray:
 
 def _prepare(values) -> tuple[pd.Index | None, np.ndarray, _Analysis]:
     index = values.index if isinstance(values, pd.Series) else None
-    codes, texts = factorize_text(values)
-    return index, codes, _analyse(texts)
+    codes, texts, is_text = factorize_text(values)
+    return index, codes, _analyse(texts, is_text)
 
 
 # --------------------------------------------------------------------------- public API
@@ -370,9 +375,9 @@ def is_valid_duration(values) -> pd.Series:
     digit: ``PT0.5H``, ``P4.5W``) is allowed only in the lowest-order component written.
     """
     index = values.index if isinstance(values, pd.Series) else None
-    codes, texts = factorize_text(values)
+    codes, texts, is_text = factorize_text(values)
     ok = (texts == "") if len(texts) else np.zeros(0, dtype=bool)
-    rest = ~ok
+    rest = ~ok & is_text
     if rest.any():
         ok[rest] = _duration_ok(texts[rest])
     return pd.Series(spread(ok, codes, True), index=index, dtype=bool)
