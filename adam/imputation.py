@@ -1,7 +1,7 @@
 """ADaM date imputation: --DTC partial dates to analysis dates with *DTF flags.
 
-ADaMIG v1.3 §3.1.4: when a date is imputed, its imputation flag says the highest level
-imputed (codelist DATEFL, C81223):
+ADaMIG v1.3 §3.1 (imputation flag conventions): when a date is imputed, its flag says
+the highest level imputed (codelist DATEFL, C81223):
 
 * ``"Y"`` — year imputed (and month and day);
 * ``"M"`` — month imputed (and day, unless a collected day was kept, see ``preserve``);

@@ -30,9 +30,10 @@ Token      Meaning
 * Numeric tokens other than the year take one or two digits, except where they touch
   another numeric token (``YYYYMMDD``, ``HHMM``): then exactly two.
 * Every component token may instead hold an *unknown token* (``unknown_tokens``,
-  default ``UN``, ``UNK``, ``UNKN``, ``--``, ``XX``, ``??``; any case). Put ``""`` in
-  the set to also accept blank components (then spaces in the format match zero or
-  more spaces).
+  default ``UN``, ``UNK``, ``UNKN``, ``--``, ``XX``, ``??``; any case). Tokens made of
+  digits (``00`` in EDCs that write an unknown day as zeros) are honoured too. Put
+  ``""`` in the set to also accept blank components (then spaces in the format match
+  zero or more spaces).
 
 Examples: ``"DD MON YYYY"``, ``"DD-MON-YYYY"``, ``"DDMONYYYY"``, ``"YYYY-MM-DD"``,
 ``"DD/MM/YYYY"``, ``"MM/DD/YYYY"``, ``"YYYYMMDD"``, ``"DD MON YYYY HH:MM"``,
@@ -200,7 +201,8 @@ def _compile(fmt: str, unknown_tokens: tuple[str, ...], yearcutoff: int | None) 
                 body = r"\d{1,2}"
             alternatives = [body] + ([unknown] if unknown else []) + ([""] if blank else [])
             pieces.append(f"(?P<{group}>{'|'.join(alternatives)})")
-    pattern = re.compile("^" + "".join(pieces) + r"\Z", re.IGNORECASE | re.ASCII)
+    # the empty group "matched" takes part in every match: one extract tells match and parts
+    pattern = re.compile("^(?P<matched>)" + "".join(pieces) + r"\Z", re.IGNORECASE | re.ASCII)
     return _Format(fmt, pattern, tuple(_TOKENS[t][0] for t in tokens))
 
 
@@ -254,6 +256,8 @@ def parse_raw_dates(
     Raises :class:`~specs.errors.InputError` for a bad format list (unknown token,
     two-digit year without ``yearcutoff``, two formats reading the same shapes).
     """
+    if isinstance(unknown_tokens, str):
+        unknown_tokens = [unknown_tokens]
     compiled = _compile_all(formats, unknown_tokens, yearcutoff)
     if not isinstance(values, pd.Series):
         values = pd.Series(values, dtype=object)
@@ -267,13 +271,11 @@ def parse_raw_dates(
         if not pending.any():
             break
         where = np.flatnonzero(pending)
-        hit = trimmed.iloc[where].str.match(fmt.pattern).to_numpy(dtype=bool)
+        groups = trimmed.iloc[where].str.extract(fmt.pattern)
+        hit = groups["matched"].notna().to_numpy()
         rows = where[hit]
-        if not len(rows):
-            continue
-        groups = trimmed.iloc[rows].str.extract(fmt.pattern)
         matched_by[rows] = number
-        parts[rows], written[rows] = _components(groups, fmt, yearcutoff)
+        parts[rows], written[rows] = _components(groups[hit], fmt, yearcutoff, unknown_tokens)
         pending[rows] = False
     reason = _reasons(parts, matched_by, written, compiled)
     reason[(trimmed == "").to_numpy(dtype=bool)] = None  # blank: missing, not a problem
@@ -294,16 +296,20 @@ def parse_raw_dates(
     return iso_series, problems
 
 
-def _components(groups: pd.DataFrame, fmt: _Format, yearcutoff: int | None):
+def _components(groups: pd.DataFrame, fmt: _Format, yearcutoff: int | None, unknown_tokens):
     """Component numbers (NaN = unknown or absent) and whether any was written."""
     parts = np.full((len(groups), len(COMPONENTS)), np.nan)
+    digit_tokens = [t.strip() for t in unknown_tokens if t.strip().isdigit()]  # e.g. "00"
     for group in fmt.groups:
-        text = groups[group].fillna("").str.upper()
+        text = groups[group]
         if group == "monthname":
-            number = text.str[:3].map(_MONTH_NUMBER).to_numpy(dtype=np.float64, na_value=np.nan)
+            number = text.str[:3].str.upper().map(_MONTH_NUMBER)
         else:
-            number = pd.to_numeric(text.where(text.str.isdigit()), errors="coerce")
-            number = number.to_numpy(dtype=np.float64, na_value=np.nan)
+            number = pd.to_numeric(text, errors="coerce")  # unknown tokens -> NaN
+            if digit_tokens:
+                number = number.where(~text.isin(digit_tokens))
+        number = number.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        number[~np.isfinite(number)] = np.nan
         if group == "year2":
             number = _century(number, yearcutoff)
         column = next(c for g, c, _ in _TOKENS.values() if g == group)
@@ -365,21 +371,45 @@ def _month_text(parts: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(parts[:, 1]), "any month", text).astype(object)
 
 
+_ISO_TEMPLATE = np.array([ord(c) for c in "0000-00-00T00:00:00"], dtype=np.uint32)
+_ISO_FIELDS = ((0, 4), (5, 2), (8, 2), (11, 2), (14, 2), (17, 2))  # (position, width)
+_ISO_LENGTHS = np.array([4, 7, 10, 13, 16, 19])  # text length with 1..6 components
+
+
 def _iso_text(parts: np.ndarray) -> np.ndarray:
     """ISO 8601 text of component rows: truncated after the last known component,
     a hyphen for each unknown component before it, None when nothing is known."""
-    n = len(parts)
     known = ~np.isnan(parts)
     last = np.where(known.any(axis=1), len(COMPONENTS) - 1 - np.argmax(known[:, ::-1], axis=1), -1)
-    safe = np.where(known, parts, 0)
-    text = _digits(np.where(known[:, 0], safe[:, 0], np.nan), 4)
-    separators = ("-", "-", "T", ":", ":")
-    for column, separator in enumerate(separators, start=1):
-        piece = _digits(np.where(known[:, column], safe[:, column], np.nan), 2)
+    leading = np.cumprod(known, axis=1).sum(axis=1)
+    out = np.full(len(parts), None, dtype=object)
+    plain = (last >= 0) & (leading == last + 1)
+    if plain.any():
+        out[plain] = _truncated_text(parts[plain], leading[plain])
+    gaps = (last >= 0) & ~plain
+    if gaps.any():
+        out[gaps] = _text_with_gaps(parts[gaps], last[gaps])
+    return out
+
+
+def _truncated_text(parts: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Right-truncated values (first ``count`` components known), built as characters."""
+    values = np.nan_to_num(parts).astype(np.int64)
+    chars = np.tile(_ISO_TEMPLATE, (len(parts), 1))
+    for column, (position, width) in enumerate(_ISO_FIELDS):
+        for k in range(width):
+            chars[:, position + width - 1 - k] = 48 + (values[:, column] // 10**k) % 10
+    chars[np.arange(chars.shape[1])[None, :] >= _ISO_LENGTHS[count - 1][:, None]] = 0
+    return np.ascontiguousarray(chars).view(f"U{chars.shape[1]}").ravel().astype(object)
+
+
+def _text_with_gaps(parts: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Values with missing intermediate components ("2003---15", "-----T07:15")."""
+    text = _digits(parts[:, 0], 4)
+    for column, separator in enumerate(("-", "-", "T", ":", ":"), start=1):
+        piece = _digits(parts[:, column], 2)
         text = np.where(last >= column, _join(text, separator, piece), text)
-    out = np.asarray(text, dtype=object)
-    out[last < 0] = None
-    return out if n else np.empty(0, dtype=object)
+    return np.asarray(text, dtype=object)
 
 
 # --------------------------------------------------------------------------- study day

@@ -101,6 +101,10 @@ def test_custom_unknown_tokens_and_blank():
     iso, problems = _iso(["/01/2021", "//2021", "15//2021"], ["DD/MM/YYYY"], unknown_tokens=["UN", ""])
     assert iso == ["2021-01", "2021", "2021---15"]
     assert problems.empty
+    # EDCs that write an unknown day or month as zeros
+    iso, problems = _iso(["00/01/2021", "00/00/2021", "05/00/2021"], ["DD/MM/YYYY"], unknown_tokens=["00"])
+    assert iso == ["2021-01", "2021", "2021---05"]
+    assert problems.empty
     # blanks are refused unless configured
     iso, problems = _iso(["/01/2021"], ["DD/MM/YYYY"])
     assert iso == [None] and len(problems) == 1
