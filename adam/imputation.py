@@ -28,6 +28,7 @@ import pandas as pd
 from specs.errors import InputError
 from specs.iso8601 import (
     INTERVAL,
+    aligned_epoch_days,
     INVALID,
     MISSING,
     date_bounds,
@@ -36,7 +37,6 @@ from specs.iso8601 import (
     days_to_datetime,
     epoch_days,
     text_series,
-    to_epoch_days,
 )
 
 #: imputation levels, lowest first; the flag value of each level is its name
@@ -85,16 +85,22 @@ def _read(dtc, name: str) -> _Partial:
     return _Partial(year, month, day, level, low, high, fields.index)
 
 
+def _is_month_day(fill) -> bool:
+    """True for a real calendar month-day "MM-DD" (02-29 included)."""
+    match = _MMDD.match(str(fill))
+    if not match:
+        return False
+    month, day = int(match.group(1)), int(match.group(2))
+    return 1 <= month <= 12 and 1 <= day <= days_in_month([np.nan], [month])[0]
+
+
 def _check_options(highest, fill, mins, maxs, what: str) -> None:
     if highest not in _RANK:
-        raise InputError(f"{what}: highest must be 'Y', 'M', 'D' or None (no imputation), got {highest!r}")
-    if fill not in ("first", "last"):
-        match = _MMDD.match(str(fill))
-        month = int(match.group(1)) if match else 0
-        if not match or not 1 <= month <= 12 or not 1 <= int(match.group(2)) <= days_in_month(
-            [np.nan], [month]
-        )[0]:
-            raise InputError(f"{what}: fill must be 'first', 'last' or a month-day 'MM-DD', got {fill!r}")
+        raise InputError(
+            f"{what}: highest must be 'Y', 'M', 'D' or None (no imputation), got {highest!r}"
+        )
+    if fill not in ("first", "last") and not _is_month_day(fill):
+        raise InputError(f"{what}: fill must be 'first', 'last' or a month-day 'MM-DD', got {fill!r}")
     if highest == "Y":
         if fill not in ("first", "last"):
             raise InputError(f"{what}: imputing the year needs fill 'first' or 'last', got {fill!r}")
@@ -110,18 +116,7 @@ def _bound_list(bounds, dtc, name: str) -> list[np.ndarray]:
         return []
     if not isinstance(bounds, (list, tuple)):
         bounds = [bounds]
-    index = dtc.index if isinstance(dtc, pd.Series) else pd.RangeIndex(len(dtc))
-    out = []
-    for bound in bounds:
-        if isinstance(bound, pd.Series):
-            if not bound.index.equals(index):
-                raise ValueError(f"{name} must have the same index as the dates (merge it onto the records first)")
-            out.append(to_epoch_days(bound))
-        elif bound is None or (np.ndim(bound) == 0 and pd.isna(bound)):
-            out.append(np.full(len(index), np.nan))
-        else:
-            out.append(to_epoch_days(bound, index=index))
-    return out
+    return [aligned_epoch_days(bound, dtc, name) for bound in bounds]
 
 
 def _default(p: _Partial, fill: str, preserve: bool) -> np.ndarray:
@@ -139,7 +134,8 @@ def _default(p: _Partial, fill: str, preserve: bool) -> np.ndarray:
         fill_month, fill_day = (int(x) for x in fill.split("-"))
         day_missing = epoch_days(year, month, np.minimum(fill_day, days_in_month(year, month)))
         wanted = np.where(keep_day, day, fill_day)
-        month_missing = epoch_days(year, fill_month, np.minimum(wanted, days_in_month(year, [fill_month])))
+        last_day = days_in_month(year, np.full(len(year), fill_month))
+        month_missing = epoch_days(year, fill_month, np.minimum(wanted, last_day))
         unbounded = np.nan
     return np.select(
         [p.level == 0, p.level == 1, p.level == 2, p.level == 3],
@@ -149,7 +145,7 @@ def _default(p: _Partial, fill: str, preserve: bool) -> np.ndarray:
 
 
 def _impute(p: _Partial, low, high, highest, fill, mins, maxs, preserve):
-    """Rules 1-6 of :func:`impute_dates` inside the range ``[low, high]``."""
+    """Rules 2-8 of :func:`impute_dates` inside the range ``[low, high]``."""
     date = np.clip(_default(p, fill, preserve), low, high)
     for bound in mins:
         applies = ~np.isnan(bound) & (bound >= low) & (bound <= high) & (date < bound)
@@ -270,7 +266,10 @@ def impute_start_end(
     if isinstance(start_dtc, pd.Series) and isinstance(end_dtc, pd.Series):
         if not start_dtc.index.equals(end_dtc.index):
             raise ValueError("start_dtc and end_dtc must have the same index")
-    start_bounds = (_bound_list(start_min, start_dtc, "start_min"), _bound_list(start_max, start_dtc, "start_max"))
+    start_bounds = (
+        _bound_list(start_min, start_dtc, "start_min"),
+        _bound_list(start_max, start_dtc, "start_max"),
+    )
     end_bounds = (_bound_list(end_min, end_dtc, "end_min"), _bound_list(end_max, end_dtc, "end_max"))
     start_name = getattr(start_dtc, "name", None) or "start_dtc"
     end_name = getattr(end_dtc, "name", None) or "end_dtc"
@@ -281,7 +280,9 @@ def impute_start_end(
     consistent = start.low <= end.high
     start_high = np.where(consistent, np.minimum(start.high, end.high), start.high)
     end_low = np.where(consistent, np.maximum(end.low, start.low), end.low)
-    s, s_flag = _impute(start, start.low, start_high, start_highest, start_fill, *start_bounds, preserve)
+    s, s_flag = _impute(
+        start, start.low, start_high, start_highest, start_fill, *start_bounds, preserve
+    )
     e, e_flag = _impute(end, end_low, end.high, end_highest, end_fill, *end_bounds, preserve)
 
     crossed = s > e  # False where either is NaN

@@ -71,6 +71,7 @@ import pandas as pd
 from specs.errors import InputError
 from specs.iso8601 import (
     COMPONENTS,
+    aligned_epoch_days,
     SINGLE,
     date_bounds,
     date_fields,
@@ -338,7 +339,8 @@ def _reasons(parts, matched_by, written, compiled) -> np.ndarray:
     limit = days_in_month(parts[:, 0], np.where(parts[:, 1] > 12, np.nan, parts[:, 1]))
     bad = (reason == None) & ~np.isnan(day) & ((day < 1) | (day > limit))  # noqa: E711
     if bad.any():
-        reason[bad] = _join("day ", _digits(day[bad], 2), " does not exist in ", _month_text(parts[bad]))
+        where = _month_text(parts[bad])
+        reason[bad] = _join("day ", _digits(day[bad], 2), " does not exist in ", where)
     # values whose every component is unknown are missing, not problems
     reason[~unmatched & ~written] = None
     return reason
@@ -435,22 +437,10 @@ def study_day(dtc, ref_dtc) -> pd.Series:
     """
     index = dtc.index if isinstance(dtc, pd.Series) else None
     days = to_epoch_days(dtc)
-    ref = _aligned_days(ref_dtc, dtc, "ref_dtc")
+    ref = aligned_epoch_days(ref_dtc, dtc, "ref_dtc")
     delta = days - ref
     value = np.where(delta >= 0, delta + 1, delta)
     return pd.Series(pd.array(np.where(np.isnan(value), np.nan, value), dtype="Int64"), index=index)
-
-
-def _aligned_days(other, dtc, name: str) -> np.ndarray:
-    """Day numbers of ``other`` (Series aligned to ``dtc`` or a scalar) per row of ``dtc``."""
-    if isinstance(other, pd.Series):
-        if isinstance(dtc, pd.Series) and not other.index.equals(dtc.index):
-            raise ValueError(f"{name} must have the same index as the dates (merge it onto the records first)")
-        return to_epoch_days(other)
-    index = dtc.index if isinstance(dtc, pd.Series) else pd.RangeIndex(len(dtc))
-    if other is None or (np.ndim(other) == 0 and pd.isna(other)):
-        return np.full(len(index), np.nan)
-    return to_epoch_days(other, index=index)
 
 
 # --------------------------------------------------------------------------- findings
@@ -467,7 +457,7 @@ def is_future(dtc, today) -> pd.Series:
     """
     fields = date_fields(dtc)
     low, _ = date_bounds(fields)
-    reference = _aligned_days(today, dtc if isinstance(dtc, pd.Series) else pd.Series(dtc), "today")
+    reference = aligned_epoch_days(today, dtc, "today")
     if np.isnan(reference).all() and len(reference):
         raise InputError(f"today must be a complete date, got {today!r}")
     future = ~np.isnan(low) & (low > reference) & (fields.status == SINGLE)

@@ -187,6 +187,25 @@ def to_epoch_days(values, index=None) -> np.ndarray:
     return spread(days, codes, np.nan)
 
 
+def aligned_epoch_days(values, like, name: str) -> np.ndarray:
+    """Day numbers of ``values`` for each row of ``like`` (see :func:`to_epoch_days`).
+
+    ``values`` is a Series with the same index as ``like`` (a ValueError otherwise:
+    merge per-subject dates onto the records first, never align silently), one scalar
+    broadcast to every row, or None (no date).
+    """
+    index = like.index if isinstance(like, pd.Series) else pd.RangeIndex(len(like))
+    if isinstance(values, pd.Series):
+        if not values.index.equals(index):
+            raise ValueError(
+                f"{name} must have the same index as the dates (merge it onto the records first)"
+            )
+        return to_epoch_days(values)
+    if values is None or (np.ndim(values) == 0 and pd.isna(values)):
+        return np.full(len(index), np.nan)
+    return to_epoch_days(values, index=index)
+
+
 # --------------------------------------------------------------------------- analysis
 
 

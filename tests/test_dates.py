@@ -310,7 +310,9 @@ def test_study_day_cases():
         index=range(100, 113),
     )
     ref = pd.Series(["2021-01-10T12:00"] * 13, index=dtc.index)
+    before = dtc.copy()
     got = study_day(dtc, ref)
+    assert dtc.equals(before)  # sdtm.oak#127: partial dates are never overwritten
     assert str(got.dtype) == "Int64"
     assert got.index.equals(dtc.index)
     # 2021-03-01 is 21 + 28 + 1 = 50 days after 2021-01-10: day 51
