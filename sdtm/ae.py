@@ -75,8 +75,8 @@ def derive_ongoing(end: pd.Series, ongoing: pd.Series) -> tuple[pd.Series, pd.Se
     """AEENRTPT = "ONGOING" and AEENTPT = "END OF STUDY" for an event marked ongoing with no
     end date (SDTMIG §4.4.7: end relative to the end-of-study reference time point)."""
     is_ongoing = (ongoing == "Y") & end.isna()
-    return (text(np.where(is_ongoing, "ONGOING", None)).set_axis(end.index),
-            text(np.where(is_ongoing, "END OF STUDY", None)).set_axis(end.index))
+    return (text(np.where(is_ongoing, "ONGOING", None), end.index),
+            text(np.where(is_ongoing, "END OF STUDY", None), end.index))
 
 
 def note_seriousness(ae: pd.DataFrame, ledger: Ledger) -> None:

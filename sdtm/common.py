@@ -15,9 +15,16 @@ from trialpack.rawio import RAW_FILE, RAW_ROW
 REJECTION_COLUMNS = ["domain", "file", "row", "column", "value", "reason"]
 
 
-def text(values: Iterable) -> pd.Series:
-    """A Series in pandas' default text dtype (``str`` on pandas 3, ``object`` before)."""
-    return pd.Series(values, dtype=object).astype(pd.Series(["x"]).dtype)
+def text(values, index: pd.Index | None = None) -> pd.Series:
+    """A Series in pandas' default text dtype (``str`` on pandas 3, ``object`` before);
+    a scalar (or None) is repeated over ``index``; nulls stay null."""
+    if index is not None and (values is None or np.isscalar(values)):
+        values = [values] * len(index)
+    if isinstance(values, pd.Series):
+        values = values.to_numpy(dtype=object)
+    out = pd.Series(values, dtype=object)
+    out = out.where(out.notna(), None).astype(pd.Series(["x"]).dtype)
+    return out if index is None else out.set_axis(index)
 
 
 def _normalise(values: pd.Series) -> pd.Series:
@@ -44,7 +51,7 @@ def map_values(values: pd.Series, mapping: dict[str, str | None] | None = None,
         hit = norm.isin(list(keys))
         out = out.mask(hit, norm.map(keys))
     out = out.astype(object).where(out.notna(), None)
-    return text(out).set_axis(values.index)
+    return text(out, values.index)
 
 
 def derive_seq(df: pd.DataFrame, sort_by: list[str], *, by: str = "USUBJID") -> pd.Series:
@@ -113,7 +120,7 @@ def raw_dates(frame: pd.DataFrame, fld: str, *, formats: list[str], unknown_toke
     from sdtm.dates import DEFAULT_UNKNOWN_TOKENS, parse_raw_dates
 
     if fld not in frame:
-        return frame, text([None] * len(frame)).set_axis(frame.index)
+        return frame, text([None] * len(frame), frame.index)
     tokens = DEFAULT_UNKNOWN_TOKENS if unknown_tokens is None else tuple(unknown_tokens)
     iso, problems = parse_raw_dates(frame[fld], formats, unknown_tokens=tokens)
     if len(problems):

@@ -84,7 +84,7 @@ def derive_usubjid(dm: pd.DataFrame, template: str) -> pd.Series:
         out = out + literal
         if fld:
             out = out + dm[fld].astype(str)
-    return text(out).set_axis(dm.index)
+    return text(out, dm.index)
 
 
 def derive_country(raw: pd.DataFrame, config: StudyConfig) -> pd.Series:
@@ -93,9 +93,9 @@ def derive_country(raw: pd.DataFrame, config: StudyConfig) -> pd.Series:
     sites = {k: v.get("country") for k, v in config.get("sites", {}).items()}
     from_site = raw["SITEID"].map(sites)
     if "COUNTRY" not in raw:
-        return text(from_site).set_axis(raw.index)
+        return text(from_site, raw.index)
     mapped = map_values(raw["COUNTRY"], config.value_map("COUNTRY"))
-    return text(mapped.where(mapped.notna(), from_site)).set_axis(raw.index)
+    return text(mapped.where(mapped.notna(), from_site), raw.index)
 
 
 def derive_planned_arm(raw: pd.DataFrame, config: StudyConfig) -> tuple[pd.Series, pd.Series]:
@@ -107,7 +107,7 @@ def derive_planned_arm(raw: pd.DataFrame, config: StudyConfig) -> tuple[pd.Serie
         for key in (arm["armcd"], arm["arm"], *arm.get("raw", [])):
             lookup[" ".join(str(key).split()).upper()] = arm
     if "ARM" not in raw:
-        none = text([None] * len(raw)).set_axis(raw.index)
+        none = text([None] * len(raw), raw.index)
         return none, none
     norm = raw["ARM"].astype("string").str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
     unknown = norm.notna() & ~norm.isin(list(lookup))
@@ -118,7 +118,7 @@ def derive_planned_arm(raw: pd.DataFrame, config: StudyConfig) -> tuple[pd.Serie
                          row=int(raw[RAW_ROW].iloc[pos]), column="ARM")
     armcd = norm.map({k: a["armcd"] for k, a in lookup.items()})
     arm = norm.map({k: a["arm"] for k, a in lookup.items()})
-    return text(armcd.astype(object)).set_axis(raw.index), text(arm.astype(object)).set_axis(raw.index)
+    return text(armcd.astype(object), raw.index), text(arm.astype(object), raw.index)
 
 
 def derive_reference_dates(dm: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame | None,
@@ -137,14 +137,14 @@ def derive_reference_dates(dm: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame 
     start = _extreme(ex, "EXSTDTC", "first")
     end_dtc = ex["EXENDTC"].where(ex["EXENDTC"].notna(), ex["EXSTDTC"])
     end = _extreme(ex.assign(_END=end_dtc), "_END", "last")
-    dm["RFXSTDTC"] = text(dm["USUBJID"].map(start)).set_axis(dm.index)
-    dm["RFXENDTC"] = text(dm["USUBJID"].map(end)).set_axis(dm.index)
+    dm["RFXSTDTC"] = text(dm["USUBJID"].map(start), dm.index)
+    dm["RFXENDTC"] = text(dm["USUBJID"].map(end), dm.index)
     dm["RFSTDTC"] = dm["RFXSTDTC"]
     rule = config.get("reference_dates", {}).get("rfendtc", "end_of_participation")
     rfend = dm["RFXENDTC"]
     if rule == "end_of_participation" and ds is not None and len(ds):
         last_ds = _extreme(ds, "DSSTDTC", "last")
-        rfend = text(dm["USUBJID"].map(last_ds)).set_axis(dm.index).where(lambda s: s.notna(), dm["RFXENDTC"])
+        rfend = text(dm["USUBJID"].map(last_ds), dm.index).where(lambda s: s.notna(), dm["RFXENDTC"])
     dm["RFENDTC"] = rfend.where(dm["RFXSTDTC"].notna(), None)
     return dm
 
@@ -172,7 +172,7 @@ def derive_rfpendtc(dm: pd.DataFrame, dated: list[tuple[pd.DataFrame, str]]) -> 
     allv = pd.concat(parts, ignore_index=True)
     allv = allv[allv["DTC"].notna()]
     last = _extreme(allv, "DTC", "last")
-    return text(dm["USUBJID"].map(last)).set_axis(dm.index)
+    return text(dm["USUBJID"].map(last), dm.index)
 
 
 def derive_death(dm: pd.DataFrame, ds: pd.DataFrame | None, ae: pd.DataFrame | None) -> pd.DataFrame:
@@ -189,8 +189,8 @@ def derive_death(dm: pd.DataFrame, ds: pd.DataFrame | None, ae: pd.DataFrame | N
     deaths = pd.concat(sources, ignore_index=True) if sources else pd.DataFrame(columns=["USUBJID", "DTC"])
     died = dm["USUBJID"].isin(deaths["USUBJID"])
     dated = deaths[deaths["DTC"].notna()]
-    dm["DTHDTC"] = text(dm["USUBJID"].map(_extreme(dated, "DTC", "first")) if len(dated) else None).set_axis(dm.index)
-    dm["DTHFL"] = text(np.where(died, "Y", None)).set_axis(dm.index)
+    dm["DTHDTC"] = text(dm["USUBJID"].map(_extreme(dated, "DTC", "first")) if len(dated) else None, dm.index)
+    dm["DTHFL"] = text(np.where(died, "Y", None), dm.index)
     return dm
 
 
@@ -253,10 +253,10 @@ def derive_actual_arm(dm: pd.DataFrame, ex: pd.DataFrame, config: StudyConfig) -
         actcd = actcd.mask(planned, cd)
     for cd, (_, prefixes) in arms.items():
         actcd = actcd.mask(actcd.isna() & received.isin(prefixes), cd)
-    dm["ACTARMCD"] = text(actcd).set_axis(dm.index)
-    dm["ACTARM"] = text(actcd.map({cd: a for cd, (a, _) in arms.items()})).set_axis(dm.index)
+    dm["ACTARMCD"] = text(actcd, dm.index)
+    dm["ACTARM"] = text(actcd.map({cd: a for cd, (a, _) in arms.items()}), dm.index)
     unplanned = received.notna() & actcd.isna()
-    dm["ACTARMUD"] = text(np.where(unplanned, "RECEIVED: " + received.fillna(""), None)).set_axis(dm.index)
+    dm["ACTARMUD"] = text(np.where(unplanned, "RECEIVED: " + received.fillna(""), None), dm.index)
     return dm
 
 
@@ -266,7 +266,8 @@ def _prefixes(treatments: list[str]) -> list[str]:
 
 def received_sequence(ex: pd.DataFrame) -> pd.Series:
     """Per USUBJID, the treatment codes received by period, e.g. ``"VEH > TPZ15"``; two
-    treatments within one period read ``"A+B"``."""
+    treatments within one period read ``"A+B"``, a period without treatment before a
+    treated one reads ``"NONE"``."""
     if not len(ex):
         return pd.Series(dtype=object)
     pairs = ex[["USUBJID", "_PERIOD", "_TRTCODE"]].drop_duplicates().sort_values(["USUBJID", "_PERIOD", "_TRTCODE"])
@@ -276,11 +277,11 @@ def received_sequence(ex: pd.DataFrame) -> pd.Series:
         several = per_period.size() > 1
         first[several] = pairs.set_index(["USUBJID", "_PERIOD"]).loc[several[several].index] \
             .groupby(level=[0, 1])["_TRTCODE"].agg("+".join)
-    wide = first.unstack("_PERIOD").sort_index(axis=1)
-    seq = wide.iloc[:, 0].astype(object)
+    wide = first.unstack("_PERIOD").sort_index(axis=1).fillna("NONE")
+    seq = wide.iloc[:, 0].astype(str)
     for col in wide.columns[1:]:
-        nxt = wide[col]
-        seq = seq.where(nxt.isna(), seq.fillna("") + " > " + nxt.fillna(""))
+        seq = seq + " > " + wide[col].astype(str)
+    seq = seq.str.replace(r"( > NONE)+$", "", regex=True)
     return seq
 
 
@@ -291,13 +292,13 @@ def derive_armnrs(dm: pd.DataFrame, screen_failed: pd.Series) -> pd.Series:
     1. no planned arm and a screen-failure disposition -> "SCREEN FAILURE";
     2. no planned arm -> "NOT ASSIGNED";
     3. no actual arm but treatment received (matching no arm) -> "UNPLANNED TREATMENT";
-    4. no actual arm -> "NOT TREATED".
+    4. no actual arm -> "ASSIGNED, NOT TREATED".
     """
     no_arm = dm["ARMCD"].isna()
     untreated = dm["ACTARMCD"].isna()
     reason = np.select(
         [no_arm & screen_failed, no_arm, untreated & dm["ACTARMUD"].notna(), untreated],
-        ["SCREEN FAILURE", "NOT ASSIGNED", "UNPLANNED TREATMENT", "NOT TREATED"],
+        ["SCREEN FAILURE", "NOT ASSIGNED", "UNPLANNED TREATMENT", "ASSIGNED, NOT TREATED"],
         default=None,
     )
-    return text(reason).set_axis(dm.index)
+    return text(reason, dm.index)

@@ -60,7 +60,7 @@ def derive_timing(ds: pd.DataFrame, dm: pd.DataFrame, windows: pd.DataFrame, con
     ds = ds.copy()
     by_period = ds["_PERIOD"].map({p["number"]: p["epoch"] for p in config.periods})
     by_date = assign_epoch(ds["USUBJID"], ds["DSSTDTC"], windows)
-    ds["EPOCH"] = text(by_period.where(by_period.notna(), by_date).astype(object)).set_axis(ds.index)
+    ds["EPOCH"] = text(by_period.where(by_period.notna(), by_date).astype(object), ds.index)
     ref = ds["USUBJID"].map(dm.set_index("USUBJID")["RFSTDTC"])
     ds["DSSTDY"] = study_day(ds["DSSTDTC"], ref).astype("float64")
     ds["DSSEQ"] = derive_seq(ds.assign(_D=to_epoch_days(ds["DSSTDTC"])), ["_D", "DSDECOD", RAW_ROW])

@@ -63,7 +63,7 @@ def assign_epoch(usubjid: pd.Series, dtc: pd.Series, windows: pd.DataFrame) -> p
     same = (first >= 0) & (first == last)
     epoch_of = windows.set_index("WINDOW")["EPOCH"]
     epochs = pd.Series(np.where(same, first, -1)).map(epoch_of).to_numpy(dtype=object)
-    return text(epochs).set_axis(dtc.index)
+    return text(epochs, dtc.index)
 
 
 def _window_of(usubjid: pd.Series, days: np.ndarray, windows: pd.DataFrame) -> np.ndarray:

@@ -47,7 +47,7 @@ def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame,
     ex["DOMAIN"] = DOMAIN
     ex["USUBJID"] = raw["SUBJID"].map(subjects.set_index("SUBJID")["USUBJID"])
     codes = _lookup_key(raw["EXTRT"], config.treatments)
-    ex["EXTRT"] = text(codes.map({k: v["extrt"] for k, v in config.treatments.items()})).set_axis(raw.index)
+    ex["EXTRT"] = text(codes.map({k: v["extrt"] for k, v in config.treatments.items()}), raw.index)
     ex["EXDOSE"] = pd.to_numeric(raw["EXDOSE"], errors="coerce") if "EXDOSE" in raw else np.nan
     defaults = config.exposure
     ex["EXDOSU"] = defaults.get("dose_unit")

@@ -1,0 +1,214 @@
+"""``map_study``: one study's raw exports -> SDTM DM, AE, EX, DS, TS, SUPPDM, SUPPAE.
+
+The order follows the dependencies of the derivations: subjects (DM) first, then the
+records that hang off them (EX, DS, AE), then what DM derives from those records
+(reference dates, death, actual arm, ARMNRS, age), then the study days and epochs of every
+record, the supplemental qualifiers and the trial summary. Every dataset then goes through
+``specs.conform`` and ``specs.check`` against the study's spec.
+
+Every raw record is accounted for: each ends up in a dataset (``lineage`` gives its raw
+file and row) or in ``rejections`` with a reason; ``reconciliation`` shows, per raw file,
+rows read = rows mapped + rows rejected.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import specs
+from sdtm import ae as ae_mod
+from sdtm import dm as dm_mod
+from sdtm import ds as ds_mod
+from sdtm import ex as ex_mod
+from sdtm.common import Ledger, reconcile, text
+from sdtm.config import REQUIRED_FIELDS, StudyConfig
+from sdtm.epoch import epoch_windows
+from sdtm.studyspec import compose_study_spec
+from sdtm.supp import SUPP_PREFIX, build_supp
+from sdtm.ts import build_trial_summary
+from specs import findings
+from specs.model import Spec
+from trialpack.rawio import RAW_FILE, RAW_ROW, RawTable, read_raw
+
+OUTPUT_ORDER = ("DM", "AE", "EX", "DS", "TS", "SUPPDM", "SUPPAE")
+SEQ_VARIABLE = {"AE": "AESEQ", "EX": "EXSEQ", "DS": "DSSEQ"}
+
+
+@dataclass
+class StudySDTM:
+    """The SDTM of one study and the account of how it was made."""
+
+    config: StudyConfig
+    spec: Spec
+    datasets: dict[str, pd.DataFrame]
+    findings: pd.DataFrame
+    rejections: pd.DataFrame
+    reconciliation: pd.DataFrame
+    lineage: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def studyid(self) -> str:
+        return self.config.studyid
+
+
+def read_study_raw(config: StudyConfig, input_dir: Path | None = None) -> dict[str, RawTable]:
+    """Read every raw file the config lists (I/O at the edge; ``map_study`` is pure)."""
+    folder = config.raw_dir(input_dir)
+    tables = {}
+    for domain, spec in config.get("raw", {}).get("files", {}).items():
+        path = folder / spec["path"]
+        name = f"{config.studyid.lower()}/{spec['path']}"
+        tables[domain] = read_raw(path, spec["columns"], name=name, fmt=spec.get("format"),
+                                  encoding=spec.get("encoding", "utf-8"), delimiter=spec.get("delimiter", ","),
+                                  sheet=spec.get("sheet"), required=REQUIRED_FIELDS.get(domain, ()))
+    return tables
+
+
+def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | None = None,
+              data_cutoff: str | None = None) -> StudySDTM:
+    """Map one study's raw tables to SDTM (see the module docstring)."""
+    spec = spec if spec is not None else compose_study_spec(config)
+    values = codelist_values(spec)
+    ledger = Ledger()
+    frames = {d: t.frame for d, t in raw.items()}
+    subjects = dm_mod.map_subjects(frames["DM"], config, ledger, values)
+    for q in config.supplemental("DM"):
+        subjects[SUPP_PREFIX + q["qnam"]] = frames["DM"].loc[subjects.index, q["field"]]
+    keys = subjects[["SUBJID", "USUBJID"]]
+    ex = (ex_mod.map_exposure(frames["EX"], config, keys, ledger, values) if "EX" in frames
+          else _empty_records(("_PERIOD", "_TRTCODE", "EXSTDTC", "EXENDTC")))
+    ds = ds_mod.map_disposition(frames["DS"], config, keys, ledger, values) if "DS" in frames else None
+    ae = ae_mod.map_adverse_events(frames["AE"], config, keys, ledger, values) if "AE" in frames else None
+    dm = derive_dm(subjects, ex, ds, ae, config, ledger)
+    windows = epoch_windows(dm, ex, config)
+    out = {"DM": dm, "EX": ex_mod.derive_study_days(ex, dm)}
+    if ae is not None:
+        out["AE"] = ae_mod.derive_timing(ae, dm, windows)
+        out["SUPPAE"] = build_supp(out["AE"], "AE", config.supplemental("AE"), idvar="AESEQ")
+    if ds is not None:
+        out["DS"] = ds_mod.derive_timing(ds, dm, windows, config)
+    out["SUPPDM"] = build_supp(dm, "DM", config.supplemental("DM"), idvar=None)
+    out["TS"] = build_trial_summary(config, dm, spec)
+    if data_cutoff:
+        note_future_dates(out, data_cutoff, ledger)
+    lineage = record_lineage(out)
+    rejections = ledger.rejections()
+    reconciliation = reconcile(raw, {d: out[d] for d in ("DM", "AE", "EX", "DS") if d in out}, rejections)
+    datasets, spec = finalise(out, spec)
+    found = findings.concat([ledger.findings(), rejection_findings(rejections),
+                             *[specs.check(df, spec.dataset(name), spec) for name, df in datasets.items()]])
+    return StudySDTM(config, spec, datasets, found, rejections, reconciliation, lineage)
+
+
+def codelist_values(spec: Spec) -> dict[str, list[str]]:
+    """Allowed values by variable name (and ``NY``) for mapping raw codes."""
+    by_oid = {c.oid: c.values() for c in spec.codelists if not c.is_external}
+    out: dict[str, list[str]] = {}
+    for _, var in spec.iter_variables():
+        if var.codelist in by_oid:
+            out.setdefault(var.name, by_oid[var.codelist])
+    if "CL.NY" in by_oid:
+        out["NY"] = by_oid["CL.NY"]
+    return out
+
+
+def _empty_records(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ("USUBJID", *columns)})
+
+
+def derive_dm(subjects: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame | None, ae: pd.DataFrame | None,
+              config: StudyConfig, ledger: Ledger) -> pd.DataFrame:
+    """DM's derived variables, each by its own rule in ``sdtm.dm``."""
+    dm = dm_mod.derive_reference_dates(subjects, ex, ds, config)
+    dm = dm_mod.derive_death(dm, ds, ae)
+    dm = dm_mod.derive_actual_arm(dm, ex, config)
+    failed = (dm["USUBJID"].isin(ds.loc[ds["DSDECOD"] == "SCREEN FAILURE", "USUBJID"]) if ds is not None
+              else pd.Series(False, index=dm.index))
+    dm["ARMNRS"] = dm_mod.derive_armnrs(dm, failed)
+    if config.get("age", "derived") == "derived" or "AGE" not in dm:
+        age, ambiguous = dm_mod.derive_age(dm)
+        dm["AGE"] = age
+        ledger.note("TP0106", dm, ambiguous, dataset="DM", variable="AGE", values=dm["BRTHDTC"],
+                    message="birth date too partial to give completed years at consent; AGE left null")
+    dm["AGEU"] = text(np.where(dm["AGE"].notna(), "YEARS", None), dm.index)
+    dated = [(ex, "EXENDTC"), (ex, "EXSTDTC")]
+    if ds is not None:
+        dated.append((ds, "DSSTDTC"))
+    if ae is not None:
+        dated += [(ae, "AESTDTC"), (ae, "AEENDTC")]
+    dm["RFPENDTC"] = dm_mod.derive_rfpendtc(dm, dated)
+    return dm
+
+
+def note_future_dates(datasets: dict[str, pd.DataFrame], cutoff: str, ledger: Ledger) -> None:
+    """Dates after the data cut-off are findings (records kept)."""
+    from sdtm.dates import is_future
+
+    for name, df in datasets.items():
+        for var in [c for c in df.columns if c.endswith("DTC") and RAW_ROW in df]:
+            late = is_future(df[var], cutoff)
+            ledger.note("TP0103", df, late, dataset=name, variable=var, values=df[var],
+                        message=f"{var} is after the data cut-off {cutoff}")
+
+
+def record_lineage(datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each SDTM record's raw file and row (DESIGN principle 6), keyed by dataset, USUBJID, --SEQ."""
+    parts = []
+    for name, df in datasets.items():
+        if RAW_ROW not in df:
+            continue
+        seq = df[SEQ_VARIABLE[name]] if name in SEQ_VARIABLE else pd.Series(np.nan, index=df.index)
+        parts.append(pd.DataFrame({"dataset": name, "USUBJID": df["USUBJID"].to_numpy(), "seq": seq.to_numpy(),
+                                   "file": df[RAW_FILE].to_numpy(), "row": df[RAW_ROW].to_numpy()}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def rejection_findings(rejections: pd.DataFrame) -> pd.DataFrame:
+    if not len(rejections):
+        return findings.empty()
+    return findings.make("TP0101", "RAW", None, rows=rejections["row"].to_numpy(),
+                         values=rejections["value"], message="record rejected: " + rejections["reason"].astype(str),
+                         file=rejections["file"].to_numpy()).assign(variable=rejections["column"].to_numpy(),
+                                                                    dataset=rejections["domain"].to_numpy())
+
+
+def finalise(datasets: dict[str, pd.DataFrame], spec: Spec) -> tuple[dict[str, pd.DataFrame], Spec]:
+    """Sort, drop helper columns, drop unused Perm variables from data and spec, conform."""
+    sort_keys = {"DM": ["USUBJID"], "AE": ["USUBJID", "AESEQ"], "EX": ["USUBJID", "EXSEQ"],
+                 "DS": ["USUBJID", "DSSEQ"], "TS": ["TSPARMCD", "TSSEQ"]}
+    out = {}
+    for name in OUTPUT_ORDER:
+        if name not in datasets:
+            continue
+        df = datasets[name]
+        if name in sort_keys:
+            df = df.sort_values(sort_keys[name], kind="mergesort")
+        df = df[[c for c in df.columns if not c.startswith("_")]].reset_index(drop=True)
+        out[name] = df
+    spec = drop_unused_permissible(spec, out)
+    return {name: specs.conform(df, spec.dataset(name), extra="drop") for name, df in out.items()}, spec
+
+
+def drop_unused_permissible(spec: Spec, datasets: dict[str, pd.DataFrame]) -> Spec:
+    """SDTMIG §4.1.5: a Perm variable is included only when collected or derived; here, when
+    the study has at least one value for it. Req and Exp variables always stay."""
+    import copy
+
+    spec = copy.deepcopy(spec)
+    keep = []
+    for ds in spec.datasets:
+        if ds.name not in datasets:
+            continue
+        df = datasets[ds.name]
+        ds.variables = [v for v in ds.variables
+                        if v.core in ("Req", "Exp") or (v.name in df and df[v.name].notna().any())]
+        for i, v in enumerate(ds.variables, start=1):
+            v.order = i
+        keep.append(ds)
+    spec.datasets = keep
+    names = {d.name for d in keep}
+    spec.value_level = [v for v in spec.value_level if v.dataset in names]
+    return spec
