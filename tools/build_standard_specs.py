@@ -142,6 +142,7 @@ class Terminology:
                 raise row.error(f"extensibility {extensible!r} is neither Yes nor No", "Codelist Extensible (Yes/No)")
             by_code[row["Code"]] = CtCodelist(
                 row["Code"], row["Codelist Name"], row["CDISC Submission Value"], extensible == "Yes")
+        seen: set[tuple[str, str]] = set()
         for row in rows:
             parent = row["Codelist Code"]
             if not parent:
@@ -149,8 +150,9 @@ class Terminology:
             if parent not in by_code:
                 raise row.error(f"term of unknown codelist {parent}", "Codelist Code")
             codelist = by_code[parent]
-            if any(t.value == row["CDISC Submission Value"] for t in codelist.terms):
+            if (parent, row["CDISC Submission Value"]) in seen:
                 raise row.error(f"term {row['CDISC Submission Value']!r} twice in {parent}", "CDISC Submission Value")
+            seen.add((parent, row["CDISC Submission Value"]))
             synonyms = tuple(x.strip() for x in row["CDISC Synonym(s)"].split(";") if x.strip())
             codelist.terms.append(CtTerm(row["Code"], row["CDISC Submission Value"], row["NCI Preferred Term"], synonyms))
         by_value: dict[str, CtCodelist] = {}
@@ -285,7 +287,7 @@ SDTM_VARIABLE_KEYS = frozenset({
 ADAM_VARIABLE_KEYS = frozenset({
     "name", "source", "origin", "origin_reason", "origin_description", "method", "comment", "codelist",
     "data_type", "label", "type", "sponsor_reason", "label_override", "core_override"})
-VALUE_LEVEL_KEYS = frozenset({"variable", "where", "label", "data_type", "origin", "method", "comment"})
+VALUE_LEVEL_KEYS = frozenset({"variable", "where", "data_type", "origin", "method", "comment", "codelist"})
 
 
 def check_entry_keys(entry: dict[str, Any], allowed: frozenset[str], where: str) -> None:
@@ -379,7 +381,8 @@ def sdtm_dataset(ds: dict[str, Any], sources: Sources, selection: dict, state: P
         name=ds["name"], label=label,
         class_=define_class(meta["Class"], "GNRLOBSC", sources.define_ct, f"{ds['name']}.class"),
         structure=meta["Structure"], keys=list(ds["keys"]), purpose="Tabulation",
-        repeating=ds["repeating"], domain=ds["domain"], standard=ds["standard"], variables=variables,
+        repeating=ds["repeating"], reference_data=ds.get("reference_data", False), domain=ds["domain"],
+        standard=ds["standard"], variables=variables,
     )
 
 
@@ -579,23 +582,44 @@ class AdamBuilder:
             subclass = define_class(subclass, subclass_list, define_ct, where)
         return class_name, subclass
 
-    def value_level(self, ds: dict[str, Any]) -> tuple[list[ValueLevel], list[WhereClause]]:
-        """Value-level rows and their where clauses (``{"PARAMCD": "X"}`` -> PARAMCD EQ X)."""
-        rows, clauses = [], []
-        for order, entry in enumerate(ds.get("value_level", []), start=1):
-            where = f"{ds['name']}.value_level[{order}]"
-            check_entry_keys(entry, VALUE_LEVEL_KEYS, where)
-            (variable, value), = entry["where"].items()
-            oid = f"WC.{ds['name']}.{variable}.{value}"
-            clauses.append(WhereClause(oid, [RangeCheck(ds["name"], variable, "EQ", [value])]))
-            fields = variable_fields(entry, where, self.sources)
-            row = ValueLevel(
-                dataset=ds["name"], variable=entry["variable"], where_clause=oid, label=entry["label"],
-                data_type=entry["data_type"], order=order, **fields,
-            )
-            self.state.use(row)
-            rows.append(row)
-        return rows, clauses
+
+def value_level(ds: dict[str, Any], dataset: DatasetSpec, sources: Sources, selection: dict[str, Any],
+                state: PackageState) -> tuple[list[ValueLevel], list[WhereClause]]:
+    """Value-level rows of one dataset and their where clauses (``{"PARAMCD": "X"}`` -> PARAMCD EQ X).
+
+    A row's label is the decode of its where value in the where variable's codelist (PARAM for
+    PARAMCD, TSPARM for TSPARMCD), so it is typed once.
+    """
+    rows, clauses = [], []
+    for order, entry in enumerate(ds.get("value_level", []), start=1):
+        where = f"{ds['name']}.value_level[{order}]"
+        check_entry_keys(entry, VALUE_LEVEL_KEYS, where)
+        (variable, value), = entry["where"].items()
+        if entry["variable"] not in dataset or variable not in dataset:
+            raise InputError(f"{entry['variable']} or {variable} is not a variable of {ds['name']}", path=where)
+        oid = f"WC.{ds['name']}.{variable}.{value}"
+        clauses.append(WhereClause(oid, [RangeCheck(ds["name"], variable, "EQ", [value])]))
+        row = ValueLevel(
+            dataset=ds["name"], variable=entry["variable"], where_clause=oid,
+            label=where_value_decode(dataset.variable(variable), value, selection, state, where),
+            data_type=entry["data_type"], codelist=entry.get("codelist"), order=order,
+            **variable_fields(entry, where, sources),
+        )
+        state.use(row)
+        rows.append(row)
+    return rows, clauses
+
+
+def where_value_decode(var: VariableSpec, value: str, selection: dict[str, Any], state: PackageState,
+                       where: str) -> str:
+    """The decode of ``value`` in the codelist of the where-clause variable ``var``."""
+    if var.codelist is None:
+        raise InputError(f"{var.name} has no codelist to give the value-level label of {value}", path=where)
+    codelist = build_codelist(var.codelist, selection, state)
+    for item in codelist.items:
+        if item.value == value and item.decode:
+            return item.decode
+    raise InputError(f"{value} has no decode in {var.codelist}", path=where)
 
 
 # --------------------------------------------------------------------------------------
@@ -617,21 +641,33 @@ def build_codelist(oid: str, selection: dict[str, Any], state: PackageState) -> 
             raise InputError(f"subset of {ct.value}: unknown terms {unknown}, or no reason, "
                              "or a name not starting with the codelist name", path=f"codelists.{oid}")
         terms = [t for t in ct.terms if t.value in entry["terms"]]
-        return ct_codelist(oid, entry["name"], ct, terms, terminology.standard, selection)
+        return ct_codelist(oid, entry["name"], ct, terms, terminology, selection)
     value = oid.removeprefix("CL.")
     found = [t for t in state.terminologies if value in t.by_value]
     if len(found) != 1:
         raise InputError(f"{oid}: codelist {value} found in {len(found)} terminologies", path="codelists")
     ct = found[0].by_value[value]
-    return ct_codelist(oid, ct.name, ct, ct.terms, found[0].standard, selection)
+    return ct_codelist(oid, ct.name, ct, ct.terms, found[0], selection)
 
 
-def ct_codelist(oid: str, name: str, ct: CtCodelist, terms: list[CtTerm], standard: str | None,
+def ct_codelist(oid: str, name: str, ct: CtCodelist, terms: list[CtTerm], terminology: Terminology,
                 selection: dict[str, Any]) -> Codelist:
-    """CDISC CT codelist in CT file order; decodes (NCI preferred terms) only for the chosen lists."""
-    decoded = ct.value in selection["decoded_codelists"]
-    items = [CodelistItem(value=t.value, code=t.code, decode=t.preferred_term if decoded else None) for t in terms]
-    return Codelist(oid=oid, name=name, code=ct.code, extensible=ct.extensible, standard=standard, items=items)
+    """CDISC CT codelist in CT file order. Decodes only for the chosen lists: the NCI preferred
+    term, or for a code list paired with a name list (TSPARMCD/TSPARM) the name of the same C-code."""
+    paired = selection["paired_decodes"].get(ct.value)
+    if paired:
+        names = {t.code: t.value for t in terminology.by_value[paired].terms}
+        missing = [t.value for t in terms if t.code not in names]
+        if missing:
+            raise InputError(f"{ct.value} terms {missing} have no {paired} term of the same C-code", path="paired_decodes")
+        decodes = [names[t.code] for t in terms]
+    elif ct.value in selection["decoded_codelists"]:
+        decodes = [t.preferred_term for t in terms]
+    else:
+        decodes = [None] * len(terms)
+    items = [CodelistItem(value=t.value, code=t.code, decode=d) for t, d in zip(terms, decodes)]
+    return Codelist(oid=oid, name=name, code=ct.code, extensible=ct.extensible, standard=terminology.standard,
+                    items=items)
 
 
 def build_methods(package: dict[str, Any], used: set[str]) -> list[Method]:
@@ -668,20 +704,17 @@ def build_package(package: dict[str, Any], sources: Sources, selection: dict[str
     files: dict[str, dict[str, Any]] = {
         "standards.json": {"standards": [Standard(**s).to_dict() for s in package["standards"]]}}
     datasets: dict[str, DatasetSpec] = {}
-    if package["model"] == "SDTM":
-        for ds in package["datasets"]:
-            datasets[ds["name"]] = sdtm_dataset(ds, sources, selection, state)
-            files[ds["file"]] = {"datasets": [datasets[ds["name"]].to_dict()]}
-    else:
-        builder = AdamBuilder(package, sources, selection, state, built[package["sdtm_package"]])
-        for ds in package["datasets"]:
-            datasets[ds["name"]] = builder.dataset(ds)
-            content: dict[str, Any] = {"datasets": [datasets[ds["name"]].to_dict()]}
-            rows, clauses = builder.value_level(ds)
-            if rows:
-                content["value_level"] = [r.to_dict() for r in rows]
-                content["where_clauses"] = [c.to_dict() for c in clauses]
-            files[ds["file"]] = content
+    builder = (AdamBuilder(package, sources, selection, state, built[package["sdtm_package"]])
+               if package["model"] == "ADaM" else None)
+    for ds in package["datasets"]:
+        spec = builder.dataset(ds) if builder else sdtm_dataset(ds, sources, selection, state)
+        datasets[ds["name"]] = spec
+        content: dict[str, Any] = {"datasets": [spec.to_dict()]}
+        rows, clauses = value_level(ds, spec, sources, selection, state)
+        if rows:
+            content["value_level"] = [r.to_dict() for r in rows]
+            content["where_clauses"] = [c.to_dict() for c in clauses]
+        files[ds["file"]] = content
     built[package["directory"]] = datasets
     files["codelists.json"] = {
         "codelists": [build_codelist(oid, selection, state).to_dict() for oid in sorted(state.codelists)]}
@@ -690,13 +723,22 @@ def build_package(package: dict[str, Any], sources: Sources, selection: dict[str
     return {f"{package['directory']}/{name}": dump(content) for name, content in files.items()}
 
 
+def load_selection(path: Path = DEFAULT_SELECTION) -> dict[str, Any]:
+    """The curated selection (tools/standard_selection.json)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read the selection: {exc}", file=path) from None
+
+
 def build_all(shared: Path = DEFAULT_SHARED, selection_path: Path = DEFAULT_SELECTION) -> dict[str, str]:
     """Relative path (``sdtmig-3.4/dm.json``) -> file text of every shipped standard spec file."""
-    try:
-        selection = json.loads(selection_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read the selection: {exc}", file=selection_path) from None
-    sources = Sources.read(shared, selection)
+    selection = load_selection(selection_path)
+    return build_files(selection, Sources.read(shared, selection))
+
+
+def build_files(selection: dict[str, Any], sources: Sources) -> dict[str, str]:
+    """:func:`build_all` on an already loaded selection and sources."""
     out: dict[str, str] = {}
     built: dict[str, dict[str, DatasetSpec]] = {}
     for package in selection["packages"]:
