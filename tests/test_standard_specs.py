@@ -168,6 +168,9 @@ def test_names_and_labels_fit_xpt_v5_and_fda_rules(packages):
             assert label.count("(") == label.count(")") and label.count("'") % 2 == 0, label
         for var in ds.variables:
             assert re.fullmatch(r"[A-Z][A-Z0-9_]{0,7}", var.name), var.name
+    for spec in packages.values():
+        for row in spec.value_level:
+            assert row.label and row.label.isascii() and len(row.label) <= 40, row
 
 
 def test_order_is_1_to_n_and_keys_are_variables(packages):

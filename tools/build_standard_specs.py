@@ -522,6 +522,10 @@ class AdamBuilder:
                 raise InputError(f"IG type {ig_type} differs from the copied variable's {src.data_type}", path=where)
         else:
             data_type, display_format = adam_data_type(name, ig_type, entry, where)
+        return label, data_type, display_format, self._codelist(entry, match, src, where)
+
+    def _codelist(self, entry, match, src, where) -> str | None:
+        """The chosen codelist, else the copied variable's, else the IG row's CT codelist."""
         ig_codes = codes_of(match.row) if match else []
         if "codelist" in entry:
             codelist = entry["codelist"]
@@ -531,7 +535,7 @@ class AdamBuilder:
             codelist = self.state.ct_codelist_oid(ig_codes[0], where) if len(ig_codes) == 1 else None
         if codelist:
             check_ig_codelist(codelist, ig_codes, self.selection, self.state, where)
-        return label, data_type, display_format, codelist
+        return codelist
 
     def _origin(self, entry: dict[str, Any], where: str) -> dict[str, Any]:
         if "source" in entry:
