@@ -41,15 +41,15 @@ def map_adverse_events(raw: pd.DataFrame, config: StudyConfig, subjects: pd.Data
     ae["AESPID"] = raw["AESPID"] if "AESPID" in raw else None
     ae["AETERM"] = raw["AETERM"]
     copy_meddra(ae, raw)
-    ny = codelists.get("NY")
     for var in ("AESER", *SERIOUSNESS_FLAGS):
-        ae[var] = map_values(raw[var], config.value_map(var) or config.value_map("NY"), ny) if var in raw else None
+        ae[var] = (map_values(raw[var], config.value_map(var) or config.value_map("NY"), codelists.get(var))
+                   if var in raw else None)
     for var in CODED:
         ae[var] = map_values(raw[var], config.value_map(var), codelists.get(var)) if var in raw else None
     ae["AESTDTC"] = start
     ae["AEENDTC"] = end
-    ongoing = map_values(raw["AEONGO"], config.value_map("AEONGO") or config.value_map("NY"), ny) \
-        if "AEONGO" in raw else pd.Series(None, index=raw.index, dtype=object)
+    ongoing = (map_values(raw["AEONGO"], config.value_map("AEONGO") or config.value_map("NY"), ("Y", "N"))
+               if "AEONGO" in raw else pd.Series(None, index=raw.index, dtype=object))
     ae["AEENRTPT"], ae["AEENTPT"] = derive_ongoing(ae["AEENDTC"], ongoing)
     for supp in config.supplemental(DOMAIN):
         ae["_SUPP_" + supp["qnam"]] = raw[supp["field"]]

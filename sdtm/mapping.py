@@ -104,14 +104,12 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
 
 
 def codelist_values(spec: Spec) -> dict[str, list[str]]:
-    """Allowed values by variable name (and ``NY``) for mapping raw codes."""
+    """Allowed values by variable name, for mapping raw codes."""
     by_oid = {c.oid: c.values() for c in spec.codelists if not c.is_external}
     out: dict[str, list[str]] = {}
     for _, var in spec.iter_variables():
         if var.codelist in by_oid:
             out.setdefault(var.name, by_oid[var.codelist])
-    if "CL.NY" in by_oid:
-        out["NY"] = by_oid["CL.NY"]
     return out
 
 
