@@ -31,6 +31,7 @@ from sdtm.supp import SUPP_PREFIX, build_supp
 from sdtm.ts import build_trial_summary
 from specs import findings
 from specs.model import Spec
+from specs.shape import drop_unused_variables
 from trialpack.rawio import RAW_FILE, RAW_ROW, RawTable, read_raw
 
 OUTPUT_ORDER = ("DM", "AE", "EX", "DS", "TS", "SUPPDM", "SUPPAE")
@@ -186,27 +187,5 @@ def finalise(datasets: dict[str, pd.DataFrame], spec: Spec) -> tuple[dict[str, p
             df = df.sort_values(sort_keys[name], kind="mergesort")
         df = df[[c for c in df.columns if not c.startswith("_")]].reset_index(drop=True)
         out[name] = df
-    spec = drop_unused_permissible(spec, out)
+    spec = drop_unused_variables(spec, out)
     return {name: specs.conform(df, spec.dataset(name), extra="drop") for name, df in out.items()}, spec
-
-
-def drop_unused_permissible(spec: Spec, datasets: dict[str, pd.DataFrame]) -> Spec:
-    """SDTMIG §4.1.5: a Perm variable is included only when collected or derived; here, when
-    the study has at least one value for it. Req and Exp variables always stay."""
-    import copy
-
-    spec = copy.deepcopy(spec)
-    keep = []
-    for ds in spec.datasets:
-        if ds.name not in datasets:
-            continue
-        df = datasets[ds.name]
-        ds.variables = [v for v in ds.variables
-                        if v.core in ("Req", "Exp") or (v.name in df and df[v.name].notna().any())]
-        for i, v in enumerate(ds.variables, start=1):
-            v.order = i
-        keep.append(ds)
-    spec.datasets = keep
-    names = {d.name for d in keep}
-    spec.value_level = [v for v in spec.value_level if v.dataset in names]
-    return spec

@@ -43,6 +43,10 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0105": ("warning", "Seriousness (AESER) disagrees with the seriousness criteria"),
     "TP0106": ("notice", "Age cannot be derived from a partial birth date"),
     "TP0107": ("warning", "Raw value not in the codelist after value mapping"),
+    # SDTM -> ADaM
+    "TP0201": ("notice", "AE of a subject not in ADSL (not analysed)"),
+    "TP0202": ("warning", "Exposure intervals of one subject and treatment overlap"),
+    "TP0203": ("warning", "Exposure dated outside DM.RFXSTDTC..RFXENDTC"),
 }
 
 

@@ -112,3 +112,29 @@ def _as_text(col: pd.Series) -> pd.Series:
     text = col.astype("string")
     text = text.mask(text == "")
     return text.astype(object).where(text.notna(), None).astype(_text_dtype())
+
+
+def drop_unused_variables(spec, datasets: dict[str, pd.DataFrame]):
+    """The spec restricted to the given datasets, without the optional variables they do not use.
+
+    SDTMIG §4.1.5 / ADaMIG: a Perm (or Cond) variable is included only when collected or
+    derived — here, when the data hold at least one value for it. Req and Exp variables
+    always stay. Variable order numbers are renumbered 1..n.
+    """
+    import copy
+
+    spec = copy.deepcopy(spec)
+    keep = []
+    for ds in spec.datasets:
+        if ds.name not in datasets:
+            continue
+        df = datasets[ds.name]
+        ds.variables = [v for v in ds.variables
+                        if v.core in ("Req", "Exp") or (v.name in df and df[v.name].notna().any())]
+        for i, v in enumerate(ds.variables, start=1):
+            v.order = i
+        keep.append(ds)
+    spec.datasets = keep
+    names = {d.name for d in keep}
+    spec.value_level = [v for v in spec.value_level if v.dataset in names]
+    return spec

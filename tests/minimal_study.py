@@ -116,3 +116,36 @@ def write_minimal_study(folder: Path) -> Path:
     path = folder / "mini-01.json"
     path.write_text(json.dumps(CONFIG, indent=1), encoding="utf-8")
     return path
+
+
+ISS_CONFIG = {
+    "id": "MINI-ISS",
+    "title": "Minimal integration",
+    "studies": ["mini-01.json"],
+    "creation_datetime": "2026-01-15T09:00:00",
+    "data_cutoff": "2021-12-31",
+    "groups": [
+        {"label": "Cream 1.5%", "number": 1, "treatments": ["TOPAZITINIB CREAM 1.5%"]},
+        {"label": "Vehicle", "number": 2, "treatments": ["VEHICLE CREAM"], "control": True},
+        {"label": "All cream", "number": 3, "pools": ["Cream 1.5%"]},
+    ],
+    "comparisons": [{"treatment": "Cream 1.5%", "control": "Vehicle"}],
+    "teae": {"window_days": 30, "missing_start": "emergent"},
+    "age_groups": [{"label": "2-<12 years", "number": 1, "lower": 2, "upper": 12},
+                   {"label": "12-17 years", "number": 2, "lower": 12, "upper": 17, "upper_inclusive": True}],
+    "related_terms": ["RELATED"],
+    "events": [
+        {"paramcd": "TTEANY", "name": "Any TEAE"},
+        {"paramcd": "TTESER", "name": "Serious TEAE", "serious": True},
+        {"paramcd": "TTESINF", "name": "Serious infections", "cq": 1, "soc": ["Infections and infestations"],
+         "serious": True},
+    ],
+}
+
+
+def write_minimal_iss(folder: Path) -> Path:
+    """The minimal study plus an ISS config pooling it; returns the ISS config path."""
+    write_minimal_study(folder)
+    path = folder / "iss.json"
+    path.write_text(json.dumps(ISS_CONFIG, indent=1), encoding="utf-8")
+    return path

@@ -1,0 +1,220 @@
+"""ADAE — Adverse Event Analysis Dataset (ADaM OCCDS v1.1, standards.md §4.3), pooled.
+
+One record per SDTM AE record of an ADSL subject (traceable by STUDYID/USUBJID/AESEQ and
+SRCDOM/SRCSEQ). Each analysis variable is one verb below; the rule is in its docstring
+with its cases in the order they apply. Dates are day numbers while deriving.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from adam.config import ISSConfig
+from adam.imputation import impute_start_end
+from specs.iso8601 import days_to_datetime, to_epoch_days
+
+ADSL_COPIES = ["SUBJID", "SITEID", "AGE", "SEX", "RACE", "SAFFL", "TRT01A", "TRT02A", "TRTSDT", "TRTEDT",
+               "DTHDT", "EOSDT"]
+
+
+def adae_base(ae: pd.DataFrame, adsl: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """AE records joined to their ADSL subject; returns (ADAE base, AE records of subjects not
+    in ADSL — reported, never silently dropped)."""
+    known = ae["USUBJID"].isin(adsl["USUBJID"])
+    copies = [c for c in ADSL_COPIES if c in adsl]
+    base = ae.loc[known].merge(adsl[["USUBJID", *copies]], on="USUBJID", how="left")
+    return base, ae.loc[~known]
+
+
+def _bounds(adae: pd.DataFrame, names: list[str], cutoff: str | None) -> list:
+    out = []
+    for name in names:
+        if name == "CUTOFF":
+            if cutoff:
+                out.append(pd.Timestamp(cutoff))
+        elif name in adae:
+            out.append(days_to_datetime(adae[name].to_numpy(dtype="float64"), index=adae.index))
+    return out
+
+
+def derive_analysis_dates(adae: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """ASTDT/ASTDTF and AENDT/AENDTF from AESTDTC/AEENDTC, imputed jointly (start <= end) per
+    the config (``imputation.ae_start``/``ae_end``: highest level imputed, first/last fill,
+    start never before the ``min`` dates when they fall in the partial date's range, end
+    never after the ``max`` dates — e.g. TRTSDT; DTHDT, EOSDT, CUTOFF). See
+    :func:`adam.imputation.impute_start_end` for the joint rule."""
+    adae = adae.copy()
+    start, end = iss.imputation("ae_start"), iss.imputation("ae_end")
+    cutoff = iss.get("data_cutoff")
+    dates = impute_start_end(
+        adae["AESTDTC"], adae["AEENDTC"], start_highest=start["highest"], end_highest=end["highest"],
+        start_fill=start["fill"], end_fill=end["fill"],
+        start_min=_bounds(adae, start.get("min", []), cutoff) or None,
+        end_max=_bounds(adae, end.get("max", []), cutoff) or None)
+    adae["ASTDT"] = to_epoch_days(dates["ASTDT"])
+    adae["ASTDTF"] = dates["ASTDTF"]
+    adae["AENDT"] = to_epoch_days(dates["AENDT"])
+    adae["AENDTF"] = dates["AENDTF"]
+    return adae
+
+
+def relative_day(dates: pd.Series, anchor: pd.Series) -> pd.Series:
+    """ADaM *DY against an anchor date, no day 0: date - anchor + 1 on or after the anchor,
+    date - anchor before it; null when either is missing."""
+    delta = dates - anchor
+    return pd.Series(np.where(delta >= 0, delta + 1, delta), index=dates.index)
+
+
+def derive_relative_days(adae: pd.DataFrame) -> pd.DataFrame:
+    """ASTDY/AENDY relative to TRTSDT."""
+    adae = adae.copy()
+    adae["ASTDY"] = relative_day(adae["ASTDT"], adae["TRTSDT"])
+    adae["AENDY"] = relative_day(adae["AENDT"], adae["TRTSDT"])
+    return adae
+
+
+def derive_period(adae: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """APERIOD/APERIODC and TRTA/TRTAN: the period in which the AE started. Cases in order:
+
+    1. ASTDT in [APxxSDT, APxxEDT] of one of the subject's periods -> that period and its
+       actual treatment group;
+    2. ASTDT missing and the subject treated -> period 1 (the event cannot be placed later;
+       it is treatment-emergent by the missing-start rule and counted in the first group);
+    3. otherwise (before the first dose, no treatment) -> null.
+    """
+    adae = adae.copy()
+    p = periods[["USUBJID", "APERIOD", "APSDT", "APEDT", "TRTA", "TRTAN"]].dropna(subset=["APSDT"])
+    p = p.sort_values("APSDT", kind="mergesort")
+    left = adae[["USUBJID", "ASTDT"]].assign(_i=np.arange(len(adae)))
+    known = left.dropna(subset=["ASTDT"]).sort_values("ASTDT", kind="mergesort")
+    hit = pd.merge_asof(known, p, left_on="ASTDT", right_on="APSDT", by="USUBJID", direction="backward")
+    hit = hit[hit["APERIOD"].notna() & (hit["ASTDT"] <= hit["APEDT"])].set_index("_i")
+    first = periods[periods["APERIOD"] == 1].set_index("USUBJID")
+    missing = adae["ASTDT"].isna() & adae["USUBJID"].isin(first.index)
+    aperiod = pd.Series(np.nan, index=adae.index)
+    trta = pd.Series(None, index=adae.index, dtype=object)
+    trtan = pd.Series(np.nan, index=adae.index)
+    pos = adae.index[hit.index.to_numpy()]
+    aperiod[pos] = hit["APERIOD"].to_numpy()
+    trta[pos] = hit["TRTA"].to_numpy()
+    trtan[pos] = hit["TRTAN"].to_numpy()
+    aperiod[missing] = 1
+    trta[missing] = adae.loc[missing, "USUBJID"].map(first["TRTA"])
+    trtan[missing] = adae.loc[missing, "USUBJID"].map(first["TRTAN"])
+    adae["APERIOD"], adae["TRTA"], adae["TRTAN"] = aperiod, trta, trtan
+    adae["APERIODC"] = np.where(aperiod.notna(), "PERIOD " + aperiod.fillna(0).astype(int).astype(str).str.zfill(2),
+                                None)
+    return adae
+
+
+def derive_trtemfl(adae: pd.DataFrame, *, window_days: int | None = 30, missing_start: str = "emergent",
+                   not_emergent_value: str | None = None, start: str = "ASTDT", end: str = "AENDT",
+                   trt_start: str = "TRTSDT", trt_end: str = "TRTEDT") -> pd.Series:
+    """TRTEMFL, the cases in the order they apply (admiral ``derive_var_trtemfl``; PHUSE WP-087):
+
+    1. not treated (TRTSDT missing) -> not emergent;
+    2. ended before treatment (AENDT < TRTSDT) -> not emergent;
+    3. start missing -> "Y" (conservative), or not emergent with
+       ``missing_start="not_emergent"``;
+    4. TRTSDT <= ASTDT <= TRTEDT + ``window_days`` -> "Y" (no upper limit when
+       ``window_days`` is None);
+    5. otherwise -> not emergent.
+
+    "Not emergent" is null (OCCDS) or ``not_emergent_value`` (e.g. "N" where an SAP says so).
+    """
+    s, e = adae[start], adae[end]
+    ts, te = adae[trt_start], adae[trt_end]
+    upper = te + window_days if window_days is not None else pd.Series(np.inf, index=adae.index)
+    cases = [
+        ts.isna(),
+        e.notna() & (e < ts),
+        s.isna(),
+        (s >= ts) & (s <= upper),
+    ]
+    emergent_missing = "Y" if missing_start == "emergent" else not_emergent_value
+    flag = np.select(cases, [not_emergent_value, not_emergent_value, emergent_missing, "Y"],
+                     default=not_emergent_value)
+    return pd.Series(flag, index=adae.index, dtype=object).where(lambda x: x.notna(), None)
+
+
+def derive_occurrence_flags(adae: pd.DataFrame, *, by: tuple[str, ...] = ("USUBJID", "TRTA")) -> pd.DataFrame:
+    """AOCCFL, AOCCSFL, AOCCPFL (OCCDS §3.x): "Y" on the first treatment-emergent record
+    within ``by`` (the subject within a treatment group, so that a subject who received
+    vehicle then cream counts once in each group), within ``by`` x AEBODSYS, and within
+    ``by`` x AEBODSYS x AEDECOD; "first" after sorting by ASTDT then AESEQ (missing ASTDT
+    last). Other records null."""
+    adae = adae.copy()
+    order = adae.assign(_S=adae["ASTDT"].fillna(np.inf)).sort_values([*by, "_S", "AESEQ"], kind="mergesort")
+    teae = order[order["TRTEMFL"] == "Y"]
+    for flag, keys in (("AOCCFL", []), ("AOCCSFL", ["AEBODSYS"]), ("AOCCPFL", ["AEBODSYS", "AEDECOD"])):
+        first = teae.drop_duplicates([*by, *keys]).index
+        adae[flag] = None
+        adae.loc[first, flag] = "Y"
+    return adae
+
+
+def matches_event(adae: pd.DataFrame, event: dict) -> pd.Series:
+    """Records meeting an event-of-interest definition of the ISS config: (AEBODSYS in
+    ``soc`` or AEDECOD in ``pt`` or AEDECOD containing any of ``pt_contains``; all records
+    when none of the three is given) and AEDECOD not in ``pt_exclude``, and where given
+    AESER = "Y" (``serious``), a fatal outcome (``fatal``: AEOUT "FATAL" or AESDTH "Y"),
+    AREL = "RELATED" (``related``). Text compares in any case."""
+    soc = adae["AEBODSYS"].astype("string").str.upper()
+    pt = adae["AEDECOD"].astype("string").str.upper()
+    terms = []
+    if event.get("soc"):
+        terms.append(soc.isin([s.upper() for s in event["soc"]]))
+    if event.get("pt"):
+        terms.append(pt.isin([s.upper() for s in event["pt"]]))
+    if event.get("pt_contains"):
+        pattern = "|".join(__import__("re").escape(s.upper()) for s in event["pt_contains"])
+        terms.append(pt.str.contains(pattern, regex=True))
+    hit = np.logical_or.reduce([t.fillna(False).to_numpy(dtype=bool) for t in terms]) if terms \
+        else np.ones(len(adae), dtype=bool)
+    if event.get("pt_exclude"):
+        hit &= ~pt.isin([s.upper() for s in event["pt_exclude"]]).fillna(False).to_numpy(dtype=bool)
+    for key, cond in (("serious", adae["AESER"] == "Y"),
+                      ("fatal", (adae.get("AEOUT") == "FATAL") | (adae.get("AESDTH") == "Y")),
+                      ("related", adae.get("AREL") == "RELATED")):
+        if key in event:
+            c = pd.Series(cond, index=adae.index).fillna(False).to_numpy(dtype=bool)
+            hit &= c if event[key] else ~c
+    return pd.Series(hit, index=adae.index)
+
+
+def derive_custom_queries(adae: pd.DataFrame, events: list[dict]) -> pd.DataFrame:
+    """CQzzNAM = the event's name on records meeting an adverse event of special interest
+    definition (``events[]`` with a ``cq`` index), else null. Treatment emergence is not part
+    of the query: analyses add TRTEMFL = "Y"."""
+    adae = adae.copy()
+    for event in sorted((e for e in events if "cq" in e), key=lambda e: e["cq"]):
+        name = f"CQ{event['cq']:02d}NAM"
+        adae[name] = np.where(matches_event(adae, event), event["name"], None)
+    return adae
+
+
+def derive_arel(adae: pd.DataFrame, related_terms: list[str] | None) -> pd.Series:
+    """AREL: "RELATED" when AEREL is one of the config's ``related_terms`` (any case),
+    "NOT RELATED" for any other collected AEREL, null when AEREL is null."""
+    rel = adae["AEREL"].astype("string").str.upper()
+    terms = [t.upper() for t in (related_terms or ["RELATED", "POSSIBLY RELATED", "PROBABLY RELATED"])]
+    return pd.Series(np.where(rel.isna(), None, np.where(rel.isin(terms), "RELATED", "NOT RELATED")),
+                     index=adae.index, dtype=object)
+
+
+def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, periods: pd.DataFrame, iss: ISSConfig
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole ADAE, in derivation order; returns (ADAE, AE records of non-ADSL subjects)."""
+    adae, outside = adae_base(ae, adsl)
+    adae = derive_analysis_dates(adae, iss)
+    adae = derive_relative_days(adae)
+    adae = derive_period(adae, periods)
+    teae = iss.teae
+    adae["TRTEMFL"] = derive_trtemfl(adae, window_days=teae["window_days"], missing_start=teae["missing_start"],
+                                     not_emergent_value=teae["not_emergent_value"])
+    adae = derive_occurrence_flags(adae)
+    adae["AREL"] = derive_arel(adae, iss.get("related_terms"))
+    adae = derive_custom_queries(adae, iss.events)
+    adae["SRCDOM"] = "AE"
+    adae["SRCSEQ"] = adae["AESEQ"]
+    return adae, outside

@@ -1,0 +1,114 @@
+"""ADAETTE — time to first adverse event of interest (ADaMIG 1.3 BDS TIME-TO-EVENT).
+
+One record per treated subject, treatment group (pooled groups included) and event of
+interest (the ISS config's ``events``: any TEAE, serious TEAE, each AESI). It is the input
+of every exposure-adjusted incidence rate, so each rate traces to submitted data.
+
+At-risk windows, per subject and non-pooled group:
+
+* start: the first dose in the group (STARTDT);
+* end: the earliest of the last dose in the group + the TEAE window (config
+  ``teae.window_days``; none = no limit), the day before the subject's next group starts
+  (a vehicle subject's vehicle time ends when cream starts), the end of study (EOSDT),
+  death (DTHDT) and the data cut-off.
+
+A pooled group's windows are those of its groups. For each event: the first
+treatment-emergent AE meeting the event's definition (:func:`adam.adae.matches_event`),
+assigned to one of the group's treatments (ADAE.TRTA), that starts inside a window (an AE
+with a missing start counts at the first window's start). With an event, CNSR = 0, ADT =
+its start, SRCDOM/SRCSEQ = "ADAE"/its AESEQ; without, CNSR = 1 and ADT = the end of the last
+window. AVAL = days at risk up to ADT (inclusive, summed over windows) / 365.25, in YEARS.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from adam.adae import matches_event
+from adam.config import ISSConfig
+from adam.units import days_to_years
+
+ADSL_COPIES = ["AGE", "SEX", "RACE", "SAFFL"]
+CENSOR_TEXT = "END OF AT-RISK PERIOD"
+
+
+def risk_windows(periods: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """Per subject and group (pools as their groups' windows): WSTART, WEND (day numbers)."""
+    p = periods.dropna(subset=["TRTA"])
+    win = (p.groupby(["STUDYID", "USUBJID", "TRTA", "TRTAN"], sort=False)
+           .agg(WSTART=("TRSDT", "min"), LAST=("TREDT", "max")).reset_index()
+           .sort_values(["USUBJID", "WSTART"], kind="mergesort"))
+    next_start = win.groupby("USUBJID")["WSTART"].shift(-1)
+    window = iss.teae["window_days"]
+    subj = adsl.set_index("USUBJID")
+    caps = [win["LAST"] + window if window is not None else pd.Series(np.inf, index=win.index),
+            next_start - 1,
+            win["USUBJID"].map(subj["EOSDT"]), win["USUBJID"].map(subj["DTHDT"])]
+    if iss.get("data_cutoff"):
+        cutoff = (np.datetime64(iss.get("data_cutoff"), "D") - np.datetime64("1970-01-01", "D")).astype(int)
+        caps.append(pd.Series(float(cutoff), index=win.index))
+    end = np.fmin.reduce([c.astype("float64").fillna(np.inf).to_numpy() for c in caps])
+    win["WEND"] = np.where(np.isinf(end), win["LAST"], np.maximum(end, win["WSTART"]))
+    win = win.rename(columns={"TRTA": "GROUP", "TRTAN": "GROUPN"})[["STUDYID", "USUBJID", "GROUP", "GROUPN",
+                                                                     "WSTART", "WEND"]]
+    pools = []
+    for g in iss.groups:
+        if g.pooled:
+            part = win[win["GROUP"].isin(g.pools)].assign(POOLOF=lambda d: d["GROUP"], GROUP=g.label,
+                                                          GROUPN=float(g.number))
+            pools.append(part)
+    win = win.assign(POOLOF=win["GROUP"])
+    return pd.concat([win, *pools], ignore_index=True)
+
+
+def first_events(adae: pd.DataFrame, windows: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """Per subject, group and event: the first qualifying AE inside a window (ADT, SRCSEQ)."""
+    parts = []
+    teae = adae[adae["TRTEMFL"] == "Y"]
+    for event in iss.events:
+        use = teae if event.get("teae_only", True) else adae
+        hits = use.loc[matches_event(use, event), ["USUBJID", "TRTA", "ASTDT", "AESEQ"]]
+        parts.append(hits.assign(PARAMCD=event["paramcd"]))
+    if not parts:
+        return pd.DataFrame(columns=["USUBJID", "GROUP", "PARAMCD", "ADT", "SRCSEQ"])
+    hits = pd.concat(parts, ignore_index=True)
+    joined = windows.merge(hits, left_on=["USUBJID", "POOLOF"], right_on=["USUBJID", "TRTA"], how="inner")
+    first_start = windows.groupby(["USUBJID", "GROUP"], as_index=False)["WSTART"].min()
+    joined = joined.merge(first_start.rename(columns={"WSTART": "_FIRST"}), on=["USUBJID", "GROUP"], how="left")
+    missing = joined["ASTDT"].isna()
+    joined["ADT"] = joined["ASTDT"].where(~missing, joined["_FIRST"])
+    inside = missing | ((joined["ASTDT"] >= joined["WSTART"]) & (joined["ASTDT"] <= joined["WEND"]))
+    joined = joined[inside].sort_values(["USUBJID", "GROUP", "PARAMCD", "ADT", "AESEQ"], kind="mergesort")
+    first = joined.drop_duplicates(["USUBJID", "GROUP", "PARAMCD"])
+    return first[["USUBJID", "GROUP", "PARAMCD", "ADT", "AESEQ"]].rename(columns={"AESEQ": "SRCSEQ"})
+
+
+def derive_adaette(adae: pd.DataFrame, periods: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """ADAETTE (see the module docstring)."""
+    windows = risk_windows(periods, adsl, iss)
+    events = pd.DataFrame([(e["paramcd"], e["name"], i + 1) for i, e in enumerate(iss.events)],
+                          columns=["PARAMCD", "PARAM", "PARAMN"])
+    grid = windows.merge(events, how="cross")
+    first = first_events(adae, windows, iss)
+    grid = grid.merge(first, on=["USUBJID", "GROUP", "PARAMCD"], how="left")
+    stop = grid["ADT"].fillna(np.inf)
+    grid["_DAYS"] = np.clip(np.fmin(grid["WEND"], stop) - grid["WSTART"] + 1, 0, None)
+    keys = ["STUDYID", "USUBJID", "GROUP", "GROUPN", "PARAMCD", "PARAM", "PARAMN"]
+    tte = grid.groupby(keys, sort=False).agg(STARTDT=("WSTART", "min"), LASTEND=("WEND", "max"),
+                                            EVENTDT=("ADT", "first"), SRCSEQ=("SRCSEQ", "first"),
+                                            DAYS=("_DAYS", "sum")).reset_index()
+    event = tte["EVENTDT"].notna()
+    tte["CNSR"] = np.where(event, 0.0, 1.0)
+    tte["ADT"] = np.where(event, tte["EVENTDT"], tte["LASTEND"])
+    tte["AVAL"] = days_to_years(tte["DAYS"])
+    tte["AVALU"] = "YEARS"
+    tte["EVNTDESC"] = np.where(event, tte["PARAM"], None)
+    tte["CNSDTDSC"] = np.where(event, None, CENSOR_TEXT)
+    tte["SRCDOM"] = np.where(event, "ADAE", None)
+    tte = tte.rename(columns={"GROUP": "TRTA", "GROUPN": "TRTAN"})
+    copies = adsl.set_index("USUBJID")
+    for name in ADSL_COPIES:
+        if name in copies:
+            tte[name] = tte["USUBJID"].map(copies[name])
+    out = tte.drop(columns=["LASTEND", "EVENTDT", "DAYS"])
+    return out.sort_values(["STUDYID", "USUBJID", "TRTAN", "PARAMN"], kind="mergesort").reset_index(drop=True)

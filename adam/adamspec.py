@@ -1,0 +1,76 @@
+"""The ISS ADaM spec: the shipped ADaMIG spec plus what the ISS config defines.
+
+Treatment groups, age groups, events of interest and customised queries are metadata of
+the ISS config; they become sponsor codelists (TRT, TRTN, AGEGR1, the ADAETTE PARAMCD,
+each CQzzNAM) and value-level metadata (ADAETTE AVAL by PARAMCD) here, so nothing is typed
+twice. A spec folder named in the ISS config (``spec``) is laid over the result.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from adam.config import ISSConfig
+from sdtm.studyspec import overlay
+from specs.load import load_spec, standard_spec
+from specs.model import Codelist, CodelistItem, RangeCheck, Spec, Study, ValueLevel, WhereClause
+
+STANDARD = "adamig-1.3"
+TRT_TEXT = ("TRTA", "TRT01P", "TRT01A", "TRT02P", "TRT02A")
+TRT_NUMBERS = ("TRTAN", "TRT01PN", "TRT01AN", "TRT02PN", "TRT02AN")
+
+
+def compose_adam_spec(iss: ISSConfig, standard: Spec | None = None) -> Spec:
+    """The ADaM spec of an integrated analysis (see the module docstring)."""
+    spec = copy.deepcopy(standard if standard is not None else standard_spec(STANDARD))
+    spec.study = Study(oid=f"STDY.{iss.id}", name=iss.id, description=iss.get("title", iss.id),
+                       protocol_name=iss.id)
+    groups = sorted(iss.groups, key=lambda g: g.number)
+    _codelist(spec, "CL.TRT", "Treatment Group", [(g.label, None) for g in groups], TRT_TEXT)
+    _codelist(spec, "CL.TRTN", "Treatment Group (N)", [(str(g.number), g.label) for g in groups], TRT_NUMBERS,
+              data_type="integer")
+    ages = sorted(iss.get("age_groups", []), key=lambda a: a["number"])
+    if ages:
+        _codelist(spec, "CL.AGEGR1", "Pooled Age Group 1", [(a["label"], None) for a in ages], ("AGEGR1",))
+        _codelist(spec, "CL.AGEGR1N", "Pooled Age Group 1 (N)", [(str(a["number"]), a["label"]) for a in ages],
+                  ("AGEGR1N",), data_type="integer")
+    events = iss.events
+    if events:
+        _codelist(spec, "CL.ADAETTE.PARAMCD", "ADAETTE Parameter Code", [(e["paramcd"], e["name"]) for e in events],
+                  ("PARAMCD",), datasets=("ADAETTE",))
+        _event_value_level(spec, events)
+    for e in events:
+        if "cq" in e:
+            name = f"CQ{e['cq']:02d}NAM"
+            _codelist(spec, f"CL.{name}", f"Customized Query {e['cq']:02d} Name", [(e["name"], None)], (name,))
+    if iss.get("spec"):
+        spec = overlay(spec, load_spec(Path(iss.file).parent / iss.get("spec")))
+    return spec
+
+
+def _codelist(spec: Spec, oid: str, name: str, terms: list[tuple[str, str | None]], variables: tuple[str, ...],
+              *, data_type: str = "text", datasets: tuple[str, ...] | None = None) -> None:
+    spec.codelists = [c for c in spec.codelists if c.oid != oid]
+    spec.codelists.append(Codelist(oid, name, data_type=data_type,
+                                   items=[CodelistItem(v, decode=d, order=i + 1) for i, (v, d) in enumerate(terms)]))
+    for ds in spec.datasets:
+        if datasets is not None and ds.name not in datasets:
+            continue
+        for var in ds.variables:
+            if var.name in variables:
+                var.codelist = oid
+
+
+def _event_value_level(spec: Spec, events: list[dict]) -> None:
+    """ADAETTE.AVAL by PARAMCD: years at risk for each event of interest."""
+    try:
+        aval = spec.dataset("ADAETTE").variable("AVAL")
+    except KeyError:
+        return
+    for order, e in enumerate(events, start=1):
+        wc = f"WC.ADAETTE.PARAMCD.{e['paramcd']}"
+        spec.where_clauses.append(WhereClause(wc, [RangeCheck("ADAETTE", "PARAMCD", "EQ", [e["paramcd"]])]))
+        spec.value_level.append(ValueLevel(
+            dataset="ADAETTE", variable="AVAL", where_clause=wc, label=f"Years at risk: {e['name']}"[:40],
+            data_type="float", core="Req", origin_type="Derived", origin_source="Sponsor", method=aval.method,
+            order=order))

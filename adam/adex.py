@@ -1,0 +1,79 @@
+"""ADEX — Exposure Analysis Dataset (ADaMIG 1.3 BDS, standards.md §4.4), pooled by group.
+
+One record per subject, treatment group (TRTA, including pooled groups such as "All
+cream") and parameter. Parameters (PARAM texts are the decodes of the spec's
+CL.ADEX.PARAMCD; AVALU the unit):
+
+==========  ==================================================================  ========
+PARAMCD     AVAL                                                                AVALU
+==========  ==================================================================  ========
+TRTDURD     last dose date in the group - first dose date in the group + 1       DAYS
+            (pooled group: the sum over its groups)
+TRTDURY     TRTDURD / 365.25 (:data:`adam.units.DAYS_PER_YEAR`)                   YEARS
+TDOSE       sum over the group's EX records of EXDOSE x administrations per       EXDOSU
+            day (config ``doses_per_day`` by EXDOSFRQ) x (EXENDT - EXSTDT + 1)
+ADOSE       TDOSE / TRTDURD: mean amount per day                                  EXDOSU/day
+==========  ==================================================================  ========
+
+ASTDT/AENDT are the first and last dose dates in the group.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from adam.config import ISSConfig
+from adam.units import days_to_years
+
+ADSL_COPIES = ["AGE", "SEX", "RACE", "SAFFL"]
+
+
+def group_exposure(records: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """Per subject and group (pools included): first/last dose day, days, years, total dose."""
+    rec = records.dropna(subset=["GROUP"]).copy()
+    per_day = rec["EXDOSFRQ"].map(iss.doses_per_day).astype("float64")
+    rec["_DOSE"] = rec["EXDOSE"].astype("float64") * per_day * (rec["EXENDT"] - rec["EXSTDT"] + 1)
+    rec["_NODOSE"] = rec["_DOSE"].isna()
+    keys = ["STUDYID", "USUBJID", "GROUP", "GROUPN"]
+    base = rec.groupby(keys, sort=True).agg(ASTDT=("EXSTDT", "min"), AENDT=("EXENDT", "max"),
+                                             TDOSE=("_DOSE", "sum"), _NODOSE=("_NODOSE", "max"),
+                                             UNIT=("EXDOSU", "first")).reset_index()
+    base["DAYS"] = base["AENDT"] - base["ASTDT"] + 1
+    pools = []
+    for g in iss.groups:
+        if not g.pooled:
+            continue
+        part = base[base["GROUP"].isin(g.pools)]
+        if not len(part):
+            continue
+        pooled = part.groupby(["STUDYID", "USUBJID"], sort=True).agg(
+            ASTDT=("ASTDT", "min"), AENDT=("AENDT", "max"), TDOSE=("TDOSE", "sum"), _NODOSE=("_NODOSE", "max"),
+            DAYS=("DAYS", "sum"), UNIT=("UNIT", "first")).reset_index()
+        pooled["GROUP"], pooled["GROUPN"] = g.label, g.number
+        pools.append(pooled)
+    out = pd.concat([base, *pools], ignore_index=True)
+    out.loc[out["_NODOSE"].astype(bool), "TDOSE"] = np.nan   # a dose that cannot be computed is not 0
+    out = out.drop(columns="_NODOSE")
+    out["YEARS"] = days_to_years(out["DAYS"])
+    return out.sort_values(["STUDYID", "USUBJID", "GROUPN"], kind="mergesort").reset_index(drop=True)
+
+
+def derive_adex(exposure: pd.DataFrame, adsl: pd.DataFrame, param_names: dict[str, str]) -> pd.DataFrame:
+    """ADEX records from :func:`group_exposure` (see the module docstring)."""
+    params = [("TRTDURD", exposure["DAYS"], "DAYS", 1), ("TRTDURY", exposure["YEARS"], "YEARS", 2),
+              ("TDOSE", exposure["TDOSE"], exposure["UNIT"], 3),
+              ("ADOSE", exposure["TDOSE"] / exposure["DAYS"], exposure["UNIT"] + "/day", 4)]
+    parts = []
+    for code, aval, unit, number in params:
+        parts.append(pd.DataFrame({
+            "STUDYID": exposure["STUDYID"].to_numpy(), "USUBJID": exposure["USUBJID"].to_numpy(),
+            "TRTA": exposure["GROUP"].to_numpy(), "TRTAN": exposure["GROUPN"].to_numpy(dtype=float),
+            "PARAMCD": code, "PARAM": param_names.get(code, code), "PARAMN": float(number),
+            "AVAL": np.asarray(aval, dtype=float), "AVALU": np.asarray(unit, dtype=object),
+            "ASTDT": exposure["ASTDT"].to_numpy(), "AENDT": exposure["AENDT"].to_numpy()}))
+    adex = pd.concat(parts, ignore_index=True)
+    copies = adsl.set_index("USUBJID")
+    for name in ADSL_COPIES:
+        if name in copies:
+            adex[name] = adex["USUBJID"].map(copies[name])
+    return adex.sort_values(["STUDYID", "USUBJID", "TRTAN", "PARAMN"], kind="mergesort").reset_index(drop=True)

@@ -1,0 +1,122 @@
+"""ADSL — Subject-Level Analysis Dataset (ADaMIG 1.3 §3.2, standards.md §4.2), pooled.
+
+One record per subject of the integrated database; STUDYID is kept (it is the stratum of
+every pooled comparison). Subjects are the DM subjects with a planned arm or any exposure:
+screen failures (neither) are not analysed. Each variable group is one function below,
+with its rule in the docstring; dates are SAS-style numeric dates held as ``datetime64``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from adam.config import ISSConfig
+from adam.units import days_to_years
+from specs.iso8601 import days_to_datetime, to_epoch_days
+
+def adsl_base(dm: pd.DataFrame, ds: pd.DataFrame | None, ex: pd.DataFrame) -> pd.DataFrame:
+    """DM copies and the subject-level dates from DM and DS (before treatment variables).
+
+    Subjects: DM records with ARMCD or any EX record. RFICDT, DTHDT = DM.RFICDTC/DTHDTC as
+    dates (complete dates only). EOSSTT/DCSREAS/EOSDT from the subject's last disposition
+    event (DS, DSCAT "DISPOSITION EVENT", by date then DSSEQ): DSDECOD "COMPLETED" ->
+    EOSSTT "COMPLETED"; any other -> "DISCONTINUED" with DCSREAS = DSDECOD; no event ->
+    "ONGOING".
+    """
+    treated = dm["USUBJID"].isin(ex["USUBJID"])
+    base = dm.loc[dm["ARMCD"].notna() | treated].copy()
+    keep = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ETHNIC", "ARMCD", "ARM",
+            "ACTARM", "DTHFL"]
+    adsl = base[[c for c in keep if c in base]].reset_index(drop=True)
+    adsl["RFICDT"] = to_epoch_days(base["RFICDTC"])
+    adsl["DTHDT"] = to_epoch_days(base["DTHDTC"]) if "DTHDTC" in base else np.nan
+    return derive_end_of_study(adsl, ds)
+
+
+def derive_end_of_study(adsl: pd.DataFrame, ds: pd.DataFrame | None) -> pd.DataFrame:
+    """EOSSTT, DCSREAS, EOSDT (see :func:`adsl_base`)."""
+    adsl = adsl.copy()
+    if ds is None or not len(ds):
+        adsl["EOSSTT"], adsl["DCSREAS"], adsl["EOSDT"] = "ONGOING", None, np.nan
+        return adsl
+    events = ds[ds["DSCAT"].fillna("DISPOSITION EVENT") == "DISPOSITION EVENT"].assign(_D=to_epoch_days(ds["DSSTDTC"]))
+    last = events.sort_values(["USUBJID", "_D", "DSSEQ"], kind="mergesort").drop_duplicates("USUBJID", keep="last")
+    last = last.set_index("USUBJID")
+    decod = adsl["USUBJID"].map(last["DSDECOD"])
+    adsl["EOSSTT"] = np.select([decod.isna(), decod == "COMPLETED"], ["ONGOING", "COMPLETED"], "DISCONTINUED")
+    adsl["DCSREAS"] = decod.where(adsl["EOSSTT"] == "DISCONTINUED").astype(object)
+    adsl["EOSDT"] = adsl["USUBJID"].map(last["_D"]).astype("float64")
+    return adsl
+
+
+def derive_age_groups(adsl: pd.DataFrame, age_groups: list[dict]) -> pd.DataFrame:
+    """AGEGR1/AGEGR1N from the config's age groups: the first group with lower <= AGE
+    (< or <= per ``lower_inclusive``) and AGE < upper (or <= per ``upper_inclusive``);
+    a missing bound is open. No group -> null."""
+    adsl = adsl.copy()
+    age = adsl["AGE"].astype("float64")
+    label = pd.Series(None, index=adsl.index, dtype=object)
+    number = pd.Series(np.nan, index=adsl.index)
+    for g in age_groups:
+        lo, hi = g.get("lower"), g.get("upper")
+        ok = age.notna() & label.isna()
+        if lo is not None:
+            ok &= age >= lo if g.get("lower_inclusive", True) else age > lo
+        if hi is not None:
+            ok &= age <= hi if g.get("upper_inclusive", False) else age < hi
+        label[ok] = g["label"]
+        number[ok] = g["number"]
+    adsl["AGEGR1"], adsl["AGEGR1N"] = label, number
+    return adsl
+
+
+def derive_treatment_variables(adsl: pd.DataFrame, periods: pd.DataFrame, planned: pd.DataFrame) -> pd.DataFrame:
+    """Per period xx: TRTxxP/TRTxxPN from the planned arm (every subject with an arm, treated
+    or not); TRTxxA/TRTxxAN, TRxxSDT/TRxxEDT (+F), APxxSDT/APxxEDT from the subject's
+    periods; overall TRTSDT = first TRxxSDT, TRTEDT = last TRxxEDT (with the flags of those
+    dates), TRTDURD = TRTEDT - TRTSDT + 1, TRTDURY = TRTDURD / 365.25."""
+    adsl = adsl.copy()
+    numbers = sorted(set(periods["APERIOD"].dropna().astype(int)) | set(planned["APERIOD"].dropna().astype(int)))
+    for number in numbers:
+        xx = f"{int(number):02d}"
+        plan = planned[planned["APERIOD"] == number].drop_duplicates("USUBJID").set_index("USUBJID")
+        adsl[f"TRT{xx}P"] = adsl["USUBJID"].map(plan["TRTP"])
+        adsl[f"TRT{xx}PN"] = adsl["USUBJID"].map(plan["TRTPN"])
+        p = periods[periods["APERIOD"] == number].set_index("USUBJID")
+        for src, dst in (("TRTA", f"TRT{xx}A"), ("TRTAN", f"TRT{xx}AN"), ("TRSDT", f"TR{xx}SDT"),
+                         ("TRSDTF", f"TR{xx}SDTF"), ("TREDT", f"TR{xx}EDT"), ("TREDTF", f"TR{xx}EDTF"),
+                         ("APSDT", f"AP{xx}SDT"), ("APEDT", f"AP{xx}EDT")):
+            adsl[dst] = adsl["USUBJID"].map(p[src])
+    first = periods.sort_values(["USUBJID", "TRSDT"], kind="mergesort").drop_duplicates("USUBJID").set_index("USUBJID")
+    last = periods.sort_values(["USUBJID", "TREDT"], kind="mergesort").drop_duplicates("USUBJID", keep="last")
+    last = last.set_index("USUBJID")
+    adsl["TRTSDT"] = adsl["USUBJID"].map(first["TRSDT"]).astype("float64")
+    adsl["TRTSDTF"] = adsl["USUBJID"].map(first["TRSDTF"])
+    adsl["TRTEDT"] = adsl["USUBJID"].map(last["TREDT"]).astype("float64")
+    adsl["TRTEDTF"] = adsl["USUBJID"].map(last["TREDTF"])
+    adsl["TRTDURD"] = adsl["TRTEDT"] - adsl["TRTSDT"] + 1
+    adsl["TRTDURY"] = days_to_years(adsl["TRTDURD"])
+    return adsl
+
+
+def derive_population_flags(adsl: pd.DataFrame) -> pd.DataFrame:
+    """SAFFL = "Y" if the subject received any study treatment (TRTSDT known), else "N";
+    ITTFL = "Y" if the subject was randomised (ARMCD not null), else "N". Subject-level
+    population flags are never null (ADaMIG §3.1.4)."""
+    adsl = adsl.copy()
+    adsl["SAFFL"] = np.where(adsl["TRTSDT"].notna(), "Y", "N")
+    adsl["ITTFL"] = np.where(adsl["ARMCD"].notna(), "Y", "N")
+    return adsl
+
+
+def dates_to_datetime(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Day-number columns -> ``datetime64[s]`` (the XPT writer stores them as SAS dates)."""
+    frame = frame.copy()
+    for name in names:
+        if name in frame:
+            frame[name] = days_to_datetime(frame[name].to_numpy(dtype="float64"), index=frame.index)
+    return frame
+
+
+def date_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c.endswith("DT") and pd.api.types.is_float_dtype(frame[c])]

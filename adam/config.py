@@ -1,0 +1,167 @@
+"""ISS configs: which studies are pooled, into which treatment groups, and by which rules.
+
+The JSON Schema ``specs/schema/iss-config.schema.json`` describes every key. This module
+loads an ISS config and its study configs, checks the cross-references a schema cannot
+(group pools, the control group, comparisons, event codes), and gives the derivations the
+rules with their defaults filled in — so that a rule the pilot documents differently from
+ADaMIG (TRTEMFL "N", no TEAE window, day-only imputation) is a config value, never a code
+branch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sdtm.config import StudyConfig, load_study_config
+from specs.errors import InputError
+from specs.jsonio import load_json
+
+DEFAULT_TEAE = {"window_days": 30, "missing_start": "emergent", "not_emergent_value": None}
+DEFAULT_IMPUTATION = {
+    "ae_start": {"highest": "M", "fill": "first", "min": ["TRTSDT"]},
+    "ae_end": {"highest": "M", "fill": "last", "max": ["DTHDT", "EOSDT"]},
+    "treatment_end": {"missing": "none"},
+}
+DEFAULT_RATES = {"per": 100, "ci_method": "exact", "conf_level": 0.95, "strata": "STUDYID"}
+DEFAULT_DOSES_PER_DAY = {"QD": 1, "BID": 2, "TID": 3, "QID": 4}
+
+
+@dataclass
+class Group:
+    """A treatment group of the integrated analysis (``TRTA``/``TRTAN`` values)."""
+
+    label: str
+    number: int
+    treatments: tuple[str, ...] = ()
+    arms: tuple[str, ...] = ()
+    pools: tuple[str, ...] = ()
+    control: bool = False
+
+    @property
+    def pooled(self) -> bool:
+        return bool(self.pools)
+
+
+@dataclass
+class ISSConfig:
+    data: dict[str, Any]
+    file: Path
+    studies: list[StudyConfig]
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    @property
+    def groups(self) -> list[Group]:
+        return [Group(g["label"], g["number"], tuple(g.get("treatments", ())), tuple(g.get("arms", ())),
+                      tuple(g.get("pools", ())), bool(g.get("control", False))) for g in self.data["groups"]]
+
+    @property
+    def base_groups(self) -> list[Group]:
+        """Groups a record can belong to directly (not pools)."""
+        return [g for g in self.groups if not g.pooled]
+
+    @property
+    def control(self) -> Group | None:
+        return next((g for g in self.groups if g.control), None)
+
+    @property
+    def teae(self) -> dict:
+        return {**DEFAULT_TEAE, **self.data.get("teae", {})}
+
+    def imputation(self, key: str) -> dict:
+        return {**DEFAULT_IMPUTATION[key], **self.data.get("imputation", {}).get(key, {})}
+
+    @property
+    def rates(self) -> dict:
+        return {**DEFAULT_RATES, **self.data.get("rates", {})}
+
+    @property
+    def doses_per_day(self) -> dict[str, float]:
+        return {**DEFAULT_DOSES_PER_DAY, **self.data.get("doses_per_day", {})}
+
+    @property
+    def events(self) -> list[dict]:
+        return self.data.get("events", [])
+
+    @property
+    def assign_by(self) -> str:
+        return self.data.get("assign_by", "exposure")
+
+    @property
+    def actual_treatment(self) -> str:
+        return self.data.get("actual_treatment", "exposure")
+
+    def created(self) -> datetime:
+        """Timestamp of the package: the config's creation_datetime, else SOURCE_DATE_EPOCH, else now."""
+        import os
+
+        if self.data.get("creation_datetime"):
+            return datetime.fromisoformat(self.data["creation_datetime"])
+        if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+            return datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), tz=timezone.utc).replace(tzinfo=None)
+        return datetime.now().replace(microsecond=0)
+
+
+def load_iss_config(path: str | Path) -> ISSConfig:
+    """Read an ISS config and every study config it lists; errors name file and JSON path."""
+    path = Path(path)
+    data = load_json(path, "iss-config")
+    studies = []
+    for i, rel in enumerate(data["studies"]):
+        study_path = path.parent / rel
+        if not study_path.is_file():
+            raise InputError(f"study config {rel!r} not found", file=path, path=f"$.studies[{i}]")
+        studies.append(load_study_config(study_path))
+    config = ISSConfig(data, path, studies)
+    check_iss_config(config)
+    return config
+
+
+def check_iss_config(config: ISSConfig) -> None:
+    """Cross-references, in order: unique study ids, group labels and numbers; pools name
+    base groups; at most one control group; comparisons name groups; unique event codes and
+    CQ indexes; age groups with unique numbers."""
+    file = config.file
+
+    def fail(message: str, path: str) -> None:
+        raise InputError(message, file=file, path=path)
+
+    ids = [s.studyid for s in config.studies]
+    for i, sid in enumerate(ids):
+        if ids.index(sid) != i:
+            fail(f"study {sid} is listed twice", f"$.studies[{i}]")
+    labels = [g.label for g in config.groups]
+    numbers = [g.number for g in config.groups]
+    for i, g in enumerate(config.groups):
+        if labels.index(g.label) != i:
+            fail(f"group label {g.label!r} is used twice", f"$.groups[{i}].label")
+        if numbers.index(g.number) != i:
+            fail(f"group number {g.number} is used twice", f"$.groups[{i}].number")
+        if not (g.treatments or g.arms or g.pools):
+            fail(f"group {g.label!r} needs treatments, arms or pools", f"$.groups[{i}]")
+        for j, name in enumerate(g.pools):
+            if name not in labels or next(x for x in config.groups if x.label == name).pooled:
+                fail(f"group {g.label!r} pools {name!r}, which is not a non-pooled group", f"$.groups[{i}].pools[{j}]")
+    if sum(g.control for g in config.groups) > 1:
+        fail("more than one control group", "$.groups")
+    for i, comp in enumerate(config.get("comparisons", [])):
+        for key in ("treatment", "control"):
+            if comp[key] not in labels:
+                fail(f"comparison names unknown group {comp[key]!r}", f"$.comparisons[{i}].{key}")
+    codes = [e["paramcd"] for e in config.events]
+    cqs = [e["cq"] for e in config.events if "cq" in e]
+    for i, e in enumerate(config.events):
+        if codes.index(e["paramcd"]) != i:
+            fail(f"event code {e['paramcd']} is used twice", f"$.events[{i}].paramcd")
+        if "cq" in e and cqs.count(e["cq"]) > 1:
+            fail(f"CQ index {e['cq']} is used twice", f"$.events[{i}].cq")
+    ages = [a["number"] for a in config.get("age_groups", [])]
+    if len(set(ages)) != len(ages):
+        fail("age group numbers must be unique", "$.age_groups")
