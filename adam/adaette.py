@@ -17,7 +17,7 @@ treatment-emergent AE meeting the event's definition (:func:`adam.adae.matches_e
 assigned to one of the group's treatments (ADAE.TRTA), that starts inside a window (an AE
 with a missing start counts at the first window's start). With an event, CNSR = 0, ADT =
 its start, SRCDOM/SRCSEQ = "ADAE"/its AESEQ; without, CNSR = 1 and ADT = the end of the last
-window. AVAL = days at risk up to ADT (inclusive, summed over windows) / 365.25, in YEARS.
+window. AVAL = days at risk up to ADT (inclusive, summed over windows) / DAYS_PER_YEAR, in YEARS.
 """
 from __future__ import annotations
 

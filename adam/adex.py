@@ -9,7 +9,7 @@ PARAMCD     AVAL                                                                
 ==========  ==================================================================  ========
 TRTDURD     last dose date in the group - first dose date in the group + 1       DAYS
             (pooled group: the sum over its groups)
-TRTDURY     TRTDURD / 365.25 (:data:`adam.units.DAYS_PER_YEAR`)                   YEARS
+TRTDURY     TRTDURD / :data:`adam.units.DAYS_PER_YEAR`               YEARS
 TDOSE       sum over the group's EX records of EXDOSE x administrations per       EXDOSU
             day (config ``doses_per_day`` by EXDOSFRQ) x (EXENDT - EXSTDT + 1)
 ADOSE       TDOSE / TRTDURD: mean amount per day                                  EXDOSU/day

@@ -74,7 +74,7 @@ def derive_treatment_variables(adsl: pd.DataFrame, periods: pd.DataFrame, planne
     """Per period xx: TRTxxP/TRTxxPN from the planned arm (every subject with an arm, treated
     or not); TRTxxA/TRTxxAN, TRxxSDT/TRxxEDT (+F), APxxSDT/APxxEDT from the subject's
     periods; overall TRTSDT = first TRxxSDT, TRTEDT = last TRxxEDT (with the flags of those
-    dates), TRTDURD = TRTEDT - TRTSDT + 1, TRTDURY = TRTDURD / 365.25."""
+    dates), TRTDURD = TRTEDT - TRTSDT + 1, TRTDURY = TRTDURD / DAYS_PER_YEAR."""
     adsl = adsl.copy()
     numbers = sorted(set(periods["APERIOD"].dropna().astype(int)) | set(planned["APERIOD"].dropna().astype(int)))
     for number in numbers:
