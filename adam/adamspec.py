@@ -7,7 +7,6 @@ twice. A spec folder named in the ISS config (``spec``) is laid over the result.
 """
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 from adam.config import ISSConfig
@@ -22,7 +21,7 @@ TRT_NUMBERS = ("TRTAN", "TRT01PN", "TRT01AN", "TRT02PN", "TRT02AN")
 
 def compose_adam_spec(iss: ISSConfig, standard: Spec | None = None) -> Spec:
     """The ADaM spec of an integrated analysis (see the module docstring)."""
-    spec = copy.deepcopy(standard if standard is not None else standard_spec(STANDARD))
+    spec = standard.copy() if standard is not None else standard_spec(STANDARD)
     spec.study = Study(oid=f"STDY.{iss.id}", name=iss.id, description=iss.get("title", iss.id),
                        protocol_name=iss.id)
     groups = sorted(iss.groups, key=lambda g: g.number)

@@ -8,7 +8,6 @@ those of the same name).
 """
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 from sdtm.config import StudyConfig
@@ -26,7 +25,7 @@ QORIG_ORIGINS = {"CRF": ("Collected", "Investigator"), "EDT": ("Collected", "Ven
 
 def compose_study_spec(config: StudyConfig, standard: Spec | None = None) -> Spec:
     """The SDTM spec of one study (see the module docstring)."""
-    spec = copy.deepcopy(standard if standard is not None else standard_spec(STANDARD))
+    spec = standard.copy() if standard is not None else standard_spec(STANDARD)
     spec.study = Study(oid=f"STDY.{config.studyid}", name=config.studyid,
                        description=config.get("title", config.studyid),
                        protocol_name=config.get("protocol", config.studyid))
@@ -81,7 +80,7 @@ def _supplemental_metadata(spec: Spec, dataset: str, qualifiers: list[dict]) -> 
 
 def overlay(base: Spec, top: Spec) -> Spec:
     """``top`` laid over ``base``: entries of ``top`` replace those with the same name/OID."""
-    out = copy.deepcopy(base)
+    out = base.copy()
     if top.study is not None:
         out.study = top.study
     for attr, key in (("standards", "oid"), ("documents", "id"), ("datasets", "name"), ("codelists", "oid"),

@@ -30,7 +30,7 @@ def check(df: pd.DataFrame, dataset: DatasetSpec, spec: Spec | None = None) -> p
     codelists = {c.oid: c for c in spec.codelists} if spec is not None else None
     for var in dataset.variables:
         if var.name in df.columns:
-            out.append(_check_values(df[var.name], var, dataset.name, codelists))
+            out += _check_values(df[var.name], var, dataset.name, codelists)
     out.append(_check_keys(df, dataset))
     return findings.concat(out)
 
@@ -57,18 +57,15 @@ def _check_variables(df: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
     return findings.concat(out)
 
 
-def _check_values(col: pd.Series, var: VariableSpec, ds: str, codelists: dict | None) -> pd.DataFrame:
+def _check_values(col: pd.Series, var: VariableSpec, ds: str, codelists: dict | None) -> list:
     out = []
     missing = _missing(col)
     if var.core == "Req" and missing.any():
         out.append(_rows("TP0004", ds, var, missing, col, f"{var.name} is required and must not be null"))
-    if var.is_numeric:
-        out.append(_check_numeric(col, var, ds))
-    else:
-        out.append(_check_text(col, var, ds, missing))
+    out += _check_numeric(col, var, ds) if var.is_numeric else _check_text(col, var, ds, missing)
     if var.codelist and codelists is not None:
         out.append(_check_codelist(col, var, ds, missing, codelists))
-    return findings.concat(out)
+    return out
 
 
 def _missing(col: pd.Series) -> pd.Series:
@@ -78,18 +75,20 @@ def _missing(col: pd.Series) -> pd.Series:
     return miss
 
 
-def _rows(rule: str, ds: str, var: VariableSpec, mask: pd.Series, col: pd.Series, message) -> pd.DataFrame:
+def _rows(rule: str, ds: str, var: VariableSpec, mask: pd.Series, col: pd.Series, message) -> pd.DataFrame | None:
     idx = np.flatnonzero(mask.to_numpy(dtype=bool))
+    if not len(idx):
+        return None
     if isinstance(message, pd.Series):
         message = message.to_numpy()[idx]
     return findings.make(rule, ds, var.name, rows=idx + 1, values=col.iloc[idx], message=message)
 
 
-def _check_numeric(col: pd.Series, var: VariableSpec, ds: str) -> pd.DataFrame:
+def _check_numeric(col: pd.Series, var: VariableSpec, ds: str) -> list:
     if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col):
-        return findings.empty()
+        return []
     if pd.api.types.is_bool_dtype(col):
-        return findings.make("TP0005", ds, var.name, message=f"{var.name} is {var.data_type} but holds booleans")
+        return [findings.make("TP0005", ds, var.name, message=f"{var.name} is {var.data_type} but holds booleans")]
     if pd.api.types.is_numeric_dtype(col):
         numbers = col.astype("float64")
         bad_type = pd.Series(False, index=col.index)
@@ -104,13 +103,13 @@ def _check_numeric(col: pd.Series, var: VariableSpec, ds: str) -> pd.DataFrame:
         frac = np.isfinite(vals) & (vals != np.round(vals))
         out.append(_rows("TP0005", ds, var, pd.Series(frac, index=col.index), col,
                          f"{var.name} is integer; the value has a fractional part"))
-    return findings.concat(out)
+    return out
 
 
-def _check_text(col: pd.Series, var: VariableSpec, ds: str, missing: pd.Series) -> pd.DataFrame:
+def _check_text(col: pd.Series, var: VariableSpec, ds: str, missing: pd.Series) -> list:
     if pd.api.types.is_numeric_dtype(col) and not col.isna().all():
-        return findings.make("TP0005", ds, var.name, message=f"{var.name} is {var.data_type} (character) but "
-                                                             f"the column is numeric")
+        return [findings.make("TP0005", ds, var.name, message=f"{var.name} is {var.data_type} (character) but "
+                                                              f"the column is numeric")]
     text = col.astype("string").fillna("")
     non_ascii = text.str.contains(r"[^\x00-\x7F]", regex=True)
     nbytes = text.str.len().to_numpy(dtype="int64")
@@ -132,7 +131,7 @@ def _check_text(col: pd.Series, var: VariableSpec, ds: str, missing: pd.Series) 
         out.append(_rows("TP0007", ds, var, over, col, f"value of {var.name} is longer than its spec length "
                                                         f"{var.length}"))
     out.append(_check_iso8601(text, var, ds, missing, col))
-    return findings.concat(out)
+    return out
 
 
 def _describe_char(ch: str) -> str:
@@ -150,7 +149,7 @@ def _check_iso8601(text: pd.Series, var: VariableSpec, ds: str, missing: pd.Seri
 
         bad = ~iso8601.is_valid_dtc(text.mask(missing)) & ~missing
         return _rows("TP0011", ds, var, bad, col, f"{var.name} is not a valid ISO 8601 date/time")
-    return findings.empty()
+    return None
 
 
 def _check_codelist(col: pd.Series, var: VariableSpec, ds: str, missing: pd.Series,
@@ -159,7 +158,7 @@ def _check_codelist(col: pd.Series, var: VariableSpec, ds: str, missing: pd.Seri
     if cl is None:
         return findings.make("TP0016", ds, var.name, message=f"codelist {var.codelist} is not in the spec")
     if cl.is_external or not cl.items:
-        return findings.empty()
+        return None
     allowed = cl.values()
     if var.is_numeric or cl.data_type in ("integer", "float"):
         values = pd.to_numeric(col, errors="coerce")
@@ -168,7 +167,7 @@ def _check_codelist(col: pd.Series, var: VariableSpec, ds: str, missing: pd.Seri
     else:
         outside = ~col.isin(allowed) & ~missing
     if not outside.any():
-        return findings.empty()
+        return None
     if cl.extensible:
         return _rows("TP0010", ds, var, outside, col, f"{var.name} value is not in extensible codelist "
                                                        f"{cl.name} ({cl.oid}); flag it as an extended value")
@@ -178,10 +177,10 @@ def _check_codelist(col: pd.Series, var: VariableSpec, ds: str, missing: pd.Seri
 def _check_keys(df: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
     keys = [k for k in dataset.keys if k in df.columns]
     if not keys or len(keys) < len(dataset.keys):
-        return findings.empty()
+        return None
     dup = df.duplicated(subset=keys, keep="first")
     if not dup.any():
-        return findings.empty()
+        return None
     idx = np.flatnonzero(dup.to_numpy())
     parts = [df[k].iloc[idx].astype("string").fillna("") for k in keys]
     shown = parts[0]

@@ -91,8 +91,9 @@ def make(
     })
 
 
-def concat(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
+def concat(frames: Iterable[pd.DataFrame | None]) -> pd.DataFrame:
+    """Stack findings; ``None`` and empty frames (rules that found nothing) are skipped."""
+    frames = [f for f in frames if f is not None and len(f)]
     if not frames:
         return empty()
     return pd.concat(frames, ignore_index=True)

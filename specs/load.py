@@ -8,6 +8,7 @@ from a workbook, the sheet, row and column).
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -27,7 +28,13 @@ Locator = Callable[[object, "str | None"], dict]
 
 
 def standard_spec(name: str) -> Spec:
-    """A spec shipped with trialpack, e.g. ``standard_spec("sdtmig-3.4")``."""
+    """A spec shipped with trialpack, e.g. ``standard_spec("sdtmig-3.4")`` (a fresh copy each
+    call; the files are read and validated once per process)."""
+    return _standard_spec(name).copy()
+
+
+@lru_cache(maxsize=None)
+def _standard_spec(name: str) -> Spec:
     path = STANDARD_DIR / name
     if not path.is_dir():
         known = ", ".join(sorted(p.name for p in STANDARD_DIR.iterdir() if p.is_dir()))

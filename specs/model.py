@@ -323,6 +323,19 @@ class Spec(_Record):
         spec.study = Study.from_dict(study) if study else None
         return spec
 
+    def copy(self) -> "Spec":
+        """A copy safe to edit: datasets and their variables are copied deeply, the lists of
+        codelists, methods, comments, where clauses, value-level rows and documents are new
+        lists of the same (treat them as read-only; replace an entry to change it)."""
+        import copy as _copy
+
+        return Spec(
+            study=_copy.copy(self.study), standards=list(self.standards), documents=list(self.documents),
+            datasets=_copy.deepcopy(self.datasets), codelists=list(self.codelists),
+            value_level=list(self.value_level), where_clauses=list(self.where_clauses),
+            methods=list(self.methods), comments=list(self.comments),
+        )
+
     # -- lookups -------------------------------------------------------------------
     def dataset(self, name: str) -> DatasetSpec:
         for ds in self.datasets:

@@ -121,9 +121,7 @@ def drop_unused_variables(spec, datasets: dict[str, pd.DataFrame]):
     derived — here, when the data hold at least one value for it. Req and Exp variables
     always stay. Variable order numbers are renumbered 1..n.
     """
-    import copy
-
-    spec = copy.deepcopy(spec)
+    spec = spec.copy()
     keep = []
     for ds in spec.datasets:
         if ds.name not in datasets:
