@@ -47,6 +47,12 @@ def datetime64_to_sas_days(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def datetime64_to_sas_seconds(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Seconds since 1960-01-01T00:00:00; ``bad`` marks sub-microsecond values."""
+    if np.datetime_data(values.dtype)[0] in ("s", "m", "h", "D", "W", "M", "Y"):
+        nat = np.isnat(values)   # whole seconds: one exact integer subtraction
+        out = (values.astype("datetime64[s]") - SAS_EPOCH.astype("datetime64[s]")).astype(np.int64)
+        out = out.astype(np.float64)
+        out[nat] = np.nan
+        return out, np.zeros(len(values), dtype=bool)
     us, nat, finer = _microseconds(values, "datetime")
     out = _seconds(us)
     out[nat] = np.nan

@@ -34,26 +34,35 @@ _MISSING_TABLE[list(MISSING_BYTES)] = True
 
 
 def out_of_range(values: np.ndarray) -> np.ndarray:
-    """Mask of finite, non-zero values an IBM double cannot hold (|x| < 16**-65 or >= 16**63)."""
+    """Mask of non-zero values an IBM double cannot hold: |x| < 16**-65, >= 16**63 or infinite."""
     magnitude = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        return (magnitude != 0) & np.isfinite(magnitude) & ((magnitude < IBM_MIN) | (magnitude >= IBM_MAX))
+    return (magnitude >= IBM_MAX) | ((magnitude < IBM_MIN) & (magnitude != 0))
 
 
 def ieee_to_ibm(values: np.ndarray) -> np.ndarray:
     """IBM bit patterns of finite doubles inside the IBM range (checked by the caller).
 
-    With ``x = f * 2**p`` (``f`` the 53-bit integer significand, ``p = e - 1075``), the IBM
-    exponent is ``floor(p / 4) + 78`` and the fraction ``f << (p mod 4)``: shifting by the
-    remainder aligns the binary exponent on a hexadecimal digit without losing a bit.
+    With ``x = f * 2**p`` (``f`` the 53-bit integer significand with its hidden bit,
+    ``p = e - 1075`` for the biased IEEE exponent ``e``), the IBM exponent is
+    ``floor(p / 4) + 78 = (e - 763) >> 2`` and the fraction ``f << (p mod 4)``, where
+    ``p mod 4 = (e + 1) & 3``: shifting by the remainder aligns the binary exponent on a
+    hexadecimal digit without losing a bit. Zero maps to zero; NaN lanes hold garbage for
+    the caller to overwrite with a missing value. Operations are in place on one array.
     """
     x = np.ascontiguousarray(values, dtype=np.float64)
     bits = x.view(np.uint64)
-    p = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64) - 1075
-    shift = (p & 3).astype(np.uint64)
-    exponent = ((p >> 2) + 78).astype(np.uint64)
-    fraction = ((bits & _FRACTION52) | _HIDDEN_BIT) << shift
-    ibm = (bits & _SIGN) | (exponent << np.uint64(56)) | fraction
+    biased = bits >> np.uint64(52)
+    biased &= np.uint64(0x7FF)
+    shift = biased + np.uint64(1)
+    shift &= np.uint64(3)
+    biased -= np.uint64(763)       # wraps for zero and for values below the IBM range
+    biased >>= np.uint64(2)
+    biased <<= np.uint64(56)
+    ibm = bits & _FRACTION52
+    ibm |= _HIDDEN_BIT
+    ibm <<= shift
+    ibm |= biased
+    ibm |= bits & _SIGN
     ibm[x == 0] = 0
     return ibm
 

@@ -25,7 +25,7 @@ import pandas as pd
 from specs.errors import InputError
 from trialpack import _sasdates
 from trialpack.xpt._formats import temporal_kind
-from trialpack.xpt._ibm import MISSING_BYTES, ieee_to_ibm, out_of_range
+from trialpack.xpt._ibm import MISSING_BYTES, ieee_to_ibm, missing_pattern, out_of_range
 
 DATE9 = ("DATE", 9, 0)
 DATETIME20 = ("DATETIME", 20, 0)
@@ -44,7 +44,7 @@ def _refuse(message: str, column: str, file, row: int | None = None) -> InputErr
 def _from_integers(values: np.ndarray, column: str, file) -> np.ndarray:
     big = (values > _EXACT_INT) | (values < -_EXACT_INT)
     if big.any():
-        raise _refuse(f"integer {values[np.argmax(big)]} is too large to store exactly as a SAS "
+        raise _refuse(f"integer {values[np.argmax(big)].item()} is too large to store exactly as a SAS "
                       "numeric (|x| <= 2**53)", column, file, _first(big))
     return values.astype(np.float64)
 
@@ -86,6 +86,9 @@ def _from_objects(series: pd.Series, fmt: tuple | None, column: str, file):
     missing = pd.isna(values)
     if kind == "empty":
         return np.full(len(series), np.nan), fmt
+    if kind == "string":
+        raise _refuse("holds text but is written as numeric (spec data_type integer/float); "
+                      "nothing is converted silently", column, file)
     if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
         numbers = pd.to_numeric(series)
         if numbers.dtype == object:
@@ -139,20 +142,24 @@ def numeric_values(series: pd.Series, fmt: tuple | None, column: str, file):
         return _from_timedelta64(series.to_numpy(), fmt, column, file)
     if dtype == object:
         return _from_objects(series, fmt, column, file)
+    if pd.api.types.is_string_dtype(dtype):
+        raise _refuse("holds text but is written as numeric (spec data_type integer/float); "
+                      "nothing is converted silently", column, file)
     raise _refuse(f"has dtype {dtype}, which a SAS numeric cannot store", column, file)
 
 
 def check_numbers(values: np.ndarray, column: str, file) -> None:
-    """Refuse infinities and numbers outside the IBM double range."""
-    infinite = np.isinf(values)
-    if infinite.any():
-        raise _refuse("holds an infinite value; SAS numerics have no infinity (use a missing value)",
-                      column, file, _first(infinite))
+    """Refuse infinities and numbers outside the IBM double range (one pass when all is well)."""
     bad = out_of_range(values)
-    if bad.any():
-        raise _refuse(f"value {values[np.argmax(bad)]!r} is outside the range of an IBM double "
-                      "(5.4e-79 <= |x| < 7.2e75); nothing is flushed to zero or clipped",
-                      column, file, _first(bad))
+    if not bad.any():
+        return
+    row = int(np.argmax(bad))
+    if np.isinf(values[row]):
+        raise _refuse("holds an infinite value; SAS numerics have no infinity (use a missing value)",
+                      column, file, row + 1)
+    raise _refuse(f"value {values[row].item()!r} is outside the range of an IBM double "
+                  "(5.4e-79 <= |x| < 7.2e75); nothing is flushed to zero or clipped",
+                  column, file, row + 1)
 
 
 def special_codes(codes, values: np.ndarray, column: str, file) -> np.ndarray | None:
@@ -176,7 +183,7 @@ def special_codes(codes, values: np.ndarray, column: str, file) -> np.ndarray | 
     if present.any():
         i = int(np.argmax(present))
         raise _refuse(f"special missing code .{letters[i]} given for a row that holds "
-                      f"{values[rows[i]]!r}", column, file, int(rows[i]) + 1)
+                      f"{values[rows[i]].item()!r}", column, file, int(rows[i]) + 1)
     out = np.zeros(len(values), dtype=np.uint8)
     out[rows] = np.frombuffer("".join(letters).encode("ascii"), dtype=np.uint8)
     return out
@@ -193,12 +200,13 @@ class NumericEncoder:
 
     def fill(self, out: np.ndarray, start: int, stop: int) -> None:
         chunk = self.values[start:stop]
+        ibm = ieee_to_ibm(chunk)
         missing = np.isnan(chunk)
-        ibm = ieee_to_ibm(np.where(missing, 0.0, chunk))
         if missing.any():
-            first = np.full(len(chunk), ord("."), dtype=np.uint64)
+            ibm[missing] = missing_pattern(ord("."))
             if self.codes is not None:
                 codes = self.codes[start:stop]
-                first = np.where(codes != 0, codes.astype(np.uint64), first)
-            ibm = np.where(missing, first << np.uint64(56), ibm)
-        out[...] = ibm.astype(">u8").view(np.uint8).reshape(len(chunk), 8)
+                special = codes != 0
+                ibm[special] = codes[special].astype(np.uint64) << np.uint64(56)
+        ibm.byteswap(inplace=True)
+        out[...] = ibm.view("V8")

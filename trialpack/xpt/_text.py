@@ -1,8 +1,14 @@
 """Character data for XPT: profile rules, checks with the first offending row, and the
 vectorised encoders that lay blank-padded values into observation records.
 
-A character column becomes one of two encoders, both filled chunk by chunk into the
+A character column becomes one of three encoders, all filled chunk by chunk into the
 record buffer without a Python loop over rows:
+
+* :class:`ArrowEncoder` — with pyarrow (a project dependency; pandas 3 stores text in
+  Arrow), the column's UTF-8 buffer is checked in place (lengths from the offsets, ASCII
+  and NUL from the bytes) and each chunk of rows is blank-padded with ``ascii_rpad`` as it
+  is written, so no column-sized copy is made (when every value already has the full
+  width, rows are read straight from the Arrow buffer).
 
 * :class:`TableEncoder` — the column's distinct values are encoded once into a
   ``(k + 1, width)`` table of blank-padded bytes (the last row blank, for missing values)
@@ -90,6 +96,17 @@ def encode_text(text: str, what: str, limit: int, profile: Profile, *, file: obj
 
 
 # -- encoders ------------------------------------------------------------------------
+#
+# Encoders write one column of a chunk of rows into ``out``: a 1-D view of ``V<width>``
+# items striding over the record buffer, so each value is one item copy (numpy copies
+# whole items, many times faster than a 2-D byte copy with a short inner dimension).
+
+
+def as_items(block: np.ndarray) -> np.ndarray:
+    """A contiguous ``(n, width)`` uint8 block as a 1-D array of ``V<width>`` items."""
+    block = np.ascontiguousarray(block)
+    return block.view(f"V{block.shape[1]}").reshape(len(block))
+
 
 
 class TableEncoder:
@@ -97,23 +114,48 @@ class TableEncoder:
 
     def __init__(self, codes: np.ndarray, table: np.ndarray) -> None:
         self.codes = codes
-        self.table = table
         self.width = table.shape[1]
+        self.items = as_items(table)
 
     def fill(self, out: np.ndarray, start: int, stop: int) -> None:
-        out[...] = self.table[self.codes[start:stop]]
+        out[...] = self.items[self.codes[start:stop]]
+
+
+class PaddedEncoder:
+    """Rows are items of one ``(n, width)`` block of blank-padded bytes."""
+
+    def __init__(self, block: np.ndarray) -> None:
+        self.width = block.shape[1]
+        self.items = as_items(block)
+
+    def fill(self, out: np.ndarray, start: int, stop: int) -> None:
+        out[...] = self.items[start:stop]
+
+
+class ArrowEncoder:
+    """Rows blank-padded chunk by chunk from an ASCII Arrow string array (no nulls)."""
+
+    def __init__(self, array, width: int) -> None:
+        self.array = array
+        self.width = width
+
+    def fill(self, out: np.ndarray, start: int, stop: int) -> None:
+        _, pc = _arrow()
+        padded = pc.ascii_rpad(self.array.slice(start, stop - start), width=self.width, padding=" ")
+        out[...] = np.frombuffer(_utf8_bytes(padded), dtype=f"V{self.width}")
 
 
 class FlatEncoder:
     """Rows as ``width``-byte windows into one buffer of values separated by ``width`` blanks."""
 
     def __init__(self, flat: np.ndarray, starts: np.ndarray, width: int) -> None:
-        self.windows = np.lib.stride_tricks.sliding_window_view(flat, width)
+        windows = len(flat) - width + 1
+        self.items = np.ndarray((max(windows, 0),), dtype=f"V{width}", buffer=flat, strides=(1,))
         self.starts = starts
         self.width = width
 
     def fill(self, out: np.ndarray, start: int, stop: int) -> None:
-        out[...] = self.windows[self.starts[start:stop]]
+        out[...] = self.items[self.starts[start:stop]]
 
 
 # -- building encoders -----------------------------------------------------------------
@@ -243,6 +285,94 @@ def _from_all(values: np.ndarray, spec_length: int | None, profile: Profile, col
     return FlatEncoder(flat, starts, width)
 
 
+# -- the Arrow path -----------------------------------------------------------------
+
+
+def _arrow():
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pyarrow is a dependency; object path still works
+        return None, None
+    return pa, pc
+
+
+def _to_arrow(series: pd.Series, column: str, file):
+    """The column as a pyarrow (large) string array: zero-copy for Arrow-backed text."""
+    pa, _ = _arrow()
+    try:
+        array = pa.array(series.array) if not isinstance(series.dtype, np.dtype) \
+            else pa.array(series.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid, TypeError):
+        values = series.to_numpy(dtype=object)
+        values = np.where(pd.isna(values), "", values)
+        i = _locate_non_str(values)
+        raise InputError(f"value {values[i]!r} ({type(values[i]).__name__}) in a character column; "
+                         "every value must be text or missing", file=file, row=i + 1,
+                         column=column) from None
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        raise InputError(f"arrow column of type {array.type} in a character column; every value "
+                         "must be text or missing", file=file, column=column)
+    return array
+
+
+def _utf8_bytes(array) -> np.ndarray:
+    """The bytes of all values (without offsets), as a numpy view."""
+    pa, _ = _arrow()
+    wide = pa.types.is_large_string(array.type)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[array.offset:array.offset + len(array) + 1]
+    data = array.buffers()[2]
+    if data is None or not len(offsets):
+        return np.zeros(0, dtype=np.uint8)
+    return np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]]
+
+
+class _ArrowValues:
+    """Index access to an Arrow array's Python values, for error messages only."""
+
+    def __init__(self, array) -> None:
+        self.array = array
+
+    def __getitem__(self, i: int):
+        return self.array[int(i)].as_py()
+
+
+def _first_true(mask) -> int:
+    return int(np.argmax(np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)))
+
+
+def _from_arrow(series: pd.Series, spec_length: int | None, profile: Profile, column: str, file):
+    """PaddedEncoder of an ASCII column; non-ASCII text goes to the general path (utf8)."""
+    pa, pc = _arrow()
+    array = pc.fill_null(_to_arrow(series, column, file), "")
+    raw = _utf8_bytes(array)
+    if len(raw) and raw.max() >= 0x80:
+        if profile.ascii_only:
+            i = _first_true(pc.invert(pc.string_is_ascii(array)))
+            value = array[i].as_py()
+            j, ch = next((j, c) for j, c in enumerate(value) if ord(c) >= 0x80)
+            raise InputError(
+                f"non-ASCII character {describe_char(ch)} at position {j + 1} of {value!r}; FDA "
+                "requires ASCII (profile='fda'; use profile='utf8' where the agency accepts UTF-8)",
+                file=file, row=i + 1, column=column)
+        return _from_all(array.to_numpy(zero_copy_only=False), spec_length, profile, column, file)
+    if len(raw) and raw.min() == 0:
+        i = _first_true(pc.match_substring(array, "\x00"))
+        raise InputError("value contains a NUL character, which XPT cannot store", file=file,
+                         row=i + 1, column=column)
+    lengths = pc.binary_length(array).to_numpy(zero_copy_only=False).astype(np.int64)
+    width = _width(lengths, spec_length, lambda i: i + 1, column, file, _ArrowValues(array))
+    if len(array) and int(lengths.min()) == width:  # nothing to pad: rows are the buffer itself
+        return PaddedEncoder(raw.reshape(len(array), width))
+    return ArrowEncoder(array, width)
+
+
+# -- choosing the path ------------------------------------------------------------------
+
+
 _SAMPLE = 20_000
 _DISTINCT_SHARE = 0.3
 
@@ -255,6 +385,8 @@ def char_encoder(series: pd.Series, spec_length: int | None, profile: Profile, c
         uniques = series.cat.categories.to_numpy(dtype=object)
         used = np.bincount(codes[codes >= 0], minlength=len(uniques)) > 0
         return _from_distinct(codes, uniques, used, spec_length, profile, column, file)
+    if _arrow()[0] is not None:
+        return _from_arrow(series, spec_length, profile, column, file)
     values = series.to_numpy(dtype=object)
     sample = values[:: max(1, len(values) // _SAMPLE)]
     if len(sample) and len(dict.fromkeys(sample)) < _DISTINCT_SHARE * len(sample):

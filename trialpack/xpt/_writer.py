@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ from trialpack.xpt._text import (MAX_LABEL, Profile, char_encoder, check_name, e
 #: FDA/ESG limit for one dataset file (sdTCG: 5 GB).
 FIVE_GB = 5 * 1024 ** 3
 _CHUNK_BYTES = 1 << 21
+_WORKERS = 1  # fill threads; measured: more do not help on 2 cores (memory-bound)
 _SPLIT_ADVICE = (
     "split it as the FDA Study Data Technical Conformance Guide describes: one file per --CAT "
     "value (e.g. lb.xpt -> lbch.xpt, lbhe.xpt) in a 'split' sub-folder, described in the "
@@ -107,7 +109,7 @@ def _char_series(series: pd.Series, column: str, file) -> pd.Series:
                      "text explicitly (nothing is converted silently)", file=file, column=column)
 
 
-def _prepare(df: pd.DataFrame, entry: Any, number: int, profile: Profile, special, file) -> _Var:
+def _prepare(df: pd.DataFrame, entry: Any, profile: Profile, special, file) -> _Var:
     name = check_name(_field(entry, "name"), "variable name", file)
     label = encode_text(_field(entry, "label") or "", f"label of {name}", MAX_LABEL, profile,
                         file=file, column=name).ljust(MAX_LABEL)
@@ -127,7 +129,7 @@ def _prepare(df: pd.DataFrame, entry: Any, number: int, profile: Profile, specia
         if _field(entry, "data_type") == "integer":
             fraction = np.isfinite(values) & (values != np.round(values))
             if fraction.any():
-                raise InputError(f"value {values[np.argmax(fraction)]!r} is not an integer but the "
+                raise InputError(f"value {values[np.argmax(fraction)].item()!r} is not an integer but the "
                                  "spec says integer", file=file, column=name,
                                  row=int(np.argmax(fraction)) + 1)
         codes = special_codes(special.get(name) if special else None, values, name, file)
@@ -143,6 +145,11 @@ def _prepare(df: pd.DataFrame, entry: Any, number: int, profile: Profile, specia
                            None if spec_length is None else int(spec_length), profile, name, file)
     return _Var(name, label, False, encoder.width, fmt or ("", 0, 0), informat, justification,
                 encoder)
+
+
+def _prepare_all(df: pd.DataFrame, entries: list, profile: Profile, special, file) -> list[_Var]:
+    """Check and encode every column, in output order (the first bad column is reported)."""
+    return [_prepare(df, entry, profile, special, file) for entry in entries]
 
 
 def _timestamp(moment: datetime | None) -> bytes:
@@ -191,10 +198,15 @@ def _headers(name: str, label: bytes, dataset_type: bytes, variables: list[_Var]
 
 
 def _fill_rows(variables: list[_Var], buffer: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` assembled in ``buffer``; each variable fills its own byte range
+    through a 1-D view of ``V<length>`` items striding by the row length."""
     rows = buffer[: stop - start]
+    row_length = buffer.shape[1]
     position = 0
     for var in variables:
-        var.encoder.fill(rows[:, position:position + var.length], start, stop)
+        column = np.ndarray((stop - start,), dtype=f"V{var.length}", buffer=buffer,
+                            offset=position, strides=(row_length,))
+        var.encoder.fill(column, start, stop)
         position += var.length
     return rows
 
@@ -219,30 +231,41 @@ def _check_trailing_blank(variables: list[_Var], nobs: int, row_length: int, fil
                          "Drop the blank row or add a non-blank variable", file=file, row=nobs)
 
 
+def _stream_rows(out, variables: list[_Var], nobs: int, row_length: int) -> None:
+    """Write the observations in chunks of about 2 MB.
+
+    Worker threads fill chunk buffers (numpy and Arrow release the GIL) while this thread
+    writes finished chunks in order; a buffer is refilled only after it was written.
+    """
+    rows_per_chunk = max(1, _CHUNK_BYTES // row_length)
+    starts = list(range(0, nobs, rows_per_chunk))
+    workers = max(1, min(_WORKERS, len(starts)))
+    depth = 2 * workers
+    buffers = [np.empty((rows_per_chunk, row_length), dtype=np.uint8) for _ in range(min(depth, len(starts)))]
+
+    def fill(index: int):
+        start = starts[index]
+        return _fill_rows(variables, buffers[index % depth], start, min(start + rows_per_chunk, nobs))
+
+    with ThreadPoolExecutor(workers) as pool:
+        pending = deque(pool.submit(fill, i) for i in range(min(depth, len(starts))))
+        for index in range(len(starts)):
+            rows = pending.popleft().result()
+            out.write(memoryview(rows).cast("B"))
+            if index + depth < len(starts):
+                pending.append(pool.submit(fill, index + depth))
+
+
 def _write_atomically(path: Path, headers: bytes, variables: list[_Var], nobs: int,
                       row_length: int) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place at the end.
-
-    Observations are assembled in a reused buffer of about 2 MB; a second thread writes
-    one buffer while the next is filled.
-    """
+    """Write to a temporary file beside ``path`` and rename it into place at the end, so
+    an interrupted or failed write never leaves a partial file under the target name."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    rows_per_chunk = max(1, _CHUNK_BYTES // max(row_length, 1))
-    buffers = [np.empty((rows_per_chunk, row_length), dtype=np.uint8) for _ in range(2)]
-    pending = [None, None]
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
-        with os.fdopen(fd, "wb") as out, ThreadPoolExecutor(1) as pool:
+        with os.fdopen(fd, "wb") as out:
             out.write(headers)
-            for index, start in enumerate(range(0, nobs, rows_per_chunk)):
-                slot = index % 2
-                if pending[slot] is not None:
-                    pending[slot].result()
-                rows = _fill_rows(variables, buffers[slot], start, min(start + rows_per_chunk, nobs))
-                pending[slot] = pool.submit(out.write, memoryview(rows).cast("B"))
-            for future in pending:
-                if future is not None:
-                    future.result()
+            _stream_rows(out, variables, nobs, row_length)
             out.write(b" " * (-nobs * row_length % L.RECORD))
         os.replace(tmp, path)
     except BaseException:
@@ -324,8 +347,7 @@ def write_xpt(
         raise InputError("a dataset needs at least one variable", file=file)
     if len(entries) > 9999:
         raise InputError(f"{len(entries)} variables: the NAMESTR header holds at most 9999", file=file)
-    prepared = [_prepare(df, entry, number, chosen, special_missing, file)
-                for number, entry in enumerate(entries, start=1)]
+    prepared = _prepare_all(df, entries, chosen, special_missing, file)
     seen: set[str] = set()
     for var in prepared:
         if var.name in seen:
