@@ -15,7 +15,7 @@ import pandas as pd
 
 from specs.errors import InputError
 from specs.model import NUMERIC_TYPES
-from trialpack import __version__
+from trialpack._variables import field, resolve_entries
 from trialpack.xpt import _layout as L
 from trialpack.xpt._formats import parse_format
 from trialpack.xpt._numeric import NumericEncoder, check_numbers, numeric_values, special_codes
@@ -46,12 +46,6 @@ class _Var:
     encoder: Any
 
 
-def _field(entry: Any, key: str, default: Any = None) -> Any:
-    if isinstance(entry, Mapping):
-        return entry.get(key, default)
-    return getattr(entry, key, default)
-
-
 def _parsed_format(text: str | None, what: str, column: str, file) -> tuple[str, int, int] | None:
     if not text:
         return None
@@ -61,28 +55,8 @@ def _parsed_format(text: str | None, what: str, column: str, file) -> tuple[str,
         raise InputError(f"{what}: {exc}", file=file, column=column) from None
 
 
-def _resolve_entries(df: pd.DataFrame, variables: Iterable | None, file) -> list[Any]:
-    """The entries in output order; every spec variable is a column and vice versa."""
-    if variables is None:
-        for column in df.columns:
-            if not isinstance(column, str):
-                raise InputError(f"column name {column!r} is not text", file=file)
-        return [{"name": column} for column in df.columns]
-    entries = list(variables)
-    names = [_field(e, "name") for e in entries]
-    missing = [n for n in names if n not in df.columns]
-    if missing:
-        raise InputError(f"the spec lists {missing[0]!r} but the data have no such column",
-                         file=file, column=missing[0])
-    extra = [c for c in df.columns if c not in set(names)]
-    if extra:
-        raise InputError(f"column {extra[0]!r} is not in the spec's variables", file=file,
-                         column=str(extra[0]))
-    return entries
-
-
 def _is_numeric(entry: Any, series: pd.Series) -> bool:
-    data_type = _field(entry, "data_type")
+    data_type = field(entry, "data_type")
     if data_type is not None:
         return data_type in NUMERIC_TYPES
     dtype = series.dtype
@@ -110,23 +84,23 @@ def _char_series(series: pd.Series, column: str, file) -> pd.Series:
 
 
 def _prepare(df: pd.DataFrame, entry: Any, profile: Profile, special, file) -> _Var:
-    name = check_name(_field(entry, "name"), "variable name", file)
-    label = encode_text(_field(entry, "label") or "", f"label of {name}", MAX_LABEL, profile,
+    name = check_name(field(entry, "name"), "variable name", file)
+    label = encode_text(field(entry, "label") or "", f"label of {name}", MAX_LABEL, profile,
                         file=file, column=name).ljust(MAX_LABEL)
     series = df[name]
     if isinstance(series, pd.DataFrame):
         raise InputError("the column name occurs more than once", file=file, column=name)
-    fmt = _parsed_format(_field(entry, "display_format"), "display format", name, file)
-    informat = _parsed_format(_field(entry, "informat"), "informat", name, file) or ("", 0, 0)
-    justification = int(_field(entry, "justification", 0) or 0)
-    spec_length = _field(entry, "length")
+    fmt = _parsed_format(field(entry, "display_format"), "display format", name, file)
+    informat = _parsed_format(field(entry, "informat"), "informat", name, file) or ("", 0, 0)
+    justification = int(field(entry, "justification", 0) or 0)
+    spec_length = field(entry, "length")
     if _is_numeric(entry, series):
         if spec_length not in (None, 8):
             raise InputError(f"numeric length {spec_length} is not supported: XPT numerics are "
                              "written as 8-byte IBM doubles", file=file, column=name)
         values, fmt = numeric_values(series, fmt, name, file)
         check_numbers(values, name, file)
-        if _field(entry, "data_type") == "integer":
+        if field(entry, "data_type") == "integer":
             fraction = np.isfinite(values) & (values != np.round(values))
             if fraction.any():
                 raise InputError(f"value {values[np.argmax(fraction)].item()!r} is not an integer but the "
@@ -260,6 +234,8 @@ def _write_atomically(path: Path, headers: bytes, variables: list[_Var], nobs: i
                       row_length: int) -> None:
     """Write to a temporary file beside ``path`` and rename it into place at the end, so
     an interrupted or failed write never leaves a partial file under the target name."""
+    if not path.parent.is_dir():
+        raise InputError(f"the output folder {str(path.parent)!r} does not exist", file=path.name)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
@@ -342,17 +318,12 @@ def write_xpt(
     if df.columns.has_duplicates:
         dup = df.columns[df.columns.duplicated()][0]
         raise InputError("the column name occurs more than once", file=file, column=str(dup))
-    entries = _resolve_entries(df, variables, file)
+    entries = resolve_entries(df, variables, file)
     if not entries:
         raise InputError("a dataset needs at least one variable", file=file)
     if len(entries) > 9999:
         raise InputError(f"{len(entries)} variables: the NAMESTR header holds at most 9999", file=file)
     prepared = _prepare_all(df, entries, chosen, special_missing, file)
-    seen: set[str] = set()
-    for var in prepared:
-        if var.name in seen:
-            raise InputError("the variable occurs more than once in the spec", file=file, column=var.name)
-        seen.add(var.name)
     row_length = sum(v.length for v in prepared)
     nobs = len(df)
     _check_trailing_blank(prepared, nobs, row_length, file)
