@@ -114,20 +114,39 @@ def _observation_bounds(f: _File, start: int, row_length: int) -> tuple[int, int
     return nobs, end
 
 
-def _decode_column(block: np.ndarray, encoding: str | None) -> tuple[np.ndarray, bool]:
-    """Strings of a character block (rows x width bytes), trailing blanks removed.
+def _arrow_text(block: np.ndarray, width: int):
+    """Strings of an ASCII/UTF-8 block via Arrow: one copy, then trimmed in C++."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    Returns the object array and whether the bytes were pure ASCII.
+    rows = len(block)
+    raw = pa.py_buffer(np.ascontiguousarray(block))
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), rows, [None, raw])
+    text = pc.cast(fixed, pa.large_binary()).cast(pa.large_string())  # validates UTF-8
+    return pc.utf8_rtrim(text, characters=" \x00").to_pandas()
+
+
+def _decode_column(block: np.ndarray, encoding: str | None):
+    """Strings of a character block (rows x width bytes), trailing blanks (and NULs) removed.
+
+    ASCII and UTF-8 text goes through Arrow when it is installed (a pandas text column with
+    no per-value Python work); other encodings through numpy's codec loop.
     """
     width = block.shape[1]
+    ascii_only = not block.size or block.max() < 0x80
+    if ascii_only or encoding == "utf-8":
+        try:
+            return _arrow_text(block, width)
+        except ImportError:  # pragma: no cover - pyarrow is a dependency
+            pass
     fixed = np.ascontiguousarray(block).view(f"S{width}").ravel()
-    if not len(fixed) or block.max() < 0x80:
+    if ascii_only:
         text = fixed.astype(f"U{width}")
-        return np.strings.rstrip(text, " ").astype(object), True
-    if encoding is None:
+    elif encoding is None:
         raise UnicodeDecodeError("ascii", b"", 0, 1, "non-ASCII bytes")
-    text = np.char.decode(fixed, encoding)
-    return np.strings.rstrip(text, " ").astype(object), False
+    else:
+        text = np.char.decode(fixed, encoding)
+    return np.strings.rstrip(text, " \x00").astype(object)
 
 
 def _character_columns(blocks: dict[str, np.ndarray], encoding: str | None, f: _File):
@@ -153,9 +172,9 @@ def _character_columns(blocks: dict[str, np.ndarray], encoding: str | None, f: _
     out = {}
     for name, block in blocks.items():
         try:
-            out[name], _ = _decode_column(block, chosen)
-        except UnicodeDecodeError as exc:
-            raise InputError(f"text is not valid {chosen} ({exc.reason}); pass encoding= to read_xpt",
+            out[name] = _decode_column(block, chosen)
+        except (UnicodeDecodeError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError)
+            raise InputError(f"text is not valid {chosen} ({exc}); pass encoding= to read_xpt",
                              file=f.name, column=name) from None
     return out, chosen
 
@@ -282,7 +301,8 @@ def read_xpt(path: str | os.PathLike, *, encoding: str | None = None,
             special[name] = codes
     if len(columns) != len(fields):
         raise f.fail("two variables have the same name", 8 * L.RECORD)
-    frame = pd.DataFrame({name: pd.Series(values, copy=False) for name, values in columns.items()})
+    frame = pd.DataFrame({name: values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
+                          for name, values in columns.items()})
     meta = XptMetadata(
         name=_decode_ascii(data1[8:16]), label=labels[-1], variables=variables,
         created=L.parse_timestamp(real1[64:80]), modified=L.parse_timestamp(real2[:16]),
