@@ -474,11 +474,20 @@ def test_corrupt_namestr_type(sample):
         read_xpt(sample)
 
 
-def test_version_8_file_is_named_as_such(tmp_path):
+def test_version_8_files_are_read_with_long_names_and_labels(tmp_path):
     path = tmp_path / "v8.xpt"
-    pyreadstat.write_xport(pd.DataFrame({"A": [1.0]}), str(path), file_format_version=8)
-    with pytest.raises(InputError, match="version 8/9 file"):
-        read_xpt(path)
+    df = pd.DataFrame({"long_variable_name": [1.0, np.nan], "Txt": ["a", "bb"]})
+    pyreadstat.write_xport(df, str(path), file_format_version=8, table_name="V8",
+                           column_labels=["A label that is longer than forty characters, for v8",
+                                          "short"])
+    frame, meta = read_xpt(path)
+    theirs, their_meta = pyreadstat.read_xport(str(path))
+    assert meta.version == 8 and list(frame.columns) == list(theirs.columns) == list(df.columns)
+    assert [v.label for v in meta.variables] == their_meta.column_labels
+    np.testing.assert_array_equal(frame["long_variable_name"].to_numpy(), df["long_variable_name"].to_numpy())
+    assert frame["Txt"].tolist() == ["a", "bb"]
+    with pytest.raises(InputError, match="not a valid XPT v5 name"):  # v5 cannot hold it
+        write_xpt(frame, tmp_path / "v8.xpt", **meta.write_options())
 
 
 def test_missing_file(tmp_path):
