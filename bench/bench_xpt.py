@@ -1,6 +1,6 @@
 """Benchmark: trialpack.xpt.write_xpt / read_xpt vs pyreadstat and a plain file write.
 
-Usage:  python bench/bench_xpt.py [--rows 1000000] [--repeat 3] [--out bench/out]
+Usage:  python bench/bench_xpt.py [--rows 1000000] [--repeat 5] [--out bench/out] [--object-text]
 
 Builds an AE-like frame (8 columns: 4 text up to 40 bytes, 2 numerics with 10% missing,
 an integer sequence and a datetime with 10% missing), then in one run times
@@ -131,15 +131,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "out"))
+    parser.add_argument("--object-text", action="store_true",
+                        help="hold text as Python objects (as pandas 2.x without pyarrow does)")
     args = parser.parse_args(argv)
     import pyreadstat
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     df = ae_like_frame(args.rows)
+    if args.object_text:
+        for column in df.columns[df.dtypes.astype(str) == "str"]:
+            df[column] = pd.Series(df[column].to_numpy(dtype=object), dtype=object, index=df.index)
     ours, theirs, plain = out / "ae.xpt", out / "ae_pyreadstat.xpt", out / "plain.bin"
     print(f"machine: {machine()}")
-    storage = getattr(df["USUBJID"].dtype, "storage", "object")
+    storage = getattr(df["USUBJID"].dtype, "storage", "Python objects")
     print(f"frame: {len(df):,} rows x {df.shape[1]} columns, text stored as {storage} "
           f"({', '.join(f'{c}:{t}' for c, t in df.dtypes.astype(str).items())})")
 
