@@ -204,6 +204,11 @@ def test_special_missing_for_a_present_value_is_refused(tmp_path):
         write_xpt(pd.DataFrame({"N": [np.nan, 3.0]}), tmp_path / "t.xpt", special_missing={"N": {1: "B"}})
 
 
+def test_special_missing_for_an_unknown_column_is_refused(tmp_path):
+    with pytest.raises(InputError, match="column 'M': special missing values given for a column"):
+        write_xpt(pd.DataFrame({"N": [np.nan]}), tmp_path / "t.xpt", special_missing={"M": {0: "A"}})
+
+
 def test_integers_and_nullable_integers(tmp_path):
     df = pd.DataFrame({"I": np.array([1, -7, 2 ** 53]), "J": pd.array([1, None, 3], dtype="Int64")})
     frame, _ = read_xpt(write_xpt(df, tmp_path / "t.xpt"))

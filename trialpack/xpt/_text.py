@@ -1,25 +1,26 @@
 """Character data for XPT: profile rules, checks with the first offending row, and the
 vectorised encoders that lay blank-padded values into observation records.
 
-A character column becomes one of three encoders, all filled chunk by chunk into the
-record buffer without a Python loop over rows:
+Every value is checked against the limits before anything is written (nothing is ever
+truncated), then an encoder fills the column's bytes chunk by chunk, without a Python loop
+over rows:
 
-* :class:`ArrowEncoder` — with pyarrow (a project dependency; pandas 3 stores text in
-  Arrow), the column's UTF-8 buffer is checked in place (lengths from the offsets, ASCII
-  and NUL from the bytes) and each chunk of rows is blank-padded with ``ascii_rpad`` as it
-  is written, so no column-sized copy is made (when every value already has the full
-  width, rows are read straight from the Arrow buffer).
+* :class:`ArrowEncoder` / :class:`PaddedEncoder` — the main path (pyarrow is a project
+  dependency and pandas 3 stores text in Arrow; object columns are converted once). The
+  UTF-8 buffer is checked in place: byte lengths from the offsets, ASCII and NUL from the
+  bytes. Each chunk is blank-padded with ``ascii_rpad`` as it is written, so no
+  column-sized copy is made; when every value already has the full width the rows are
+  read straight from the Arrow buffer. Non-ASCII text under the ``utf8`` profile takes the
+  general path below (``ascii_rpad`` counts characters, XPT counts bytes).
+* :class:`TableEncoder` — categoricals (and, without pyarrow, repeating text): the
+  distinct values are encoded once into a ``(k + 1, width)`` table of blank-padded bytes
+  (the last row blank, for missing values) and rows are gathered by their codes.
+* :class:`FlatEncoder` — without pyarrow, or for non-ASCII text: all values are joined
+  once with ``width`` blanks between them, so row ``i`` is the ``width``-byte window at
+  its offset, already followed by blanks.
 
-* :class:`TableEncoder` — the column's distinct values are encoded once into a
-  ``(k + 1, width)`` table of blank-padded bytes (the last row blank, for missing values)
-  and rows are gathered by their codes. Used when values repeat (most clinical columns:
-  terms, flags, visit names) and for categoricals.
-* :class:`FlatEncoder` — all values are joined once with ``width`` blanks between them;
-  row ``i`` is then the ``width``-byte window starting at its offset, already followed by
-  blanks. Used when most values are distinct (identifiers, free text).
-
-Both read every Python string a fixed number of times in C (``len``, ``str.join``,
-``str.encode``) and never truncate: every value is checked against the limits first.
+The general path reads every Python string a fixed number of times in C (``len``,
+``str.join``, ``str.encode``).
 """
 from __future__ import annotations
 

@@ -83,51 +83,56 @@ def _char_series(series: pd.Series, column: str, file) -> pd.Series:
                      "text explicitly (nothing is converted silently)", file=file, column=column)
 
 
+def _numeric_var(series: pd.Series, entry: Any, name: str, fmt, special, file):
+    """Values (float64 SAS numbers), format and special missing codes of a numeric variable."""
+    if field(entry, "length") not in (None, 8):
+        raise InputError(f"numeric length {field(entry, 'length')} is not supported: XPT numerics "
+                         "are written as 8-byte IBM doubles", file=file, column=name)
+    values, fmt = numeric_values(series, fmt, name, file)
+    check_numbers(values, name, file)
+    if field(entry, "data_type") == "integer":
+        fraction = np.isfinite(values) & (values != np.round(values))
+        if fraction.any():
+            row = int(np.argmax(fraction))
+            raise InputError(f"value {values[row].item()!r} is not an integer but the spec says "
+                             "integer", file=file, column=name, row=row + 1)
+    codes = special_codes(special.get(name) if special else None, values, name, file)
+    return NumericEncoder(values, codes), fmt
+
+
+def _char_var(series: pd.Series, entry: Any, name: str, profile: Profile, special, file):
+    """The encoder of a character variable (its width is the length written)."""
+    if special and len(special.get(name, ())):
+        raise InputError("special missing values apply to numeric variables only", file=file,
+                         column=name)
+    spec_length = field(entry, "length")
+    if spec_length is not None and not 1 <= int(spec_length) <= 200:
+        raise InputError(f"spec length {spec_length} is outside 1..200, the XPT v5 range for "
+                         "character variables", file=file, column=name)
+    return char_encoder(_char_series(series, name, file),
+                        None if spec_length is None else int(spec_length), profile, name, file)
+
+
 def _prepare(df: pd.DataFrame, entry: Any, profile: Profile, special, file) -> _Var:
+    """Check one variable's name, label, formats and values; build its encoder."""
     name = check_name(field(entry, "name"), "variable name", file)
     label = encode_text(field(entry, "label") or "", f"label of {name}", MAX_LABEL, profile,
                         file=file, column=name).ljust(MAX_LABEL)
     series = df[name]
-    if isinstance(series, pd.DataFrame):
-        raise InputError("the column name occurs more than once", file=file, column=name)
     fmt = _parsed_format(field(entry, "display_format"), "display format", name, file)
     informat = _parsed_format(field(entry, "informat"), "informat", name, file) or ("", 0, 0)
     justification = int(field(entry, "justification", 0) or 0)
-    spec_length = field(entry, "length")
     if _is_numeric(entry, series):
-        if spec_length not in (None, 8):
-            raise InputError(f"numeric length {spec_length} is not supported: XPT numerics are "
-                             "written as 8-byte IBM doubles", file=file, column=name)
-        values, fmt = numeric_values(series, fmt, name, file)
-        check_numbers(values, name, file)
-        if field(entry, "data_type") == "integer":
-            fraction = np.isfinite(values) & (values != np.round(values))
-            if fraction.any():
-                raise InputError(f"value {values[np.argmax(fraction)].item()!r} is not an integer but the "
-                                 "spec says integer", file=file, column=name,
-                                 row=int(np.argmax(fraction)) + 1)
-        codes = special_codes(special.get(name) if special else None, values, name, file)
-        return _Var(name, label, True, 8, fmt or ("", 0, 0), informat, justification,
-                    NumericEncoder(values, codes))
-    if special and name in special and len(special[name]):
-        raise InputError("special missing values apply to numeric variables only", file=file,
-                         column=name)
-    if spec_length is not None and not 1 <= int(spec_length) <= 200:
-        raise InputError(f"spec length {spec_length} is outside 1..200, the XPT v5 range for "
-                         "character variables", file=file, column=name)
-    encoder = char_encoder(_char_series(series, name, file),
-                           None if spec_length is None else int(spec_length), profile, name, file)
-    return _Var(name, label, False, encoder.width, fmt or ("", 0, 0), informat, justification,
-                encoder)
+        encoder, fmt = _numeric_var(series, entry, name, fmt, special, file)
+    else:
+        encoder = _char_var(series, entry, name, profile, special, file)
+    return _Var(name, label, isinstance(encoder, NumericEncoder),
+                encoder.width, fmt or ("", 0, 0), informat, justification, encoder)
 
 
 def _prepare_all(df: pd.DataFrame, entries: list, profile: Profile, special, file) -> list[_Var]:
     """Check and encode every column, in output order (the first bad column is reported)."""
     return [_prepare(df, entry, profile, special, file) for entry in entries]
-
-
-def _timestamp(moment: datetime | None) -> bytes:
-    return L.format_timestamp(moment)
 
 
 def _default_created() -> datetime:
@@ -319,6 +324,10 @@ def write_xpt(
         dup = df.columns[df.columns.duplicated()][0]
         raise InputError("the column name occurs more than once", file=file, column=str(dup))
     entries = resolve_entries(df, variables, file)
+    unknown = sorted(set(special_missing or {}) - {field(e, "name") for e in entries})
+    if unknown:
+        raise InputError("special missing values given for a column that is not written",
+                         file=file, column=str(unknown[0]))
     if not entries:
         raise InputError("a dataset needs at least one variable", file=file)
     if len(entries) > 9999:
@@ -329,7 +338,7 @@ def write_xpt(
     _check_trailing_blank(prepared, nobs, row_length, file)
     created = created or _default_created()
     headers = _headers(name, label_bytes, _fixed(dataset_type, 8, "dataset type", file), prepared,
-                       _timestamp(created), _timestamp(modified or created),
+                       L.format_timestamp(created), L.format_timestamp(modified or created),
                        _fixed(sas_version, 8, "SAS version", file), _fixed(os_name, 8, "OS name", file))
     size = len(headers) + nobs * row_length + (-nobs * row_length % L.RECORD)
     if size > max_bytes:
