@@ -58,6 +58,27 @@ def test_pilot_dataset_json_validates_and_types_numbers(tmp_path):
     assert [row[list(columns).index("AGE")] for row in document["rows"]] == frame["AGE"].astype(int).tolist()
 
 
+def test_json_to_ndjson_keeps_the_column_metadata(tmp_path):
+    document = {"datasetJSONCreationDateTime": "2024-01-02T03:04:05", "datasetJSONVersion": "1.1.0",
+                "itemGroupOID": "IG.ADSL", "records": 2, "name": "ADSL", "label": "Subject Level",
+                "columns": [
+                    {"itemOID": "IT.USUBJID", "name": "USUBJID", "label": "Subject", "dataType": "string",
+                     "length": 8, "keySequence": 1},
+                    {"itemOID": "IT.BMIBL", "name": "BMIBL", "label": "BMI", "dataType": "decimal",
+                     "targetDataType": "decimal", "length": 16},
+                    {"itemOID": "IT.TRTSDT", "name": "TRTSDT", "label": "Start", "dataType": "date",
+                     "targetDataType": "integer", "displayFormat": "E8601DA."},
+                    {"itemOID": "IT.AGE", "name": "AGE", "label": "Age", "dataType": "integer"}],
+                "rows": [["01-701-1", "30.8983333232059", "2014-01-02", 63], ["01-701-2", None, None, None]]}
+    source = tmp_path / "adsl.json"
+    source.write_text(json.dumps(document))
+    convert(source, tmp_path / "adsl.ndjson", created=CREATED)
+    lines = (tmp_path / "adsl.ndjson").read_text().splitlines()
+    meta = json.loads(lines[0])
+    assert meta["columns"] == document["columns"]
+    assert [json.loads(line) for line in lines[1:]] == document["rows"]
+
+
 def test_csv_keeps_leading_zeros_as_text_and_reads_plain_numbers(tmp_path):
     csv = tmp_path / "dm.csv"
     csv.write_text("SITEID,AGE,WEIGHT,NOTE\n007,63,70.5,\n010,64,,NA\n")

@@ -212,8 +212,17 @@ def _as_list(values: np.ndarray, missing: np.ndarray) -> list:
     return out.tolist()
 
 
+def _as_entry(entry: Any) -> Any:
+    """Dataset-JSON columns given back as variables keep their OID and exact dataType."""
+    if isinstance(entry, DatasetJsonColumn):
+        return {**entry.as_spec(), "item_oid": entry.item_oid, "json_type": entry.data_type}
+    return entry
+
+
 def _kind_of(series: pd.Series, entry: Any) -> tuple[str, str | None]:
     """(Dataset-JSON dataType, temporal kind of a numeric with a date/time format)."""
+    if field(entry, "json_type") in ("decimal", "float", "URI"):
+        return field(entry, "json_type"), None
     spec_type = field(entry, "data_type")
     fmt = field(entry, "display_format")
     fmt_kind = temporal_kind(parse_format(fmt)[0]) if fmt else None
@@ -391,7 +400,7 @@ def write_dataset_json(
         raise InputError(f"decimals={decimals!r}: use 'number' or 'string'", file=file)
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"expected a pandas DataFrame, got {type(df).__name__}", file=file)
-    entries = resolve_entries(df, variables, file)
+    entries = [_as_entry(e) for e in resolve_entries(df, variables, file)]
     key_order = {k: i for i, k in enumerate(keys or [], start=1)}
     unknown = [k for k in key_order if k not in df.columns]
     if unknown:
@@ -405,7 +414,8 @@ def write_dataset_json(
         values.append(column_values)
         spec_length = field(entry, "length")
         textual = data_type in ("string", "date", "datetime", "time") and not temporal
-        length = (spec_length or _string_length(column_values)) if textual else None
+        length = (spec_length or _string_length(column_values)) if textual else \
+            (spec_length if data_type == "decimal" else None)
         fmt = field(entry, "display_format") or (_DEFAULT_FORMAT.get(temporal) if temporal else None)
         columns.append(DatasetJsonColumn(
             item_oid=field(entry, "item_oid") or f"IT.{name}.{var}", name=var,
@@ -426,18 +436,20 @@ def write_dataset_json(
 
 
 def _render(header: dict, rows: list, ndjson: bool):
-    """The file's text in pieces: NDJSON lines, or JSON with one row per line."""
+    """The file's text in pieces: NDJSON lines, or JSON with one row per line.
+
+    Rows are encoded by the json module's C encoder, one call per row (a row is a flat
+    array of scalars), joined a chunk at a time.
+    """
     encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
     if ndjson:
         yield encode(header) + "\n"
         for start in range(0, len(rows), _ROWS_PER_CHUNK):
-            yield "".join(map(lambda r: encode(r) + "\n", rows[start:start + _ROWS_PER_CHUNK]))
+            yield "\n".join(map(encode, rows[start:start + _ROWS_PER_CHUNK])) + "\n"
         return
-    head = encode(header)
-    yield head[:-1] + ', "rows": ['
+    yield encode(header)[:-1] + ', "rows": ['
     for start in range(0, len(rows), _ROWS_PER_CHUNK):
-        chunk = ",".join(map(lambda r: "\n" + encode(r), rows[start:start + _ROWS_PER_CHUNK]))
-        yield ("," if start else "") + chunk
+        yield ("," if start else "") + "\n" + ",\n".join(map(encode, rows[start:start + _ROWS_PER_CHUNK]))
     yield "\n]}\n"
 
 
