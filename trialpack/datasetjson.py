@@ -215,7 +215,8 @@ def _as_list(values: np.ndarray, missing: np.ndarray) -> list:
 def _as_entry(entry: Any) -> Any:
     """Dataset-JSON columns given back as variables keep their OID and exact dataType."""
     if isinstance(entry, DatasetJsonColumn):
-        return {**entry.as_spec(), "item_oid": entry.item_oid, "json_type": entry.data_type}
+        return {**entry.as_spec(), "length": entry.length, "item_oid": entry.item_oid,
+                "json_type": entry.data_type}
     return entry
 
 
