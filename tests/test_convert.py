@@ -43,6 +43,22 @@ def test_pilot_xpt_to_dataset_json_and_back_is_byte_exact(tmp_path, name, via):
     assert _body(back.read_bytes()) == _body(source.read_bytes())
 
 
+PILOT = sorted(SDTM.glob("*.xpt")) if SDTM.is_dir() else []
+
+
+@needs_pilot
+@pytest.mark.parametrize("source", PILOT, ids=[p.name for p in PILOT])
+def test_every_pilot_dataset_converts_to_valid_dataset_json(tmp_path, source):
+    out = tmp_path / source.with_suffix(".json").name
+    convert(source, out, created=CREATED)
+    document = json.loads(out.read_text(encoding="utf-8"))
+    schema = json.loads((DATA / "schemas" / "dataset-json-1.1" / "dataset.schema.json").read_text())
+    assert list(Draft201909Validator(schema).iter_errors(document)) == []
+    frame, _ = read_xpt(source)
+    assert document["records"] == len(frame) == len(document["rows"])
+    assert [c["name"] for c in document["columns"]] == list(frame.columns)
+
+
 @needs_pilot
 def test_pilot_dataset_json_validates_and_types_numbers(tmp_path):
     out = tmp_path / "dm.json"

@@ -263,3 +263,41 @@ def test_round_trip_property(tmp_path, columns, suffix, decimals):
     np.testing.assert_array_equal(back["F"].to_numpy(), np.array(columns["F"], dtype=float))
     assert [None if pd.isna(v) else v for v in back["I"]] == columns["I"]
     assert [None if pd.isna(v) else v.date() for v in back["D"]] == columns["D"]
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                           | st.text(max_size=5), lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["top", "column", "row", "cell"]), st.integers(0, 20),
+                          JSON_VALUES), max_size=4), st.booleans())
+def test_reader_survives_damaged_documents(tmp_path, damage, ndjson):
+    document = good_doc()
+    for where, index, value in damage:
+        if where == "top":
+            document[sorted(document)[index % len(document)]] = value
+        elif where == "column":
+            column = document["columns"][index % 2] if isinstance(document.get("columns"), list) \
+                and len(document["columns"]) == 2 and isinstance(document["columns"][index % 2], dict) else None
+            if column is not None:
+                column[sorted(column)[index % len(column)]] = value
+        elif where == "row" and isinstance(document.get("rows"), list) and document["rows"]:
+            document["rows"][index % len(document["rows"])] = value
+        elif where == "cell" and isinstance(document.get("rows"), list) and document["rows"] \
+                and isinstance(document["rows"][0], list) and document["rows"][0]:
+            document["rows"][0][index % len(document["rows"][0])] = value
+    if ndjson:
+        path = tmp_path / "dm.ndjson"
+        rows = document.pop("rows", [])
+        lines = [json.dumps(document)] + [json.dumps(r) for r in (rows if isinstance(rows, list) else [rows])]
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        path = write_doc(tmp_path, document, "dm.json")
+    try:
+        frame, meta = read_dataset_json(path)
+    except InputError as exc:
+        assert exc.file == path.name
+        return
+    assert list(frame.columns) == [c.name for c in meta.columns]
