@@ -303,8 +303,17 @@ def _temporal_strings(series: pd.Series, kind: str, name: str, file) -> list:
     else:
         text = np.datetime_as_string(values, unit="s" if fine else "us")
         if kind == "time":
-            text = np.strings.slice(text, 11, None)
+            text = _time_part(text)
     return _as_list(text, missing)
+
+
+def _time_part(text: np.ndarray) -> np.ndarray:
+    """``hh:mm:ss[.ffffff]`` of ISO datetimes ``YYYY-MM-DDThh:mm:ss[.ffffff]`` (all one width)."""
+    width = text.dtype.itemsize // 4
+    if not len(text) or width <= 11:
+        return text
+    chars = np.ascontiguousarray(text.astype(f"U{width}")).view("U1").reshape(len(text), width)
+    return np.ascontiguousarray(chars[:, 11:]).view(f"U{width - 11}").ravel()
 
 
 def _plain_decimal(value: Any) -> str:

@@ -208,7 +208,7 @@ def _decode_column(block: np.ndarray, encoding: str | None):
         raise UnicodeDecodeError("ascii", b"", 0, 1, "non-ASCII bytes")
     else:
         text = np.char.decode(fixed, encoding)
-    return np.strings.rstrip(text, " \x00").astype(object)
+    return np.char.rstrip(text, " \x00").astype(object)  # np.char: numpy 1.26 and 2.x
 
 
 def _character_columns(blocks: dict[str, np.ndarray], encoding: str | None, f: _File):
