@@ -222,7 +222,7 @@ def _as_entry(entry: Any) -> Any:
 
 def _kind_of(series: pd.Series, entry: Any) -> tuple[str, str | None]:
     """(Dataset-JSON dataType, temporal kind of a numeric with a date/time format)."""
-    if field(entry, "json_type") in ("decimal", "float", "URI"):
+    if field(entry, "json_type") in ("decimal", "float", "URI", "boolean"):
         return field(entry, "json_type"), None
     spec_type = field(entry, "data_type")
     fmt = field(entry, "display_format")
