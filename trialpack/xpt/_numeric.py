@@ -135,6 +135,8 @@ def numeric_values(series: pd.Series, fmt: tuple | None, column: str, file):
             return values, fmt
         return _from_integers(series.to_numpy(), column, file), fmt
     if pd.api.types.is_float_dtype(dtype):
+        if dtype == np.float64:
+            return series.to_numpy(), fmt  # no copy
         return series.to_numpy(dtype=np.float64, na_value=np.nan), fmt
     if dtype.kind == "M":
         return _from_datetime64(series.to_numpy(), fmt, column, file)
