@@ -89,13 +89,13 @@ def member_record_2(modified: bytes, label: bytes, dataset_type: bytes) -> bytes
 
 @dataclass(frozen=True)
 class Namestr:
-    """One NAMESTR record, fields as TS-140 names them (text already decoded)."""
+    """One NAMESTR record to write, fields as TS-140 names them (the label, already encoded
+    under the text profile, is passed to :func:`pack_namestr` separately)."""
 
     ntype: int          # 1 numeric, 2 character
     length: int         # nlng
     number: int         # nvar0 (SAS writes 1-based)
     name: str
-    label: str
     format: str         # nform
     format_length: int  # nfl
     format_decimals: int  # nfd

@@ -158,7 +158,7 @@ def _headers(name: str, label: bytes, dataset_type: bytes, variables: list[_Var]
     namestrs = []
     position = 0
     for number, var in enumerate(variables, start=1):
-        ns = L.Namestr(1 if var.numeric else 2, var.length, number, var.name, "", *var.format,
+        ns = L.Namestr(1 if var.numeric else 2, var.length, number, var.name, *var.format,
                        var.justification, *var.informat, position)
         namestrs.append(L.pack_namestr(ns, var.label))
         position += var.length
