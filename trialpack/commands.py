@@ -23,7 +23,12 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def convert(args: argparse.Namespace) -> int:
-    return _not_yet("convert", "the XPT and Dataset-JSON issue")
+    """``trialpack convert IN OUT``: .xpt, .json, .ndjson, .csv by extension."""
+    from trialpack.convert import convert as run
+
+    rows, columns = run(args.src, args.dst)
+    print(f"wrote {args.dst}: {rows} rows, {columns} columns")
+    return 0
 
 
 def spec_export(args: argparse.Namespace) -> int:

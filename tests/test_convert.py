@@ -1,0 +1,146 @@
+"""trialpack.convert and ``trialpack convert IN OUT`` (.xpt, .json, .ndjson, .csv).
+
+The pilot's SAS-written XPT files go to Dataset-JSON and back: the NAMESTR records and
+every observation byte must survive (labels, lengths, formats carried by the JSON).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from jsonschema import Draft201909Validator
+
+from specs.errors import InputError
+from trialpack.cli import main
+from trialpack.convert import convert
+from trialpack.xpt import read_xpt, write_xpt
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SDTM = DATA / "cdiscpilot01" / "sdtm"
+CREATED = dt.datetime(2024, 1, 2, 3, 4, 5)
+needs_pilot = pytest.mark.skipif(not SDTM.is_dir(), reason="../shared/data/cdiscpilot01 is absent")
+
+
+def _body(data: bytes) -> bytes:
+    """NAMESTR header, records and observations: everything after the member records."""
+    return data[7 * 80:]
+
+
+@needs_pilot
+@pytest.mark.parametrize("name", ["ae.xpt", "ds.xpt", "dm.xpt", "ts.xpt", "suppae.xpt"])
+@pytest.mark.parametrize("via", [".json", ".ndjson"])
+def test_pilot_xpt_to_dataset_json_and_back_is_byte_exact(tmp_path, name, via):
+    source = SDTM / name
+    middle = tmp_path / Path(name).with_suffix(via).name
+    convert(source, middle, created=CREATED)
+    text = {} if name != "ts.xpt" else {"profile": "utf8", "encoding": "cp1252"}
+    back = tmp_path / name
+    convert(middle, back, created=CREATED, **text)
+    assert _body(back.read_bytes()) == _body(source.read_bytes())
+
+
+PILOT = sorted(SDTM.glob("*.xpt")) if SDTM.is_dir() else []
+
+
+@needs_pilot
+@pytest.mark.parametrize("source", PILOT, ids=[p.name for p in PILOT])
+def test_every_pilot_dataset_converts_to_valid_dataset_json(tmp_path, source):
+    out = tmp_path / source.with_suffix(".json").name
+    convert(source, out, created=CREATED)
+    document = json.loads(out.read_text(encoding="utf-8"))
+    schema = json.loads((DATA / "schemas" / "dataset-json-1.1" / "dataset.schema.json").read_text())
+    assert list(Draft201909Validator(schema).iter_errors(document)) == []
+    frame, _ = read_xpt(source)
+    assert document["records"] == len(frame) == len(document["rows"])
+    assert [c["name"] for c in document["columns"]] == list(frame.columns)
+
+
+@needs_pilot
+def test_pilot_dataset_json_validates_and_types_numbers(tmp_path):
+    out = tmp_path / "dm.json"
+    convert(SDTM / "dm.xpt", out, created=CREATED)
+    document = json.loads(out.read_text())
+    schema = json.loads((DATA / "schemas" / "dataset-json-1.1" / "dataset.schema.json").read_text())
+    assert list(Draft201909Validator(schema).iter_errors(document)) == []
+    columns = {c["name"]: c for c in document["columns"]}
+    assert columns["AGE"]["dataType"] == "integer"       # every AGE is whole
+    assert columns["USUBJID"] == {"itemOID": "IT.DM.USUBJID", "name": "USUBJID",
+                                  "label": "Unique Subject Identifier", "dataType": "string", "length": 11}
+    frame, _ = read_xpt(SDTM / "dm.xpt")
+    assert [row[list(columns).index("AGE")] for row in document["rows"]] == frame["AGE"].astype(int).tolist()
+
+
+def test_json_to_ndjson_keeps_the_column_metadata(tmp_path):
+    document = {"datasetJSONCreationDateTime": "2024-01-02T03:04:05", "datasetJSONVersion": "1.1.0",
+                "itemGroupOID": "IG.ADSL", "records": 2, "name": "ADSL", "label": "Subject Level",
+                "columns": [
+                    {"itemOID": "IT.USUBJID", "name": "USUBJID", "label": "Subject", "dataType": "string",
+                     "length": 8, "keySequence": 1},
+                    {"itemOID": "IT.BMIBL", "name": "BMIBL", "label": "BMI", "dataType": "decimal",
+                     "targetDataType": "decimal", "length": 16},
+                    {"itemOID": "IT.TRTSDT", "name": "TRTSDT", "label": "Start", "dataType": "date",
+                     "targetDataType": "integer", "displayFormat": "E8601DA."},
+                    {"itemOID": "IT.AGE", "name": "AGE", "label": "Age", "dataType": "integer"}],
+                "rows": [["01-701-1", "30.8983333232059", "2014-01-02", 63], ["01-701-2", None, None, None]]}
+    source = tmp_path / "adsl.json"
+    source.write_text(json.dumps(document))
+    convert(source, tmp_path / "adsl.ndjson", created=CREATED)
+    lines = (tmp_path / "adsl.ndjson").read_text().splitlines()
+    meta = json.loads(lines[0])
+    assert meta["columns"] == document["columns"]
+    assert [json.loads(line) for line in lines[1:]] == document["rows"]
+
+
+def test_csv_keeps_leading_zeros_as_text_and_reads_plain_numbers(tmp_path):
+    csv = tmp_path / "dm.csv"
+    csv.write_text("SITEID,AGE,WEIGHT,NOTE\n007,63,70.5,\n010,64,,NA\n")
+    convert(csv, tmp_path / "dm.xpt", created=CREATED)
+    frame, meta = read_xpt(tmp_path / "dm.xpt")
+    assert frame["SITEID"].tolist() == ["007", "010"] and not meta.variable("SITEID").numeric
+    assert frame["AGE"].tolist() == [63.0, 64.0] and meta.variable("AGE").numeric
+    assert frame["WEIGHT"].isna().tolist() == [False, True]
+    assert frame["NOTE"].tolist() == ["", "NA"]  # "NA" is text, not a missing value
+
+
+def test_xpt_to_csv(tmp_path):
+    df = pd.DataFrame({"USUBJID": ["01", "02"], "ADT": pd.to_datetime(["2014-01-02", None])})
+    write_xpt(df, tmp_path / "ad.xpt", variables=[{"name": "USUBJID", "label": "Subject"},
+                                                  {"name": "ADT", "label": "Date", "data_type": "integer",
+                                                   "display_format": "DATE9."}])
+    convert(tmp_path / "ad.xpt", tmp_path / "ad.csv")
+    assert (tmp_path / "ad.csv").read_text().splitlines() == ["USUBJID,ADT", "01,2014-01-02", "02,"]
+
+
+def test_special_missing_values_are_not_dropped_silently(tmp_path):
+    path = write_xpt(pd.DataFrame({"N": [np.nan, 1.0]}), tmp_path / "sm.xpt", special_missing={"N": {0: "A"}})
+    with pytest.raises(InputError, match="column 'N'.*special missing values"):
+        convert(path, tmp_path / "sm.json")
+    assert not (tmp_path / "sm.json").exists()
+    convert(path, tmp_path / "sm.json", lossy=True)
+    assert json.loads((tmp_path / "sm.json").read_text())["rows"] == [[None], [1]]
+
+
+def test_xpt_to_xpt_keeps_special_missing(tmp_path):
+    path = write_xpt(pd.DataFrame({"N": [np.nan, 1.0]}), tmp_path / "sm.xpt", special_missing={"N": {0: "A"}})
+    out = tmp_path / "out" / "sm.xpt"
+    out.parent.mkdir()
+    convert(path, out, created=CREATED)
+    assert read_xpt(out)[1].special_missing["N"].to_dict() == {0: "A"}
+
+
+def test_cli_convert_success_and_errors(tmp_path, capsys):
+    csv = tmp_path / "lb.csv"
+    csv.write_text("A,B\nx,1\n")
+    assert main(["convert", str(csv), str(tmp_path / "lb.ndjson")]) == 0
+    assert "1 rows, 2 columns" in capsys.readouterr().out
+    assert main(["convert", str(csv), str(tmp_path / "lb.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("trialpack: error: lb.parquet: unknown format '.parquet'") and err.count("\n") == 1
+    assert main(["convert", str(tmp_path / "missing.xpt"), str(tmp_path / "x.csv")]) == 2
+    assert "cannot read the file" in capsys.readouterr().err
+    assert main(["convert", str(csv), str(tmp_path / "nowhere" / "lb.xpt")]) == 2
+    assert "does not exist" in capsys.readouterr().err
