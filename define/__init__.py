@@ -1,1 +1,11 @@
-"""define: Define-XML 2.1 writer, schema validation, define/data cross-checks, HTML view."""
+"""define: Define-XML 2.1 writer, schema validation, define/data cross-checks, HTML view.
+
+>>> import define
+>>> define.write_define(spec, frames, "out/define.xml", created=when)      # define.xml + define2-1.xsl
+>>> define.validate_define("out/define.xml")                                # schema + business rules
+>>> define.cross_check("out/define.xml", frames, folder="out")             # define <-> data
+>>> define.write_define_html("out/define.xml", "out/define.html")
+"""
+from define.writer import build_define, write_define
+
+__all__ = ["build_define", "write_define"]
