@@ -6,6 +6,10 @@
 >>> define.cross_check("out/define.xml", frames, folder="out")             # define <-> data
 >>> define.write_define_html("out/define.xml", "out/define.html")
 """
+from define.crosscheck import check_leaves, cross_check
+from define.html import write_define_html
+from define.validate import validate_define
 from define.writer import build_define, write_define
 
-__all__ = ["build_define", "write_define"]
+__all__ = ["build_define", "check_leaves", "cross_check", "validate_define", "write_define",
+           "write_define_html"]
