@@ -95,7 +95,7 @@ def _dataset(doc: DefineDoc, name: str, group, df: pd.DataFrame | None, meta: An
     if no_data and len(df):
         out.append(findings.make("DD0116", name, None, message=f"{name} has def:HasNoData=\"Yes\" but "
                                                                f"{len(df)} records", file=doc.file))
-    if not no_data and not len(df):
+    if not no_data and not len(df) and doc.ns == X.DEF:
         out.append(findings.make("DD0117", name, None, message=f"{name} has no records but def:HasNoData "
                                                                "is not set", file=doc.file))
     label = _get(meta, "label") if meta is not None else None
@@ -155,9 +155,9 @@ def _rows(rule: str, ds: str, var: str, mask: np.ndarray, series: pd.Series, mes
 
 
 def _variable(doc: DefineDoc, ds: str, item, ref, series: pd.Series, where: str | None, file_var: Any,
-              n_rows: int) -> pd.DataFrame:
-    """Checks of one ItemDef against its column (``series`` may be a value-level slice)."""
-    var = item.get("Name")
+              n_rows: int, var: str | None = None) -> pd.DataFrame:
+    """Checks of one ItemDef against its column (``series`` may be a value-level slice of ``var``)."""
+    var = var or item.get("Name")
     what = f"{ds}.{var}" + (f" where {where}" if where else "")
     data_type = item.get("DataType") or "text"
     file = doc.file
@@ -174,7 +174,7 @@ def _variable(doc: DefineDoc, ds: str, item, ref, series: pd.Series, where: str 
     if flagged and has_data:
         out.append(findings.make("DD0116", ds, var, file=file,
                                  message=f"{what} has def:HasNoData=\"Yes\" but holds values"))
-    elif not flagged and not has_data and n_rows:
+    elif not flagged and not has_data and n_rows and doc.ns == X.DEF:  # HasNoData is new in 2.1
         out.append(findings.make("DD0117", ds, var, file=file,
                                  message=f"{what} has no values but def:HasNoData is not set"))
     out.append(_codelist(doc, ds, var, what, item, series, miss))
@@ -320,7 +320,8 @@ def _value_level(doc: DefineDoc, ds: str, item, df: pd.DataFrame) -> pd.DataFram
             labels.append(wref.get("WhereClauseOID"))
         else:
             subset = column[mask]
-            out.append(_variable(doc, ds, vitem, ref, subset, " or ".join(labels), None, len(subset)))
+            out.append(_variable(doc, ds, vitem, ref, subset, " or ".join(labels), None, len(subset),
+                                 var=item.get("Name")))
     return findings.concat(out)
 
 
