@@ -301,3 +301,18 @@ def test_cli_validate_pilot_and_unreadable(tmp_path, capsys):
 def test_cli_validate_package_folder_not_yet(tmp_path, capsys):
     assert main(["validate", str(tmp_path)]) == 2
     assert "not available yet" in capsys.readouterr().err
+
+
+def test_schema_imports_outside_the_package_folder_are_refused(tmp_path):
+    """The XSDs load from defineutils' folder; an import that points at the network is never fetched."""
+    from define import _xml as X
+
+    assert (X.schema_folder() / "cdisc-define-2.1" / "define2-1-0.xsd").is_file()
+    xsd = tmp_path / "remote.xsd"
+    xsd.write_text('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t">'
+                   '<xs:import namespace="http://www.w3.org/1999/xlink" '
+                   'schemaLocation="http://www.w3.org/1999/xlink.xsd"/></xs:schema>')
+    parser = X.safe_parser()
+    parser.resolvers.add(X._LocalOnly(tmp_path))
+    with pytest.raises(etree.XMLSchemaParseError, match="xlink.xsd"):
+        etree.XMLSchema(etree.parse(str(xsd), parser))
