@@ -187,30 +187,31 @@ def _positions(series: pd.Series, mask: np.ndarray) -> np.ndarray:
 
 
 def _type(doc: DefineDoc, ds: str, var: str, what: str, data_type: str, series: pd.Series) -> pd.DataFrame:
+    """Numeric DataTypes need numbers (integers without fractions); text needs character data."""
     miss = missing(series)
     if miss.all():
         return findings.empty()
-    if data_type in NUMERIC:
+    if data_type not in NUMERIC:
         if is_numeric_column(series):
-            numbers = pd.to_numeric(series, errors="coerce") if not (
-                pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series)) else None
-        else:
-            numbers = pd.to_numeric(series.astype("string").str.strip().mask(pd.Series(miss, index=series.index)),
-                                    errors="coerce")
-            bad = numbers.isna().to_numpy() & ~miss
-            if bad.any():
-                return _rows("DD0106", ds, var, bad, series, f"{what} is {data_type} in define.xml; the value "
-                                                             "is not a number", doc.file)
-        if data_type == "integer" and numbers is not None:
-            values = numbers.to_numpy(dtype=float, na_value=np.nan)
-            frac = np.isfinite(values) & (values != np.round(values))
-            return _rows("DD0106", ds, var, frac, series, f"{what} is integer in define.xml; the value has a "
-                                                          "fractional part", doc.file)
+            return findings.make("DD0106", ds, var, file=doc.file, message=f"{what} is {data_type} (character) "
+                                                                           "in define.xml but the data are numeric")
         return findings.empty()
+    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+        return findings.empty()          # SAS dates/times: whole days or seconds
     if is_numeric_column(series):
-        return findings.make("DD0106", ds, var, file=doc.file,
-                             message=f"{what} is {data_type} (character) in define.xml but the data are numeric")
-    return findings.empty()
+        numbers = series.astype("float64")
+    else:
+        numbers = pd.to_numeric(series.astype("string").str.strip().where(~miss), errors="coerce")
+        bad = numbers.isna().to_numpy() & ~miss
+        if bad.any():
+            return _rows("DD0106", ds, var, bad, series, f"{what} is {data_type} in define.xml; the value is "
+                                                         "not a number", doc.file)
+    if data_type != "integer":
+        return findings.empty()
+    values = numbers.to_numpy(dtype=float, na_value=np.nan)
+    fraction = np.isfinite(values) & (values != np.round(values))
+    return _rows("DD0106", ds, var, fraction, series, f"{what} is integer in define.xml; the value has a "
+                                                      "fractional part", doc.file)
 
 
 def _length(doc: DefineDoc, ds: str, var: str, what: str, item, series: pd.Series) -> pd.DataFrame:

@@ -316,3 +316,12 @@ def test_schema_imports_outside_the_package_folder_are_refused(tmp_path):
     parser.resolvers.add(X._LocalOnly(tmp_path))
     with pytest.raises(etree.XMLSchemaParseError, match="xlink.xsd"):
         etree.XMLSchema(etree.parse(str(xsd), parser))
+
+
+def test_integer_with_a_fraction(good):
+    frames, path = good
+    frames = dict(frames, DM=frames["DM"].copy())
+    frames["DM"].loc[1, "AGE"] = 10.5
+    found = define.cross_check(path, frames)
+    assert found[["rule", "row", "value"]].values.tolist() == [["DD0106", 2, 10.5]]
+    assert found.iloc[0]["message"] == "DM.AGE is integer in define.xml; the value has a fractional part"
