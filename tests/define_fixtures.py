@@ -41,7 +41,8 @@ def adam_spec() -> Spec:
                        protocol_name="ISS")
     spec.documents = [Document(id="LF.adrg", title="Analysis Data Reviewer's Guide", href="adrg.pdf",
                                kind="SupplementalDoc")]
-    for code, label in (("TEAE", "Years at risk to the first TEAE"), ("SINF", "Years at risk to the first serious infection")):
+    for code, label in (("TEAE", "Years at risk to the first TEAE"),
+                        ("SINF", "Years at risk to the first serious infection")):
         oid = f"WC.ADAETTE.PARAMCD.{code}"
         spec.where_clauses.append(WhereClause(oid=oid, checks=[RangeCheck("ADAETTE", "PARAMCD", "EQ", [code])]))
         spec.value_level.append(ValueLevel(dataset="ADAETTE", variable="AVAL", where_clause=oid, label=label,
