@@ -1,0 +1,327 @@
+"""Validation of defines: deliberately broken ones, unsafe XML, defines we did not write, the CLI.
+
+Each broken define is our valid minimal-study define with one defect put in; each must
+fail with one clear finding naming the defect (and its line, for schema errors).
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+import define
+from define._xml import DEF, ODM
+from specs import InputError
+from tests.conftest import SHARED_DATA
+from tests.define_fixtures import CREATED, sdtm_package
+from trialpack.cli import main
+
+PILOT = SHARED_DATA / "cdiscpilot01"
+NS = {"odm": ODM, "def": DEF}
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory):
+    spec, frames = sdtm_package(tmp_path_factory)
+    folder = tmp_path_factory.mktemp("good")
+    path = define.write_define(spec, frames, folder / "define.xml", created=CREATED)
+    for name in ("dm", "ae", "ex", "ds", "ts", "suppdm"):
+        (folder / f"{name}.xpt").write_bytes(b"placeholder")
+    for name in ("acrf", "csdrg"):
+        (folder / f"{name}.pdf").write_bytes(b"placeholder")
+    return frames, path
+
+
+def errors(found: pd.DataFrame) -> pd.DataFrame:
+    return found[found["severity"] == "error"]
+
+
+def edited(good, tmp_path, edit) -> tuple:
+    frames, path = good
+    tree = etree.parse(str(path))
+    edit(tree)
+    out = tmp_path / "define.xml"
+    tree.write(str(out), xml_declaration=True, encoding="UTF-8")
+    return frames, out
+
+
+def test_the_good_define_has_no_errors(good):
+    frames, path = good
+    assert errors(define.validate_define(path)).empty
+    assert define.cross_check(path, frames, folder=path.parent).empty
+
+
+# -- broken defines ------------------------------------------------------------------------------
+
+
+def test_unknown_standard_name_fails_the_schema_with_its_line(good, tmp_path):
+    frames, path = good
+    text = path.read_text(encoding="utf-8").replace('Name="SDTMIG" Type="IG"', 'Name="SDTM-IG" Type="IG"')
+    bad = tmp_path / "define.xml"
+    bad.write_text(text, encoding="utf-8")
+    line = next(i for i, s in enumerate(text.splitlines(), start=1) if 'Name="SDTM-IG"' in s)
+    found = errors(define.validate_define(bad))
+    assert found["rule"].tolist() == ["DD0004"]
+    rec = found.iloc[0]
+    assert rec["row"] == line and rec["message"].startswith(f"line {line}: Element 'def:Standard', attribute 'Name'")
+    assert "'SDTM-IG' is not an element of the set" in rec["message"]
+
+
+def test_item_ref_without_item_def(good, tmp_path):
+    def drop_age(tree):
+        item = tree.xpath("//odm:ItemDef[@OID='IT.DM.AGE']", namespaces=NS)[0]
+        item.getparent().remove(item)
+    _, bad = edited(good, tmp_path, drop_age)
+    found = errors(define.validate_define(bad))
+    assert found["rule"].tolist() == ["DD0010"]
+    assert found.iloc[0]["message"] == "ItemRef/@ItemOID 'IT.DM.AGE' refers to no ItemDef"
+    assert (found.iloc[0]["dataset"], found.iloc[0]["value"]) == ("DM", "IT.DM.AGE")
+
+
+def test_leaf_pointing_at_a_missing_file(good):
+    frames, path = good
+    (path.parent / "ae.xpt").rename(path.parent / "ae.xpt.moved")
+    try:
+        found = define.cross_check(path, frames, folder=path.parent)
+    finally:
+        (path.parent / "ae.xpt.moved").rename(path.parent / "ae.xpt")
+    assert found["rule"].tolist() == ["DD0114"]
+    assert found.iloc[0]["dataset"] == "AE" and found.iloc[0]["value"] == "ae.xpt"
+    assert found.iloc[0]["message"] == f"def:leaf LF.AE points at ae.xpt, which does not exist in {path.parent}"
+
+
+def test_length_shorter_than_the_data(good, tmp_path):
+    def shorten(tree):
+        tree.xpath("//odm:ItemDef[@OID='IT.DM.USUBJID']", namespaces=NS)[0].set("Length", "10")
+    frames, bad = edited(good, tmp_path, shorten)
+    found = define.cross_check(bad, frames)
+    assert found["rule"].tolist() == ["DD0107"]
+    assert found.iloc[0]["message"] == ("DM.USUBJID: define.xml Length 10 is shorter than the longest value "
+                                        "(14 bytes)")
+
+
+def test_text_length_longer_than_the_data_is_a_warning(good, tmp_path):
+    def lengthen(tree):
+        tree.xpath("//odm:ItemDef[@OID='IT.DM.SUBJID']", namespaces=NS)[0].set("Length", "200")
+    frames, bad = edited(good, tmp_path, lengthen)
+    found = define.cross_check(bad, frames)
+    assert found[["rule", "severity", "variable"]].values.tolist() == [["DD0108", "warning", "SUBJID"]]
+
+
+def test_value_outside_a_non_extensible_codelist(good):
+    frames, path = good
+    frames = dict(frames, AE=frames["AE"].copy())
+    frames["AE"].loc[2, "AESEV"] = "FATAL"                            # no longer than MODERATE
+    found = errors(define.cross_check(path, frames))
+    assert found["rule"].tolist() == ["DD0112"]
+    rec = found.iloc[0]
+    assert (rec["dataset"], rec["variable"], rec["row"], rec["value"]) == ("AE", "AESEV", 3, "FATAL")
+    assert "CL.AESEV" in rec["message"]
+
+
+def test_value_level_codelist_is_checked_on_its_rows(good):
+    frames, path = good
+    frames = dict(frames, TS=frames["TS"].copy())
+    row = frames["TS"].index[frames["TS"]["TSPARMCD"] == "ROUTE"][0]
+    frames["TS"].loc[row, "TSVAL"] = "SKIN"                            # TSVAL is free text elsewhere
+    found = define.cross_check(path, frames)
+    # 'SKIN' is also shorter than the ROUTE slice's Length 7 ('TOPICAL'): a DD0108 warning
+    assert found["rule"].tolist() == ["DD0108", "DD0112"]
+    found = errors(found)
+    assert found.iloc[0]["variable"] == "TSVAL" and found.iloc[0]["row"] == row + 1
+    assert "where WC.TS.TSPARMCD.ROUTE" in found.iloc[0]["message"]
+
+
+def test_duplicate_keys(good):
+    frames, path = good
+    frames = dict(frames, DM=pd.concat([frames["DM"], frames["DM"].iloc[[1]]], ignore_index=True))
+    found = define.cross_check(path, frames)
+    assert found["rule"].tolist() == ["DD0113"]
+    rec = found.iloc[0]
+    assert rec["row"] == 8 and rec["value"] == "MINI-01 | MINI-01-01-002"
+    assert rec["variable"] == "STUDYID, USUBJID"
+
+
+def test_mandatory_null_type_order_and_presence(good):
+    frames, path = good
+    dm = frames["DM"].copy()
+    dm.loc[0, "SEX"] = None
+    dm["AGE"] = dm["AGE"].astype("string")
+    dm.loc[1, "AGE"] = "ten"
+    dm = dm[[c for c in dm.columns if c != "COUNTRY"][:2][::-1] + [c for c in dm.columns if c != "COUNTRY"][2:]]
+    found = define.cross_check(path, dict(frames, DM=dm, LB=frames["DM"].iloc[:0]))
+    got = sorted(found[["rule", "variable"]].itertuples(index=False, name=None), key=str)
+    assert got == [("DD0102", None), ("DD0104", "COUNTRY"), ("DD0105", "DOMAIN"), ("DD0106", "AGE"),
+                   ("DD0115", "SEX")]
+
+
+def test_data_file_lengths_and_labels(good):
+    frames, path = good
+    meta = {"DM": {"label": "Demographics", "variables": [
+        {"name": "USUBJID", "label": "Unique Subject Identifier", "length": 20, "type": "character"},
+        {"name": "SEX", "label": "Sex of the subject", "length": 1, "type": "character"},
+        {"name": "AGE", "label": "Age", "length": 8, "type": "numeric"}]}}
+    found = define.cross_check(path, frames, metadata=meta)
+    assert found[["rule", "variable"]].values.tolist() == [["DD0109", "USUBJID"], ["DD0111", "SEX"]]
+    assert found.iloc[0]["message"] == "DM.USUBJID: the data file stores length 20, define.xml says Length 14"
+
+
+def test_has_no_data_disagreeing_with_the_data(good):
+    frames, path = good
+    frames = dict(frames, DM=frames["DM"].copy())
+    frames["DM"].loc[0, "DTHDTC"] = "2021-07-01"
+    found = define.cross_check(path, frames)
+    assert found["rule"].tolist() == ["DD0116"]
+    assert found.iloc[0]["message"] == 'DM.DTHDTC has def:HasNoData="Yes" but holds values'
+
+
+# -- unsafe and foreign documents ------------------------------------------------------------------
+
+
+def test_external_entity_is_refused_and_never_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT")
+    bad = tmp_path / "define.xml"
+    bad.write_text(f'<?xml version="1.0"?>\n<!DOCTYPE ODM [<!ENTITY leak SYSTEM "file://{secret}">]>\n'
+                   f'<ODM xmlns="{ODM}" xmlns:def="{DEF}"><Study OID="S">&leak;</Study></ODM>\n')
+    found = define.validate_define(bad)
+    assert found["rule"].tolist() == ["DD0002"]
+    assert "DOCTYPE declaring entities leak" in found.iloc[0]["message"]
+    assert "TOP-SECRET" not in found.to_string()
+    with pytest.raises(InputError, match="DOCTYPE"):
+        define.cross_check(bad, {})
+    assert main(["validate", str(bad)]) == 2
+
+
+def test_not_xml_and_odm_without_def_namespace(tmp_path):
+    text = tmp_path / "define.xml"
+    text.write_text("STUDYID,USUBJID\n")
+    found = define.validate_define(text)
+    assert found["rule"].tolist() == ["DD0001"] and found.iloc[0]["message"].startswith("not well-formed XML")
+    odm = tmp_path / "odm.xml"
+    odm.write_text(f'<ODM xmlns="{ODM}" ODMVersion="1.3.2" FileType="Snapshot" FileOID="F" '
+                   'CreationDateTime="2025-01-01T00:00:00"/>')
+    found = define.validate_define(odm)
+    assert found["rule"].tolist() == ["DD0003"]
+    assert found.iloc[0]["message"].startswith("an ODM document without the Define-XML namespace")
+    other = tmp_path / "other.xml"
+    other.write_text("<html/>")
+    assert define.validate_define(other).iloc[0]["message"].startswith("not a Define-XML document: the root "
+                                                                       "element is html")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300))
+def test_validate_never_crashes_on_arbitrary_bytes(tmp_path, data):
+    path = tmp_path / "fuzz.xml"
+    path.write_bytes(data)
+    found = define.validate_define(path)
+    assert len(found) >= 1 and set(found["severity"]) <= {"error", "warning", "notice"}
+
+
+@pytest.mark.parametrize("which", ["sdtm", "adam-spec"])
+def test_pilot_define_2_0_gets_one_clear_message(which):
+    path = PILOT / which / "define.xml"
+    if not path.is_file():
+        pytest.skip("../shared/data/cdiscpilot01 is not present")
+    found = define.validate_define(path)
+    assert found["rule"].tolist() == ["DD0003"]
+    assert found.iloc[0]["message"].startswith("this is Define-XML 2.0 (namespace "
+                                               "http://www.cdisc.org/ns/def/v2.0, def:DefineVersion 2.0.0)")
+
+
+def _pilot_frames():
+    pyreadstat = pytest.importorskip("pyreadstat")
+    frames, metas = {}, {}
+    for name in ("DM", "AE", "EX", "TS", "SV"):
+        df, meta = pyreadstat.read_xport(str(PILOT / "sdtm" / f"{name.lower()}.xpt"), encoding="cp1252")
+        frames[name] = df
+        metas[name] = {"label": meta.file_label, "variables": [
+            {"name": c, "label": meta.column_names_to_labels[c], "length": meta.variable_storage_width[c],
+             "type": "numeric" if meta.readstat_variable_types[c] == "double" else "character"}
+            for c in meta.column_names]}
+    return frames, metas
+
+
+def test_pilot_sdtm_data_against_its_define_2_0():
+    """The pilot 'TDF' package carries known defects; the cross-check finds them in the SAS files."""
+    if not (PILOT / "sdtm" / "define.xml").is_file():
+        pytest.skip("../shared/data/cdiscpilot01 is not present")
+    frames, metas = _pilot_frames()
+    found = define.cross_check(PILOT / "sdtm" / "define.xml", frames, metadata=metas)
+    found = found[found["rule"] != "DD0101"]      # datasets we did not load
+    title = found[(found["rule"] == "DD0107") & found["message"].str.contains("TITLE")]
+    assert title.iloc[0]["message"].endswith("define.xml Length 129 is shorter than the longest value (131 bytes)")
+    visitnum = found[(found["rule"] == "DD0112") & (found["dataset"] == "SV")]
+    assert visitnum[["variable", "row"]].values.tolist() == [["VISITNUM", 2556]]
+    assert visitnum.iloc[0]["value"] == pytest.approx(9.3)
+    label = found[(found["rule"] == "DD0111") & (found["dataset"] == "EX")]
+    assert label.iloc[0]["message"] == ("EX.EXTRT: label 'Name of Treatment' in the data file differs from "
+                                        "define.xml 'Name of  Treatment'")
+    phase = found[(found["rule"] == "DD0112") & (found["dataset"] == "TS")]
+    assert phase["value"].tolist() == ["PHASE II TRIAL"]
+    # SAS stored DM.RFICDTC (all blank) in 1 byte; the define says 20
+    rficdtc = found[(found["rule"] == "DD0109") & (found["variable"] == "RFICDTC")]
+    assert rficdtc.iloc[0]["message"] == "DM.RFICDTC: the data file stores length 1, define.xml says Length 20"
+
+
+# -- the command line --------------------------------------------------------------------------------
+
+
+def test_cli_validate_good_define(good, capsys):
+    _, path = good
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().endswith(f"{path}: 0 error(s), 20 warning(s), 0 notice(s)")
+
+
+def test_cli_validate_broken_define_reports_line(good, tmp_path, capsys):
+    _, path = good
+    text = path.read_text(encoding="utf-8").replace('Name="SDTMIG" Type="IG"', 'Name="SDTM-IG" Type="IG"')
+    bad = tmp_path / "define.xml"
+    bad.write_text(text, encoding="utf-8")
+    assert main(["validate", str(bad), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "error   DD0004 line 12: line 12: Element 'def:Standard', attribute 'Name'" in out
+    # the leaves of this copy are missing too: dm.xpt ... are not beside it
+    assert "DD0114" in out
+
+
+def test_cli_validate_pilot_and_unreadable(tmp_path, capsys):
+    missing = tmp_path / "nothere.xml"
+    assert main(["validate", str(missing)]) == 2
+    assert "cannot read the file" in capsys.readouterr().err
+    if (PILOT / "sdtm" / "define.xml").is_file():
+        assert main(["validate", str(PILOT / "sdtm" / "define.xml")]) == 1
+        assert "this is Define-XML 2.0" in capsys.readouterr().out
+
+
+def test_cli_validate_package_folder_not_yet(tmp_path, capsys):
+    assert main(["validate", str(tmp_path)]) == 2
+    assert "not available yet" in capsys.readouterr().err
+
+
+def test_schema_imports_outside_the_package_folder_are_refused(tmp_path):
+    """The XSDs load from defineutils' folder; an import that points at the network is never fetched."""
+    from define import _xml as X
+
+    assert (X.schema_folder() / "cdisc-define-2.1" / "define2-1-0.xsd").is_file()
+    xsd = tmp_path / "remote.xsd"
+    xsd.write_text('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t">'
+                   '<xs:import namespace="http://www.w3.org/1999/xlink" '
+                   'schemaLocation="http://www.w3.org/1999/xlink.xsd"/></xs:schema>')
+    parser = X.safe_parser()
+    parser.resolvers.add(X._LocalOnly(tmp_path))
+    with pytest.raises(etree.XMLSchemaParseError, match="xlink.xsd"):
+        etree.XMLSchema(etree.parse(str(xsd), parser))
+
+
+def test_integer_with_a_fraction(good):
+    frames, path = good
+    frames = dict(frames, DM=frames["DM"].copy())
+    frames["DM"].loc[1, "AGE"] = 10.5
+    found = define.cross_check(path, frames)
+    assert found[["rule", "row", "value"]].values.tolist() == [["DD0106", 2, 10.5]]
+    assert found.iloc[0]["message"] == "DM.AGE is integer in define.xml; the value has a fractional part"
