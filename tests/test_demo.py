@@ -428,17 +428,18 @@ def test_two_serious_infections_on_cream_1_5_not_related(studies):
         ae = valid_ae(study)
         serious = standard(study, "AE", "AESER").loc[ae.index] == "Y"
         infections = ae[serious & (ae["AEBODSYS"] == "Infections and infestations")]
+        rows = infections.assign(
+            start=dates(study, "AE", "AESTDAT").loc[infections.index, "date"],
+            AEREL_STD=standard(study, "AE", "AEREL").loc[infections.index])
         spans = exposure_days(study)
-        for _, row in infections.iterrows():  # two rows
-            start = parse_dates(pd.Series([row["AESTDAT"]]), study.config["raw"]["date_formats"],
-                                study.config["raw"]["unknown_date_tokens"])["date"].iloc[0]
-            own = spans[spans["SUBJID"] == row["SUBJID"]]
-            on = own[(own["first"] <= start) & (start <= own["last"])]
-            found.append((row["AEDECOD"], list(on["EXTRT"]), list(own["EXTRT"]),
-                          standard(study, "AE", "AEREL")[row.name]))
+        merged = rows.reset_index().merge(spans, on="SUBJID")
+        on = merged[(merged["first"] <= merged["start"]) & (merged["start"] <= merged["last"])]
+        every = merged.groupby("index")["EXTRT"].agg(lambda t: sorted(set(t)))
+        found += list(zip(on["AEDECOD"], on["EXTRT"], on["index"].map(every).map(tuple), on["AEREL_STD"]))
+        assert len(on) == len(infections)
     assert sorted(found) == [
-        ("Cellulitis", ["TOPAZITINIB CREAM 1.5%"], ["TOPAZITINIB CREAM 1.5%"], "NOT RELATED"),
-        ("Pneumonia", ["TOPAZITINIB CREAM 1.5%"], ["TOPAZITINIB CREAM 1.5%"], "NOT RELATED"),
+        ("Cellulitis", "TOPAZITINIB CREAM 1.5%", ("TOPAZITINIB CREAM 1.5%",), "NOT RELATED"),
+        ("Pneumonia", "TOPAZITINIB CREAM 1.5%", ("TOPAZITINIB CREAM 1.5%",), "NOT RELATED"),
     ]
     assert demo.DEMO_HEADLINE["serious_infections"] == 2
 
@@ -496,6 +497,27 @@ def test_ae_timing_profile(studies):
     assert {"Application site pain", "Pyrexia", "Headache", "Impetigo", "Molluscum contagiosum"} <= set(terms.index)
 
 
+def test_teae_rate_on_cream_is_mildly_above_vehicle(studies):
+    """Treatment-emergent AEs per patient-year (start on a treatment, or within 30 days after the last)."""
+    events = {extrt: 0 for extrt in (*CREAM, "VEHICLE CREAM")}
+    for study in studies:
+        ae = valid_ae(study)
+        start = dates(study, "AE", "AESTDAT").loc[ae.index, "date"]
+        spans = exposure_days(study)
+        merged = pd.DataFrame({"SUBJID": ae["SUBJID"], "start": start}).dropna().reset_index().merge(spans, on="SUBJID")
+        during = merged[(merged["first"] <= merged["start"]) & (merged["start"] <= merged["last"])]
+        last = spans.sort_values("last").groupby("SUBJID").tail(1)
+        after = pd.DataFrame({"SUBJID": ae["SUBJID"], "start": start}).dropna().reset_index().merge(last, on="SUBJID")
+        after = after[((after["start"] - after["last"]).dt.days.between(1, 30))]
+        for extrt, n in pd.concat([during, after])["EXTRT"].value_counts().items():
+            events[extrt] += n
+    years = pd.concat([exposure_days(s) for s in studies]).groupby("EXTRT")["days"].sum() / 365.25
+    cream = (events["TOPAZITINIB CREAM 0.75%"] + events["TOPAZITINIB CREAM 1.5%"]) / years[list(CREAM)].sum()
+    vehicle = events["VEHICLE CREAM"] / years["VEHICLE CREAM"]
+    assert 1.0 < cream / vehicle < 1.3
+    assert 1.2 < cream < 2.2  # events per patient-year
+
+
 def test_dates_are_plausible_and_end_of_study_is_last(studies):
     for study in studies:
         all_dates = pd.concat([dates(study, d, f)["date"] for d, fs in DATE_FIELDS.items() for f in fs
@@ -535,6 +557,8 @@ def test_raw_quirks_are_present(studies):
     ae_dates = pd.concat([s["AE"][f] for s in studies for f in ("AESTDAT", "AEENDAT")]).dropna()
     assert ae_dates.str.fullmatch(r"UN [A-Z]{3} \d{4}").sum() >= 5  # UN JAN 2021
     assert ae_dates.str.fullmatch(r"UN UNK \d{4}").sum() >= 1  # UN UNK 2021
+    end_dates = pd.concat([s["AE"]["AEENDAT"] for s in studies]).dropna()
+    assert end_dates.str.contains(r"^U[NK][ -]").sum() >= 5 and end_dates.str.contains(r"UNK").sum() >= 1
     assert ae_dates.str.fullmatch(r"UK-UNK-\d{4}|UN UNK \d{4}").sum() >= 3
     assert ae_dates.str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}").sum() >= 5  # with a time
     births = pd.concat([s["DM"]["BRTHDAT"] for s in studies])

@@ -36,8 +36,9 @@ The programme (``design.py``; defaults ``DEMO_DEFAULTS``)
   so the last DS date is on or after every AE date. Dates 2021-2023, data cut-off 2023-12-31.
 * Adverse events (``events.py``, ``trialpack/data/demo/ae_profile.csv`` and ``meddra_demo.csv``, a
   small MedDRA-like dictionary whose codes are illustrative): per-state rates per patient-year
-  (before first application 0.5, vehicle 1.45, cream 1.6, after last application 1.0), so some AEs
-  start before the first dose and some more than 30 days after the last. Ongoing AEs (end after
+  (before first application 0.5, vehicle 1.3, cream 1.6, after last application 1.0), so some AEs
+  start before the first dose and some more than 30 days after the last; the pooled cream TEAE rate
+  per patient-year ends up mildly above vehicle's (1.57 vs 1.53 at the defaults). Ongoing AEs (end after
   end of study) have a blank end date, AEONGO Y and outcome NOT RECOVERED/NOT RESOLVED; the others
   RECOVERED/RESOLVED (1% with sequelae). Every AE has all six seriousness flags (one vendor leaves
   them blank when the AE is not serious) and AESER is Y exactly when one of them is. The only
@@ -63,9 +64,9 @@ and subject numbers (``<site>-<nnn>`` or ``<site><nnn>``; sites are ``<country p
   DSDECOD, EXLOC) are written in the style's spelling ("Female", "Caucasian", "2" for female, "US",
   "1 - Mild", "Temporarily interrupted") and 6% of them in lower case or with a leading or trailing
   space. ``value_maps`` has, per field, every spelling of the style's codelist that is not literally
-  the CDISC value, plus each case variant found in the data whose trimmed text is not literally the
-  CDISC value ("f" -> F, "mild" -> MILD); raw values that are exactly the CDISC value are left to
-  the "accepted as is" rule.
+  the CDISC value, plus (keyed by its trimmed text) each variant found in the data that is not
+  literally the CDISC value ("f" -> F, "mild" -> MILD, " Y" -> {"Y": "Y"}); only raw values that are
+  exactly the CDISC value rely on the "accepted as is" rule.
 * Stray spaces are only ever in those coded values and in the free text AETERM and DSTERM. EXTRT
   codes and ARM values are sometimes lower case (both are matched case-insensitively) but never
   padded; PERIOD, SUBJID, SITEID and dates are never padded (numbers keep their leading zeros).
@@ -213,18 +214,20 @@ def generate(out_dir: str | Path, *, subjects: int = design.DEFAULT_SUBJECTS, st
     return iss_path
 
 
-CHUNK_SUBJECTS = 20_000
+CHUNK_SUBJECTS = 15_000
 
 
 def _chunks(plans: tuple[design.StudyPlan, ...]) -> list[tuple[design.StudyPlan, ...]]:
-    """Consecutive studies grouped to about CHUNK_SUBJECTS subjects (a study is never split)."""
-    chunks, current, size = [], [], 0
+    """Consecutive studies grouped to at most CHUNK_SUBJECTS subjects (a bigger study goes alone)."""
+    chunks: list[tuple[design.StudyPlan, ...]] = []
+    current: list[design.StudyPlan] = []
+    size = 0
     for plan in plans:
-        current.append(plan)
-        size += plan.subjects
-        if size >= CHUNK_SUBJECTS:
+        if current and size + plan.subjects > CHUNK_SUBJECTS:
             chunks.append(tuple(current))
             current, size = [], 0
+        current.append(plan)
+        size += plan.subjects
     if current:
         chunks.append(tuple(current))
     return chunks

@@ -309,7 +309,7 @@ DATE_RANGE = ("2000-01-01", "2025-12-31")
 #: AE rate per patient-year by exposure state: before the first application, on vehicle, on cream,
 #: after the last application. Terms per state come from ae_profile.csv.
 STATES = ("pre", "vehicle", "cream", "post")
-AE_RATE = {"pre": 0.5, "vehicle": 1.45, "cream": 1.6, "post": 1.0}
+AE_RATE = {"pre": 0.5, "vehicle": 1.3, "cream": 1.6, "post": 1.0}
 SEVERITY = ("MILD", "MODERATE", "SEVERE")
 SEVERITY_P = (0.64, 0.31, 0.05)
 RELATIONS = ("NOT RELATED", "UNLIKELY RELATED", "POSSIBLY RELATED", "RELATED")
@@ -322,7 +322,7 @@ ACTIONS = ("DOSE NOT CHANGED", "DRUG INTERRUPTED", "DRUG WITHDRAWN", "NOT APPLIC
 INTERRUPT_P = {"site": 0.15, "other": 0.03}  # application-site reactions vs other AEs, on treatment
 DURATION_SIGMA = 0.6  # lognormal spread of AE durations
 PARTIAL_START_P = (0.035, 0.01)  # unknown day; unknown day and month
-PARTIAL_END_P = 0.03  # unknown day
+PARTIAL_END_P = (0.03, 0.005)  # unknown day; unknown day and month
 TIME_OF_DAY_P = 0.15  # AE start times, where the vendor records them
 #: Terms given to the AE that made a subject stop treatment (DS reason ADVERSE EVENT).
 WITHDRAWAL_TERMS = ("Application site pain", "Application site pruritus", "Dermatitis atopic",

@@ -34,7 +34,7 @@ class Events:
     start: np.ndarray  # day
     end: np.ndarray  # day, -1 when ongoing at end of study
     start_partial: np.ndarray  # 0 complete, 1 unknown day, 2 unknown day and month
-    end_partial: np.ndarray  # 0 complete, 1 unknown day
+    end_partial: np.ndarray  # 0 complete, 1 unknown day, 2 unknown day and month
     severity: np.ndarray  # index into design.SEVERITY
     relation: np.ndarray  # index into design.RELATIONS
     outcome: np.ndarray  # index into design.OUTCOMES
@@ -112,9 +112,11 @@ def _routine_starts(seg: _Segments, rng, ae_per_subject):
         counts = whole + (rng.random(len(total)) < ae_per_subject - whole)
     local = np.repeat(np.arange(len(total)), counts)
     u = rng.random(len(local)) * total[local]
-    cum = np.cumsum(weight, axis=1)[local]
-    which = (u[:, None] >= cum[:, :3]).sum(axis=1)
-    before = np.where(which > 0, cum[np.arange(len(local)), np.maximum(which - 1, 0)], 0.0)
+    cum = np.cumsum(weight, axis=1)
+    which = np.zeros(len(local), dtype=np.int64)
+    for k in range(weight.shape[1] - 1):  # segment boundaries, one column at a time (bounded memory)
+        which += u >= cum[local, k]
+    before = np.where(which > 0, cum[local, np.maximum(which - 1, 0)], 0.0)
     w = weight[local, which]
     length = seg.length[local, which]
     offset = np.minimum(np.floor((u - before) / np.where(w > 0, w, 1) * length), length - 1).astype(np.int64)
@@ -237,7 +239,10 @@ def _partial_dates(ev: Events, rng) -> None:
     routine = ~ev.scripted
     ev.start_partial[:] = np.where(routine & (u < d.PARTIAL_START_P[0]), 1,
                                    np.where(routine & (u < sum(d.PARTIAL_START_P)), 2, 0))
-    ev.end_partial[:] = (routine & (ev.end >= 0) & (rng.random(n) < d.PARTIAL_END_P)).astype(np.int8)
+    v = rng.random(n)
+    ended = routine & (ev.end >= 0)
+    ev.end_partial[:] = np.where(ended & (v < d.PARTIAL_END_P[0]), 1,
+                                 np.where(ended & (v < sum(d.PARTIAL_END_P)), 2, 0))
 
 
 def _in_line_order(ev: Events) -> Events:
