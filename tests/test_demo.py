@@ -19,6 +19,8 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from specs.errors import InputError
 from trialpack import demo
@@ -765,3 +767,34 @@ def test_rerun_replaces_files_of_a_larger_run(tmp_path):
     assert len(list((tmp_path / "out" / "studies").iterdir())) == 3
     assert len(list((tmp_path / "out" / "raw").iterdir())) == 3
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+@given(studies=st.integers(1, 60), extra=st.integers(0, 5000))
+@settings(max_examples=60, deadline=None)
+def test_study_plans_add_up_for_any_size(studies, extra):
+    subjects = design.MIN_PARTICIPANTS * studies + extra
+    plans = design.plan_studies(subjects, studies)
+    assert sum(p.participants for p in plans) == subjects
+    assert min(p.participants for p in plans) >= design.MIN_PARTICIPANTS
+    counts = design.phase_counts(studies)
+    assert sum(counts.values()) == studies and counts[3] >= 1
+    assert counts[3] >= counts[1] >= counts[2] - 1
+    assert [p.phase for p in plans] == sorted(p.phase for p in plans)
+    assert len({p.studyid for p in plans}) == studies
+    assert all(re.fullmatch(r"TPZ-AD-[123]\d{2,}", p.studyid) for p in plans)
+    assert sum(p.file_format == "xlsx" for p in plans) == 1
+
+
+@given(year=st.integers(2000, 2025), month=st.integers(1, 12), day=st.integers(1, 31),
+       fmt=st.sampled_from(["DD MON YYYY", "DD-MON-YYYY", "YYYY-MM-DD", "DD/MM/YYYY", "YYYYMMDD"]))
+def test_written_dates_read_back_with_the_test_parser(year, month, day, fmt):
+    from trialpack.demo.invalid import format_date
+
+    text = format_date(fmt, year, month, day)
+    parsed = parse_dates(pd.Series([text]), [fmt], ["UN", "UNK"]).iloc[0]
+    assert (parsed["year"], parsed["month"], parsed["day"]) == (year, month, day)
+    try:
+        real = dt.date(year, month, day)
+    except ValueError:
+        real = None
+    assert bool(parsed["valid"]) == (real is not None)

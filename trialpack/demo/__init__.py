@@ -186,32 +186,36 @@ def generate(out_dir: str | Path, *, subjects: int = design.DEFAULT_SUBJECTS, st
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_dir(out_dir / "raw") as raw_dir, atomic_dir(out_dir / "studies") as study_dir:
         for chunk in _chunks(plans):  # whole studies, a bounded number of subjects at a time
-            part, rendered = _render_chunk(renderer, chunk, cohort, diary, events)
-            labels = np.asarray(site_labels(part, renderer.widths).to_numpy(zero_copy_only=False))
-            country = site_countries(plans, part.study, part.site_country)
-            jobs = []
-            for plan in chunk:
-                style = styles[plan.vendor]
-                in_study = part.study == plan.index
-                tables = plant(
-                    _study_tables(rendered, plan.index), [r for r in records if r.studyid == plan.studyid],
-                    style=style, participant_rows=np.flatnonzero(part.kind[in_study] == PARTICIPANT),
-                    seq_width=renderer.widths.seq, rng=rng)
-                folder = raw_dir / plan.studyid.lower()
-                folder.mkdir()
-                jobs += [(table, folder / raw_file_name(plan, domain), plan, style, domain)
-                         for domain, table in tables.items()]
-                config = study_config(plan, style, study_sites(labels[in_study], country[in_study]),
-                                      renderer.value_maps.get(plan.index, {}))
-                _write_json(study_dir / study_file_name(plan), config)
-            with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # Arrow writes without the GIL
-                for done in [pool.submit(_write_raw, *job) for job in jobs]:
-                    done.result()
-            del part, rendered, jobs, tables
+            _write_chunk(renderer, chunk, cohort, diary, events, records, raw_dir, study_dir)
     iss_path = out_dir / "iss.json"
     with atomic_path(iss_path) as tmp:
         _write_json(tmp, iss_config(plans))
     return iss_path
+
+
+def _write_chunk(renderer: Renderer, chunk, cohort, diary, events, records, raw_dir: Path, study_dir: Path) -> None:
+    """Render some studies, plant their invalid records, write their raw files and configs."""
+    part, rendered = _render_chunk(renderer, chunk, cohort, diary, events)
+    labels = np.asarray(site_labels(part, renderer.widths).to_numpy(zero_copy_only=False))
+    country = site_countries(renderer.plans, part.study, part.site_country)
+    jobs = []
+    for plan in chunk:
+        style = renderer.styles[plan.vendor]
+        in_study = part.study == plan.index
+        tables = plant(
+            _study_tables(rendered, plan.index), [r for r in records if r.studyid == plan.studyid],
+            style=style, participant_rows=np.flatnonzero(part.kind[in_study] == PARTICIPANT),
+            seq_width=renderer.widths.seq, rng=renderer.rng)
+        folder = raw_dir / plan.studyid.lower()
+        folder.mkdir()
+        jobs += [(table, folder / raw_file_name(plan, domain), plan, style, domain)
+                 for domain, table in tables.items()]
+        config = study_config(plan, style, study_sites(labels[in_study], country[in_study]),
+                              renderer.value_maps.get(plan.index, {}))
+        _write_json(study_dir / study_file_name(plan), config)
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # Arrow writes without the GIL
+        for done in [pool.submit(_write_raw, *job) for job in jobs]:
+            done.result()
 
 
 CHUNK_SUBJECTS = 15_000

@@ -118,7 +118,7 @@ def build_cohort(plans: tuple[d.StudyPlan, ...], rng: np.random.Generator, *, tu
     # subject numbers follow consent order within a site; files are sorted by subject
     seq = np.empty(len(study), dtype=np.int64)
     by_site = np.lexsort((consent, site, study))
-    seq[by_site] = cumcount(study[by_site] * 100_000 + site[by_site]) + 1
+    seq[by_site] = cumcount(study[by_site] * (int(site.max()) + 1) + site[by_site]) + 1
     order = np.lexsort((seq, site, study))
     study, kind, consent = study[order], kind[order], consent[order]
     site, site_country, site_number, seq = site[order], site_country[order], site_number[order], seq[order]
@@ -126,10 +126,10 @@ def build_cohort(plans: tuple[d.StudyPlan, ...], rng: np.random.Generator, *, tu
     phase = _per_study(plans, lambda p: p.phase)[study]
     demo = _demographics(plans, study, kind, consent, site_country, phase, rng)
     arm = _randomise(plans, study, kind, rng)
-    timeline = _exposure(plans, study, kind, consent, arm, phase, rng)
+    timeline, planned_end = _exposure(study, kind, consent, arm, phase, rng)
     if tune:
-        _tune_cream_days(timeline, arm, phase, kind)
-    disposition = _disposition(kind, consent, arm, phase, timeline, rng)
+        timeline["last_rel"] = _tuned_last_applications(timeline, planned_end, arm, kind)
+    disposition = _disposition(kind, consent, arm, timeline, rng)
     return Cohort(
         study=study, kind=kind, site=site, site_country=site_country, site_number=site_number, seq=seq,
         consent=consent, arm=arm, **demo, **timeline, **disposition,
@@ -212,8 +212,8 @@ def _randomise(plans, study, kind, rng):
 # ----------------------------------------------------------------------------- exposure
 
 
-def _exposure(plans, study, kind, consent, arm, phase, rng):
-    """First application, planned period 1, last application (relative day) and where it stopped."""
+def _exposure(study, kind, consent, arm, phase, rng):
+    """First application, planned period 1, last application (relative day), where it stopped; planned end."""
     n = len(study)
     first_dose = consent + _between(rng, np.full(n, d.SCREENING_DAYS[0]), np.full(n, d.SCREENING_DAYS[1]))
     p1_base = np.array([d.PERIOD1_DAYS[p] for p in (1, 2, 3)])[phase - 1]
@@ -233,13 +233,13 @@ def _exposure(plans, study, kind, consent, arm, phase, rng):
     last_rel = np.where(stop1, day1, np.where(stop2, day2, planned_end))
     disc_period = np.where(stop1, 1, np.where(stop2, 2, 0)).astype(np.int8)
     treated = kind == PARTICIPANT
-    return dict(
+    timeline = dict(
         first_dose=np.where(treated, first_dose, -1),
         period1_days=period1_days,
         last_rel=np.where(treated, last_rel, 0),
         disc_period=np.where(treated, disc_period, 0).astype(np.int8),
-        _planned_end=planned_end,
     )
+    return timeline, planned_end
 
 
 def cream_days(arm: np.ndarray, period1_days: np.ndarray, last_rel: np.ndarray) -> np.ndarray:
@@ -249,23 +249,23 @@ def cream_days(arm: np.ndarray, period1_days: np.ndarray, last_rel: np.ndarray) 
     return np.where(arm < 0, 0, np.where(cream_from_start, last_rel, np.maximum(0, last_rel - period1_days)))
 
 
-def _tune_cream_days(timeline: dict, arm, phase, kind) -> None:
-    """Move the last applications of period-2 dropouts so total cream days hit the target.
+def _tuned_last_applications(timeline: dict, planned_end: np.ndarray, arm, kind) -> np.ndarray:
+    """Last applications moved for period-2 dropouts so that total cream days hit the target.
 
     Deterministic: the difference to :data:`design.TARGET_CREAM_DAYS` is spread evenly over the
     subjects who stopped during the extension, the last subjects taking the remainder; each stays
     strictly inside its extension period.
     """
-    last_rel = timeline["last_rel"]
+    last_rel = timeline["last_rel"].copy()
     period1 = timeline["period1_days"]
     adjustable = np.flatnonzero((kind == PARTICIPANT) & (timeline["disc_period"] == 2))[::-1]
     lo = period1[adjustable] + 1
-    hi = timeline["_planned_end"][adjustable] - 1
+    hi = planned_end[adjustable] - 1
     for _ in range(100):
         total = int(cream_days(arm, period1, last_rel)[kind == PARTICIPANT].sum())
         delta = d.TARGET_CREAM_DAYS - total
         if delta == 0:
-            return
+            return last_rel
         current = last_rel[adjustable]
         room = hi - current if delta > 0 else current - lo
         movable = np.flatnonzero(room > 0)
@@ -280,7 +280,7 @@ def _tune_cream_days(timeline: dict, arm, phase, kind) -> None:
 # ----------------------------------------------------------------------------- disposition
 
 
-def _disposition(kind, consent, arm, phase, timeline, rng):
+def _disposition(kind, consent, arm, timeline, rng):
     """Final disposition reason and date (end of study) per subject."""
     n = len(kind)
     trt1 = np.where(arm >= 0, _ARM_TRT[np.maximum(arm, 0), 0], NO_TREATMENT)
@@ -308,7 +308,6 @@ def _disposition(kind, consent, arm, phase, timeline, rng):
          consent + _between(rng, np.full(n, d.NOT_TREATED_DAYS[0]), np.full(n, d.NOT_TREATED_DAYS[1]))],
         last_dose + follow_up,
     )
-    del timeline["_planned_end"]
     return dict(reason=reason.astype(np.int8), end_day=end_day)
 
 

@@ -85,12 +85,13 @@ class Renderer:
     # ---------------------------------------------------------------- coded values
 
     def coded(self, domain: str, name: str, values: tuple[str, ...], code: np.ndarray, study: np.ndarray,
-              *, key: str | None = None, quirks=d.CODED_QUIRK_P, collect: bool = True) -> pa.Array:
+              *, key: str | None = None, quirks=d.CODED_QUIRK_P) -> pa.Array:
         """Standard values ``values[code]`` (-1 = null) in each row's vendor spelling, with quirks.
 
-        With ``collect``, the study's value map for ``name`` gets every vendor spelling that is not
-        the standard value, and (keyed by its trimmed text) every quirk variant in the data that is
-        not literally the standard value, so only exact standard values rely on "accepted as is".
+        The value map of field ``name`` of each study whose export has the field gets every vendor
+        spelling that is not the standard value, and (keyed by its trimmed text) every quirk variant
+        in the data that is not literally the standard value, so only exact standard values rely on
+        the mappers' "accepted as is" rule.
         """
         key = key or name
         spellings: list[tuple[int, int, str]] = []  # (vendor, value, text)
@@ -108,8 +109,7 @@ class Renderer:
         base = offset[vendor, safe] + np.floor(self.rng.random(len(code)) * count[vendor, safe]).astype(np.int64)
         quirk = np.searchsorted(np.cumsum(quirks), self.rng.random(len(code)), side="right").clip(0, 3)
         index = base * 4 + quirk
-        if collect:
-            self._collect(domain, name, values, spellings, study, index, code >= 0)
+        self._collect(domain, name, values, spellings, study, index, code >= 0)
         return _take(vocabulary, index, code < 0)
 
     def _collect(self, domain, name, values, spellings, study, index, present) -> None:
