@@ -476,6 +476,18 @@ def test_seriousness_ongoing_and_outcome_are_consistent(studies):
                                             "Upper limb fracture", "Febrile convulsion"])
 
 
+def test_ae_lines_and_discontinuations_agree(studies):
+    for study in studies:
+        ae = study["AE"][study["AE"]["SUBJID"].isin(study["DM"]["SUBJID"])]  # the empty-term row included
+        spid = pd.to_numeric(ae["AESPID"])
+        assert (spid.groupby(ae["SUBJID"]).agg(lambda x: list(x)) ==
+                spid.groupby(ae["SUBJID"]).size().map(lambda n: list(range(1, n + 1)))).all()
+        valid = valid_ae(study)
+        withdrawn = set(valid.loc[standard(study, "AE", "AEACN").loc[valid.index] == "DRUG WITHDRAWN", "SUBJID"])
+        stopped = set(study["DS"].loc[standard(study, "DS", "DSDECOD") == "ADVERSE EVENT", "SUBJID"])
+        assert withdrawn == stopped
+
+
 def test_ae_timing_profile(studies):
     """Some AEs start before the first application, some over 30 days after the last; rates look real."""
     before = after = total = 0

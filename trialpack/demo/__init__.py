@@ -37,10 +37,10 @@ The programme (``design.py``; defaults ``DEMO_DEFAULTS``)
 * Adverse events (``events.py``, ``trialpack/data/demo/ae_profile.csv`` and ``meddra_demo.csv``, a
   small MedDRA-like dictionary whose codes are illustrative): per-state rates per patient-year
   (before first application 0.5, vehicle 1.3, cream 1.6, after last application 1.0), so some AEs
-  start before the first dose and some more than 30 days after the last; the pooled cream TEAE rate
-  per patient-year ends up mildly above vehicle's (1.57 vs 1.53 at the defaults). Ongoing AEs (end after
-  end of study) have a blank end date, AEONGO Y and outcome NOT RECOVERED/NOT RESOLVED; the others
-  RECOVERED/RESOLVED (1% with sequelae). Every AE has all six seriousness flags (one vendor leaves
+  start before the first dose and some more than 30 days after the last; the pooled cream TEAE
+  rate per patient-year ends up mildly above vehicle's (1.57 vs 1.53 at the defaults). Ongoing AEs
+  (end after end of study) have a blank end date, AEONGO Y and outcome NOT RECOVERED/NOT RESOLVED;
+  the others RECOVERED/RESOLVED (1% with sequelae). Every AE has all six seriousness flags (one vendor leaves
   them blank when the AE is not serious) and AESER is Y exactly when one of them is. The only
   serious AEs are scripted (``design.SERIOUS_EVENTS``, count per 767 participants): hospitalised
   cellulitis and pneumonia on cream 1.5% in subjects never exposed to anything else, both NOT
@@ -70,6 +70,8 @@ and subject numbers (``<site>-<nnn>`` or ``<site><nnn>``; sites are ``<country p
 * Stray spaces are only ever in those coded values and in the free text AETERM and DSTERM. EXTRT
   codes and ARM values are sometimes lower case (both are matched case-insensitively) but never
   padded; PERIOD, SUBJID, SITEID and dates are never padded (numbers keep their leading zeros).
+  "N/A" (AEACN) and "None" (AEREL, AEACN) are real raw values: readers must not turn pandas'
+  default NA strings into missing values.
 * CSV files quote every text value; one style uses ";" as delimiter (given in the config). The
   XLSX study has one worksheet per file (named in the config's ``sheet``), text cells for text and
   numeric cells for AESPID, EXDOSE, IGABL, BSABL and the dictionary codes; document properties and
@@ -83,7 +85,7 @@ Five extra rows, each right after the row it copies, in the phase 3 studies (kin
 phase 3 study, cyclically; at the defaults):
 
 * TPZ-AD-301 DM: an exact duplicate of a participant's DM row;
-* TPZ-AD-302 AE: an AE of subject ``<site>-000``, who is not in DM;
+* TPZ-AD-302 AE: an AE of subject number 000 at a real site (``101000``), who is not in DM;
 * TPZ-AD-303 AE: an AE row with an empty AETERM (and the next AESPID);
 * TPZ-AD-304 EX: a diary row with a negative EXDOSE;
 * TPZ-AD-301 EX: a diary row whose EXSTDAT is 30 February 2022.
@@ -93,7 +95,8 @@ no AE rows to copy, so the two AE records are not written.
 
 Scaling
 -------
-``subjects=N, studies=K`` keeps the design: phases 3:1:4 of K (largest remainder, ties to phase 3),
+``subjects=N, studies=K`` keeps the design: phases 3:1:4 of K (largest remainder; ties go to phase
+3, then phase 1),
 participants split in proportion to the template sizes (at least 5 per study), the same rates and
 per-subject exposure distribution; the scripted serious AEs scale with N/767. Only the default
 size is tuned to 509.62 patient-years. ``ae_per_subject`` replaces the Poisson AE count by a fixed
