@@ -45,6 +45,7 @@ class ISSAnalysis:
     findings: pd.DataFrame
     periods: pd.DataFrame
     exposure: pd.DataFrame
+    records: pd.DataFrame = None  # EX records with their period and group (ADEX lineage)
 
 
 def pool_sdtm(studies: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
@@ -97,7 +98,7 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
     raw = {"ADSL": adsl, "ADAE": adae, "ADEX": adex, "ADAETTE": adaette}
     datasets, spec = finalise(raw, spec)
     found += [specs.check(df, spec.dataset(name), spec) for name, df in datasets.items()]
-    return ISSAnalysis(iss, spec, datasets, findings.concat(found), periods, exposure)
+    return ISSAnalysis(iss, spec, datasets, findings.concat(found), periods, exposure, records)
 
 
 def param_names(spec: Spec, oid: str) -> dict[str, str]:

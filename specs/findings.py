@@ -47,6 +47,15 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0201": ("notice", "AE of a subject not in ADSL (not analysed)"),
     "TP0202": ("warning", "Exposure intervals of one subject and treatment overlap"),
     "TP0203": ("warning", "Exposure dated outside DM.RFXSTDTC..RFXENDTC"),
+    # a built package, across datasets (trialpack.consistency)
+    "TP0301": ("error", "Subject is not in DM"),
+    "TP0302": ("error", "--SEQ is not unique within the subject"),
+    "TP0303": ("error", "DM reference exposure dates disagree with EX"),
+    "TP0304": ("error", "ADSL subject is not in DM"),
+    "TP0305": ("error", "Safety population (SAFFL) disagrees with exposure"),
+    "TP0306": ("error", "ADAE and AE records differ"),
+    "TP0307": ("error", "SRCSEQ points at no source record"),
+    "TP0308": ("notice", "Source SDTM not in the package; checks against it skipped"),
     # define.xml: file, schema and Define-XML 2.1 business rules (define.validate)
     "DD0001": ("error", "define.xml is not well-formed XML"),
     "DD0002": ("error", "define.xml declares a DOCTYPE/entities and is refused (never resolved)"),

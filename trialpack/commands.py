@@ -11,11 +11,29 @@ def _not_yet(command: str, issue: str) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
-    return _not_yet("demo", "the pipeline issue")
+    """``trialpack demo``: generate the demo integration's raw data and build its package."""
+    from trialpack.console import Console
+    from trialpack.pipeline import demo as run, parse_formats
+
+    console = Console(quiet=args.quiet, log_file=args.log_file)
+    with console.progress() as progress:
+        result = run(args.out, subjects=args.subjects, studies=args.studies, seed=args.seed,
+                     formats=parse_formats(args.format), progress=progress)
+    console.summary(result)
+    return 1 if result.summary()["findings"]["error"] else 0
 
 
 def build(args: argparse.Namespace) -> int:
-    return _not_yet("build", "the pipeline issue")
+    """``trialpack build CONFIG.json``: the whole package from an ISS config."""
+    from trialpack.console import Console
+    from trialpack.pipeline import build as run, parse_formats
+
+    console = Console(quiet=args.quiet, log_file=args.log_file)
+    with console.progress() as progress:
+        result = run(args.config, args.out, input_dir=args.input_dir, formats=parse_formats(args.format),
+                     progress=progress)
+    console.summary(result)
+    return 1 if result.summary()["findings"]["error"] else 0
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -30,8 +48,15 @@ def validate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     path = Path(args.path)
+    if path.is_dir():
+        return validate_folder(args)
+    if path.suffix.lower() in (".xpt", ".json", ".ndjson"):
+        return validate_dataset(args)
     if path.suffix.lower() != ".xml":
-        return _not_yet("validate", "the pipeline issue")
+        from specs.errors import InputError
+
+        raise InputError("validate takes a package folder, a dataset file (.xpt, .json, .ndjson) or a define.xml",
+                         file=path)
     from define.crosscheck import check_leaves
     from define.validate import validate_define
     from specs import findings
@@ -56,6 +81,35 @@ def validate(args: argparse.Namespace) -> int:
     if not quiet or counts["error"]:
         print(summary)
     return 1 if counts["error"] else 0
+
+
+def validate_folder(args: argparse.Namespace) -> int:
+    """``trialpack validate DIR``: re-read and check a built package; write its validation report."""
+    from trialpack.console import Console
+    from trialpack.validation import package_created, validate_package, write_validation
+    from trialpack import layout
+    from pathlib import Path
+
+    console = Console(quiet=args.quiet, log_file=args.log_file)
+    root = Path(args.path)
+    with console.progress() as progress:
+        progress("re-reading datasets and define.xml files")
+        found, details = validate_package(root)
+        progress("writing validation/findings.json and validation/validation-report.xlsx")
+        write_validation(found, layout.validation_dir(root), created=package_created(root), details=details)
+    return console.validation_summary(root, found)
+
+
+def validate_dataset(args: argparse.Namespace) -> int:
+    """``trialpack validate FILE.xpt``: read the file and run the spec checks of its dataset."""
+    from pathlib import Path
+
+    from trialpack.console import Console
+    from trialpack.validation import validate_dataset_file
+
+    console = Console(quiet=args.quiet, log_file=args.log_file)
+    found = validate_dataset_file(Path(args.path), spec_path=args.spec)
+    return console.validation_summary(Path(args.path), found)
 
 
 def _is_na(value) -> bool:

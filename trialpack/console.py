@@ -1,0 +1,91 @@
+"""What the CLI prints: progress while a build runs, and the end summary.
+
+Progress goes to stderr through rich (a spinner on a terminal, plain lines otherwise);
+``--quiet`` prints nothing but errors; ``--log-file`` also writes every message, the stage
+timings and the findings counts to a file.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pandas as pd
+
+
+class Console:
+    def __init__(self, *, quiet: bool = False, log_file: str | None = None) -> None:
+        self.quiet = quiet
+        self.log_path = Path(log_file) if log_file else None
+        self.log_lines: list[str] = []
+        self.started = time.perf_counter()
+
+    def log(self, message: str) -> None:
+        stamp = f"{time.perf_counter() - self.started:7.2f}s"
+        self.log_lines.append(f"{stamp} {message}")
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self.log_path.write_text("\n".join(self.log_lines) + "\n", encoding="utf-8")
+
+    @contextmanager
+    def progress(self) -> Iterator[Callable[[str], None]]:
+        if self.quiet:
+            yield self.log
+            return
+        from rich.console import Console as RichConsole
+
+        err = RichConsole(stderr=True, highlight=False)
+        if err.is_terminal:
+            with err.status("starting") as status:
+                def report(message: str) -> None:
+                    self.log(message)
+                    status.update(message)
+                yield report
+        else:
+            def report(message: str) -> None:
+                self.log(message)
+                err.print(f"[trialpack] {message}", markup=False)
+            yield report
+
+    def out(self, line: str = "") -> None:
+        if not self.quiet:
+            print(line)
+
+    def summary(self, result) -> None:
+        s = result.summary()
+        f = s["findings"]
+        for stage, seconds in result.timings.items():
+            self.log(f"stage {stage}: {seconds:.2f}s")
+        self.log(f"findings: {f}")
+        self.out(f"Package written to {result.out}")
+        self.out(f"  studies: {s['studies']}    participants (safety population): {s['participants']}"
+                 f"    subjects in ADSL: {s['subjects_in_adsl']}")
+        py = "  ".join(f"{g} {v:.2f}" for g, v in s["patient_years"].items())
+        self.out(f"  patient-years of exposure: {py}")
+        self.out(f"  rows: " + ", ".join(f"{k} {v}" for k, v in s["rows"].items() if k.split("/")[1].startswith("AD")))
+        self.out(f"  raw records rejected (with reasons): {s['rejected_raw_records']}")
+        self.out(f"  findings: {f['error']} error(s), {f['warning']} warning(s), {f['notice']} notice(s)"
+                 f" -> {result.out / 'validation' / 'validation-report.xlsx'}")
+        report = result.out / "report" / "iss-report.html"
+        if report.exists():
+            self.out(f"  report: {report}")
+        self.out(f"  done in {time.perf_counter() - self.started:.1f}s")
+
+    def validation_summary(self, path: Path, found: pd.DataFrame) -> int:
+        from specs import findings
+
+        counts = findings.counts(found)
+        errors = found[found["severity"] == "error"]
+        shown = errors if self.quiet else found[found["severity"] != "notice"]
+        for rec in shown.head(50).to_dict("records"):
+            where = ", ".join(str(x) for x in (rec.get("file"), rec.get("dataset"), rec.get("variable")) if x)
+            row = f" row {int(rec['row'])}" if rec.get("row") is not None and not pd.isna(rec["row"]) else ""
+            line = f"  {rec['severity']:<7} {rec['rule']} {where}{row}: {rec['message']}"
+            (sys.stdout.write(line + "\n") if not self.quiet or rec["severity"] == "error" else None)
+        if len(shown) > 50:
+            self.out(f"  ... {len(shown) - 50} more (see validation/findings.json)")
+        self.out(f"{path}: {counts['error']} error(s), {counts['warning']} warning(s), {counts['notice']} notice(s)")
+        self.log(f"validation {path}: {counts}")
+        return 1 if counts["error"] else 0

@@ -1,0 +1,61 @@
+"""Lineage files (DESIGN principle 6): every SDTM record to its raw file and row, every ADaM
+record to its SDTM (or ADaM) source records. Kept beside the datasets, not as extra columns
+in them.
+
+``lineage/sdtm-raw.csv``   STUDYID, DATASET, USUBJID, SEQ, RAWFILE, RAWROW
+``lineage/adam-sdtm.csv``  DATASET, STUDYID, USUBJID, KEY (the ADaM record: AESEQ, or
+                           TRTA/PARAMCD), SOURCE (dataset), SOURCESEQ (its --SEQ/AESEQ)
+The report adds ``lineage/table-cells.csv`` (each table cell -> the ADaM rows it counts).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from trialpack import layout
+
+SDTM_RAW = "sdtm-raw.csv"
+ADAM_SDTM = "adam-sdtm.csv"
+
+
+def sdtm_raw(studies) -> pd.DataFrame:
+    parts = [s.lineage.assign(STUDYID=s.studyid) for s in studies if len(s.lineage)]
+    if not parts:
+        return pd.DataFrame(columns=["STUDYID", "DATASET", "USUBJID", "SEQ", "RAWFILE", "RAWROW"])
+    df = pd.concat(parts, ignore_index=True)
+    df = df.rename(columns={"dataset": "DATASET", "seq": "SEQ", "file": "RAWFILE", "row": "RAWROW"})
+    return df[["STUDYID", "DATASET", "USUBJID", "SEQ", "RAWFILE", "RAWROW"]]
+
+
+def adam_sdtm(analysis) -> pd.DataFrame:
+    adae = analysis.datasets["ADAE"]
+    parts = [pd.DataFrame({"DATASET": "ADAE", "STUDYID": adae["STUDYID"], "USUBJID": adae["USUBJID"],
+                           "KEY": adae["AESEQ"].astype("Int64").astype(str), "SOURCE": "AE",
+                           "SOURCESEQ": adae["AESEQ"]})]
+    tte = analysis.datasets["ADAETTE"]
+    ev = tte[tte["SRCSEQ"].notna()]
+    parts.append(pd.DataFrame({"DATASET": "ADAETTE", "STUDYID": ev["STUDYID"], "USUBJID": ev["USUBJID"],
+                               "KEY": ev["TRTA"] + "/" + ev["PARAMCD"], "SOURCE": "ADAE", "SOURCESEQ": ev["SRCSEQ"]}))
+    rec = analysis.records
+    if rec is not None and len(rec):
+        pools = {p: g.label for g in analysis.iss.groups for p in g.pools}
+        rows = rec.dropna(subset=["GROUP"])
+        pooled = rows[rows["GROUP"].isin(pools)].assign(GROUP=lambda d: d["GROUP"].map(pools))
+        both = pd.concat([rows, pooled], ignore_index=True)
+        parts.append(pd.DataFrame({"DATASET": "ADEX", "STUDYID": both["STUDYID"], "USUBJID": both["USUBJID"],
+                                   "KEY": both["GROUP"], "SOURCE": "EX", "SOURCESEQ": both["EXSEQ"]}))
+    out = pd.concat(parts, ignore_index=True)
+    out["SOURCESEQ"] = out["SOURCESEQ"].astype("Int64")
+    return out.sort_values(["DATASET", "STUDYID", "USUBJID", "KEY", "SOURCESEQ"], kind="mergesort")
+
+
+def write_lineage(root: Path, studies, analysis) -> list[Path]:
+    folder = layout.lineage_dir(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, frame in ((SDTM_RAW, sdtm_raw(studies)), (ADAM_SDTM, adam_sdtm(analysis))):
+        path = folder / name
+        frame.to_csv(path, index=False, lineterminator="\n")
+        out.append(path)
+    return out

@@ -1,0 +1,126 @@
+"""manifest.json: what went in, what came out, and how they reconcile.
+
+Keys: ``trialpack`` (version), ``environment`` (Python and dependency versions),
+``created``, ``config`` (the ISS and study configs, each with sha256), ``inputs`` (every raw
+or SDTM input file: path, bytes, sha256, rows), ``outputs`` (every package file: path,
+bytes, sha256, and rows/columns for datasets), ``reconciliation`` (per raw file: rows read
+= rows mapped + rows rejected), ``findings`` (counts by severity), ``summary`` (the headline
+numbers) and ``lineage`` (the lineage files). Paths are relative (inputs to the ISS config's
+folder, outputs to the package), so the manifest is the same wherever the build ran.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+from trialpack import __version__, layout
+
+DEPENDENCIES = ("numpy", "pandas", "pyarrow", "pyreadstat", "lxml", "jsonschema", "openpyxl", "defineutils",
+                "scipy", "matplotlib", "rtflite", "rich")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def environment() -> dict:
+    versions = {}
+    for name in DEPENDENCIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"python": platform.python_version(), "dependencies": versions}
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+    except ValueError:
+        return path.name
+
+
+def inputs(result, base: Path, input_dir: Path | None) -> list[dict]:
+    rows = {}
+    for study in result.studies:
+        for rec in study.reconciliation.to_dict(orient="records"):
+            rows[rec["file"]] = rec["rows_read"]
+    out = []
+    for config in result.iss.studies:
+        if config.source == "sdtm":
+            folder = config.sdtm_dir(input_dir)
+            files = sorted(folder.glob("*.xpt"))
+            names = [(p, f"{config.studyid.lower()}/{p.name}") for p in files]
+        else:
+            folder = config.raw_dir(input_dir)
+            names = [(folder / spec["path"], f"{config.studyid.lower()}/{spec['path']}")
+                     for spec in config.get("raw", {}).get("files", {}).values()]
+        for path, key in names:
+            out.append({"path": _relative(path, base), "study": config.studyid, "bytes": path.stat().st_size,
+                        "sha256": sha256(path), "rows": rows.get(key)})
+    return out
+
+
+def outputs(root: Path, datasets: dict[str, tuple[int, int]]) -> list[dict]:
+    out = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != layout.MANIFEST):
+        rel = path.relative_to(root).as_posix()
+        entry = {"path": rel, "bytes": path.stat().st_size, "sha256": sha256(path)}
+        if rel in datasets:
+            entry["rows"], entry["columns"] = datasets[rel]
+        out.append(entry)
+    return out
+
+
+def write_manifest(root: Path, result, *, input_dir: Path | None) -> Path:
+    from specs import findings
+
+    base = result.iss.file.parent
+    shapes = {}
+    for study in result.studies:
+        folder = layout.sdtm_dir(root, study.studyid)
+        for name, df in study.datasets.items():
+            for fmt in ("xpt", "json"):
+                shapes[(folder / f"{name.lower()}.{fmt}").relative_to(root).as_posix()] = (len(df), df.shape[1])
+    folder = layout.adam_dir(root)
+    for name, df in result.analysis.datasets.items():
+        for fmt in ("xpt", "json"):
+            shapes[(folder / f"{name.lower()}.{fmt}").relative_to(root).as_posix()] = (len(df), df.shape[1])
+    body = {
+        "trialpack": __version__,
+        "environment": environment(),
+        "created": result.iss.created().isoformat(timespec="seconds"),
+        "config": {"iss": {"path": result.iss.file.name, "sha256": sha256(result.iss.file)},
+                   "studies": [{"studyid": c.studyid, "path": _relative(c.file, base), "sha256": sha256(c.file)}
+                               for c in result.iss.studies]},
+        "inputs": inputs(result, base, input_dir),
+        "outputs": outputs(root, shapes),
+        "reconciliation": [dict(rec, study=s.studyid) for s in result.studies
+                           for rec in s.reconciliation.to_dict(orient="records")],
+        "findings": findings.counts(result.findings),
+        "summary": result.summary(),
+        "lineage": sorted(p.relative_to(root).as_posix() for p in layout.lineage_dir(root).glob("*.csv")),
+    }
+    path = root / layout.MANIFEST
+    path.write_text(json.dumps(body, indent=1, default=_plain) + "\n", encoding="utf-8")
+    return path
+
+
+def _plain(value):
+    import numpy as np
+
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    return str(value)

@@ -1,0 +1,164 @@
+"""``trialpack build``: an ISS config in, a complete submission package out.
+
+Stages, in order: read the ISS and study configs; per study, map raw data to SDTM (or read
+existing SDTM) and write its datasets and define.xml; pool the studies and derive the ISS
+ADaM; write its datasets and define.xml; compute rates and write the report; write the
+lineage files; validate the written package by re-reading it; write the validation report
+and the manifest. The package is built in a hidden folder beside the target and swapped in
+only when complete (``trialpack.atomic``), so an interrupted build leaves the previous
+package untouched. Timestamps come from the config (``creation_datetime``) or
+``SOURCE_DATE_EPOCH``: the same inputs give the same bytes.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pandas as pd
+
+from adam.build import ISSAnalysis, derive_adam, pool_sdtm
+from adam.config import ISSConfig, load_iss_config
+from sdtm.mapping import StudySDTM, map_study, read_study_raw
+from sdtm.source import read_study_sdtm
+from specs import findings
+from trialpack import layout
+from trialpack.atomic import atomic_dir
+
+FORMATS = ("xpt", "json")
+Progress = Callable[[str], None]
+
+
+@dataclass
+class BuildResult:
+    """What a build made: where, from what, with which findings, and how long each stage took."""
+
+    out: Path
+    iss: ISSConfig
+    studies: list[StudySDTM]
+    analysis: ISSAnalysis
+    findings: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """The end-of-build numbers the CLI prints and the manifest records."""
+        from trialpack.summary import build_summary
+
+        return build_summary(self)
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    from specs.errors import InputError
+
+    wanted = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    bad = [f for f in wanted if f not in FORMATS]
+    if bad or not wanted:
+        raise InputError(f"unknown dataset format(s) {', '.join(bad) or text!r}; use xpt, json or xpt,json")
+    return wanted
+
+
+class Stages:
+    """Times each stage and reports it to a progress callback."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress or (lambda message: None)
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str, message: str) -> Iterator[None]:
+        self.progress(message)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+
+
+def build(iss_path: str | Path, out: str | Path, *, input_dir: str | Path | None = None,
+          formats: tuple[str, ...] = ("xpt",), progress: Progress | None = None) -> BuildResult:
+    """Build the package of ``iss_path`` into ``out`` (see the module docstring)."""
+    stages = Stages(progress)
+    with stages.stage("configs", "reading configs"):
+        iss = load_iss_config(iss_path)
+    out = Path(out)
+    with atomic_dir(out) as tmp:
+        result = build_into(tmp, iss, input_dir=Path(input_dir) if input_dir else None, formats=formats,
+                            stages=stages)
+    result.out = out
+    result.files = [out / f.relative_to(tmp) for f in result.files]
+    return result
+
+
+def demo(out: str | Path, *, subjects: int | None = None, studies: int | None = None, seed: int | None = None,
+         formats: tuple[str, ...] = ("xpt",), progress: Progress | None = None) -> BuildResult:
+    """Generate the demo integration's raw data into ``OUT/demo-input`` and build its package."""
+    from trialpack.demo import DEMO_DEFAULTS, generate
+
+    stages = Stages(progress)
+    out = Path(out)
+    options = {k: v if v is not None else DEMO_DEFAULTS[k] for k, v in
+               (("subjects", subjects), ("studies", studies), ("seed", seed))}
+    with atomic_dir(out) as tmp:
+        with stages.stage("generate", "generating the demo raw data"):
+            iss_path = generate(tmp / "demo-input", **options)
+        with stages.stage("configs", "reading configs"):
+            iss = load_iss_config(iss_path)
+        result = build_into(tmp, iss, input_dir=None, formats=formats, stages=stages)
+    result.out = out
+    result.files = [out / f.relative_to(tmp) for f in result.files]
+    return result
+
+
+def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: tuple[str, ...],
+               stages: Stages) -> BuildResult:
+    """Write the whole package into ``root`` (an empty folder)."""
+    from trialpack import lineage, manifest, validation
+    from trialpack.writing import write_package_datasets
+
+    created = iss.created()
+    studies, pooled_input, files = [], [], []
+    for config in iss.studies:
+        if config.source == "sdtm":
+            with stages.stage("read", f"{config.studyid}: reading SDTM"):
+                pooled_input.append(read_study_sdtm(config, input_dir))
+            continue
+        with stages.stage("map", f"{config.studyid}: mapping raw data to SDTM"):
+            study = map_study(config, read_study_raw(config, input_dir), data_cutoff=iss.get("data_cutoff"))
+        with stages.stage("write", f"{config.studyid}: writing SDTM and define.xml"):
+            files += write_package_datasets(study.spec, study.datasets, layout.sdtm_dir(root, config.studyid),
+                                            formats=formats, created=created, study_oid=study.spec.study.oid)
+        studies.append(study)
+        pooled_input.append(study.datasets)
+    with stages.stage("adam", "deriving the pooled ISS ADaM"):
+        analysis = derive_adam(pool_sdtm(pooled_input), iss)
+    with stages.stage("write", "writing ADaM and define.xml"):
+        files += write_package_datasets(analysis.spec, analysis.datasets, layout.adam_dir(root), formats=formats,
+                                        created=created, study_oid=analysis.spec.study.oid)
+    with stages.stage("report", "computing rates, tables and figures"):
+        files += write_report(analysis, layout.report_dir(root), created)
+    with stages.stage("lineage", "writing lineage"):
+        files += lineage.write_lineage(root, studies, analysis)
+    build_findings = findings.concat([*(s.findings.assign(study=s.studyid) for s in studies),
+                                      analysis.findings.assign(study=iss.id)])
+    with stages.stage("validate", "validating the package"):
+        checked, details = validation.validate_package(root)
+        all_findings = findings.concat([build_findings, checked])
+        files += validation.write_validation(all_findings, layout.validation_dir(root), created=created,
+                                             details=details)
+    result = BuildResult(root, iss, studies, analysis, all_findings, stages.timings, files)
+    with stages.stage("manifest", "writing the manifest"):
+        files.append(manifest.write_manifest(root, result, input_dir=input_dir))
+    return result
+
+
+def write_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> list[Path]:
+    """The ISS report (tables, figures, summary) — see ``trialpack.report``."""
+    try:
+        from trialpack.report import write_report as render
+    except ImportError:  # the report module has not landed in this checkout
+        return []
+    return list(render(analysis, folder, created=created).values())

@@ -1,0 +1,22 @@
+"""The headline numbers of a build, computed from the datasets (never typed)."""
+from __future__ import annotations
+
+from specs import findings
+
+
+def build_summary(result) -> dict:
+    adsl = result.analysis.datasets["ADSL"]
+    adex = result.analysis.datasets["ADEX"]
+    years = adex[adex["PARAMCD"] == "TRTDURY"].groupby("TRTA")["AVAL"].sum()
+    groups = [g.label for g in sorted(result.iss.groups, key=lambda g: g.number)]
+    return {
+        "studies": len(result.iss.studies),
+        "subjects_in_dm": int(sum(len(s.datasets["DM"]) for s in result.studies)) or None,
+        "subjects_in_adsl": int(len(adsl)),
+        "participants": int((adsl["SAFFL"] == "Y").sum()),
+        "patient_years": {g: round(float(years.get(g, 0.0)), 2) for g in groups},
+        "rows": {f"{s.studyid}/{name}": int(len(df)) for s in result.studies for name, df in s.datasets.items()}
+        | {f"{result.iss.id}/{name}": int(len(df)) for name, df in result.analysis.datasets.items()},
+        "findings": findings.counts(result.findings),
+        "rejected_raw_records": int(sum(len(s.rejections) for s in result.studies)),
+    }

@@ -1,0 +1,43 @@
+"""Write one package folder: each dataset as XPT v5 (and/or Dataset-JSON), its define.xml and
+define.html, all from the same spec.
+
+Empty SUPP-- datasets are not written (SDTMIG §8.4: supplemental qualifiers exist only when
+there are qualifiers); any other empty dataset is written and flagged ``def:HasNoData`` in the
+define.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from specs.model import Spec
+from trialpack import layout
+
+
+def write_package_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], folder: Path, *,
+                           formats: tuple[str, ...], created: datetime, study_oid: str) -> list[Path]:
+    """Datasets, define.xml (+ define2-1.xsl) and define.html into ``folder``; the files written."""
+    from define import write_define, write_define_html
+    from trialpack.datasetjson import write_dataset_json
+    from trialpack.xpt import write_xpt
+
+    kept = {name: df for name, df in datasets.items() if not (name.startswith("SUPP") and not len(df))}
+    spec = spec.subset(list(kept))
+    folder.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    for name, df in kept.items():
+        ds = spec.dataset(name)
+        if "xpt" in formats:
+            files.append(write_xpt(df, layout.dataset_file(folder, name, "xpt"), name=name, label=ds.label,
+                                   variables=ds.variables, created=created))
+        if "json" in formats:
+            files.append(write_dataset_json(df, layout.dataset_file(folder, name, "json"), name=name, label=ds.label,
+                                            variables=ds.variables, keys=ds.keys, study_oid=study_oid,
+                                            metadata_version_oid=f"MDV.{study_oid}", created=created))
+    leaf = "xpt" if "xpt" in formats else "json"
+    hrefs = {name: f"{name.lower()}.{leaf}" for name in kept}
+    define_xml = write_define(spec, kept, folder / "define.xml", created=created, leaf_hrefs=hrefs)
+    files += [define_xml, folder / "define2-1.xsl", write_define_html(define_xml, folder / "define.html")]
+    return files
