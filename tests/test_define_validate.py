@@ -298,9 +298,9 @@ def test_cli_validate_pilot_and_unreadable(tmp_path, capsys):
         assert "this is Define-XML 2.0" in capsys.readouterr().out
 
 
-def test_cli_validate_package_folder_not_yet(tmp_path, capsys):
+def test_cli_validate_folder_that_is_not_a_package(tmp_path, capsys):
     assert main(["validate", str(tmp_path)]) == 2
-    assert "not available yet" in capsys.readouterr().err
+    assert "not a trialpack package folder" in capsys.readouterr().err
 
 
 def test_schema_imports_outside_the_package_folder_are_refused(tmp_path):

@@ -28,7 +28,7 @@ The programme (``design.py``; defaults ``DEMO_DEFAULTS``)
   treatment the rows are contiguous (no gap, no overlap) with complete dates, and period 2 starts
   the day after period 1 ends. Days on a treatment = last EXENDAT - first EXSTDAT + 1; at the
   default size and studies (any seed) the total on cream is tuned to 186139 days = 509.62
-  patient-years (days / 365.25) by moving the last application of subjects who stopped during the
+  patient-years (days / DAYS_PER_YEAR) by moving the last application of subjects who stopped during the
   extension.
 * Disposition (DS): one record per period and subject: period 1 "completed" on its last day for
   those who went on, then the final record (completion or reason) dated at the end of study (the

@@ -3,7 +3,7 @@
 Each participant's time from consent to end of study is cut into four segments: before the first
 application ("pre"), period 1, period 2, and after the last application ("post"). AEs arrive at a
 per-state rate (``design.AE_RATE``: pre, vehicle, cream, post), so their count per participant is
-Poisson with mean sum(rate x segment length) / 365.25, and each AE's start is uniform over the
+Poisson with mean sum(rate x segment length) / DAYS_PER_YEAR, and each AE's start is uniform over the
 rate-weighted timeline. ``ae_per_subject`` replaces the Poisson count by a fixed count (floor or
 ceiling of the value, mean exactly the value) for benchmarks.
 """
