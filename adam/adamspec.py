@@ -42,6 +42,10 @@ def compose_adam_spec(iss: ISSConfig, standard: Spec | None = None) -> Spec:
         if "cq" in e:
             name = f"CQ{e['cq']:02d}NAM"
             _codelist(spec, f"CL.{name}", f"Customized Query {e['cq']:02d} Name", [(e["name"], None)], (name,))
+    if iss.teae["not_emergent_value"] == "N":  # TRTEMFL takes Y and N (e.g. the CDISC pilot's SAP)
+        for ds in spec.datasets:
+            if "TRTEMFL" in ds:
+                ds.variable("TRTEMFL").codelist = "CL.NY_YN"
     if iss.get("spec"):
         spec = overlay(spec, load_spec(Path(iss.file).parent / iss.get("spec")))
     return spec

@@ -39,7 +39,8 @@ def derive_end_of_study(adsl: pd.DataFrame, ds: pd.DataFrame | None) -> pd.DataF
     if ds is None or not len(ds):
         adsl["EOSSTT"], adsl["DCSREAS"], adsl["EOSDT"] = "ONGOING", None, np.nan
         return adsl
-    events = ds[ds["DSCAT"].fillna("DISPOSITION EVENT") == "DISPOSITION EVENT"].assign(_D=to_epoch_days(ds["DSSTDTC"]))
+    events = ds[ds["DSCAT"].fillna("DISPOSITION EVENT") == "DISPOSITION EVENT"]
+    events = events.assign(_D=to_epoch_days(events["DSSTDTC"]))
     last = events.sort_values(["USUBJID", "_D", "DSSEQ"], kind="mergesort").drop_duplicates("USUBJID", keep="last")
     last = last.set_index("USUBJID")
     decod = adsl["USUBJID"].map(last["DSDECOD"])

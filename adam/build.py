@@ -85,7 +85,8 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
     base = adsl_mod.adsl_base(dm, ds, ex)
     base = adsl_mod.derive_age_groups(base, iss.get("age_groups", []))
     records = exposure_records(ex, iss, eos=pd.Series(days_to_datetime(base["EOSDT"].to_numpy()).to_numpy(),
-                                                      index=base["USUBJID"].to_numpy()))
+                                                      index=base["USUBJID"].to_numpy()),
+                               arms=base.set_index("USUBJID")["ARM"])
     found.append(ungrouped_findings(records))
     periods = subject_periods(records, base, iss)
     planned = planned_groups(base, iss)
@@ -150,8 +151,8 @@ def ungrouped_findings(records: pd.DataFrame) -> pd.DataFrame:
     if not miss.any():
         return findings.empty()
     names = ", ".join(sorted(records.loc[miss, "EXTRT"].astype(str).unique()))
-    raise InputError(f"treatment(s) {names} belong to no group of the ISS config; add them to a group's "
-                     f"'treatments'", column="EXTRT")
+    raise InputError(f"exposure to {names} belongs to no group of the ISS config; list the treatment (or, with "
+                     f"assign_by 'arm', the subject's arm) in a group", column="EXTRT")
 
 
 def outside_findings(outside: pd.DataFrame) -> pd.DataFrame:

@@ -60,7 +60,8 @@ def period_of_epoch(iss: ISSConfig) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["STUDYID", "EPOCH", "APERIOD"])
 
 
-def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None = None) -> pd.DataFrame:
+def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None = None,
+                     arms: pd.Series | None = None) -> pd.DataFrame:
     """EX records with ``EXSTDT``/``EXENDT`` (day numbers), flags, APERIOD and group.
 
     Dates: a partial EXSTDTC is imputed to its first possible day, a partial EXENDTC to its
@@ -90,8 +91,12 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     periods = period_of_epoch(iss)
     out = out.merge(periods, on=["STUDYID", "EPOCH"], how="left")
     out["APERIOD"] = out["APERIOD"].fillna(1).astype("int64")
-    groups = group_of_treatment(iss)
-    key = out["EXTRT"].astype("string").str.upper()
+    if iss.assign_by == "arm":
+        groups = group_of_arm(iss)
+        key = out["USUBJID"].map(arms if arms is not None else {}).astype("string").str.upper()
+    else:
+        groups = group_of_treatment(iss)
+        key = out["EXTRT"].astype("string").str.upper()
     out["GROUP"] = key.map({k: v[0] for k, v in groups.items()}).astype(object)
     out["GROUPN"] = key.map({k: v[1] for k, v in groups.items()}).astype("float64")
     return out

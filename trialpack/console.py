@@ -80,7 +80,8 @@ class Console:
         errors = found[found["severity"] == "error"]
         shown = errors if self.quiet else found[found["severity"] != "notice"]
         for rec in shown.head(50).to_dict("records"):
-            where = ", ".join(str(x) for x in (rec.get("file"), rec.get("dataset"), rec.get("variable")) if x)
+            where = ", ".join(str(x) for x in (rec.get("file"), rec.get("dataset"), rec.get("variable"))
+                              if isinstance(x, str) and x)
             row = f" row {int(rec['row'])}" if rec.get("row") is not None and not pd.isna(rec["row"]) else ""
             line = f"  {rec['severity']:<7} {rec['rule']} {where}{row}: {rec['message']}"
             (sys.stdout.write(line + "\n") if not self.quiet or rec["severity"] == "error" else None)

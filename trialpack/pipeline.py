@@ -145,8 +145,8 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
     build_findings = findings.concat([*(s.findings.assign(study=s.studyid) for s in studies),
                                       analysis.findings.assign(study=iss.id)])
     with stages.stage("validate", "validating the package"):
-        checked, details = validation.validate_package(root)
-        all_findings = findings.concat([build_findings, checked])
+        files.append(validation.write_build_findings(build_findings, root))
+        all_findings, details = validation.validate_package(root)
         files += validation.write_validation(all_findings, layout.validation_dir(root), created=created,
                                              details=details)
     result = BuildResult(root, iss, studies, analysis, all_findings, stages.timings, files)

@@ -23,6 +23,9 @@ from specs.errors import InputError
 from trialpack import layout
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
+#: Findings made while building (raw-record rejections, mapping and derivation notes) cannot be
+#: re-derived from the package; the build keeps them here and re-validation reports them again.
+BUILD_FINDINGS = "build-findings.json"
 EXCEL_MAX_ROWS = 1_048_575
 
 
@@ -77,7 +80,29 @@ def validate_package(root: str | Path) -> tuple[pd.DataFrame, list[list]]:
             adam_files.update(files)
     if adam:
         out.append(consistency.adam_checks(adam, sdtm_by_study, adam_files))
+    out.append(read_build_findings(root))
     return relative_files(findings.concat(out), root), details
+
+
+def write_build_findings(found: pd.DataFrame, root: Path) -> Path:
+    folder = layout.validation_dir(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / BUILD_FINDINGS
+    path.write_text(json.dumps(findings_records(sort_findings(found)), indent=1, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def read_build_findings(root: Path) -> pd.DataFrame:
+    path = layout.validation_dir(Path(root)) / BUILD_FINDINGS
+    if not path.is_file():
+        return findings.empty()
+    records = json.loads(path.read_text(encoding="utf-8"))
+    if not records:
+        return findings.empty()
+    frame = pd.DataFrame(records)
+    frame["row"] = frame["row"].astype("Int64")
+    return frame
 
 
 def spec_checks(define_path: Path, frames: dict[str, pd.DataFrame], files: dict[str, str]) -> pd.DataFrame:
