@@ -164,6 +164,11 @@ def format_numbers(values, digits: int) -> list[str]:
     return [round_half_up(v, digits) for v in np.asarray(values, dtype=float)]
 
 
+def confidence_text(conf_level: float) -> str:
+    """0.95 -> "95" (for "95% CI")."""
+    return f"{float(conf_level) * 100:g}"
+
+
 # --------------------------------------------------------------------------------------
 # groups, populations and the counting context
 # --------------------------------------------------------------------------------------
@@ -247,6 +252,11 @@ def context(analysis) -> Context:
     if unknown:
         raise InputError(f"ADEX TRTA has value(s) that are not ISS config groups: {', '.join(unknown)}",
                          column="TRTA")
+    base = {g.label for g in groups if not g.pooled}
+    strays = sorted(set(adae["TRTA"].dropna().astype(str)) - base)
+    if strays:
+        raise InputError(f"ADAE TRTA has value(s) that are not non-pooled ISS config groups: {', '.join(strays)}; "
+                         f"their records would not be counted", column="TRTA")
     reference = all_active_group(iss)
     pairs = [(base, label) for label, bases in group_members(iss).items() for base in bases]
     if not reference[2]:
@@ -263,14 +273,6 @@ def context(analysis) -> Context:
     N = exposed.groupby(exposed["TRTA"].astype(object))["USUBJID"].nunique().reindex(labels, fill_value=0)
     N = N.astype("int64").rename_axis("TRTA")
     return Context(iss, adsl, adae, adex, adaette, groups, membership, reference, exposed, N)
-
-
-def reference_N(ctx: Context) -> int:
-    """Subjects exposed in the all-active reference."""
-    if ctx.reference[2]:
-        return int(ctx.N[ctx.reference[0]])
-    base = ctx.exposed[ctx.exposed["TRTA"].isin(ctx.reference[1])]
-    return int(base["USUBJID"].nunique())
 
 
 # --------------------------------------------------------------------------------------
@@ -509,17 +511,18 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 2) -> 
     missing_cq = []
     for e in aesi:
         var = f"CQ{e['cq']:02d}NAM"
-        if var not in teae:
+        if var in teae:
+            hit = _equals(teae, var, e["name"])
+        else:  # an all-null CQzzNAM may be dropped from ADAE: apply the definition it is derived by
             missing_cq.append(var)
-            continue
-        parts.append(teae[_equals(teae, var, e["name"]).to_numpy(dtype=bool)].assign(row_id=f"aesi|{e['paramcd']}"))
+            hit = matches_event(teae, e)
+        parts.append(teae[hit.to_numpy(dtype=bool)].assign(row_id=f"aesi|{e['paramcd']}"))
     records = pd.concat(parts, ignore_index=True) if parts else teae.assign(row_id=None).iloc[:0]
     expanded = _expand(records, ctx)
     deaths = _expand(_death_groups(ctx).assign(row_id="deaths"), ctx)
     counts = _subject_counts(pd.concat([expanded[["row_id", "_GROUP", "USUBJID"]],
                                         deaths[["row_id", "_GROUP", "USUBJID"]]], ignore_index=True), ["row_id"])
     unavailable = {rid for rid, _, _, mask in defs if mask is None}
-    unavailable |= {f"aesi|{e['paramcd']}" for e in aesi if f"CQ{e['cq']:02d}NAM" not in teae}
     cells = _count_cells(rows, counts, ctx, name, unavailable)
 
     death_lineage = pd.DataFrame({
@@ -529,20 +532,24 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 2) -> 
     death_lineage = death_lineage[death_lineage["column"] != _SORT]
     lineage = _concat_lineage([_header_lineage(ctx, name), _adae_lineage(expanded, name), death_lineage])
 
-    related_terms = ctx.iss.get("related_terms") or ["RELATED", "POSSIBLY RELATED", "PROBABLY RELATED"]
+    related_terms = ctx.iss.get("related_terms")
+    related = (" (investigator causality AEREL one of " + ", ".join(f'"{t}"' for t in related_terms) + ")"
+               if related_terms else "")
     notes, lost = _unassigned_note(ctx)
     footnotes = [*_common_footnotes(ctx), _pct_footnote(), _teae_footnote(ctx),
-                 "Related: ADAE.AREL = \"RELATED\" (investigator causality AEREL one of "
-                 + ", ".join(f'"{t}"' for t in related_terms) + "). Severe: ADAE.AESEV = \"SEVERE\". "
+                 f"Related: ADAE.AREL = \"RELATED\"{related}. Severe: ADAE.AESEV = \"SEVERE\". "
                  "Serious: ADAE.AESER = \"Y\".",
                  "Leading to discontinuation of study treatment: ADAE.AEACN = \"DRUG WITHDRAWN\".",
                  "Deaths: participants with a fatal TEAE (ADAE.AEOUT = \"FATAL\" or ADAE.AESDTH = \"Y\") or who died "
                  "(ADSL.DTHFL = \"Y\"); a death without a fatal TEAE counts in the group of the last treatment "
                  "started on or before the death date."]
     footnotes += [f"{e['name']}: ADAE.CQ{e['cq']:02d}NAM, {describe_event(e)}." for e in aesi]
-    absent = sorted({var for rid, _, var, mask in defs if mask is None} | set(missing_cq))
+    absent = sorted({var for rid, _, var, mask in defs if mask is None})
+    if missing_cq:
+        footnotes.append(f"ADAE has no {', '.join(missing_cq)}: those rows apply the ISS config's event "
+                         f"definitions to ADAE directly.")
     if "DTHFL" not in ctx.adsl:
-        footnotes.append("ADSL has no DTHFL: deaths are fatal TEAEs only.")
+        footnotes.append("ADSL has no DTHFL variable: deaths are counted from fatal TEAEs only.")
     if absent:
         footnotes.append(f"NA = not available: ADAE has no {', '.join(absent)}.")
     footnotes += notes
@@ -822,8 +829,7 @@ def aesi_eair_table(analysis, *, ctx: Context | None = None, number: int = 5) ->
     settings = _rates_settings(ctx.iss)
     per = settings["per"]
     per_text = f"{per:g}"
-    pct = int(round(settings["conf_level"] * 100)) if float(settings["conf_level"] * 100).is_integer() else \
-        settings["conf_level"] * 100
+    pct = confidence_text(settings["conf_level"])
     pairs = comparisons(ctx.iss)
     controls = list(dict.fromkeys(c for _, c in pairs))
     columns = [Column("N", "Participants at risk (N)"), Column("n", "Participants with event, n (%)"),

@@ -72,25 +72,26 @@ SUBJECTS = {
     "B03": ("ST-B", "Y", None, None, [("High", 0, 200)]),
 }
 # AE records: subject, AESEQ, TRTA, TRTEMFL, SOC, PT, AESER, AREL, AESEV, AEACN, AEOUT, AESDTH
+REC, KEPT = "RECOVERED/RESOLVED", "DOSE NOT CHANGED"
 AES = [
-    ("A01", 1, "Low", "Y", INF, "Nasopharyngitis", "N", "NOT RELATED", "MILD", "DOSE NOT CHANGED", "RECOVERED/RESOLVED", "N"),
-    ("A01", 2, "Low", "Y", NERV, "Headache", "N", "RELATED", "MODERATE", "DOSE NOT CHANGED", "RECOVERED/RESOLVED", "N"),
-    ("A01", 3, "Low", "Y", INF, "Nasopharyngitis", "N", "NOT RELATED", "MILD", "DOSE NOT CHANGED", "RECOVERED/RESOLVED", "N"),
-    ("A02", 1, "Low", "Y", GEN, "Application site pain", "N", "RELATED", "MILD", "DRUG WITHDRAWN", "RECOVERED/RESOLVED", "N"),
-    ("A02", 2, None, None, NERV, "Headache", "N", "NOT RELATED", "MILD", "NOT APPLICABLE", "RECOVERED/RESOLVED", "N"),
-    ("A03", 1, "High", "Y", INF, "Cellulitis", "Y", "NOT RELATED", "SEVERE", "DRUG INTERRUPTED", "RECOVERED/RESOLVED", "N"),
-    ("A04", 1, "Placebo", "Y", NERV, "Headache", "N", "NOT RELATED", "MILD", "DOSE NOT CHANGED", "RECOVERED/RESOLVED", "N"),
-    ("A04", 2, "High", "Y", NERV, "Headache", "N", "RELATED", "MILD", "DOSE NOT CHANGED", "RECOVERED/RESOLVED", "N"),
+    ("A01", 1, "Low", "Y", INF, "Nasopharyngitis", "N", "NOT RELATED", "MILD", KEPT, REC, "N"),
+    ("A01", 2, "Low", "Y", NERV, "Headache", "N", "RELATED", "MODERATE", KEPT, REC, "N"),
+    ("A01", 3, "Low", "Y", INF, "Nasopharyngitis", "N", "NOT RELATED", "MILD", KEPT, REC, "N"),
+    ("A02", 1, "Low", "Y", GEN, "Application site pain", "N", "RELATED", "MILD", "DRUG WITHDRAWN", REC, "N"),
+    ("A02", 2, None, None, NERV, "Headache", "N", "NOT RELATED", "MILD", "NOT APPLICABLE", REC, "N"),
+    ("A03", 1, "High", "Y", INF, "Cellulitis", "Y", "NOT RELATED", "SEVERE", "DRUG INTERRUPTED", REC, "N"),
+    ("A04", 1, "Placebo", "Y", NERV, "Headache", "N", "NOT RELATED", "MILD", KEPT, REC, "N"),
+    ("A04", 2, "High", "Y", NERV, "Headache", "N", "RELATED", "MILD", KEPT, REC, "N"),
     ("A04", 3, "High", "Y", NEO, "Basal cell carcinoma", "Y", "NOT RELATED", "MODERATE", "DRUG WITHDRAWN",
      "NOT RECOVERED/NOT RESOLVED", "N"),
-    ("A05", 1, "Placebo", "Y", INF, "Nasopharyngitis", "N", "NOT RELATED", "MILD", "DOSE NOT CHANGED", "RECOVERED/RESOLVED", "N"),
-    ("A05", 2, "Placebo", "Y", SKIN, "Pruritus", "N", "RELATED", "MILD", "DOSE NOT CHANGED", "RECOVERED/RESOLVED", "N"),
-    ("A06", 1, "Placebo", "Y", SKIN, "Pruritus", "N", "NOT RELATED", "SEVERE", "DOSE NOT CHANGED", "RECOVERED/RESOLVED", "N"),
-    ("A07", 1, None, None, NERV, "Headache", "N", "NOT RELATED", "MILD", "NOT APPLICABLE", "RECOVERED/RESOLVED", "N"),
-    ("B01", 1, "High", "Y", SKIN, "=1+1", "N", "NOT RELATED", "MILD", "DOSE NOT CHANGED", "RECOVERED/RESOLVED", "N"),
-    ("B01", 2, "High", "Y", INF, "Nasopharyngitis", "N", "NOT RELATED", "MILD", "DOSE NOT CHANGED", "RECOVERED/RESOLVED", "N"),
+    ("A05", 1, "Placebo", "Y", INF, "Nasopharyngitis", "N", "NOT RELATED", "MILD", KEPT, REC, "N"),
+    ("A05", 2, "Placebo", "Y", SKIN, "Pruritus", "N", "RELATED", "MILD", KEPT, REC, "N"),
+    ("A06", 1, "Placebo", "Y", SKIN, "Pruritus", "N", "NOT RELATED", "SEVERE", KEPT, REC, "N"),
+    ("A07", 1, None, None, NERV, "Headache", "N", "NOT RELATED", "MILD", "NOT APPLICABLE", REC, "N"),
+    ("B01", 1, "High", "Y", SKIN, "=1+1", "N", "NOT RELATED", "MILD", KEPT, REC, "N"),
+    ("B01", 2, "High", "Y", INF, "Nasopharyngitis", "N", "NOT RELATED", "MILD", KEPT, REC, "N"),
     ("B02", 1, "High", "Y", INF, "Pneumonia", "Y", "NOT RELATED", "SEVERE", "DRUG WITHDRAWN", "FATAL", "Y"),
-    ("B03", 1, None, "Y", NERV, "Headache", "N", "NOT RELATED", "MILD", "DOSE NOT CHANGED", "RECOVERED/RESOLVED", "N"),
+    ("B03", 1, None, "Y", NERV, "Headache", "N", "NOT RELATED", "MILD", KEPT, REC, "N"),
 ]
 # first event day within the subject's group, per event (absent = censored at the end of the group's days)
 FIRST = {
@@ -613,3 +614,22 @@ def test_exposure_in_an_unknown_group_is_a_clear_error(syn):
     data["ADEX"] = data["ADEX"].assign(TRTA=data["ADEX"]["TRTA"].replace({"Low": "Lo"}))
     with pytest.raises(InputError, match="not ISS config groups: Lo"):
         T.build_tables(SimpleNamespace(iss=syn.iss, datasets=data))
+
+
+def test_aesi_row_without_its_cq_variable_applies_the_event_definition():
+    """An all-null CQzzNAM can be dropped from ADAE as unused; the row then applies the
+    config's definition (PT "Basal cell carcinoma") rather than showing NA."""
+    analysis = synthetic_analysis()
+    analysis.datasets["ADAE"] = analysis.datasets["ADAE"].drop(columns="CQ02NAM")
+    table = T.overview_table(analysis)
+    assert {g: cell(table, "aesi|TTEMAL", g)["text"] for g in GROUPS} == \
+        {"Low": "0", "Mid": "0", "High": "1 (20.0)", "Placebo": "0", "All active": "1 (14.3)"}
+    assert any("ADAE has no CQ02NAM" in f for f in table.footnotes)
+
+
+def test_adae_in_an_unknown_or_pooled_group_is_a_clear_error(syn):
+    for bad in ("Lo", "All active"):
+        data = dict(syn.datasets)
+        data["ADAE"] = data["ADAE"].assign(TRTA=data["ADAE"]["TRTA"].replace({"Low": bad}))
+        with pytest.raises(InputError, match=f"not non-pooled ISS config groups: {bad}"):
+            T.context(SimpleNamespace(iss=syn.iss, datasets=data))

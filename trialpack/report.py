@@ -150,7 +150,9 @@ def forest_figure(rates: pd.DataFrame, *, groups: list[str], per: float, conf_le
     row_h, top, bottom = 0.28, 0.45, 0.9  # inches: per row, above the plot, below it (axis, label, legend)
     height = top + bottom + row_h * (n_rows + 0.6)
     fig = Figure(figsize=(10.0, height), dpi=100)
-    ax = fig.add_axes((0.28, bottom / height, 0.40, row_h * (n_rows + 0.6) / height))
+    longest = max([len(str(x)) for x in [*events, *groups]] or [10])
+    left = min(max(0.05 + 0.0078 * longest, 0.16), 0.42)  # room for the labels (bold 9 pt: ~0.078 in a character)
+    ax = fig.add_axes((left, bottom / height, 0.70 - left, row_h * (n_rows + 0.6) / height))
     color = {g: COLORS[i % len(COLORS)] for i, g in enumerate(groups)}
     y, ticks, labels, bold = 0.0, [], [], []
     positions = []
@@ -173,13 +175,13 @@ def forest_figure(rates: pd.DataFrame, *, groups: list[str], per: float, conf_le
         ax.plot(rows["eair"], rows["_y"], linestyle="none", marker="s", markersize=5.5, color=color[g])
     texts = T.format_estimate_ci(part["eair"], part["ci_lower"], part["ci_upper"])
     for yy, n, py, text in zip(part["_y"], part["subjects_with_event"], part["patient_years_at_risk"], texts):
-        ax.annotate(f"{int(n)} / {T.round_half_up(py, 1)}", xy=(1.03, yy), xycoords=("axes fraction", "data"),
+        ax.annotate(f"{int(n)} / {T.round_half_up(py, 1)}", xy=(0.72, yy), xycoords=("figure fraction", "data"),
                     va="center", ha="left", fontsize=8)
-        ax.annotate(text, xy=(1.26, yy), xycoords=("axes fraction", "data"), va="center", ha="left", fontsize=8)
+        ax.annotate(text, xy=(0.82, yy), xycoords=("figure fraction", "data"), va="center", ha="left", fontsize=8)
     head_y = 0.9
-    ax.annotate("n / PY at risk", xy=(1.03, head_y), xycoords=("axes fraction", "data"), va="center", ha="left",
+    ax.annotate("n / PY at risk", xy=(0.72, head_y), xycoords=("figure fraction", "data"), va="center", ha="left",
                 fontsize=8, fontweight="bold")
-    ax.annotate(f"EAIR ({_pct(conf_level)}% CI)", xy=(1.26, head_y), xycoords=("axes fraction", "data"),
+    ax.annotate(f"EAIR ({T.confidence_text(conf_level)}% CI)", xy=(0.82, head_y), xycoords=("figure fraction", "data"),
                 va="center", ha="left", fontsize=8, fontweight="bold")
     ax.set_yticks(ticks, labels)
     for tick, is_bold in zip(ax.get_yticklabels(), bold):
@@ -188,7 +190,7 @@ def forest_figure(rates: pd.DataFrame, *, groups: list[str], per: float, conf_le
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(y + 0.5, head_y + 0.3)
     ax.set_xlim(0, xmax * 1.05)
-    ax.set_xlabel(f"EAIR per {per:g} patient-years ({_pct(conf_level)}% CI: {ci_method})", fontsize=8.5)
+    ax.set_xlabel(f"EAIR per {per:g} patient-years ({T.confidence_text(conf_level)}% CI: {ci_method})", fontsize=8.5)
     ax.tick_params(axis="x", labelsize=8)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
@@ -196,13 +198,8 @@ def forest_figure(rates: pd.DataFrame, *, groups: list[str], per: float, conf_le
         ax.spines[side].set_visible(False)
     handles = [Line2D([], [], color=color[g], marker="s", linewidth=1.6, markersize=5.5, label=g) for g in groups]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(groups), 6), frameon=False, fontsize=8.5,
-               bbox_to_anchor=(0.48, 0.02 / height))
+               bbox_to_anchor=(0.5, 0.02 / height))
     return fig
-
-
-def _pct(conf_level: float) -> str:
-    value = conf_level * 100
-    return f"{value:g}"
 
 
 def render_figure(rates: pd.DataFrame, iss, groups: list[str]) -> tuple[bytes, bytes]:
@@ -324,6 +321,10 @@ class _FixedTimeZip(zipfile.ZipFile):
         else:
             zinfo_or_arcname.date_time = self.stamp
         return super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        """openpyxl writes worksheets from temporary files: take their bytes, not their mtime."""
+        return self.writestr(str(arcname or filename), Path(filename).read_bytes(), compress_type, compresslevel)
 
 
 def _workbook_bytes(wb, created: datetime | None) -> bytes:
@@ -451,7 +452,8 @@ p.source { color: var(--muted); font-size: 12px; margin: 6px 0 0; }
 figure { margin: 8px 0 0; }
 figure svg { width: 100%; height: auto; max-width: 1000px; display: block; }
 figcaption { color: var(--muted); font-size: 12px; margin-top: 6px; }
-footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--faint); padding-top: 10px; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--faint);
+         padding-top: 10px; }
 @media print { body { background: #fff; } main { padding: 0; } section.output { page-break-before: always; } }
 """
 
@@ -533,7 +535,7 @@ def render_html(tables: dict[str, T.Table], summary: dict, svg: bytes, iss, *, c
     fig = (f'<section class="output" id="figure-{FIGURE_NAME}">\n<h2>{_e(figure_title)}</h2>\n'
            f'<p class="population">{_e(next(iter(tables.values())).population) if tables else ""}</p>\n'
            f'<figure>{inline_svg(svg)}<figcaption>Points: EAIR per {summary["rates"]["per"]:g} patient-years; '
-           f"lines: {_pct(summary['rates']['conf_level'])}% CI "
+           f"lines: {T.confidence_text(summary['rates']['conf_level'])}% CI "
            f"({_e(summary['events'][0]['ci_method'] if summary['events'] else '')}). Definitions as in Table "
            f"{tables['aesi-eair'].number if 'aesi-eair' in tables else ''}."
            "</figcaption></figure>\n</section>")
