@@ -252,8 +252,8 @@ def context(analysis) -> Context:
     if unknown:
         raise InputError(f"ADEX TRTA has value(s) that are not ISS config groups: {', '.join(unknown)}",
                          column="TRTA")
-    base = {g.label for g in groups if not g.pooled}
-    strays = sorted(set(adae["TRTA"].dropna().astype(str)) - base)
+    base_labels = {g.label for g in groups if not g.pooled}
+    strays = sorted(set(adae["TRTA"].dropna().astype(str)) - base_labels)
     if strays:
         raise InputError(f"ADAE TRTA has value(s) that are not non-pooled ISS config groups: {', '.join(strays)}; "
                          f"their records would not be counted", column="TRTA")

@@ -392,3 +392,34 @@ def test_html_report_renders_in_headless_chromium(syn, syn_report, tmp_path):
     assert ink > 0.01, "the screenshot is blank"
     colours = np.unique((pixels[..., :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)
     assert len(colours) > 50
+
+
+# --------------------------------------------------------------------------------------
+# the demo integration (DESIGN.md: "767 participants and 509.62 patient-years of exposure
+# to the cream, no MACE, thromboembolic events, malignancies or deaths, and two serious
+# infections, both on the 1.5% cream")
+# --------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_demo_report_carries_the_published_headline_numbers(tmp_path):
+    demo = pytest.importorskip("trialpack.demo", reason="the demo generator is not in this checkout")
+    from adam.build import derive_adam, pool_sdtm
+    from adam.config import load_iss_config
+    from sdtm.mapping import map_study, read_study_raw
+
+    iss = load_iss_config(demo.generate(tmp_path / "demo"))
+    studies = [map_study(c, read_study_raw(c)) for c in iss.studies]
+    analysis = derive_adam(pool_sdtm([s.datasets for s in studies]), iss)
+    R.write_report(analysis, tmp_path / "report")
+    s = load_summary(tmp_path / "report")
+    assert s["participants"] == 767
+    assert round(s["patient_years"]["all_cream"], 2) == 509.62
+    by_event: dict[str, dict[str, int]] = {}
+    for e in s["events"]:
+        by_event.setdefault(e["event"], {})[e["group"]] = e["subjects"]
+    cream = s["all_cream_group"]["label"]
+    for name in ("Major adverse cardiovascular events", "Thromboembolic events", "Malignancies", "Deaths"):
+        assert set(by_event[name].values()) == {0}, name
+    infections = by_event["Serious infections"]
+    assert infections[cream] == 2 and infections["Cream 1.5%"] == 2
+    assert sum(v for g, v in infections.items() if g != cream) == 2
+    assert all(v == 0 for v in s["overview"]["deaths"]["subjects"].values())
