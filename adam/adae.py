@@ -76,14 +76,17 @@ def derive_relative_days(adae: pd.DataFrame) -> pd.DataFrame:
 def derive_period(adae: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     """APERIOD/APERIODC and TRTA/TRTAN: the period in which the AE started. Cases in order:
 
-    1. ASTDT in [APxxSDT, APxxEDT] of one of the subject's periods -> that period and its
-       actual treatment group;
+    1. ASTDT in [APxxSDT, APxxEDT] of one of the subject's periods (the last period open-ended:
+       an AE after the last period's end still follows the last treatment received; TRTEMFL
+       decides whether it counts) -> that period and its actual treatment group;
     2. ASTDT missing and the subject treated -> period 1 (the event cannot be placed later;
        it is treatment-emergent by the missing-start rule and counted in the first group);
     3. otherwise (before the first dose, no treatment) -> null.
     """
     adae = adae.copy()
     p = periods[["USUBJID", "APERIOD", "APSDT", "APEDT", "TRTA", "TRTAN"]].dropna(subset=["APSDT"])
+    last = p.sort_values(["USUBJID", "APSDT"], kind="mergesort").duplicated("USUBJID", keep="last")
+    p = p.assign(APEDT=p["APEDT"].where(last.reindex(p.index), np.inf))
     p = p.sort_values("APSDT", kind="mergesort")
     left = adae[["USUBJID", "ASTDT"]].assign(_i=np.arange(len(adae)))
     known = left.dropna(subset=["ASTDT"]).sort_values("ASTDT", kind="mergesort")

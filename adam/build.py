@@ -97,7 +97,8 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
     adex = adex_mod.derive_adex(exposure, adsl, param_names(spec, "CL.ADEX.PARAMCD"))
     adaette = adaette_mod.derive_adaette(adae, periods, adsl[adsl["SAFFL"] == "Y"], iss)
     raw = {"ADSL": adsl, "ADAE": adae, "ADEX": adex, "ADAETTE": adaette}
-    datasets, spec = finalise(raw, spec)
+    planned = {f"CQ{e['cq']:02d}NAM" for e in iss.events if "cq" in e} | {"DTHFL", "DTHDT"}
+    datasets, spec = finalise(raw, spec, keep=planned)
     found += [specs.check(df, spec.dataset(name), spec) for name, df in datasets.items()]
     return ISSAnalysis(iss, spec, datasets, findings.concat(found), periods, exposure, records)
 
@@ -109,8 +110,9 @@ def param_names(spec: Spec, oid: str) -> dict[str, str]:
         return {}
 
 
-def finalise(raw: dict[str, pd.DataFrame], spec: Spec) -> tuple[dict[str, pd.DataFrame], Spec]:
-    """Dates to datetime64, unused optional variables dropped, spec order and types."""
+def finalise(raw: dict[str, pd.DataFrame], spec: Spec, keep: set[str] = frozenset()
+             ) -> tuple[dict[str, pd.DataFrame], Spec]:
+    """Dates to datetime64, unused optional variables dropped (but ``keep``), spec order and types."""
     shaped = {}
     for name in ADAM_ORDER:
         ds = spec.dataset(name)
@@ -120,7 +122,7 @@ def finalise(raw: dict[str, pd.DataFrame], spec: Spec) -> tuple[dict[str, pd.Dat
                     pd.api.types.is_datetime64_any_dtype(df[var.name]):
                 df[var.name] = days_to_datetime(df[var.name].to_numpy(dtype="float64"), index=df.index)
         shaped[name] = df
-    spec = drop_unused_variables(spec, shaped)
+    spec = drop_unused_variables(spec, shaped, keep)
     return {name: specs.conform(df, spec.dataset(name), extra="drop") for name, df in shaped.items()}, spec
 
 

@@ -114,12 +114,14 @@ def _as_text(col: pd.Series) -> pd.Series:
     return text.astype(object).where(text.notna(), None).astype(_text_dtype())
 
 
-def drop_unused_variables(spec, datasets: dict[str, pd.DataFrame]):
+def drop_unused_variables(spec, datasets: dict[str, pd.DataFrame], keep: set[str] | frozenset[str] = frozenset()):
     """The spec restricted to the given datasets, without the optional variables they do not use.
 
     SDTMIG §4.1.5 / ADaMIG: a Perm (or Cond) variable is included only when collected or
     derived — here, when the data hold at least one value for it. Req and Exp variables
-    always stay. Variable order numbers are renumbered 1..n.
+    always stay, and so do the names in ``keep`` (variables planned for the study, such as
+    one CQzzNAM per configured adverse event of special interest, kept even when no record
+    has a value — define.xml then says so). Variable order numbers are renumbered 1..n.
     """
     spec = spec.copy()
     keep = []
@@ -127,8 +129,8 @@ def drop_unused_variables(spec, datasets: dict[str, pd.DataFrame]):
         if ds.name not in datasets:
             continue
         df = datasets[ds.name]
-        ds.variables = [v for v in ds.variables
-                        if v.core in ("Req", "Exp") or (v.name in df and df[v.name].notna().any())]
+        ds.variables = [v for v in ds.variables if v.core in ("Req", "Exp") or v.name in keep
+                        or (v.name in df and df[v.name].notna().any())]
         for i, v in enumerate(ds.variables, start=1):
             v.order = i
         keep.append(ds)
