@@ -97,8 +97,8 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
     adex = adex_mod.derive_adex(exposure, adsl, param_names(spec, "CL.ADEX.PARAMCD"))
     adaette = adaette_mod.derive_adaette(adae, periods, adsl[adsl["SAFFL"] == "Y"], iss)
     raw = {"ADSL": adsl, "ADAE": adae, "ADEX": adex, "ADAETTE": adaette}
-    planned = {f"CQ{e['cq']:02d}NAM" for e in iss.events if "cq" in e} | {"DTHFL", "DTHDT"}
-    datasets, spec = finalise(raw, spec, keep=planned)
+    planned_variables = {f"CQ{e['cq']:02d}NAM" for e in iss.events if "cq" in e} | {"DTHFL", "DTHDT"}
+    datasets, spec = finalise(raw, spec, keep=planned_variables)
     found += [specs.check(df, spec.dataset(name), spec) for name, df in datasets.items()]
     return ISSAnalysis(iss, spec, datasets, findings.concat(found), periods, exposure, records)
 

@@ -124,7 +124,7 @@ def drop_unused_variables(spec, datasets: dict[str, pd.DataFrame], keep: set[str
     has a value — define.xml then says so). Variable order numbers are renumbered 1..n.
     """
     spec = spec.copy()
-    keep = []
+    kept = []
     for ds in spec.datasets:
         if ds.name not in datasets:
             continue
@@ -133,8 +133,8 @@ def drop_unused_variables(spec, datasets: dict[str, pd.DataFrame], keep: set[str
                         or (v.name in df and df[v.name].notna().any())]
         for i, v in enumerate(ds.variables, start=1):
             v.order = i
-        keep.append(ds)
-    spec.datasets = keep
-    names = {d.name for d in keep}
+        kept.append(ds)
+    spec.datasets = kept
+    names = {d.name for d in kept}
     spec.value_level = [v for v in spec.value_level if v.dataset in names]
     return spec
