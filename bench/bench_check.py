@@ -6,6 +6,11 @@ carries a known number of violations so the work is real).
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
 import argparse
 import time
 

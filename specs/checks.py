@@ -25,12 +25,26 @@ ISO_DATE_TYPES = frozenset({"date", "datetime", "time", "partialDate", "partialT
 
 
 def check(df: pd.DataFrame, dataset: DatasetSpec, spec: Spec | None = None) -> pd.DataFrame:
-    """Findings for ``df`` against ``dataset`` (codelists are looked up in ``spec``)."""
+    """Findings for ``df`` against ``dataset`` (codelists are looked up in ``spec``).
+
+    Numeric variables are checked one by one; all text variables of the dataset are checked
+    together, stacked into one column (a few whole-column operations per dataset instead of
+    a few per variable).
+    """
     out = [_check_variables(df, dataset)]
     codelists = {c.oid: c for c in spec.codelists} if spec is not None else None
-    for var in dataset.variables:
-        if var.name in df.columns:
-            out += _check_values(df[var.name], var, dataset.name, codelists)
+    present = [v for v in dataset.variables if v.name in df.columns]
+    texts = []
+    for var in present:
+        col = df[var.name]
+        if var.is_numeric:
+            out += _check_numeric_variable(col, var, dataset.name, codelists)
+        elif pd.api.types.is_numeric_dtype(col) and not col.isna().all():
+            out.append(findings.make("TP0005", dataset.name, var.name,
+                                     message=f"{var.name} is {var.data_type} (character) but the column is numeric"))
+        else:
+            texts.append(var)
+    out += _check_text_variables(df, texts, dataset.name, codelists)
     out.append(_check_keys(df, dataset))
     return findings.concat(out)
 
@@ -57,12 +71,12 @@ def _check_variables(df: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
     return findings.concat(out)
 
 
-def _check_values(col: pd.Series, var: VariableSpec, ds: str, codelists: dict | None) -> list:
+def _check_numeric_variable(col: pd.Series, var: VariableSpec, ds: str, codelists: dict | None) -> list:
     out = []
     missing = _missing(col)
     if var.core == "Req" and missing.any():
         out.append(_rows("TP0004", ds, var, missing, col, f"{var.name} is required and must not be null"))
-    out += _check_numeric(col, var, ds) if var.is_numeric else _check_text(col, var, ds, missing)
+    out += _check_numeric(col, var, ds)
     if var.codelist and codelists is not None:
         out.append(_check_codelist(col, var, ds, missing, codelists))
     return out
@@ -106,31 +120,65 @@ def _check_numeric(col: pd.Series, var: VariableSpec, ds: str) -> list:
     return out
 
 
-def _check_text(col: pd.Series, var: VariableSpec, ds: str, missing: pd.Series) -> list:
-    if pd.api.types.is_numeric_dtype(col) and not col.isna().all():
-        return [findings.make("TP0005", ds, var.name, message=f"{var.name} is {var.data_type} (character) but "
-                                                              f"the column is numeric")]
-    text = col.astype("string").fillna("")
-    non_ascii = text.str.contains(r"[^\x00-\x7F]", regex=True)
-    nbytes = text.str.len().to_numpy(dtype="int64")
-    if non_ascii.any():
-        mask = non_ascii.to_numpy(dtype=bool)
-        nbytes[mask] = text[mask].str.encode("utf-8").str.len().to_numpy(dtype="int64")
-    nbytes = pd.Series(nbytes, index=col.index)
+class _Stack:
+    """All text variables of a dataset as one column: ``values`` (text, "" for null), the
+    variable number ``code`` and the 0-based ``row`` of each element."""
+
+    def __init__(self, df: pd.DataFrame, variables: list[VariableSpec]) -> None:
+        self.variables = variables
+        self.names = np.array([v.name for v in variables], dtype=object)
+        n = len(df)
+        parts = [df[v.name].astype("string") for v in variables]
+        stacked = pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="string")
+        self.raw = stacked
+        self.values = stacked.fillna("")
+        self.code = np.repeat(np.arange(len(variables)), n)
+        self.row = np.tile(np.arange(n), len(variables))
+        self.missing = (stacked.isna() | (self.values.str.strip() == "")).to_numpy(dtype=bool)
+
+    def where(self, codes) -> np.ndarray:
+        return np.isin(self.code, np.asarray(list(codes), dtype=int))
+
+    def findings(self, rule: str, ds: str, mask: np.ndarray, message) -> pd.DataFrame | None:
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return None
+        names = self.names[self.code[idx]]
+        frame = findings.make(rule, ds, None, rows=self.row[idx] + 1, values=self.raw.iloc[idx],
+                              message=message(idx, names) if callable(message) else message)
+        frame["variable"] = names
+        return frame
+
+
+def _check_text_variables(df: pd.DataFrame, variables: list[VariableSpec], ds: str,
+                          codelists: dict | None) -> list:
+    """TP0004 (Req null), TP0008 (ASCII), TP0006 (200 bytes), TP0007 (spec length),
+    TP0011/TP0012 (ISO 8601), TP0009/TP0010 (codelists) on every text variable at once."""
+    if not variables:
+        return []
+    st = _Stack(df, variables)
     out = []
+    required = st.where(i for i, v in enumerate(variables) if v.core == "Req")
+    out.append(st.findings("TP0004", ds, required & st.missing,
+                           lambda idx, names: names + " is required and must not be null"))
+    non_ascii = st.values.str.contains(r"[^\x00-\x7F]", regex=True).to_numpy(dtype=bool)
+    nbytes = st.values.str.len().to_numpy(dtype="int64")
     if non_ascii.any():
-        first_char = text[non_ascii].str.extract(r"([^\x00-\x7F])", expand=False)
-        msg = pd.Series("", index=col.index, dtype=object)
-        msg[non_ascii] = ("non-ASCII character " + first_char.map(_describe_char) + " in " + var.name)
-        out.append(_rows("TP0008", ds, var, non_ascii, col, msg))
+        nbytes[non_ascii] = st.values[non_ascii].str.encode("utf-8").str.len().to_numpy(dtype="int64")
+        chars = st.values[non_ascii].str.extract(r"([^\x00-\x7F])", expand=False)
+        described = pd.Series(chars.map(_describe_char).to_numpy(), index=np.flatnonzero(non_ascii))
+        out.append(st.findings("TP0008", ds, non_ascii, lambda idx, names: (
+            "non-ASCII character " + described.loc[idx].to_numpy() + " in " + names)))
     too_long = nbytes > MAX_VALUE_BYTES
-    out.append(_rows("TP0006", ds, var, too_long, col,
-                     "value of " + var.name + " is " + nbytes.astype(str) + " bytes; XPT v5 allows 200"))
-    if var.length is not None:
-        over = (nbytes > var.length) & ~too_long
-        out.append(_rows("TP0007", ds, var, over, col, f"value of {var.name} is longer than its spec length "
-                                                        f"{var.length}"))
-    out.append(_check_iso8601(text, var, ds, missing, col))
+    out.append(st.findings("TP0006", ds, too_long, lambda idx, names: (
+        "value of " + names + " is " + nbytes[idx].astype(str) + " bytes; XPT v5 allows 200")))
+    limits = np.array([v.length if v.length is not None else np.iinfo(np.int64).max for v in variables])
+    over = (nbytes > limits[st.code]) & ~too_long
+    out.append(st.findings("TP0007", ds, over, lambda idx, names: (
+        "value of " + names + " is longer than its spec length " + limits[st.code[idx]].astype(str))))
+    out += _check_iso8601(st, ds)
+    if codelists is not None:
+        out += _check_text_codelists(st, ds, codelists)
     return out
 
 
@@ -138,18 +186,60 @@ def _describe_char(ch: str) -> str:
     return f"{ch!r} (U+{ord(ch):04X})"
 
 
-def _check_iso8601(text: pd.Series, var: VariableSpec, ds: str, missing: pd.Series, col: pd.Series) -> pd.DataFrame:
-    if var.data_type == "durationDatetime" or (var.data_type == "text" and var.name.endswith("DUR")):
-        from specs import iso8601
+def _check_iso8601(st: _Stack, ds: str) -> list:
+    from specs import iso8601
 
-        bad = ~iso8601.is_valid_duration(text.mask(missing)) & ~missing
-        return _rows("TP0012", ds, var, bad, col, f"{var.name} is not an ISO 8601 duration")
-    if var.data_type in ISO_DATE_TYPES or var.name.endswith("DTC"):
-        from specs import iso8601
+    out = []
+    durations = [i for i, v in enumerate(st.variables)
+                 if v.data_type == "durationDatetime" or (v.data_type == "text" and v.name.endswith("DUR"))]
+    dates = [i for i, v in enumerate(st.variables) if i not in durations
+             and (v.data_type in ISO_DATE_TYPES or v.name.endswith("DTC"))]
+    for codes, valid, rule, what in ((dates, iso8601.is_valid_dtc, "TP0011", "a valid ISO 8601 date/time"),
+                                     (durations, iso8601.is_valid_duration, "TP0012", "an ISO 8601 duration")):
+        if not codes:
+            continue
+        sel = st.where(codes) & ~st.missing
+        bad = np.zeros(len(st.code), dtype=bool)
+        idx = np.flatnonzero(sel)
+        bad[idx] = ~valid(st.values.iloc[idx].reset_index(drop=True)).to_numpy(dtype=bool)
+        out.append(st.findings(rule, ds, bad, lambda idx, names, what=what: names + f" is not {what}"))
+    return out
 
-        bad = ~iso8601.is_valid_dtc(text.mask(missing)) & ~missing
-        return _rows("TP0011", ds, var, bad, col, f"{var.name} is not a valid ISO 8601 date/time")
-    return None
+
+def _check_text_codelists(st: _Stack, ds: str, codelists: dict) -> list:
+    """Membership of every coded text value in its variable's codelist, in one lookup."""
+    allowed_keys, missing_lists, extensible = [], [], np.zeros(len(st.variables), dtype=bool)
+    coded = np.zeros(len(st.variables), dtype=bool)
+    for i, var in enumerate(st.variables):
+        if not var.codelist:
+            continue
+        cl = codelists.get(var.codelist)
+        if cl is None:
+            missing_lists.append(findings.make("TP0016", ds, var.name,
+                                               message=f"codelist {var.codelist} is not in the spec"))
+            continue
+        if cl.is_external or not cl.items:
+            continue
+        coded[i] = True
+        extensible[i] = cl.extensible
+        allowed_keys += [f"{i}\x1f{value}" for value in cl.values()]
+    if not coded.any():
+        return missing_lists
+    sel = coded[st.code] & ~st.missing
+    idx = np.flatnonzero(sel)
+    keys = pd.Series(st.code[idx].astype(str)) + "\x1f" + st.values.iloc[idx].reset_index(drop=True)
+    outside = np.zeros(len(st.code), dtype=bool)
+    outside[idx] = ~keys.isin(allowed_keys).to_numpy(dtype=bool)
+    names = {i: codelists[v.codelist] for i, v in enumerate(st.variables) if coded[i]}
+    label = np.array([f"{names[i].name} ({names[i].oid})" if i in names else "" for i in range(len(st.variables))],
+                     dtype=object)
+    ext = extensible[st.code]
+    return missing_lists + [
+        st.findings("TP0010", ds, outside & ext, lambda idx, n: (
+            n + " value is not in extensible codelist " + label[st.code[idx]] + "; flag it as an extended value")),
+        st.findings("TP0009", ds, outside & ~ext, lambda idx, n: (
+            n + " value is not in codelist " + label[st.code[idx]])),
+    ]
 
 
 def _check_codelist(col: pd.Series, var: VariableSpec, ds: str, missing: pd.Series,

@@ -72,8 +72,11 @@ def _null_column(var: VariableSpec, n: int) -> pd.Series:
     return pd.Series(np.full(n, None, dtype=object)).astype(_text_dtype())
 
 
+_TEXT_DTYPE = pd.Series(["x"]).dtype  # "str" on pandas 3, object on pandas 2
+
+
 def _text_dtype():
-    return pd.Series(["x"]).dtype  # "str" on pandas 3, object on pandas 2
+    return _TEXT_DTYPE
 
 
 def _as_type(col: pd.Series, var: VariableSpec, dataset: str, source: str | None) -> pd.Series:
@@ -105,6 +108,9 @@ def _as_float(col: pd.Series, var: VariableSpec, dataset: str, source: str | Non
 
 
 def _as_text(col: pd.Series) -> pd.Series:
+    if col.dtype == _TEXT_DTYPE and col.dtype != object:  # already text: only empty strings -> null
+        empty = (col == "").fillna(False)
+        return col.mask(empty) if empty.any() else col
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         present = col.dropna()
         integral = bool(len(present)) and bool((present == np.round(present)).all())
