@@ -445,8 +445,8 @@ class _Reader:
                                     "it is not imported", leaf, value=raw)
                 continue
             node = leaf.find(self.doc.d("title"))
-            title = (node.text or "").strip() if node is not None else ""
-            if not title:
+            title = (node.text or "") if node is not None else ""
+            if not title.strip():
                 title = href
                 self.note("DD0208", f"def:leaf {raw} has no def:title; the spec uses its href {href!r}", leaf)
             out[raw] = Document(id=self.oid("document", raw, leaf), title=title, href=href,

@@ -339,8 +339,12 @@ def test_pilot_sdtm_findings_are_its_real_defects(pilot_sdtm):
 
 
 def test_pilot_sdtm_spec_is_usable(pilot_sdtm, tmp_path):
+    from specs.workbook import read_workbook, write_workbook
+
     _, _, spec, _ = pilot_sdtm
     assert_spec_usable(spec, tmp_path)
+    write_workbook(spec, tmp_path / "spec.xlsx")           # the import users edit
+    assert read_workbook(tmp_path / "spec.xlsx").to_dict() == spec.to_dict()
 
 
 def test_pilot_sdtm_strict_stops_at_the_first_warning():
