@@ -91,18 +91,8 @@ from specs.model import (
 )
 
 #: rule id -> (severity, what it reports); proposed for :data:`specs.findings.RULES`.
-RULES: dict[str, tuple[str, str]] = {
-    "DD0201": ("warning", "Label not representable (over 40 bytes or non-ASCII): shortened in the spec"),
-    "DD0202": ("warning", "Dataset or variable name not a valid SAS V5 name: left out of the spec"),
-    "DD0203": ("warning", "Reference resolves to no definition: left out of the spec"),
-    "DD0204": ("warning", "Value the model does not allow (type, origin, length, comparator...): mapped or dropped"),
-    "DD0205": ("warning", "More than the model holds (several origins, document references...): first kept"),
-    "DD0206": ("warning", "OID not valid in a spec: rewritten"),
-    "DD0207": ("warning", "Defined twice (dataset, variable, codelist term): first kept"),
-    "DD0208": ("warning", "Required text missing (label, name, description, title): filled in"),
-    "DD0209": ("notice", "Define-XML 2.0 construct mapped to its Define-XML 2.1 equivalent"),
-    "DD0210": ("notice", "Definitions not referenced by any dataset, variable or value list: not imported"),
-}
+#: The reader's rule ids (defined once, in specs.findings.RULES).
+RULES = {k: v for k, v in findings.RULES.items() if k.startswith("DD02")}
 
 NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 OID = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")

@@ -74,6 +74,17 @@ RULES: dict[str, tuple[str, str]] = {
     "DD0020": ("error", "Value-level Length greater than the variable's Length"),
     "DD0021": ("error", "CDISC codelist or term without its NCI C-code Alias"),
     "DD0022": ("warning", "Collected (Investigator/Subject) origin cites no aCRF page"),
+    # define.xml -> spec (define.read_define)
+    "DD0201": ("warning", "Label not representable (over 40 bytes or non-ASCII): shortened in the spec"),
+    "DD0202": ("warning", "Dataset or variable name not a valid SAS V5 name: left out of the spec"),
+    "DD0203": ("warning", "Reference resolves to no definition: left out of the spec"),
+    "DD0204": ("warning", "Value the model does not allow (type, origin, length, comparator...): mapped or dropped"),
+    "DD0205": ("warning", "More than the model holds (several origins, document references...): first kept"),
+    "DD0206": ("warning", "OID not valid in a spec: rewritten"),
+    "DD0207": ("warning", "Defined twice (dataset, variable, codelist term): first kept"),
+    "DD0208": ("warning", "Required text missing (label, name, description, title): filled in"),
+    "DD0209": ("notice", "Define-XML 2.0 construct mapped to its Define-XML 2.1 equivalent"),
+    "DD0210": ("notice", "Definitions not referenced by any dataset, variable or value list: not imported"),
     # define.xml <-> datasets (define.crosscheck)
     "DD0101": ("error", "Dataset described in define.xml has no data"),
     "DD0102": ("error", "Dataset is not described in define.xml"),

@@ -111,9 +111,8 @@ def spec_checks(define_path: Path, frames: dict[str, pd.DataFrame], files: dict[
         from define import read_define
     except ImportError:  # reader not available in this checkout
         return findings.empty()
-    spec = read_define(define_path)
-    spec = spec[0] if isinstance(spec, tuple) else spec
-    out = []
+    spec, read_findings = read_define(define_path)
+    out = [read_findings[read_findings["severity"] != "notice"]]
     for name, df in frames.items():
         try:
             ds = spec.dataset(name)
