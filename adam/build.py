@@ -76,11 +76,21 @@ def check_required_sdtm(sdtm: dict[str, pd.DataFrame]) -> None:
             raise InputError(f"SDTM {domain} lacks required variable(s) {', '.join(missing)}", column=missing[0])
 
 
-def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | None = None) -> ISSAnalysis:
-    """The ISS ADaM datasets from pooled SDTM (see the module docstring)."""
+@dataclass
+class SubjectLevel:
+    """ADSL (dates as day numbers) and the timeline it was derived from."""
+
+    adsl: pd.DataFrame
+    periods: pd.DataFrame
+    records: pd.DataFrame
+    findings: list
+
+
+def subject_level(sdtm: dict[str, pd.DataFrame], iss: ISSConfig) -> SubjectLevel:
+    """ADSL's base (DM, DS), the exposure records and subject periods (EX), then ADSL's
+    treatment variables and population flags."""
     check_required_sdtm(sdtm)
-    spec = spec if spec is not None else compose_adam_spec(iss)
-    dm, ex, ae, ds = sdtm["DM"], sdtm["EX"], sdtm["AE"], sdtm.get("DS")
+    dm, ex, ds = sdtm["DM"], sdtm["EX"], sdtm.get("DS")
     found = [exposure_findings(ex, dm)]
     base = adsl_mod.adsl_base(dm, ds, ex)
     base = adsl_mod.derive_age_groups(base, iss.get("age_groups", []))
@@ -91,7 +101,22 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
     periods = subject_periods(records, base, iss)
     planned = planned_groups(base, iss)
     adsl = adsl_mod.derive_population_flags(adsl_mod.derive_treatment_variables(base, periods, planned))
-    adae, outside = adae_mod.derive_adae(ae, adsl, periods, iss)
+    return SubjectLevel(adsl, periods, records, found)
+
+
+def derive_adsl(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | None = None) -> pd.DataFrame:
+    """ADSL of the pooled SDTM, shaped to the ISS ADaM spec (see ``adam.adsl``)."""
+    spec = spec if spec is not None else compose_adam_spec(iss)
+    datasets, _ = finalise({"ADSL": subject_level(sdtm, iss).adsl}, spec, keep={"DTHFL", "DTHDT"})
+    return datasets["ADSL"]
+
+
+def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | None = None) -> ISSAnalysis:
+    """The ISS ADaM datasets from pooled SDTM (see the module docstring)."""
+    spec = spec if spec is not None else compose_adam_spec(iss)
+    subjects = subject_level(sdtm, iss)
+    adsl, periods, records, found = subjects.adsl, subjects.periods, subjects.records, subjects.findings
+    adae, outside = adae_mod.derive_adae(sdtm["AE"], adsl, periods, iss)
     found.append(outside_findings(outside))
     exposure = adex_mod.group_exposure(records, iss)
     adex = adex_mod.derive_adex(exposure, adsl, param_names(spec, "CL.ADEX.PARAMCD"))
@@ -114,7 +139,7 @@ def finalise(raw: dict[str, pd.DataFrame], spec: Spec, keep: set[str] = frozense
              ) -> tuple[dict[str, pd.DataFrame], Spec]:
     """Dates to datetime64, unused optional variables dropped (but ``keep``), spec order and types."""
     shaped = {}
-    for name in ADAM_ORDER:
+    for name in [n for n in ADAM_ORDER if n in raw]:
         ds = spec.dataset(name)
         df = raw[name].copy()
         for var in ds.variables:
@@ -122,7 +147,7 @@ def finalise(raw: dict[str, pd.DataFrame], spec: Spec, keep: set[str] = frozense
                     pd.api.types.is_datetime64_any_dtype(df[var.name]):
                 df[var.name] = days_to_datetime(df[var.name].to_numpy(dtype="float64"), index=df.index)
         shaped[name] = df
-    spec = drop_unused_variables(spec, shaped, keep)
+    spec = drop_unused_variables(spec.subset(list(shaped)), shaped, keep)
     return {name: specs.conform(df, spec.dataset(name), extra="drop") for name, df in shaped.items()}, spec
 
 
