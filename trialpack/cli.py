@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scale the same design to N participants (default: 767)")
     p.add_argument("--studies", type=int, default=None, metavar="K",
                    help="number of studies (default: 8)")
-    p.add_argument("--seed", type=int, default=20261125, metavar="S", help="random seed")
+    p.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default: 20261125)")
+    p.add_argument("--ae-per-subject", type=int, default=None, metavar="A",
+                   help="adverse-event records per subject instead of the realistic rate (for benchmarks)")
     p.add_argument("--format", default="xpt", metavar="FMTS",
                    help="dataset formats, comma-separated: xpt, json (default: xpt)")
     _add_run_options(p)

@@ -18,7 +18,7 @@ def demo(args: argparse.Namespace) -> int:
     console = Console(quiet=args.quiet, log_file=args.log_file)
     with console.progress() as progress:
         result = run(args.out, subjects=args.subjects, studies=args.studies, seed=args.seed,
-                     formats=parse_formats(args.format), progress=progress)
+                     ae_per_subject=args.ae_per_subject, formats=parse_formats(args.format), progress=progress)
     console.summary(result)
     return 1 if result.summary()["findings"]["error"] else 0
 

@@ -94,7 +94,8 @@ def build(iss_path: str | Path, out: str | Path, *, input_dir: str | Path | None
 
 
 def demo(out: str | Path, *, subjects: int | None = None, studies: int | None = None, seed: int | None = None,
-         formats: tuple[str, ...] = ("xpt",), progress: Progress | None = None) -> BuildResult:
+         ae_per_subject: int | None = None, formats: tuple[str, ...] = ("xpt",),
+         progress: Progress | None = None) -> BuildResult:
     """Generate the demo integration's raw data into ``OUT/demo-input`` and build its package."""
     from trialpack.demo import DEMO_DEFAULTS, generate
 
@@ -104,7 +105,7 @@ def demo(out: str | Path, *, subjects: int | None = None, studies: int | None = 
                (("subjects", subjects), ("studies", studies), ("seed", seed))}
     with atomic_dir(out) as tmp:
         with stages.stage("generate", "generating the demo raw data"):
-            iss_path = generate(tmp / "demo-input", **options)
+            iss_path = generate(tmp / "demo-input", ae_per_subject=ae_per_subject, **options)
         with stages.stage("configs", "reading configs"):
             iss = load_iss_config(iss_path)
         result = build_into(tmp, iss, input_dir=None, formats=formats, stages=stages)
