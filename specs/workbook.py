@@ -114,11 +114,11 @@ def write_workbook(spec: Spec, path: str | Path) -> Path:
     wb = Workbook()
     wb.remove(wb.active)
     ws = wb.create_sheet("Study")
-    _write_rows(ws, ["Attribute", "Value"],
+    write_rows(ws, ["Attribute", "Value"],
                 [[label, getattr(spec.study, key) if spec.study else None] for label, key in STUDY_FIELDS])
     for sheet, rows in _sheet_rows(spec).items():
         ws = wb.create_sheet(sheet)
-        _write_rows(ws, [c.header for c in SHEETS[sheet]],
+        write_rows(ws, [c.header for c in SHEETS[sheet]],
                     [[_to_cell(row.get(c.key), c.kind) for c in SHEETS[sheet]] for row in rows])
     for ws in wb.worksheets:
         for cell in ws[1]:
@@ -171,7 +171,8 @@ def _to_cell(value: Any, kind: str) -> Any:
     return value
 
 
-def _write_rows(ws, header: list[str], rows: list[list[Any]]) -> None:
+def write_rows(ws, header: list[str], rows: list[list[Any]]) -> None:
+    """A header row then ``rows``, every value through :func:`write_cell` (None = empty cell)."""
     ws.append(header)
     for row in rows:
         ws.append([None] * len(row))

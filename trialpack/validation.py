@@ -182,13 +182,13 @@ def write_report_workbook(found: pd.DataFrame, counts: dict, path: Path, *, crea
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
-    from specs.workbook import write_cell
+    from specs.workbook import write_rows
     from trialpack.determinism import fix_workbook_dates, normalise_zip
 
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
-    _table(ws, ["Severity", "Findings"], [[k, v] for k, v in counts.items()], write_cell)
+    write_rows(ws, ["Severity", "Findings"], [[k, v] for k, v in counts.items()])
     ws.append([])
     by_rule = found.groupby(["rule", "severity"]).size().reset_index(name="n") if len(found) else \
         pd.DataFrame(columns=["rule", "severity", "n"])
@@ -202,9 +202,9 @@ def write_report_workbook(found: pd.DataFrame, counts: dict, path: Path, *, crea
     if len(rows) > EXCEL_MAX_ROWS - 2:
         rows = rows[: EXCEL_MAX_ROWS - 2] + [["notice", "", "", "", "", "", None, None,
                                                f"{len(found) - (EXCEL_MAX_ROWS - 2)} more findings: see findings.json"]]
-    _table(sheet, [c.upper() for c in cols], rows, write_cell)
+    write_rows(sheet, [c.upper() for c in cols], rows)
     sheet = wb.create_sheet("Datasets")
-    _table(sheet, ["FILE", "DATASET", "ROWS", "COLUMNS", "BYTES"], details, write_cell)
+    write_rows(sheet, ["FILE", "DATASET", "ROWS", "COLUMNS", "BYTES"], details)
     for sheet in wb.worksheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
@@ -213,16 +213,6 @@ def write_report_workbook(found: pd.DataFrame, counts: dict, path: Path, *, crea
     fix_workbook_dates(wb, created)
     wb.save(path)
     normalise_zip(path, created)
-
-
-def _table(ws, header, rows, write_cell) -> None:
-    ws.append(header)
-    for row in rows:
-        ws.append([None] * len(row))
-        r = ws.max_row
-        for c, value in enumerate(row, start=1):
-            if value is not None:
-                write_cell(ws.cell(row=r, column=c), value)
 
 
 def package_created(root: Path) -> datetime:
