@@ -79,9 +79,12 @@ def derive_period(adae: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     1. ASTDT in [APxxSDT, APxxEDT] of one of the subject's periods (the last period open-ended:
        an AE after the last period's end still follows the last treatment received; TRTEMFL
        decides whether it counts) -> that period and its actual treatment group;
-    2. ASTDT missing and the subject treated -> period 1 (the event cannot be placed later;
-       it is treatment-emergent by the missing-start rule and counted in the first group);
+    2. ASTDT missing and the subject treated -> the subject's first period (the event cannot
+       be placed later; it is treatment-emergent by the missing-start rule and counted in the
+       first group the subject received — period 2 for a subject first treated in period 2);
     3. otherwise (before the first dose, no treatment) -> null.
+
+    APERIODC = "Period " and APERIOD in two digits ("Period 01"), one-to-one with APERIOD.
     """
     adae = adae.copy()
     p = periods[["USUBJID", "APERIOD", "APSDT", "APEDT", "TRTA", "TRTAN"]].dropna(subset=["APSDT"])
@@ -92,7 +95,8 @@ def derive_period(adae: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     known = left.dropna(subset=["ASTDT"]).sort_values("ASTDT", kind="mergesort")
     hit = pd.merge_asof(known, p, left_on="ASTDT", right_on="APSDT", by="USUBJID", direction="backward")
     hit = hit[hit["APERIOD"].notna() & (hit["ASTDT"] <= hit["APEDT"])].set_index("_i")
-    first = periods[periods["APERIOD"] == 1].set_index("USUBJID")
+    first = periods.sort_values(["USUBJID", "APERIOD"], kind="mergesort").drop_duplicates("USUBJID")
+    first = first.set_index("USUBJID")
     missing = adae["ASTDT"].isna() & adae["USUBJID"].isin(first.index)
     aperiod = pd.Series(np.nan, index=adae.index)
     trta = pd.Series(None, index=adae.index, dtype=object)
@@ -101,11 +105,11 @@ def derive_period(adae: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     aperiod[pos] = hit["APERIOD"].to_numpy()
     trta[pos] = hit["TRTA"].to_numpy()
     trtan[pos] = hit["TRTAN"].to_numpy()
-    aperiod[missing] = 1
+    aperiod[missing] = adae.loc[missing, "USUBJID"].map(first["APERIOD"])
     trta[missing] = adae.loc[missing, "USUBJID"].map(first["TRTA"])
     trtan[missing] = adae.loc[missing, "USUBJID"].map(first["TRTAN"])
     adae["APERIOD"], adae["TRTA"], adae["TRTAN"] = aperiod, trta, trtan
-    adae["APERIODC"] = np.where(aperiod.notna(), "PERIOD " + aperiod.fillna(0).astype(int).astype(str).str.zfill(2),
+    adae["APERIODC"] = np.where(aperiod.notna(), "Period " + aperiod.fillna(0).astype(int).astype(str).str.zfill(2),
                                 None)
     return adae
 
@@ -197,12 +201,17 @@ def derive_custom_queries(adae: pd.DataFrame, events: list[dict]) -> pd.DataFram
 
 
 def derive_arel(adae: pd.DataFrame, related_terms: list[str] | None) -> pd.Series:
-    """AREL: "RELATED" when AEREL is one of the config's ``related_terms`` (any case),
-    "NOT RELATED" for any other collected AEREL, null when AEREL is null."""
+    """AREL, the cases in order (the define's MT.AREL):
+
+    1. AEREL missing -> "RELATED" (the conservative SAP convention: a causality the
+       investigator did not give counts as related);
+    2. AEREL one of the config's ``related_terms`` (any case) -> "RELATED";
+    3. any other AEREL -> "NOT RELATED".
+    """
     rel = adae["AEREL"].astype("string").str.upper()
     terms = [t.upper() for t in (related_terms or ["RELATED", "POSSIBLY RELATED", "PROBABLY RELATED"])]
-    return pd.Series(np.where(rel.isna(), None, np.where(rel.isin(terms), "RELATED", "NOT RELATED")),
-                     index=adae.index, dtype=object)
+    related = (rel.isna() | rel.isin(terms)).fillna(True).to_numpy(dtype=bool)
+    return pd.Series(np.where(related, "RELATED", "NOT RELATED"), index=adae.index, dtype=object)
 
 
 def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, periods: pd.DataFrame, iss: ISSConfig

@@ -122,10 +122,17 @@ def subject_periods(records: pd.DataFrame, adsl_base: pd.DataFrame, iss: ISSConf
     agg = agg.sort_values(["USUBJID", "APERIOD"], kind="mergesort").reset_index(drop=True)
     agg["APSDT"] = agg["TRSDT"]
     next_start = agg.groupby("USUBJID")["TRSDT"].shift(-1)
-    eos = pd.Series(to_epoch_days(agg["USUBJID"].map(adsl_base.set_index("USUBJID")["EOSDT"])), index=agg.index)
+    eos = pd.Series(_day_numbers(agg["USUBJID"].map(adsl_base.set_index("USUBJID")["EOSDT"])), index=agg.index)
     last_end = np.where(eos.notna() & (eos >= agg["TREDT"]), eos, agg["TREDT"])
     agg["APEDT"] = np.where(next_start.notna(), next_start - 1, last_end)
     return agg[PERIOD_COLUMNS]
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    """Dates held as day numbers (float) or as datetime64 -> day numbers."""
+    if pd.api.types.is_datetime64_any_dtype(dates.dtype):
+        return to_epoch_days(dates)
+    return dates.to_numpy(dtype="float64")
 
 
 def _attach_flags(agg: pd.DataFrame, span: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
