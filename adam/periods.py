@@ -67,8 +67,9 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     Dates: a partial EXSTDTC is imputed to its first possible day, a partial EXENDTC to its
     last (never after the end of study); a missing EXENDTC takes EXSTDTC (one application),
     or with ``imputation.treatment_end.missing: disposition_date`` the subject's end-of-study
-    date (the pilot's rule). A record whose treatment is in no group is an error: the ISS
-    config must say where every treatment goes.
+    date (the pilot's rule), flagged "Y": the whole date was imputed (ADaMIG DATEFL: year,
+    month and day). A record whose treatment is in no group is an error: the ISS config must
+    say where every treatment goes.
     """
     out = ex[["STUDYID", "USUBJID", "EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRQ", "EPOCH",
               "EXSTDTC", "EXENDTC"]].copy() if len(ex) else ex.copy()
@@ -85,7 +86,7 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     if iss.imputation("treatment_end").get("missing") == "disposition_date":
         fill = missing_end & eos_days.notna()
         out.loc[fill, "EXENDT"] = eos_days[fill]
-        out.loc[fill, "EXENDTF"] = "D"   # the day came from another source: imputed
+        out.loc[fill, "EXENDTF"] = "Y"   # the whole date came from another source
         missing_end &= ~fill
     out.loc[missing_end, "EXENDT"] = out.loc[missing_end, "EXSTDT"]
     periods = period_of_epoch(iss)
