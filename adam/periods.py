@@ -106,7 +106,8 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
 def subject_periods(records: pd.DataFrame, adsl_base: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
     """One row per subject and period (columns :data:`PERIOD_COLUMNS`; dates as day numbers)."""
     if not len(records):
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in PERIOD_COLUMNS})
+        text = ("STUDYID", "USUBJID", "TRTP", "TRTA", "TRSDTF", "TREDTF")
+        return pd.DataFrame({c: pd.Series(dtype=object if c in text else "float64") for c in PERIOD_COLUMNS})
     span = records.assign(_DAYS=records["EXENDT"] - records["EXSTDT"] + 1)
     keys = ["STUDYID", "USUBJID", "APERIOD"]
     agg = span.groupby(keys, sort=True).agg(TRSDT=("EXSTDT", "min"), TREDT=("EXENDT", "max")).reset_index()
