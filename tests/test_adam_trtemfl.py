@@ -115,3 +115,40 @@ def test_event_after_the_last_period_follows_the_last_treatment(tmp_path, window
                       teae={"window_days": window})
     rec = by_seq(analysis.datasets["ADAE"], "001").loc[10]
     assert (rec["TRTA"], rec["APERIOD"], text(pd.Series([rec["TRTEMFL"]]))[0]) == ("Cream 1.5%", 1, expected)
+
+
+def test_a_start_left_partial_counts_by_what_it_says(tmp_path):
+    # With only a missing day imputed (the pilot's ae_start.highest "D"), "2020", "2021" and "2022" stay
+    # without ASTDT, but they are not wholly unknown: case 3 applies only where the start could lie in
+    # TRTSDT .. TRTEDT + 30 (2021-03-01 .. 2021-04-27). "2020" started before treatment; "2021" may be
+    # on treatment -> Y (missing-start rule); "2022" is after the window; null may be anywhere -> Y.
+    events = ae({"subject": "001", "AESEQ": 11, "AESTDTC": "2020"}, {"subject": "001", "AESEQ": 12, "AESTDTC": "2021"},
+                {"subject": "001", "AESEQ": 13, "AESTDTC": "2022"}, {"subject": "001", "AESEQ": 14, "AESTDTC": None})
+    day_only = {"ae_start": {"highest": "D", "fill": "first", "min": []},
+                "ae_end": {"highest": "D", "fill": "last", "max": []}}
+    got = derive(tmp_path / "w30", dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=events, imputation=day_only)
+    recs = by_seq(got.datasets["ADAE"], "001")
+    assert "ASTDT" not in recs or recs["ASTDT"].isna().all()   # all null: dropped as unused
+    assert text(recs["TRTEMFL"]) == [None, "Y", None, "Y"]
+    # the period: "2020" is before the first dose (none); the others the subject's first period
+    assert text(recs["APERIOD"]) == [None, 1, 1, 1]
+    # no window: "2022" may be emergent too
+    got = derive(tmp_path / "none", dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=events, imputation=day_only,
+                 teae={"window_days": None})
+    assert text(by_seq(got.datasets["ADAE"], "001")["TRTEMFL"]) == [None, "Y", "Y", "Y"]
+
+
+@pytest.mark.parametrize("teae, expected", [
+    ({}, "TRTEMFL = 'Y' if TRTSDT is not null, AENDT is not before TRTSDT and TRTSDT <= ASTDT <= TRTEDT + 30 days. "
+         "An event without ASTDT (AESTDTC missing, or more partial than the start-date imputation completes) whose "
+         "AESTDTC could lie in TRTSDT .. TRTEDT + 30 days is treatment-emergent unless AENDT < TRTSDT. "
+         "Null otherwise."),
+    ({"window_days": None, "missing_start": "not_emergent", "not_emergent_value": "N"},
+     "TRTEMFL = 'Y' if TRTSDT is not null, AENDT is not before TRTSDT and ASTDT >= TRTSDT (no upper limit). "
+     "An event without ASTDT (AESTDTC missing, or more partial than the start-date imputation completes) is not "
+     "treatment-emergent. 'N' otherwise."),
+])
+def test_the_define_method_states_the_configured_rule(tmp_path, teae, expected):
+    analysis = derive(tmp_path, dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=adverse_events(),
+                      teae={"window_days": 30, "missing_start": "emergent", **teae})
+    assert analysis.spec.method(analysis.spec.dataset("ADAE").variable("TRTEMFL").method).description == expected
