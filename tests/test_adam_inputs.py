@@ -2,7 +2,6 @@
 it can; nothing dropped silently (issue 5, "Bad input")."""
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from adam.build import derive_adam, pool_sdtm

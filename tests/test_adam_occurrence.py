@@ -20,8 +20,13 @@ Subject 002 (cream 1.5% from 2021-03-01): its one TEAE is flagged on its own.
 """
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from adam.adae import derive_occurrence_flags
 from tests.adam_frames import C15, P1, P2, VEH, ae, by_seq, derive, dm, ex, text
 
 NERV, SKIN, GI = "Nervous system disorders", "Skin and subcutaneous tissue disorders", "Gastrointestinal disorders"
@@ -77,3 +82,31 @@ def test_flags_only_on_treatment_emergent_records(adae):
     flagged = adae[(adae[["AOCCFL", "AOCCSFL", "AOCCPFL"]] == "Y").any(axis=1)]
     assert (flagged["TRTEMFL"] == "Y").all()
     assert set(adae[["AOCCFL", "AOCCSFL", "AOCCPFL"]].stack().dropna()) == {"Y"}
+
+
+# -- properties of derive_occurrence_flags on random records ------------------------------------------
+
+RECORD = st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(["Vehicle", "Cream 1.5%"]),
+                   st.one_of(st.none(), st.integers(0, 5)), st.sampled_from(["S1", "S2"]),
+                   st.sampled_from(["P1", "P2", "P3"]), st.booleans())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(RECORD, max_size=25))
+def test_first_occurrence_properties(records):
+    frame = pd.DataFrame(records, columns=["USUBJID", "TRTA", "ASTDT", "AEBODSYS", "AEDECOD", "TEAE"])
+    frame["ASTDT"] = frame["ASTDT"].astype("float64")
+    frame["AESEQ"] = np.arange(len(frame), 0, -1, dtype="float64")   # AESEQ against row order
+    frame["TRTEMFL"] = np.where(frame["TEAE"], "Y", None)
+    got = derive_occurrence_flags(frame.drop(columns="TEAE"))
+    teae = got[got["TRTEMFL"] == "Y"]
+    for flag, keys in (("AOCCFL", ["USUBJID", "TRTA"]), ("AOCCSFL", ["USUBJID", "TRTA", "AEBODSYS"]),
+                       ("AOCCPFL", ["USUBJID", "TRTA", "AEBODSYS", "AEDECOD"])):
+        flagged = got[got[flag] == "Y"]
+        # exactly one flag per group with a TEAE, only on TEAEs, values Y or null
+        assert (flagged["TRTEMFL"] == "Y").all()
+        assert len(flagged) == len(teae.drop_duplicates(keys)) and not flagged.duplicated(keys).any()
+        assert set(got[flag].dropna()) <= {"Y"}
+        # the flagged record comes first: earliest ASTDT (missing last), then lowest AESEQ
+        order = teae.assign(_S=teae["ASTDT"].fillna(np.inf)).sort_values(["_S", "AESEQ"])
+        assert set(order.drop_duplicates(keys).index) == set(flagged.index)
