@@ -31,6 +31,7 @@ import pandas as pd
 
 from adam.config import ISSConfig
 from adam.imputation import impute_dates
+from specs.errors import InputError
 from specs.iso8601 import days_to_datetime, to_epoch_days
 
 PERIOD_COLUMNS = ["STUDYID", "USUBJID", "APERIOD", "TRTP", "TRTPN", "TRTA", "TRTAN",
@@ -69,7 +70,8 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     or with ``imputation.treatment_end.missing: disposition_date`` the subject's end-of-study
     date (the pilot's rule), flagged "Y": the whole date was imputed (ADaMIG DATEFL: year,
     month and day). A record whose treatment is in no group is an error: the ISS config must
-    say where every treatment goes.
+    say where every treatment goes; so is a record of a study with periods whose EPOCH is none
+    of them.
     """
     out = ex[["STUDYID", "USUBJID", "EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRQ", "EPOCH",
               "EXSTDTC", "EXENDTC"]].copy() if len(ex) else ex.copy()
@@ -89,8 +91,8 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
         out.loc[fill, "EXENDTF"] = "Y"   # the whole date came from another source
         missing_end &= ~fill
     out.loc[missing_end, "EXENDT"] = out.loc[missing_end, "EXSTDT"]
-    periods = period_of_epoch(iss)
-    out = out.merge(periods, on=["STUDYID", "EPOCH"], how="left")
+    out = out.merge(period_of_epoch(iss), on=["STUDYID", "EPOCH"], how="left")
+    _check_periods(out, iss)
     out["APERIOD"] = out["APERIOD"].fillna(1).astype("int64")
     if iss.assign_by == "arm":
         groups = group_of_arm(iss)
@@ -101,6 +103,19 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     out["GROUP"] = key.map({k: v[0] for k, v in groups.items()}).astype(object)
     out["GROUPN"] = key.map({k: v[1] for k, v in groups.items()}).astype("float64")
     return out
+
+
+def _check_periods(records: pd.DataFrame, iss: ISSConfig) -> None:
+    """An EX record of a study with periods must be in one of them (its EPOCH the epoch of a
+    period); only a study whose config lists no periods has the single period 1."""
+    epochs = {s.studyid: [p["epoch"] for p in s.periods] for s in iss.studies if s.periods}
+    unplaced = records["STUDYID"].isin(list(epochs)).to_numpy() & records["APERIOD"].isna().to_numpy()
+    if unplaced.any():
+        i = int(np.flatnonzero(unplaced)[0])
+        sid = records["STUDYID"].iloc[i]
+        raise InputError(f"EX EPOCH {records['EPOCH'].iloc[i]!r} is not a treatment period of study {sid} "
+                         f"(periods: {', '.join(epochs[sid])}); {int(unplaced.sum())} EX record(s) cannot be "
+                         f"given a period", row=i + 1, column="EPOCH")
 
 
 def subject_periods(records: pd.DataFrame, adsl_base: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:

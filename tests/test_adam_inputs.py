@@ -109,3 +109,13 @@ def test_nobody_treated_gives_empty_exposure_datasets(tmp_path):
     assert got.datasets["ADSL"]["SAFFL"].tolist() == ["N"]
     adae = got.datasets["ADAE"]   # no emergent record: TRTEMFL, all null, is dropped as an unused variable
     assert "TRTEMFL" not in adae or adae["TRTEMFL"].isna().all()
+
+
+def test_exposure_in_an_epoch_that_is_no_period_is_an_error(tmp_path):
+    # S1 has periods BLINDED TREATMENT (1) and OPEN LABEL TREATMENT (2); an EX record in any other epoch
+    # (or none) cannot be given a period, and putting it in period 1 would be a silent guess
+    for epoch in ("FOLLOW-UP", None):
+        with pytest.raises(InputError, match="EPOCH .* is not a treatment period of study S1") as err:
+            derive(tmp_path, dm_rows=dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"}),
+                   ex_rows=ex(("001", C15, P1, "2021-03-01", "2021-03-10"), ("001", C15, epoch, "2021-03-11", None)))
+        assert (err.value.column, err.value.row) == ("EPOCH", 2)
