@@ -11,7 +11,7 @@ import pandas as pd
 
 from adam.config import ISSConfig
 from adam.imputation import impute_start_end
-from specs.iso8601 import days_to_datetime, to_epoch_days
+from specs.iso8601 import date_bounds, date_fields, days_to_datetime, to_epoch_days
 
 ADSL_COPIES = ["SUBJID", "SITEID", "AGE", "SEX", "RACE", "SAFFL", "TRT01A", "TRT02A", "TRTSDT", "TRTEDT",
                "DTHDT", "EOSDT"]
@@ -58,6 +58,16 @@ def derive_analysis_dates(adae: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
     return adae
 
 
+def start_range(adae: pd.DataFrame, *, dtc: str = "AESTDTC") -> tuple[np.ndarray, np.ndarray]:
+    """Earliest and latest day (day numbers) an event can have started by its --STDTC, however
+    partial: "2020" -> 2020-01-01 .. 2020-12-31; unknown year or null -> -inf .. +inf. Used where
+    ASTDT stays null (a date more partial than the configured imputation allows)."""
+    if dtc not in adae:
+        return np.full(len(adae), -np.inf), np.full(len(adae), np.inf)
+    low, high = date_bounds(date_fields(adae[dtc]))
+    return np.nan_to_num(low, nan=-np.inf), np.nan_to_num(high, nan=np.inf)
+
+
 def relative_day(dates: pd.Series, anchor: pd.Series) -> pd.Series:
     """ADaM *DY against an anchor date, no day 0: date - anchor + 1 on or after the anchor,
     date - anchor before it; null when either is missing."""
@@ -79,9 +89,14 @@ def derive_period(adae: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     1. ASTDT in [APxxSDT, APxxEDT] of one of the subject's periods (the last period open-ended:
        an AE after the last period's end still follows the last treatment received; TRTEMFL
        decides whether it counts) -> that period and its actual treatment group;
-    2. ASTDT missing and the subject treated -> period 1 (the event cannot be placed later;
-       it is treatment-emergent by the missing-start rule and counted in the first group);
+    2. ASTDT missing, the subject treated and AESTDTC not wholly before the first dose (its
+       latest possible day, :func:`start_range`, on or after it; always so for a null
+       AESTDTC) -> the subject's first period (the event cannot be placed later; it is
+       treatment-emergent by the missing-start rule and counted in the first group the subject
+       received — period 2 for a subject first treated in period 2);
     3. otherwise (before the first dose, no treatment) -> null.
+
+    APERIODC = "Period " and APERIOD in two digits ("Period 01"), one-to-one with APERIOD.
     """
     adae = adae.copy()
     p = periods[["USUBJID", "APERIOD", "APSDT", "APEDT", "TRTA", "TRTAN"]].dropna(subset=["APSDT"])
@@ -92,8 +107,11 @@ def derive_period(adae: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     known = left.dropna(subset=["ASTDT"]).sort_values("ASTDT", kind="mergesort")
     hit = pd.merge_asof(known, p, left_on="ASTDT", right_on="APSDT", by="USUBJID", direction="backward")
     hit = hit[hit["APERIOD"].notna() & (hit["ASTDT"] <= hit["APEDT"])].set_index("_i")
-    first = periods[periods["APERIOD"] == 1].set_index("USUBJID")
-    missing = adae["ASTDT"].isna() & adae["USUBJID"].isin(first.index)
+    first = periods.sort_values(["USUBJID", "APERIOD"], kind="mergesort").drop_duplicates("USUBJID")
+    first = first.set_index("USUBJID")
+    _, latest = start_range(adae)
+    first_dose = adae["USUBJID"].map(first["APSDT"]).astype("float64").to_numpy()
+    missing = adae["ASTDT"].isna() & adae["USUBJID"].isin(first.index) & ~(latest < first_dose)
     aperiod = pd.Series(np.nan, index=adae.index)
     trta = pd.Series(None, index=adae.index, dtype=object)
     trtan = pd.Series(np.nan, index=adae.index)
@@ -101,37 +119,42 @@ def derive_period(adae: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     aperiod[pos] = hit["APERIOD"].to_numpy()
     trta[pos] = hit["TRTA"].to_numpy()
     trtan[pos] = hit["TRTAN"].to_numpy()
-    aperiod[missing] = 1
+    aperiod[missing] = adae.loc[missing, "USUBJID"].map(first["APERIOD"])
     trta[missing] = adae.loc[missing, "USUBJID"].map(first["TRTA"])
     trtan[missing] = adae.loc[missing, "USUBJID"].map(first["TRTAN"])
     adae["APERIOD"], adae["TRTA"], adae["TRTAN"] = aperiod, trta, trtan
-    adae["APERIODC"] = np.where(aperiod.notna(), "PERIOD " + aperiod.fillna(0).astype(int).astype(str).str.zfill(2),
+    adae["APERIODC"] = np.where(aperiod.notna(), "Period " + aperiod.fillna(0).astype(int).astype(str).str.zfill(2),
                                 None)
     return adae
 
 
 def derive_trtemfl(adae: pd.DataFrame, *, window_days: int | None = 30, missing_start: str = "emergent",
                    not_emergent_value: str | None = None, start: str = "ASTDT", end: str = "AENDT",
-                   trt_start: str = "TRTSDT", trt_end: str = "TRTEDT") -> pd.Series:
+                   trt_start: str = "TRTSDT", trt_end: str = "TRTEDT", start_dtc: str = "AESTDTC") -> pd.Series:
     """TRTEMFL, the cases in the order they apply (admiral ``derive_var_trtemfl``; PHUSE WP-087):
 
     1. not treated (TRTSDT missing) -> not emergent;
     2. ended before treatment (AENDT < TRTSDT) -> not emergent;
-    3. start missing -> "Y" (conservative), or not emergent with
-       ``missing_start="not_emergent"``;
+    3. start missing, and the start could lie in TRTSDT .. TRTEDT + ``window_days`` by what
+       ``start_dtc`` says (a null or year-unknown AESTDTC always could; "2020" left unimputed
+       cannot for treatment started in 2021: ICH E9, emergence needs onset on treatment)
+       -> "Y" (conservative), or not emergent with ``missing_start="not_emergent"``;
     4. TRTSDT <= ASTDT <= TRTEDT + ``window_days`` -> "Y" (no upper limit when
        ``window_days`` is None);
-    5. otherwise -> not emergent.
+    5. otherwise (started before treatment or after the window, dated or known to be by its
+       partial date) -> not emergent.
 
     "Not emergent" is null (OCCDS) or ``not_emergent_value`` (e.g. "N" where an SAP says so).
     """
     s, e = adae[start], adae[end]
     ts, te = adae[trt_start], adae[trt_end]
     upper = te + window_days if window_days is not None else pd.Series(np.inf, index=adae.index)
+    earliest, latest = start_range(adae, dtc=start_dtc)
+    could_be_on_treatment = (latest >= ts.to_numpy(dtype=float)) & (earliest <= upper.to_numpy(dtype=float))
     cases = [
         ts.isna(),
         e.notna() & (e < ts),
-        s.isna(),
+        s.isna() & could_be_on_treatment,
         (s >= ts) & (s <= upper),
     ]
     emergent_missing = "Y" if missing_start == "emergent" else not_emergent_value
@@ -197,12 +220,17 @@ def derive_custom_queries(adae: pd.DataFrame, events: list[dict]) -> pd.DataFram
 
 
 def derive_arel(adae: pd.DataFrame, related_terms: list[str] | None) -> pd.Series:
-    """AREL: "RELATED" when AEREL is one of the config's ``related_terms`` (any case),
-    "NOT RELATED" for any other collected AEREL, null when AEREL is null."""
+    """AREL, the cases in order (the define's MT.AREL):
+
+    1. AEREL missing -> "RELATED" (the conservative SAP convention: a causality the
+       investigator did not give counts as related);
+    2. AEREL one of the config's ``related_terms`` (any case) -> "RELATED";
+    3. any other AEREL -> "NOT RELATED".
+    """
     rel = adae["AEREL"].astype("string").str.upper()
     terms = [t.upper() for t in (related_terms or ["RELATED", "POSSIBLY RELATED", "PROBABLY RELATED"])]
-    return pd.Series(np.where(rel.isna(), None, np.where(rel.isin(terms), "RELATED", "NOT RELATED")),
-                     index=adae.index, dtype=object)
+    related = (rel.isna() | rel.isin(terms)).fillna(True).to_numpy(dtype=bool)
+    return pd.Series(np.where(related, "RELATED", "NOT RELATED"), index=adae.index, dtype=object)
 
 
 def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, periods: pd.DataFrame, iss: ISSConfig

@@ -16,8 +16,11 @@ A pooled group's windows are those of its groups. For each event: the first
 treatment-emergent AE meeting the event's definition (:func:`adam.adae.matches_event`),
 assigned to one of the group's treatments (ADAE.TRTA), that starts inside a window (an AE
 with a missing start counts at the first window's start). With an event, CNSR = 0, ADT =
-its start, SRCDOM/SRCSEQ = "ADAE"/its AESEQ; without, CNSR = 1 and ADT = the end of the last
-window. AVAL = days at risk up to ADT (inclusive, summed over windows) / DAYS_PER_YEAR, in YEARS.
+its start, EVNTDESC "ADVERSE EVENT", SRCDOM/SRCSEQ = "AE"/its AESEQ (the SDTM AE record, which
+ADAE keeps one to one); without, CNSR = 1, ADT = the end of the last window, EVNTDESC "NO
+EVENT DURING TIME AT RISK" and CNSDTDSC the limit that ended that window (:data:`LIMITS`;
+"LAST EXPOSURE" when there was none). AVAL = days at risk up to ADT (inclusive, summed over
+windows) / DAYS_PER_YEAR, in YEARS.
 """
 from __future__ import annotations
 
@@ -29,11 +32,16 @@ from adam.config import ISSConfig
 from adam.units import days_to_years
 
 ADSL_COPIES = ["AGE", "SEX", "RACE", "SAFFL"]
-CENSOR_TEXT = "END OF AT-RISK PERIOD"
+EVENT_TEXT = "ADVERSE EVENT"
+CENSOR_TEXT = "NO EVENT DURING TIME AT RISK"
+#: what can end an at-risk window (CNSDTDSC), in the order that breaks a tie on the same day
+LIMITS = ("DEATH", "START OF ANOTHER TREATMENT", "END OF STUDY", "DATA CUT-OFF", "LAST EXPOSURE PLUS WINDOW")
+NO_LIMIT = "LAST EXPOSURE"
 
 
 def risk_windows(periods: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
-    """Per subject and group (pools as their groups' windows): WSTART, WEND (day numbers)."""
+    """Per subject and group (pools as their groups' windows): WSTART, WEND (day numbers) and
+    WHY, the limit that set WEND (:data:`LIMITS`)."""
     p = periods.dropna(subset=["TRTA"])
     win = (p.groupby(["STUDYID", "USUBJID", "TRTA", "TRTAN"], sort=False)
            .agg(WSTART=("TRSDT", "min"), LAST=("TREDT", "max")).reset_index()
@@ -41,16 +49,23 @@ def risk_windows(periods: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) -> p
     next_start = win.groupby("USUBJID")["WSTART"].shift(-1)
     window = iss.teae["window_days"]
     subj = adsl.set_index("USUBJID")
-    caps = [win["LAST"] + window if window is not None else pd.Series(np.inf, index=win.index),
-            next_start - 1,
-            win["USUBJID"].map(subj["EOSDT"]), win["USUBJID"].map(subj["DTHDT"])]
+    cutoff = pd.Series(np.nan, index=win.index)
     if iss.get("data_cutoff"):
-        cutoff = (np.datetime64(iss.get("data_cutoff"), "D") - np.datetime64("1970-01-01", "D")).astype(int)
-        caps.append(pd.Series(float(cutoff), index=win.index))
-    end = np.fmin.reduce([c.astype("float64").fillna(np.inf).to_numpy() for c in caps])
-    win["WEND"] = np.where(np.isinf(end), win["LAST"], np.maximum(end, win["WSTART"]))
+        day = (np.datetime64(iss.get("data_cutoff"), "D") - np.datetime64("1970-01-01", "D")).astype(int)
+        cutoff[:] = float(day)
+    caps = {"DEATH": win["USUBJID"].map(subj["DTHDT"]),
+            "START OF ANOTHER TREATMENT": next_start - 1,
+            "END OF STUDY": win["USUBJID"].map(subj["EOSDT"]),
+            "DATA CUT-OFF": cutoff,
+            "LAST EXPOSURE PLUS WINDOW": (win["LAST"] + window if window is not None
+                                          else pd.Series(np.nan, index=win.index))}
+    stack = np.column_stack([caps[name].astype("float64").fillna(np.inf).to_numpy() for name in LIMITS])
+    end = stack.min(axis=1)   # the earliest limit; argmin takes the first of LIMITS on a tie
+    limited = np.isfinite(end)
+    win["WEND"] = np.where(limited, np.maximum(end, win["WSTART"]), win["LAST"])
+    win["WHY"] = np.where(limited, np.asarray(LIMITS, dtype=object)[stack.argmin(axis=1)], NO_LIMIT)
     win = win.rename(columns={"TRTA": "GROUP", "TRTAN": "GROUPN"})[["STUDYID", "USUBJID", "GROUP", "GROUPN",
-                                                                     "WSTART", "WEND"]]
+                                                                     "WSTART", "WEND", "WHY"]]
     pools = []
     for g in iss.groups:
         if g.pooled:
@@ -94,21 +109,22 @@ def derive_adaette(adae: pd.DataFrame, periods: pd.DataFrame, adsl: pd.DataFrame
     stop = grid["ADT"].fillna(np.inf)
     grid["_DAYS"] = np.clip(np.fmin(grid["WEND"], stop) - grid["WSTART"] + 1, 0, None)
     keys = ["STUDYID", "USUBJID", "GROUP", "GROUPN", "PARAMCD", "PARAM", "PARAMN"]
-    tte = grid.groupby(keys, sort=False).agg(STARTDT=("WSTART", "min"), LASTEND=("WEND", "max"),
-                                            EVENTDT=("ADT", "first"), SRCSEQ=("SRCSEQ", "first"),
-                                            DAYS=("_DAYS", "sum")).reset_index()
+    grid = grid.sort_values([*keys, "WEND"], kind="mergesort")
+    tte = grid.groupby(keys, sort=False).agg(STARTDT=("WSTART", "min"), LASTEND=("WEND", "last"),
+                                            LASTWHY=("WHY", "last"), EVENTDT=("ADT", "first"),
+                                            SRCSEQ=("SRCSEQ", "first"), DAYS=("_DAYS", "sum")).reset_index()
     event = tte["EVENTDT"].notna()
     tte["CNSR"] = np.where(event, 0.0, 1.0)
     tte["ADT"] = np.where(event, tte["EVENTDT"], tte["LASTEND"])
     tte["AVAL"] = days_to_years(tte["DAYS"])
     tte["AVALU"] = "YEARS"
-    tte["EVNTDESC"] = np.where(event, tte["PARAM"], None)
-    tte["CNSDTDSC"] = np.where(event, None, CENSOR_TEXT)
-    tte["SRCDOM"] = np.where(event, "ADAE", None)
+    tte["EVNTDESC"] = np.where(event, EVENT_TEXT, CENSOR_TEXT)
+    tte["CNSDTDSC"] = np.where(event, None, tte["LASTWHY"])
+    tte["SRCDOM"] = np.where(event, "AE", None)
     tte = tte.rename(columns={"GROUP": "TRTA", "GROUPN": "TRTAN"})
     copies = adsl.set_index("USUBJID")
     for name in ADSL_COPIES:
         if name in copies:
             tte[name] = tte["USUBJID"].map(copies[name])
-    out = tte.drop(columns=["LASTEND", "EVENTDT", "DAYS"])
+    out = tte.drop(columns=["LASTEND", "LASTWHY", "EVENTDT", "DAYS"])
     return out.sort_values(["STUDYID", "USUBJID", "TRTAN", "PARAMN"], kind="mergesort").reset_index(drop=True)

@@ -7,6 +7,7 @@ twice. A spec folder named in the ISS config (``spec``) is laid over the result.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from adam.config import ISSConfig
@@ -46,9 +47,27 @@ def compose_adam_spec(iss: ISSConfig, standard: Spec | None = None) -> Spec:
         for ds in spec.datasets:
             if "TRTEMFL" in ds:
                 ds.variable("TRTEMFL").codelist = "CL.NY_YN"
+    spec.methods = [replace(m, description=trtemfl_method_text(iss.teae)) if m.oid == "MT.TRTEMFL" else m
+                    for m in spec.methods]
     if iss.get("spec"):
         spec = overlay(spec, load_spec(Path(iss.file).parent / iss.get("spec")))
     return spec
+
+
+def trtemfl_method_text(teae: dict) -> str:
+    """The TRTEMFL method as the config's ``teae`` rule has it (see adam.adae.derive_trtemfl), so
+    that the define states the rule the data follow (null or 'N', window or none)."""
+    window = teae["window_days"]
+    if window is None:
+        rule, span = "ASTDT >= TRTSDT (no upper limit)", "on or after TRTSDT"
+    else:
+        rule, span = f"TRTSDT <= ASTDT <= TRTEDT + {window} days", f"in TRTSDT .. TRTEDT + {window} days"
+    unknown = "An event without ASTDT (AESTDTC missing, or more partial than the start-date imputation completes)"
+    missing = (f"{unknown} whose AESTDTC could lie {span} is treatment-emergent unless AENDT < TRTSDT."
+               if teae["missing_start"] == "emergent" else f"{unknown} is not treatment-emergent.")
+    otherwise = "'N'" if teae["not_emergent_value"] == "N" else "Null"
+    return (f"TRTEMFL = 'Y' if TRTSDT is not null, AENDT is not before TRTSDT and {rule}. {missing} "
+            f"{otherwise} otherwise.")
 
 
 def _codelist(spec: Spec, oid: str, name: str, terms: list[tuple[str, str | None]], variables: tuple[str, ...],

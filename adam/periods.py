@@ -31,6 +31,7 @@ import pandas as pd
 
 from adam.config import ISSConfig
 from adam.imputation import impute_dates
+from specs.errors import InputError
 from specs.iso8601 import days_to_datetime, to_epoch_days
 
 PERIOD_COLUMNS = ["STUDYID", "USUBJID", "APERIOD", "TRTP", "TRTPN", "TRTA", "TRTAN",
@@ -67,8 +68,10 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     Dates: a partial EXSTDTC is imputed to its first possible day, a partial EXENDTC to its
     last (never after the end of study); a missing EXENDTC takes EXSTDTC (one application),
     or with ``imputation.treatment_end.missing: disposition_date`` the subject's end-of-study
-    date (the pilot's rule). A record whose treatment is in no group is an error: the ISS
-    config must say where every treatment goes.
+    date (the pilot's rule), flagged "Y": the whole date was imputed (ADaMIG DATEFL: year,
+    month and day). A record whose treatment is in no group is an error: the ISS config must
+    say where every treatment goes; so is a record of a study with periods whose EPOCH is none
+    of them.
     """
     out = ex[["STUDYID", "USUBJID", "EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRQ", "EPOCH",
               "EXSTDTC", "EXENDTC"]].copy() if len(ex) else ex.copy()
@@ -85,11 +88,11 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     if iss.imputation("treatment_end").get("missing") == "disposition_date":
         fill = missing_end & eos_days.notna()
         out.loc[fill, "EXENDT"] = eos_days[fill]
-        out.loc[fill, "EXENDTF"] = "D"   # the day came from another source: imputed
+        out.loc[fill, "EXENDTF"] = "Y"   # the whole date came from another source
         missing_end &= ~fill
     out.loc[missing_end, "EXENDT"] = out.loc[missing_end, "EXSTDT"]
-    periods = period_of_epoch(iss)
-    out = out.merge(periods, on=["STUDYID", "EPOCH"], how="left")
+    out = out.merge(period_of_epoch(iss), on=["STUDYID", "EPOCH"], how="left")
+    _check_periods(out, iss)
     out["APERIOD"] = out["APERIOD"].fillna(1).astype("int64")
     if iss.assign_by == "arm":
         groups = group_of_arm(iss)
@@ -102,10 +105,24 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     return out
 
 
+def _check_periods(records: pd.DataFrame, iss: ISSConfig) -> None:
+    """An EX record of a study with periods must be in one of them (its EPOCH the epoch of a
+    period); only a study whose config lists no periods has the single period 1."""
+    epochs = {s.studyid: [p["epoch"] for p in s.periods] for s in iss.studies if s.periods}
+    unplaced = records["STUDYID"].isin(list(epochs)).to_numpy() & records["APERIOD"].isna().to_numpy()
+    if unplaced.any():
+        i = int(np.flatnonzero(unplaced)[0])
+        sid = records["STUDYID"].iloc[i]
+        raise InputError(f"EX EPOCH {records['EPOCH'].iloc[i]!r} is not a treatment period of study {sid} "
+                         f"(periods: {', '.join(epochs[sid])}); {int(unplaced.sum())} EX record(s) cannot be "
+                         f"given a period", row=i + 1, column="EPOCH")
+
+
 def subject_periods(records: pd.DataFrame, adsl_base: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
     """One row per subject and period (columns :data:`PERIOD_COLUMNS`; dates as day numbers)."""
     if not len(records):
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in PERIOD_COLUMNS})
+        text = ("STUDYID", "USUBJID", "TRTP", "TRTA", "TRSDTF", "TREDTF")
+        return pd.DataFrame({c: pd.Series(dtype=object if c in text else "float64") for c in PERIOD_COLUMNS})
     span = records.assign(_DAYS=records["EXENDT"] - records["EXSTDT"] + 1)
     keys = ["STUDYID", "USUBJID", "APERIOD"]
     agg = span.groupby(keys, sort=True).agg(TRSDT=("EXSTDT", "min"), TREDT=("EXENDT", "max")).reset_index()
@@ -122,10 +139,17 @@ def subject_periods(records: pd.DataFrame, adsl_base: pd.DataFrame, iss: ISSConf
     agg = agg.sort_values(["USUBJID", "APERIOD"], kind="mergesort").reset_index(drop=True)
     agg["APSDT"] = agg["TRSDT"]
     next_start = agg.groupby("USUBJID")["TRSDT"].shift(-1)
-    eos = pd.Series(to_epoch_days(agg["USUBJID"].map(adsl_base.set_index("USUBJID")["EOSDT"])), index=agg.index)
+    eos = pd.Series(_day_numbers(agg["USUBJID"].map(adsl_base.set_index("USUBJID")["EOSDT"])), index=agg.index)
     last_end = np.where(eos.notna() & (eos >= agg["TREDT"]), eos, agg["TREDT"])
     agg["APEDT"] = np.where(next_start.notna(), next_start - 1, last_end)
     return agg[PERIOD_COLUMNS]
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    """Dates held as day numbers (float) or as datetime64 -> day numbers."""
+    if pd.api.types.is_datetime64_any_dtype(dates.dtype):
+        return to_epoch_days(dates)
+    return dates.to_numpy(dtype="float64")
 
 
 def _attach_flags(agg: pd.DataFrame, span: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

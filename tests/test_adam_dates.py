@@ -1,0 +1,120 @@
+"""ADAE applies the ISS config's imputation options (``imputation.ae_start`` / ``ae_end``) and derives
+ASTDY/AENDY. The imputation rules themselves are tested in tests/test_imputation.py; here each case
+checks that ADAE passes the right options and bounds (TRTSDT; DTHDT, EOSDT, the data cut-off).
+
+001: cream 1.5% 2021-03-15..04-30 (TRTSDT 2021-03-15); DS COMPLETED 2021-06-10 (EOSDT).
+002: cream 1.5% 2021-03-15..04-30; died 2021-05-20 (DTHDT; DS DEATH the same day).
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.adam_frames import C15, ISS, P1, ae, by_seq, day, derive, dm, ds, ex, text
+
+SUBJECTS = dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"},
+              {"subject": "002", "ARMCD": "TPZ15-TPZ15", "DTHDTC": "2021-05-20", "DTHFL": "Y"})
+EXPOSURE = ex(("001", C15, P1, "2021-03-15", "2021-04-30"), ("002", C15, P1, "2021-03-15", "2021-04-30"))
+DISPOSITION = ds(("001", "COMPLETED", "2021-06-10"), ("002", "DEATH", "2021-05-20"))
+RECORDS = {  # (subject, AESEQ): (AESTDTC, AEENDTC)
+    ("001", 1): ("2021-03", None),             # TRTSDT's month
+    ("001", 2): ("2021-02", None),             # a month before TRTSDT
+    ("001", 3): ("2021", None),                # TRTSDT's year
+    ("001", 4): ("2020", None),
+    ("001", 5): ("2021-03", "2021-03-10"),     # TRTSDT's month, but ended before TRTSDT
+    ("001", 6): ("2021-04-02", "2021-06"),     # end in EOSDT's month
+    ("001", 7): ("2021-04-02", "2021"),
+    ("001", 8): (None, None),
+    ("001", 9): ("2021-04", "2021-04"),
+    ("002", 1): ("2021-05-01", "2021-05"),     # end in the month of death
+}
+EVENTS = ae(*({"subject": s, "AESEQ": seq, "AESTDTC": start, "AEENDTC": end}
+              for (s, seq), (start, end) in RECORDS.items()))
+
+
+def dates(analysis) -> dict:
+    adae = analysis.datasets["ADAE"]
+    out = {}
+    for subject in ("001", "002"):
+        recs = by_seq(adae, subject)
+        for seq in recs.index:
+            r = recs.loc[seq]
+            out[(subject, seq)] = (day(r["ASTDT"]), text(r[["ASTDTF"]])[0] if "ASTDTF" in r else None,
+                                   day(r["AENDT"]), text(r[["AENDTF"]])[0] if "AENDTF" in r else None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def default(tmp_path_factory):
+    return derive(tmp_path_factory.mktemp("dates"), dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=EVENTS,
+                  ds_rows=DISPOSITION)
+
+
+DEFAULT = {
+    # start: highest M, first, not before TRTSDT when TRTSDT is in the partial date's range
+    ("001", 1): ("2021-03-15", "D", None, None),            # 1st of March -> TRTSDT 03-15
+    ("001", 2): ("2021-02-01", "D", None, None),            # TRTSDT outside February
+    ("001", 3): ("2021-03-15", "M", None, None),            # 1 January -> TRTSDT
+    ("001", 4): ("2020-01-01", "M", None, None),
+    ("001", 5): ("2021-03-01", "D", "2021-03-10", None),    # start <= end kept jointly: not TRTSDT
+    # end: highest M, last, not after DTHDT or EOSDT
+    ("001", 6): ("2021-04-02", None, "2021-06-10", "D"),    # 30 June -> EOSDT 06-10
+    ("001", 7): ("2021-04-02", None, "2021-06-10", "M"),    # 31 December -> EOSDT 06-10
+    ("001", 8): (None, None, None, None),
+    ("001", 9): ("2021-04-01", "D", "2021-04-30", "D"),
+    ("002", 1): ("2021-05-01", None, "2021-05-20", "D"),    # 31 May -> death 05-20
+}
+
+
+def test_default_imputation(default):
+    assert dates(default) == DEFAULT
+
+
+def test_relative_days_against_trtsdt(default):
+    recs = by_seq(default.datasets["ADAE"], "001")
+    # no day 0: 03-15 is day 1; 02-01 is 42 days before 03-15 (28 February days + 14) -> -42;
+    # 06-10 is 87 days after 03-15 -> day 88
+    assert text(recs.loc[[1, 2, 6], "ASTDY"]) == [1, -42, 19]
+    assert text(recs.loc[[1, 6], "AENDY"]) == [None, 88]
+
+
+def test_emergence_uses_the_imputed_dates(default):
+    recs = by_seq(default.datasets["ADAE"], "001")
+    # 1 (imputed to TRTSDT) and 3 emergent; 2, 4 before treatment; 5 ended before treatment; 8 unknown start
+    assert text(recs.loc[[1, 2, 3, 4, 5, 8], "TRTEMFL"]) == ["Y", None, "Y", None, None, "Y"]
+
+
+def test_day_only_imputation_without_bounds(tmp_path):
+    # the pilot's options: only a missing day is imputed (start to the 1st, end to the month's last day),
+    # no bound dates; a year-only date stays missing
+    got = derive(tmp_path, dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=EVENTS, ds_rows=DISPOSITION,
+                 imputation={"ae_start": {"highest": "D", "fill": "first", "min": []},
+                             "ae_end": {"highest": "D", "fill": "last", "max": []}})
+    assert dates(got) == {
+        ("001", 1): ("2021-03-01", "D", None, None),
+        ("001", 2): ("2021-02-01", "D", None, None),
+        ("001", 3): (None, None, None, None),
+        ("001", 4): (None, None, None, None),
+        ("001", 5): ("2021-03-01", "D", "2021-03-10", None),
+        ("001", 6): ("2021-04-02", None, "2021-06-30", "D"),
+        ("001", 7): ("2021-04-02", None, None, None),
+        ("001", 8): (None, None, None, None),
+        ("001", 9): ("2021-04-01", "D", "2021-04-30", "D"),
+        ("002", 1): ("2021-05-01", None, "2021-05-31", "D"),
+    }
+
+
+def test_data_cutoff_as_an_end_bound(tmp_path):
+    # ae_end.max ["CUTOFF"] with data_cutoff 2021-06-05: "2021-06" -> 06-05 (not EOSDT: not listed)
+    got = derive(tmp_path, dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=EVENTS, ds_rows=DISPOSITION,
+                 data_cutoff="2021-06-05",
+                 imputation={**ISS["imputation"], "ae_end": {"highest": "M", "fill": "last", "max": ["CUTOFF"]}})
+    got = dates(got)
+    assert got[("001", 6)] == ("2021-04-02", None, "2021-06-05", "D")
+    assert got[("002", 1)] == ("2021-05-01", None, "2021-05-31", "D")   # death is not a bound here
+
+
+def test_year_imputation_of_a_missing_start(tmp_path):
+    # ae_start highest Y, fill first, min TRTSDT: a missing AESTDTC becomes TRTSDT, flagged Y
+    got = derive(tmp_path, dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=EVENTS, ds_rows=DISPOSITION,
+                 imputation={**ISS["imputation"], "ae_start": {"highest": "Y", "fill": "first", "min": ["TRTSDT"]}})
+    assert dates(got)[("001", 8)] == ("2021-03-15", "Y", None, None)
