@@ -94,9 +94,13 @@ def subject_level(sdtm: dict[str, pd.DataFrame], iss: ISSConfig) -> SubjectLevel
     found = [exposure_findings(ex, dm)]
     base = adsl_mod.adsl_base(dm, ds, ex)
     base = adsl_mod.derive_age_groups(base, iss.get("age_groups", []))
+    by_subject = base.set_index("USUBJID")
+    as_treated = by_subject["ACTARM"].fillna(by_subject["ARM"]) if "ACTARM" in by_subject else by_subject["ARM"]
     records = exposure_records(ex, iss, eos=pd.Series(days_to_datetime(base["EOSDT"].to_numpy()).to_numpy(),
                                                       index=base["USUBJID"].to_numpy()),
-                               arms=base.set_index("USUBJID")["ARM"])
+                               death=pd.Series(days_to_datetime(base["DTHDT"].to_numpy()).to_numpy(),
+                                               index=base["USUBJID"].to_numpy()),
+                               arms=as_treated if iss.actual_treatment == "exposure" else by_subject["ARM"])
     found.append(ungrouped_findings(records))
     periods = subject_periods(records, base, iss)
     planned = planned_groups(base, iss)
@@ -117,7 +121,7 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
     subjects = subject_level(sdtm, iss)
     adsl, periods, records, found = subjects.adsl, subjects.periods, subjects.records, subjects.findings
     adae, outside = adae_mod.derive_adae(sdtm["AE"], adsl, periods, iss)
-    found.append(outside_findings(outside))
+    found.append(outside_findings(outside, sdtm["AE"]))
     exposure = adex_mod.group_exposure(records, iss)
     adex = adex_mod.derive_adex(exposure, adsl, param_names(spec, "CL.ADEX.PARAMCD"))
     adaette = adaette_mod.derive_adaette(adae, periods, adsl[adsl["SAFFL"] == "Y"], iss)
@@ -182,8 +186,12 @@ def ungrouped_findings(records: pd.DataFrame) -> pd.DataFrame:
                      f"assign_by 'arm', the subject's arm) in a group", column="EXTRT")
 
 
-def outside_findings(outside: pd.DataFrame) -> pd.DataFrame:
+def outside_findings(outside: pd.DataFrame, ae: pd.DataFrame) -> pd.DataFrame:
+    """TP0201 for each AE record of a subject outside ADSL; row = the record's row in its
+    study's AE dataset (the pooled AE keeps each study's records in order)."""
     if not len(outside):
         return findings.empty()
-    return findings.make("TP0201", "AE", "USUBJID", rows=np.arange(len(outside)) + 1, values=outside["USUBJID"],
-                         message="AE of a subject not in ADSL (screen failure): not analysed")
+    study_row = ae.groupby("STUDYID", sort=False).cumcount() + 1
+    return findings.make("TP0201", "AE", "USUBJID", rows=study_row.loc[outside.index].to_numpy(),
+                         values=outside["USUBJID"], message="AE of a subject not in ADSL (screen failure): not "
+                         "analysed", file=(outside["STUDYID"].str.lower() + "/ae").to_numpy())

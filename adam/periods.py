@@ -62,11 +62,11 @@ def period_of_epoch(iss: ISSConfig) -> pd.DataFrame:
 
 
 def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None = None,
-                     arms: pd.Series | None = None) -> pd.DataFrame:
+                     death: pd.Series | None = None, arms: pd.Series | None = None) -> pd.DataFrame:
     """EX records with ``EXSTDT``/``EXENDT`` (day numbers), flags, APERIOD and group.
 
     Dates: a partial EXSTDTC is imputed to its first possible day, a partial EXENDTC to its
-    last (never after the end of study); a missing EXENDTC takes EXSTDTC (one application),
+    last (never after the end of study or death); a missing EXENDTC takes EXSTDTC (one application),
     or with ``imputation.treatment_end.missing: disposition_date`` the subject's end-of-study
     date (the pilot's rule), flagged "Y": the whole date was imputed (ADaMIG DATEFL: year,
     month and day). A record whose treatment is in no group is an error: the ISS config must
@@ -78,8 +78,10 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     eos_days = (pd.Series(to_epoch_days(out["USUBJID"].map(eos)), index=out.index)
                 if eos is not None else pd.Series(np.nan, index=out.index))
     start, start_flag = impute_dates(out["EXSTDTC"], highest="M", fill="first")
-    end, end_flag = impute_dates(out["EXENDTC"], highest="M", fill="last",
-                                 max_dates=days_to_datetime(eos_days.to_numpy(), index=out.index))
+    limits = [days_to_datetime(eos_days.to_numpy(), index=out.index)]
+    if death is not None:
+        limits.append(days_to_datetime(to_epoch_days(out["USUBJID"].map(death)), index=out.index))
+    end, end_flag = impute_dates(out["EXENDTC"], highest="M", fill="last", max_dates=limits)
     out["EXSTDT"] = to_epoch_days(start)
     out["EXSTDTF"] = start_flag
     out["EXENDT"] = to_epoch_days(end)

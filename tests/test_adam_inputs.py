@@ -70,8 +70,6 @@ def test_aes_of_subjects_not_in_adsl_are_reported_not_dropped(tmp_path):
     assert len(got.datasets["ADAE"]) + len(found) == len(OUTSIDE_AES)   # every AE record accounted for
 
 
-@pytest.mark.xfail(strict=True, reason="adam/build.py outside_findings numbers the findings 1..n instead of "
-                                       "giving the AE record's row (reported; build.py is outside this change)")
 def test_tp0201_names_the_ae_row(tmp_path):
     got = outside_analysis(tmp_path)
     assert list(got.findings.loc[got.findings["rule"] == "TP0201", "row"]) == [2, 3]
