@@ -69,9 +69,11 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     last (never after the end of study or death); a missing EXENDTC takes EXSTDTC (one application),
     or with ``imputation.treatment_end.missing: disposition_date`` the subject's end-of-study
     date (the pilot's rule), flagged "Y": the whole date was imputed (ADaMIG DATEFL: year,
-    month and day). A record whose treatment is in no group is an error: the ISS config must
-    say where every treatment goes; so is a record of a study with periods whose EPOCH is none
-    of them.
+    month and day). Group: the group listing the record's EXTRT (``assign_by: exposure``), or
+    the group listing the subject's arm (``assign_by: arm``; ``arms`` maps USUBJID to DM.ACTARM,
+    or to DM.ARM when the config says the actual treatment is the planned one). A record whose
+    treatment is in no group is an error: the ISS config must say where every treatment goes;
+    so is a record of a study with periods whose EPOCH is none of them.
     """
     out = ex[["STUDYID", "USUBJID", "EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRQ", "EPOCH",
               "EXSTDTC", "EXENDTC"]].copy() if len(ex) else ex.copy()
