@@ -22,7 +22,7 @@ import copy
 import json
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -249,20 +249,20 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
 
 
-def _annotation_lines(field: CRFField) -> list[list[str]]:
-    return [_wrap(a, WRAP["annot"]) for a in field.annotations]
+def _annotation_lines(fld: CRFField) -> list[list[str]]:
+    return [_wrap(a, WRAP["annot"]) for a in fld.annotations]
 
 
 def _box_height(lines: int, size: float) -> float:
     return lines * size * LINE + 2 * BOX_PAD
 
 
-def row_height(field: CRFField) -> float:
+def row_height(fld: CRFField) -> float:
     """Height of a field's row: the tallest of its cells, plus padding."""
-    prompt = len(_wrap(field.prompt, WRAP["prompt"])) * SIZE["prompt"] * LINE
-    export = len(_wrap(f'"{field.column}"', WRAP["export"])) * SIZE["export"] * LINE + SIZE["field"] * LINE
-    entry = _box_height(sum(len(_wrap(e, WRAP["entry"])) for e in field.entry), SIZE["entry"])
-    boxes = [_box_height(len(lines), SIZE["annot"]) for lines in _annotation_lines(field)]
+    prompt = len(_wrap(fld.prompt, WRAP["prompt"])) * SIZE["prompt"] * LINE
+    export = len(_wrap(f'"{fld.column}"', WRAP["export"])) * SIZE["export"] * LINE + SIZE["field"] * LINE
+    entry = _box_height(sum(len(_wrap(e, WRAP["entry"])) for e in fld.entry), SIZE["entry"])
+    boxes = [_box_height(len(lines), SIZE["annot"]) for lines in _annotation_lines(fld)]
     annot = sum(boxes) + BOX_GAP * (len(boxes) - 1)
     return max(prompt, export, entry, annot) + 2 * PAD
 
@@ -282,7 +282,7 @@ def _box_rows(form: Form) -> list[list[tuple[str, bool]]]:
     rows: list[list[tuple[str, bool]]] = []
     width = 0.0
     for box in _top_boxes(form):
-        w = _text_width(box[0], SIZE["note"]) + 2 * BOX_INSET + BOX_SPACE
+        w = _top_box_width(box[0]) + BOX_SPACE
         if not rows or width + w > PAGE_W - 2 * MARGIN:
             rows.append([])
             width = 0.0
@@ -291,8 +291,10 @@ def _box_rows(form: Form) -> list[list[tuple[str, bool]]]:
     return rows
 
 
-def _text_width(text: str, size: float) -> float:
-    return len(text) * MONO_EM * size
+def _top_box_width(text: str) -> float:
+    """Width of a page-level box: its mono text, the insets, and 2 points for viewers that hint
+    glyphs wider on screen."""
+    return len(text) * MONO_EM * SIZE["note"] + 2 * BOX_INSET + 2
 
 
 #: Header steps, top down (points): title line, gap, form name, source line, disclaimer line,
@@ -366,7 +368,8 @@ def write_acrf(config: StudyConfig, path: str | Path, *, created: datetime | Non
     stamp = created if created is not None and created.tzinfo is not None else None
     metadata = {"Title": f"{config.studyid} {ACRF_TITLE}", "Subject": DISCLAIMER, "Creator": "trialpack",
                 "Producer": None, "CreationDate": stamp}
-    with matplotlib.rc_context({"pdf.fonttype": 42, "pdf.compression": 6}):
+    # ps.fonttype too: matplotlib sizes its PDF font subsets by it (one subset per font)
+    with matplotlib.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42, "pdf.compression": 6}):
         with PdfPages(path, metadata=metadata) as pdf:
             for page in pages:
                 pdf.savefig(_draw_page(config, page, len(pages), created))
@@ -374,30 +377,34 @@ def write_acrf(config: StudyConfig, path: str | Path, *, created: datetime | Non
 
 
 def _draw_page(config: StudyConfig, page: Page, total: int, created: datetime | None):
-    """One page as a matplotlib Figure whose data coordinates are PDF points."""
+    """One page as a matplotlib Figure (US Letter) holding one artist that draws it."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(PAGE_W / 72, PAGE_H / 72), dpi=72)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, PAGE_W)
-    ax.set_ylim(0, PAGE_H)
-    ax.set_axis_off()
-    sheet = _Sheet(ax)
+    sheet = _Sheet()
     y = _draw_header(sheet, config, page)
     for index, fld in enumerate(page.fields):
         y = _draw_row(sheet, fld, page.first + index, y, shaded=index % 2 == 1)
     _draw_footer(sheet, config, page, total, created)
-    fig.add_artist(_lines_artist(sheet.lines))
+    fig = Figure(figsize=(PAGE_W / 72, PAGE_H / 72), dpi=72)
+    fig.add_artist(_sheet_artist(sheet))
     return fig
 
 
+@dataclass
 class _Sheet:
-    """A page being drawn: its Axes (data coordinates are points) for boxes and rules, and its
-    text lines, queued for one artist (:func:`_lines_artist`)."""
+    """A page being drawn, in points from the bottom-left corner: its shapes (filled or outlined
+    rectangles, rules) and its text lines, drawn by :func:`_sheet_artist` in the order
+    backgrounds, outlined shapes, text."""
 
-    def __init__(self, ax):
-        self.ax = ax
-        self.lines: list[tuple] = []
+    shapes: list[tuple] = field(default_factory=list)
+    lines: list[tuple] = field(default_factory=list)
+
+    def rect(self, x: float, y: float, width: float, height: float, *, fill: str | None = None,
+             edge: str | None = None, linewidth: float = 0.0, rounded: bool = False) -> None:
+        self.shapes.append(("rect", (x, y, width, height), fill, edge, linewidth, rounded))
+
+    def rule(self, x0: float, x1: float, y: float, *, color: str, linewidth: float) -> None:
+        self.shapes.append(("rule", (x0, y, x1, y), None, color, linewidth, False))
 
 
 #: Baseline below the top of a line, in font sizes (DejaVu's cap height is 0.73 em).
@@ -406,20 +413,25 @@ ASCENT = 0.78
 
 def _text(sheet: _Sheet, x: float, y: float, lines: list[str], size: float, *, family: str = SANS, color: str = INK,
           bold: bool = False, ha: str = "left") -> None:
-    """Lines from the top ``y`` down, one every ``size * LINE`` points (queued on the page)."""
+    """Lines from the top ``y`` down, one every ``size * LINE`` points."""
     for i, line in enumerate(lines):
         sheet.lines.append((x, y - i * size * LINE - ASCENT * size, line, family, size, bold, color, ha))
 
 
-def _lines_artist(lines: list[tuple]):
-    """One artist drawing every text line of a page straight through the renderer: matplotlib's
-    Text artists would measure each line for alignment first, which is most of the drawing
-    time of a text-only page. Points are display units (the PDF backend draws at 72 dpi)."""
+def _sheet_artist(sheet: _Sheet):
+    """One artist drawing a page straight through the renderer. matplotlib's Axes, patches and
+    Text artists would cost several times the drawing itself (each Text measures itself for
+    alignment); here shapes become paths and text lines go to ``draw_text`` at their baseline.
+    Points are display units in PDF (72 dpi); a raster preview is scaled by dpi / 72."""
     from matplotlib.artist import Artist
+    from matplotlib.colors import to_rgb
     from matplotlib.font_manager import FontProperties
+    from matplotlib.patches import BoxStyle
+    from matplotlib.path import Path as MplPath
+    from matplotlib.transforms import Affine2D
 
     class Shaping:
-        """What the PDF backend asks of a Text: no ligatures, so "fi" stays two searchable
+        """What the backends ask of a Text: no ligatures, so "fi" stays two searchable
         characters and each font needs one subset (matplotlib >= 3.11 shapes text)."""
 
         @staticmethod
@@ -430,14 +442,27 @@ def _lines_artist(lines: list[tuple]):
         def get_language():
             return None
 
-    class Lines(Artist):
-        zorder = 10  # above the page's boxes and shading
+    rounded = BoxStyle("round", pad=0, rounding_size=2)
 
+    class SheetArtist(Artist):
         def draw(self, renderer):
+            scale = renderer.points_to_pixels(1.0)
+            to_display = Affine2D().scale(scale)
             gc = renderer.new_gc()
-            scale = renderer.points_to_pixels(1.0)  # 1 in PDF; the dpi / 72 of a raster preview
+            # backgrounds (no outline) first, so that no shading hides a rule or a box
+            shapes = sorted(sheet.shapes, key=lambda shape: shape[3] is not None)
+            for kind, (x, y, a, b), fill, edge, linewidth, is_round in shapes:
+                if kind == "rule":
+                    path = MplPath([(x, y), (a, b)])
+                elif is_round:
+                    path = rounded(x, y, a, b, 1.0)
+                else:
+                    path = MplPath([(x, y), (x + a, y), (x + a, y + b), (x, y + b), (x, y)], closed=True)
+                gc.set_linewidth(linewidth if edge else 0)
+                gc.set_foreground(edge or fill or INK)
+                renderer.draw_path(gc, path, to_display, to_rgb(fill) if fill else None)
             height = renderer.get_canvas_width_height()[1]
-            for x, y, text, family, size, bold, color, ha in lines:
+            for x, y, text, family, size, bold, color, ha in sheet.lines:
                 prop = FontProperties(family=family, size=size, weight="bold" if bold else "normal")
                 x, y = x * scale, (height - y * scale if renderer.flipy() else y * scale)
                 if ha != "left":
@@ -447,17 +472,14 @@ def _lines_artist(lines: list[tuple]):
                 renderer.draw_text(gc, x, y, text, prop, 0, ismath=False, mtext=Shaping())
             gc.restore()
 
-    return Lines()
+    return SheetArtist()
 
 
 def _box(sheet: _Sheet, x: float, top: float, width: float, lines: list[str], size: float, colors: tuple[str, str], *,
          linewidth: float = 0.6) -> float:
     """A rounded box (filled, outlined) with mono text; returns its height."""
-    from matplotlib.patches import FancyBboxPatch
-
     height = _box_height(len(lines), size)
-    sheet.ax.add_patch(FancyBboxPatch((x, top - height), width, height, boxstyle="round,pad=0,rounding_size=2",
-                                facecolor=colors[0], edgecolor=colors[1], linewidth=linewidth))
+    sheet.rect(x, top - height, width, height, fill=colors[0], edge=colors[1], linewidth=linewidth, rounded=True)
     _text(sheet, x + BOX_INSET, top - BOX_PAD, lines, size, family=MONO)
     return height
 
@@ -471,8 +493,6 @@ def _colors(annotation: str) -> tuple[str, str]:
 def _draw_header(sheet: _Sheet, config: StudyConfig, page: Page) -> float:
     """Title block, page-level annotation boxes and the table heading (the steps
     :func:`header_height` adds up); returns the top of the first row."""
-    from matplotlib.patches import Rectangle
-
     form = page.form
     y = PAGE_H - MARGIN
     title = _title_lines(config)
@@ -489,13 +509,12 @@ def _draw_header(sheet: _Sheet, config: StudyConfig, page: Page) -> float:
     for row in _box_rows(form):
         x = MARGIN
         for text, heavy in row:
-            width = _text_width(text, SIZE["note"]) + 2 * BOX_INSET
+            width = _top_box_width(text)
             _box(sheet, x, y - 2, width, [text], SIZE["note"], _colors(text), linewidth=1.2 if heavy else 0.6)
             x += width + BOX_SPACE
         y -= BOX_ROW
     y -= TABLE_GAP
-    sheet.ax.add_patch(Rectangle((MARGIN, y - TABLE_HEAD), PAGE_W - 2 * MARGIN, TABLE_HEAD, facecolor=HEAD,
-                           edgecolor="none"))
+    sheet.rect(MARGIN, y - TABLE_HEAD, PAGE_W - 2 * MARGIN, TABLE_HEAD, fill=HEAD)
     for (x, _), head in zip((COL_NUM, COL_PROMPT, COL_EXPORT, COL_ENTRY, COL_ANNOT),
                             ("#", "Question", "Export column / field", "Entry", "SDTM annotation")):
         _text(sheet, x + 2, y - 4, [head], 7.5, bold=True)
@@ -504,13 +523,10 @@ def _draw_header(sheet: _Sheet, config: StudyConfig, page: Page) -> float:
 
 def _draw_row(sheet: _Sheet, fld: CRFField, number: int, top: float, *, shaded: bool) -> float:
     """One field's row (cells as :func:`row_height` measures them); returns the row's bottom."""
-    from matplotlib.patches import Rectangle
-
     height = row_height(fld)
     if shaded:
-        sheet.ax.add_patch(Rectangle((MARGIN, top - height), PAGE_W - 2 * MARGIN, height, facecolor=SHADE,
-                               edgecolor="none"))
-    sheet.ax.plot([MARGIN, PAGE_W - MARGIN], [top - height] * 2, color=RULE, linewidth=0.4)
+        sheet.rect(MARGIN, top - height, PAGE_W - 2 * MARGIN, height, fill=SHADE)
+    sheet.rule(MARGIN, PAGE_W - MARGIN, top - height, color=RULE, linewidth=0.4)
     y = top - PAD
     _text(sheet, COL_NUM[0] + 2, y, [f"{number}."], SIZE["prompt"], color=MUTED)
     _text(sheet, COL_PROMPT[0] + 2, y, _wrap(fld.prompt, WRAP["prompt"]), SIZE["prompt"])
@@ -527,7 +543,7 @@ def _draw_row(sheet: _Sheet, fld: CRFField, number: int, top: float, *, shaded: 
 
 def _draw_footer(sheet: _Sheet, config: StudyConfig, page: Page, total: int, created: datetime | None) -> None:
     y = MARGIN + 12
-    sheet.ax.plot([MARGIN, PAGE_W - MARGIN], [y + 4] * 2, color=RULE, linewidth=0.6)
+    sheet.rule(MARGIN, PAGE_W - MARGIN, y + 4, color=RULE, linewidth=0.6)
     _text(sheet, MARGIN, y, [f"{config.studyid} {ACRF_TITLE}: raw form {page.form.domain} ({page.form.name})"], 7,
           color=MUTED)
     if created is not None:
