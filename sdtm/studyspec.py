@@ -8,12 +8,14 @@ those of the same name).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from sdtm.acrf import AnnotatedCRF, crf_pages
 from sdtm.config import StudyConfig
 from specs.load import load_spec, standard_spec
 from specs.model import (
-    Codelist, CodelistItem, RangeCheck, Spec, Study, ValueLevel, WhereClause,
+    Codelist, CodelistItem, RangeCheck, Spec, Study, ValueLevel, VariableSpec, WhereClause,
 )
 
 STANDARD = "sdtmig-3.4"
@@ -41,7 +43,37 @@ def compose_study_spec(config: StudyConfig, standard: Spec | None = None) -> Spe
         _supplemental_metadata(spec, f"SUPP{domain}", config.supplemental(domain))
     if config.get("spec"):
         spec = overlay(spec, load_spec(Path(config.file).parent / config.get("spec")))
+    if config.source == "raw":
+        _annotated_crf(spec, config)
     return spec
+
+
+def _annotated_crf(spec: Spec, config: StudyConfig) -> None:
+    """The generated aCRF (``sdtm.acrf``) as the define's def:AnnotatedCRF, and its page(s) on
+    each variable and SUPP-- value collected from the investigator or subject (Define-XML 2.1:
+    a PDFPageRef is required for those origins). Derived, assigned and protocol origins keep
+    their methods and get no page. A spec overlay that brings its own AnnotatedCRF keeps it
+    and its pages."""
+    if any(doc.kind == "AnnotatedCRF" for doc in spec.documents):
+        return
+    pages = crf_pages(config)
+    spec.documents.append(AnnotatedCRF(config))
+    for ds, var in spec.iter_variables():
+        if _cites_crf(var) and (ds.name, var.name) in pages:
+            var.origin_pages = pages[(ds.name, var.name)]
+    qnams = {wc.oid: wc.checks[0].values[0] for wc in spec.where_clauses
+             if len(wc.checks) == 1 and wc.checks[0].variable == "QNAM" and len(wc.checks[0].values) == 1}
+    spec.value_level = [_with_pages(v, pages, qnams) for v in spec.value_level]
+
+
+def _with_pages(row: ValueLevel, pages: dict[tuple[str, str], str], qnams: dict[str, str]) -> ValueLevel:
+    """A SUPP-- QVAL row (``QNAM EQ x``) with the aCRF page(s) of ``(SUPPxx, "QVAL.x")``."""
+    key = (row.dataset, f"{row.variable}.{qnams.get(row.where_clause)}")
+    return replace(row, origin_pages=pages[key]) if _cites_crf(row) and key in pages else row
+
+
+def _cites_crf(meta: VariableSpec | ValueLevel) -> bool:
+    return meta.origin_type == "Collected" and meta.origin_source in ("Investigator", "Subject")
 
 
 def _sponsor_codelist(spec: Spec, oid: str, name: str, terms: list[tuple[str, str | None]],

@@ -274,7 +274,7 @@ def test_cli_validate_good_define(good, capsys):
     _, path = good
     assert main(["validate", str(path)]) == 0
     out = capsys.readouterr().out
-    assert out.strip().endswith(f"{path}: 0 error(s), 20 warning(s), 0 notice(s)")
+    assert out.strip().endswith(f"{path}: 0 error(s), 1 warning(s), 0 notice(s)")
 
 
 def test_cli_validate_broken_define_reports_line(good, tmp_path, capsys):

@@ -1,5 +1,5 @@
 """Write one package folder: each dataset as XPT v5 (and/or Dataset-JSON), its define.xml and
-define.html, all from the same spec.
+define.html, all from the same spec, and the spec's documents that can write themselves.
 
 Empty SUPP-- datasets are not written (SDTMIG §8.4: supplemental qualifiers exist only when
 there are qualifiers); any other empty dataset is written and flagged ``def:HasNoData`` in the
@@ -18,7 +18,10 @@ from trialpack import layout
 
 def write_package_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], folder: Path, *,
                            formats: tuple[str, ...], created: datetime, study_oid: str) -> list[Path]:
-    """Datasets, define.xml (+ define2-1.xsl) and define.html into ``folder``; the files written."""
+    """Datasets, documents, define.xml (+ define2-1.xsl) and define.html into ``folder``; the files
+    written. A spec document with a ``write(path, *, created)`` method (e.g. the generated aCRF,
+    ``sdtm.acrf.AnnotatedCRF``) is written at its href; any other document is the user's to put
+    there (validation's DD0114 names a def:leaf whose file is missing)."""
     from define import write_define, write_define_html
     from trialpack.datasetjson import write_dataset_json
     from trialpack.xpt import write_xpt
@@ -36,6 +39,9 @@ def write_package_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], folder
             files.append(write_dataset_json(df, layout.dataset_file(folder, name, "json"), name=name, label=ds.label,
                                             variables=ds.variables, keys=ds.keys, study_oid=study_oid,
                                             metadata_version_oid=f"MDV.{study_oid}", created=created))
+    for doc in spec.documents:
+        if callable(getattr(doc, "write", None)):
+            files.append(doc.write(folder / doc.href, created=created))
     leaf = "xpt" if "xpt" in formats else "json"
     hrefs = {name: f"{name.lower()}.{leaf}" for name in kept}
     define_xml = write_define(spec, kept, folder / "define.xml", created=created, leaf_hrefs=hrefs)
