@@ -66,7 +66,7 @@ def read_raw(
     name = name or path.name
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if not path.is_file():
-        raise InputError("raw file not found", file=name)
+        raise InputError(f"raw file not found (looked for {path})", file=name)
     readers = {"csv": _read_csv, "txt": _read_csv, "xlsx": _read_xlsx, "sas7bdat": _read_sas7bdat}
     if fmt not in readers:
         raise InputError(f"unsupported raw format {fmt!r} (csv, xlsx or sas7bdat)", file=name)
