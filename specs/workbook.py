@@ -212,7 +212,9 @@ def check_xlsx_package(path: Path, *, error: type[InputError] = SpecError, file:
                 if member.lower().endswith((".xml", ".rels", ".vml")) and _declares_doctype(archive, member):
                     raise error(f"part {member} declares a DOCTYPE (XML entities); workbooks with DTDs are "
                                 "refused and nothing they reference was read", file=file)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except InputError:
+        raise
+    except Exception as exc:  # BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError (encrypted) ...
         raise error(f"not a readable xlsx workbook ({type(exc).__name__}: {exc})", file=file) from None
 
 
