@@ -240,6 +240,20 @@ def _malformed_spec(work: Path, target: Path) -> list[str]:
     return args
 
 
+def _sdtm_study_missing_variable(work: Path, target: Path, package: Path) -> None:
+    """A study that arrives as SDTM (source "sdtm") whose DM lacks the required ARMCD."""
+    from trialpack.xpt import read_xpt, write_xpt
+
+    sdtm = package / "m5" / "datasets" / "mini-01" / "tabulations" / "sdtm"
+    (work / "sdtm").mkdir()
+    for name in ("dm", "ae", "ex", "ds"):
+        frame, meta = read_xpt(sdtm / f"{name}.xpt")
+        write_xpt(frame.drop(columns=["ARMCD"] if name == "dm" else []), work / "sdtm" / f"{name}.xpt",
+                  name=name.upper(), label=meta.label)
+    (work / STUDY).write_text(json.dumps({"studyid": "MINI-01", "title": "Minimal study", "source": "sdtm",
+                                          "sdtm_dir": "sdtm"}), encoding="utf-8")
+
+
 def _out_user_folder(work: Path, target: Path, package: Path) -> list[str]:
     (target / "thesis").mkdir()
     (target / "thesis" / "chapter1.docx").write_bytes(b"two years of work")
@@ -428,6 +442,8 @@ REFUSED = [
             ("mini-01/dm.csv", "no records")),
     Refused("raw-non-ascii-text", lambda w, t, p: replace(raw(w, "ae.csv"), "runny nose", "nez qui coule (\u00e9)"),
             ("non-ASCII", "mini-01/ae.csv", "row 2", "column 'Term'")),
+    Refused("sdtm-input-missing-required-variable", _sdtm_study_missing_variable,
+            ("sdtm/dm.xpt", "ARMCD")),
 ]
 
 ENV = {"source-date-epoch-malformed": {"SOURCE_DATE_EPOCH": "yesterday"}}
@@ -437,6 +453,9 @@ EXPECTED_TO_FAIL: dict[str, str] = {
                               "(exit 3, internal error); it should be refused naming the file",
     "raw-non-ascii-text": "sdtm mapping: non-ASCII raw text is refused only by the XPT writer, naming ae.xpt and the "
                           "SDTM row (exit 2, nothing written); the designed error names the raw file, row and column",
+    "sdtm-input-missing-required-variable": "adam/build.py check_required_sdtm checks the pooled SDTM, so the error "
+                                            "names no file; sdtm/source.py read_study_sdtm should check each study's "
+                                            "datasets and name the XPT file",
 }
 #: Concurrent CLI processes for the refused cases (each is mostly interpreter start-up).
 WORKERS = min(4, (os.cpu_count() or 2) + 1)
@@ -650,7 +669,9 @@ def built_with_findings(tmp_path_factory):
     assert proc.stderr == ""
     found = json.loads((base / "out" / "validation" / "findings.json").read_text(encoding="utf-8"))["findings"]
     manifest = json.loads((base / "out" / "manifest.json").read_text(encoding="utf-8"))
-    return expected, found, manifest
+    with open(base / "out" / "lineage" / "sdtm-raw.csv", encoding="utf-8", newline="") as f:
+        lineage = {(r["RAWFILE"], int(r["RAWROW"])) for r in csv.DictReader(f)}
+    return expected, found, manifest, lineage
 
 
 def _matches(record: dict, expected: dict) -> bool:
@@ -667,7 +688,7 @@ def _matches(record: dict, expected: dict) -> bool:
 @pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=FINDING_XFAIL[c.id]))
                                   if c.id in FINDING_XFAIL else c for c in FINDINGS], ids=lambda c: c.id)
 def test_finding(case: Finding, built_with_findings) -> None:
-    expected, found, manifest = built_with_findings
+    expected, found, manifest, lineage = built_with_findings
     want = expected[case.id]
     if "reconciliation" in want:
         rows = [r for r in manifest["reconciliation"] if r["file"] == want["reconciliation"]["file"]]
@@ -676,6 +697,9 @@ def test_finding(case: Finding, built_with_findings) -> None:
     hits = [f for f in found if _matches(f, want)]
     assert hits, f"no finding {want}; findings of that file/row: " + json.dumps(
         [f for f in found if f.get("file") == want.get("file") and f.get("row") == want.get("row")])
+    if want.get("file") and want.get("row"):  # nothing lost: a rejected record is in no dataset, a kept one is
+        mapped = (want["file"], want["row"]) in lineage
+        assert mapped == (want.get("rule") != "TP0101"), f"raw row in the SDTM lineage: {mapped}"
 
 
 # -- known defects outside the reliability fixes ----------------------------------------------------
@@ -689,6 +713,17 @@ def test_study_without_adverse_events_builds(tmp_path: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     proc = run_cli("build", ISS, "--out", str(tmp_path / "out"), "--quiet", cwd=tmp_path / "work")
     assert proc.returncode in (0, 1), proc.stderr
+
+
+def test_sdtm_dataset_missing_a_required_variable_is_a_finding(tmp_path: Path, package: Path) -> None:
+    """``trialpack validate dm.xpt`` of an SDTM DM without USUBJID: exit 1, finding TP0001."""
+    from trialpack.xpt import read_xpt, write_xpt
+
+    frame, meta = read_xpt(package / "m5" / "datasets" / "mini-01" / "tabulations" / "sdtm" / "dm.xpt")
+    write_xpt(frame.drop(columns=["USUBJID"]), tmp_path / "dm.xpt", name="DM", label=meta.label)
+    proc = run_cli("validate", "dm.xpt", cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stderr == ""
+    assert "error   TP0001 dm.xpt, DM, USUBJID: Req variable USUBJID is missing" in proc.stdout
 
 
 def test_progress_lines_and_one_error_line_without_quiet(tmp_path: Path) -> None:
