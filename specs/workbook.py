@@ -221,7 +221,7 @@ def check_xlsx_package(path: Path, *, error: type[InputError] = SpecError, file:
 def _declares_doctype(archive, member: str) -> bool:
     with archive.open(member) as stream:
         head = stream.read(_PROLOG_BYTES + 1)
-    text = head.decode("utf-16") if head[:2] in (b"\xff\xfe", b"\xfe\xff") else head.decode("utf-8", "replace")
+    text = head.decode("utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8", "replace")
     position = 0
     while match := _PROLOG_ITEM.match(text, position):
         if match.end() == position:

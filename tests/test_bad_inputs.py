@@ -131,6 +131,11 @@ SMALL_SPEC = {
 VAR3 = "$.datasets[0].variables[2]"
 
 
+def var3(**changes) -> Callable[[dict], None]:
+    """Change the third variable (XXSEV) of the small spec."""
+    return lambda spec: spec["datasets"][0]["variables"][2].update(**changes)
+
+
 def spec_json(work: Path, target: Path, change: Callable[[dict], object]) -> list[str]:
     """A spec folder with one broken value, exported over a previous workbook."""
     data = json.loads(json.dumps(SMALL_SPEC))
@@ -390,17 +395,18 @@ REFUSED = [
     Refused("spec-duplicate-variable", lambda w, t, p: spec_json(w, t, lambda s: s["datasets"][0]["variables"].append(
         dict(s["datasets"][0]["variables"][2], order=4))),
             ("spec/spec.json", "$.datasets[0].variables[3].name", "duplicate")),
-    Refused("spec-name-over-8", lambda w, t, p: spec_json(w, t, lambda s: s["datasets"][0]["variables"][2].update(
-        name="XXSEVERITY")), ("spec/spec.json", f"{VAR3}.name", "'XXSEVERITY'")),
-    Refused("spec-label-over-40-bytes", lambda w, t, p: spec_json(w, t, lambda s: s["datasets"][0]["variables"][2].update(
+    Refused("spec-name-over-8", lambda w, t, p: spec_json(w, t, var3(name="XXSEVERITY")),
+            ("spec/spec.json", f"{VAR3}.name", "'XXSEVERITY'")),
+    Refused("spec-label-over-40-bytes", lambda w, t, p: spec_json(w, t, var3(
         label="Severity of the event as graded by the investigator")), ("spec/spec.json", f"{VAR3}.label", "40")),
-    Refused("spec-label-not-ascii", lambda w, t, p: spec_json(w, t, lambda s: s["datasets"][0]["variables"][2].update(
-        label="S\u00e9v\u00e9rit\u00e9")), ("spec/spec.json", f"{VAR3}.label", "non-ASCII")),
-    Refused("spec-length-over-200", lambda w, t, p: spec_json(w, t, lambda s: s["datasets"][0]["variables"][2].update(
-        length=201)), ("spec/spec.json", f"{VAR3}.length", "201")),
-    Refused("spec-unknown-codelist", lambda w, t, p: spec_json(w, t, lambda s: s["datasets"][0]["variables"][2].update(
-        codelist="CL.NOPE")), ("spec/spec.json", f"{VAR3}.codelist", "'CL.NOPE'")),
-    Refused("spec-malformed-json", lambda w, t, p: _malformed_spec(w, t), ("spec/spec.json", "row 3", "malformed JSON")),
+    Refused("spec-label-not-ascii", lambda w, t, p: spec_json(w, t, var3(label="S\u00e9v\u00e9rit\u00e9")),
+            ("spec/spec.json", f"{VAR3}.label", "non-ASCII")),
+    Refused("spec-length-over-200", lambda w, t, p: spec_json(w, t, var3(length=201)),
+            ("spec/spec.json", f"{VAR3}.length", "201")),
+    Refused("spec-unknown-codelist", lambda w, t, p: spec_json(w, t, var3(codelist="CL.NOPE")),
+            ("spec/spec.json", f"{VAR3}.codelist", "'CL.NOPE'")),
+    Refused("spec-malformed-json", lambda w, t, p: _malformed_spec(w, t),
+            ("spec/spec.json", "row 3", "malformed JSON")),
     # spec workbooks (spec import over a previous spec folder)
     Refused("workbook-formula-cell", lambda w, t, p: spec_workbook(w, t, set_cell("Variables", "F4", "=1+2")),
             ("in.xlsx", "sheet 'Variables'", "row 4", "column 'Length'", "formula")),
@@ -737,3 +743,46 @@ def test_progress_lines_and_one_error_line_without_quiet(tmp_path: Path) -> None
     assert errors == ["trialpack: error: mini-01/dm.csv, row 7, column 'ARM': arm 'c' is not one of the study's "
                       "arms (VEH-TPZ15, TPZ15-TPZ15)"]
     assert not (tmp_path / "out").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# -- the CSV grammar, in process: what is refused and what is only unusual ------------------------
+
+CSV_STRUCTURE = [
+    ("short-row", "a,b,c\n1,,3\n4,5\n", "row 3: malformed CSV: the row has 2 field(s); the header has 3"),
+    ("one-field-row", "a,b,c\n1,,3\nx\n", "row 3: malformed CSV: the row has 1 field(s); the header has 3"),
+    ("long-row", "a,b,c\n1,,3\n4,5,6,7\n", "row 3: malformed CSV: the row has 4 field(s); the header has 3"),
+    ("quote-never-closed", 'a,b,c\n1,"x,3\n4,5,6\n', "row 2: malformed CSV: unexpected end of data at line 3"),
+    ("quote-closed-rows-later", 'a,b,c\n1,"x,3\n4,5,6\n7,"8",9\n',
+     "row 2: malformed CSV: ',' expected after '\"' at line 4"),
+    ("text-after-quote", 'a,b,c\n1,"x"y,3\n', "row 2: malformed CSV: ',' expected after '\"'"),
+]
+CSV_ACCEPTED = [
+    # (text, records as (row, A, B, C), blank rows)
+    ("blank-and-whitespace-lines", "a,b,c\n1,,3\n\n   \n6,7,\n", [(2, "1", None, "3"), (5, "6", "7", None)], 2),
+    ("quoted-line-break", 'a,b,c\n1,"x\ny",3\n4,5,6\n', [(2, "1", "x\ny", "3"), (3, "4", "5", "6")], 0),
+    ("escaped-quotes", 'a,b,c\n1,"say ""hi""",3\n', [(2, "1", 'say "hi"', "3")], 0),
+    ("no-final-newline", "a,b,c\n1,2,3", [(2, "1", "2", "3")], 0),
+    ("blank-lines-at-the-end", "a,b,c\n1,2,3\n\n\n", [(2, "1", "2", "3")], 2),
+]
+
+
+@pytest.mark.parametrize("text, message", [c[1:] for c in CSV_STRUCTURE], ids=[c[0] for c in CSV_STRUCTURE])
+def test_csv_structure_is_refused_with_its_row(tmp_path: Path, text: str, message: str) -> None:
+    from specs.errors import InputError
+    from trialpack.rawio import read_raw
+
+    (tmp_path / "x.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_raw(tmp_path / "x.csv", {"A": "a", "B": "b", "C": "c"})
+    assert str(exc.value).startswith(f"x.csv, {message}")
+
+
+@pytest.mark.parametrize("text, records, blank", [c[1:] for c in CSV_ACCEPTED], ids=[c[0] for c in CSV_ACCEPTED])
+def test_unusual_but_valid_csv_is_read_exactly(tmp_path: Path, text: str, records, blank: int) -> None:
+    from trialpack.rawio import read_raw
+
+    (tmp_path / "x.csv").write_text(text, encoding="utf-8")
+    table = read_raw(tmp_path / "x.csv", {"A": "a", "B": "b", "C": "c"})
+    got = [tuple(None if v is None or v != v else v for v in row)
+           for row in table.frame[["_RAWROW", "A", "B", "C"]].astype(object).to_numpy().tolist()]
+    assert got == records and table.blank_rows == blank

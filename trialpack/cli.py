@@ -173,10 +173,9 @@ def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
     """Run a command; failures become one line on stderr and an exit code, never a traceback."""
     import os
     import signal
+    import threading
 
     from specs.errors import TrialpackError
-
-    import threading
 
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None

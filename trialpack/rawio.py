@@ -7,16 +7,20 @@ it: the header is row 1, the first record row 2). Blank rows are skipped and cou
 
 Bad input raises :class:`specs.errors.InputError` naming the file and, where it applies, the
 row, the column or the byte offset: missing file or column, empty file, duplicated headers,
-undecodable bytes, malformed CSV, formula cells, oversized fields.
+undecodable bytes, malformed CSV (a quote left open or followed by text, a row with more or
+fewer fields than the header: pandas alone would glue or pad them silently), formula cells,
+an xlsx that declares XML entities or is corrupt, oversized fields.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -28,8 +32,6 @@ RAW_ROW = "_RAWROW"
 #: Largest raw field accepted (bytes of text). SDTM text is at most 200 bytes per variable
 #: (longer text is split into SUPP-- records); a field this large is corrupt input.
 MAX_FIELD_CHARS = 65_536
-#: The csv module's field limit while checking a file's structure: above any field, so that an
-#: oversized one is refused by ``MAX_FIELD_CHARS`` with its row and column.
 _CSV_FIELD_LIMIT = 2**31 - 1
 
 
@@ -146,9 +148,10 @@ def _read_csv(path: Path, name: str, encoding: str, delimiter: str) -> tuple[lis
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise InputError("NUL byte in a text file (binary data?)", file=name, row=line)
-    widths = _record_widths(text, delimiter, name)
+    with _large_csv_fields():
+        widths = _record_widths(text, delimiter, name)
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
     _check_widths(widths, name)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
                             skip_blank_lines=False, engine="c", header=0)
@@ -166,12 +169,20 @@ def _record_widths(text: str, delimiter: str, name: str) -> np.ndarray:
     grammar: a quote that opens a field must close it, and only a delimiter or the end of the
     line may follow the closing quote (pandas would silently glue such text together)."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
-    limit = csv.field_size_limit(_CSV_FIELD_LIMIT)  # oversized fields are refused by size, with their column
     try:
         return np.fromiter(map(len, reader), dtype=np.int64)
     except csv.Error:
         _locate_csv_error(text, delimiter, name)
         raise  # pragma: no cover - _locate_csv_error always raises
+
+
+@contextlib.contextmanager
+def _large_csv_fields() -> Iterator[None]:
+    """The csv module refuses fields over 128 KiB with no column named; lift its limit so that an
+    oversized field is refused by ``MAX_FIELD_CHARS`` instead, with its row and column."""
+    limit = csv.field_size_limit(_CSV_FIELD_LIMIT)
+    try:
+        yield
     finally:
         csv.field_size_limit(limit)
 
