@@ -146,7 +146,7 @@ def test_interrupted_build_leaves_the_previous_package(kill: Kill, outcomes) -> 
         assert outcome.stderr.splitlines()[-1] == "trialpack: terminated; the output folder is left as it was"
         assert scratch_left(outcome.parent) == [], "SIGTERM must clean its scratch folder"
     else:
-        assert outcome.returncode == -signal.SIGKILL
+        assert outcome.returncode in ((-signal.SIGKILL, 0, 1) if kill.may_have_finished else (-signal.SIGKILL,))
 
 
 def test_next_build_removes_the_leftovers_and_replaces_the_package(outcomes, tmp_path) -> None:
