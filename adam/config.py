@@ -10,11 +10,11 @@ branch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sdtm.config import StudyConfig, load_study_config
+from sdtm.config import StudyConfig, check_ascii_values, load_study_config
 from specs.errors import InputError
 from specs.jsonio import load_json
 
@@ -26,6 +26,8 @@ DEFAULT_IMPUTATION = {
 }
 DEFAULT_RATES = {"per": 100, "ci_method": "exact", "conf_level": 0.95, "strata": "STUDYID"}
 DEFAULT_DOSES_PER_DAY = {"QD": 1, "BID": 2, "TID": 3, "QID": 4}
+#: ISS config keys whose text becomes ADaM values (TRTA, PARAM, AGEGR1...): ASCII, as in XPT.
+ASCII_KEYS = ("groups", "events", "age_groups", "related_terms")
 
 
 @dataclass
@@ -103,10 +105,37 @@ class ISSConfig:
         import os
 
         if self.data.get("creation_datetime"):
-            return datetime.fromisoformat(self.data["creation_datetime"])
-        if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
-            return datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), tz=timezone.utc).replace(tzinfo=None)
+            return parse_creation_datetime(self.data["creation_datetime"], self.file)
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch is not None:
+            return source_date_epoch(epoch)
         return datetime.now().replace(microsecond=0)
+
+
+def parse_creation_datetime(text: str, file: Path | None = None) -> datetime:
+    """``creation_datetime``: an ISO 8601 date-time, local clock time (an offset is refused: the
+    package's timestamps carry none, and silently dropping it would shift them)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"creation_datetime {text!r} is not an ISO 8601 date-time (e.g. 2026-01-15T09:00:00)",
+                         file=file, path="$.creation_datetime") from None
+    if moment.tzinfo is not None:
+        raise InputError(f"creation_datetime {text!r} has a UTC offset; give the local clock time without one",
+                         file=file, path="$.creation_datetime")
+    return moment.replace(microsecond=0)
+
+
+def source_date_epoch(text: str) -> datetime:
+    """SOURCE_DATE_EPOCH (reproducible-builds.org): whole seconds since 1970-01-01 UTC. A malformed
+    value is an error, as the specification asks, not a silent fall-back to the clock."""
+    try:
+        if not text.strip().isdigit():
+            raise ValueError(text)
+        return datetime.fromtimestamp(int(text), tz=timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
+        raise InputError(f"SOURCE_DATE_EPOCH={text!r} is not a whole number of seconds since 1970-01-01 "
+                         "(UTC) in the range of dates") from None
 
 
 def load_iss_config(path: str | Path) -> ISSConfig:
@@ -133,6 +162,14 @@ def check_iss_config(config: ISSConfig) -> None:
     def fail(message: str, path: str) -> None:
         raise InputError(message, file=file, path=path)
 
+    check_ascii_values({k: config.data.get(k) for k in ASCII_KEYS}, file)
+    if config.get("creation_datetime"):
+        parse_creation_datetime(config.get("creation_datetime"), file)
+    if config.get("data_cutoff"):
+        try:
+            date.fromisoformat(config.get("data_cutoff"))
+        except ValueError:
+            fail(f"data_cutoff {config.get('data_cutoff')!r} is not a calendar date", "$.data_cutoff")
     ids = [s.studyid for s in config.studies]
     for i, sid in enumerate(ids):
         if ids.index(sid) != i:

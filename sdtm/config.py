@@ -127,10 +127,14 @@ def check_study_config(config: StudyConfig) -> None:
     def fail(message: str, path: str) -> None:
         raise InputError(message, file=file, path=path)
 
+    check_ascii_values(data, file, exclude=NOT_SDTM_VALUES)
     if config.source == "raw":
         if "raw" not in data:
             fail("a raw-data study needs a 'raw' section", "$")
         for domain, spec in data["raw"]["files"].items():
+            if not is_inside_name(spec["path"]):
+                fail(f"raw file path {spec['path']!r} leaves the raw folder (absolute, '..' or a drive); name "
+                     "the file relative to raw.dir", f"$.raw.files.{domain}.path")
             for fld in REQUIRED_FIELDS.get(domain, ()):
                 if fld not in spec["columns"]:
                     fail(f"{domain} raw file must map field {fld}", f"$.raw.files.{domain}.columns")
@@ -155,3 +159,35 @@ def check_study_config(config: StudyConfig) -> None:
                 if supp["field"] not in raw["columns"]:
                     fail(f"supplemental field {supp['field']} is not mapped in raw.files.{domain}.columns",
                          f"$.supplemental.{domain}[{i}].field")
+
+
+#: JSON paths of config strings that never become SDTM values (file locations, raw spellings
+#: matched against the export): everything else ends up in an XPT file, where FDA requires ASCII.
+NOT_SDTM_VALUES = re.compile(r"^\$\.(raw|spec|sdtm_dir|source)\b|^\$\.(arms|periods)\[\d+\]\.raw\b")
+
+
+def check_ascii_values(data: Any, file: Path, *, exclude: re.Pattern | None = None, path: str = "$") -> None:
+    """Every string value of a config (not its keys) outside ``exclude`` is ASCII; the error
+    names the JSON path, so a non-ASCII arm or label is fixed where it was typed."""
+    if exclude is not None and exclude.match(path):
+        return
+    if isinstance(data, str):
+        bad = re.search(r"[^\x00-\x7F]", data)
+        if bad:
+            raise InputError(f"{data!r} has a non-ASCII character {bad.group()!r} (U+{ord(bad.group()):04X}); "
+                             "SDTM and ADaM values must be ASCII (FDA)", file=file, path=path)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            check_ascii_values(value, file, exclude=exclude, path=f"{path}.{key}")
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            check_ascii_values(value, file, exclude=exclude, path=f"{path}[{i}]")
+
+
+def is_inside_name(name: str) -> bool:
+    """True for a relative path that stays below its folder (no '..', not absolute, no drive)."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    posix, windows = PurePosixPath(name), PureWindowsPath(name)
+    return not (posix.is_absolute() or windows.is_absolute() or windows.drive or windows.root
+                or ".." in posix.parts or ".." in windows.parts)

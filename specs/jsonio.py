@@ -6,6 +6,8 @@ offending value (schema violation).
 from __future__ import annotations
 
 import json
+import math
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -37,10 +39,45 @@ def read_json(file: Path, *, error: type[InputError] = InputError) -> Any:
     except OSError as exc:
         raise error(f"cannot read: {exc.strerror}", file=file) from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise error(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno,
                     column=f"character {exc.colno}") from None
+    except _NonFinite as exc:
+        line, column = _position(text, exc.args[0])
+        raise error(f"malformed JSON: {exc.args[0]} is not a finite number (JSON has no NaN or "
+                    "infinity)", file=file, row=line, column=f"character {column}") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise error(f"malformed JSON: {str(exc).split(';')[0]}", file=file) from None
+    except RecursionError:
+        raise error("malformed JSON: nested too deeply", file=file) from None
+
+
+class _NonFinite(ValueError):
+    """``NaN``/``Infinity``/``-Infinity``: Python's json accepts them, JSON does not."""
+
+
+def _refuse_constant(name: str):
+    raise _NonFinite(name)
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):  # 1e400 overflows to infinity
+        raise _NonFinite(literal)
+    return value
+
+
+_STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN|-?[0-9][0-9.eE+-]*)')
+
+
+def _position(text: str, constant: str) -> tuple[int, int]:
+    """Line and column (1-based) of the first ``constant`` outside a JSON string."""
+    for match in _STRING_OR_CONSTANT.finditer(text):
+        if match.group(1) == constant:
+            before = text[: match.start()]
+            return before.count("\n") + 1, match.start() - before.rfind("\n")
+    return 1, 1  # pragma: no cover - the decoder only calls us for a constant in the text
 
 
 def json_path(parts: Iterable[Any]) -> str:

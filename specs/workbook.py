@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from specs.errors import SpecError
+from specs.errors import InputError, SpecError
 from specs.model import Spec
 
 YES, NO = "Yes", "No"
@@ -194,6 +194,46 @@ def write_cell(cell, value: Any) -> None:
 # -- reading ------------------------------------------------------------------------------
 
 
+#: Bytes of an XML part's prolog (declaration, comments, processing instructions) read to look
+#: for a DOCTYPE; a longer prolog is refused too.
+_PROLOG_BYTES = 65_536
+_PROLOG_ITEM = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.S)
+
+
+def check_xlsx_package(path: Path, *, error: type[InputError] = SpecError, file: object = None) -> None:
+    """Refuse an xlsx whose XML parts declare a DOCTYPE (entities, external references): a
+    workbook never needs one, and refusing it means no entity is ever expanded or fetched.
+    A file that is not a zip archive is refused here too, with a plain message."""
+    import zipfile
+
+    file = path if file is None else file
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if member.lower().endswith((".xml", ".rels", ".vml")) and _declares_doctype(archive, member):
+                    raise error(f"part {member} declares a DOCTYPE (XML entities); workbooks with DTDs are "
+                                "refused and nothing they reference was read", file=file)
+    except InputError:
+        raise
+    except Exception as exc:  # BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError (encrypted) ...
+        raise error(f"not a readable xlsx workbook ({type(exc).__name__}: {exc})", file=file) from None
+
+
+def _declares_doctype(archive, member: str) -> bool:
+    with archive.open(member) as stream:
+        head = stream.read(_PROLOG_BYTES + 1)
+    text = head.decode("utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8", "replace")
+    position = 0
+    while match := _PROLOG_ITEM.match(text, position):
+        if match.end() == position:
+            break
+        position = match.end()
+    rest = text[position:].lstrip()
+    if not rest and len(head) > _PROLOG_BYTES:
+        return True  # a prolog longer than any workbook writes: treated as hostile
+    return rest.startswith("<!")
+
+
 class _Cell:
     """Where a value came from: sheet, Excel row number, header text."""
 
@@ -211,6 +251,9 @@ def read_workbook(path: str | Path) -> Spec:
     from openpyxl import load_workbook
 
     path = Path(path)
+    if not path.is_file():
+        raise SpecError("workbook not found", file=path)
+    check_xlsx_package(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/ValueError for broken files
@@ -226,6 +269,11 @@ def read_workbook(path: str | Path) -> Spec:
                 data["study"] = study
         tables = {name: reader.table(sheets[_norm(name)], name) if _norm(name) in sheets else []
                   for name in SHEETS}
+    except SpecError:
+        raise
+    except Exception as exc:  # a corrupt sheet part fails while its rows stream (ParseError, KeyError ...)
+        raise SpecError(f"not a readable xlsx workbook: a sheet is corrupt ({type(exc).__name__}: {exc})",
+                        file=path) from None
     finally:
         wb.close()
     reader.assemble(data, tables)

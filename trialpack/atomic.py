@@ -14,7 +14,9 @@ import ctypes.util
 import os
 import shutil
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
+
+from specs.errors import InputError
 
 SCRATCH_MARK = ".trialpack-tmp-"
 _RENAME_EXCHANGE = 2
@@ -63,10 +65,24 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             tmp.unlink()
 
 
+def check_replaceable(target: str | Path, ours: Callable[[Path], bool], what: str) -> None:
+    """Refuse, before any work, a ``target`` that a folder swap must not replace: a file, or a
+    non-empty folder that ``ours`` does not recognise (``what`` says what it would have to be) —
+    the swap deletes the previous folder, and a mistyped ``--out`` must not delete a user's files."""
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise InputError("the output path exists and is not a folder", file=target)
+    if target.is_dir() and any(target.iterdir()) and not ours(target):
+        raise InputError(f"the output folder is not empty and is not {what}; it would be replaced as a "
+                         "whole, so choose a new or empty folder", file=target)
+
+
 @contextlib.contextmanager
 def atomic_dir(target: str | Path) -> Iterator[Path]:
     """Yield an empty scratch folder; on success it becomes ``target`` in one swap."""
     target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise InputError("the output path exists and is not a folder", file=target)
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_scratch(target)
     scratch = scratch_name(target)

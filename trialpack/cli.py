@@ -1,7 +1,9 @@
 """The ``trialpack`` command line.
 
 Exit codes: 0 success; 1 the package was built or checked and has error-level findings;
-2 bad input or usage (one line on stderr, never a traceback).
+2 bad input or usage (one line on stderr, never a traceback); 3 an internal error (a bug in
+trialpack: one line on stderr; ``TRIALPACK_DEBUG=1`` shows the traceback); 130/143 interrupted
+by Ctrl-C/SIGTERM (the output folder is left as it was).
 
 Heavy libraries are imported inside the command functions so that ``--help`` and
 ``--version`` start fast.
@@ -14,7 +16,13 @@ from typing import Callable, Sequence
 
 from trialpack import __version__
 
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that clean-up (``finally``) runs as for Ctrl-C:
+    the scratch folder of an interrupted build is removed and the target is left as it was."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,12 +35,22 @@ class _Parser(argparse.ArgumentParser):
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from trialpack.commands import demo
+    _check_package_target(args.out)
     return demo(args)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from trialpack.commands import build
+    _check_package_target(args.out)
     return build(args)
+
+
+def _check_package_target(out: str) -> None:
+    """A build replaces the whole ``--out`` folder: refuse one that holds anything but a package."""
+    from trialpack import layout
+    from trialpack.atomic import check_replaceable
+
+    check_replaceable(out, layout.is_package, "a trialpack package (no manifest.json)")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -51,8 +69,15 @@ def _cmd_spec_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_spec_import(args: argparse.Namespace) -> int:
+    from trialpack.atomic import check_replaceable
     from trialpack.commands import spec_import
+
+    check_replaceable(args.out_dir, _is_spec_folder, "a spec folder (files other than *.json)")
     return spec_import(args)
+
+
+def _is_spec_folder(folder) -> bool:
+    return all(p.is_file() and p.suffix.lower() == ".json" for p in folder.iterdir())
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -66,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Raw clinical-trial data to a regulatory submission package: SDTM, pooled "
         "ISS ADaM with exposure-adjusted incidence rates, XPT v5 and Dataset-JSON, Define-XML 2.1, "
         "validation reports, ISS tables and figures.",
-        epilog="Exit codes: 0 success; 1 error-level findings; 2 bad input or usage.",
+        epilog="Exit codes: 0 success; 1 error-level findings; 2 bad input or usage; 3 internal error.",
     )
     parser.add_argument("--version", action="version", version=f"trialpack {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -147,20 +172,46 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run a command; expected failures become one line on stderr and an exit code."""
+    """Run a command; failures become one line on stderr and an exit code, never a traceback."""
+    import os
+    import signal
+    import threading
+
     from specs.errors import TrialpackError
 
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
     try:
         return func(args)
     except TrialpackError as exc:
-        sys.stderr.write(f"trialpack: error: {exc}\n")
+        sys.stderr.write(f"trialpack: error: {_one_line(exc)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("trialpack: interrupted\n")
-        return 130
-    except (OSError, ValueError, MemoryError) as exc:  # last resort: still one line, never a traceback
-        sys.stderr.write(f"trialpack: error: {type(exc).__name__}: {exc}\n")
+        sys.stderr.write("trialpack: interrupted; the output folder is left as it was\n")
+        return EXIT_INTERRUPTED
+    except Terminated:
+        sys.stderr.write("trialpack: terminated; the output folder is left as it was\n")
+        return EXIT_TERMINATED
+    except (OSError, MemoryError) as exc:  # the environment: disk full, permissions, memory
+        sys.stderr.write(f"trialpack: error: {type(exc).__name__}: {_one_line(exc)}\n")
         return EXIT_BAD_INPUT
+    except Exception as exc:  # a bug: still one line, never a traceback (unless asked for)
+        if os.environ.get("TRIALPACK_DEBUG"):
+            raise
+        sys.stderr.write(f"trialpack: internal error (a bug in trialpack, please report it): "
+                         f"{type(exc).__name__}: {_one_line(exc)} (TRIALPACK_DEBUG=1 shows the traceback)\n")
+        return EXIT_INTERNAL
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":  # pragma: no cover

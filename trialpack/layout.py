@@ -30,6 +30,11 @@ def inside(root: Path, *parts: str) -> Path:
     return path
 
 
+def is_package(root: Path) -> bool:
+    """A folder trialpack built: it holds the package manifest (written last, swapped in whole)."""
+    return (Path(root) / MANIFEST).is_file()
+
+
 def sdtm_dir(root: Path, studyid: str) -> Path:
     return inside(root, "m5", "datasets", studyid.lower(), "tabulations", "sdtm")
 

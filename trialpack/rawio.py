@@ -7,16 +7,20 @@ it: the header is row 1, the first record row 2). Blank rows are skipped and cou
 
 Bad input raises :class:`specs.errors.InputError` naming the file and, where it applies, the
 row, the column or the byte offset: missing file or column, empty file, duplicated headers,
-undecodable bytes, malformed CSV, formula cells, oversized fields.
+undecodable bytes, malformed CSV (a quote left open or followed by text, a row with more or
+fewer fields than the header: pandas alone would glue or pad them silently), formula cells,
+an xlsx that declares XML entities or is corrupt, oversized fields.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -28,6 +32,7 @@ RAW_ROW = "_RAWROW"
 #: Largest raw field accepted (bytes of text). SDTM text is at most 200 bytes per variable
 #: (longer text is split into SUPP-- records); a field this large is corrupt input.
 MAX_FIELD_CHARS = 65_536
+_CSV_FIELD_LIMIT = 2**31 - 1
 
 
 @dataclass
@@ -63,7 +68,7 @@ def read_raw(
     name = name or path.name
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if not path.is_file():
-        raise InputError("raw file not found", file=name)
+        raise InputError(f"raw file not found (looked for {path})", file=name)
     readers = {"csv": _read_csv, "txt": _read_csv, "xlsx": _read_xlsx, "sas7bdat": _read_sas7bdat}
     if fmt not in readers:
         raise InputError(f"unsupported raw format {fmt!r} (csv, xlsx or sas7bdat)", file=name)
@@ -93,7 +98,7 @@ def _select(header: list[str], frame: pd.DataFrame, columns: dict[str, str], nam
     data = frame[list(rename)].rename(columns=rename)
     data = data.apply(_clean_text)  # column-wise: strip, empty -> null
     blank = data.isna().all(axis=1) if len(data.columns) else pd.Series(False, index=data.index)
-    _check_field_sizes(data, name)
+    _check_field_sizes(data, name, {v: k for k, v in rename.items()})
     rows = np.arange(len(frame), dtype="int64") + 2
     data.insert(0, RAW_ROW, rows)
     data.insert(0, RAW_FILE, name)
@@ -120,13 +125,14 @@ def _check_duplicate_headers(header: list[str], name: str) -> None:
         seen[key] = i
 
 
-def _check_field_sizes(data: pd.DataFrame, name: str) -> None:
+def _check_field_sizes(data: pd.DataFrame, name: str, raw_headers: dict[str, str]) -> None:
     for col in data.columns:
         lengths = data[col].str.len()
         if len(lengths) and lengths.max() > MAX_FIELD_CHARS:
             pos = int(np.flatnonzero((lengths > MAX_FIELD_CHARS).to_numpy())[0])
             raise InputError(f"field of {int(lengths.iloc[pos]):,} characters; raw fields over "
-                             f"{MAX_FIELD_CHARS:,} characters are refused", file=name, row=pos + 2, column=col)
+                             f"{MAX_FIELD_CHARS:,} characters are refused", file=name, row=pos + 2,
+                             column=raw_headers.get(col, col))
 
 
 # -- CSV ----------------------------------------------------------------------------------------
@@ -137,14 +143,15 @@ def _read_csv(path: Path, name: str, encoding: str, delimiter: str) -> tuple[lis
     if not raw.strip():
         raise InputError("empty file: no header row", file=name)
     text = _decode(raw, encoding, name)
-    first = text.split("\n", 1)[0]
-    try:
-        header = next(csv.reader([first], delimiter=delimiter))
-    except csv.Error as exc:
-        raise InputError(f"malformed header row: {exc}", file=name, row=1) from None
+    if not text.strip():
+        raise InputError("empty file: no header row", file=name)
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise InputError("NUL byte in a text file (binary data?)", file=name, row=line)
+    with _large_csv_fields():
+        widths = _record_widths(text, delimiter, name)
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    _check_widths(widths, name)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
                             skip_blank_lines=False, engine="c", header=0)
@@ -152,15 +159,72 @@ def _read_csv(path: Path, name: str, encoding: str, delimiter: str) -> tuple[lis
         raise InputError(f"malformed CSV: {_parser_message(exc)}", file=name, row=_parser_row(exc)) from None
     except pd.errors.EmptyDataError:
         raise InputError("empty file: no header row", file=name) from None
+    _check_widths(widths, name, frame)
     frame.columns = header if len(header) == len(frame.columns) else list(frame.columns)
     return [str(h) for h in frame.columns], frame
 
 
-def _decode(raw: bytes, encoding: str, name: str) -> str:
-    if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig"):
-        encoding = "utf-8-sig"  # a byte-order mark is never data
+def _record_widths(text: str, delimiter: str, name: str) -> np.ndarray:
+    """Fields per record (the header is record 0, a blank line has 0), read by the strict CSV
+    grammar: a quote that opens a field must close it, and only a delimiter or the end of the
+    line may follow the closing quote (pandas would silently glue such text together)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
     try:
-        text = raw.decode(encoding)
+        return np.fromiter(map(len, reader), dtype=np.int64)
+    except csv.Error:
+        _locate_csv_error(text, delimiter, name)
+        raise  # pragma: no cover - _locate_csv_error always raises
+
+
+@contextlib.contextmanager
+def _large_csv_fields() -> Iterator[None]:
+    """The csv module refuses fields over 128 KiB with no column named; lift its limit so that an
+    oversized field is refused by ``MAX_FIELD_CHARS`` instead, with its row and column."""
+    limit = csv.field_size_limit(_CSV_FIELD_LIMIT)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _locate_csv_error(text: str, delimiter: str, name: str) -> None:
+    """Error path only: re-read record by record to name the row where the bad record starts."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    row, start = 0, 1
+    try:
+        for _ in reader:
+            row, start = row + 1, reader.line_num + 1
+    except csv.Error as exc:
+        spans = reader.line_num - start
+        hint = f" at line {reader.line_num}; the quoted field that opens in this row (line {start}) is not " \
+               f"closed where it should be - an unclosed or stray quote?" if spans else ""
+        raise InputError(f"malformed CSV: {exc}{hint}", file=name, row=row + 1) from None
+
+
+def _check_widths(widths: np.ndarray, name: str, frame: pd.DataFrame | None = None) -> None:
+    """Every record has as many fields as the header: a row with more is malformed, a row with
+    fewer is cut off or hand-edited and its missing fields would silently read as empty. Blank
+    lines (no field, or one blank field) are allowed and skipped; telling a one-field row from a
+    blank line needs the parsed ``frame``, so that check runs once it is there."""
+    body = widths[1:]
+    suspect = (body != widths[0]) & (body != 0)
+    if frame is None:
+        suspect &= body != 1
+    elif len(frame) == len(body) and len(frame.columns):
+        suspect &= (body != 1) | (frame.iloc[:, 0].str.strip() != "").to_numpy()
+    bad = np.flatnonzero(suspect)
+    if len(bad):
+        i = int(bad[0])
+        raise InputError(f"malformed CSV: the row has {int(body[i])} field(s); the header has {int(widths[0])}",
+                         file=name, row=i + 2)
+
+
+def _decode(raw: bytes, encoding: str, name: str) -> str:
+    codec = encoding
+    if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig"):
+        codec = "utf-8-sig"  # a byte-order mark is never data
+    try:
+        text = raw.decode(codec)
     except UnicodeDecodeError as exc:
         row = raw[: exc.start].count(b"\n") + 1
         raise InputError(f"byte 0x{raw[exc.start]:02X} is not valid {encoding} text (declare the file's encoding "
@@ -185,25 +249,24 @@ def _parser_message(exc: Exception) -> str:
 
 def _read_xlsx(path: Path, name: str, sheet: str | None) -> tuple[list[str], pd.DataFrame]:
     from openpyxl import load_workbook
-    from openpyxl.utils import get_column_letter
 
+    from specs.workbook import check_xlsx_package
+
+    check_xlsx_package(path, error=InputError, file=name)
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, ValueError ...
-        raise InputError(f"not a readable xlsx workbook ({type(exc).__name__})", file=name) from None
+        raise InputError(f"not a readable xlsx workbook ({type(exc).__name__}: {exc})", file=name) from None
     try:
         if sheet is not None and sheet not in wb.sheetnames:
             raise InputError(f"no sheet {sheet!r}; sheets: {', '.join(wb.sheetnames)}", file=name)
         ws = wb[sheet] if sheet else wb.worksheets[0]
-        rows = []
-        for r, row in enumerate(ws.iter_rows(), start=1):
-            values = []
-            for c, cell in enumerate(row, start=1):
-                if getattr(cell, "data_type", None) == "f":
-                    raise InputError(f"formula cell {cell.value!r}: raw data must hold values, not formulas",
-                                     file=name, sheet=ws.title, row=r, column=get_column_letter(c))
-                values.append(_cell_text(cell.value))
-            rows.append(values)
+        rows = _sheet_rows(ws, name)
+    except InputError:
+        raise
+    except Exception as exc:  # a corrupt sheet part fails while its rows stream (ParseError, KeyError ...)
+        raise InputError(f"not a readable xlsx workbook: the sheet is corrupt ({type(exc).__name__}: {exc})",
+                         file=name) from None
     finally:
         wb.close()
     while rows and not any(v for v in rows[-1]):
@@ -214,6 +277,22 @@ def _read_xlsx(path: Path, name: str, sheet: str | None) -> tuple[list[str], pd.
     width = len(header)
     body = [(r + [""] * width)[:width] for r in rows[1:]]
     return header, pd.DataFrame(body, columns=header, dtype=object)
+
+
+def _sheet_rows(ws, name: str) -> list[list[str]]:
+    """The cell texts of a worksheet, row by row; a formula cell is refused (raw data are values)."""
+    from openpyxl.utils import get_column_letter
+
+    rows = []
+    for r, row in enumerate(ws.iter_rows(), start=1):
+        values = []
+        for c, cell in enumerate(row, start=1):
+            if getattr(cell, "data_type", None) == "f":
+                raise InputError(f"formula cell {cell.value!r}: raw data must hold values, not formulas",
+                                 file=name, sheet=ws.title, row=r, column=get_column_letter(c))
+            values.append(_cell_text(cell.value))
+        rows.append(values)
+    return rows
 
 
 def _cell_text(value) -> str:
