@@ -10,11 +10,12 @@ branch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sdtm.config import StudyConfig, check_ascii_values, load_study_config
+from specs.clock import default_created
 from specs.errors import InputError
 from specs.jsonio import load_json
 
@@ -102,14 +103,9 @@ class ISSConfig:
 
     def created(self) -> datetime:
         """Timestamp of the package: the config's creation_datetime, else SOURCE_DATE_EPOCH, else now."""
-        import os
-
         if self.data.get("creation_datetime"):
             return parse_creation_datetime(self.data["creation_datetime"], self.file)
-        epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        if epoch is not None:
-            return source_date_epoch(epoch)
-        return datetime.now().replace(microsecond=0)
+        return default_created()
 
 
 def parse_creation_datetime(text: str, file: Path | None = None) -> datetime:
@@ -124,18 +120,6 @@ def parse_creation_datetime(text: str, file: Path | None = None) -> datetime:
         raise InputError(f"creation_datetime {text!r} has a UTC offset; give the local clock time without one",
                          file=file, path="$.creation_datetime")
     return moment.replace(microsecond=0)
-
-
-def source_date_epoch(text: str) -> datetime:
-    """SOURCE_DATE_EPOCH (reproducible-builds.org): whole seconds since 1970-01-01 UTC. A malformed
-    value is an error, as the specification asks, not a silent fall-back to the clock."""
-    try:
-        if not text.strip().isdigit():
-            raise ValueError(text)
-        return datetime.fromtimestamp(int(text), tz=timezone.utc).replace(tzinfo=None)
-    except (ValueError, OverflowError, OSError):
-        raise InputError(f"SOURCE_DATE_EPOCH={text!r} is not a whole number of seconds since 1970-01-01 "
-                         "(UTC) in the range of dates") from None
 
 
 def load_iss_config(path: str | Path) -> ISSConfig:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Mapping
 
@@ -302,9 +302,9 @@ def _study_key(plan: _Plan) -> str:
 
 def _creation_time(created: datetime | None) -> str:
     if created is None:
-        epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        created = (datetime.fromtimestamp(int(epoch), tz=timezone.utc) if epoch and epoch.isdigit()
-                   else datetime.now(timezone.utc))
+        from specs.clock import default_created
+
+        created = default_created(aware=True)
     return created.replace(microsecond=0).isoformat()
 
 

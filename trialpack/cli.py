@@ -182,6 +182,9 @@ def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
     try:
+        from specs.clock import check_environment
+
+        check_environment()  # before any library import reads SOURCE_DATE_EPOCH
         return func(args)
     except TrialpackError as exc:
         sys.stderr.write(f"trialpack: error: {_one_line(exc)}\n")

@@ -197,9 +197,9 @@ def _iso_created(moment: dt.datetime | str | None) -> str:
     if isinstance(moment, str):
         return moment
     if moment is None:
-        epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        moment = (dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc) if epoch
-                  else dt.datetime.now().astimezone())
+        from specs.clock import default_created
+
+        moment = default_created(aware=True)
     moment = moment.replace(microsecond=0)
     return moment.isoformat()
 

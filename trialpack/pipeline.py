@@ -25,6 +25,7 @@ from adam.config import ISSConfig, load_iss_config
 from sdtm.mapping import StudySDTM, map_study, read_study_raw
 from sdtm.source import read_study_sdtm
 from specs import findings
+from specs.clock import check_environment
 from trialpack import layout
 from trialpack.atomic import atomic_dir
 
@@ -81,6 +82,7 @@ class Stages:
 def build(iss_path: str | Path, out: str | Path, *, input_dir: str | Path | None = None,
           formats: tuple[str, ...] = ("xpt",), progress: Progress | None = None) -> BuildResult:
     """Build the package of ``iss_path`` into ``out`` (see the module docstring)."""
+    check_environment()
     stages = Stages(progress)
     with stages.stage("configs", "reading configs"):
         iss = load_iss_config(iss_path)
@@ -99,6 +101,7 @@ def demo(out: str | Path, *, subjects: int | None = None, studies: int | None = 
     """Generate the demo integration's raw data into ``OUT/demo-input`` and build its package."""
     from trialpack.demo import DEMO_DEFAULTS, generate
 
+    check_environment()
     stages = Stages(progress)
     out = Path(out)
     options = {k: v if v is not None else DEMO_DEFAULTS[k] for k, v in

@@ -6,7 +6,7 @@ import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -137,13 +137,9 @@ def _prepare_all(df: pd.DataFrame, entries: list, profile: Profile, special, fil
 
 def _default_created() -> datetime:
     """SOURCE_DATE_EPOCH (reproducible builds) if set, else the local time now."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            return datetime.fromtimestamp(int(epoch), tz=timezone.utc).replace(tzinfo=None)
-        except ValueError:
-            raise InputError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds") from None
-    return datetime.now().replace(microsecond=0)
+    from specs.clock import default_created
+
+    return default_created()
 
 
 def _fixed(text: str, width: int, what: str, file) -> bytes:
