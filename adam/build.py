@@ -27,12 +27,11 @@ from specs import findings
 from specs.errors import InputError
 from specs.iso8601 import days_to_datetime, to_epoch_days
 from specs.model import Spec
+from sdtm.source import REQUIRED_VARIABLES
 from specs.shape import drop_unused_variables, format_kind
 
 ADAM_ORDER = ("ADSL", "ADAE", "ADEX", "ADAETTE")
-REQUIRED_SDTM = {"DM": ("STUDYID", "USUBJID", "SUBJID", "SITEID", "ARMCD", "ARM", "RFICDTC"),
-                 "EX": ("STUDYID", "USUBJID", "EXSEQ", "EXTRT", "EXSTDTC", "EXENDTC"),
-                 "AE": ("STUDYID", "USUBJID", "AESEQ", "AETERM", "AEDECOD", "AEBODSYS", "AESTDTC", "AEENDTC")}
+REQUIRED_SDTM = REQUIRED_VARIABLES
 
 
 @dataclass
@@ -126,7 +125,8 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
     adex = adex_mod.derive_adex(exposure, adsl, param_names(spec, "CL.ADEX.PARAMCD"))
     adaette = adaette_mod.derive_adaette(adae, periods, adsl[adsl["SAFFL"] == "Y"], iss)
     raw = {"ADSL": adsl, "ADAE": adae, "ADEX": adex, "ADAETTE": adaette}
-    planned_variables = {f"CQ{e['cq']:02d}NAM" for e in iss.events if "cq" in e} | {"DTHFL", "DTHDT"}
+    planned_variables = ({f"CQ{e['cq']:02d}NAM" for e in iss.events if "cq" in e}
+                         | {"DTHFL", "DTHDT", "SRCDOM", "SRCSEQ"})  # traceability even when no event
     datasets, spec = finalise(raw, spec, keep=planned_variables)
     found += [specs.check(df, spec.dataset(name), spec) for name, df in datasets.items()]
     return ISSAnalysis(iss, spec, datasets, findings.concat(found), periods, exposure, records)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sdtm.common import Ledger, map_values, raw_dates, text
+from sdtm.common import Ledger, map_values, numbers, raw_dates, text
 from sdtm.config import StudyConfig
 from sdtm.ex import note_end_before_start, reject_unknown_subjects
 from trialpack.rawio import RAW_FILE, RAW_ROW
@@ -40,7 +40,7 @@ def map_adverse_events(raw: pd.DataFrame, config: StudyConfig, subjects: pd.Data
     ae["USUBJID"] = raw["SUBJID"].map(subjects.set_index("SUBJID")["USUBJID"])
     ae["AESPID"] = raw["AESPID"] if "AESPID" in raw else None
     ae["AETERM"] = raw["AETERM"]
-    copy_meddra(ae, raw)
+    copy_meddra(ae, raw, ledger)
     for var in ("AESER", *SERIOUSNESS_FLAGS):
         ae[var] = (map_values(raw[var], config.value_map(var) or config.value_map("NY"), codelists.get(var))
                    if var in raw else None)
@@ -60,15 +60,21 @@ def map_adverse_events(raw: pd.DataFrame, config: StudyConfig, subjects: pd.Data
     return ae
 
 
-def copy_meddra(ae: pd.DataFrame, raw: pd.DataFrame) -> None:
+def copy_meddra(ae: pd.DataFrame, raw: pd.DataFrame, ledger: Ledger) -> None:
     """MedDRA path as coded: LLT, PT (AEDECOD), HLT, HLGT and SOC texts and codes; AESOC and
-    AESOCCD = the primary SOC, which is AEBODSYS/AEBDSYCD when the primary path is used."""
+    AESOCCD = the primary SOC, which is AEBODSYS/AEBDSYCD when the primary path is used. A code
+    that is not a number is left null with a finding (TP0109), never dropped silently."""
     for var in MEDDRA_TEXT:
         ae[var] = raw[var] if var in raw else None
-    for var in MEDDRA_CODES:
-        ae[var] = pd.to_numeric(raw[var], errors="coerce") if var in raw else np.nan
+    for var in (*MEDDRA_CODES, "AESOCCD"):
+        if var in raw:
+            ae[var] = numbers(raw, var, ledger, DOMAIN)
+        elif var != "AESOCCD":
+            ae[var] = np.nan
     ae["AESOC"] = raw["AESOC"] if "AESOC" in raw else ae["AEBODSYS"]
-    ae["AESOCCD"] = pd.to_numeric(raw["AESOCCD"], errors="coerce") if "AESOCCD" in raw else ae["AEBDSYCD"]
+    if "AESOCCD" not in raw:
+        ae["AESOCCD"] = ae["AEBDSYCD"]
+
 
 
 def derive_ongoing(end: pd.Series, ongoing: pd.Series) -> tuple[pd.Series, pd.Series]:

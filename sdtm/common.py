@@ -108,6 +108,16 @@ class Ledger:
         return findings.concat(self.found)
 
 
+def numbers(raw: pd.DataFrame, fld: str, ledger: "Ledger", dataset: str) -> pd.Series:
+    """A collected number; text that is not one becomes null with a TP0109 finding on its raw
+    row (the record is kept)."""
+    value = pd.to_numeric(raw[fld], errors="coerce")
+    bad = value.isna() & raw[fld].notna()
+    ledger.note("TP0109", raw, bad, dataset=dataset, variable=fld, values=raw[fld],
+                message=f"{fld} is not a number; left null")
+    return value
+
+
 def raw_dates(frame: pd.DataFrame, fld: str, *, formats: list[str], unknown_tokens: list[str] | None,
               ledger: Ledger, dataset: str, variable: str, reject: bool = False,
               domain: str | None = None) -> tuple[pd.DataFrame, pd.Series]:
@@ -150,3 +160,25 @@ def reconcile(tables: dict[str, "object"], mapped: dict[str, pd.DataFrame], reje
                      "rows_rejected": n_rejected, "blank_rows": table.blank_rows,
                      "balanced": table.rows == n_mapped + n_rejected})
     return pd.DataFrame(rows)
+
+
+def refuse_non_ascii(tables: dict) -> None:
+    """Submission text must be ASCII (FDA sdTCG; XPT v5): the first non-ASCII character in a
+    mapped raw field is bad input, named by raw file, row and column — found here, before
+    mapping, rather than by the XPT writer after it."""
+    from specs.errors import InputError
+
+    for table in tables.values():
+        frame = table.frame
+        for fld in [c for c in frame.columns if c not in (RAW_FILE, RAW_ROW)]:
+            values = frame[fld]
+            if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
+                continue
+            bad = values.astype("string").str.contains(r"[^\x00-\x7F]", regex=True).fillna(False)
+            if bad.any():
+                pos = int(np.flatnonzero(bad.to_numpy(dtype=bool))[0])
+                value = str(values.iloc[pos])
+                char = next(ch for ch in value if ord(ch) > 127)
+                raise InputError(f"non-ASCII character {char!r} (U+{ord(char):04X}) in {value!r}; submission text "
+                                 f"must be ASCII", file=table.name, row=int(frame[RAW_ROW].iloc[pos]),
+                                 column=table.headers.get(fld, fld))

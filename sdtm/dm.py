@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from sdtm.common import Ledger, map_values, raw_dates, text
+from sdtm.common import Ledger, map_values, numbers, raw_dates, text
 from sdtm.config import StudyConfig
 from specs.errors import InputError
 from specs.iso8601 import date_fields, date_bounds, to_epoch_days
@@ -40,7 +40,7 @@ def map_subjects(raw: pd.DataFrame, config: StudyConfig, ledger: Ledger, codelis
     dm["COUNTRY"] = derive_country(raw, config)
     dm["ARMCD"], dm["ARM"] = derive_planned_arm(raw, config)
     if "AGE" in raw and config.get("age", "derived") == "collected":
-        dm["AGE"] = pd.to_numeric(raw["AGE"], errors="coerce")
+        dm["AGE"] = numbers(raw, "AGE", ledger, DOMAIN)
     dm[RAW_FILE] = raw[RAW_FILE]
     dm[RAW_ROW] = raw[RAW_ROW]
     return dm

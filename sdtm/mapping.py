@@ -23,13 +23,14 @@ from sdtm import ae as ae_mod
 from sdtm import dm as dm_mod
 from sdtm import ds as ds_mod
 from sdtm import ex as ex_mod
-from sdtm.common import Ledger, reconcile, text
+from sdtm.common import Ledger, reconcile, refuse_non_ascii, text
 from sdtm.config import REQUIRED_FIELDS, StudyConfig
 from sdtm.epoch import epoch_windows
 from sdtm.studyspec import compose_study_spec
 from sdtm.supp import SUPP_PREFIX, build_supp
 from sdtm.ts import build_trial_summary
 from specs import findings
+from specs.errors import InputError
 from specs.model import Spec
 from specs.shape import drop_unused_variables
 from trialpack.rawio import RAW_FILE, RAW_ROW, RawTable, read_raw
@@ -71,6 +72,10 @@ def read_study_raw(config: StudyConfig, input_dir: Path | None = None) -> dict[s
 def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | None = None,
               data_cutoff: str | None = None) -> StudySDTM:
     """Map one study's raw tables to SDTM (see the module docstring)."""
+    if "DM" not in raw or not raw["DM"].rows:
+        raise InputError("the demographics export has no records: a study needs its subjects",
+                         file=raw["DM"].name if "DM" in raw else config.file)
+    refuse_non_ascii(raw)
     spec = spec if spec is not None else compose_study_spec(config)
     values = codelist_values(spec)
     ledger = Ledger()
@@ -129,7 +134,10 @@ def derive_dm(subjects: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame | None,
     dm["ARMNRS"] = dm_mod.derive_armnrs(dm, failed)
     if config.get("age", "derived") == "derived" or "AGE" not in dm:
         age, ambiguous = dm_mod.derive_age(dm)
-        dm["AGE"] = age
+        unborn = age < 0
+        ledger.note("TP0108", dm, unborn, dataset="DM", variable="AGE", values=dm["BRTHDTC"],
+                    message="BRTHDTC is after RFICDTC; AGE left null")
+        dm["AGE"] = age.mask(unborn)
         ledger.note("TP0106", dm, ambiguous, dataset="DM", variable="AGE", values=dm["BRTHDTC"],
                     message="birth date too partial to give completed years at consent; AGE left null")
     dm["AGEU"] = text(np.where(dm["AGE"].notna(), "YEARS", None), dm.index)

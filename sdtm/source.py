@@ -19,6 +19,10 @@ from specs.errors import InputError
 
 DOMAINS = ("DM", "AE", "EX", "DS", "SUPPDM", "SUPPAE", "TS")
 REQUIRED = ("DM", "AE", "EX")
+#: Variables the ISS derivations read, per domain.
+REQUIRED_VARIABLES = {"DM": ("STUDYID", "USUBJID", "SUBJID", "SITEID", "ARMCD", "ARM", "RFICDTC"),
+                      "EX": ("STUDYID", "USUBJID", "EXSEQ", "EXTRT", "EXSTDTC", "EXENDTC"),
+                      "AE": ("STUDYID", "USUBJID", "AESEQ", "AETERM", "AEDECOD", "AEBODSYS", "AESTDTC", "AEENDTC")}
 
 
 def read_study_sdtm(config: StudyConfig, input_dir: Path | None = None) -> dict[str, pd.DataFrame]:
@@ -36,6 +40,10 @@ def read_study_sdtm(config: StudyConfig, input_dir: Path | None = None) -> dict[
                 raise InputError(f"SDTM {name} is required and {path.name} is missing", file=folder)
             continue
         df, _ = read_xpt(path)
+        missing = [v for v in REQUIRED_VARIABLES.get(name, ()) if v not in df.columns]
+        if missing:
+            raise InputError(f"SDTM {name} lacks required variable(s) {', '.join(missing)}", file=path,
+                             column=missing[0])
         out[name] = harmonise(df, config)
     studies = set(out["DM"]["STUDYID"].dropna().unique())
     if studies != {config.studyid}:

@@ -43,6 +43,8 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0105": ("warning", "Seriousness (AESER) disagrees with the seriousness criteria"),
     "TP0106": ("notice", "Age cannot be derived from a partial birth date"),
     "TP0107": ("warning", "Raw value not in the codelist after value mapping"),
+    "TP0108": ("warning", "Birth date after the informed-consent date: AGE left null"),
+    "TP0109": ("warning", "Raw value is not a number where a number is collected: left null"),
     # SDTM -> ADaM
     "TP0201": ("notice", "AE of a subject not in ADSL (not analysed)"),
     "TP0202": ("warning", "Exposure intervals of one subject and treatment overlap"),

@@ -135,8 +135,9 @@ def drop_unused_variables(spec, datasets: dict[str, pd.DataFrame], keep: set[str
         if ds.name not in datasets:
             continue
         df = datasets[ds.name]
+        empty = not len(df)  # no records: every variable the derivation produced is kept
         ds.variables = [v for v in ds.variables if v.core in ("Req", "Exp") or v.name in keep
-                        or (v.name in df and df[v.name].notna().any())]
+                        or (v.name in df and (empty or df[v.name].notna().any()))]
         for i, v in enumerate(ds.variables, start=1):
             v.order = i
         kept.append(ds)

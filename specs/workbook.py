@@ -16,6 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,7 +108,7 @@ def _norm(text: Any) -> str:
 # -- writing ------------------------------------------------------------------------------
 
 
-def write_workbook(spec: Spec, path: str | Path) -> Path:
+def write_workbook(spec: Spec, path: str | Path, *, created: datetime | None = None) -> Path:
     """Write ``spec`` as an xlsx workbook (sheets in :data:`SHEET_ORDER`)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -125,7 +127,7 @@ def write_workbook(spec: Spec, path: str | Path) -> Path:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
     path = Path(path)
-    wb.save(path)
+    path.write_bytes(workbook_bytes(wb, created))
     return path
 
 
@@ -169,6 +171,43 @@ def _to_cell(value: Any, kind: str) -> Any:
         csv.writer(buf, lineterminator="").writerow(value)
         return buf.getvalue()
     return value
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A zip whose entries all carry one timestamp (reproducible XLSX bytes)."""
+
+    stamp = (1980, 1, 1, 0, 0, 0)
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if isinstance(zinfo_or_arcname, str):
+            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zinfo_or_arcname = info
+        else:
+            zinfo_or_arcname.date_time = self.stamp
+        return super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        """openpyxl writes worksheets from temporary files: take their bytes, not their mtime."""
+        return self.writestr(str(arcname or filename), Path(filename).read_bytes(), compress_type, compresslevel)
+
+
+def workbook_bytes(wb, created: datetime | None) -> bytes:
+    from openpyxl.writer.excel import ExcelWriter
+
+    """The xlsx bytes of ``wb`` with every timestamp (properties and zip entries) ``created``:
+    the same workbook gives the same bytes (openpyxl's own save stamps the clock)."""
+    stamp = (created or datetime(1980, 1, 1)).replace(tzinfo=None, microsecond=0)
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    wb.properties.creator = "trialpack"
+    wb.properties.lastModifiedBy = "trialpack"
+    buffer = io.BytesIO()
+    archive = _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    archive.stamp = max(stamp, datetime(1980, 1, 1)).timetuple()[:6]
+    ExcelWriter(wb, archive).save()
+    return buffer.getvalue()
 
 
 def write_rows(ws, header: list[str], rows: list[list[Any]]) -> None:

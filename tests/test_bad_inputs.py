@@ -455,13 +455,6 @@ REFUSED = [
 ENV = {"source-date-epoch-malformed": {"SOURCE_DATE_EPOCH": "yesterday"}}
 #: Wrong today in code outside the reliability fixes; the reason says where the fix goes.
 EXPECTED_TO_FAIL: dict[str, str] = {
-    "raw-dm-without-records": "sdtm/mapping.py: a DM export with a header and no records fails inside the mapping "
-                              "(exit 3, internal error); it should be refused naming the file",
-    "raw-non-ascii-text": "sdtm mapping: non-ASCII raw text is refused only by the XPT writer, naming ae.xpt and the "
-                          "SDTM row (exit 2, nothing written); the designed error names the raw file, row and column",
-    "sdtm-input-missing-required-variable": "adam/build.py check_required_sdtm checks the pooled SDTM, so the error "
-                                            "names no file; sdtm/source.py read_study_sdtm should check each study's "
-                                            "datasets and name the XPT file",
 }
 #: Concurrent CLI processes for the refused cases (each is mostly interpreter start-up).
 WORKERS = min(4, (os.cpu_count() or 2) + 1)
@@ -654,11 +647,7 @@ FINDINGS = [
     Finding("dm-born-after-consent", _born_after_consent),
     Finding("ae-meddra-code-not-a-number", _meddra_code_not_a_number),
 ]
-FINDING_XFAIL = {
-    "dm-born-after-consent": "sdtm/dm.py derive_age gives a negative AGE silently; a birth date after the "
-                             "consent date should be a finding on the raw row",
-    "ae-meddra-code-not-a-number": "sdtm/ae.py copy_meddra coerces a non-numeric code to null silently "
-                                   "(pd.to_numeric errors='coerce'); it should be a finding or a rejection",
+FINDING_XFAIL: dict[str, str] = {
 }
 
 
@@ -711,8 +700,6 @@ def test_finding(case: Finding, built_with_findings) -> None:
 # -- known defects outside the reliability fixes ----------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="adam/report: a study whose AE export has no records (no adverse events) "
-                                       "fails with 'ADAE lacks variable(s) the ISS tables need'; zero AEs is valid")
 def test_study_without_adverse_events_builds(tmp_path: Path) -> None:
     write_minimal_iss(tmp_path / "work")
     path = raw(tmp_path / "work", "ae.csv")

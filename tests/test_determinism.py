@@ -20,12 +20,6 @@ from tests.cli_support import fingerprint, good_package, run_cli
 from tests.minimal_study import write_minimal_iss
 
 #: Files that still differ between identical builds, and why (fix outside this change).
-KNOWN_DIFFERENCES = {
-    "validation/validation-report.xlsx": "trialpack/validation.py saves with openpyxl's Workbook.save, which stamps "
-                                         "docProps/core.xml dcterms:modified with the clock; write it through "
-                                         "ExcelWriter with fixed properties as trialpack/report.py does",
-    "manifest.json": "records the sha256 of validation/validation-report.xlsx",
-}
 EPOCH = "1767268800"  # 2026-01-01T12:00:00Z
 EPOCH_TIME = "2026-01-01T12:00:00"
 
@@ -37,7 +31,7 @@ def differences(a: Path, b: Path) -> list[str]:
 
 def assert_identical(a: Path, b: Path) -> None:
     assert sorted(fingerprint(a)) == sorted(fingerprint(b)), "the two packages hold different files"
-    assert [p for p in differences(a, b) if p not in KNOWN_DIFFERENCES] == []
+    assert differences(a, b) == []
 
 
 def build(iss: Path, out: Path, *, env: dict | None = None) -> Path:
@@ -65,7 +59,6 @@ def test_same_input_gives_the_same_files_in_another_folder(previous: Path, rebui
     assert_identical(previous, rebuilt)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES["validation/validation-report.xlsx"])
 def test_validation_report_and_manifest_are_reproducible(previous: Path, rebuilt: Path) -> None:
     assert differences(previous, rebuilt) == []
 

@@ -133,12 +133,13 @@ def convert(args: argparse.Namespace) -> int:
 def spec_export(args: argparse.Namespace) -> int:
     """``trialpack spec export SPEC_DIR OUT.xlsx``."""
     from specs.load import load_spec
+    from specs.clock import default_created
     from specs.workbook import write_workbook
     from trialpack.atomic import atomic_path
 
     spec = load_spec(args.spec_dir)
     with atomic_path(args.xlsx) as tmp:
-        write_workbook(spec, tmp)
+        write_workbook(spec, tmp, created=default_created())
     print(f"wrote {args.xlsx}: {len(spec.datasets)} datasets, "
           f"{sum(len(d.variables) for d in spec.datasets)} variables, {len(spec.codelists)} codelists")
     return 0

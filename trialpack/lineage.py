@@ -34,7 +34,7 @@ def adam_sdtm(analysis) -> pd.DataFrame:
                            "KEY": adae["AESEQ"].astype("Int64").astype(str), "SOURCE": "AE",
                            "SOURCESEQ": adae["AESEQ"]})]
     tte = analysis.datasets["ADAETTE"]
-    ev = tte[tte["SRCSEQ"].notna()]
+    ev = tte[tte["SRCSEQ"].notna()] if "SRCSEQ" in tte else tte.iloc[0:0].assign(SRCSEQ=None)
     parts.append(pd.DataFrame({"DATASET": "ADAETTE", "STUDYID": ev["STUDYID"], "USUBJID": ev["USUBJID"],
                                "KEY": ev["TRTA"] + "/" + ev["PARAMCD"], "SOURCE": "ADAE", "SOURCESEQ": ev["SRCSEQ"]}))
     rec = analysis.records

@@ -27,7 +27,6 @@ import json
 import math
 import re
 import warnings
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from adam import tables as T
+from specs.workbook import workbook_bytes
 from trialpack import __version__
 
 FIGURE_NAME = "eair-forest"
@@ -271,7 +271,7 @@ def render_rtf(table: T.Table, iss, *, created: datetime | None = None) -> bytes
     just = [["l"] + ["c"] * len(keys)] * max(n_rows, 1)
     headers = []
     if any(c.span for c in table.columns):
-        spans, texts, rel = [""], [""], [widths[0]]
+        texts, rel = [""], [widths[0]]
         for c, w in zip(table.columns, widths[1:]):
             if texts[-1] == rtf_escape(c.span or "") and len(texts) > 1:
                 rel[-1] += w
@@ -307,40 +307,6 @@ def render_rtf(table: T.Table, iss, *, created: datetime | None = None) -> bytes
 # --------------------------------------------------------------------------------------
 # XLSX
 # --------------------------------------------------------------------------------------
-class _FixedTimeZip(zipfile.ZipFile):
-    """A zip whose entries all carry one timestamp (reproducible XLSX bytes)."""
-
-    stamp = (1980, 1, 1, 0, 0, 0)
-
-    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
-        if isinstance(zinfo_or_arcname, str):
-            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zinfo_or_arcname = info
-        else:
-            zinfo_or_arcname.date_time = self.stamp
-        return super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        """openpyxl writes worksheets from temporary files: take their bytes, not their mtime."""
-        return self.writestr(str(arcname or filename), Path(filename).read_bytes(), compress_type, compresslevel)
-
-
-def _workbook_bytes(wb, created: datetime | None) -> bytes:
-    from openpyxl.writer.excel import ExcelWriter
-
-    stamp = (created or datetime(1980, 1, 1)).replace(tzinfo=None, microsecond=0)
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    wb.properties.creator = f"trialpack {__version__}"
-    buffer = io.BytesIO()
-    archive = _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-    archive.stamp = max(stamp, datetime(1980, 1, 1)).timetuple()[:6]
-    ExcelWriter(wb, archive).save()
-    return buffer.getvalue()
-
-
 def render_xlsx(table: T.Table, iss, *, created: datetime | None = None) -> bytes:
     """One table as a workbook: sheet "Table N" laid out as the submitted table (titles,
     header rows, indented row labels, footnotes, source), sheet "cells" with the tidy cell
@@ -412,7 +378,7 @@ def render_xlsx(table: T.Table, iss, *, created: datetime | None = None) -> byte
             if isinstance(value, (np.integer, np.floating)):
                 value = value.item()
             write_cell(cells.cell(i, j), value)
-    return _workbook_bytes(wb, created)
+    return workbook_bytes(wb, created)
 
 
 # --------------------------------------------------------------------------------------

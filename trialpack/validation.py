@@ -183,7 +183,7 @@ def write_report_workbook(found: pd.DataFrame, counts: dict, path: Path, *, crea
     from openpyxl.styles import Font, PatternFill
 
     from specs.workbook import write_rows
-    from trialpack.determinism import fix_workbook_dates, normalise_zip
+    from specs.workbook import workbook_bytes
 
     wb = Workbook()
     ws = wb.active
@@ -210,9 +210,7 @@ def write_report_workbook(found: pd.DataFrame, counts: dict, path: Path, *, crea
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDE5F0")
         sheet.freeze_panes = "A2"
-    fix_workbook_dates(wb, created)
-    wb.save(path)
-    normalise_zip(path, created)
+    path.write_bytes(workbook_bytes(wb, created))
 
 
 def package_created(root: Path) -> datetime:
