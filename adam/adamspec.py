@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from adam.config import ISSConfig
-from sdtm.studyspec import overlay
 from specs.load import load_spec, standard_spec
 from specs.model import Codelist, CodelistItem, RangeCheck, Spec, Study, ValueLevel, WhereClause
 
@@ -50,7 +49,7 @@ def compose_adam_spec(iss: ISSConfig, standard: Spec | None = None) -> Spec:
     spec.methods = [replace(m, description=trtemfl_method_text(iss.teae)) if m.oid == "MT.TRTEMFL" else m
                     for m in spec.methods]
     if iss.get("spec"):
-        spec = overlay(spec, load_spec(Path(iss.file).parent / iss.get("spec")))
+        spec = load_spec(Path(iss.file).parent / iss.get("spec"), base=spec)
     return spec
 
 

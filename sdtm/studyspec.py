@@ -42,7 +42,7 @@ def compose_study_spec(config: StudyConfig, standard: Spec | None = None) -> Spe
     for domain in ("DM", "AE"):
         _supplemental_metadata(spec, f"SUPP{domain}", config.supplemental(domain))
     if config.get("spec"):
-        spec = overlay(spec, load_spec(Path(config.file).parent / config.get("spec")))
+        spec = load_spec(Path(config.file).parent / config.get("spec"), base=spec)
     if config.source == "raw":
         _annotated_crf(spec, config)
     return spec
@@ -108,19 +108,3 @@ def _supplemental_metadata(spec: Spec, dataset: str, qualifiers: list[dict]) -> 
             core="Exp", codelist=q.get("codelist"), origin_type=origin, origin_source=source, order=order,
             origin_pages=None))
     del supp  # only checked to exist
-
-
-def overlay(base: Spec, top: Spec) -> Spec:
-    """``top`` laid over ``base``: entries of ``top`` replace those with the same name/OID."""
-    out = base.copy()
-    if top.study is not None:
-        out.study = top.study
-    for attr, key in (("standards", "oid"), ("documents", "id"), ("datasets", "name"), ("codelists", "oid"),
-                      ("where_clauses", "oid"), ("methods", "oid"), ("comments", "oid")):
-        mine = getattr(top, attr)
-        names = {getattr(x, key) for x in mine}
-        setattr(out, attr, [x for x in getattr(out, attr) if getattr(x, key) not in names] + list(mine))
-    replaced = {(v.dataset, v.variable, v.where_clause) for v in top.value_level}
-    out.value_level = [v for v in out.value_level if (v.dataset, v.variable, v.where_clause) not in replaced]
-    out.value_level += top.value_level
-    return out

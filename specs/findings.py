@@ -58,6 +58,7 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0306": ("error", "ADAE and AE records differ"),
     "TP0307": ("error", "SRCSEQ points at no source record"),
     "TP0308": ("notice", "Source SDTM not in the package; checks against it skipped"),
+    "TP0309": ("error", "Dataset file of the package cannot be read"),
     # define.xml: file, schema and Define-XML 2.1 business rules (define.validate)
     "DD0001": ("error", "define.xml is not well-formed XML"),
     "DD0002": ("error", "define.xml declares a DOCTYPE/entities and is refused (never resolved)"),

@@ -42,13 +42,17 @@ def _standard_spec(name: str) -> Spec:
     return load_spec(path)
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read a spec from a directory of JSON files, one JSON file, or an xlsx workbook."""
+def load_spec(path: str | Path, *, base: Spec | None = None) -> Spec:
+    """Read a spec from a directory of JSON files, one JSON file, or an xlsx workbook.
+
+    With ``base``, the files are an overlay: their entries replace the base's entries of the
+    same name or OID (:func:`overlay`), and the rules are checked on the result, so an overlay
+    may use the base's codelists, methods and standards."""
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
         from specs.workbook import read_workbook
 
-        return read_workbook(path)
+        return read_workbook(path) if base is None else overlay(base, read_workbook(path))
     if path.is_dir():
         files = sorted(p for p in path.glob("*.json") if p.is_file())
         if not files:
@@ -57,10 +61,10 @@ def load_spec(path: str | Path) -> Spec:
         files = [path]
     else:
         raise SpecError("spec not found", file=path)
-    return load_spec_files(files)
+    return load_spec_files(files, base=base)
 
 
-def load_spec_files(files: Iterable[Path]) -> Spec:
+def load_spec_files(files: Iterable[Path], *, base: Spec | None = None) -> Spec:
     merged: dict[str, Any] = {key: [] for key in LIST_KEYS}
     origins: dict[str, list[tuple[Path, str]]] = {key: [] for key in LIST_KEYS}
     study_origin: tuple[Path, str] | None = None
@@ -95,6 +99,8 @@ def load_spec_files(files: Iterable[Path]) -> Spec:
             jpath = f"{jpath}.{'class' if field == 'class_' else field}"
         return {"file": file, "path": jpath}
 
+    if base is not None:
+        spec = overlay(base, spec)
     validate_spec(spec, where)
     return spec
 
@@ -203,6 +209,22 @@ class _References:
         for kind, oid in refs.items():
             if oid is not None and oid not in self.known[kind]:
                 raise SpecError(f"unknown {kind.replace('_', ' ')} {oid!r}", **self.where(obj, kind))
+
+
+def overlay(base: Spec, top: Spec) -> Spec:
+    """``top`` laid over ``base``: entries of ``top`` replace those with the same name/OID."""
+    out = base.copy()
+    if top.study is not None:
+        out.study = top.study
+    for attr, key in (("standards", "oid"), ("documents", "id"), ("datasets", "name"), ("codelists", "oid"),
+                      ("where_clauses", "oid"), ("methods", "oid"), ("comments", "oid")):
+        mine = getattr(top, attr)
+        names = {getattr(x, key) for x in mine}
+        setattr(out, attr, [x for x in getattr(out, attr) if getattr(x, key) not in names] + list(mine))
+    replaced = {(v.dataset, v.variable, v.where_clause) for v in top.value_level}
+    out.value_level = [v for v in out.value_level if (v.dataset, v.variable, v.where_clause) not in replaced]
+    out.value_level += top.value_level
+    return out
 
 
 # -- saving -------------------------------------------------------------------------------

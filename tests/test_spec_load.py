@@ -131,3 +131,16 @@ def test_missing_spec_and_empty_folder(tmp_path):
         load_spec(tmp_path / "nope")
     with pytest.raises(SpecError, match="no \\*.json"):
         load_spec(tmp_path)
+
+
+def test_overlay_may_use_the_base_definitions(tmp_path):
+    """A study spec overlay replaces DM and refers to a codelist only the base defines."""
+    base = small_spec()
+    body = {"datasets": [small_spec().to_dict()["datasets"][0]]}
+    body["datasets"][0]["label"] = "Demographics (sponsor)"
+    write(tmp_path, "dm.json", body)
+    merged = load_spec(tmp_path, base=base)
+    assert merged.dataset("DM").label == "Demographics (sponsor)"
+    assert merged.codelist("CL.SEX").code == "C66731"
+    with pytest.raises(SpecError, match="unknown (method|codelist)"):
+        load_spec(tmp_path)   # alone, MT.AGE and CL.SEX are unknown

@@ -29,23 +29,29 @@ BUILD_FINDINGS = "build-findings.json"
 EXCEL_MAX_ROWS = 1_048_575
 
 
-def read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, object], dict[str, str]]:
+def read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, object], dict[str, str], pd.DataFrame]:
     """Datasets of one package folder: frames, file metadata and file names by dataset name
-    (XPT preferred; Dataset-JSON where there is no XPT)."""
+    (XPT preferred; Dataset-JSON where there is no XPT), and a TP0309 finding for each file that
+    cannot be read (the rest of the package is still checked)."""
     from trialpack.datasetjson import read_dataset_json
     from trialpack.xpt import read_xpt
 
-    frames, metas, files = {}, {}, {}
-    for path in sorted(folder.glob("*.xpt")):
-        df, meta = read_xpt(path)
+    frames, metas, files, unreadable = {}, {}, {}, []
+    for path in [*sorted(folder.glob("*.xpt")), *sorted(folder.glob("*.json"))]:
         name = path.stem.upper()
-        frames[name], metas[name], files[name] = df, meta, str(path)
-    for path in sorted(folder.glob("*.json")):
-        name = path.stem.upper()
-        if name not in frames:
-            df, _ = read_dataset_json(path)
-            frames[name], files[name] = df, str(path)
-    return frames, metas, files
+        if name in frames:
+            continue
+        try:
+            if path.suffix == ".xpt":
+                df, metas[name] = read_xpt(path)
+            else:
+                df, _ = read_dataset_json(path)
+        except InputError as exc:
+            unreadable.append(findings.make("TP0309", name, None, message=f"cannot read the dataset: {exc.message}",
+                                            file=str(path)))
+            continue
+        frames[name], files[name] = df, str(path)
+    return frames, metas, files, findings.concat(unreadable)
 
 
 def validate_package(root: str | Path) -> tuple[pd.DataFrame, list[list]]:
@@ -65,7 +71,8 @@ def validate_package(root: str | Path) -> tuple[pd.DataFrame, list[list]]:
     details: list[list] = []
     for define_path in defines:
         folder = define_path.parent
-        frames, metas, files = read_folder(folder)
+        frames, metas, files, unreadable = read_folder(folder)
+        out.append(unreadable)
         details += [[str(Path(files[n]).relative_to(root)), n, len(df), df.shape[1], Path(files[n]).stat().st_size]
                     for n, df in frames.items()]
         out.append(validate_define(define_path))

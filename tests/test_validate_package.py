@@ -1,0 +1,37 @@
+"""``trialpack validate DIR`` on a built package: re-read findings, build findings kept, damage found."""
+from __future__ import annotations
+
+import json
+import shutil
+
+from tests.cli_support import good_package, run_cli
+
+
+def findings_of(package):
+    return json.loads((package / "validation" / "findings.json").read_text())["findings"]
+
+
+def test_revalidation_reports_the_build_findings_again(tmp_path_factory, tmp_path):
+    package = tmp_path / "package"
+    shutil.copytree(good_package(tmp_path_factory), package)
+    before = {(f["rule"], f.get("file"), f.get("row")) for f in findings_of(package)}
+    proc = run_cli("validate", str(package), "--quiet", cwd=tmp_path)
+    assert proc.returncode in (0, 1), proc.stderr
+    after = {(f["rule"], f.get("file"), f.get("row")) for f in findings_of(package)}
+    assert after == before
+    # the minimal study's rejected raw records (TP0101) can only come from the build
+    assert {r for r in after if r[0] == "TP0101"} == {
+        ("TP0101", "mini-01/dm.csv", 9), ("TP0101", "mini-01/ae.csv", 7), ("TP0101", "mini-01/ae.csv", 8),
+        ("TP0101", "mini-01/ex.csv", 6), ("TP0101", "mini-01/ex.csv", 7), ("TP0101", "mini-01/ex.csv", 10)}
+
+
+def test_a_damaged_dataset_is_an_error_finding(tmp_path_factory, tmp_path):
+    package = tmp_path / "package"
+    shutil.copytree(good_package(tmp_path_factory), package)
+    adae = package / "m5" / "datasets" / "iss" / "analysis" / "adam" / "datasets" / "adae.xpt"
+    adae.write_bytes(adae.read_bytes()[:5000])
+    proc = run_cli("validate", str(package), "--quiet", cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    hits = [f for f in findings_of(package) if f["rule"] == "TP0309"]
+    assert [h["file"] for h in hits] == ["m5/datasets/iss/analysis/adam/datasets/adae.xpt"]
+    assert "80-byte records" in hits[0]["message"]
