@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # the distribution functions, without scipy.stats' import cost
 
 from specs.errors import InputError
 
@@ -39,6 +39,11 @@ _ALL = "__all__"  # constant key used when a grouping has no columns
 # --------------------------------------------------------------------------------------
 # argument checks
 # --------------------------------------------------------------------------------------
+def _chi2_ppf(q, df):
+    """Quantile of the chi-square distribution: 2 x the inverse regularised lower gamma function."""
+    return 2.0 * special.gammaincinv(np.asarray(df, dtype=float) / 2.0, q)
+
+
 def _alpha(conf_level: float) -> float:
     if isinstance(conf_level, bool) or not isinstance(conf_level, (int, float, np.floating)):
         raise InputError(f"conf_level must be a number strictly between 0 and 1, got {conf_level!r}")
@@ -48,7 +53,7 @@ def _alpha(conf_level: float) -> float:
 
 
 def _z(conf_level: float) -> float:
-    return float(stats.norm.ppf(1.0 - _alpha(conf_level) / 2.0))
+    return float(special.ndtri(1.0 - _alpha(conf_level) / 2.0))
 
 
 def _check_method(method: str) -> str:
@@ -100,8 +105,8 @@ def _count_limits(n: np.ndarray, method: str, conf_level: float) -> tuple[np.nda
     safe_n = np.where(positive, n, 1.0)  # keeps every formula finite where n == 0
     nan = np.full(n.shape, np.nan)
     if method == "exact":
-        lower = np.where(positive, stats.chi2.ppf(alpha / 2.0, 2.0 * safe_n) / 2.0, 0.0)
-        upper = stats.chi2.ppf(1.0 - alpha / 2.0, 2.0 * n + 2.0) / 2.0
+        lower = np.where(positive, _chi2_ppf(alpha / 2.0, 2.0 * safe_n) / 2.0, 0.0)
+        upper = _chi2_ppf(1.0 - alpha / 2.0, 2.0 * n + 2.0) / 2.0
     elif method == "byar":
         lower = np.where(positive, safe_n * (1.0 - 1.0 / (9.0 * safe_n) - z / (3.0 * np.sqrt(safe_n))) ** 3, 0.0)
         m = n + 1.0
@@ -208,8 +213,8 @@ def crude_incidence(n, N, *, conf_level: float = 0.95, per: float = 100):
     has_n = N > 0
     safe_a = np.where(n > 0, n, 1.0)
     safe_b = np.where(N - n > 0, N - n, 1.0)
-    lower = np.where(n > 0, stats.beta.ppf(alpha / 2.0, safe_a, N - n + 1.0), 0.0)
-    upper = np.where(N - n > 0, stats.beta.ppf(1.0 - alpha / 2.0, n + 1.0, safe_b), 1.0)
+    lower = np.where(n > 0, special.betaincinv(safe_a, N - n + 1.0, alpha / 2.0), 0.0)
+    upper = np.where(N - n > 0, special.betaincinv(n + 1.0, safe_b, 1.0 - alpha / 2.0), 1.0)
     estimate = n / np.where(has_n, N, 1.0)
     out = [np.where(has_n, x * per, np.nan) for x in (estimate, lower, upper)]
     return tuple(_scalar_or_array(x) for x in out)
@@ -527,7 +532,7 @@ def _wald(estimate, se, z):
 
 
 def _two_sided_normal_p(stat):
-    return np.where(np.isnan(stat), np.nan, 2.0 * stats.norm.sf(np.abs(np.nan_to_num(stat))))
+    return np.where(np.isnan(stat), np.nan, 2.0 * special.ndtr(-np.abs(np.nan_to_num(stat))))
 
 
 def _crude_rows(e1, t1, e0, t0, *, z, alpha, per):
@@ -569,15 +574,16 @@ def _crude_ratio_wald(e1, t1, e0, t0, both_time, *, z):
 def _crude_ratio_exact(e1, t1, e0, t0, both_time, *, alpha):
     """Conditional on n1 + n0, n1 ~ Binomial(n1 + n0, p): Clopper-Pearson limits on p,
     mapped to RR = p T0 / ((1 − p) T1); doubled two-sided binomial test of p0 = T1/(T1+T0)."""
-    p_lo = np.where(e1 > 0, stats.beta.ppf(alpha / 2.0, np.where(e1 > 0, e1, 1.0), e0 + 1.0), 0.0)
-    p_hi = np.where(e0 > 0, stats.beta.ppf(1.0 - alpha / 2.0, e1 + 1.0, np.where(e0 > 0, e0, 1.0)), 1.0)
+    p_lo = np.where(e1 > 0, special.betaincinv(np.where(e1 > 0, e1, 1.0), e0 + 1.0, alpha / 2.0), 0.0)
+    p_hi = np.where(e0 > 0, special.betaincinv(e1 + 1.0, np.where(e0 > 0, e0, 1.0), 1.0 - alpha / 2.0), 1.0)
     open_top = p_hi >= 1.0  # no control events: the ratio has no finite upper bound
     safe_hi = np.where(open_top, 0.5, p_hi)
     lower = np.where(both_time, p_lo * t0 / ((1.0 - p_lo) * t1), np.nan)
     upper = np.where(both_time, np.where(open_top, np.inf, safe_hi * t0 / ((1.0 - safe_hi) * t1)), np.nan)
     p_null = np.where(both_time, t1 / (t1 + t0), 0.5)
-    total = e1 + e0
-    tail = np.minimum(stats.binom.cdf(e1, total, p_null), stats.binom.sf(e1 - 1.0, total, p_null))
+    k = np.asarray(e1, dtype=np.int64)           # event counts are whole numbers
+    total = k + np.asarray(e0, dtype=np.int64)
+    tail = np.minimum(special.bdtr(k, total, p_null), special.bdtrc(k - 1, total, p_null))
     return dict(comparison="rate ratio",
                 method="crude pooled, exact conditional (binomial, Clopper-Pearson)",
                 test="exact conditional binomial, two-sided (doubled)",
@@ -660,7 +666,7 @@ def _mh_rows(s: pd.DataFrame, *, z, per, strata):
     V = s["P"].to_numpy()  # Σ M_k T1k T0k / T_k² is also the MH test variance
     ok = has & (V > 0)
     chi2 = np.where(ok, (s["O"].to_numpy() - s["E"].to_numpy()) ** 2 / np.where(ok, V, 1.0), np.nan)
-    p = np.where(ok, stats.chi2.sf(np.nan_to_num(chi2), 1), np.nan)
+    p = np.where(ok, special.gammaincc(0.5, np.nan_to_num(chi2) / 2.0), np.nan)
     rows.append(dict(comparison="rate ratio",
                      method=f"Mantel-Haenszel, stratified by {strata} (Greenland-Robins variance)",
                      test="Mantel-Haenszel chi-square (1 df)", estimate=rr, ci_lower=np.exp(lo), ci_upper=np.exp(hi),

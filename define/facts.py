@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from specs.lengths import float_length, integer_length, sas_numbers, significant_digits, text_length
+from specs.lengths import arrow_strings, float_length, integer_length, sas_numbers, significant_digits, text_length
 
 #: Define-XML data types that carry a Length (Define-XML 2.1 section 5.3.12).
 LENGTH_TYPES = frozenset({"text", "integer", "float"})
@@ -28,6 +28,12 @@ class Facts:
 
 def missing(series: pd.Series) -> np.ndarray:
     """Null values, and for character columns blank strings (XPT has no other null)."""
+    arrow = arrow_strings(series)
+    if arrow is not None:
+        import pyarrow.compute as pc
+
+        blank = pc.equal(pc.utf8_trim_whitespace(arrow), "").fill_null(True)
+        return blank.to_numpy(zero_copy_only=False).astype(bool)
     miss = series.isna().to_numpy(dtype=bool, copy=True)
     if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series)
             or pd.api.types.is_timedelta64_dtype(series)):

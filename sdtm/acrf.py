@@ -352,48 +352,33 @@ SANS, MONO = "DejaVu Sans", "DejaVu Sans Mono"
 
 
 def write_acrf(config: StudyConfig, path: str | Path, *, created: datetime | None) -> Path:
-    """Draw the aCRF of ``config`` into ``path`` (PDF, US Letter, the pages of :func:`layout`).
+    """Draw the aCRF of ``config`` into ``path`` (PDF, US Letter, the pages of :func:`layout`,
+    one bookmark per page) with :mod:`trialpack.pdf`.
 
-    The same config and ``created`` give the same bytes: three fonts, matplotlib's bundled
-    DejaVu Sans (regular, bold) and DejaVu Sans Mono, embedded as TrueType subsets; no tool
-    version is written; the PDF CreationDate is ``created`` when it carries a time zone (a
-    naive time is printed in the footer only: matplotlib would stamp it with the zone of the
-    machine).
+    The same config and ``created`` give the same bytes: the bundled DejaVu Sans (regular,
+    bold) and DejaVu Sans Mono are embedded as TrueType subsets; no tool version is written;
+    the PDF CreationDate is ``created`` when it carries a time zone (a naive time is printed in
+    the footer only).
     """
-    import matplotlib
-    from matplotlib.backends.backend_pdf import PdfPages
+    from trialpack.pdf import Document
 
-    path = Path(path)
     pages = layout(config)
-    stamp = created if created is not None and created.tzinfo is not None else None
-    metadata = {"Title": f"{config.studyid} {ACRF_TITLE}", "Subject": DISCLAIMER, "Creator": "trialpack",
-                "Producer": None, "CreationDate": stamp}
-    # ps.fonttype too: matplotlib sizes its PDF font subsets by it (one subset per font)
-    with matplotlib.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42, "pdf.compression": 6}):
-        with PdfPages(path, metadata=metadata) as pdf:
-            for page in pages:
-                pdf.savefig(_draw_page(config, page, len(pages), created))
-    return path
-
-
-def _draw_page(config: StudyConfig, page: Page, total: int, created: datetime | None):
-    """One page as a matplotlib Figure (US Letter) holding one artist that draws it."""
-    from matplotlib.figure import Figure
-
-    sheet = _Sheet()
-    y = _draw_header(sheet, config, page)
-    for index, fld in enumerate(page.fields):
-        y = _draw_row(sheet, fld, page.first + index, y, shaded=index % 2 == 1)
-    _draw_footer(sheet, config, page, total, created)
-    fig = Figure(figsize=(PAGE_W / 72, PAGE_H / 72), dpi=72)
-    fig.add_artist(_sheet_artist(sheet))
-    return fig
+    doc = Document(title=f"{config.studyid} {ACRF_TITLE}", subject=DISCLAIMER, created=created)
+    for page in pages:
+        sheet = _Sheet()
+        y = _draw_header(sheet, config, page)
+        for index, fld in enumerate(page.fields):
+            y = _draw_row(sheet, fld, page.first + index, y, shaded=index % 2 == 1)
+        _draw_footer(sheet, config, page, len(pages), created)
+        mark = f"{page.form.domain}: {page.form.name}" + (f" ({page.part} of {page.parts})" if page.parts > 1 else "")
+        _render(sheet, doc.page(PAGE_W, PAGE_H, bookmark=mark))
+    return doc.save(path)
 
 
 @dataclass
 class _Sheet:
     """A page being drawn, in points from the bottom-left corner: its shapes (filled or outlined
-    rectangles, rules) and its text lines, drawn by :func:`_sheet_artist` in the order
+    rectangles, rules) and its text lines, rendered by :func:`_render` in the order
     backgrounds, outlined shapes, text."""
 
     shapes: list[tuple] = field(default_factory=list)
@@ -409,6 +394,8 @@ class _Sheet:
 
 #: Baseline below the top of a line, in font sizes (DejaVu's cap height is 0.73 em).
 ASCENT = 0.78
+#: Corner radius of annotation boxes, in points.
+ROUNDING = 2.0
 
 
 def _text(sheet: _Sheet, x: float, y: float, lines: list[str], size: float, *, family: str = SANS, color: str = INK,
@@ -418,61 +405,16 @@ def _text(sheet: _Sheet, x: float, y: float, lines: list[str], size: float, *, f
         sheet.lines.append((x, y - i * size * LINE - ASCENT * size, line, family, size, bold, color, ha))
 
 
-def _sheet_artist(sheet: _Sheet):
-    """One artist drawing a page straight through the renderer. matplotlib's Axes, patches and
-    Text artists would cost several times the drawing itself (each Text measures itself for
-    alignment); here shapes become paths and text lines go to ``draw_text`` at their baseline.
-    Points are display units in PDF (72 dpi); a raster preview is scaled by dpi / 72."""
-    from matplotlib.artist import Artist
-    from matplotlib.colors import to_rgb
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.patches import BoxStyle
-    from matplotlib.path import Path as MplPath
-    from matplotlib.transforms import Affine2D
-
-    class Shaping:
-        """What the backends ask of a Text: no ligatures, so "fi" stays two searchable
-        characters and each font needs one subset (matplotlib >= 3.11 shapes text)."""
-
-        @staticmethod
-        def get_fontfeatures():
-            return ("-liga",)
-
-        @staticmethod
-        def get_language():
-            return None
-
-    rounded = BoxStyle("round", pad=0, rounding_size=2)
-
-    class SheetArtist(Artist):
-        def draw(self, renderer):
-            scale = renderer.points_to_pixels(1.0)
-            to_display = Affine2D().scale(scale)
-            gc = renderer.new_gc()
-            # backgrounds (no outline) first, so that no shading hides a rule or a box
-            shapes = sorted(sheet.shapes, key=lambda shape: shape[3] is not None)
-            for kind, (x, y, a, b), fill, edge, linewidth, is_round in shapes:
-                if kind == "rule":
-                    path = MplPath([(x, y), (a, b)])
-                elif is_round:
-                    path = rounded(x, y, a, b, 1.0)
-                else:
-                    path = MplPath([(x, y), (x + a, y), (x + a, y + b), (x, y + b), (x, y)], closed=True)
-                gc.set_linewidth(linewidth if edge else 0)
-                gc.set_foreground(edge or fill or INK)
-                renderer.draw_path(gc, path, to_display, to_rgb(fill) if fill else None)
-            height = renderer.get_canvas_width_height()[1]
-            for x, y, text, family, size, bold, color, ha in sheet.lines:
-                prop = FontProperties(family=family, size=size, weight="bold" if bold else "normal")
-                x, y = x * scale, (height - y * scale if renderer.flipy() else y * scale)
-                if ha != "left":
-                    width = renderer.get_text_width_height_descent(text, prop, ismath=False)[0]
-                    x -= width if ha == "right" else width / 2
-                gc.set_foreground(color)
-                renderer.draw_text(gc, x, y, text, prop, 0, ismath=False, mtext=Shaping())
-            gc.restore()
-
-    return SheetArtist()
+def _render(sheet: _Sheet, page) -> None:
+    """Backgrounds (no outline) first, so that no shading hides a rule or a box; then the
+    outlined shapes and rules; then the text."""
+    for kind, (x, y, a, b), fill, edge, linewidth, is_round in sorted(sheet.shapes, key=lambda s: s[3] is not None):
+        if kind == "rule":
+            page.line(x, y, a, b, color=edge, linewidth=linewidth)
+        else:
+            page.rect(x, y, a, b, fill=fill, edge=edge, linewidth=linewidth, radius=ROUNDING if is_round else 0.0)
+    for x, y, text, family, size, bold, color, ha in sheet.lines:
+        page.text(x, y, text, family=family, size=size, bold=bold, color=color, align=ha)
 
 
 def _box(sheet: _Sheet, x: float, top: float, width: float, lines: list[str], size: float, colors: tuple[str, str], *,

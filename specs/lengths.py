@@ -38,6 +38,12 @@ def text_length(series: pd.Series, *, encoding: str = "utf-8") -> int:
     >>> text_length(pd.Series(["AB", None, "ÄB"]))
     3
     """
+    arrow = arrow_strings(series)
+    if arrow is not None and encoding.replace("-", "").lower() == "utf8":
+        import pyarrow.compute as pc
+
+        longest = pc.max(pc.binary_length(arrow)).as_py() if len(arrow) else None
+        return max(1, int(longest or 0))
     text = series.astype("string").fillna("")
     if len(text) == 0:
         return 1
@@ -47,6 +53,18 @@ def text_length(series: pd.Series, *, encoding: str = "utf-8") -> int:
     if mask.any():
         nbytes[mask] = text[mask].str.encode(encoding).str.len().to_numpy(dtype="int64")
     return max(1, int(nbytes.max()))
+
+
+def arrow_strings(series: pd.Series):
+    """The pyarrow (UTF-8) array behind an Arrow-backed text column, else None: lets byte
+    lengths and blanks be computed in one Arrow kernel instead of Python per value."""
+    array = getattr(series, "array", None)
+    data = getattr(array, "_pa_array", None)
+    if data is None:
+        return None
+    import pyarrow as pa
+
+    return data if pa.types.is_string(data.type) or pa.types.is_large_string(data.type) else None
 
 
 def sas_numbers(series: pd.Series, display_format: str | None = None) -> np.ndarray:

@@ -54,7 +54,7 @@ def config_with(base: StudyConfig, edit) -> StudyConfig:
 
 def pdf_pages(data: bytes) -> list[list[str]]:
     """The text lines of each page, in page order: one line per BT..ET text object, its
-    strings decoded as UTF-16BE (matplotlib's Type 42 fonts use Identity-H with Unicode codes)."""
+    strings decoded as Windows-1252 (the fonts use WinAnsiEncoding)."""
     objects = {int(m.group(1)): m.group(2) for m in re.finditer(rb"(?s)(\d+) 0 obj\n(.*?)\nendobj", data)}
     root = next(body for body in objects.values() if b"/Type /Pages" in body)
     kids = [int(n) for n in re.findall(rb"(\d+) 0 R", re.search(rb"/Kids \[(.*?)\]", root, re.S).group(1))]
@@ -70,7 +70,7 @@ def _text_lines(content: bytes) -> list[str]:
     lines = []
     for block in re.findall(rb"(?s)\bBT\b(.*?)\bET\b", content):
         raw = b"".join(_literal(s) for s in re.findall(rb"\((?:\\.|[^\\)])*\)", block, re.S))
-        lines.append(raw.decode("utf-16-be"))
+        lines.append(raw.decode("cp1252"))
     return lines
 
 

@@ -144,3 +144,11 @@ def test_overlay_may_use_the_base_definitions(tmp_path):
     assert merged.codelist("CL.SEX").code == "C66731"
     with pytest.raises(SpecError, match="unknown (method|codelist)"):
         load_spec(tmp_path)   # alone, MT.AGE and CL.SEX are unknown
+
+
+@pytest.mark.parametrize("name", ["sdtmig-3.4", "adamig-1.3"])
+def test_shipped_specs_pass_the_schema(name):
+    """standard_spec() skips the JSON Schema for speed; this is where the shipped files meet it."""
+    from specs.load import STANDARD_DIR, standard_spec
+
+    assert load_spec(STANDARD_DIR / name) == standard_spec(name)

@@ -26,7 +26,7 @@ from sdtm.mapping import StudySDTM, map_study, read_study_raw
 from sdtm.source import read_study_sdtm
 from specs import findings
 from specs.clock import check_environment
-from trialpack import layout
+from trialpack import layout, parallel
 from trialpack.atomic import atomic_dir
 
 FORMATS = ("xpt", "json")
@@ -124,41 +124,102 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
     from trialpack.writing import write_package_datasets
 
     created = iss.created()
+    raw_configs = [c for c in iss.studies if c.source != "sdtm"]
+    jobs = [StudyJob(c, root, input_dir, formats, created, iss.get("data_cutoff")) for c in raw_configs]
     studies, pooled_input, files = [], [], []
+    with parallel.pool(parallel.workers(len(jobs))) as workers:
+        results = workers.imap(build_study, jobs) if workers else (build_study(job, stages) for job in jobs)
+        if workers:
+            parallel.warm_imports()
+        by_study = {}
+        for study, written, timings in results:
+            if workers:
+                stages.progress(f"{study.studyid}: mapped to SDTM, datasets and define.xml written")
+                for name, seconds in timings.items():
+                    stages.timings[name] = stages.timings.get(name, 0.0) + seconds
+            by_study[study.studyid] = (study, written)
     for config in iss.studies:
         if config.source == "sdtm":
             with stages.stage("read", f"{config.studyid}: reading SDTM"):
                 pooled_input.append(read_study_sdtm(config, input_dir))
             continue
-        with stages.stage("map", f"{config.studyid}: mapping raw data to SDTM"):
-            study = map_study(config, read_study_raw(config, input_dir), data_cutoff=iss.get("data_cutoff"))
-        with stages.stage("write", f"{config.studyid}: writing SDTM and define.xml"):
-            files += write_package_datasets(study.spec, study.datasets, layout.sdtm_dir(root, config.studyid),
-                                            formats=formats, created=created, study_oid=study.spec.study.oid)
+        study, written = by_study[config.studyid]
         studies.append(study)
+        files += written
         pooled_input.append(study.datasets)
     with stages.stage("adam", "deriving the pooled ISS ADaM"):
         analysis = derive_adam(pool_sdtm(pooled_input), iss)
-    with stages.stage("write", "writing ADaM and define.xml"):
-        files += write_package_datasets(analysis.spec, analysis.datasets, layout.adam_dir(root), formats=formats,
-                                        created=created, study_oid=analysis.spec.study.oid)
-    with stages.stage("report", "computing rates, tables and figures"):
-        files += write_report(analysis, layout.report_dir(root), created)
-    with stages.stage("lineage", "writing lineage"):
-        files += lineage.write_lineage(root, studies, analysis)
-    build_findings = findings.concat([*(s.findings.assign(study=s.studyid) for s in studies),
-                                      analysis.findings.assign(study=iss.id)])
-    # spec checks (TP00xx) are made again, from the files, by the validation below
-    build_findings = build_findings[~build_findings["rule"].str.startswith("TP00")]
-    with stages.stage("validate", "validating the package"):
-        files.append(validation.write_build_findings(build_findings, root))
-        all_findings, details = validation.validate_package(root)
-        files += validation.write_validation(all_findings, layout.validation_dir(root), created=created,
-                                             details=details)
+    with parallel.pool(parallel.workers(2)) as workers:
+        with stages.stage("report", "computing rates, tables and figures"):
+            report = (workers.apply_async(timed_report, (analysis, layout.report_dir(root), created)) if workers
+                      else None)
+            if report is None:
+                files += write_report(analysis, layout.report_dir(root), created)
+        with stages.stage("write", "writing ADaM and define.xml"):
+            files += write_package_datasets(analysis.spec, analysis.datasets, layout.adam_dir(root),
+                                            formats=formats, created=created, study_oid=analysis.spec.study.oid)
+        with stages.stage("lineage", "writing lineage"):
+            files += lineage.write_lineage(root, studies, analysis)
+        build_findings = findings.concat([*(s.findings.assign(study=s.studyid) for s in studies),
+                                          analysis.findings.assign(study=iss.id)])
+        # spec checks (TP00xx) can be made again from the files: not kept with the build findings
+        spec_checked = build_findings["rule"].str.startswith("TP00")
+        with stages.stage("validate", "validating the package"):
+            files.append(validation.write_build_findings(build_findings[~spec_checked], root))
+            all_findings, details = validation.validate_package(
+                root, spec_checks_done=with_dataset_files(build_findings[spec_checked], root, studies))
+            files += validation.write_validation(all_findings, layout.validation_dir(root), created=created,
+                                                 details=details)
+        if report is not None:
+            written, seconds = report.get()
+            files += written
+            stages.timings["report"] = seconds  # the worker's time, run beside the validation
     result = BuildResult(root, iss, studies, analysis, all_findings, stages.timings, files)
     with stages.stage("manifest", "writing the manifest"):
         files.append(manifest.write_manifest(root, result, input_dir=input_dir))
     return result
+
+
+def with_dataset_files(found: pd.DataFrame, root: Path, studies: list[StudySDTM]) -> pd.DataFrame:
+    """Spec-check findings made in memory, named by the package file of their dataset (as the
+    validation of the re-read files names them)."""
+    folders = {s.studyid: layout.sdtm_dir(root, s.studyid) for s in studies}
+    adam = layout.adam_dir(root)
+    files = [(folders.get(study, adam) / f"{str(name).lower()}.xpt").relative_to(root).as_posix()
+             for study, name in zip(found["study"], found["dataset"])]
+    return found.assign(file=files).drop(columns="study")
+
+
+@dataclass
+class StudyJob:
+    """One raw-data study to map and write (picklable: it crosses to a worker process)."""
+
+    config: object
+    root: Path
+    input_dir: Path | None
+    formats: tuple[str, ...]
+    created: datetime
+    cutoff: str | None
+
+
+def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM, list[Path], dict[str, float]]:
+    """Raw data -> SDTM of one study, and its package folder (datasets, define.xml, aCRF)."""
+    from trialpack.writing import write_package_datasets
+
+    stages = stages or Stages(None)
+    config = job.config
+    with stages.stage("map", f"{config.studyid}: mapping raw data to SDTM"):
+        study = map_study(config, read_study_raw(config, job.input_dir), data_cutoff=job.cutoff)
+    with stages.stage("write", f"{config.studyid}: writing SDTM and define.xml"):
+        files = write_package_datasets(study.spec, study.datasets, layout.sdtm_dir(job.root, config.studyid),
+                                       formats=job.formats, created=job.created, study_oid=study.spec.study.oid)
+    return study, files, dict(stages.timings)
+
+
+def timed_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> tuple[list[Path], float]:
+    start = time.perf_counter()
+    files = write_report(analysis, folder, created)
+    return files, time.perf_counter() - start
 
 
 def write_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> list[Path]:
