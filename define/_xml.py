@@ -11,7 +11,7 @@ touches the network.
 from __future__ import annotations
 
 import functools
-import importlib.resources
+import importlib.util
 from pathlib import Path
 
 from lxml import etree
@@ -82,7 +82,7 @@ def _declared_entities(info) -> list[str]:
 
 def schema_folder() -> Path:
     """The folder of the official schemas inside the installed ``defineutils`` package."""
-    return Path(str(importlib.resources.files("defineutils") / "validate" / "schema"))
+    return defineutils_folder() / "validate" / "schema"
 
 
 class _LocalOnly(etree.Resolver):
@@ -114,4 +114,14 @@ def define_schema() -> etree.XMLSchema:
 
 def stylesheet_path() -> Path:
     """CDISC's ``define2-1.xsl`` as shipped in ``defineutils`` (MIT, Lex Jansen)."""
-    return Path(str(importlib.resources.files("defineutils") / "definehtml" / "define2-1.xsl"))
+    return defineutils_folder() / "definehtml" / "define2-1.xsl"
+
+
+@functools.lru_cache(maxsize=1)
+def defineutils_folder() -> Path:
+    """The installed ``defineutils`` package folder, found without importing it (its
+    ``__init__`` imports xmlschema, which trialpack does not need)."""
+    spec = importlib.util.find_spec("defineutils")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("defineutils is not installed (pip install defineutils)")
+    return Path(next(iter(spec.submodule_search_locations)))

@@ -161,12 +161,12 @@ def _variable(doc: DefineDoc, ds: str, item, ref, series: pd.Series, where: str 
     what = f"{ds}.{var}" + (f" where {where}" if where else "")
     data_type = item.get("DataType") or "text"
     file = doc.file
-    out = [_type(doc, ds, var, what, data_type, series)]
+    miss = missing(series)  # once per column: the checks below all need it
+    out = [_type(doc, ds, var, what, data_type, series, miss)]
     if out[0].empty:
-        out.append(_length(doc, ds, var, what, item, series))
+        out.append(_length(doc, ds, var, what, item, series, miss))
     if file_var is not None and where is None:
         out.append(_file_attributes(doc, ds, var, item, file_var))
-    miss = missing(series)
     if ref.get("Mandatory") == "Yes" and miss.any():
         out.append(_rows("DD0115", ds, var, miss, series, f"{what} is Mandatory=\"Yes\" but null", file))
     has_data = bool((~miss).any())
@@ -186,9 +186,9 @@ def _positions(series: pd.Series, mask: np.ndarray) -> np.ndarray:
     return np.asarray(series.index.to_numpy()[mask], dtype="int64")
 
 
-def _type(doc: DefineDoc, ds: str, var: str, what: str, data_type: str, series: pd.Series) -> pd.DataFrame:
+def _type(doc: DefineDoc, ds: str, var: str, what: str, data_type: str, series: pd.Series,
+          miss: np.ndarray) -> pd.DataFrame:
     """Numeric DataTypes need numbers (integers without fractions); text needs character data."""
-    miss = missing(series)
     if miss.all():
         return findings.empty()
     if data_type not in NUMERIC:
@@ -214,12 +214,13 @@ def _type(doc: DefineDoc, ds: str, var: str, what: str, data_type: str, series: 
                                                       "fractional part", doc.file)
 
 
-def _length(doc: DefineDoc, ds: str, var: str, what: str, item, series: pd.Series) -> pd.DataFrame:
+def _length(doc: DefineDoc, ds: str, var: str, what: str, item, series: pd.Series,
+            miss: np.ndarray) -> pd.DataFrame:
     data_type = item.get("DataType")
     length = item.get("Length")
     if length is None or data_type not in ("text", "integer", "float"):
         return findings.empty()
-    observed = facts(series, data_type, doc.attr(item, "def:DisplayFormat"))
+    observed = facts(series, data_type, doc.attr(item, "def:DisplayFormat"), miss=miss)
     if not observed.has_data:
         return findings.empty()
     out = []
@@ -275,7 +276,7 @@ def _codelist(doc: DefineDoc, ds: str, var: str, what: str, item, series: pd.Ser
     if cl is None or cl.find(X.odm("ExternalCodeList")) is not None:
         return findings.empty()
     allowed = [t.get("CodedValue") for t in cl if t.tag in (X.odm("EnumeratedItem"), X.odm("CodeListItem"))]
-    values = coded_text(series)
+    values = series if not is_numeric_column(series) and cl.get("DataType") not in NUMERIC else coded_text(series)
     if cl.get("DataType") in NUMERIC and not is_numeric_column(series):
         values = coded_text(pd.to_numeric(series, errors="coerce"))
         allowed = coded_text(pd.to_numeric(pd.Series(allowed, dtype=object), errors="coerce")).dropna().tolist()

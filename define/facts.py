@@ -49,13 +49,14 @@ def is_numeric_column(series: pd.Series) -> bool:
             or pd.api.types.is_timedelta64_dtype(series))
 
 
-def facts(series: pd.Series, data_type: str, display_format: str | None = None) -> Facts:
+def facts(series: pd.Series, data_type: str, display_format: str | None = None, *,
+          miss: np.ndarray | None = None) -> Facts:
     """Length (text/integer/float), SignificantDigits (float) and presence of data.
 
     The rules are those of :mod:`specs.lengths`; data types without a Define-XML Length
     (dates and times as ISO 8601 text) get ``length=None``.
     """
-    has_data = bool((~missing(series)).any())
+    has_data = bool((~(missing(series) if miss is None else miss)).any())
     if data_type not in LENGTH_TYPES:
         return Facts(None, None, has_data)
     if data_type == "text":
