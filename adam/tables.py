@@ -212,6 +212,8 @@ class Context:
     reference: tuple[str, tuple[str, ...], bool]
     exposed: pd.DataFrame         # ADEX duration records of safety subjects: one per subject x group
     N: pd.Series                  # group label -> subjects exposed (safety population)
+    teae: pd.DataFrame            # the treatment-emergent ADAE records (TRTEMFL = "Y")
+    computed: dict = field(default_factory=dict, repr=False)  # rates and comparisons, computed once
 
     @property
     def labels(self) -> list[str]:
@@ -220,10 +222,6 @@ class Context:
     @property
     def reference_key(self) -> str:
         return self.reference[0] if self.reference[2] else _SORT
-
-    @property
-    def teae(self) -> pd.DataFrame:
-        return self.adae[self.adae["TRTEMFL"] == "Y"]
 
 
 def _require(frame: pd.DataFrame, columns, dataset: str) -> None:
@@ -262,7 +260,8 @@ def context(analysis) -> Context:
     if not reference[2]:
         pairs += [(base, _SORT) for base in reference[1]]
     membership = pd.DataFrame(pairs, columns=["TRTA", "_GROUP"], dtype=object)
-    adae = adae[adae["USUBJID"].isin(safety)]
+    adae = _counted_variables(adae)
+    adae = adae[adae["USUBJID"].isin(safety).to_numpy(dtype=bool)]
     adaette = adaette[adaette["USUBJID"].isin(safety)]
     exposed = adex[(adex["PARAMCD"] == DURATION_DAYS) & adex["USUBJID"].isin(safety)]
     dup = exposed.duplicated(["USUBJID", "TRTA"])
@@ -272,16 +271,41 @@ def context(analysis) -> Context:
                          f"{row['TRTA']!r}", column="PARAMCD")
     N = exposed.groupby(exposed["TRTA"].astype(object))["USUBJID"].nunique().reindex(labels, fill_value=0)
     N = N.astype("int64").rename_axis("TRTA")
-    return Context(iss, adsl, adae, adex, adaette, groups, membership, reference, exposed, N)
+    teae = adae[(adae["TRTEMFL"] == "Y").fillna(False).to_numpy(dtype=bool)]
+    return Context(iss, adsl, adae, adex, adaette, groups, membership, reference, exposed, N, teae)
+
+
+ADAE_COUNTED = ("STUDYID", "USUBJID", "AESEQ", "TRTA", "TRTEMFL", "AEBODSYS", "AEDECOD", "AESER", "AESEV", "AEACN",
+                "AEOUT", "AESDTH", "AREL")
+"""The ADAE variables the tables count by (with the CQzzNAM of the events of interest)."""
+
+
+def _counted_variables(adae: pd.DataFrame) -> pd.DataFrame:
+    """ADAE narrowed to :data:`ADAE_COUNTED` and CQzzNAM: every table filters and stacks
+    these records several times, the other variables would only be copied along."""
+    keep = [c for c in adae.columns if c in ADAE_COUNTED or (c.startswith("CQ") and c.endswith("NAM"))]
+    return adae[keep]
 
 
 # --------------------------------------------------------------------------------------
 # counting machinery
 # --------------------------------------------------------------------------------------
+_EXPANDED = ("row_id", "STUDYID", "USUBJID", "AESEQ", "TRTA", "PARAMCD")
+"""What counting and lineage read of an expanded record."""
+
+
 def _expand(records: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    """Each record once per group it counts in (``_GROUP``), via the group membership."""
-    keyed = records.assign(TRTA=records["TRTA"].astype(object))
-    return keyed.merge(ctx.membership, on="TRTA", how="inner", sort=False)
+    """Each record once per group it counts in (``_GROUP``), via the group membership:
+    the records of each (TRTA, group) pair of ``ctx.membership``, pair after pair."""
+    bases = ctx.membership["TRTA"].to_numpy(dtype=object)
+    groups = ctx.membership["_GROUP"].to_numpy(dtype=object)
+    unique = pd.Index(pd.unique(bases))
+    codes = unique.get_indexer(records["TRTA"].astype(object).to_numpy())
+    picks = [np.flatnonzero(codes == unique.get_loc(base)) for base in bases]
+    keep = [c for c in _EXPANDED if c in records]
+    out = records[keep].take(np.concatenate(picks) if picks else np.array([], dtype=np.intp))
+    return out.assign(TRTA=out["TRTA"].astype(object),
+                      _GROUP=np.repeat(groups, [len(p) for p in picks])).reset_index(drop=True)
 
 
 def _subject_counts(expanded: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -505,8 +529,9 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 2) -> 
         row_records += [(f"aesi|{e['paramcd']}", e["name"], 1, False) for e in aesi]
     rows = _rows(row_records)
 
-    parts = [teae[mask.to_numpy(dtype=bool)].assign(row_id=rid) for rid, _, _, mask in defs if mask is not None]
-    fatal = teae[_fatal(teae).to_numpy(dtype=bool)].assign(row_id="deaths")
+    keys = teae[["STUDYID", "USUBJID", "AESEQ", "TRTA"]]
+    parts = [keys[mask.to_numpy(dtype=bool)].assign(row_id=rid) for rid, _, _, mask in defs if mask is not None]
+    fatal = keys[_fatal(teae).to_numpy(dtype=bool)].assign(row_id="deaths")
     parts.append(fatal)
     missing_cq = []
     for e in aesi:
@@ -516,8 +541,8 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 2) -> 
         else:  # an all-null CQzzNAM may be dropped from ADAE: apply the definition it is derived by
             missing_cq.append(var)
             hit = matches_event(teae, e)
-        parts.append(teae[hit.to_numpy(dtype=bool)].assign(row_id=f"aesi|{e['paramcd']}"))
-    records = pd.concat(parts, ignore_index=True) if parts else teae.assign(row_id=None).iloc[:0]
+        parts.append(keys[hit.to_numpy(dtype=bool)].assign(row_id=f"aesi|{e['paramcd']}"))
+    records = pd.concat(parts, ignore_index=True) if parts else keys.assign(row_id=None).iloc[:0]
     expanded = _expand(records, ctx)
     deaths = _expand(_death_groups(ctx).assign(row_id="deaths"), ctx)
     counts = _subject_counts(pd.concat([expanded[["row_id", "_GROUP", "USUBJID"]],
@@ -566,6 +591,7 @@ UNCODED = "Uncoded"
 
 def _soc_pt(ctx: Context, records: pd.DataFrame, *, name: str, number: int, title: str, any_label: str,
             extra_footnotes: list[str]) -> Table:
+    records = records[["STUDYID", "USUBJID", "AESEQ", "TRTA", "AEBODSYS", "AEDECOD"]]
     records = records.assign(
         _SOC=records["AEBODSYS"].astype(object).where(records["AEBODSYS"].notna(), UNCODED),
         _PT=records["AEDECOD"].astype(object).where(records["AEDECOD"].notna(), UNCODED))
@@ -721,8 +747,15 @@ def event_rates(analysis, *, ctx: Context | None = None) -> pd.DataFrame:
 
     Columns: PARAMCD, event, TRTA, TRTAN, subjects_in_population, subjects_at_risk,
     subjects_with_event, events, patient_years_at_risk, eair, ci_lower, ci_upper, ci_method,
-    conf_level, per, crude_incidence_pct."""
+    conf_level, per, crude_incidence_pct. Computed once per context (the frame is shared: do
+    not modify it)."""
     ctx = ctx or context(analysis)
+    if "event_rates" not in ctx.computed:
+        ctx.computed["event_rates"] = _event_rates(ctx)
+    return ctx.computed["event_rates"]
+
+
+def _event_rates(ctx: Context) -> pd.DataFrame:
     settings = _rates_settings(ctx.iss)
     events = _events_frame(ctx.iss)
     tte = ctx.adaette[ctx.adaette["PARAMCD"].isin(events["PARAMCD"])]
@@ -779,6 +812,12 @@ def rate_comparisons(analysis, *, ctx: Context | None = None) -> pd.DataFrame:
     pooled and Mantel-Haenszel rows. Comparisons whose groups have no subjects are absent
     (the table shows NE). Adds ``event`` (the event's name)."""
     ctx = ctx or context(analysis)
+    if "rate_comparisons" not in ctx.computed:
+        ctx.computed["rate_comparisons"] = _rate_comparisons(ctx)
+    return ctx.computed["rate_comparisons"]
+
+
+def _rate_comparisons(ctx: Context) -> pd.DataFrame:
     settings = _rates_settings(ctx.iss)
     strata = ctx.iss.rates["strata"]
     events = _events_frame(ctx.iss)
@@ -920,28 +959,56 @@ def aesi_eair_table(analysis, *, ctx: Context | None = None, number: int = 5) ->
 # --------------------------------------------------------------------------------------
 # all tables
 # --------------------------------------------------------------------------------------
-def build_tables(analysis) -> dict[str, Table]:
+def build_tables(analysis, *, ctx: Context | None = None) -> dict[str, Table]:
     """Every ISS table of the analysis, by name, in report order."""
-    ctx = context(analysis)
+    ctx = ctx or context(analysis)
     tables = [exposure_table(analysis, ctx=ctx, number=1), overview_table(analysis, ctx=ctx, number=2),
               soc_pt_table(analysis, ctx=ctx, number=3), serious_teae_table(analysis, ctx=ctx, number=4),
               aesi_eair_table(analysis, ctx=ctx, number=5)]
     return {t.name: t for t in tables}
 
 
-def lineage_frame(tables: dict[str, Table]) -> pd.DataFrame:
-    """All tables' lineage in one frame, in table, row and column order (the package's
-    ``lineage/table-cells.csv``)."""
+def lineage_table(tables: dict[str, Table]):
+    """All tables' lineage as one Arrow table, in table, row and column order, then by
+    dataset and key, missing keys first (the package's ``report/lineage/table-cells.parquet``).
+
+    Text columns are dictionary-encoded (a few hundred distinct values over millions of
+    records); AESEQ is int64 with nulls."""
+    import pyarrow as pa
+
     parts = []
     for t_index, table in enumerate(tables.values()):
         lin = table.lineage
-        row_order = dict(zip(table.rows["row_id"], table.rows["row"]))
-        col_order = {c.key: i for i, c in enumerate(table.columns)}
-        parts.append(lin.assign(_t=t_index, _r=lin["row_id"].map(row_order).fillna(-1),
-                                _c=lin["column"].map(col_order).fillna(-1)))
-    if not parts:
-        return pd.DataFrame(columns=LINEAGE_COLUMNS)
-    out = pd.concat(parts, ignore_index=True)
-    out = out.sort_values(["_t", "_r", "_c", "dataset", "STUDYID", "USUBJID", "TRTA", "PARAMCD", "AESEQ"],
-                          kind="mergesort", na_position="first")
-    return out[LINEAGE_COLUMNS].reset_index(drop=True)
+        rows = pd.Index(table.rows["row_id"].astype(object))
+        cols = pd.Index([c.key for c in table.columns], dtype=object)
+        parts.append(lin.assign(_t=t_index, _r=rows.get_indexer(lin["row_id"].astype(object)),
+                                _c=cols.get_indexer(lin["column"].astype(object))))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*LINEAGE_COLUMNS, "_t", "_r", "_c"])
+    text = {c: _sorted_codes(frame[c]) for c in LINEAGE_COLUMNS if c != "AESEQ"}
+    aeseq = pd.array(frame["AESEQ"], dtype="Int64")
+    keys = [frame[c].to_numpy(dtype=np.int64) for c in ("_t", "_r", "_c")]
+    keys += [text[c][0] for c in ("dataset", "STUDYID", "USUBJID", "TRTA", "PARAMCD")]
+    keys.append(aeseq.fillna(-1).to_numpy(dtype=np.int64))
+    order = np.lexsort(keys[::-1])
+    columns = {c: pa.DictionaryArray.from_arrays(pa.array(codes[order], mask=codes[order] < 0, type=pa.int32()),
+                                                 pa.array(uniques, type=pa.string()))
+               for c, (codes, uniques) in text.items()}
+    columns["AESEQ"] = pa.array(aeseq[order], type=pa.int64())
+    return pa.table({c: columns[c] for c in LINEAGE_COLUMNS})
+
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, list]:
+    """Integer codes of a text column whose order is the values' order (missing = -1), and
+    the sorted distinct values."""
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    return np.where(codes >= 0, rank[np.maximum(codes, 0)], -1).astype(np.int32), list(uniques[order])
+
+
+def lineage_frame(tables: dict[str, Table]) -> pd.DataFrame:
+    """:func:`lineage_table` as a DataFrame (text as str, AESEQ as Int64)."""
+    frame = lineage_table(tables).to_pandas()
+    return frame.astype({**{c: "str" for c in LINEAGE_COLUMNS if c != "AESEQ"}, "AESEQ": "Int64"})

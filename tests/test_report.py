@@ -56,7 +56,7 @@ def case(request, syn, mini, syn_report, mini_report):
 
 
 EXPECTED_FILES = {"iss-report.html", "iss-summary.json", "figures/eair-forest.png", "figures/eair-forest.svg",
-                  "lineage/table-cells.csv"} | {f"tables/{n}.{ext}" for n in
+                  "lineage/table-cells.parquet"} | {f"tables/{n}.{ext}" for n in
                                                ("exposure", "teae-overview", "teae-soc-pt", "serious-teae-soc-pt",
                                                 "aesi-eair") for ext in ("rtf", "xlsx")}
 
@@ -324,11 +324,34 @@ def test_forest_plot_shows_the_aesis(syn):
 
 def test_lineage_file_is_the_tables_lineage(case):
     analysis, out, _ = case
-    got = pd.read_csv(out / "lineage" / "table-cells.csv", dtype=str, keep_default_na=False)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = out / "lineage" / "table-cells.parquet"
+    assert pq.read_schema(path).field("AESEQ").type == pa.int64()
+    got = pd.read_parquet(path).astype({"AESEQ": "Int64"})
     assert list(got.columns) == T.LINEAGE_COLUMNS
     expected = T.lineage_frame(T.build_tables(analysis))
-    assert len(got) == len(expected)
+    got = got.astype({c: "str" for c in T.LINEAGE_COLUMNS if c != "AESEQ"})
+    pd.testing.assert_frame_equal(got, expected)
     assert set(got["table"]) == {"exposure", "teae-overview", "teae-soc-pt", "serious-teae-soc-pt", "aesi-eair"}
+    tables = got["table"].map({name: i for i, name in enumerate(T.build_tables(analysis))})
+    assert tables.is_monotonic_increasing  # in report order
+
+
+def test_lineage_keeps_every_tables_records_in_table_row_column_order(syn):
+    tables = T.build_tables(syn)
+    lin = T.lineage_frame(tables)
+    for name, table in tables.items():
+        part = lin[lin["table"] == name]
+        assert len(part) == len(table.lineage), name
+        rows = part["row_id"].map({r: i for i, r in enumerate(table.rows["row_id"])}).fillna(-1)  # header first
+        cols = part["column"].map({c.key: i for i, c in enumerate(table.columns)}).fillna(-1)
+        key = rows * 1000 + cols
+        assert key.is_monotonic_increasing, name
+        within = part[(part["row_id"] == part["row_id"].iloc[0]) & (part["column"] == part["column"].iloc[0])]
+        subjects = within[["dataset", "STUDYID", "USUBJID"]].astype(str).agg("|".join, axis=1).tolist()
+        assert subjects == sorted(subjects), name
 
 
 def test_same_input_same_bytes(syn, syn_report, tmp_path):

@@ -6,7 +6,7 @@
     OUT/m5/datasets/iss/analysis/adam/datasets/    adsl.xpt adae.xpt ... define.xml define.html
     OUT/report/       iss-report.html, iss-summary.json, tables/, figures/
     OUT/validation/   findings.json, validation-report.xlsx
-    OUT/lineage/      sdtm-raw.csv, adam-sdtm.csv, table-cells.csv
+    OUT/lineage/      sdtm-raw.csv, adam-sdtm.csv  (OUT/report/lineage/table-cells.parquet)
     OUT/manifest.json
 
 ``<studyid>`` is the lower-cased STUDYID; file names are lower-case dataset names. Both come

@@ -5,7 +5,8 @@ in them.
 ``lineage/sdtm-raw.csv``   STUDYID, DATASET, USUBJID, SEQ, RAWFILE, RAWROW
 ``lineage/adam-sdtm.csv``  DATASET, STUDYID, USUBJID, KEY (the ADaM record: AESEQ, or
                            TRTA/PARAMCD), SOURCE (dataset), SOURCESEQ (its --SEQ/AESEQ)
-The report adds ``lineage/table-cells.csv`` (each table cell -> the ADaM rows it counts).
+The report adds ``report/lineage/table-cells.parquet`` (each table cell -> the ADaM rows it
+counts; Parquet because it has millions of records at scale).
 """
 from __future__ import annotations
 
