@@ -8,6 +8,8 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from specs import findings
 from trialpack.rawio import RAW_FILE, RAW_ROW
@@ -27,8 +29,8 @@ def text(values, index: pd.Index | None = None) -> pd.Series:
     return out if index is None else out.set_axis(index)
 
 
-def _normalise(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
+def _normalise(value) -> str:
+    return " ".join(str(value).split()).upper()
 
 
 def map_values(values: pd.Series, mapping: dict[str, str | None] | None = None,
@@ -39,18 +41,16 @@ def map_values(values: pd.Series, mapping: dict[str, str | None] | None = None,
     spaces as one) takes the mapped value (a mapping to null makes it null); a value equal to
     an ``allowed`` value in any case takes that value's spelling; any other value is kept
     trimmed and upper-cased, so the codelist check reports it rather than it being guessed.
+    Coded data have few distinct values: each distinct value is looked up once.
     """
-    norm = _normalise(values)
-    out = norm.copy()
-    if allowed is not None:
-        canon = {str(v).upper(): v for v in allowed}
-        hit = norm.isin(list(canon))
-        out = out.mask(hit, norm.map(canon))
-    if mapping:
-        keys = {" ".join(str(k).split()).upper(): v for k, v in mapping.items()}
-        hit = norm.isin(list(keys))
-        out = out.mask(hit, norm.map(keys))
-    out = out.astype(object).where(out.notna(), None)
+    canon = {str(v).upper(): v for v in allowed} if allowed is not None else {}
+    keys = {_normalise(k): v for k, v in (mapping or {}).items()}
+    codes, distinct = pd.factorize(values)
+    looked_up = []
+    for value in distinct:
+        norm = _normalise(value)
+        looked_up.append(keys[norm] if norm in keys else canon.get(norm, norm))
+    out = np.array([*looked_up, None], dtype=object)[codes]  # code -1 (null) -> the trailing None
     return text(out, values.index)
 
 
@@ -174,9 +174,9 @@ def refuse_non_ascii(tables: dict) -> None:
             values = frame[fld]
             if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
                 continue
-            bad = values.astype("string").str.contains(r"[^\x00-\x7F]", regex=True).fillna(False)
-            if bad.any():
-                pos = int(np.flatnonzero(bad.to_numpy(dtype=bool))[0])
+            ascii_ = pc.string_is_ascii(pa.array(values, type=pa.string(), from_pandas=True)).fill_null(True)
+            if not pc.all(ascii_).as_py():
+                pos = int(np.flatnonzero(~ascii_.to_numpy(zero_copy_only=False))[0])
                 value = str(values.iloc[pos])
                 char = next(ch for ch in value if ord(ch) > 127)
                 raise InputError(f"non-ASCII character {char!r} (U+{ord(char):04X}) in {value!r}; submission text "

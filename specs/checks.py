@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from specs import findings
 from specs.model import DatasetSpec, Spec, VariableSpec
@@ -122,22 +124,29 @@ def _check_numeric(col: pd.Series, var: VariableSpec, ds: str) -> list:
 
 class _Stack:
     """All text variables of a dataset as one column: ``values`` (text, "" for null), the
-    variable number ``code`` and the 0-based ``row`` of each element."""
+    variable number ``code`` and the 0-based ``row`` of each element. ``arrow`` holds the
+    same values as one Arrow array (variable i at ``i * n`` .. ``(i + 1) * n``), for the
+    kernels that test every value."""
 
     def __init__(self, df: pd.DataFrame, variables: list[VariableSpec]) -> None:
         self.variables = variables
         self.names = np.array([v.name for v in variables], dtype=object)
-        n = len(df)
-        parts = [df[v.name].astype("string") for v in variables]
-        stacked = pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="string")
-        self.raw = stacked
-        self.values = stacked.fillna("")
+        self.n = n = len(df)
+        parts = [_arrow_text(df[v.name]) for v in variables]
+        stacked = pa.concat_arrays(parts) if parts else pa.array([], type=pa.string())
+        self.raw = pd.Series(stacked.to_pandas(), dtype=object)
+        self.arrow = stacked.fill_null("")
+        self.values = pd.Series(self.arrow.to_pandas(), dtype=object)
         self.code = np.repeat(np.arange(len(variables)), n)
         self.row = np.tile(np.arange(n), len(variables))
-        self.missing = (stacked.isna() | (self.values.str.strip() == "")).to_numpy(dtype=bool)
+        self.missing = np.asarray(pc.equal(pc.utf8_trim_whitespace(self.arrow), "")).astype(bool)
 
     def where(self, codes) -> np.ndarray:
         return np.isin(self.code, np.asarray(list(codes), dtype=int))
+
+    def of(self, i: int) -> pa.Array:
+        """The values of variable number ``i``."""
+        return self.arrow.slice(i * self.n, self.n)
 
     def findings(self, rule: str, ds: str, mask: np.ndarray, message) -> pd.DataFrame | None:
         idx = np.flatnonzero(mask)
@@ -148,6 +157,17 @@ class _Stack:
                               message=message(idx, names) if callable(message) else message)
         frame["variable"] = names
         return frame
+
+
+def _arrow_text(col: pd.Series) -> pa.Array:
+    """A text column as an Arrow string array (nulls null)."""
+    if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
+        col = col.astype("string")
+    try:
+        arr = pa.array(col, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects (numbers among text)
+        arr = pa.array(col.astype("string"), type=pa.string(), from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def _check_text_variables(df: pd.DataFrame, variables: list[VariableSpec], ds: str,
@@ -161,10 +181,9 @@ def _check_text_variables(df: pd.DataFrame, variables: list[VariableSpec], ds: s
     required = st.where(i for i, v in enumerate(variables) if v.core == "Req")
     out.append(st.findings("TP0004", ds, required & st.missing,
                            lambda idx, names: names + " is required and must not be null"))
-    non_ascii = st.values.str.contains(r"[^\x00-\x7F]", regex=True).to_numpy(dtype=bool)
-    nbytes = st.values.str.len().to_numpy(dtype="int64")
+    non_ascii = ~np.asarray(pc.string_is_ascii(st.arrow)).astype(bool)
+    nbytes = np.asarray(pc.binary_length(st.arrow)).astype("int64")
     if non_ascii.any():
-        nbytes[non_ascii] = st.values[non_ascii].str.encode("utf-8").str.len().to_numpy(dtype="int64")
         chars = st.values[non_ascii].str.extract(r"([^\x00-\x7F])", expand=False)
         described = pd.Series(chars.map(_describe_char).to_numpy(), index=np.flatnonzero(non_ascii))
         out.append(st.findings("TP0008", ds, non_ascii, lambda idx, names: (
@@ -208,7 +227,7 @@ def _check_iso8601(st: _Stack, ds: str) -> list:
 
 def _check_text_codelists(st: _Stack, ds: str, codelists: dict) -> list:
     """Membership of every coded text value in its variable's codelist, in one lookup."""
-    allowed_keys, missing_lists, extensible = [], [], np.zeros(len(st.variables), dtype=bool)
+    allowed, missing_lists, extensible = {}, [], np.zeros(len(st.variables), dtype=bool)
     coded = np.zeros(len(st.variables), dtype=bool)
     for i, var in enumerate(st.variables):
         if not var.codelist:
@@ -222,14 +241,14 @@ def _check_text_codelists(st: _Stack, ds: str, codelists: dict) -> list:
             continue
         coded[i] = True
         extensible[i] = cl.extensible
-        allowed_keys += [f"{i}\x1f{value}" for value in cl.values()]
+        allowed[i] = [str(value) for value in cl.values()]
     if not coded.any():
         return missing_lists
-    sel = coded[st.code] & ~st.missing
-    idx = np.flatnonzero(sel)
-    keys = pd.Series(st.code[idx].astype(str)) + "\x1f" + st.values.iloc[idx].reset_index(drop=True)
     outside = np.zeros(len(st.code), dtype=bool)
-    outside[idx] = ~keys.isin(allowed_keys).to_numpy(dtype=bool)
+    for i in np.flatnonzero(coded):
+        inside = pc.is_in(st.of(i), value_set=pa.array(allowed[i], type=pa.string()))
+        outside[i * st.n:(i + 1) * st.n] = ~np.asarray(inside).astype(bool)
+    outside &= ~st.missing
     names = {i: codelists[v.codelist] for i, v in enumerate(st.variables) if coded[i]}
     label = np.array([f"{names[i].name} ({names[i].oid})" if i in names else "" for i in range(len(st.variables))],
                      dtype=object)

@@ -24,6 +24,8 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from specs.errors import InputError
 
@@ -96,7 +98,7 @@ def _select(header: list[str], frame: pd.DataFrame, columns: dict[str, str], nam
                              f"{', '.join(header)}", file=name, column=raw_header)
         rename[actual] = fld
     data = frame[list(rename)].rename(columns=rename)
-    data = data.apply(_clean_text)  # column-wise: strip, empty -> null
+    data = pd.DataFrame({c: _clean_text(data[c]) for c in data.columns}, index=data.index)
     blank = data.isna().all(axis=1) if len(data.columns) else pd.Series(False, index=data.index)
     _check_field_sizes(data, name, {v: k for k, v in rename.items()})
     rows = np.arange(len(frame), dtype="int64") + 2
@@ -107,8 +109,11 @@ def _select(header: list[str], frame: pd.DataFrame, columns: dict[str, str], nam
 
 
 def _clean_text(col: pd.Series) -> pd.Series:
-    text = col.astype("string").str.strip()
-    return text.mask(text == "").astype(object).where(lambda s: s.notna(), None).astype(_text_dtype())
+    """Raw text with surrounding whitespace stripped and empty values null (None), as the
+    default text dtype; one pass of Arrow kernels."""
+    text = pc.utf8_trim_whitespace(pa.array(col, type=pa.string(), from_pandas=True))
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    return pd.Series(text.to_pandas(), index=col.index, name=col.name).astype(_text_dtype())
 
 
 def _text_dtype():
