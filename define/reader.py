@@ -90,8 +90,7 @@ from specs.model import (
     DatasetSpec, Document, Method, RangeCheck, Spec, Standard, Study, ValueLevel, VariableSpec, WhereClause,
 )
 
-#: rule id -> (severity, what it reports); proposed for :data:`specs.findings.RULES`.
-#: The reader's rule ids (defined once, in specs.findings.RULES).
+#: The reader's rule ids -> (severity, what it reports), defined once in specs.findings.RULES.
 RULES = {k: v for k, v in findings.RULES.items() if k.startswith("DD02")}
 
 NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}")

@@ -175,8 +175,9 @@ def refuse_non_ascii(tables: dict) -> None:
             if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
                 continue
             ascii_ = pc.string_is_ascii(pa.array(values, type=pa.string(), from_pandas=True)).fill_null(True)
-            if not pc.all(ascii_).as_py():
-                pos = int(np.flatnonzero(~ascii_.to_numpy(zero_copy_only=False))[0])
+            bad = ~np.asarray(ascii_).astype(bool)
+            if bad.any():
+                pos = int(np.flatnonzero(bad)[0])
                 value = str(values.iloc[pos])
                 char = next(ch for ch in value if ord(ch) > 127)
                 raise InputError(f"non-ASCII character {char!r} (U+{ord(char):04X}) in {value!r}; submission text "

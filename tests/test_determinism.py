@@ -95,14 +95,17 @@ def test_source_date_epoch_is_the_creation_time(epoch_builds) -> None:
 
 @pytest.mark.slow
 def test_demo_builds_are_byte_identical(tmp_path: Path) -> None:
-    """The whole 8-study demo twice (raw data generation included), in two folders at once."""
-    def demo(name: str) -> Path:
-        out = tmp_path / name / "package"
-        proc = run_cli("demo", "--out", str(out), "--quiet", cwd=tmp_path, timeout=900)
+    """The whole 8-study demo twice (raw data generation included), in two folders at once:
+    once in one process, once with studies mapped and the report drawn in two worker
+    processes — the bytes must not depend on which worker finishes first."""
+    def demo(workers: str) -> Path:
+        out = tmp_path / f"workers-{workers}" / "package"
+        proc = run_cli("demo", "--out", str(out), "--quiet", cwd=tmp_path, timeout=900,
+                       env={"TRIALPACK_WORKERS": workers})
         assert proc.returncode in (0, 1), proc.stderr
         return out
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first, second = pool.map(demo, ["one", "two"])
+        first, second = pool.map(demo, ["1", "2"])
     assert len(fingerprint(first)) > 60
     assert_identical(first, second)

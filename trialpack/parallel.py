@@ -41,8 +41,9 @@ def workers(jobs: int) -> int:
 
 
 def warm_imports() -> None:
-    """Import what the later stages need while the workers map studies (the parent is idle
-    then): workers forked afterwards inherit the loaded modules instead of importing them."""
+    """Import what the later stages need (matplotlib, openpyxl, rtflite) once a core is free
+    (the last studies are being mapped): the report worker, forked afterwards, inherits the
+    loaded modules instead of importing them on the critical path."""
     import matplotlib
 
     matplotlib.use("Agg")

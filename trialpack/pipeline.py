@@ -127,16 +127,19 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
     raw_configs = [c for c in iss.studies if c.source != "sdtm"]
     jobs = [StudyJob(c, root, input_dir, formats, created, iss.get("data_cutoff")) for c in raw_configs]
     studies, pooled_input, files = [], [], []
-    with parallel.pool(parallel.workers(len(jobs))) as workers:
-        results = workers.imap(build_study, jobs) if workers else (build_study(job, stages) for job in jobs)
-        if workers:
-            parallel.warm_imports()
+    processes = parallel.workers(len(jobs))
+    with parallel.pool(processes) as workers:
+        # largest study first, results as they come: the workers finish at about the same time
+        results = (workers.imap_unordered(build_study, sorted(jobs, key=_raw_bytes, reverse=True)) if workers
+                   else (build_study(job, stages) for job in jobs))
         by_study = {}
-        for study, written, timings in results:
+        for done, (study, written, timings) in enumerate(results, start=1):
             if workers:
                 stages.progress(f"{study.studyid}: mapped to SDTM, datasets and define.xml written")
                 for name, seconds in timings.items():
                     stages.timings[name] = stages.timings.get(name, 0.0) + seconds
+                if done == len(jobs) - processes + 1:  # a core is free from now on
+                    parallel.warm_imports()
             by_study[study.studyid] = (study, written)
     for config in iss.studies:
         if config.source == "sdtm":
@@ -200,6 +203,13 @@ class StudyJob:
     formats: tuple[str, ...]
     created: datetime
     cutoff: str | None
+
+
+def _raw_bytes(job: StudyJob) -> int:
+    """The size of a study's raw files: roughly how long mapping it takes."""
+    folder = job.config.raw_dir(job.input_dir)
+    paths = [folder / f["path"] for f in job.config.get("raw", {}).get("files", {}).values()]
+    return sum(p.stat().st_size for p in paths if p.is_file())
 
 
 def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM, list[Path], dict[str, float]]:

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from adam.units import DAYS_PER_YEAR
 from specs.errors import InputError
 
 DEFAULT_SUBJECTS = 767
 DEFAULT_STUDIES = 8
 DEFAULT_SEED = 20261125
 
-from adam.units import DAYS_PER_YEAR  # noqa: E402 (the one constant)
 #: 509.62 patient-years x DAYS_PER_YEAR = 186139.7 days; 186138..186140 days all round to 509.62.
 TARGET_CREAM_DAYS = 186139
 TARGET_CREAM_YEARS = 509.62
