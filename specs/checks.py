@@ -134,9 +134,9 @@ class _Stack:
         self.n = n = len(df)
         parts = [_arrow_text(df[v.name]) for v in variables]
         stacked = pa.concat_arrays(parts) if parts else pa.array([], type=pa.string())
-        self.raw = pd.Series(stacked.to_pandas(), dtype=object)
+        self.raw = pd.Series(pd.arrays.ArrowStringArray(stacked))  # Arrow-backed: no Python strings
         self.arrow = stacked.fill_null("")
-        self.values = pd.Series(self.arrow.to_pandas(), dtype=object)
+        self.values = pd.Series(pd.arrays.ArrowStringArray(self.arrow))
         self.code = np.repeat(np.arange(len(variables)), n)
         self.row = np.tile(np.arange(n), len(variables))
         self.missing = np.asarray(pc.equal(pc.utf8_trim_whitespace(self.arrow), "")).astype(bool)
