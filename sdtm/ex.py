@@ -54,10 +54,10 @@ def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame,
     ex["EXDOSFRM"] = defaults.get("dose_form")
     freq = map_values(raw["EXDOSFRQ"], config.value_map("EXDOSFRQ"), codelists.get("EXDOSFRQ")) \
         if "EXDOSFRQ" in raw else None
-    ex["EXDOSFRQ"] = freq.fillna(defaults.get("frequency")) if freq is not None else defaults.get("frequency")
+    ex["EXDOSFRQ"] = _or_default(freq, defaults.get("frequency"))
     ex["EXROUTE"] = defaults.get("route")
     loc = map_values(raw["EXLOC"], config.value_map("EXLOC"), codelists.get("EXLOC")) if "EXLOC" in raw else None
-    ex["EXLOC"] = loc.fillna(defaults.get("location")) if loc is not None else defaults.get("location")
+    ex["EXLOC"] = _or_default(loc, defaults.get("location"))
     ex["EPOCH"] = raw["_PERIOD"].map({p["number"]: p["epoch"] for p in config.periods})
     ex["EXSTDTC"] = start
     ex["EXENDTC"] = end.loc[raw.index]
@@ -67,6 +67,13 @@ def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame,
     ex[RAW_ROW] = raw[RAW_ROW]
     note_end_before_start(ex, "EXSTDTC", "EXENDTC", ledger, DOMAIN)
     return ex
+
+
+def _or_default(values: pd.Series | None, default):
+    """The mapped values with nulls replaced by the config's default (which may be null)."""
+    if values is None:
+        return default
+    return values.where(values.notna(), default) if default is not None else values
 
 
 def reject_unknown_subjects(raw: pd.DataFrame, subjects: pd.DataFrame, ledger: Ledger, domain: str) -> pd.DataFrame:

@@ -280,7 +280,7 @@ def _temporal_strings(series: pd.Series, kind: str, name: str, file) -> list:
         if inferred == "time":
             series = pd.to_timedelta(series.astype(str).where(series.notna()))
         else:
-            series = pd.to_datetime(series)
+            series = pd.Series(_datetime64_us(series), index=series.index)
     values = series.to_numpy()
     missing = pd.isna(values)
     if values.dtype.kind == "m":
@@ -555,12 +555,23 @@ def _typed(values: list, allowed: tuple, what: str, j: int, name: str, file, ndj
                          path=_value_path(ndjson, i, j))
 
 
+def _datetime64_us(values: pd.Series, *, iso: bool = False) -> np.ndarray:
+    """Dates/datetimes (objects, or ISO 8601 text with ``iso``) as datetime64[us]. pandas 2
+    converts through nanoseconds, which end in 2262: for dates beyond that range numpy
+    converts directly (years 1-9999, as in SAS and Dataset-JSON)."""
+    try:
+        converted = pd.to_datetime(values, format="ISO8601") if iso else pd.to_datetime(values)
+        return converted.to_numpy().astype("datetime64[us]")
+    except pd.errors.OutOfBoundsDatetime:
+        return np.array(values.where(values.notna(), None).tolist(), dtype="datetime64[us]")
+
+
 def _parse_iso(values: list, kind: str, j: int, name: str, file, ndjson: bool) -> np.ndarray:
     texts = pd.Series(values, dtype=object)
     try:
         if kind == "time":
             return pd.to_timedelta(texts).to_numpy().astype("timedelta64[us]")
-        return pd.to_datetime(texts, format="ISO8601").to_numpy().astype("datetime64[us]")
+        return _datetime64_us(texts, iso=True)
     except (ValueError, TypeError):
         for i, text in enumerate(values):  # error path: name the first value that fails
             if text is None:
