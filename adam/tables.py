@@ -749,10 +749,14 @@ def event_rates(analysis, *, ctx: Context | None = None) -> pd.DataFrame:
     subjects_with_event, events, patient_years_at_risk, eair, ci_lower, ci_upper, ci_method,
     conf_level, per, crude_incidence_pct. Computed once per context (the frame is shared: do
     not modify it)."""
-    ctx = ctx or context(analysis)
-    if "event_rates" not in ctx.computed:
-        ctx.computed["event_rates"] = _event_rates(ctx)
-    return ctx.computed["event_rates"]
+    return _once(ctx or context(analysis), _event_rates)
+
+
+def _once(ctx: Context, compute):
+    """``compute(ctx)``, computed the first time and kept in the context."""
+    if compute.__name__ not in ctx.computed:
+        ctx.computed[compute.__name__] = compute(ctx)
+    return ctx.computed[compute.__name__]
 
 
 def _event_rates(ctx: Context) -> pd.DataFrame:
@@ -811,10 +815,7 @@ def rate_comparisons(analysis, *, ctx: Context | None = None) -> pd.DataFrame:
     on per-stratum EAIRs (strata = the config's ``rates.strata``, default STUDYID), crude
     pooled and Mantel-Haenszel rows. Comparisons whose groups have no subjects are absent
     (the table shows NE). Adds ``event`` (the event's name)."""
-    ctx = ctx or context(analysis)
-    if "rate_comparisons" not in ctx.computed:
-        ctx.computed["rate_comparisons"] = _rate_comparisons(ctx)
-    return ctx.computed["rate_comparisons"]
+    return _once(ctx or context(analysis), _rate_comparisons)
 
 
 def _rate_comparisons(ctx: Context) -> pd.DataFrame:
