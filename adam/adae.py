@@ -11,6 +11,7 @@ import pandas as pd
 
 from adam.config import ISSConfig
 from adam.imputation import impute_start_end
+from specs.columns import is_in
 from specs.iso8601 import date_bounds, date_fields, days_to_datetime, to_epoch_days
 
 ADSL_COPIES = ["SUBJID", "SITEID", "AGE", "SEX", "RACE", "SAFFL", "TRT01A", "TRT02A", "TRTSDT", "TRTEDT",
@@ -20,7 +21,7 @@ ADSL_COPIES = ["SUBJID", "SITEID", "AGE", "SEX", "RACE", "SAFFL", "TRT01A", "TRT
 def adae_base(ae: pd.DataFrame, adsl: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """AE records joined to their ADSL subject; returns (ADAE base, AE records of subjects not
     in ADSL — reported, never silently dropped)."""
-    known = ae["USUBJID"].isin(adsl["USUBJID"])
+    known = is_in(ae["USUBJID"], adsl["USUBJID"])
     copies = [c for c in ADSL_COPIES if c in adsl]
     base = ae.loc[known].merge(adsl[["USUBJID", *copies]], on="USUBJID", how="left")
     return base, ae.loc[~known]
@@ -111,7 +112,7 @@ def derive_period(adae: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     first = first.set_index("USUBJID")
     _, latest = start_range(adae)
     first_dose = adae["USUBJID"].map(first["APSDT"]).astype("float64").to_numpy()
-    missing = adae["ASTDT"].isna() & adae["USUBJID"].isin(first.index) & ~(latest < first_dose)
+    missing = adae["ASTDT"].isna() & is_in(adae["USUBJID"], first.index) & ~(latest < first_dose)
     aperiod = pd.Series(np.nan, index=adae.index)
     trta = pd.Series(None, index=adae.index, dtype=object)
     trtan = pd.Series(np.nan, index=adae.index)
@@ -169,14 +170,17 @@ def derive_occurrence_flags(adae: pd.DataFrame, *, by: tuple[str, ...] = ("USUBJ
     vehicle then cream counts once in each group), within ``by`` x AEBODSYS, and within
     ``by`` x AEBODSYS x AEDECOD; "first" after sorting by ASTDT then AESEQ (missing ASTDT
     last). Other records null."""
-    adae = adae.copy()
-    order = adae.assign(_S=adae["ASTDT"].fillna(np.inf)).sort_values([*by, "_S", "AESEQ"], kind="mergesort")
-    teae = order[order["TRTEMFL"] == "Y"]
+    emergent = np.flatnonzero((adae["TRTEMFL"] == "Y").fillna(False).to_numpy(dtype=bool))
+    teae = adae[[*by, "AEBODSYS", "AEDECOD", "AESEQ"]].iloc[emergent].assign(
+        _S=adae["ASTDT"].iloc[emergent].astype("float64").fillna(np.inf).to_numpy(), _P=emergent)
+    teae = teae.sort_values([*by, "_S", "AESEQ"], kind="mergesort")
+    flags = {}
     for flag, keys in (("AOCCFL", []), ("AOCCSFL", ["AEBODSYS"]), ("AOCCPFL", ["AEBODSYS", "AEDECOD"])):
-        first = teae.drop_duplicates([*by, *keys]).index
-        adae[flag] = None
-        adae.loc[first, flag] = "Y"
-    return adae
+        first = teae["_P"].to_numpy()[~teae.duplicated([*by, *keys]).to_numpy()]
+        values = np.full(len(adae), None, dtype=object)
+        values[first] = "Y"
+        flags[flag] = values
+    return adae.assign(**flags)
 
 
 def matches_event(adae: pd.DataFrame, event: dict) -> pd.Series:

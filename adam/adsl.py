@@ -12,6 +12,7 @@ import pandas as pd
 
 from adam.config import ISSConfig
 from adam.units import days_to_years
+from specs.columns import is_in
 from specs.iso8601 import days_to_datetime, to_epoch_days
 
 def adsl_base(dm: pd.DataFrame, ds: pd.DataFrame | None, ex: pd.DataFrame) -> pd.DataFrame:
@@ -23,7 +24,7 @@ def adsl_base(dm: pd.DataFrame, ds: pd.DataFrame | None, ex: pd.DataFrame) -> pd
     EOSSTT "COMPLETED"; any other -> "DISCONTINUED" with DCSREAS = DSDECOD; no event ->
     "ONGOING".
     """
-    treated = dm["USUBJID"].isin(ex["USUBJID"])
+    treated = is_in(dm["USUBJID"], ex["USUBJID"])
     base = dm.loc[dm["ARMCD"].notna() | treated].copy()
     keep = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ETHNIC", "ARMCD", "ARM",
             "ACTARM", "DTHFL"]

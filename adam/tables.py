@@ -36,6 +36,7 @@ from adam.adae import matches_event
 from adam.config import Group, ISSConfig
 from adam.rates import CI_METHODS, compare_rates, eair
 from adam.units import DAYS_PER_YEAR
+from specs.columns import is_in
 from specs.errors import InputError
 
 DURATION_DAYS = "TRTDURD"
@@ -261,9 +262,9 @@ def context(analysis) -> Context:
         pairs += [(base, _SORT) for base in reference[1]]
     membership = pd.DataFrame(pairs, columns=["TRTA", "_GROUP"], dtype=object)
     adae = _counted_variables(adae)
-    adae = adae[adae["USUBJID"].isin(safety).to_numpy(dtype=bool)]
-    adaette = adaette[adaette["USUBJID"].isin(safety)]
-    exposed = adex[(adex["PARAMCD"] == DURATION_DAYS) & adex["USUBJID"].isin(safety)]
+    adae = adae[is_in(adae["USUBJID"], safety)]
+    adaette = adaette[is_in(adaette["USUBJID"], safety)]
+    exposed = adex[(adex["PARAMCD"] == DURATION_DAYS).to_numpy(dtype=bool) & is_in(adex["USUBJID"], safety)]
     dup = exposed.duplicated(["USUBJID", "TRTA"])
     if dup.any():
         row = exposed.loc[dup].iloc[0]
@@ -661,7 +662,7 @@ def exposure_table(analysis, *, ctx: Context | None = None, number: int = 1) -> 
     ctx = ctx or context(analysis)
     name = "exposure"
     days = ctx.exposed.assign(TRTA=ctx.exposed["TRTA"].astype(object))
-    years = ctx.adex[(ctx.adex["PARAMCD"] == DURATION_YEARS) & ctx.adex["USUBJID"].isin(days["USUBJID"])]
+    years = ctx.adex[(ctx.adex["PARAMCD"] == DURATION_YEARS).to_numpy(dtype=bool) & is_in(ctx.adex["USUBJID"], days["USUBJID"])]
     years = years.assign(TRTA=years["TRTA"].astype(object))
     labels = ctx.labels
     by = days.groupby("TRTA")["AVAL"]

@@ -123,37 +123,49 @@ def _check_numeric(col: pd.Series, var: VariableSpec, ds: str) -> list:
 
 
 class _Stack:
-    """All text variables of a dataset as one column: ``values`` (text, "" for null), the
-    variable number ``code`` and the 0-based ``row`` of each element. ``arrow`` holds the
-    same values as one Arrow array (variable i at ``i * n`` .. ``(i + 1) * n``), for the
-    kernels that test every value."""
+    """All text variables of a dataset as one Arrow array (``raw``, nulls kept): variable i
+    holds positions ``i * n`` .. ``(i + 1) * n``, so each rule is one kernel over every
+    value. Null, empty and all-whitespace values are ``missing``. A position's variable is
+    ``code(pos)``, its 0-based row ``pos % n``."""
 
     def __init__(self, df: pd.DataFrame, variables: list[VariableSpec]) -> None:
         self.variables = variables
         self.names = np.array([v.name for v in variables], dtype=object)
-        self.n = n = len(df)
+        self.n = len(df)
         parts = [_arrow_text(df[v.name]) for v in variables]
-        stacked = pa.concat_arrays(parts) if parts else pa.array([], type=pa.string())
-        self.raw = pd.Series(pd.arrays.ArrowStringArray(stacked))  # Arrow-backed: no Python strings
-        self.arrow = stacked.fill_null("")
-        self.values = pd.Series(pd.arrays.ArrowStringArray(self.arrow))
-        self.code = np.repeat(np.arange(len(variables)), n)
-        self.row = np.tile(np.arange(n), len(variables))
-        self.missing = np.asarray(pc.equal(pc.utf8_trim_whitespace(self.arrow), "")).astype(bool)
+        self.raw = pa.concat_arrays(parts) if parts else pa.array([], type=pa.string())
+        self.nbytes = np.asarray(pc.binary_length(self.raw).fill_null(0))
+        blank = pc.utf8_is_space(self.raw).fill_null(False)  # non-empty and only whitespace
+        self.missing = (self.nbytes == 0) | np.asarray(blank)
+
+    def code(self, positions: np.ndarray) -> np.ndarray:
+        return positions // max(self.n, 1)
+
+    def per_variable(self, values) -> np.ndarray:
+        """One value per variable, repeated over that variable's positions."""
+        return np.repeat(np.asarray(values), self.n)
 
     def where(self, codes) -> np.ndarray:
-        return np.isin(self.code, np.asarray(list(codes), dtype=int))
+        mask = np.zeros(len(self.raw), dtype=bool)
+        for i in codes:
+            mask[i * self.n:(i + 1) * self.n] = True
+        return mask
 
     def of(self, i: int) -> pa.Array:
         """The values of variable number ``i``."""
-        return self.arrow.slice(i * self.n, self.n)
+        return self.raw.slice(i * self.n, self.n)
+
+    def texts(self, positions: np.ndarray) -> pd.Series:
+        """The values at ``positions`` (None for null), as pandas text."""
+        return pd.Series(self.raw.take(pa.array(positions, type=pa.int64())).to_pandas(), dtype=object)
 
     def findings(self, rule: str, ds: str, mask: np.ndarray, message) -> pd.DataFrame | None:
         idx = np.flatnonzero(mask)
         if not len(idx):
             return None
-        names = self.names[self.code[idx]]
-        frame = findings.make(rule, ds, None, rows=self.row[idx] + 1, values=self.raw.iloc[idx],
+        names = self.names[self.code(idx)]
+        values = self.raw.take(pa.array(idx, type=pa.int64())).to_pandas()
+        frame = findings.make(rule, ds, None, rows=idx % self.n + 1, values=values,
                               message=message(idx, names) if callable(message) else message)
         frame["variable"] = names
         return frame
@@ -181,20 +193,21 @@ def _check_text_variables(df: pd.DataFrame, variables: list[VariableSpec], ds: s
     required = st.where(i for i, v in enumerate(variables) if v.core == "Req")
     out.append(st.findings("TP0004", ds, required & st.missing,
                            lambda idx, names: names + " is required and must not be null"))
-    non_ascii = ~np.asarray(pc.string_is_ascii(st.arrow)).astype(bool)
-    nbytes = np.asarray(pc.binary_length(st.arrow)).astype("int64")
+    non_ascii = ~np.asarray(pc.string_is_ascii(st.raw).fill_null(True))
+    nbytes = st.nbytes
     if non_ascii.any():
-        chars = st.values[non_ascii].str.extract(r"([^\x00-\x7F])", expand=False)
-        described = pd.Series(chars.map(_describe_char).to_numpy(), index=np.flatnonzero(non_ascii))
+        positions = np.flatnonzero(non_ascii)
+        chars = st.texts(positions).str.extract(r"([^\x00-\x7F])", expand=False)
+        described = pd.Series(chars.map(_describe_char).to_numpy(), index=positions)
         out.append(st.findings("TP0008", ds, non_ascii, lambda idx, names: (
             "non-ASCII character " + described.loc[idx].to_numpy() + " in " + names)))
     too_long = nbytes > MAX_VALUE_BYTES
     out.append(st.findings("TP0006", ds, too_long, lambda idx, names: (
         "value of " + names + " is " + nbytes[idx].astype(str) + " bytes; XPT v5 allows 200")))
     limits = np.array([v.length if v.length is not None else np.iinfo(np.int64).max for v in variables])
-    over = (nbytes > limits[st.code]) & ~too_long
+    over = (nbytes > st.per_variable(limits)) & ~too_long
     out.append(st.findings("TP0007", ds, over, lambda idx, names: (
-        "value of " + names + " is longer than its spec length " + limits[st.code[idx]].astype(str))))
+        "value of " + names + " is longer than its spec length " + limits[st.code(idx)].astype(str))))
     out += _check_iso8601(st, ds)
     if codelists is not None:
         out += _check_text_codelists(st, ds, codelists)
@@ -218,9 +231,9 @@ def _check_iso8601(st: _Stack, ds: str) -> list:
         if not codes:
             continue
         sel = st.where(codes) & ~st.missing
-        bad = np.zeros(len(st.code), dtype=bool)
+        bad = np.zeros(len(st.raw), dtype=bool)
         idx = np.flatnonzero(sel)
-        bad[idx] = ~valid(st.values.iloc[idx].reset_index(drop=True)).to_numpy(dtype=bool)
+        bad[idx] = ~valid(st.texts(idx)).to_numpy(dtype=bool)
         out.append(st.findings(rule, ds, bad, lambda idx, names, what=what: names + f" is not {what}"))
     return out
 
@@ -244,7 +257,7 @@ def _check_text_codelists(st: _Stack, ds: str, codelists: dict) -> list:
         allowed[i] = [str(value) for value in cl.values()]
     if not coded.any():
         return missing_lists
-    outside = np.zeros(len(st.code), dtype=bool)
+    outside = np.zeros(len(st.raw), dtype=bool)
     for i in np.flatnonzero(coded):
         inside = pc.is_in(st.of(i), value_set=pa.array(allowed[i], type=pa.string()))
         outside[i * st.n:(i + 1) * st.n] = ~np.asarray(inside).astype(bool)
@@ -252,12 +265,12 @@ def _check_text_codelists(st: _Stack, ds: str, codelists: dict) -> list:
     names = {i: codelists[v.codelist] for i, v in enumerate(st.variables) if coded[i]}
     label = np.array([f"{names[i].name} ({names[i].oid})" if i in names else "" for i in range(len(st.variables))],
                      dtype=object)
-    ext = extensible[st.code]
+    ext = st.per_variable(extensible)
     return missing_lists + [
         st.findings("TP0010", ds, outside & ext, lambda idx, n: (
-            n + " value is not in extensible codelist " + label[st.code[idx]] + "; flag it as an extended value")),
+            n + " value is not in extensible codelist " + label[st.code(idx)] + "; flag it as an extended value")),
         st.findings("TP0009", ds, outside & ~ext, lambda idx, n: (
-            n + " value is not in codelist " + label[st.code[idx]])),
+            n + " value is not in codelist " + label[st.code(idx)])),
     ]
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from specs import findings
+from specs.columns import is_in
 from specs.iso8601 import date_bounds, date_fields
 
 
@@ -43,7 +44,7 @@ def sdtm_checks(sdtm: dict[str, pd.DataFrame], files: dict[str, str]) -> pd.Data
     for name, df in sdtm.items():
         if name == "DM" or "USUBJID" not in df:
             continue
-        missing = ~df["USUBJID"].isin(subjects)
+        missing = ~is_in(df["USUBJID"], subjects)
         out.append(_rows("TP0301", name, "USUBJID", missing, df, "USUBJID", f"{name} subject is not in DM",
                          files.get(name)))
         seq = f"{name}SEQ" if f"{name}SEQ" in df else None
@@ -91,13 +92,13 @@ def adam_checks(adam: dict[str, pd.DataFrame], sdtm_by_study: dict[str, dict[str
     ae = _stack(sdtm_by_study, "AE")
     checked = adsl["STUDYID"].isin(present)
     if dm is not None:
-        out.append(_rows("TP0304", "ADSL", "USUBJID", checked & ~adsl["USUBJID"].isin(dm["USUBJID"]), adsl,
+        out.append(_rows("TP0304", "ADSL", "USUBJID", checked & ~is_in(adsl["USUBJID"], dm["USUBJID"]), adsl,
                          "USUBJID", "ADSL subject is not in DM", files.get("ADSL")))
-        treated = adsl["USUBJID"].isin(ex["USUBJID"]) if ex is not None else pd.Series(False, index=adsl.index)
+        treated = is_in(adsl["USUBJID"], ex["USUBJID"]) if ex is not None else pd.Series(False, index=adsl.index)
         out.append(_rows("TP0305", "ADSL", "SAFFL", checked & ((adsl["SAFFL"] == "Y") != treated), adsl, "SAFFL",
                          "SAFFL disagrees with the subject's exposure in EX", files.get("ADSL")))
-        treated_dm = dm[dm["USUBJID"].isin(ex["USUBJID"])] if ex is not None else dm.iloc[0:0]
-        lost = ~treated_dm["USUBJID"].isin(adsl["USUBJID"])
+        treated_dm = dm[is_in(dm["USUBJID"], ex["USUBJID"])] if ex is not None else dm.iloc[0:0]
+        lost = ~is_in(treated_dm["USUBJID"], adsl["USUBJID"])
         out.append(_rows("TP0305", "DM", "USUBJID", lost, treated_dm, "USUBJID", "treated DM subject is not in ADSL",
                          files.get("ADSL")))
     if adae is not None and ae is not None:
@@ -115,7 +116,7 @@ def adam_checks(adam: dict[str, pd.DataFrame], sdtm_by_study: dict[str, dict[str
 
 def adae_matches_ae(adae, ae, adsl, present, file) -> list:
     key = ["STUDYID", "USUBJID", "AESEQ"]
-    sdtm = ae[ae["USUBJID"].isin(adsl["USUBJID"])][key].assign(_in_ae=True)
+    sdtm = ae[is_in(ae["USUBJID"], adsl["USUBJID"])][key].assign(_in_ae=True)
     merged = adae[key].assign(_row=np.arange(len(adae))).merge(sdtm, on=key, how="outer")
     in_present = merged["STUDYID"].isin(present)
     extra = merged[merged["_in_ae"].isna() & in_present]

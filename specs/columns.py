@@ -1,0 +1,29 @@
+"""Whole-column operations that pandas does slowly on Arrow-backed text, shared by every
+layer (SDTM, ADaM, validation).
+
+pandas 3 stores text in Arrow, and ``Series.isin`` against another large text column
+converts every candidate to a Python object first: 1.6 s for 54,000 subjects against
+330,000 EX records, where Arrow's hash kernel takes 8 ms.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def is_in(values: pd.Series, candidates) -> np.ndarray:
+    """``values.isin(candidates)`` as a boolean array (a null matches a null, as in pandas).
+
+    Text against text goes through Arrow's ``is_in`` on the distinct candidates; anything
+    else (numbers, mixed objects) through pandas."""
+    try:
+        data = pa.array(values, type=pa.string(), from_pandas=True)
+        allowed = pa.array(pd.Series(candidates, dtype=object) if not isinstance(candidates, pd.Series)
+                           else candidates, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return values.isin(candidates).to_numpy(dtype=bool)
+    if isinstance(allowed, pa.ChunkedArray):
+        allowed = allowed.combine_chunks()
+    return np.asarray(pc.is_in(data, value_set=allowed.unique())).astype(bool)
