@@ -79,10 +79,12 @@ def risk_windows(periods: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) -> p
 def first_events(adae: pd.DataFrame, windows: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
     """Per subject, group and event: the first qualifying AE inside a window (ADT, SRCSEQ)."""
     parts = []
-    teae = adae[adae["TRTEMFL"] == "Y"]
+    emergent = (adae["TRTEMFL"] == "Y").fillna(False).to_numpy(dtype=bool)
     for event in iss.events:
-        use = teae if event.get("teae_only", True) else adae
-        hits = use.loc[matches_event(use, event), ["USUBJID", "TRTA", "ASTDT", "AESEQ"]]
+        hit = matches_event(adae, event).fillna(False).to_numpy(dtype=bool)
+        if event.get("teae_only", True):
+            hit = hit & emergent
+        hits = adae[["USUBJID", "TRTA", "ASTDT", "AESEQ"]].iloc[np.flatnonzero(hit)]
         parts.append(hits.assign(PARAMCD=event["paramcd"]))
     if not parts:
         return pd.DataFrame(columns=["USUBJID", "GROUP", "PARAMCD", "ADT", "SRCSEQ"])
