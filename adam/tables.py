@@ -247,12 +247,12 @@ def context(analysis) -> Context:
     safety = adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"]
     groups = ordered_groups(iss)
     labels = [g.label for g in groups]
-    unknown = sorted(set(adex["TRTA"].dropna().astype(str)) - set(labels))
+    unknown = sorted(set(map(str, adex["TRTA"].dropna().unique())) - set(labels))
     if unknown:
         raise InputError(f"ADEX TRTA has value(s) that are not ISS config groups: {', '.join(unknown)}",
                          column="TRTA")
     base_labels = {g.label for g in groups if not g.pooled}
-    strays = sorted(set(adae["TRTA"].dropna().astype(str)) - base_labels)
+    strays = sorted(set(map(str, adae["TRTA"].dropna().unique())) - base_labels)
     if strays:
         raise InputError(f"ADAE TRTA has value(s) that are not non-pooled ISS config groups: {', '.join(strays)}; "
                          f"their records would not be counted", column="TRTA")
@@ -301,12 +301,11 @@ def _expand(records: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     bases = ctx.membership["TRTA"].to_numpy(dtype=object)
     groups = ctx.membership["_GROUP"].to_numpy(dtype=object)
     unique = pd.Index(pd.unique(bases))
-    codes = unique.get_indexer(records["TRTA"].astype(object).to_numpy())
+    codes = _positions_in(records["TRTA"], unique)
     picks = [np.flatnonzero(codes == unique.get_loc(base)) for base in bases]
     keep = [c for c in _EXPANDED if c in records]
     out = records[keep].take(np.concatenate(picks) if picks else np.array([], dtype=np.intp))
-    return out.assign(TRTA=out["TRTA"].astype(object),
-                      _GROUP=np.repeat(groups, [len(p) for p in picks])).reset_index(drop=True)
+    return out.assign(_GROUP=np.repeat(groups, [len(p) for p in picks])).reset_index(drop=True)
 
 
 def _subject_counts(expanded: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -317,10 +316,10 @@ def _subject_counts(expanded: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _adae_lineage(expanded: pd.DataFrame, table: str) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "table": table, "row_id": expanded["row_id"].to_numpy(), "column": expanded["_GROUP"].to_numpy(),
-        "dataset": "ADAE", "STUDYID": expanded["STUDYID"].to_numpy(), "USUBJID": expanded["USUBJID"].to_numpy(),
-        "TRTA": expanded["TRTA"].to_numpy(), "PARAMCD": None,
+    out = pd.DataFrame({  # .array: the columns as stored (Arrow text is not turned into Python strings)
+        "table": table, "row_id": expanded["row_id"].array, "column": expanded["_GROUP"].array,
+        "dataset": "ADAE", "STUDYID": expanded["STUDYID"].array, "USUBJID": expanded["USUBJID"].array,
+        "TRTA": expanded["TRTA"].array, "PARAMCD": None,
         "AESEQ": pd.array(expanded["AESEQ"].to_numpy(dtype=float), dtype="Float64").astype("Int64")})
     return out[out["column"] != _SORT]
 
@@ -329,9 +328,9 @@ def _bds_lineage(records: pd.DataFrame, table: str, row_id, column, dataset: str
     return pd.DataFrame({
         "table": table, "row_id": np.asarray(row_id, dtype=object) if not isinstance(row_id, str) else row_id,
         "column": np.asarray(column, dtype=object) if not isinstance(column, str) else column,
-        "dataset": dataset, "STUDYID": records["STUDYID"].to_numpy(), "USUBJID": records["USUBJID"].to_numpy(),
-        "TRTA": records["TRTA"].to_numpy(dtype=object) if "TRTA" in records else None,
-        "PARAMCD": records["PARAMCD"].to_numpy(dtype=object) if "PARAMCD" in records else None,
+        "dataset": dataset, "STUDYID": records["STUDYID"].array, "USUBJID": records["USUBJID"].array,
+        "TRTA": records["TRTA"].array if "TRTA" in records else None,
+        "PARAMCD": records["PARAMCD"].array if "PARAMCD" in records else None,
         "AESEQ": pd.array([pd.NA] * len(records), dtype="Int64")})
 
 
@@ -983,8 +982,8 @@ def lineage_table(tables: dict[str, Table]):
         lin = table.lineage
         rows = pd.Index(table.rows["row_id"].astype(object))
         cols = pd.Index([c.key for c in table.columns], dtype=object)
-        parts.append(lin.assign(_t=t_index, _r=rows.get_indexer(lin["row_id"].astype(object)),
-                                _c=cols.get_indexer(lin["column"].astype(object))))
+        parts.append(lin.assign(_t=t_index, _r=_positions_in(lin["row_id"], rows),
+                                _c=_positions_in(lin["column"], cols)))
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*LINEAGE_COLUMNS, "_t", "_r", "_c"])
     text = {c: _sorted_codes(frame[c]) for c in LINEAGE_COLUMNS if c != "AESEQ"}
     aeseq = pd.array(frame["AESEQ"], dtype="Int64")
@@ -997,6 +996,14 @@ def lineage_table(tables: dict[str, Table]):
                for c, (codes, uniques) in text.items()}
     columns["AESEQ"] = pa.array(aeseq[order], type=pa.int64())
     return pa.table({c: columns[c] for c in LINEAGE_COLUMNS})
+
+
+def _positions_in(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Each value's position in ``index`` (-1 if absent or null), looked up once per
+    distinct value."""
+    codes, distinct = pd.factorize(values)
+    found = np.append(index.get_indexer(pd.Index(np.asarray(distinct, dtype=object))), -1)
+    return found[codes]  # code -1 (null) -> the appended -1
 
 
 def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, list]:
