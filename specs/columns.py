@@ -18,6 +18,8 @@ def is_in(values: pd.Series, candidates) -> np.ndarray:
 
     Text against text goes through Arrow's ``is_in`` on the distinct candidates; anything
     else (numbers, mixed objects) through pandas."""
+    if isinstance(candidates, (set, frozenset)):
+        candidates = list(candidates)
     try:
         data = pa.array(values, type=pa.string(), from_pandas=True)
         allowed = pa.array(pd.Series(candidates, dtype=object) if not isinstance(candidates, pd.Series)

@@ -40,7 +40,7 @@ def sdtm_checks(sdtm: dict[str, pd.DataFrame], files: dict[str, str]) -> pd.Data
     dm = sdtm.get("DM")
     if dm is None:
         return findings.empty()
-    subjects = set(dm["USUBJID"])
+    subjects = dm["USUBJID"]
     for name, df in sdtm.items():
         if name == "DM" or "USUBJID" not in df:
             continue

@@ -188,14 +188,14 @@ def _arrow_text(block: np.ndarray, width: int):
     return pc.utf8_rtrim(text, characters=" \x00").to_pandas()
 
 
-def _decode_column(block: np.ndarray, encoding: str | None):
+def _decode_column(block: np.ndarray, encoding: str | None, ascii_only: bool):
     """Strings of a character block (rows x width bytes), trailing blanks (and NULs) removed.
 
     ASCII and UTF-8 text goes through Arrow when it is installed (a pandas text column with
-    no per-value Python work); other encodings through numpy's codec loop.
+    no per-value Python work); other encodings through numpy's codec loop. ``ascii_only``:
+    every byte of the block is below 0x80 (the caller has looked).
     """
     width = block.shape[1]
-    ascii_only = not block.size or block.max() < 0x80
     if ascii_only or encoding == "utf-8":
         try:
             return _arrow_text(block, width)
@@ -217,7 +217,7 @@ def _character_columns(blocks: dict[str, np.ndarray], encoding: str | None, f: _
     With ``encoding=None``: ASCII if every byte is; else UTF-8 if every value decodes;
     else cp1252 (Windows Latin-1, e.g. ’ in the CDISC pilot's ts.xpt).
     """
-    non_ascii = [name for name, block in blocks.items() if block.size and block.max() >= 0x80]
+    non_ascii = [name for name, block in blocks.items() if block.size and block.max() >= 0x80]  # once per column
     if encoding is not None:
         chosen = encoding
     elif not non_ascii:
@@ -234,7 +234,7 @@ def _character_columns(blocks: dict[str, np.ndarray], encoding: str | None, f: _
     out = {}
     for name, block in blocks.items():
         try:
-            out[name] = _decode_column(block, chosen)
+            out[name] = _decode_column(block, chosen, name not in non_ascii)
         except (UnicodeDecodeError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError)
             raise InputError(f"text is not valid {chosen} ({exc}); pass encoding= to read_xpt",
                              file=f.name, column=name) from None
