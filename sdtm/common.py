@@ -8,10 +8,10 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from specs import findings
+from specs.columns import arrow_text
 from trialpack.rawio import RAW_FILE, RAW_ROW
 
 REJECTION_COLUMNS = ["domain", "file", "row", "column", "value", "reason"]
@@ -174,7 +174,7 @@ def refuse_non_ascii(tables: dict) -> None:
             values = frame[fld]
             if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
                 continue
-            ascii_ = pc.string_is_ascii(pa.array(values, type=pa.string(), from_pandas=True)).fill_null(True)
+            ascii_ = pc.string_is_ascii(arrow_text(values)).fill_null(True)
             bad = ~np.asarray(ascii_).astype(bool)
             if bad.any():
                 pos = int(np.flatnonzero(bad)[0])

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from specs import findings
+from specs.columns import arrow_text
 from specs.model import DatasetSpec, Spec, VariableSpec
 
 MAX_VALUE_BYTES = 200
@@ -176,10 +177,9 @@ def _arrow_text(col: pd.Series) -> pa.Array:
     if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
         col = col.astype("string")
     try:
-        arr = pa.array(col, type=pa.string(), from_pandas=True)
+        return arrow_text(col)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects (numbers among text)
-        arr = pa.array(col.astype("string"), type=pa.string(), from_pandas=True)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        return arrow_text(col.astype("string"))
 
 
 def _check_text_variables(df: pd.DataFrame, variables: list[VariableSpec], ds: str,

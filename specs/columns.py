@@ -13,6 +13,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
+def arrow_text(values) -> pa.Array:
+    """Text (a pandas column of any text dtype, or a list) as one Arrow string array, nulls
+    null. Values that are not text raise pyarrow's ArrowInvalid/ArrowTypeError."""
+    arr = pa.array(values, type=pa.string(), from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
 def is_in(values: pd.Series, candidates) -> np.ndarray:
     """``values.isin(candidates)`` as a boolean array (a null matches a null, as in pandas).
 
@@ -21,11 +28,8 @@ def is_in(values: pd.Series, candidates) -> np.ndarray:
     if isinstance(candidates, (set, frozenset)):
         candidates = list(candidates)
     try:
-        data = pa.array(values, type=pa.string(), from_pandas=True)
-        allowed = pa.array(pd.Series(candidates, dtype=object) if not isinstance(candidates, pd.Series)
-                           else candidates, type=pa.string(), from_pandas=True)
+        data = arrow_text(values)
+        allowed = arrow_text(candidates if isinstance(candidates, pd.Series) else pd.Series(candidates, dtype=object))
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return values.isin(candidates).to_numpy(dtype=bool)
-    if isinstance(allowed, pa.ChunkedArray):
-        allowed = allowed.combine_chunks()
     return np.asarray(pc.is_in(data, value_set=allowed.unique())).astype(bool)

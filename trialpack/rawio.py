@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from specs.columns import arrow_text
 from specs.errors import InputError
 
 RAW_FILE = "_RAWFILE"
@@ -111,7 +112,7 @@ def _select(header: list[str], frame: pd.DataFrame, columns: dict[str, str], nam
 def _clean_text(col: pd.Series) -> pd.Series:
     """Raw text with surrounding whitespace stripped and empty values null (None), as the
     default text dtype; one pass of Arrow kernels."""
-    text = pc.utf8_trim_whitespace(pa.array(col, type=pa.string(), from_pandas=True))
+    text = pc.utf8_trim_whitespace(arrow_text(col))
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
     return pd.Series(text.to_pandas(), index=col.index, name=col.name).astype(_text_dtype())
 
