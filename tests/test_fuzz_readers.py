@@ -51,6 +51,12 @@ def survives(call, *args, **kwargs):
     return result
 
 
+def survives_json(load, path: Path, document):
+    """Write ``document`` as JSON to ``path`` and load it with :func:`survives`."""
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return survives(load, path)
+
+
 # -- raw CSV ------------------------------------------------------------------------------------
 
 
@@ -232,9 +238,7 @@ def study_folder(folder) -> Path:
 def test_study_config_loader_mutated_configs(study_folder, document):
     from sdtm.config import load_study_config
 
-    path = study_folder / "fuzz-study.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
-    survives(load_study_config, path)
+    survives_json(load_study_config, study_folder / "fuzz-study.json", document)
 
 
 @FUZZ
@@ -242,9 +246,7 @@ def test_study_config_loader_mutated_configs(study_folder, document):
 def test_iss_config_loader_mutated_configs(study_folder, document):
     from adam.config import load_iss_config
 
-    path = study_folder / "fuzz-iss.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
-    config = survives(load_iss_config, path)
+    config = survives_json(load_iss_config, study_folder / "fuzz-iss.json", document)
     if config is not None:
         survives(config.created)
 
@@ -293,9 +295,7 @@ def test_fuzz_spec_is_valid(folder):
 def test_spec_loader_mutated_specs(folder, document):
     from specs.load import load_spec
 
-    path = folder / "spec.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
-    survives(load_spec, path)
+    survives_json(load_spec, folder / "spec.json", document)
 
 
 # -- XPT ----------------------------------------------------------------------------------------
