@@ -38,6 +38,7 @@ from define import _xml as X
 from define._doc import DefineDoc, read_define
 from define.facts import coded_text, facts, is_numeric_column, missing, range_mask
 from specs import findings
+from specs.columns import is_in
 
 NUMERIC = frozenset({"integer", "float"})
 
@@ -276,11 +277,15 @@ def _codelist(doc: DefineDoc, ds: str, var: str, what: str, item, series: pd.Ser
     if cl is None or cl.find(X.odm("ExternalCodeList")) is not None:
         return findings.empty()
     allowed = [t.get("CodedValue") for t in cl if t.tag in (X.odm("EnumeratedItem"), X.odm("CodeListItem"))]
-    values = series if not is_numeric_column(series) and cl.get("DataType") not in NUMERIC else coded_text(series)
-    if cl.get("DataType") in NUMERIC and not is_numeric_column(series):
+    numeric_list, numeric_data = cl.get("DataType") in NUMERIC, is_numeric_column(series)
+    if numeric_data:                 # numbers compare as their coded text (1.0 -> "1")
+        values = coded_text(series)
+    elif numeric_list:               # text against a numeric list: both sides as numbers' text
         values = coded_text(pd.to_numeric(series, errors="coerce"))
         allowed = coded_text(pd.to_numeric(pd.Series(allowed, dtype=object), errors="coerce")).dropna().tolist()
-    outside = ~values.isin(allowed).to_numpy(dtype=bool) & ~miss
+    else:
+        values = series
+    outside = ~is_in(values, allowed) & ~miss
     return _rows("DD0112", ds, var, outside, series, f"{what}: value is not in codelist {cl.get('OID')} "
                                                      f"({cl.get('Name')})", doc.file)
 
