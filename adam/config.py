@@ -129,7 +129,12 @@ def load_iss_config(path: str | Path) -> ISSConfig:
     studies = []
     for i, rel in enumerate(data["studies"]):
         study_path = path.parent / rel
-        if not study_path.is_file():
+        try:
+            found = study_path.is_file()
+        except OSError as exc:  # e.g. a name longer than the file system allows
+            raise InputError(f"study config {rel!r} cannot be opened: {exc.strerror}", file=path,
+                             path=f"$.studies[{i}]") from None
+        if not found:
             raise InputError(f"study config {rel!r} not found", file=path, path=f"$.studies[{i}]")
         studies.append(load_study_config(study_path))
     config = ISSConfig(data, path, studies)

@@ -596,13 +596,14 @@ def _exact_duplicate(work: Path) -> dict:
 
 def _born_after_consent(work: Path) -> dict:
     replace(raw(work, "dm.csv"), "006,01,02 FEB 2009", "006,01,02 JUN 2021")
-    return {"file": "mini-01/dm.csv", "row": 7, "dataset": "DM"}
+    return {"file": "mini-01/dm.csv", "row": 7, "dataset": "DM", "rule": "TP0108", "variable": "AGE",
+            "value": "2021-06-02"}
 
 
 def _meddra_code_not_a_number(work: Path) -> dict:
     row = ae_row(work, "002,8,chills,Chills,1000869X,General disorders and administration site conditions,"
                        "10018065,2021-03-17," + AE_TAIL)
-    return {"file": "mini-01/ae.csv", "row": row, "value": "1000869X"}
+    return {"file": "mini-01/ae.csv", "row": row, "value": "1000869X", "rule": "TP0109"}
 
 
 FINDINGS = [

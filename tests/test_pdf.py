@@ -5,6 +5,8 @@ import re
 import zlib
 from datetime import datetime, timezone
 
+import pytest
+
 from trialpack import pdf
 
 
@@ -49,4 +51,7 @@ def test_same_calls_same_bytes_and_creation_date_only_with_a_zone():
 def test_text_width_from_the_font_metrics():
     font = pdf.embedded_font("DejaVu Sans Mono")
     assert font.width("abcd", 10) == 4 * font.width("a", 10) > 0     # monospaced
+    assert font.width("a", 10) == pytest.approx(6.02)  # DejaVu Sans Mono: 602/1000 em per glyph
     assert set(font.widths) != {0}
+    sans = pdf.embedded_font("DejaVu Sans")
+    assert sans.width("i", 10) < sans.width("m", 10)  # proportional: the glyph lookup works
