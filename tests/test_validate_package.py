@@ -35,3 +35,24 @@ def test_a_damaged_dataset_is_an_error_finding(tmp_path_factory, tmp_path):
     hits = [f for f in findings_of(package) if f["rule"] == "TP0309"]
     assert [h["file"] for h in hits] == ["m5/datasets/iss/analysis/adam/datasets/adae.xpt"]
     assert "80-byte records" in hits[0]["message"]
+
+
+def test_in_memory_findings_name_the_file_the_package_holds(tmp_path):
+    """A spec-check finding made during the build names the dataset file that was written:
+    the .xpt when XPT is among the formats, else the Dataset-JSON file."""
+    from types import SimpleNamespace
+
+    from specs import findings
+    from trialpack.pipeline import with_dataset_files
+
+    found = findings.concat([findings.make("TP0004", "AE", "AETERM", rows=[3], message="m").assign(study="S-1"),
+                             findings.make("TP0004", "ADSL", "AGE", rows=[1], message="m").assign(study="ISS")])
+    studies = [SimpleNamespace(studyid="S-1")]
+    xpt = with_dataset_files(found, tmp_path, studies, ("xpt", "json"))
+    assert xpt["file"].tolist() == ["m5/datasets/s-1/tabulations/sdtm/ae.xpt",
+                                    "m5/datasets/iss/analysis/adam/datasets/adsl.xpt"]
+    json_only = with_dataset_files(found, tmp_path, studies, ("json",))
+    assert json_only["file"].tolist() == ["m5/datasets/s-1/tabulations/sdtm/ae.json",
+                                          "m5/datasets/iss/analysis/adam/datasets/adsl.json"]
+    assert "study" not in json_only
+    assert with_dataset_files(found.iloc[:0], tmp_path, studies)["file"].tolist() == []

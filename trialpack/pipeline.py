@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
+import numpy as np
 import pandas as pd
 
 from adam.build import ISSAnalysis, derive_adam, pool_sdtm
@@ -187,7 +188,7 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
         with stages.stage("validate", "validating the package"):
             files.append(validation.write_build_findings(build_findings[~spec_checked], root))
             all_findings, details = validation.validate_package(
-                root, spec_checks_done=with_dataset_files(build_findings[spec_checked], root, studies))
+                root, spec_checks_done=with_dataset_files(build_findings[spec_checked], root, studies, formats))
             files += validation.write_validation(all_findings, layout.validation_dir(root), created=created,
                                                  details=details)
         if report is not None:
@@ -200,14 +201,19 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
     return result
 
 
-def with_dataset_files(found: pd.DataFrame, root: Path, studies: list[StudySDTM]) -> pd.DataFrame:
-    """Spec-check findings made in memory, named by the package file of their dataset (as the
-    validation of the re-read files names them)."""
+def with_dataset_files(found: pd.DataFrame, root: Path, studies: list[StudySDTM],
+                       formats: tuple[str, ...] = ("xpt",)) -> pd.DataFrame:
+    """Spec-check findings made in memory, named by the package file of their dataset as the
+    validation of the re-read files names them (the XPT file when one is written, else the
+    Dataset-JSON file); one name per distinct study and dataset."""
     folders = {s.studyid: layout.sdtm_dir(root, s.studyid) for s in studies}
     adam = layout.adam_dir(root)
-    files = [(folders.get(study, adam) / f"{str(name).lower()}.xpt").relative_to(root).as_posix()
-             for study, name in zip(found["study"], found["dataset"])]
-    return found.assign(file=files).drop(columns="study")
+    fmt = "xpt" if "xpt" in formats else formats[0]
+    pairs = found[["study", "dataset"]].astype(object)
+    codes, distinct = pd.factorize(pd.MultiIndex.from_frame(pairs))
+    names = [layout.dataset_file(folders.get(study, adam), str(name), fmt).relative_to(root).as_posix()
+             for study, name in distinct]
+    return found.assign(file=np.asarray(names, dtype=object)[codes] if len(found) else []).drop(columns="study")
 
 
 @dataclass
