@@ -3,7 +3,10 @@
 Per-study work (raw -> SDTM, its XPT, define.xml and aCRF) is independent between studies,
 and the report is independent of the package validation; on a machine with more than one
 core they run in a small pool of forked processes. Results come back in submission order,
-so the package bytes do not depend on which worker finished first. Workers die with the
+so the package bytes do not depend on which worker finished first. A job whose input is
+large (the pooled ISS analysis for the report) runs in a process forked for it
+(:func:`forked`): it inherits the data instead of receiving a pickled copy, which at 100,000
+subjects would be gigabytes serialised, piped and rebuilt. Workers die with the
 build (``PR_SET_PDEATHSIG``): a killed build leaves no process writing into its scratch
 folder, and any failure terminates the pool before the error propagates.
 """
@@ -70,3 +73,63 @@ def pool(processes: int) -> Iterator[multiprocessing.pool.Pool | None]:
         raise
     p.close()
     p.join()
+
+
+class Forked:
+    """A call running in a forked child process; :meth:`get` waits for its result."""
+
+    def __init__(self, fn, args: tuple) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._receive, send = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(target=_run_forked, args=(send, fn, args), daemon=True)
+        self._process.start()  # fork: fn and args are inherited, never pickled
+        send.close()
+
+    def get(self):
+        """The call's return value (pickled back through a pipe: keep it small); its
+        exception re-raised here if it failed."""
+        try:
+            ok, value = self._receive.recv()
+        except EOFError:
+            self._process.join()
+            raise RuntimeError(f"worker process died (exit code {self._process.exitcode})") from None
+        finally:
+            self._receive.close()
+        self._process.join()
+        if not ok:
+            raise value
+        return value
+
+    def terminate(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def _run_forked(send, fn, args) -> None:
+    _die_with_parent()
+    try:
+        result = (True, fn(*args))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
+        result = (False, exc)
+    try:
+        send.send(result)
+    except Exception as exc:  # an exception that cannot be pickled: its text still goes back
+        send.send((False, RuntimeError(f"{type(result[1]).__name__}: {result[1]}" if not result[0] else str(exc))))
+    send.close()
+
+
+@contextlib.contextmanager
+def forked(fn, *args, enabled: bool = True) -> Iterator[Forked | None]:
+    """Run ``fn(*args)`` in a forked child beside the caller (None when ``enabled`` is false
+    or fork is unavailable: the caller runs it itself). The child is terminated if the
+    caller's block fails."""
+    if not enabled or "fork" not in multiprocessing.get_all_start_methods():
+        yield None
+        return
+    job = Forked(fn, args)
+    try:
+        yield job
+    except BaseException:
+        job.terminate()
+        raise

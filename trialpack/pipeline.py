@@ -170,12 +170,13 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
         pooled_input.append(study.datasets)
     with stages.stage("adam", "deriving the pooled ISS ADaM"):
         analysis = derive_adam(pool_sdtm(pooled_input), iss)
-    with parallel.pool(parallel.workers(2)) as workers:
-        with stages.stage("report", "computing rates, tables and figures"):
-            report = (workers.apply_async(timed_report, (analysis, layout.report_dir(root), created)) if workers
-                      else None)
-            if report is None:
+    with parallel.forked(timed_report, analysis, layout.report_dir(root), created,
+                         enabled=parallel.workers(2) > 1) as report:
+        if report is None:
+            with stages.stage("report", "computing rates, tables and figures"):
                 files += write_report(analysis, layout.report_dir(root), created)
+        else:
+            stages.progress("computing rates, tables and figures")
         with stages.stage("write", "writing ADaM and define.xml"):
             files += write_package_datasets(analysis.spec, analysis.datasets, layout.adam_dir(root),
                                             formats=formats, created=created, study_oid=analysis.spec.study.oid)
