@@ -86,6 +86,9 @@ def read_raw(
 
 def _select(header: list[str], frame: pd.DataFrame, columns: dict[str, str], name: str,
             required: tuple[str, ...]) -> RawTable:
+    """The mapped columns renamed to field names and cleaned, blank records dropped and
+    counted. ``frame.attrs`` may carry the readers' account of records they skipped before
+    building the frame: ``record_rows`` (each frame row's row number) and ``blank_records``."""
     _check_duplicate_headers(header, name)
     for fld in required:
         if fld not in columns:
@@ -98,15 +101,16 @@ def _select(header: list[str], frame: pd.DataFrame, columns: dict[str, str], nam
             raise InputError(f"column {raw_header!r} (field {fld}) is not in the file; its columns are: "
                              f"{', '.join(header)}", file=name, column=raw_header)
         rename[actual] = fld
-    data = frame[list(rename)].rename(columns=rename)
-    data = pd.DataFrame({c: _clean_text(data[c]) for c in data.columns}, index=data.index)
+    data = pd.DataFrame({fld: _clean_text(frame[actual]) for actual, fld in rename.items()}, index=frame.index)
     blank = data.isna().all(axis=1) if len(data.columns) else pd.Series(False, index=data.index)
-    _check_field_sizes(data, name, {v: k for k, v in rename.items()})
-    rows = np.arange(len(frame), dtype="int64") + 2
+    rows = frame.attrs.get("record_rows")
+    rows = np.arange(len(frame), dtype="int64") + 2 if rows is None else rows
+    _check_field_sizes(data, name, {v: k for k, v in rename.items()}, rows)
     data.insert(0, RAW_ROW, rows)
     data.insert(0, RAW_FILE, name)
     kept = data[~blank.to_numpy()].reset_index(drop=True)
-    return RawTable(name=name, frame=kept, blank_rows=int(blank.sum()), headers={v: k for k, v in rename.items()})
+    return RawTable(name=name, frame=kept, blank_rows=int(blank.sum()) + frame.attrs.get("blank_records", 0),
+                    headers={v: k for k, v in rename.items()})
 
 
 def _clean_text(col: pd.Series) -> pd.Series:
@@ -131,13 +135,13 @@ def _check_duplicate_headers(header: list[str], name: str) -> None:
         seen[key] = i
 
 
-def _check_field_sizes(data: pd.DataFrame, name: str, raw_headers: dict[str, str]) -> None:
+def _check_field_sizes(data: pd.DataFrame, name: str, raw_headers: dict[str, str], rows: np.ndarray) -> None:
     for col in data.columns:
         lengths = data[col].str.len()
         if len(lengths) and lengths.max() > MAX_FIELD_CHARS:
             pos = int(np.flatnonzero((lengths > MAX_FIELD_CHARS).to_numpy())[0])
             raise InputError(f"field of {int(lengths.iloc[pos]):,} characters; raw fields over "
-                             f"{MAX_FIELD_CHARS:,} characters are refused", file=name, row=pos + 2,
+                             f"{MAX_FIELD_CHARS:,} characters are refused", file=name, row=int(rows[pos]),
                              column=raw_headers.get(col, col))
 
 
@@ -155,8 +159,57 @@ def _read_csv(path: Path, name: str, encoding: str, delimiter: str) -> tuple[lis
         line = text[: text.index("\x00")].count("\n") + 1
         raise InputError("NUL byte in a text file (binary data?)", file=name, row=line)
     with _large_csv_fields():
-        widths = _record_widths(text, delimiter, name)
         header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+        data = text.encode("utf-8")
+        layout = _record_layout(data, delimiter)
+        if layout is None:  # a quote only the csv module's state machine can place, or a broken record
+            return header, _read_csv_by_pandas(text, header, delimiter, name)
+    return header, _read_csv_by_arrow(data, header, layout, delimiter, name)
+
+
+def _read_csv_by_arrow(data: bytes, header: list[str], layout: "_Records", delimiter: str,
+                       name: str) -> pd.DataFrame:
+    """Parse with Arrow's CSV reader once :func:`_record_layout` has checked the grammar and
+    counted the fields of every record (Arrow alone would glue ``"a"b`` into ``ab``)."""
+    import pyarrow.csv as pacsv
+
+    widths = layout.widths
+    single = np.flatnonzero(widths[1:] == 1) + 1
+    blank_single = np.zeros(len(widths) - 1, dtype=bool)
+    if widths[0] != 1 and len(single):  # a one-field row is a blank line only if that field is blank
+        blank_single[single - 1] = [not next(csv.reader([data[layout.starts[i]:layout.ends[i]].decode()]),
+                                             [""])[0].strip() for i in single]
+    _check_widths(widths, name, blank_single)
+    if len(widths) == 1:  # a header and nothing else
+        return pd.DataFrame({h: pd.Series([], dtype=object) for h in header}).astype(_text_dtype())
+    names = [f"c{i}" for i in range(int(widths[0]))]
+    skipped = (widths[1:] == 0) | blank_single
+    if widths[0] == 1:
+        skipped = widths[1:] == 0
+    table = pacsv.read_csv(
+        pa.py_buffer(data[layout.ends[0] + 1:]),
+        read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                                          newlines_in_values=True, ignore_empty_lines=True,
+                                          invalid_row_handler=lambda row: "skip"),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                              strings_can_be_null=False, quoted_strings_can_be_null=False))
+    rows = np.flatnonzero(~skipped) + 2
+    if table.num_rows != len(rows):  # pragma: no cover - the layout and Arrow disagree: a defect, not input
+        raise AssertionError(f"{name}: {table.num_rows} records parsed, {len(rows)} expected")
+    frame = pd.DataFrame({h: table.column(i).to_pandas() for i, h in enumerate(header)}
+                         if len(set(header)) == len(header) else
+                         {i: table.column(i).to_pandas() for i in range(len(header))})
+    if len(set(header)) != len(header):
+        frame.columns = header
+    frame.attrs.update(record_rows=rows, blank_records=int(skipped.sum()))
+    return frame
+
+
+def _read_csv_by_pandas(text: str, header: list[str], delimiter: str, name: str) -> pd.DataFrame:
+    """The general path: the csv module's strict reader counts the fields of every record
+    (naming the row of a broken one), pandas parses."""
+    widths = _record_widths(text, delimiter, name)
     _check_widths(widths, name)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
@@ -165,9 +218,63 @@ def _read_csv(path: Path, name: str, encoding: str, delimiter: str) -> tuple[lis
         raise InputError(f"malformed CSV: {_parser_message(exc)}", file=name, row=_parser_row(exc)) from None
     except pd.errors.EmptyDataError:
         raise InputError("empty file: no header row", file=name) from None
-    _check_widths(widths, name, frame)
+    if len(frame) == len(widths) - 1 and len(frame.columns):
+        _check_widths(widths, name, ((widths[1:] == 1) & (frame.iloc[:, 0].str.strip() == "").to_numpy()))
     frame.columns = header if len(header) == len(frame.columns) else list(frame.columns)
-    return [str(h) for h in frame.columns], frame
+    return frame
+
+
+@dataclass
+class _Records:
+    """Where each CSV record starts and ends (byte offsets, the line end excluded) and how many
+    fields it has (0 for a blank line); record 0 is the header."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    widths: np.ndarray
+
+
+def _record_layout(data: bytes, delimiter: str) -> _Records | None:
+    """Records and field counts of UTF-8 CSV text with ``\\n`` line ends, by the strict grammar
+    of :func:`_record_widths`, in a few vectorised passes over the bytes.
+
+    A double quote opens a quoted field only at the start of a field; inside, ``""`` is a quote
+    and the closing quote must be followed by the delimiter, a line end or the end of the file.
+    Then the parity of the quotes before a delimiter or line end tells whether it separates
+    fields. Returns None when that reasoning does not apply (an odd number of quotes, a quote
+    inside an unquoted field, text after a closing quote, a delimiter that is not one ASCII
+    byte): the csv module then reads the file and names the row of any error."""
+    if len(delimiter) != 1 or ord(delimiter) > 127 or delimiter in '"\n' or not data:
+        return None
+    arr = np.frombuffer(data, dtype=np.uint8)
+    sep_byte, n = ord(delimiter), len(arr)
+    quotes = np.flatnonzero(arr == 34)
+    if len(quotes) % 2:
+        return None
+    opening, closing = quotes[0::2], quotes[1::2]
+    escaped = np.zeros(len(closing), dtype=bool)  # a closing quote directly followed by the next opening: ""
+    escaped[:-1] = opening[1:] == closing[:-1] + 1
+    field_open = opening[np.concatenate(([True], ~escaped[:-1]))] if len(opening) else opening
+    before = arr[np.maximum(field_open - 1, 0)]
+    if not ((field_open == 0) | (before == sep_byte) | (before == 10)).all():
+        return None
+    field_close = closing[~escaped]
+    after = arr[np.minimum(field_close + 1, n - 1)]
+    if not ((field_close + 1 == n) | (after == sep_byte) | (after == 10)).all():
+        return None
+    marks = arr == sep_byte
+    marks |= arr == 10
+    seps = np.flatnonzero(marks)
+    del marks
+    if len(quotes):  # outside quoted fields: an even number of quotes before
+        seps = seps[np.searchsorted(quotes, seps) % 2 == 0]
+    line_end = arr[seps] == 10
+    newlines, delims = seps[line_end], seps[~line_end]
+    ends = newlines if arr[-1] == 10 else np.append(newlines, n)
+    starts = np.concatenate(([0], newlines + 1))[: len(ends)]
+    widths = np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
+    widths[starts == ends] = 0
+    return _Records(starts, ends, widths)
 
 
 def _record_widths(text: str, delimiter: str, name: str) -> np.ndarray:
@@ -207,17 +314,14 @@ def _locate_csv_error(text: str, delimiter: str, name: str) -> None:
         raise InputError(f"malformed CSV: {exc}{hint}", file=name, row=row + 1) from None
 
 
-def _check_widths(widths: np.ndarray, name: str, frame: pd.DataFrame | None = None) -> None:
+def _check_widths(widths: np.ndarray, name: str, blank_single: np.ndarray | None = None) -> None:
     """Every record has as many fields as the header: a row with more is malformed, a row with
     fewer is cut off or hand-edited and its missing fields would silently read as empty. Blank
-    lines (no field, or one blank field) are allowed and skipped; telling a one-field row from a
-    blank line needs the parsed ``frame``, so that check runs once it is there."""
+    lines (no field, or one blank field: ``blank_single``, once the text is known) are allowed
+    and skipped; before that, one-field rows are left for the second call."""
     body = widths[1:]
     suspect = (body != widths[0]) & (body != 0)
-    if frame is None:
-        suspect &= body != 1
-    elif len(frame) == len(body) and len(frame.columns):
-        suspect &= (body != 1) | (frame.iloc[:, 0].str.strip() != "").to_numpy()
+    suspect &= (body != 1) if blank_single is None else ~blank_single
     bad = np.flatnonzero(suspect)
     if len(bad):
         i = int(bad[0])
