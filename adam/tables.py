@@ -3,8 +3,10 @@
 Each table is a :class:`Table`: its display columns, its rows, a tidy frame of cells (one
 record per displayed cell: row id and label, column, group, statistic, number, formatted
 text), its footnotes (the definitions belong in the table) and its lineage (one record per
-cell x ADaM record the cell counts, keyed by the dataset's key variables), so every number
-traces to the ADaM rows behind it (DESIGN.md principle 6; Tplyr-style cell metadata).
+cell x ADaM record the cell counts: the record's dataset and row), so every number traces to
+the ADaM rows behind it (DESIGN.md principle 6; Tplyr-style cell metadata). Lineage is kept
+as row numbers (integers, cells as categories: 20 million records at 100,000 subjects) and
+resolved to the records' keys only where it is written (:func:`lineage_table`).
 
 Counting rules (standards.md §7.3, §5), the same in every table:
 
@@ -31,12 +33,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from adam.adae import matches_event
 from adam.config import Group, ISSConfig
 from adam.rates import CI_METHODS, compare_rates, eair
 from adam.units import DAYS_PER_YEAR
-from specs.columns import is_in
+from specs.columns import index_in, is_in
 from specs.errors import InputError
 
 DURATION_DAYS = "TRTDURD"
@@ -55,6 +58,16 @@ NA = "NA"
 CELL_COLUMNS = ["table", "row", "row_id", "row_label", "indent", "column", "group", "stat", "value", "lower",
                 "upper", "denominator", "text"]
 LINEAGE_COLUMNS = ["table", "row_id", "column", "dataset", "STUDYID", "USUBJID", "TRTA", "PARAMCD", "AESEQ"]
+"""The lineage file's columns: the cell (table, row, column) and the ADaM record's keys."""
+LINEAGE_REFERENCES = ["row_id", "column", "dataset", "record"]
+"""A table's lineage in memory: the cell's row and column, the ADaM dataset and the record's
+position in it (0-based; categories for the text)."""
+LINEAGE_KEYS = ["STUDYID", "USUBJID", "TRTA", "PARAMCD", "AESEQ"]
+"""The record keys the lineage file gives (null where the dataset has no such variable)."""
+RECORD = "_REC"
+"""Context column: each record's position in its ADaM dataset (what lineage refers to)."""
+SUBJECT = "_SUBJ"
+"""Context column: the subject's position in ADSL (what subject counts count)."""
 HEADER_ROW = "header"
 """row_id of the lineage records behind the column headers' N (the ADEX records)."""
 
@@ -91,6 +104,7 @@ class Table:
     footnotes: list[str]
     lineage: pd.DataFrame
     notes: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict, repr=False)  # ADaM name -> frame the lineage's records index
 
     @property
     def caption(self) -> str:
@@ -106,6 +120,11 @@ class Table:
         out = self.rows.merge(wide, left_on="row_id", right_index=True, how="left")
         out[keys] = out[keys].astype(object).where(out[keys].notna(), "")
         return out.sort_values("row", kind="mergesort").reset_index(drop=True)
+
+    def lineage_records(self) -> pd.DataFrame:
+        """This table's lineage with each record's keys (:data:`LINEAGE_COLUMNS`), as in the
+        package's lineage file."""
+        return lineage_frame({self.name: self})
 
     def value(self, row_id: str, column: str, stat: str | None = None) -> float:
         """The number in one cell (a convenience for tests and the summary)."""
@@ -204,6 +223,7 @@ class Context:
     """What every table needs, derived once from the analysis."""
 
     iss: ISSConfig
+    datasets: dict               # the analysis' ADaM frames (what RECORD positions refer to)
     adsl: pd.DataFrame
     adae: pd.DataFrame
     adex: pd.DataFrame
@@ -261,7 +281,10 @@ def context(analysis) -> Context:
     if not reference[2]:
         pairs += [(base, _SORT) for base in reference[1]]
     membership = pd.DataFrame(pairs, columns=["TRTA", "_GROUP"], dtype=object)
-    adae = _counted_variables(adae)
+    adsl, adex, adaette = (_numbered(frame) for frame in (adsl, adex, adaette))
+    adsl = adsl.assign(**{SUBJECT: adsl[RECORD]})
+    adae = _numbered(_counted_variables(adae))
+    adae = adae.assign(**{SUBJECT: index_in(adae["USUBJID"], adsl["USUBJID"])})
     adae = adae[is_in(adae["USUBJID"], safety)]
     adaette = adaette[is_in(adaette["USUBJID"], safety)]
     exposed = adex[(adex["PARAMCD"] == DURATION_DAYS).to_numpy(dtype=bool) & is_in(adex["USUBJID"], safety)]
@@ -273,7 +296,12 @@ def context(analysis) -> Context:
     N = exposed.groupby(exposed["TRTA"].astype(object))["USUBJID"].nunique().reindex(labels, fill_value=0)
     N = N.astype("int64").rename_axis("TRTA")
     teae = adae[(adae["TRTEMFL"] == "Y").fillna(False).to_numpy(dtype=bool)]
-    return Context(iss, adsl, adae, adex, adaette, groups, membership, reference, exposed, N, teae)
+    return Context(iss, data, adsl, adae, adex, adaette, groups, membership, reference, exposed, N, teae)
+
+
+def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :data:`RECORD`, each record's position in it."""
+    return frame.assign(**{RECORD: np.arange(len(frame), dtype=np.int64)})
 
 
 ADAE_COUNTED = ("STUDYID", "USUBJID", "AESEQ", "TRTA", "TRTEMFL", "AEBODSYS", "AEDECOD", "AESER", "AESEV", "AEACN",
@@ -291,13 +319,13 @@ def _counted_variables(adae: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 # counting machinery
 # --------------------------------------------------------------------------------------
-_EXPANDED = ("row_id", "STUDYID", "USUBJID", "AESEQ", "TRTA", "PARAMCD")
+_EXPANDED = ("row_id", "PARAMCD", RECORD, SUBJECT)
 """What counting and lineage read of an expanded record."""
 
 
 def _expand(records: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    """Each record once per group it counts in (``_GROUP``), via the group membership:
-    the records of each (TRTA, group) pair of ``ctx.membership``, pair after pair."""
+    """Each record once per group it counts in (``_GROUP``, a category), via the group
+    membership: the records of each (TRTA, group) pair of ``ctx.membership``, pair after pair."""
     bases = ctx.membership["TRTA"].to_numpy(dtype=object)
     groups = ctx.membership["_GROUP"].to_numpy(dtype=object)
     unique = pd.Index(pd.unique(bases))
@@ -305,47 +333,122 @@ def _expand(records: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     picks = [np.flatnonzero(codes == unique.get_loc(base)) for base in bases]
     keep = [c for c in _EXPANDED if c in records]
     out = records[keep].take(np.concatenate(picks) if picks else np.array([], dtype=np.intp))
-    return out.assign(_GROUP=np.repeat(groups, [len(p) for p in picks])).reset_index(drop=True)
+    names = pd.Index(pd.unique(groups), dtype=object)
+    group_codes = np.repeat(names.get_indexer(groups), [len(p) for p in picks])
+    return out.assign(_GROUP=pd.Categorical.from_codes(group_codes, categories=names)).reset_index(drop=True)
+
+
+def _positions_in(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Each value's position in ``index`` (-1 if absent or null), looked up once per
+    distinct value."""
+    codes, distinct = pd.factorize(values)
+    found = np.append(index.get_indexer(pd.Index(np.asarray(distinct, dtype=object))), -1)
+    return found[codes]  # code -1 (null) -> the appended -1
+
+
+def _stack(parts: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """The frames one after the other, each record with its part's name as ``row_id`` (a
+    category: one code per record, not one string)."""
+    frames = [frame for _, frame in parts]
+    out = pd.concat(frames, ignore_index=True)
+    codes = np.repeat(np.arange(len(parts)), [len(f) for f in frames])
+    names = pd.Index([rid for rid, _ in parts], dtype=object)
+    return out.assign(row_id=pd.Categorical.from_codes(codes, categories=names))
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """``pd.concat`` that keeps category columns categories (their categories united)
+    instead of turning them into Python objects."""
+    frames = [f for f in frames if len(f.columns)]
+    out = pd.concat(frames, ignore_index=True)
+    for column in out.columns:
+        parts = [f[column] for f in frames]
+        if any(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            out[column] = union_categoricals([_object_categories(p) for p in parts], ignore_order=True)
+    return out
+
+
+def _object_categories(values) -> pd.Categorical:
+    """Categories whose category values are Python objects (categories of text may come as
+    pandas' string dtype or as objects; unions need one kind)."""
+    cat = pd.Categorical(values) if not isinstance(getattr(values, "dtype", None), pd.CategoricalDtype) else \
+        pd.Categorical(values)
+    if cat.categories.dtype != object:
+        cat = pd.Categorical.from_codes(cat.codes, categories=pd.Index(list(cat.categories), dtype=object))
+    return cat
 
 
 def _subject_counts(expanded: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Subjects (``SUBJECT``) per ``keys`` x group: each subject counted once. The key and
+    group columns are categories; counting runs on one integer per record."""
     if not len(expanded):
         return pd.DataFrame(columns=[*keys, "_GROUP", "n"])
-    return (expanded.groupby([*keys, "_GROUP"], sort=False)["USUBJID"].nunique()
-            .rename("n").reset_index())
+    cells = pd.MultiIndex.from_arrays([expanded[k] for k in [*keys, "_GROUP"]])
+    codes = [np.asarray(c, dtype=np.int64) for c in cells.codes]
+    sizes = [len(level) + 1 for level in cells.levels]
+    cell = np.zeros(len(expanded), dtype=np.int64)
+    for code, size in zip(codes, sizes):
+        cell = cell * size + code + 1
+    subjects = expanded[SUBJECT].to_numpy(dtype=np.int64)
+    pairs = pd.unique(cell * (int(subjects.max()) + 2) + subjects + 1)
+    cell_of_pair = pairs // (int(subjects.max()) + 2)
+    cells_found, n = np.unique(cell_of_pair, return_counts=True)
+    out = {}
+    for name, level, size in zip([*keys, "_GROUP"][::-1], cells.levels[::-1], sizes[::-1]):
+        code = cells_found % size - 1
+        cells_found = cells_found // size
+        out[name] = np.asarray(level, dtype=object)[code]
+    return pd.DataFrame({**{k: out[k] for k in [*keys, "_GROUP"]}, "n": n})
 
 
-def _adae_lineage(expanded: pd.DataFrame, table: str) -> pd.DataFrame:
-    out = pd.DataFrame({  # .array: the columns as stored (Arrow text is not turned into Python strings)
-        "table": table, "row_id": expanded["row_id"].array, "column": expanded["_GROUP"].array,
-        "dataset": "ADAE", "STUDYID": expanded["STUDYID"].array, "USUBJID": expanded["USUBJID"].array,
-        "TRTA": expanded["TRTA"].array, "PARAMCD": None,
-        "AESEQ": pd.array(expanded["AESEQ"].to_numpy(dtype=float), dtype="Float64").astype("Int64")})
-    return out[out["column"] != _SORT]
+def _categories(values, n: int) -> pd.Categorical:
+    """``values`` (one text for all ``n`` records, text per record, or categories) as categories."""
+    if isinstance(values, str) or values is None:
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([values], dtype=object))
+    return _object_categories(values if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype)
+                              else np.asarray(values, dtype=object))
 
 
-def _bds_lineage(records: pd.DataFrame, table: str, row_id, column, dataset: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        "table": table, "row_id": np.asarray(row_id, dtype=object) if not isinstance(row_id, str) else row_id,
-        "column": np.asarray(column, dtype=object) if not isinstance(column, str) else column,
-        "dataset": dataset, "STUDYID": records["STUDYID"].array, "USUBJID": records["USUBJID"].array,
-        "TRTA": records["TRTA"].array if "TRTA" in records else None,
-        "PARAMCD": records["PARAMCD"].array if "PARAMCD" in records else None,
-        "AESEQ": pd.array([pd.NA] * len(records), dtype="Int64")})
+def _lineage(row_id, column, dataset: str, records) -> pd.DataFrame:
+    """Lineage references (:data:`LINEAGE_REFERENCES`): cell ``row_id`` x ``column`` (one
+    text, or one per record) counts the ``dataset`` records at positions ``records``."""
+    records = np.asarray(records, dtype=np.int64)
+    n = len(records)
+    return pd.DataFrame({"row_id": _categories(row_id, n), "column": _categories(column, n),
+                         "dataset": _categories(dataset, n), "record": records})
 
 
-def _header_lineage(ctx: Context, table: str) -> pd.DataFrame:
+def _adae_lineage(expanded: pd.DataFrame) -> pd.DataFrame:
+    kept = expanded[(expanded["_GROUP"] != _SORT).to_numpy(dtype=bool)]
+    return _lineage(kept["row_id"], kept["_GROUP"], "ADAE", kept[RECORD])
+
+
+def _bds_lineage(records: pd.DataFrame, row_id, column, dataset: str) -> pd.DataFrame:
+    return _lineage(row_id, column, dataset, records[RECORD])
+
+
+def _header_lineage(ctx: Context) -> pd.DataFrame:
     """The ADEX records behind each group column's N."""
-    return _bds_lineage(ctx.exposed, table, HEADER_ROW, ctx.exposed["TRTA"].astype(object).to_numpy(), "ADEX")
+    return _bds_lineage(ctx.exposed, HEADER_ROW, ctx.exposed["TRTA"], "ADEX")
 
 
 def _concat_lineage(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts one after the other; each category column's codes recoded into the union
+    of the parts' categories (integers only: no text per record)."""
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame(columns=LINEAGE_COLUMNS)
-    out = pd.concat(parts, ignore_index=True)[LINEAGE_COLUMNS]
-    out["AESEQ"] = out["AESEQ"].astype("Int64")
-    return out
+        return _lineage([], [], "ADAE", []).iloc[:0]
+    out = {}
+    for column in ("row_id", "column", "dataset"):
+        names: dict = {}
+        codes = []
+        for part in parts:
+            cat = part[column].cat
+            to_union = np.array([names.setdefault(c, len(names)) for c in cat.categories] + [-1], dtype=np.int32)
+            codes.append(to_union[cat.codes.to_numpy()])
+        out[column] = pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(list(names), dtype=object))
+    out["record"] = np.concatenate([p["record"].to_numpy(dtype=np.int64) for p in parts])
+    return pd.DataFrame(out)[LINEAGE_REFERENCES]
 
 
 def _group_columns(ctx: Context) -> list[Column]:
@@ -456,7 +559,8 @@ def describe_event(event: dict) -> str:
 # overview of TEAEs
 # --------------------------------------------------------------------------------------
 def _equals(frame: pd.DataFrame, column: str, value: str) -> pd.Series:
-    return frame[column].astype(object).eq(value).fillna(False).astype(bool)
+    """``frame[column] == value`` as booleans (missing is not equal)."""
+    return pd.Series(is_in(frame[column], [value]) & frame[column].notna().to_numpy(), index=frame.index)
 
 
 def _overview_definitions(ctx: Context) -> list[tuple[str, str, str | None, object]]:
@@ -488,21 +592,22 @@ def _fatal(frame: pd.DataFrame) -> pd.Series:
 def _death_groups(ctx: Context) -> pd.DataFrame:
     """Safety subjects with ADSL.DTHFL = "Y", each with the non-pooled group of the last
     treatment started on or before the death date (DTHDT); without DTHDT, the last group
-    the subject started. Columns STUDYID, USUBJID, TRTA."""
+    the subject started. Columns STUDYID, USUBJID, TRTA, RECORD and SUBJECT (the ADSL record)."""
     adsl = ctx.adsl
+    columns = ["STUDYID", "USUBJID", "TRTA", RECORD, SUBJECT]
     if "DTHFL" not in adsl:
-        return pd.DataFrame(columns=["STUDYID", "USUBJID", "TRTA"])
+        return pd.DataFrame({c: pd.Series(dtype=np.int64 if c in (RECORD, SUBJECT) else object) for c in columns})
     dead = adsl[_equals(adsl, "DTHFL", "Y") & _equals(adsl, "SAFFL", "Y")]
     base = {g.label for g in ctx.groups if not g.pooled}
     starts = ctx.exposed[ctx.exposed["TRTA"].isin(base)]
     start_col = "ASTDT" if "ASTDT" in starts else None
-    joined = dead[["USUBJID", *(["DTHDT"] if "DTHDT" in dead else [])]].merge(
+    joined = dead[["USUBJID", RECORD, SUBJECT, *(["DTHDT"] if "DTHDT" in dead else [])]].merge(
         starts[["STUDYID", "USUBJID", "TRTA", *([start_col] if start_col else [])]], on="USUBJID", how="inner")
     if start_col and "DTHDT" in joined:
         before = joined["DTHDT"].isna() | joined[start_col].isna() | (joined[start_col] <= joined["DTHDT"])
         joined = joined[before.to_numpy(dtype=bool)]
         joined = joined.sort_values(["USUBJID", start_col], kind="mergesort")
-    return joined.drop_duplicates("USUBJID", keep="last")[["STUDYID", "USUBJID", "TRTA"]]
+    return joined.drop_duplicates("USUBJID", keep="last")[columns]
 
 
 def overview_table(analysis, *, ctx: Context | None = None, number: int = 2) -> Table:
@@ -529,10 +634,9 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 2) -> 
         row_records += [(f"aesi|{e['paramcd']}", e["name"], 1, False) for e in aesi]
     rows = _rows(row_records)
 
-    keys = teae[["STUDYID", "USUBJID", "AESEQ", "TRTA"]]
-    parts = [keys[mask.to_numpy(dtype=bool)].assign(row_id=rid) for rid, _, _, mask in defs if mask is not None]
-    fatal = keys[_fatal(teae).to_numpy(dtype=bool)].assign(row_id="deaths")
-    parts.append(fatal)
+    keys = teae[[RECORD, SUBJECT, "TRTA"]]
+    parts = [(rid, keys[mask.to_numpy(dtype=bool)]) for rid, _, _, mask in defs if mask is not None]
+    parts.append(("deaths", keys[_fatal(teae).to_numpy(dtype=bool)]))
     missing_cq = []
     for e in aesi:
         var = f"CQ{e['cq']:02d}NAM"
@@ -541,21 +645,17 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 2) -> 
         else:  # an all-null CQzzNAM may be dropped from ADAE: apply the definition it is derived by
             missing_cq.append(var)
             hit = matches_event(teae, e)
-        parts.append(keys[hit.to_numpy(dtype=bool)].assign(row_id=f"aesi|{e['paramcd']}"))
-    records = pd.concat(parts, ignore_index=True) if parts else keys.assign(row_id=None).iloc[:0]
-    expanded = _expand(records, ctx)
-    deaths = _expand(_death_groups(ctx).assign(row_id="deaths"), ctx)
-    counts = _subject_counts(pd.concat([expanded[["row_id", "_GROUP", "USUBJID"]],
-                                        deaths[["row_id", "_GROUP", "USUBJID"]]], ignore_index=True), ["row_id"])
+        parts.append((f"aesi|{e['paramcd']}", keys[hit.to_numpy(dtype=bool)]))
+    expanded = _expand(_stack(parts), ctx)
+    deaths = _expand(_stack([("deaths", _death_groups(ctx))]), ctx)
+    counts = _subject_counts(_concat([expanded[["row_id", "_GROUP", SUBJECT]],
+                                      deaths[["row_id", "_GROUP", SUBJECT]]]), ["row_id"])
     unavailable = {rid for rid, _, _, mask in defs if mask is None}
     cells = _count_cells(rows, counts, ctx, name, unavailable)
 
-    death_lineage = pd.DataFrame({
-        "table": name, "row_id": "deaths", "column": deaths["_GROUP"].to_numpy(), "dataset": "ADSL",
-        "STUDYID": deaths["STUDYID"].to_numpy(), "USUBJID": deaths["USUBJID"].to_numpy(), "TRTA": None,
-        "PARAMCD": None, "AESEQ": pd.array([pd.NA] * len(deaths), dtype="Int64")})
-    death_lineage = death_lineage[death_lineage["column"] != _SORT]
-    lineage = _concat_lineage([_header_lineage(ctx, name), _adae_lineage(expanded, name), death_lineage])
+    died = deaths[(deaths["_GROUP"] != _SORT).to_numpy(dtype=bool)]
+    death_lineage = _lineage("deaths", died["_GROUP"], "ADSL", died[RECORD])
+    lineage = _concat_lineage([_header_lineage(ctx), _adae_lineage(expanded), death_lineage])
 
     related_terms = ctx.iss.get("related_terms")
     related = (" (investigator causality AEREL one of " + ", ".join(f'"{t}"' for t in related_terms) + ")"
@@ -580,7 +680,7 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 2) -> 
     footnotes += notes
     return Table(name, number, "Overview of treatment-emergent adverse events", _population_text(ctx),
                  "Participants with", _group_columns(ctx), rows, cells, footnotes, lineage,
-                 notes={"unassigned_teae_records": lost})
+                 notes={"unassigned_teae_records": lost}, sources=ctx.datasets)
 
 
 # --------------------------------------------------------------------------------------
@@ -591,19 +691,11 @@ UNCODED = "Uncoded"
 
 def _soc_pt(ctx: Context, records: pd.DataFrame, *, name: str, number: int, title: str, any_label: str,
             extra_footnotes: list[str]) -> Table:
-    records = records[["STUDYID", "USUBJID", "AESEQ", "TRTA", "AEBODSYS", "AEDECOD"]]
-    records = records.assign(
-        _SOC=records["AEBODSYS"].astype(object).where(records["AEBODSYS"].notna(), UNCODED),
-        _PT=records["AEDECOD"].astype(object).where(records["AEDECOD"].notna(), UNCODED))
-    any_rows = records.assign(row_id="any", _LEVEL=0)
-    soc_rows = records.assign(row_id="soc|" + records["_SOC"], _LEVEL=1)
-    pt_rows = records.assign(row_id="pt|" + records["_SOC"] + "|" + records["_PT"], _LEVEL=2)
-    stacked = pd.concat([any_rows, soc_rows, pt_rows], ignore_index=True)
+    stacked, keys = _soc_pt_rows(records)
     expanded = _expand(stacked, ctx)
     counts = _subject_counts(expanded, ["row_id"])
 
     # row order: any first; SOC by descending reference frequency then name; PTs likewise within SOC
-    keys = stacked.drop_duplicates("row_id")[["row_id", "_SOC", "_PT", "_LEVEL"]]
     ref = counts[counts["_GROUP"] == ctx.reference_key][["row_id", "n"]].rename(columns={"n": "_REF"})
     keys = keys.merge(ref, on="row_id", how="left").fillna({"_REF": 0})
     soc_ref = keys[keys["_LEVEL"] == 1][["_SOC", "_REF"]].rename(columns={"_REF": "_SOCREF"})
@@ -617,12 +709,46 @@ def _soc_pt(ctx: Context, records: pd.DataFrame, *, name: str, number: int, titl
                                                             [False] * len(keys)))
     rows = _rows(row_records)
     cells = _count_cells(rows, counts, ctx, name)
-    lineage = _concat_lineage([_header_lineage(ctx, name), _adae_lineage(expanded, name)])
+    lineage = _concat_lineage([_header_lineage(ctx), _adae_lineage(expanded)])
     notes, lost = _unassigned_note(ctx)
     footnotes = [*_common_footnotes(ctx), _pct_footnote(), _teae_footnote(ctx), *extra_footnotes,
                  _sort_footnote(ctx), f"{UNCODED} = AEBODSYS or AEDECOD missing.", *notes]
     return Table(name, number, title, _population_text(ctx), "System organ class\n  Preferred term",
-                 _group_columns(ctx), rows, cells, footnotes, lineage, notes={"unassigned_teae_records": lost})
+                 _group_columns(ctx), rows, cells, footnotes, lineage, notes={"unassigned_teae_records": lost},
+                 sources=ctx.datasets)
+
+
+def _soc_pt_rows(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each record three times: under "any", its SOC row ("soc|SOC") and its PT row
+    ("pt|SOC|PT"; a missing SOC or PT is :data:`UNCODED`), ``row_id`` a category; and one
+    record per row with its ``_SOC``, ``_PT`` and ``_LEVEL`` (0 any, 1 SOC, 2 PT). Rows are
+    named once per distinct SOC and (SOC, PT), not once per record."""
+    soc = _coded(records["AEBODSYS"])
+    pt = _coded(records["AEDECOD"])
+    pair_codes, pairs = pd.factorize(soc.codes.astype(np.int64) * (len(pt.categories) + 1) + pt.codes)
+    pair_soc = np.asarray(soc.categories, dtype=object)[pairs // (len(pt.categories) + 1)]
+    pair_pt = np.asarray(pt.categories, dtype=object)[pairs % (len(pt.categories) + 1)]
+    n_soc = len(soc.categories)
+    names = pd.Index(["any", *("soc|" + soc.categories.astype(object)), *("pt|" + pair_soc + "|" + pair_pt)],
+                     dtype=object)
+    keys = pd.DataFrame({"row_id": names, "_SOC": [None, *soc.categories, *pair_soc],
+                         "_PT": [None, *([None] * n_soc), *pair_pt],
+                         "_LEVEL": [0, *([1] * n_soc), *([2] * len(pairs))]})
+    base = records[["TRTA", RECORD, SUBJECT]]
+    codes = np.concatenate([np.zeros(len(base), dtype=np.int64), 1 + soc.codes, 1 + n_soc + pair_codes])
+    stacked = pd.concat([base, base, base], ignore_index=True)
+    return stacked.assign(row_id=pd.Categorical.from_codes(codes, categories=names)), keys
+
+
+def _coded(values: pd.Series) -> pd.Categorical:
+    """Coded text as categories, a missing value as :data:`UNCODED`."""
+    codes, uniques = pd.factorize(values)
+    names = pd.Index(np.asarray(uniques, dtype=object))
+    if (codes < 0).any():
+        if UNCODED not in names:
+            names = names.append(pd.Index([UNCODED], dtype=object))
+        codes = np.where(codes < 0, names.get_loc(UNCODED), codes)
+    return pd.Categorical.from_codes(codes, categories=names)
 
 
 def soc_pt_table(analysis, *, ctx: Context | None = None, number: int = 3) -> Table:
@@ -696,20 +822,20 @@ def exposure_table(analysis, *, ctx: Context | None = None, number: int = 1) -> 
     cells = cells.sort_values(["row"], kind="mergesort").reset_index(drop=True)
 
     duration_rows = ["n", "mean", "sd", "median", "min", "max"]
-    lineage = [_header_lineage(ctx, name)]
+    lineage = [_header_lineage(ctx)]
     for rid in duration_rows:
-        lineage.append(_bds_lineage(days, name, rid, days["TRTA"].to_numpy(), "ADEX"))
-    lineage.append(_bds_lineage(years, name, "py", years["TRTA"].to_numpy(), "ADEX"))
+        lineage.append(_bds_lineage(days, rid, days["TRTA"], "ADEX"))
+    lineage.append(_bds_lineage(years, "py", years["TRTA"], "ADEX"))
     for d, _ in DURATION_THRESHOLDS:
         part = days[days["AVAL"] >= d]
-        lineage.append(_bds_lineage(part, name, f"ge{d}", part["TRTA"].to_numpy(), "ADEX"))
+        lineage.append(_bds_lineage(part, f"ge{d}", part["TRTA"], "ADEX"))
     footnotes = [*_common_footnotes(ctx),
                  f"Duration of exposure (days) = last dose date - first dose date + 1 in the group (ADEX PARAMCD = "
                  f"\"{DURATION_DAYS}\"); for a pooled group the sum over its groups. Patient-years = sum of "
                  f"durations / {DAYS_PER_YEAR:g} (ADEX PARAMCD = \"{DURATION_YEARS}\").",
                  "Duration categories are cumulative (1 week = 7 days). SD = standard deviation. NE = not estimable."]
     return Table(name, number, "Extent of exposure to study treatment", _population_text(ctx), "Statistic",
-                 _group_columns(ctx), rows, cells, footnotes, _concat_lineage(lineage))
+                 _group_columns(ctx), rows, cells, footnotes, _concat_lineage(lineage), sources=ctx.datasets)
 
 
 # --------------------------------------------------------------------------------------
@@ -731,13 +857,12 @@ def _event_record_counts(ctx: Context) -> pd.DataFrame:
     parts = []
     for event in ctx.iss.events:
         pool = ctx.teae if event.get("teae_only", True) else ctx.adae
-        hit = pool[matches_event(pool, event).to_numpy(dtype=bool)]
-        parts.append(hit[["USUBJID", "TRTA"]].assign(PARAMCD=event["paramcd"]))
+        parts.append((event["paramcd"], pool.loc[matches_event(pool, event).to_numpy(dtype=bool), ["TRTA"]]))
     if not parts:
         return pd.DataFrame(columns=["PARAMCD", "TRTA", "events"])
-    expanded = _expand(pd.concat(parts, ignore_index=True), ctx)
-    counts = expanded.groupby(["PARAMCD", "_GROUP"], sort=False).size().rename("events").reset_index()
-    return counts.rename(columns={"_GROUP": "TRTA"})
+    expanded = _expand(_stack(parts), ctx)
+    counts = expanded.groupby(["row_id", "_GROUP"], sort=False, observed=True).size().rename("events").reset_index()
+    return counts.rename(columns={"row_id": "PARAMCD", "_GROUP": "TRTA"}).astype({"PARAMCD": object, "TRTA": object})
 
 
 def event_rates(analysis, *, ctx: Context | None = None) -> pd.DataFrame:
@@ -899,14 +1024,13 @@ def aesi_eair_table(analysis, *, ctx: Context | None = None, number: int = 5) ->
                     denominator=np.nan,
                     text=format_estimate_ci(rates["eair"], rates["ci_lower"], rates["ci_upper"])),
     ]
-    lineage_parts = [_header_lineage(ctx, name)]
-    tte = ctx.adaette.assign(TRTA=ctx.adaette["TRTA"].astype(object), PARAMCD=ctx.adaette["PARAMCD"].astype(object))
-    tte = tte[tte["PARAMCD"].isin([e["paramcd"] for e in ctx.iss.events])]
-    tte_rid = (tte["PARAMCD"] + "|" + tte["TRTA"]).to_numpy()
+    lineage_parts = [_header_lineage(ctx)]
+    tte = ctx.adaette[is_in(ctx.adaette["PARAMCD"], [e["paramcd"] for e in ctx.iss.events])]
+    tte_rid = _row_ids(tte["PARAMCD"], tte["TRTA"])
     for column in ("N", "py", "eair"):
-        lineage_parts.append(_bds_lineage(tte, name, tte_rid, column, "ADAETTE"))
+        lineage_parts.append(_bds_lineage(tte, tte_rid, column, "ADAETTE"))
     with_event = (tte["CNSR"] == 0).to_numpy()
-    lineage_parts.append(_bds_lineage(tte[with_event], name, tte_rid[with_event], "n", "ADAETTE"))
+    lineage_parts.append(_bds_lineage(tte[with_event], tte_rid[with_event], "n", "ADAETTE"))
 
     for control in controls:
         treated = [t for t, c in pairs if c == control]
@@ -921,14 +1045,10 @@ def aesi_eair_table(analysis, *, ctx: Context | None = None, number: int = 5) ->
             "lower": rows_c["ci_lower"].to_numpy(dtype=float), "upper": rows_c["ci_upper"].to_numpy(dtype=float),
             "denominator": np.nan,
             "text": format_estimate_ci(rows_c["estimate"], rows_c["ci_lower"], rows_c["ci_upper"])}))
-        both = tte["TRTA"].isin([*treated, control]).to_numpy()
-        part = tte[both]
         # each treatment row's difference uses the treatment's and the control's records
         for t in treated:
-            sel = part["TRTA"].isin([t, control]).to_numpy()
-            sub = part[sel]
-            lineage_parts.append(_bds_lineage(sub, name, (sub["PARAMCD"] + "|" + t).to_numpy(),
-                                              f"diff|{control}", "ADAETTE"))
+            sub = tte[is_in(tte["TRTA"], [t, control])]
+            lineage_parts.append(_bds_lineage(sub, _row_ids(sub["PARAMCD"], t), f"diff|{control}", "ADAETTE"))
     cells = pd.concat(pieces, ignore_index=True).merge(rows[["row", "row_id", "row_label", "indent"]], on="row_id")
     cells = cells.assign(table=name)[CELL_COLUMNS].sort_values("row", kind="mergesort").reset_index(drop=True)
 
@@ -954,7 +1074,25 @@ def aesi_eair_table(analysis, *, ctx: Context | None = None, number: int = 5) ->
     footnotes.append("NE = not estimable (no patient-years at risk, or no events in either group).")
     return Table(name, number, "Exposure-adjusted incidence rates of adverse events of interest",
                  _population_text(ctx), "Event\n  Group", columns, rows, cells, footnotes,
-                 _concat_lineage(lineage_parts))
+                 _concat_lineage(lineage_parts), sources=ctx.datasets)
+
+
+def _row_ids(paramcd: pd.Series, group) -> pd.Categorical:
+    """"PARAMCD|group" per record (``group``: a TRTA column or one label), named once per
+    distinct pair."""
+    p_codes, params = pd.factorize(paramcd)
+    if isinstance(group, str):
+        g_codes, groups = np.zeros(len(paramcd), dtype=np.int64), np.array([group], dtype=object)
+    else:
+        g_codes, groups = pd.factorize(group)
+    pair = np.where((p_codes < 0) | (g_codes < 0), -1, p_codes.astype(np.int64) * (len(groups) + 1) + g_codes)
+    codes, pairs = pd.factorize(pair, use_na_sentinel=False)
+    if (pair < 0).any():  # a missing PARAMCD or group names no row
+        codes = np.where(pair < 0, -1, codes)
+    params, groups = np.asarray(params, dtype=object), np.asarray(groups, dtype=object)
+    names = pd.Index([f"{params[p // (len(groups) + 1)]}|{groups[p % (len(groups) + 1)]}" if p >= 0 else
+                      f"\x00missing{i}" for i, p in enumerate(pairs)], dtype=object)
+    return pd.Categorical.from_codes(codes, categories=names)
 
 
 # --------------------------------------------------------------------------------------
@@ -970,51 +1108,172 @@ def build_tables(analysis, *, ctx: Context | None = None) -> dict[str, Table]:
 
 
 def lineage_table(tables: dict[str, Table]):
-    """All tables' lineage as one Arrow table, in table, row and column order, then by
-    dataset and key, missing keys first (the package's ``report/lineage/table-cells.parquet``).
+    """All tables' lineage as one Arrow table (:data:`LINEAGE_COLUMNS`; the package's
+    ``report/lineage/table-cells.parquet``): per cell x ADaM record the cell counts, the
+    record's keys, in table, row and column order, then by dataset and key, missing keys
+    first.
 
-    Text columns are dictionary-encoded (a few hundred distinct values over millions of
-    records); AESEQ is int64 with nulls."""
+    Text columns are dictionary-encoded, their dictionaries the sorted distinct values
+    (a few hundred distinct values over millions of records); AESEQ is int64 with nulls.
+    Everything is computed on integer codes: each dataset's key columns are encoded once,
+    each record's keys gathered by its position."""
     import pyarrow as pa
 
-    parts = []
-    for t_index, table in enumerate(tables.values()):
-        lin = table.lineage
-        rows = pd.Index(table.rows["row_id"].astype(object))
-        cols = pd.Index([c.key for c in table.columns], dtype=object)
-        parts.append(lin.assign(_t=t_index, _r=_positions_in(lin["row_id"], rows),
-                                _c=_positions_in(lin["column"], cols)))
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*LINEAGE_COLUMNS, "_t", "_r", "_c"])
-    text = {c: _sorted_codes(frame[c]) for c in LINEAGE_COLUMNS if c != "AESEQ"}
-    aeseq = pd.array(frame["AESEQ"], dtype="Int64")
-    keys = [frame[c].to_numpy(dtype=np.int64) for c in ("_t", "_r", "_c")]
-    keys += [text[c][0] for c in ("dataset", "STUDYID", "USUBJID", "TRTA", "PARAMCD")]
-    keys.append(aeseq.fillna(-1).to_numpy(dtype=np.int64))
-    order = np.lexsort(keys[::-1])
-    columns = {c: pa.DictionaryArray.from_arrays(pa.array(codes[order], mask=codes[order] < 0, type=pa.int32()),
-                                                 pa.array(uniques, type=pa.string()))
-               for c, (codes, uniques) in text.items()}
-    columns["AESEQ"] = pa.array(aeseq[order], type=pa.int64())
+    names = list(tables)
+    sources = {d: frame for t in tables.values() for d, frame in t.sources.items()}
+    datasets = sorted({str(d) for t in tables.values() for d in t.lineage["dataset"].cat.categories})
+    parts = [_cell_positions(t_index, tables[name], datasets) for t_index, name in enumerate(names)]
+    cells = {k: np.concatenate([p[k] for p in parts]) if parts else np.array([], dtype=np.int32)
+             for k in ("_t", "_r", "_c", "_d", "record")}
+    keys = _record_keys(sources, datasets, cells["_d"], cells["record"])
+    order = _lineage_order(cells, keys, len(datasets))
+
+    def dictionary(codes: np.ndarray, values: list) -> pa.DictionaryArray:
+        codes = codes[order]
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0, type=pa.int32()),
+                                              pa.array(values, type=pa.string()))
+
+    columns = {"table": dictionary(*_sorted_dictionary(cells["_t"], names)),
+               "row_id": dictionary(*_sorted_dictionary(*_cell_texts(parts, "row_id"))),
+               "column": dictionary(*_sorted_dictionary(*_cell_texts(parts, "column"))),
+               "dataset": dictionary(*_sorted_dictionary(cells["_d"], datasets))}
+    for key in LINEAGE_KEYS[:-1]:
+        columns[key] = dictionary(*keys[key])
+    aeseq = keys["AESEQ"][order]
+    columns["AESEQ"] = pa.array(aeseq, mask=aeseq == _NO_SEQ, type=pa.int64())
     return pa.table({c: columns[c] for c in LINEAGE_COLUMNS})
 
 
-def _positions_in(values: pd.Series, index: pd.Index) -> np.ndarray:
-    """Each value's position in ``index`` (-1 if absent or null), looked up once per
-    distinct value."""
-    codes, distinct = pd.factorize(values)
-    found = np.append(index.get_indexer(pd.Index(np.asarray(distinct, dtype=object))), -1)
-    return found[codes]  # code -1 (null) -> the appended -1
+_NO_SEQ = np.iinfo(np.int64).min
+"""AESEQ of a record without one (sorts first, as a missing key)."""
 
 
-def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, list]:
-    """Integer codes of a text column whose order is the values' order (missing = -1), and
-    the sorted distinct values."""
-    codes, uniques = pd.factorize(values)
-    uniques = np.asarray(uniques, dtype=object)
-    order = np.argsort(uniques, kind="stable")
+def _cell_positions(t_index: int, table: Table, datasets: list[str]) -> dict:
+    """One table's lineage as integers: table, row (position in the table's rows; -1 for the
+    column headers' N), column (position in its columns), dataset (position in ``datasets``),
+    record; plus the texts of its row and column categories, for the file."""
+    lin = table.lineage
+    rows = pd.Index(table.rows["row_id"].astype(object))
+    cols = pd.Index([c.key for c in table.columns], dtype=object)
+    row_codes = _category_positions(lin["row_id"], rows)
+    col_codes = _category_positions(lin["column"], cols)
+    return {"_t": np.full(len(lin), t_index, dtype=np.int32), "_r": row_codes, "_c": col_codes,
+            "_d": _category_positions(lin["dataset"], pd.Index(datasets, dtype=object)),
+            "record": lin["record"].to_numpy(dtype=np.int32),
+            "row_id": (lin["row_id"].cat.codes.to_numpy(), list(lin["row_id"].cat.categories)),
+            "column": (lin["column"].cat.codes.to_numpy(), list(lin["column"].cat.categories))}
+
+
+def _category_positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Each category value's position in ``index`` (-1 where absent), per record."""
+    found = np.append(index.get_indexer(pd.Index(list(values.cat.categories), dtype=object)), -1)
+    return found.astype(np.int32)[values.cat.codes.to_numpy()]
+
+
+def _cell_texts(parts: list[dict], key: str) -> tuple[np.ndarray, list]:
+    """The row or column texts of all tables' records: codes into one list of texts."""
+    texts: dict = {}
+    codes = []
+    for part in parts:
+        local, categories = part[key]
+        to_global = np.array([texts.setdefault(c, len(texts)) for c in categories] + [-1], dtype=np.int32)
+        codes.append(to_global[local])
+    return (np.concatenate(codes) if codes else np.array([], dtype=np.int32)), list(texts)
+
+
+def _sorted_dictionary(codes: np.ndarray, values: list) -> tuple[np.ndarray, list]:
+    """Codes into ``values`` recoded into the sorted distinct values the codes use (-1 stays
+    missing)."""
+    used = np.zeros(len(values) + 1, dtype=bool)
+    used[codes] = True  # -1 marks the extra slot
+    present = np.flatnonzero(used[:-1])
+    texts = np.asarray(values, dtype=object)[present]
+    order = np.argsort(texts, kind="stable")
+    rank = np.full(len(values) + 1, -1, dtype=np.int32)
+    rank[present[order]] = np.arange(len(present))
+    return rank[codes], list(texts[order])
+
+
+def _record_keys(sources: dict, datasets: list[str], dataset: np.ndarray, record: np.ndarray) -> dict:
+    """Per lineage record, its ADaM record's keys: each text key as (codes, sorted values
+    used), AESEQ as int64 (:data:`_NO_SEQ` where missing); and ``rank``, the record's place
+    in its dataset ordered by all keys (missing first; records with equal keys share a rank)."""
+    mine = [np.flatnonzero(dataset == d) for d in range(len(datasets))]
+    frames = [sources.get(name) for name in datasets]
+    full = {key: _key_codes(frames, key) for key in LINEAGE_KEYS[:-1]}
+    seq = [_aeseq(frame) for frame in frames]
+    out, rank = {}, np.zeros(len(record), dtype=np.int32)
+    for key, (per_dataset, values) in full.items():
+        codes = np.full(len(record), -1, dtype=np.int32)
+        for d, rows in enumerate(mine):
+            if per_dataset[d] is not None:
+                codes[rows] = per_dataset[d][record[rows]]
+        out[key] = _sorted_dictionary(codes, values)
+        del codes
+    aeseq = np.full(len(record), _NO_SEQ, dtype=np.int64)
+    for d, rows in enumerate(mine):
+        if frames[d] is None or not len(rows):
+            continue
+        aeseq[rows] = seq[d][record[rows]]
+        columns = [per_dataset[d] if per_dataset[d] is not None else np.zeros(len(frames[d]), dtype=np.int64)
+                   for per_dataset, _ in full.values()]
+        rank[rows] = _dense_rank([*columns, seq[d]])[record[rows]]
+    out["AESEQ"], out["rank"] = aeseq, rank
+    return out
+
+
+def _key_codes(frames: list, key: str) -> tuple[list, list]:
+    """``key`` of every record of every dataset as a code into the sorted distinct values of
+    all datasets (-1 missing; None for a dataset without the variable)."""
+    encoded = [pd.factorize(frame[key]) if frame is not None and key in frame else None for frame in frames]
+    values = sorted({v for e in encoded if e is not None for v in np.asarray(e[1], dtype=object)})
+    position = pd.Index(values, dtype=object)
+    codes = [None if e is None else
+             np.append(position.get_indexer(pd.Index(np.asarray(e[1], dtype=object))), -1).astype(np.int32)[e[0]]
+             for e in encoded]
+    return codes, values
+
+
+def _aeseq(frame) -> np.ndarray | None:
+    if frame is None:
+        return None
+    if "AESEQ" not in frame:
+        return np.full(len(frame), _NO_SEQ, dtype=np.int64)
+    values = pd.to_numeric(frame["AESEQ"]).to_numpy(dtype=float)
+    return np.where(np.isnan(values), _NO_SEQ, np.nan_to_num(values)).astype(np.int64)
+
+
+def _dense_rank(columns: list[np.ndarray]) -> np.ndarray:
+    """Each record's rank by ``columns`` (first most significant); equal records share one."""
+    order = np.lexsort(columns[::-1])
+    step = np.zeros(len(order), dtype=bool)
+    for column in columns:
+        ordered = column[order]
+        step[1:] |= ordered[1:] != ordered[:-1]
     rank = np.empty(len(order), dtype=np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
-    return np.where(codes >= 0, rank[np.maximum(codes, 0)], -1).astype(np.int32), list(uniques[order])
+    rank[order] = np.cumsum(step)
+    return rank
+
+
+def _lineage_order(cells: dict, keys: dict, n_datasets: int) -> np.ndarray:
+    """Order of the lineage records: table, row (headers first), column, dataset, then the
+    record's keys (missing first); records alike keep their order. One stable sort on one
+    integer when the cell and rank fit in 63 bits, else a lexsort."""
+    sizes = [int(cells[k].max(initial=-1)) + 2 for k in ("_r", "_c")]
+    span = int(cells["_t"].max(initial=0)) + 1
+    cell = cells["_t"].astype(np.int64)
+    cell *= sizes[0]
+    cell += cells["_r"] + 1
+    cell *= sizes[1]
+    cell += cells["_c"] + 1
+    cell *= n_datasets
+    cell += cells["_d"]
+    ranks = int(keys["rank"].max(initial=0)) + 1
+    if span * sizes[0] * sizes[1] * max(n_datasets, 1) * ranks < 2**62:
+        cell *= ranks
+        cell += keys["rank"]
+        return np.argsort(cell, kind="stable")
+    return np.lexsort((keys["rank"], cell))
 
 
 def lineage_frame(tables: dict[str, Table]) -> pd.DataFrame:

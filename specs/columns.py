@@ -20,6 +20,13 @@ def arrow_text(values) -> pa.Array:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
+def index_in(values: pd.Series, candidates: pd.Series) -> np.ndarray:
+    """Each value's position in ``candidates`` (text; the first occurrence), -1 where absent
+    or null: Arrow's ``index_in``, without turning the text into Python strings."""
+    found = pc.index_in(arrow_text(values), value_set=arrow_text(candidates))
+    return np.asarray(found.fill_null(-1), dtype=np.int64)
+
+
 def is_in(values: pd.Series, candidates) -> np.ndarray:
     """``values.isin(candidates)`` as a boolean array (a null matches a null, as in pandas).
 

@@ -257,7 +257,8 @@ def test_overview_deaths_hand_counted(syn):
     table = T.overview_table(syn)
     got = {g: cell(table, "deaths", g)["value"] for g in GROUPS}
     assert got == {"Low": 0, "Mid": 0, "High": 1, "Placebo": 1, "All active": 1}
-    lineage = table.lineage[table.lineage["row_id"] == "deaths"]
+    lineage = table.lineage_records()
+    lineage = lineage[lineage["row_id"] == "deaths"]
     assert set(lineage.loc[lineage["dataset"] == "ADSL", "USUBJID"]) == {"A06", "B02"}
     assert set(lineage.loc[lineage["dataset"] == "ADAE", "USUBJID"]) == {"B02"}
 
@@ -530,7 +531,8 @@ def test_event_rates_event_counts_include_recurrences(syn):
 # --------------------------------------------------------------------------------------
 def test_lineage_subjects_reproduce_every_count(analysis):
     for table in T.build_tables(analysis).values():
-        lin = table.lineage
+        assert list(table.lineage.columns) == T.LINEAGE_REFERENCES
+        lin = table.lineage_records()
         assert list(lin.columns) == T.LINEAGE_COLUMNS
         header = lin[lin["row_id"] == T.HEADER_ROW].groupby("column")["USUBJID"].nunique()
         for c in table.columns:
@@ -561,7 +563,7 @@ def test_lineage_keys_resolve_to_adam_records(analysis):
 
 
 def test_lineage_of_an_eair_event_cell_is_its_event_records(syn):
-    lin = T.aesi_eair_table(syn).lineage
+    lin = T.aesi_eair_table(syn).lineage_records()
     n = lin[(lin["row_id"] == "TTEMAL|High") & (lin["column"] == "n")]
     assert n["USUBJID"].tolist() == ["A04"] and n["PARAMCD"].tolist() == ["TTEMAL"]
     py = lin[(lin["row_id"] == "TTEMAL|High") & (lin["column"] == "py")]
