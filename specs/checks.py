@@ -123,53 +123,37 @@ def _check_numeric(col: pd.Series, var: VariableSpec, ds: str) -> list:
     return out
 
 
-class _Stack:
-    """All text variables of a dataset as one Arrow array (``raw``, nulls kept): variable i
-    holds positions ``i * n`` .. ``(i + 1) * n``, so each rule is one kernel over every
-    value. Null, empty and all-whitespace values are ``missing``. A position's variable is
-    ``code(pos)``, its 0-based row ``pos % n``."""
+class _Text:
+    """One text variable as an Arrow string array (nulls kept) with its values' byte lengths
+    and which values are missing (null, empty or only whitespace)."""
 
-    def __init__(self, df: pd.DataFrame, variables: list[VariableSpec]) -> None:
-        self.variables = variables
-        self.names = np.array([v.name for v in variables], dtype=object)
-        self.n = len(df)
-        parts = [_arrow_text(df[v.name]) for v in variables]
-        self.raw = pa.concat_arrays(parts) if parts else pa.array([], type=pa.string())
+    def __init__(self, col: pd.Series, var: VariableSpec) -> None:
+        self.var = var
+        self.raw = _arrow_text(col)
         self.nbytes = np.asarray(pc.binary_length(self.raw).fill_null(0))
-        blank = pc.utf8_is_space(self.raw).fill_null(False)  # non-empty and only whitespace
-        self.missing = (self.nbytes == 0) | np.asarray(blank)
-
-    def code(self, positions: np.ndarray) -> np.ndarray:
-        return positions // max(self.n, 1)
-
-    def per_variable(self, values) -> np.ndarray:
-        """One value per variable, repeated over that variable's positions."""
-        return np.repeat(np.asarray(values), self.n)
-
-    def where(self, codes) -> np.ndarray:
-        mask = np.zeros(len(self.raw), dtype=bool)
-        for i in codes:
-            mask[i * self.n:(i + 1) * self.n] = True
-        return mask
-
-    def of(self, i: int) -> pa.Array:
-        """The values of variable number ``i``."""
-        return self.raw.slice(i * self.n, self.n)
-
-    def texts(self, positions: np.ndarray) -> pd.Series:
-        """The values at ``positions`` (None for null), as pandas text."""
-        return pd.Series(self.raw.take(pa.array(positions, type=pa.int64())).to_pandas(), dtype=object)
+        self.missing = (self.nbytes == 0) | np.asarray(pc.utf8_is_space(self.raw).fill_null(False))
 
     def findings(self, rule: str, ds: str, mask: np.ndarray, message) -> pd.DataFrame | None:
+        """``rule`` findings at the rows of ``mask``; ``message`` text, or a function of the
+        0-based rows giving one text per row."""
         idx = np.flatnonzero(mask)
         if not len(idx):
             return None
-        names = self.names[self.code(idx)]
         values = self.raw.take(pa.array(idx, type=pa.int64())).to_pandas()
-        frame = findings.make(rule, ds, None, rows=idx % self.n + 1, values=values,
-                              message=message(idx, names) if callable(message) else message)
-        frame["variable"] = names
-        return frame
+        return findings.make(rule, ds, self.var.name, rows=idx + 1, values=values,
+                             message=message(idx) if callable(message) else message)
+
+    def distinct_fail(self, valid) -> np.ndarray:
+        """Rows whose non-missing value fails ``valid`` (a function of a pandas text Series
+        giving booleans), judged once per distinct value."""
+        distinct = pc.unique(pc.filter(self.raw, pa.array(~self.missing)))
+        if not len(distinct):
+            return np.zeros(len(self.raw), dtype=bool)
+        ok = np.asarray(valid(pd.Series(distinct.to_pandas(), dtype=object)), dtype=bool)
+        if ok.all():
+            return np.zeros(len(self.raw), dtype=bool)
+        bad = pc.is_in(self.raw, value_set=distinct.filter(pa.array(~ok)))
+        return np.asarray(bad.fill_null(False)).astype(bool)
 
 
 def _arrow_text(col: pd.Series) -> pa.Array:
@@ -182,96 +166,79 @@ def _arrow_text(col: pd.Series) -> pa.Array:
         return arrow_text(col.astype("string"))
 
 
+_TEXT_RULES = ("TP0004", "TP0008", "TP0006", "TP0007", "TP0011", "TP0012", "TP0016", "TP0010", "TP0009")
+"""The order text findings are listed in: by rule, then by variable and row."""
+
+
 def _check_text_variables(df: pd.DataFrame, variables: list[VariableSpec], ds: str,
                           codelists: dict | None) -> list:
     """TP0004 (Req null), TP0008 (ASCII), TP0006 (200 bytes), TP0007 (spec length),
-    TP0011/TP0012 (ISO 8601), TP0009/TP0010 (codelists) on every text variable at once."""
-    if not variables:
-        return []
-    st = _Stack(df, variables)
-    out = []
-    required = st.where(i for i, v in enumerate(variables) if v.core == "Req")
-    out.append(st.findings("TP0004", ds, required & st.missing,
-                           lambda idx, names: names + " is required and must not be null"))
-    non_ascii = ~np.asarray(pc.string_is_ascii(st.raw).fill_null(True))
-    nbytes = st.nbytes
+    TP0011/TP0012 (ISO 8601), TP0009/TP0010 (codelists) on every text variable, each with
+    a few Arrow kernels over the column as stored; ISO 8601 validity once per distinct value."""
+    by_rule: dict[str, list] = {rule: [] for rule in _TEXT_RULES}
+    for var in variables:
+        text = _Text(df[var.name], var)
+        for rule, found in _text_findings(text, ds, codelists):
+            by_rule[rule].append(found)
+    return [f for rule in _TEXT_RULES for f in by_rule[rule]]
+
+
+def _text_findings(text: _Text, ds: str, codelists: dict | None):
+    """(rule, findings) of one text variable."""
+    var, nbytes = text.var, text.nbytes
+    if var.core == "Req":
+        yield "TP0004", text.findings("TP0004", ds, text.missing, f"{var.name} is required and must not be null")
+    non_ascii = ~np.asarray(pc.string_is_ascii(text.raw).fill_null(True))
     if non_ascii.any():
-        positions = np.flatnonzero(non_ascii)
-        chars = st.texts(positions).str.extract(r"([^\x00-\x7F])", expand=False)
-        described = pd.Series(chars.map(_describe_char).to_numpy(), index=positions)
-        out.append(st.findings("TP0008", ds, non_ascii, lambda idx, names: (
-            "non-ASCII character " + described.loc[idx].to_numpy() + " in " + names)))
+        rows = np.flatnonzero(non_ascii)
+        chars = text.raw.take(pa.array(rows)).to_pandas().str.extract(r"([^\x00-\x7F])", expand=False)
+        described = pd.Series(chars.map(_describe_char).to_numpy(), index=rows)
+        yield "TP0008", text.findings("TP0008", ds, non_ascii, lambda idx: (
+            "non-ASCII character " + described.loc[idx].to_numpy() + f" in {var.name}"))
     too_long = nbytes > MAX_VALUE_BYTES
-    out.append(st.findings("TP0006", ds, too_long, lambda idx, names: (
-        "value of " + names + " is " + nbytes[idx].astype(str) + " bytes; XPT v5 allows 200")))
-    limits = np.array([v.length if v.length is not None else np.iinfo(np.int64).max for v in variables])
-    over = (nbytes > st.per_variable(limits)) & ~too_long
-    out.append(st.findings("TP0007", ds, over, lambda idx, names: (
-        "value of " + names + " is longer than its spec length " + limits[st.code(idx)].astype(str))))
-    out += _check_iso8601(st, ds)
-    if codelists is not None:
-        out += _check_text_codelists(st, ds, codelists)
-    return out
+    yield "TP0006", text.findings("TP0006", ds, too_long, lambda idx: (
+        f"value of {var.name} is " + nbytes[idx].astype(str) + " bytes; XPT v5 allows 200"))
+    if var.length is not None:
+        yield "TP0007", text.findings("TP0007", ds, (nbytes > var.length) & ~too_long,
+                                      f"value of {var.name} is longer than its spec length {var.length}")
+    yield from _iso8601_findings(text, ds)
+    if codelists is not None and var.codelist:
+        yield from _codelist_findings(text, ds, codelists)
 
 
 def _describe_char(ch: str) -> str:
     return f"{ch!r} (U+{ord(ch):04X})"
 
 
-def _check_iso8601(st: _Stack, ds: str) -> list:
+def _iso8601_findings(text: _Text, ds: str):
     from specs import iso8601
 
-    out = []
-    durations = [i for i, v in enumerate(st.variables)
-                 if v.data_type == "durationDatetime" or (v.data_type == "text" and v.name.endswith("DUR"))]
-    dates = [i for i, v in enumerate(st.variables) if i not in durations
-             and (v.data_type in ISO_DATE_TYPES or v.name.endswith("DTC"))]
-    for codes, valid, rule, what in ((dates, iso8601.is_valid_dtc, "TP0011", "a valid ISO 8601 date/time"),
-                                     (durations, iso8601.is_valid_duration, "TP0012", "an ISO 8601 duration")):
-        if not codes:
-            continue
-        sel = st.where(codes) & ~st.missing
-        bad = np.zeros(len(st.raw), dtype=bool)
-        idx = np.flatnonzero(sel)
-        bad[idx] = ~valid(st.texts(idx)).to_numpy(dtype=bool)
-        out.append(st.findings(rule, ds, bad, lambda idx, names, what=what: names + f" is not {what}"))
-    return out
+    var = text.var
+    if var.data_type == "durationDatetime" or (var.data_type == "text" and var.name.endswith("DUR")):
+        yield "TP0012", text.findings("TP0012", ds, text.distinct_fail(iso8601.is_valid_duration),
+                                      f"{var.name} is not an ISO 8601 duration")
+    elif var.data_type in ISO_DATE_TYPES or var.name.endswith("DTC"):
+        yield "TP0011", text.findings("TP0011", ds, text.distinct_fail(iso8601.is_valid_dtc),
+                                      f"{var.name} is not a valid ISO 8601 date/time")
 
 
-def _check_text_codelists(st: _Stack, ds: str, codelists: dict) -> list:
-    """Membership of every coded text value in its variable's codelist, in one lookup."""
-    allowed, missing_lists, extensible = {}, [], np.zeros(len(st.variables), dtype=bool)
-    coded = np.zeros(len(st.variables), dtype=bool)
-    for i, var in enumerate(st.variables):
-        if not var.codelist:
-            continue
-        cl = codelists.get(var.codelist)
-        if cl is None:
-            missing_lists.append(findings.make("TP0016", ds, var.name,
-                                               message=f"codelist {var.codelist} is not in the spec"))
-            continue
-        if cl.is_external or not cl.items:
-            continue
-        coded[i] = True
-        extensible[i] = cl.extensible
-        allowed[i] = [str(value) for value in cl.values()]
-    if not coded.any():
-        return missing_lists
-    outside = np.zeros(len(st.raw), dtype=bool)
-    for i in np.flatnonzero(coded):
-        inside = pc.is_in(st.of(i), value_set=pa.array(allowed[i], type=pa.string()))
-        outside[i * st.n:(i + 1) * st.n] = ~np.asarray(inside).astype(bool)
-    outside &= ~st.missing
-    names = {i: codelists[v.codelist] for i, v in enumerate(st.variables) if coded[i]}
-    label = np.array([f"{names[i].name} ({names[i].oid})" if i in names else "" for i in range(len(st.variables))],
-                     dtype=object)
-    ext = st.per_variable(extensible)
-    return missing_lists + [
-        st.findings("TP0010", ds, outside & ext, lambda idx, n: (
-            n + " value is not in extensible codelist " + label[st.code(idx)] + "; flag it as an extended value")),
-        st.findings("TP0009", ds, outside & ~ext, lambda idx, n: (
-            n + " value is not in codelist " + label[st.code(idx)])),
-    ]
+def _codelist_findings(text: _Text, ds: str, codelists: dict):
+    """Membership of every coded value in the variable's codelist."""
+    var = text.var
+    cl = codelists.get(var.codelist)
+    if cl is None:
+        yield "TP0016", findings.make("TP0016", ds, var.name, message=f"codelist {var.codelist} is not in the spec")
+        return
+    if cl.is_external or not cl.items:
+        return
+    allowed = pa.array([str(value) for value in cl.values()], type=pa.string())
+    outside = ~np.asarray(pc.is_in(text.raw, value_set=allowed)).astype(bool) & ~text.missing
+    if cl.extensible:
+        yield "TP0010", text.findings("TP0010", ds, outside, f"{var.name} value is not in extensible codelist "
+                                                             f"{cl.name} ({cl.oid}); flag it as an extended value")
+    else:
+        yield "TP0009", text.findings("TP0009", ds, outside, f"{var.name} value is not in codelist "
+                                                             f"{cl.name} ({cl.oid})")
 
 
 def _check_codelist(col: pd.Series, var: VariableSpec, ds: str, missing: pd.Series,
