@@ -32,8 +32,8 @@ def missing(series: pd.Series) -> np.ndarray:
     if arrow is not None:
         import pyarrow.compute as pc
 
-        blank = pc.equal(pc.utf8_trim_whitespace(arrow), "").fill_null(True)
-        return blank.to_numpy(zero_copy_only=False).astype(bool)
+        empty = np.asarray(pc.binary_length(arrow).fill_null(0)) == 0
+        return empty | np.asarray(pc.utf8_is_space(arrow).fill_null(True))  # non-empty, only whitespace
     miss = series.isna().to_numpy(dtype=bool, copy=True)
     if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series)
             or pd.api.types.is_timedelta64_dtype(series)):
