@@ -600,6 +600,15 @@ def _born_after_consent(work: Path) -> dict:
             "value": "2021-06-02"}
 
 
+def _blank_identifiers(column: str, first: str, second: str) -> Callable[[Path], dict]:
+    """Two DM records with the same identifier field blank (the second is checked; both are rejected)."""
+    def make(work: Path) -> dict:
+        append(raw(work, "dm.csv"), first)
+        return _rejected("dm.csv", column, None, f"{column} is empty: the subject cannot be identified")(
+            append(raw(work, "dm.csv"), second))
+    return make
+
+
 def _meddra_code_not_a_number(work: Path) -> dict:
     row = ae_row(work, "002,8,chills,Chills,1000869X,General disorders and administration site conditions,"
                        "10018065,2021-03-17," + AE_TAIL)
@@ -646,6 +655,12 @@ FINDINGS = [
     Finding("byte-order-marks-accepted", _bom),
     Finding("crlf-and-blank-lines-accepted", _crlf_and_blank_lines),
     Finding("dm-born-after-consent", _born_after_consent),
+    Finding("dm-two-blank-siteids", _blank_identifiers(
+        "SITEID", "021,,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,A,",
+        "022,,02 FEB 2009,M,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,B,")),
+    Finding("dm-two-blank-subjids", _blank_identifiers(
+        "SUBJID", ",01,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,A,",
+        ",01,03 FEB 2009,M,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,B,")),
     Finding("ae-meddra-code-not-a-number", _meddra_code_not_a_number),
 ]
 FINDING_XFAIL: dict[str, str] = {

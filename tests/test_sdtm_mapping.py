@@ -236,3 +236,26 @@ def test_config_cross_references_are_checked(tmp_path):
         load_study_config(path)
     assert err.value.path == "$.arms[0].treatments[1]"
     assert CONFIG["arms"][0]["treatments"] == ["VEH", "TPZ15"]
+
+
+def test_blank_subject_identifiers_are_rejected_and_the_study_mapped(tmp_path):
+    """Two DM records without SITEID (USUBJID needs it) and two without SUBJID: each rejected with
+    its raw row and column; their AE/EX records are rejected as subjects not in DM."""
+    path = write_minimal_study(tmp_path)
+    dm = tmp_path / "raw" / "dm.csv"
+    dm.write_text(dm.read_text() + "008,,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,A,\n"
+                                   "009,,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,B,\n"
+                                   ",01,02 FEB 2009,M,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,A,\n"
+                                   ",01,03 FEB 2009,M,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,B,\n")
+    ex = tmp_path / "raw" / "ex.csv"
+    ex.write_text(ex.read_text() + "008,VEH,DB,05 MAR 2021,2021-03-31,2\n")
+    config = load_study_config(path)
+    study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    rej = study.rejections.set_index(["file", "row"])
+    assert rej.loc[("mini-01/dm.csv", 10), "column"] == "SITEID" and rej.loc[("mini-01/dm.csv", 11), "column"] == "SITEID"
+    assert rej.loc[("mini-01/dm.csv", 12), "column"] == "SUBJID" and rej.loc[("mini-01/dm.csv", 13), "column"] == "SUBJID"
+    assert rej.loc[("mini-01/dm.csv", 10), "reason"].startswith("SITEID is empty: the subject cannot be identified")
+    assert rej.loc[("mini-01/ex.csv", 11), "reason"] == "subject is not in DM"
+    assert study.datasets["DM"]["USUBJID"].tolist() == [f"MINI-01-01-00{i}" for i in range(1, 8)]
+    assert study.reconciliation.set_index("domain").loc["DM", ["rows_read", "rows_mapped", "rows_rejected"]].tolist() \
+        == [12, 7, 5]
