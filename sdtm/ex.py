@@ -25,8 +25,9 @@ def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame,
 
     Records are rejected, with the reason, when: the subject is not in DM; the product is
     not one of the config's treatments; the period is not one of the config's periods; the
-    dose is not a number or not above zero; a date is not a valid date. An end before the
-    start is a finding; the record is kept (SDTM practice).
+    dose is not a number or is negative; a date is not a valid date. A dose of 0 is kept: it
+    is how SDTMIG records placebo or vehicle (EXDOSE = 0, standards.md §3.8). An end before
+    the start is a finding; the record is kept (SDTM practice).
     """
     raw = reject_unknown_subjects(raw, subjects, ledger, DOMAIN)
     raw = _reject_unknown(raw, "EXTRT", config.treatments, "treatment", ledger)
@@ -34,8 +35,8 @@ def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame,
     raw = raw.assign(_PERIOD=period)
     dose = pd.to_numeric(raw["EXDOSE"], errors="coerce") if "EXDOSE" in raw else pd.Series(np.nan, index=raw.index)
     if "EXDOSE" in raw:
-        bad = raw["EXDOSE"].notna() & (dose.isna() | ~np.isfinite(dose) | (dose <= 0))
-        reason = np.where(dose.isna() | ~np.isfinite(dose), "dose is not a number", "dose is not above zero")
+        bad = raw["EXDOSE"].notna() & (dose.isna() | ~np.isfinite(dose) | (dose < 0))
+        reason = np.where(dose.isna() | ~np.isfinite(dose), "dose is not a number", "dose is negative")
         raw = ledger.reject(raw, bad, domain=DOMAIN, column="EXDOSE", reason=pd.Series(reason, index=bad.index))
     fmt = dict(formats=config.date_formats, unknown_tokens=config.unknown_date_tokens, ledger=ledger,
                dataset=DOMAIN, reject=True)

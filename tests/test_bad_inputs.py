@@ -640,8 +640,7 @@ FINDINGS = [
     Finding("ex-dose-nan", _ex_dose("NaN", "dose is not a number")),
     Finding("ex-dose-infinite", _ex_dose("inf", "dose is not a number")),
     Finding("ex-dose-non-numeric", _ex_dose("two", "dose is not a number")),
-    Finding("ex-dose-zero", _ex_dose("0", "dose is not above zero")),
-    Finding("ex-dose-negative", _ex_dose("-3", "dose is not above zero")),
+    Finding("ex-dose-negative", _ex_dose("-3", "dose is negative")),
     Finding("ex-unknown-treatment", lambda w: _rejected("ex.csv", "EXTRT", "PLACEBO", "treatment is not one of")(
         ex_row(w, "002,PLACEBO,DB,11 MAR 2021,12 MAR 2021,1"))),
     Finding("ex-unknown-period", lambda w: _rejected("ex.csv", "PERIOD", "P9", "period is not one of")(

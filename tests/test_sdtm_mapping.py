@@ -153,7 +153,7 @@ def test_rejections_name_file_row_column_and_reason(study):
         ("mini-01/dm.csv", 9, "SUBJID", "exact duplicate of row 2"),
         ("mini-01/ae.csv", 7, "AETERM", "verbatim term (AETERM) is empty"),
         ("mini-01/ae.csv", 8, "SUBJID", "subject is not in DM"),
-        ("mini-01/ex.csv", 6, "EXDOSE", "dose is not above zero"),
+        ("mini-01/ex.csv", 6, "EXDOSE", "dose is negative"),
         ("mini-01/ex.csv", 7, "SUBJID", "subject is not in DM"),
         ("mini-01/ex.csv", 10, "EXSTDAT", "invalid date: day 30 does not exist in 2021-02"),
     }
@@ -259,3 +259,22 @@ def test_blank_subject_identifiers_are_rejected_and_the_study_mapped(tmp_path):
     assert study.datasets["DM"]["USUBJID"].tolist() == [f"MINI-01-01-00{i}" for i in range(1, 8)]
     assert study.reconciliation.set_index("domain").loc["DM", ["rows_read", "rows_mapped", "rows_rejected"]].tolist() \
         == [12, 7, 5]
+
+
+def test_zero_dose_is_kept_as_placebo(tmp_path):
+    """EXDOSE = 0 is SDTMIG's placebo/vehicle convention: the record is mapped, not rejected. Subject
+    001 gets a 0 g vehicle record inside its vehicle period: it stays on its planned arm and its first
+    exposure (RFXSTDTC) stays 2021-03-01."""
+    path = write_minimal_study(tmp_path)
+    ex = tmp_path / "raw" / "ex.csv"
+    ex.write_text(ex.read_text() + "001,VEH,DB,10 MAR 2021,12 MAR 2021,0\n")
+    config = load_study_config(path)
+    study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    assert not (study.rejections["file"] == "mini-01/ex.csv").sum() > 3     # only the three bad rows of EX_CSV
+    s1 = by_subject(study.datasets["EX"], "001")
+    assert s1["EXDOSE"].tolist() == [2.5, 0.0, 3.0] and s1["EXSTDTC"].tolist() == ["2021-03-01", "2021-03-10",
+                                                                                    "2021-03-29"]
+    dm = study.datasets["DM"]
+    assert (one(dm, "001", "ARMCD"), one(dm, "001", "ACTARMCD"), one(dm, "001", "ARMNRS")) == \
+        ("VEH-TPZ15", "VEH-TPZ15", None)
+    assert one(dm, "001", "RFXSTDTC") == "2021-03-01" and one(dm, "001", "RFXENDTC") == "2021-06-30"
