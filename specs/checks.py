@@ -8,7 +8,8 @@ seconds. Rules (ids in :data:`specs.findings.RULES`), in the order they run:
 2. per variable — Req values non-null (TP0004); type (TP0005); numbers finite (TP0014);
    text no longer than 200 bytes (TP0006) and than the spec length (TP0007); ASCII only
    (TP0008); codelist membership, non-extensible error (TP0009) or extensible warning
-   (TP0010); ISO 8601 validity of date/time text (TP0011) and durations (TP0012);
+   (TP0010), shipped external dictionaries (ISO 3166) included; ISO 8601 validity of
+   date/time text (TP0011) and durations (TP0012);
 3. dataset — key variables unique (TP0013).
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 
 from specs import findings
 from specs.columns import arrow_text
+from specs.dictionaries import codelist_terms
 from specs.model import DatasetSpec, Spec, VariableSpec
 
 MAX_VALUE_BYTES = 200
@@ -250,11 +252,12 @@ def _check_text_codelists(st: _Stack, ds: str, codelists: dict) -> list:
             missing_lists.append(findings.make("TP0016", ds, var.name,
                                                message=f"codelist {var.codelist} is not in the spec"))
             continue
-        if cl.is_external or not cl.items:
+        terms = codelist_terms(cl)
+        if not terms:
             continue
         coded[i] = True
         extensible[i] = cl.extensible
-        allowed[i] = [str(value) for value in cl.values()]
+        allowed[i] = [str(value) for value in terms]
     if not coded.any():
         return missing_lists
     outside = np.zeros(len(st.raw), dtype=bool)
@@ -279,9 +282,9 @@ def _check_codelist(col: pd.Series, var: VariableSpec, ds: str, missing: pd.Seri
     cl = codelists.get(var.codelist)
     if cl is None:
         return findings.make("TP0016", ds, var.name, message=f"codelist {var.codelist} is not in the spec")
-    if cl.is_external or not cl.items:
+    allowed = codelist_terms(cl)
+    if not allowed:
         return None
-    allowed = cl.values()
     if var.is_numeric or cl.data_type in ("integer", "float"):
         values = pd.to_numeric(col, errors="coerce")
         allowed_num = pd.to_numeric(pd.Series(allowed), errors="coerce").dropna().to_numpy()

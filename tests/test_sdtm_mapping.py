@@ -278,3 +278,22 @@ def test_zero_dose_is_kept_as_placebo(tmp_path):
     assert (one(dm, "001", "ARMCD"), one(dm, "001", "ACTARMCD"), one(dm, "001", "ARMNRS")) == \
         ("VEH-TPZ15", "VEH-TPZ15", None)
     assert one(dm, "001", "RFXSTDTC") == "2021-03-01" and one(dm, "001", "RFXENDTC") == "2021-06-30"
+
+
+def test_country_read_from_the_raw_file_and_checked_against_iso_3166(tmp_path):
+    """COUNTRY from the export through value_maps; blank -> the site's country; a value that is no
+    ISO 3166-1 alpha-3 code after mapping is kept and reported (TP0009, error: COUNTRY is Req)."""
+    path = write_minimal_study(tmp_path)
+    cfg = json.loads(path.read_text())
+    cfg["raw"]["files"]["DM"]["columns"]["COUNTRY"] = "Country"
+    cfg["value_maps"]["COUNTRY"] = {"Germany": "DEU"}
+    path.write_text(json.dumps(cfg))
+    dm_csv = tmp_path / "raw" / "dm.csv"
+    countries = ["Country", "Germany", "Deutschland", "", "usa", "Narnia", "XYZ", "CAN", "Germany"]
+    dm_csv.write_text("\n".join(f"{line},{c}" for line, c in zip(dm_csv.read_text().splitlines(), countries)) + "\n")
+    config = load_study_config(path)
+    study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    dm = study.datasets["DM"]
+    assert dm["COUNTRY"].tolist() == ["DEU", "DEUTSCHLAND", "USA", "USA", "NARNIA", "XYZ", "CAN"]
+    bad = study.findings[(study.findings.rule == "TP0009") & (study.findings.variable == "COUNTRY")]
+    assert bad["value"].tolist() == ["DEUTSCHLAND", "NARNIA", "XYZ"] and set(bad.severity) == {"error"}
