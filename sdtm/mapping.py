@@ -13,6 +13,7 @@ rows read = rows mapped + rows rejected.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,8 @@ from sdtm.studyspec import compose_study_spec
 from sdtm.supp import SUPP_PREFIX, build_supp
 from sdtm.ts import build_trial_summary
 from specs import findings
+from specs.checks import is_date_variable
+from specs.clock import default_created
 from specs.errors import InputError
 from specs.model import Spec
 from specs.shape import drop_unused_variables
@@ -70,8 +73,12 @@ def read_study_raw(config: StudyConfig, input_dir: Path | None = None) -> dict[s
 
 
 def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | None = None,
-              data_cutoff: str | None = None) -> StudySDTM:
-    """Map one study's raw tables to SDTM (see the module docstring)."""
+              data_cutoff: str | None = None, created: datetime | None = None) -> StudySDTM:
+    """Map one study's raw tables to SDTM (see the module docstring).
+
+    Collected dates after ``data_cutoff`` (the ISS config's) are findings; without a cut-off,
+    dates after the build's creation date are (``created``, else ``specs.clock``:
+    SOURCE_DATE_EPOCH or today) — no date can have been collected after the data were built."""
     if "DM" not in raw or not raw["DM"].rows:
         raise InputError("the demographics export has no records: a study needs its subjects",
                          file=raw["DM"].name if "DM" in raw else config.file)
@@ -98,8 +105,7 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
         out["DS"] = ds_mod.derive_timing(ds, dm, windows, config)
     out["SUPPDM"] = build_supp(dm, "DM", config.supplemental("DM"), idvar=None)
     out["TS"] = build_trial_summary(config, dm, spec)
-    if data_cutoff:
-        note_future_dates(out, data_cutoff, ledger)
+    note_future_dates(out, spec, future_reference(data_cutoff, created), ledger)
     lineage = record_lineage(out)
     rejections = ledger.rejections()
     reconciliation = reconcile(raw, {d: out[d] for d in ("DM", "AE", "EX", "DS") if d in out}, rejections)
@@ -150,15 +156,31 @@ def derive_dm(subjects: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame | None,
     return dm
 
 
-def note_future_dates(datasets: dict[str, pd.DataFrame], cutoff: str, ledger: Ledger) -> None:
-    """Dates after the data cut-off are findings (records kept)."""
+def future_reference(data_cutoff: str | None, created: datetime | None) -> tuple[str, str]:
+    """The date after which a collected date is in the future, and what it is: the data cut-off
+    when the ISS config gives one, else the build's creation date (``specs.clock``)."""
+    if data_cutoff:
+        return str(data_cutoff), "the data cut-off"
+    moment = created if created is not None else default_created()
+    return moment.date().isoformat(), "the build date (no data cut-off given)"
+
+
+def note_future_dates(datasets: dict[str, pd.DataFrame], spec: Spec, reference: tuple[str, str],
+                      ledger: Ledger) -> None:
+    """Collected dates after the reference date are findings (records kept), one per raw value:
+    only variables whose spec origin is Collected are checked, so a date derived from a
+    collected one (RFXENDTC, RFPENDTC, DTHDTC ...) does not report it again."""
     from sdtm.dates import is_future
 
+    day, what = reference
     for name, df in datasets.items():
-        for var in [c for c in df.columns if c.endswith("DTC") and RAW_ROW in df]:
-            late = is_future(df[var], cutoff)
-            ledger.note("TP0103", df, late, dataset=name, variable=var, values=df[var],
-                        message=f"{var} is after the data cut-off {cutoff}")
+        if RAW_ROW not in df:
+            continue
+        collected = [v.name for v in spec.dataset(name).variables
+                     if v.name in df and is_date_variable(v) and v.origin_type == "Collected"]
+        for var in collected:
+            ledger.note("TP0103", df, is_future(df[var], day), dataset=name, variable=var, values=df[var],
+                        message=f"{var} is after {what} {day}")
 
 
 def record_lineage(datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:

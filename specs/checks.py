@@ -220,14 +220,18 @@ def _describe_char(ch: str) -> str:
     return f"{ch!r} (U+{ord(ch):04X})"
 
 
+def is_date_variable(var: VariableSpec) -> bool:
+    """An ISO 8601 date/time variable: by its Define-XML data type, or named --DTC."""
+    return var.data_type in ISO_DATE_TYPES or var.name.endswith("DTC")
+
+
 def _check_iso8601(st: _Stack, ds: str) -> list:
     from specs import iso8601
 
     out = []
     durations = [i for i, v in enumerate(st.variables)
                  if v.data_type == "durationDatetime" or (v.data_type == "text" and v.name.endswith("DUR"))]
-    dates = [i for i, v in enumerate(st.variables) if i not in durations
-             and (v.data_type in ISO_DATE_TYPES or v.name.endswith("DTC"))]
+    dates = [i for i, v in enumerate(st.variables) if i not in durations and is_date_variable(v)]
     for codes, valid, rule, what in ((dates, iso8601.is_valid_dtc, "TP0011", "a valid ISO 8601 date/time"),
                                      (durations, iso8601.is_valid_duration, "TP0012", "an ISO 8601 duration")):
         if not codes:

@@ -38,7 +38,7 @@ RULES: dict[str, tuple[str, str]] = {
     # raw data -> SDTM mapping
     "TP0101": ("warning", "Raw record rejected (not mapped to SDTM)"),
     "TP0102": ("warning", "Raw date is not a valid date; the SDTM date is left null"),
-    "TP0103": ("warning", "Date is after the data cut-off"),
+    "TP0103": ("warning", "Collected date is after the data cut-off (without one: after the build date)"),
     "TP0104": ("warning", "End date is before the start date (record kept)"),
     "TP0105": ("warning", "Seriousness (AESER) disagrees with the seriousness criteria"),
     "TP0106": ("notice", "Age cannot be derived from a partial birth date"),

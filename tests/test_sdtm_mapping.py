@@ -297,3 +297,39 @@ def test_country_read_from_the_raw_file_and_checked_against_iso_3166(tmp_path):
     assert dm["COUNTRY"].tolist() == ["DEU", "DEUTSCHLAND", "USA", "USA", "NARNIA", "XYZ", "CAN"]
     bad = study.findings[(study.findings.rule == "TP0009") & (study.findings.variable == "COUNTRY")]
     assert bad["value"].tolist() == ["DEUTSCHLAND", "NARNIA", "XYZ"] and set(bad.severity) == {"error"}
+
+
+def _with_future_ae(tmp_path):
+    path = write_minimal_study(tmp_path)
+    ae = tmp_path / "raw" / "ae.csv"
+    ae.write_text(ae.read_text() + "002,3,rash,Rash,10037844,Skin disorders,10040785,2099-01-01,,N,N,N,N,MILD,No,"
+                                   "Recovered\n")
+    config = load_study_config(path)
+    return config, read_study_raw(config)
+
+
+def test_future_dates_without_a_cutoff_use_the_build_date(tmp_path, monkeypatch):
+    """No data cut-off: a collected date after the build's creation date (``created``, else
+    SOURCE_DATE_EPOCH) is a finding. One finding per raw value: RFPENDTC, which takes the 2099
+    date as subject 002's last date, does not report it again."""
+    from datetime import datetime
+
+    config, raw = _with_future_ae(tmp_path)
+    study = map_study(config, raw, created=datetime(2026, 1, 15, 9, 0))
+    late = study.findings[study.findings.rule == "TP0103"]
+    assert late[["dataset", "variable", "file", "row", "value"]].values.tolist() == [
+        ["AE", "AESTDTC", "mini-01/ae.csv", 9, "2099-01-01"]]
+    assert late["message"].tolist() == ["AESTDTC is after the build date (no data cut-off given) 2026-01-15"]
+    assert one(study.datasets["DM"], "002", "RFPENDTC") == "2099-01-01"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1609459200")  # 2021-01-01: the minimal study's 2021 dates too
+    late = map_study(config, raw).findings.query("rule == 'TP0103'")
+    assert late["message"].str.endswith("2021-01-01").all() and len(late) == late[["file", "row", "variable"]] \
+        .drop_duplicates().shape[0] and ("mini-01/ae.csv", 9) in set(zip(late["file"], late["row"]))
+    assert set(late["variable"]) == {"AESTDTC", "AEENDTC", "RFICDTC", "EXSTDTC", "EXENDTC", "DSSTDTC"}
+
+
+def test_future_dates_after_the_data_cutoff(tmp_path):
+    config, raw = _with_future_ae(tmp_path)
+    late = map_study(config, raw, data_cutoff="2021-12-31").findings.query("rule == 'TP0103'")
+    assert late[["variable", "row", "message"]].values.tolist() == [
+        ["AESTDTC", 9, "AESTDTC is after the data cut-off 2021-12-31"]]
