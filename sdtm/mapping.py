@@ -27,8 +27,8 @@ from sdtm import ex as ex_mod
 from sdtm.common import Ledger, reconcile, refuse_non_ascii, text
 from sdtm.config import REQUIRED_FIELDS, StudyConfig
 from sdtm.epoch import epoch_windows
-from sdtm.studyspec import compose_study_spec
-from sdtm.supp import SUPP_PREFIX, build_supp
+from sdtm.studyspec import add_supplemental_metadata, compose_study_spec
+from sdtm.supp import SUPP_PREFIX, build_supp, split_long_text
 from sdtm.ts import build_trial_summary
 from specs import findings
 from specs.checks import is_date_variable
@@ -40,6 +40,8 @@ from trialpack.rawio import RAW_FILE, RAW_ROW, RawTable, read_raw
 
 OUTPUT_ORDER = ("DM", "AE", "EX", "DS", "TS", "SUPPDM", "SUPPAE")
 SEQ_VARIABLE = {"AE": "AESEQ", "EX": "EXSEQ", "DS": "DSSEQ"}
+#: Parent domains with a SUPP-- dataset, and the IDVAR linking to them (null for DM).
+SUPP_IDVAR = {"DM": None, "AE": "AESEQ"}
 
 
 @dataclass
@@ -83,7 +85,7 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
         raise InputError("the demographics export has no records: a study needs its subjects",
                          file=raw["DM"].name if "DM" in raw else config.file)
     refuse_non_ascii(raw)
-    spec = spec if spec is not None else compose_study_spec(config)
+    spec = spec.copy() if spec is not None else compose_study_spec(config)
     values = codelist_values(spec)
     ledger = Ledger()
     frames = {d: t.frame for d, t in raw.items()}
@@ -100,10 +102,13 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
     out = {"DM": dm, "EX": ex_mod.derive_study_days(ex, dm)}
     if ae is not None:
         out["AE"] = ae_mod.derive_timing(ae, dm, windows)
-        out["SUPPAE"] = build_supp(out["AE"], "AE", config.supplemental("AE"), idvar="AESEQ")
     if ds is not None:
         out["DS"] = ds_mod.derive_timing(ds, dm, windows, config)
-    out["SUPPDM"] = build_supp(dm, "DM", config.supplemental("DM"), idvar=None)
+    for name in [d for d in ("DM", "AE", "EX", "DS") if d in out]:
+        out[name], qualifiers = split_long_text(out[name], name, config.supplemental(name), spec)
+        if name in SUPP_IDVAR:
+            add_supplemental_metadata(spec, f"SUPP{name}", qualifiers)
+            out[f"SUPP{name}"] = build_supp(out[name], name, qualifiers, idvar=SUPP_IDVAR[name])
     out["TS"] = build_trial_summary(config, dm, spec)
     note_future_dates(out, spec, future_reference(data_cutoff, created), ledger)
     lineage = record_lineage(out)

@@ -25,6 +25,15 @@ QORIG_ORIGINS = {"CRF": ("Collected", "Investigator"), "EDT": ("Collected", "Ven
                  "PROTOCOL": ("Protocol", "Sponsor")}
 
 
+def qorig_of(origin_type: str | None, origin_source: str | None) -> str:
+    """QORIG of a value whose Define-XML origin is given (the inverse of QORIG_ORIGINS): CRF
+    for values collected from the investigator or subject, EDT from a vendor, else the
+    origin type (DERIVED, ASSIGNED, PROTOCOL)."""
+    if origin_type == "Collected":
+        return "EDT" if origin_source == "Vendor" else "CRF"
+    return (origin_type or "CRF").upper()
+
+
 def compose_study_spec(config: StudyConfig, standard: Spec | None = None) -> Spec:
     """The SDTM spec of one study (see the module docstring)."""
     spec = standard.copy() if standard is not None else standard_spec(STANDARD)
@@ -40,7 +49,7 @@ def compose_study_spec(config: StudyConfig, standard: Spec | None = None) -> Spe
         names = sorted({t["extrt"] for t in config.treatments.values()})
         _sponsor_codelist(spec, "CL.EXTRT", "Name of Treatment", [(n, None) for n in names], [("EX", "EXTRT")])
     for domain in ("DM", "AE"):
-        _supplemental_metadata(spec, f"SUPP{domain}", config.supplemental(domain))
+        add_supplemental_metadata(spec, f"SUPP{domain}", config.supplemental(domain))
     if config.get("spec"):
         spec = load_spec(Path(config.file).parent / config.get("spec"), base=spec)
     if config.source == "raw":
@@ -88,23 +97,26 @@ def _sponsor_codelist(spec: Spec, oid: str, name: str, terms: list[tuple[str, st
             continue
 
 
-def _supplemental_metadata(spec: Spec, dataset: str, qualifiers: list[dict]) -> None:
-    """QNAM codelist and a ValueListDef on QVAL with one where clause per QNAM."""
-    if not qualifiers:
-        return
-    try:
-        supp = spec.dataset(dataset)
-    except KeyError:
+def add_supplemental_metadata(spec: Spec, dataset: str, qualifiers: list[dict]) -> None:
+    """QNAM codelist terms and a ValueListDef on QVAL with one where clause per QNAM. QNAMs the
+    spec describes already are kept as they are, so the QNAMs a study's data add after
+    mapping (long text continued in SUPP--, SDTMIG §4.5.3.2) join those of its config."""
+    if not qualifiers or not any(d.name == dataset for d in spec.datasets):
         return
     oid = f"CL.{dataset}.QNAM"
+    known = {wc.oid for wc in spec.where_clauses}
+    new = [q for q in qualifiers if f"WC.{dataset}.QNAM.{q['qnam']}" not in known]
+    if not new:
+        return
+    terms = [(t.value, t.decode) for c in spec.codelists if c.oid == oid for t in c.items]
     _sponsor_codelist(spec, oid, f"{dataset} Qualifier Names",
-                      [(q["qnam"], q["qlabel"]) for q in qualifiers], [(dataset, "QNAM")])
-    for order, q in enumerate(qualifiers, start=1):
+                      terms + [(q["qnam"], q["qlabel"]) for q in new], [(dataset, "QNAM")])
+    first = len(spec.value_levels(dataset, "QVAL")) + 1
+    for order, q in enumerate(new, start=first):
         wc = f"WC.{dataset}.QNAM.{q['qnam']}"
         spec.where_clauses.append(WhereClause(wc, [RangeCheck(dataset, "QNAM", "EQ", [q["qnam"]])]))
-        origin, source = QORIG_ORIGINS.get(str(q.get("qorig", "CRF")).upper(), ("Collected", "Investigator"))
+        origin, source = QORIG_ORIGINS.get(str(q.get("qorig") or "CRF").upper(), ("Collected", "Investigator"))
         spec.value_level.append(ValueLevel(
             dataset=dataset, variable="QVAL", where_clause=wc, label=q["qlabel"], data_type="text",
             core="Exp", codelist=q.get("codelist"), origin_type=origin, origin_source=source, order=order,
-            origin_pages=None))
-    del supp  # only checked to exist
+            origin_pages=q.get("pages")))

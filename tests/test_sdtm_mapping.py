@@ -333,3 +333,93 @@ def test_future_dates_after_the_data_cutoff(tmp_path):
     late = map_study(config, raw, data_cutoff="2021-12-31").findings.query("rule == 'TP0103'")
     assert late[["variable", "row", "message"]].values.tolist() == [
         ["AESTDTC", 9, "AESTDTC is after the data cut-off 2021-12-31"]]
+
+
+LONG_TERM = " ".join(f"word{i:02d}" for i in range(64)) + " " + "x" * 10   # 64 x 6 + 63 + 11 = 458 characters
+
+
+def words(first: int, last: int) -> str:
+    return " ".join(f"word{i:02d}" for i in range(first, last))
+
+
+def test_long_aeterm_continues_in_suppae(tmp_path):
+    """SDTMIG §4.5.3.2: the first 200 characters, cut between words, stay in AETERM; each further
+    piece of up to 200 is a SUPPAE record, QNAM AETERM1, AETERM2, QLABEL AETERM's label, IDVAR AESEQ.
+    28 six-letter words and their spaces fill 195 characters; a 29th would make 202."""
+    from datetime import datetime
+
+    from specs.checks import check
+    from trialpack.writing import write_package_datasets
+
+    path = write_minimal_study(tmp_path)
+    ae = tmp_path / "raw" / "ae.csv"
+    ae.write_text(ae.read_text() + f"002,3,{LONG_TERM},Rash,10037844,Skin disorders,10040785,2021-03-16,,N,N,N,N,"
+                                   "MILD,No,Recovered\n")
+    config = load_study_config(path)
+    study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    assert len(LONG_TERM) == 458 and len(words(0, 28)) == 195
+    s2 = by_subject(study.datasets["AE"], "002").set_index("AETERM")
+    seq = str(int(s2.loc[words(0, 28), "AESEQ"]))
+    supp = study.datasets["SUPPAE"]
+    assert supp[["USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QORIG", "QVAL"]].values.tolist() == [
+        ["MINI-01-01-002", "AESEQ", seq, "AETERM1", "Reported Term for the Adverse Event", "CRF", words(28, 56)],
+        ["MINI-01-01-002", "AESEQ", seq, "AETERM2", "Reported Term for the Adverse Event", "CRF",
+         words(56, 64) + " " + "x" * 10]]
+    assert " ".join([words(0, 28), *supp["QVAL"]]) == LONG_TERM      # nothing lost: the pieces join with a space
+    assert check(supp, study.spec.dataset("SUPPAE"), study.spec).query("severity == 'error'").empty
+    vlm = study.spec.value_levels("SUPPAE", "QVAL")
+    assert [(v.where_clause, v.label, v.origin_type) for v in vlm] == [
+        ("WC.SUPPAE.QNAM.AETERM1", "Reported Term for the Adverse Event", "Collected"),
+        ("WC.SUPPAE.QNAM.AETERM2", "Reported Term for the Adverse Event", "Collected")]
+    assert vlm[0].origin_pages == study.spec.dataset("AE").variable("AETERM").origin_pages is not None
+    written = write_package_datasets(study.spec, study.datasets, tmp_path / "out", formats=("xpt",),
+                                     created=datetime(2026, 1, 15), study_oid=study.spec.study.oid)
+    assert tmp_path / "out" / "suppae.xpt" in written
+
+
+@pytest.mark.parametrize("values, pieces", [
+    (["a" * 450], [["a" * 200], ["a" * 200], ["a" * 50]]),                  # no space within reach: cut at 200
+    (["short", None], [["short", None]]),
+    ([("ab " * 70).strip()], [[("ab " * 67).strip()], [("ab " * 3).strip()]]),   # 67 x 3 - 1 = 200
+])
+def test_split_between_words(values, pieces):
+    from sdtm.supp import split_between_words, suffixed_qnam
+
+    got = [p.tolist() for p in split_between_words(pd.Series(values, dtype=object))]
+    assert [[None if v is None or v != v else v for v in p] for p in got] == pieces
+    assert (suffixed_qnam("AETERM", 1), suffixed_qnam("AEACNOTH", 2)) == ("AETERM1", "AEACNOT2")
+
+
+def test_long_text_without_a_supp_continuation_is_bad_input(tmp_path):
+    """A DS verbatim term over 200 characters: no SUPPDS in the spec to continue it -> refused,
+    naming the raw file, row and column (not a failure of the XPT writer naming ds.xpt)."""
+    path = write_minimal_study(tmp_path)
+    ds = tmp_path / "raw" / "ds.csv"
+    verbatim = ["Verbatim", "done", "Withdrew: " + "x" * 199, "", "", ""]
+    ds.write_text("\n".join(f"{line},{v}" for line, v in zip(ds.read_text().splitlines(), verbatim)) + "\n")
+    cfg = json.loads(path.read_text())
+    cfg["raw"]["files"]["DS"]["columns"]["DSTERM"] = "Verbatim"
+    path.write_text(json.dumps(cfg))
+    config = load_study_config(path)
+    with pytest.raises(InputError) as err:
+        map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    assert (err.value.file, err.value.row, err.value.column) == ("mini-01/ds.csv", 3, "DSTERM")
+    assert "209 characters" in str(err.value)
+
+
+def test_long_supplemental_qualifier_continues_under_numbered_qnams(tmp_path):
+    """A non-standard variable over 200 characters (SDTMIG §4.5.3.2): the first piece keeps its
+    QNAM without suffix (FITZPAT), the rest goes to FITZPAT1 with the same QLABEL; DM parent: no IDVAR."""
+    path = write_minimal_study(tmp_path)
+    dm = tmp_path / "raw" / "dm.csv"
+    dm.write_text(dm.read_text().replace("20 FEB 2021,A,II", f"20 FEB 2021,A,{words(0, 30)}"))  # and its duplicate
+    config = load_study_config(path)
+    study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    supp = study.datasets["SUPPDM"]
+    assert supp[["USUBJID", "QNAM", "QLABEL", "QVAL"]].values.tolist() == [
+        ["MINI-01-01-001", "FITZPAT", "Fitzpatrick Skin Type", words(0, 28)],
+        ["MINI-01-01-001", "FITZPAT1", "Fitzpatrick Skin Type", words(28, 30)],
+        ["MINI-01-01-003", "FITZPAT", "Fitzpatrick Skin Type", "III"]]
+    assert supp["IDVAR"].isna().all()
+    assert [v.where_clause for v in study.spec.value_levels("SUPPDM", "QVAL")] == [
+        "WC.SUPPDM.QNAM.FITZPAT", "WC.SUPPDM.QNAM.FITZPAT1"]
