@@ -423,3 +423,23 @@ def test_long_supplemental_qualifier_continues_under_numbered_qnams(tmp_path):
     assert supp["IDVAR"].isna().all()
     assert [v.where_clause for v in study.spec.value_levels("SUPPDM", "QVAL")] == [
         "WC.SUPPDM.QNAM.FITZPAT", "WC.SUPPDM.QNAM.FITZPAT1"]
+
+
+def test_sas7bdat_datetimes_keep_their_time():
+    """A real SAS7BDAT file (tests/data/README.md says how it was made): a DATETIME20. value keeps
+    its time (2021-02-20 09:30 -> 2021-02-20T09:30:00), a midnight one reads as its date (as an
+    XLSX date cell does), DATE9. values read as dates, and the ISO parser takes them on."""
+    from pathlib import Path
+
+    from sdtm.dates import parse_raw_dates
+    from trialpack.rawio import read_raw
+
+    table = read_raw(Path(__file__).parent / "data" / "ae_datetimes.sas7bdat",
+                     {"SUBJID": "subjid", "AESTDAT": "AESTDTM", "AEENDAT": "AEENDAT", "EXDOSE": "GRAMS"})
+    frame = table.frame.astype(object).where(table.frame.notna(), None)
+    assert frame[["_RAWROW", "SUBJID", "AESTDAT", "AEENDAT", "EXDOSE"]].values.tolist() == [
+        [2, "001", "2021-02-20T09:30:00", "2021-02-21", "2.5"],
+        [3, "002", "2021-03-01", None, "3.0"],
+        [4, "003", None, "2021-03-12", None]]
+    iso, problems = parse_raw_dates(table.frame["AESTDAT"], ["YYYY-MM-DD[THH:MI:SS]"])
+    assert problems.empty and iso.tolist()[:2] == ["2021-02-20T09:30:00", "2021-03-01"]
