@@ -162,6 +162,18 @@ def reconcile(tables: dict[str, "object"], mapped: dict[str, pd.DataFrame], reje
     return pd.DataFrame(rows)
 
 
+def reconciliation_findings(reconciliation: pd.DataFrame) -> pd.DataFrame:
+    """An error (TP0110) for each raw file whose rows read differ from rows mapped + rows
+    rejected: records were lost or counted twice, which DESIGN principle 3 forbids."""
+    bad = reconciliation[~reconciliation["balanced"].astype(bool)] if len(reconciliation) else reconciliation
+    return findings.concat(  # one finding per raw file (a handful), each about the whole file
+        findings.make("TP0110", rec["domain"], None, values=[rec["rows_read"]], file=rec["file"],
+                      message=f"{rec['rows_read']} rows read but {rec['rows_mapped']} mapped + "
+                              f"{rec['rows_rejected']} rejected = {rec['rows_mapped'] + rec['rows_rejected']}: "
+                              "the difference is in no dataset and no rejection")
+        for rec in bad.to_dict(orient="records"))
+
+
 def refuse_non_ascii(tables: dict) -> None:
     """Submission text must be ASCII (FDA sdTCG; XPT v5): the first non-ASCII character in a
     mapped raw field is bad input, named by raw file, row and column — found here, before

@@ -24,7 +24,7 @@ from sdtm import ae as ae_mod
 from sdtm import dm as dm_mod
 from sdtm import ds as ds_mod
 from sdtm import ex as ex_mod
-from sdtm.common import Ledger, reconcile, refuse_non_ascii, text
+from sdtm.common import Ledger, reconcile, reconciliation_findings, refuse_non_ascii, text
 from sdtm.config import REQUIRED_FIELDS, StudyConfig
 from sdtm.epoch import epoch_windows
 from sdtm.studyspec import add_supplemental_metadata, compose_study_spec
@@ -116,6 +116,7 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
     reconciliation = reconcile(raw, {d: out[d] for d in ("DM", "AE", "EX", "DS") if d in out}, rejections)
     datasets, spec = finalise(out, spec)
     found = findings.concat([ledger.findings(), rejection_findings(rejections),
+                             reconciliation_findings(reconciliation),
                              *[specs.check(df, spec.dataset(name), spec) for name, df in datasets.items()]])
     return StudySDTM(config, spec, datasets, found, rejections, reconciliation, lineage)
 

@@ -443,3 +443,17 @@ def test_sas7bdat_datetimes_keep_their_time():
         [4, "003", None, "2021-03-12", None]]
     iso, problems = parse_raw_dates(table.frame["AESTDAT"], ["YYYY-MM-DD[THH:MI:SS]"])
     assert problems.empty and iso.tolist()[:2] == ["2021-02-20T09:30:00", "2021-03-01"]
+
+
+def test_unbalanced_reconciliation_is_an_error(study):
+    """A raw file whose rows read differ from mapped + rejected is an error finding (TP0110) naming
+    the file; the minimal study balances, so it has none."""
+    from sdtm.common import reconciliation_findings
+
+    assert study.findings.query("rule == 'TP0110'").empty
+    rec = study.reconciliation.copy()
+    rec.loc[rec["domain"] == "AE", ["rows_mapped", "balanced"]] = [4, False]   # one AE record lost
+    found = reconciliation_findings(rec)
+    assert found[["rule", "severity", "dataset", "file", "value", "message"]].values.tolist() == [
+        ["TP0110", "error", "AE", "mini-01/ae.csv", 7,
+         "7 rows read but 4 mapped + 2 rejected = 6: the difference is in no dataset and no rejection"]]
