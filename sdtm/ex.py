@@ -17,6 +17,10 @@ from specs.iso8601 import to_epoch_days
 from trialpack.rawio import RAW_FILE, RAW_ROW
 
 DOMAIN = "EX"
+#: The study config's ``exposure`` defaults and the EX variable each fills where the diary has
+#: no value (or no column): protocol-specified values.
+EXPOSURE_DEFAULTS = {"dose_unit": "EXDOSU", "dose_form": "EXDOSFRM", "route": "EXROUTE",
+                     "frequency": "EXDOSFRQ", "location": "EXLOC"}
 
 
 def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame, ledger: Ledger,

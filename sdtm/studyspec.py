@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sdtm.acrf import AnnotatedCRF, crf_pages
 from sdtm.config import StudyConfig
+from sdtm.ex import EXPOSURE_DEFAULTS
 from specs.load import load_spec, standard_spec
 from specs.model import (
     Codelist, CodelistItem, RangeCheck, Spec, Study, ValueLevel, VariableSpec, WhereClause,
@@ -50,11 +51,24 @@ def compose_study_spec(config: StudyConfig, standard: Spec | None = None) -> Spe
         _sponsor_codelist(spec, "CL.EXTRT", "Name of Treatment", [(n, None) for n in names], [("EX", "EXTRT")])
     for domain in ("DM", "AE"):
         add_supplemental_metadata(spec, f"SUPP{domain}", config.supplemental(domain))
+    _protocol_defaults(spec, config)
     if config.get("spec"):
         spec = load_spec(Path(config.file).parent / config.get("spec"), base=spec)
     if config.source == "raw":
         _annotated_crf(spec, config)
     return spec
+
+
+def _protocol_defaults(spec: Spec, config: StudyConfig) -> None:
+    """An EX variable the study's diary does not collect (no raw column) but the config's
+    ``exposure`` block fills (EXLOC = "SKIN" for a cream applied to the affected skin) is
+    protocol-specified: origin Protocol (Sponsor), not the standard spec's Collected."""
+    collected = (config.raw_file("EX") or {}).get("columns", {})
+    ex = spec.dataset("EX")
+    for key, name in EXPOSURE_DEFAULTS.items():
+        if key in config.exposure and name not in collected and name in ex:
+            var = ex.variable(name)
+            var.origin_type, var.origin_source, var.origin_pages = "Protocol", "Sponsor", None
 
 
 def _annotated_crf(spec: Spec, config: StudyConfig) -> None:
