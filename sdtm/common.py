@@ -108,14 +108,22 @@ class Ledger:
         return findings.concat(self.found)
 
 
+#: Why a number is refused although it is one: SAS XPORT stores IBM doubles.
+UNSTORABLE = "outside the range a SAS XPORT number holds (5.4e-79 <= |x| < 7.2e75)"
+
+
 def numbers(raw: pd.DataFrame, fld: str, ledger: "Ledger", dataset: str) -> pd.Series:
-    """A collected number; text that is not one becomes null with a TP0109 finding on its raw
-    row (the record is kept)."""
+    """A collected number; text that is not one, or a number no SAS XPORT file can hold
+    (1e300, infinity), becomes null with a TP0109 finding on its raw row (the record is kept)."""
+    from trialpack.xpt._ibm import out_of_range
+
     value = pd.to_numeric(raw[fld], errors="coerce")
-    bad = value.isna() & raw[fld].notna()
-    ledger.note("TP0109", raw, bad, dataset=dataset, variable=fld, values=raw[fld],
+    unstorable = pd.Series(out_of_range(value.to_numpy(dtype="float64", na_value=np.nan)), index=raw.index)
+    ledger.note("TP0109", raw, value.isna() & raw[fld].notna(), dataset=dataset, variable=fld, values=raw[fld],
                 message=f"{fld} is not a number; left null")
-    return value
+    ledger.note("TP0109", raw, unstorable, dataset=dataset, variable=fld, values=raw[fld],
+                message=f"{fld} is {UNSTORABLE}; left null")
+    return value.mask(unstorable)
 
 
 def raw_dates(frame: pd.DataFrame, fld: str, *, formats: list[str], unknown_tokens: list[str] | None,

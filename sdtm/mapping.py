@@ -111,6 +111,7 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
             out[f"SUPP{name}"] = build_supp(out[name], name, qualifiers, idvar=SUPP_IDVAR[name])
     out["TS"] = build_trial_summary(config, dm, spec)
     note_future_dates(out, spec, future_reference(data_cutoff, created), ledger)
+    note_dates_before_birth(out, spec, ledger)
     lineage = record_lineage(out)
     rejections = ledger.rejections()
     reconciliation = reconcile(raw, {d: out[d] for d in ("DM", "AE", "EX", "DS") if d in out}, rejections)
@@ -182,11 +183,36 @@ def note_future_dates(datasets: dict[str, pd.DataFrame], spec: Spec, reference: 
     for name, df in datasets.items():
         if RAW_ROW not in df:
             continue
-        collected = [v.name for v in spec.dataset(name).variables
-                     if v.name in df and is_date_variable(v) and v.origin_type == "Collected"]
-        for var in collected:
+        for var in collected_dates(spec, name, df):
             ledger.note("TP0103", df, is_future(df[var], day), dataset=name, variable=var, values=df[var],
                         message=f"{var} is after {what} {day}")
+
+
+def note_dates_before_birth(datasets: dict[str, pd.DataFrame], spec: Spec, ledger: Ledger) -> None:
+    """A collected date of an AE, EX or DS record that can only lie before the subject's birth
+    (its latest possible day before the earliest day BRTHDTC can denote; partial dates count
+    by their bounds) is a finding (TP0111); the record is kept."""
+    from specs.iso8601 import date_bounds, date_fields
+
+    dm = datasets["DM"]
+    born, _ = date_bounds(date_fields(dm["BRTHDTC"]))
+    earliest_birth = pd.Series(born, index=dm["USUBJID"].to_numpy())
+    for name, df in datasets.items():
+        if name == "DM" or RAW_ROW not in df:
+            continue
+        birth = df["USUBJID"].map(earliest_birth).to_numpy(dtype="float64", na_value=np.nan)
+        for var in collected_dates(spec, name, df):
+            _, latest = date_bounds(date_fields(df[var]))
+            before = pd.Series(latest < birth, index=df.index)   # NaN on either side: False
+            ledger.note("TP0111", df, before, dataset=name, variable=var, values=df[var],
+                        message=f"{var} is before the subject's birth date (DM.BRTHDTC)")
+
+
+def collected_dates(spec: Spec, name: str, df: pd.DataFrame) -> list[str]:
+    """The ISO 8601 date variables of dataset ``name`` in ``df`` whose spec origin is Collected:
+    each holds a raw value; derived dates (RFXENDTC, RFPENDTC ...) repeat one."""
+    return [v.name for v in spec.dataset(name).variables
+            if v.name in df and is_date_variable(v) and v.origin_type == "Collected"]
 
 
 def record_lineage(datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -46,6 +46,7 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0108": ("warning", "Birth date after the informed-consent date: AGE left null"),
     "TP0109": ("warning", "Raw value is not a number where a number is collected: left null"),
     "TP0110": ("error", "Raw file does not reconcile: rows read differ from rows mapped + rows rejected"),
+    "TP0111": ("warning", "Date of an event, exposure or disposition is before the subject's birth date"),
     # SDTM -> ADaM
     "TP0201": ("notice", "AE of a subject not in ADSL (not analysed)"),
     "TP0202": ("warning", "Exposure intervals of one subject and treatment overlap"),

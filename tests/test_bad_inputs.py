@@ -641,6 +641,7 @@ FINDINGS = [
     Finding("ex-dose-infinite", _ex_dose("inf", "dose is not a number")),
     Finding("ex-dose-non-numeric", _ex_dose("two", "dose is not a number")),
     Finding("ex-dose-negative", _ex_dose("-3", "dose is negative")),
+    Finding("ex-dose-1e300", _ex_dose("1e300", "dose is outside the range a SAS XPORT number holds")),
     Finding("ex-unknown-treatment", lambda w: _rejected("ex.csv", "EXTRT", "PLACEBO", "treatment is not one of")(
         ex_row(w, "002,PLACEBO,DB,11 MAR 2021,12 MAR 2021,1"))),
     Finding("ex-unknown-period", lambda w: _rejected("ex.csv", "PERIOD", "P9", "period is not one of")(
@@ -661,6 +662,12 @@ FINDINGS = [
         "SUBJID", ",01,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,A,",
         ",01,03 FEB 2009,M,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,B,")),
     Finding("ae-meddra-code-not-a-number", _meddra_code_not_a_number),
+    Finding("ae-meddra-code-1e300", lambda w: {"rule": "TP0109", "file": "mini-01/ae.csv", "value": "1e300",
+                                               "variable": "AEPTCD", "row": ae_row(
+        w, "002,11,chills,Chills,1e300,General disorders,10018065,2021-03-17," + AE_TAIL)}),
+    Finding("ae-start-before-birth", _ae("TP0111", "AESTDTC", "2009-12-31",   # 002 was born in June 2010
+                                         "002,12,eczema,Eczema,10014184,Skin disorders,10040785,2009-12-31,"
+                                         + AE_TAIL)),
 ]
 FINDING_XFAIL: dict[str, str] = {
 }
