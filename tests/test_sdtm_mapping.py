@@ -457,3 +457,110 @@ def test_unbalanced_reconciliation_is_an_error(study):
     assert found[["rule", "severity", "dataset", "file", "value", "message"]].values.tolist() == [
         ["TP0110", "error", "AE", "mini-01/ae.csv", 7,
          "7 rows read but 4 mapped + 2 rejected = 6: the difference is in no dataset and no rejection"]]
+
+
+# A variant of the minimal study for the rules its main data do not reach ----------------------------
+#
+# Added to tests/minimal_study.py's data:
+#   DM  an "Age" column, taken as collected (001: 9 although born 15 MAR 2012 -> 8 at consent;
+#       002: "ten", not a number); subject 008 with no arm and no disposition.
+#   AE  001: rash starting 28 MAR 2021 (last day of period 1), rash on 29 MAR (first dose of
+#       period 2), cough on 05 JUL (after the last dose 30 JUN: FOLLOW-UP); 002: fatal sepsis
+#       ending 19 MAR; an "Other specify" column feeding SUPPAE QNAM AESOSP (001's cellulitis).
+#   DS  006 died on 02 APR 2021 (its last dose was 31 MAR).
+
+
+def add_column(path, header: str, values: dict[int, str]) -> None:
+    """Append a column to a CSV: ``values`` by raw row (header = row 1), blank elsewhere."""
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([f"{lines[0]},{header}"] + [f"{line},{values.get(row, '')}"
+                                                          for row, line in enumerate(lines[1:], start=2)]) + "\n")
+
+
+def variant_study(folder, rfendtc: str):
+    path = write_minimal_study(folder)
+    raw = folder / "raw"
+    with open(raw / "dm.csv", "a") as f:
+        f.write("008,01,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,,\n")
+    add_column(raw / "dm.csv", "Age", {2: "9", 3: "ten", 9: "9"})         # row 9 duplicates row 2
+    with open(raw / "ae.csv", "a") as f:
+        for line in ("001,5,rash,Rash,10037844,Skin disorders,10040785,28 MAR 2021,,N,N,N,N,MILD,No,Recovered",
+                     "001,6,rash,Rash,10037844,Skin disorders,10040785,29 MAR 2021,,N,N,N,N,MILD,No,Recovered",
+                     "001,7,cough,Cough,10011224,Respiratory disorders,10038738,05 JUL 2021,,N,N,N,N,MILD,No,"
+                     "Recovered",
+                     "002,3,sepsis,Sepsis,10040047,Infections and infestations,10021881,2021-03-16,2021-03-19,"
+                     "N,Y,N,Y,SEVERE,No,Fatal"):
+            f.write(line + "\n")
+    add_column(raw / "ae.csv", "Other specify", {4: "needed intravenous antibiotics"})   # row 4: cellulitis
+    with open(raw / "ds.csv", "a") as f:
+        f.write("006,Died,02 APR 2021,DB\n")
+    cfg = json.loads(path.read_text())
+    cfg["age"] = "collected"
+    cfg["raw"]["files"]["DM"]["columns"]["AGE"] = "Age"
+    cfg["raw"]["files"]["AE"]["columns"]["AESOSP"] = "Other specify"
+    cfg["supplemental"]["AE"] = [{"qnam": "AESOSP", "qlabel": "Other Medically Important, Specify",
+                                  "field": "AESOSP"}]
+    cfg["value_maps"]["AEOUT"]["Fatal"] = "FATAL"
+    cfg["value_maps"]["DSDECOD"]["Died"] = "DEATH"
+    cfg["reference_dates"] = {"rfendtc": rfendtc}
+    path.write_text(json.dumps(cfg))
+    config = load_study_config(path)
+    return map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory):
+    return variant_study(tmp_path_factory.mktemp("variant"), "last_exposure")
+
+
+def test_epoch_on_the_last_day_of_a_period_the_first_day_of_the_next_and_after_the_last_dose(variant):
+    s1 = by_subject(variant.datasets["AE"], "001").set_index("AESPID")
+    assert s1.loc["5", ["AESTDTC", "EPOCH", "AESTDY"]].tolist() == ["2021-03-28", "BLINDED TREATMENT", 28]
+    assert s1.loc["6", ["AESTDTC", "EPOCH", "AESTDY"]].tolist() == ["2021-03-29", "OPEN LABEL TREATMENT", 29]
+    assert s1.loc["7", ["AESTDTC", "EPOCH", "AESTDY"]].tolist() == ["2021-07-05", "FOLLOW-UP", 127]
+
+
+def test_armnrs_not_assigned(variant):
+    dm = variant.datasets["DM"]
+    assert (one(dm, "008", "ARMCD"), one(dm, "008", "ACTARMCD"), one(dm, "008", "ARMNRS")) == \
+        (None, None, "NOT ASSIGNED")                       # no arm and no screen-failure disposition
+    assert one(dm, "003", "ARMNRS") == "SCREEN FAILURE"
+
+
+def test_death_flag_and_date_from_disposition_or_fatal_event(variant):
+    dm = variant.datasets["DM"]
+    assert (one(dm, "006", "DTHFL"), one(dm, "006", "DTHDTC")) == ("Y", "2021-04-02")   # DS DEATH
+    assert (one(dm, "002", "DTHFL"), one(dm, "002", "DTHDTC")) == ("Y", "2021-03-19")   # AE outcome FATAL: its end
+    assert dm.loc[~dm["USUBJID"].str.endswith(("002", "006")), "DTHFL"].isna().all()   # null, never "N"
+
+
+@pytest.mark.parametrize("rule, rfendtc_006", [("last_exposure", "2021-03-31"), ("end_of_participation", "2021-04-02")])
+def test_rfendtc_rules(variant, tmp_path, rule, rfendtc_006):
+    """006's last dose is 31 MAR 2021 and it died on 02 APR: RFENDTC by the config's rule;
+    RFXENDTC and RFPENDTC do not depend on it."""
+    study = variant if rule == "last_exposure" else variant_study(tmp_path, rule)
+    dm = study.datasets["DM"]
+    assert one(dm, "006", "RFENDTC") == rfendtc_006
+    assert (one(dm, "006", "RFXENDTC"), one(dm, "006", "RFPENDTC")) == ("2021-03-31", "2021-04-02")
+    assert one(dm, "001", "RFPENDTC") == "2021-07-05"       # the cough after the last dose is the last record
+
+
+def test_age_taken_as_collected(variant):
+    dm = variant.datasets["DM"]
+    assert (one(dm, "001", "AGE"), one(dm, "001", "AGEU")) == (9, "YEARS")   # collected 9, not derived 8
+    assert (one(dm, "002", "AGE"), one(dm, "002", "AGEU")) == (None, None)   # "ten": null with a finding
+    bad = variant.findings[variant.findings.rule == "TP0109"]
+    assert bad[["file", "row", "variable", "value"]].values.tolist() == [["mini-01/dm.csv", 3, "AGE", "ten"]]
+    assert variant.findings.query("rule in ('TP0106', 'TP0108')").empty    # nothing derived from birth dates
+
+
+def test_suppae_links_to_its_record_by_aeseq(variant):
+    """001's AEs by AESEQ: complete start dates first (02-25, 03-01, 03-28, 03-29, 07-05), then the
+    partial ones (2021-03 headache, 2021-04 cellulitis): the cellulitis is AESEQ 7."""
+    ae = by_subject(variant.datasets["AE"], "001")
+    assert ae.sort_values("AESEQ")["AETERM"].tolist() == [
+        "runny nose", "itchy skin at site", "rash", "rash", "cough", "headache", "cellulitis leg"]
+    supp = variant.datasets["SUPPAE"]
+    assert supp[["RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG"]].values.tolist() == [
+        ["AE", "MINI-01-01-001", "AESEQ", "7", "AESOSP", "Other Medically Important, Specify",
+         "needed intravenous antibiotics", "CRF"]]
