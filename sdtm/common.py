@@ -108,14 +108,22 @@ class Ledger:
         return findings.concat(self.found)
 
 
+#: Why a number is refused although it is one: SAS XPORT stores IBM doubles.
+UNSTORABLE = "outside the range a SAS XPORT number holds (5.4e-79 <= |x| < 7.2e75)"
+
+
 def numbers(raw: pd.DataFrame, fld: str, ledger: "Ledger", dataset: str) -> pd.Series:
-    """A collected number; text that is not one becomes null with a TP0109 finding on its raw
-    row (the record is kept)."""
+    """A collected number; text that is not one, or a number no SAS XPORT file can hold
+    (1e300, infinity), becomes null with a TP0109 finding on its raw row (the record is kept)."""
+    from trialpack.xpt._ibm import out_of_range
+
     value = pd.to_numeric(raw[fld], errors="coerce")
-    bad = value.isna() & raw[fld].notna()
-    ledger.note("TP0109", raw, bad, dataset=dataset, variable=fld, values=raw[fld],
+    unstorable = pd.Series(out_of_range(value.to_numpy(dtype="float64", na_value=np.nan)), index=raw.index)
+    ledger.note("TP0109", raw, value.isna() & raw[fld].notna(), dataset=dataset, variable=fld, values=raw[fld],
                 message=f"{fld} is not a number; left null")
-    return value
+    ledger.note("TP0109", raw, unstorable, dataset=dataset, variable=fld, values=raw[fld],
+                message=f"{fld} is {UNSTORABLE}; left null")
+    return value.mask(unstorable)
 
 
 def raw_dates(frame: pd.DataFrame, fld: str, *, formats: list[str], unknown_tokens: list[str] | None,
@@ -160,6 +168,18 @@ def reconcile(tables: dict[str, "object"], mapped: dict[str, pd.DataFrame], reje
                      "rows_rejected": n_rejected, "blank_rows": table.blank_rows,
                      "balanced": table.rows == n_mapped + n_rejected})
     return pd.DataFrame(rows)
+
+
+def reconciliation_findings(reconciliation: pd.DataFrame) -> pd.DataFrame:
+    """An error (TP0110) for each raw file whose rows read differ from rows mapped + rows
+    rejected: records were lost or counted twice, which DESIGN principle 3 forbids."""
+    bad = reconciliation[~reconciliation["balanced"].astype(bool)] if len(reconciliation) else reconciliation
+    return findings.concat(  # one finding per raw file (a handful), each about the whole file
+        findings.make("TP0110", rec["domain"], None, values=[rec["rows_read"]], file=rec["file"],
+                      message=f"{rec['rows_read']} rows read but {rec['rows_mapped']} mapped + "
+                              f"{rec['rows_rejected']} rejected = {rec['rows_mapped'] + rec['rows_rejected']}: "
+                              "the difference is in no dataset and no rejection")
+        for rec in bad.to_dict(orient="records"))
 
 
 def refuse_non_ascii(tables: dict) -> None:

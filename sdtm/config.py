@@ -24,6 +24,7 @@ REQUIRED_FIELDS = {
     "DS": ("SUBJID", "DSDECOD", "DSSTDAT"),
 }
 USUBJID_FIELDS = ("STUDYID", "SITEID", "SUBJID")
+DEFAULT_USUBJID = "{STUDYID}-{SITEID}-{SUBJID}"
 
 
 @dataclass
@@ -44,6 +45,15 @@ class StudyConfig:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
+
+    @property
+    def usubjid_template(self) -> str:
+        return self.data.get("usubjid", DEFAULT_USUBJID)
+
+    @property
+    def usubjid_fields(self) -> list[str]:
+        """The raw fields the USUBJID template is built from (STUDYID comes from the config)."""
+        return [f for f in re.findall(r"\{(\w+)\}", self.usubjid_template) if f != "STUDYID"]
 
     # -- locations -------------------------------------------------------------------------
     def raw_dir(self, input_dir: Path | None = None) -> Path:

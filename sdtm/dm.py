@@ -23,9 +23,13 @@ DOMAIN = "DM"
 def map_subjects(raw: pd.DataFrame, config: StudyConfig, ledger: Ledger, codelists: dict[str, list[str]]) -> pd.DataFrame:
     """Raw demographics -> one record per subject with the collected DM variables.
 
-    Exact duplicate rows of the export are rejected ("duplicate of row N"); two different
-    rows for one subject are bad input (which one is right cannot be decided).
+    Rows without the identifiers the subject's USUBJID is built from (SUBJID, and SITEID
+    where the template uses it) are rejected: the subject cannot be identified, nor its AE,
+    EX and DS records linked to it. Exact duplicate rows of the export are rejected
+    ("duplicate of row N"); two different rows for one subject are bad input (which one is
+    right cannot be decided).
     """
+    raw = _reject_blank_identifiers(raw, config, ledger)
     raw = _reject_exact_duplicates(raw, ledger)
     _refuse_conflicting_duplicates(raw)
     dm = pd.DataFrame(index=raw.index)
@@ -33,7 +37,7 @@ def map_subjects(raw: pd.DataFrame, config: StudyConfig, ledger: Ledger, codelis
     dm["DOMAIN"] = DOMAIN
     dm["SUBJID"] = raw["SUBJID"]
     dm["SITEID"] = raw["SITEID"]
-    dm["USUBJID"] = derive_usubjid(dm, config.get("usubjid", "{STUDYID}-{SITEID}-{SUBJID}"))
+    dm["USUBJID"] = derive_usubjid(dm, config.usubjid_template)
     raw, dm = _parse_dates(raw, dm, config, ledger)
     for var in ("SEX", "RACE", "ETHNIC"):
         dm[var] = map_values(raw[var], config.value_map(var), codelists.get(var)) if var in raw else None
@@ -44,6 +48,16 @@ def map_subjects(raw: pd.DataFrame, config: StudyConfig, ledger: Ledger, codelis
     dm[RAW_FILE] = raw[RAW_FILE]
     dm[RAW_ROW] = raw[RAW_ROW]
     return dm
+
+
+def _reject_blank_identifiers(raw: pd.DataFrame, config: StudyConfig, ledger: Ledger) -> pd.DataFrame:
+    """SDTMIG §4.2.3: SUBJID and USUBJID are required; a record without SUBJID, or without a
+    field of the USUBJID template, names no subject (rejected, one reason per empty field)."""
+    for fld in dict.fromkeys(["SUBJID", *config.usubjid_fields]):
+        raw = ledger.reject(raw, raw[fld].isna(), domain=DOMAIN, column=fld,
+                            reason=f"{fld} is empty: the subject cannot be identified (USUBJID "
+                                   f"{config.usubjid_template} needs it)")
+    return raw
 
 
 def _reject_exact_duplicates(raw: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:

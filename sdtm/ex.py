@@ -11,12 +11,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sdtm.common import Ledger, map_values, raw_dates, text
+from sdtm.common import UNSTORABLE, Ledger, map_values, raw_dates, text
 from sdtm.config import StudyConfig
 from specs.iso8601 import to_epoch_days
 from trialpack.rawio import RAW_FILE, RAW_ROW
+from trialpack.xpt._ibm import out_of_range
 
 DOMAIN = "EX"
+#: The study config's ``exposure`` defaults and the EX variable each fills where the diary has
+#: no value (or no column): protocol-specified values.
+EXPOSURE_DEFAULTS = {"dose_unit": "EXDOSU", "dose_form": "EXDOSFRM", "route": "EXROUTE",
+                     "frequency": "EXDOSFRQ", "location": "EXLOC"}
 
 
 def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame, ledger: Ledger,
@@ -25,17 +30,23 @@ def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame,
 
     Records are rejected, with the reason, when: the subject is not in DM; the product is
     not one of the config's treatments; the period is not one of the config's periods; the
-    dose is not a number or not above zero; a date is not a valid date. An end before the
-    start is a finding; the record is kept (SDTM practice).
+    dose is not a number, is negative or lies outside what a SAS XPORT number holds (1e300:
+    rejected here, at its raw row, not refused later by the XPT writer); a date is not a
+    valid date. A dose of 0 is kept: it
+    is how SDTMIG records placebo or vehicle (EXDOSE = 0, standards.md §3.8). An end before
+    the start is a finding; the record is kept (SDTM practice).
     """
     raw = reject_unknown_subjects(raw, subjects, ledger, DOMAIN)
     raw = _reject_unknown(raw, "EXTRT", config.treatments, "treatment", ledger)
     raw, period = _periods(raw, config, ledger)
     raw = raw.assign(_PERIOD=period)
-    dose = pd.to_numeric(raw["EXDOSE"], errors="coerce") if "EXDOSE" in raw else pd.Series(np.nan, index=raw.index)
     if "EXDOSE" in raw:
-        bad = raw["EXDOSE"].notna() & (dose.isna() | ~np.isfinite(dose) | (dose <= 0))
-        reason = np.where(dose.isna() | ~np.isfinite(dose), "dose is not a number", "dose is not above zero")
+        dose = pd.to_numeric(raw["EXDOSE"], errors="coerce")
+        not_number = dose.isna() | ~np.isfinite(dose)
+        unstorable = ~not_number & out_of_range(dose.to_numpy(dtype="float64", na_value=np.nan))
+        bad = raw["EXDOSE"].notna() & (not_number | unstorable | (dose < 0))
+        reason = np.select([not_number, unstorable], ["dose is not a number", f"dose is {UNSTORABLE}"],
+                           "dose is negative")
         raw = ledger.reject(raw, bad, domain=DOMAIN, column="EXDOSE", reason=pd.Series(reason, index=bad.index))
     fmt = dict(formats=config.date_formats, unknown_tokens=config.unknown_date_tokens, ledger=ledger,
                dataset=DOMAIN, reject=True)

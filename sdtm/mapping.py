@@ -13,6 +13,7 @@ rows read = rows mapped + rows rejected.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +24,15 @@ from sdtm import ae as ae_mod
 from sdtm import dm as dm_mod
 from sdtm import ds as ds_mod
 from sdtm import ex as ex_mod
-from sdtm.common import Ledger, reconcile, refuse_non_ascii, text
+from sdtm.common import Ledger, reconcile, reconciliation_findings, refuse_non_ascii, text
 from sdtm.config import REQUIRED_FIELDS, StudyConfig
 from sdtm.epoch import epoch_windows
-from sdtm.studyspec import compose_study_spec
-from sdtm.supp import SUPP_PREFIX, build_supp
+from sdtm.studyspec import add_supplemental_metadata, compose_study_spec
+from sdtm.supp import SUPP_PREFIX, build_supp, split_long_text
 from sdtm.ts import build_trial_summary
 from specs import findings
+from specs.checks import is_date_variable
+from specs.clock import default_created
 from specs.errors import InputError
 from specs.model import Spec
 from specs.shape import drop_unused_variables
@@ -37,6 +40,8 @@ from trialpack.rawio import RAW_FILE, RAW_ROW, RawTable, read_raw
 
 OUTPUT_ORDER = ("DM", "AE", "EX", "DS", "TS", "SUPPDM", "SUPPAE")
 SEQ_VARIABLE = {"AE": "AESEQ", "EX": "EXSEQ", "DS": "DSSEQ"}
+#: Parent domains with a SUPP-- dataset, and the IDVAR linking to them (null for DM).
+SUPP_IDVAR = {"DM": None, "AE": "AESEQ"}
 
 
 @dataclass
@@ -70,13 +75,17 @@ def read_study_raw(config: StudyConfig, input_dir: Path | None = None) -> dict[s
 
 
 def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | None = None,
-              data_cutoff: str | None = None) -> StudySDTM:
-    """Map one study's raw tables to SDTM (see the module docstring)."""
+              data_cutoff: str | None = None, created: datetime | None = None) -> StudySDTM:
+    """Map one study's raw tables to SDTM (see the module docstring).
+
+    Collected dates after ``data_cutoff`` (the ISS config's) are findings; without a cut-off,
+    dates after the build's creation date are (``created``, else ``specs.clock``:
+    SOURCE_DATE_EPOCH or today) — no date can have been collected after the data were built."""
     if "DM" not in raw or not raw["DM"].rows:
         raise InputError("the demographics export has no records: a study needs its subjects",
                          file=raw["DM"].name if "DM" in raw else config.file)
     refuse_non_ascii(raw)
-    spec = spec if spec is not None else compose_study_spec(config)
+    spec = spec.copy() if spec is not None else compose_study_spec(config)
     values = codelist_values(spec)
     ledger = Ledger()
     frames = {d: t.frame for d, t in raw.items()}
@@ -93,18 +102,22 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
     out = {"DM": dm, "EX": ex_mod.derive_study_days(ex, dm)}
     if ae is not None:
         out["AE"] = ae_mod.derive_timing(ae, dm, windows)
-        out["SUPPAE"] = build_supp(out["AE"], "AE", config.supplemental("AE"), idvar="AESEQ")
     if ds is not None:
         out["DS"] = ds_mod.derive_timing(ds, dm, windows, config)
-    out["SUPPDM"] = build_supp(dm, "DM", config.supplemental("DM"), idvar=None)
+    for name in [d for d in ("DM", "AE", "EX", "DS") if d in out]:
+        out[name], qualifiers = split_long_text(out[name], name, config.supplemental(name), spec)
+        if name in SUPP_IDVAR:
+            add_supplemental_metadata(spec, f"SUPP{name}", qualifiers)
+            out[f"SUPP{name}"] = build_supp(out[name], name, qualifiers, idvar=SUPP_IDVAR[name])
     out["TS"] = build_trial_summary(config, dm, spec)
-    if data_cutoff:
-        note_future_dates(out, data_cutoff, ledger)
+    note_future_dates(out, spec, future_reference(data_cutoff, created), ledger)
+    note_dates_before_birth(out, spec, ledger)
     lineage = record_lineage(out)
     rejections = ledger.rejections()
     reconciliation = reconcile(raw, {d: out[d] for d in ("DM", "AE", "EX", "DS") if d in out}, rejections)
     datasets, spec = finalise(out, spec)
     found = findings.concat([ledger.findings(), rejection_findings(rejections),
+                             reconciliation_findings(reconciliation),
                              *[specs.check(df, spec.dataset(name), spec) for name, df in datasets.items()]])
     return StudySDTM(config, spec, datasets, found, rejections, reconciliation, lineage)
 
@@ -150,15 +163,56 @@ def derive_dm(subjects: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame | None,
     return dm
 
 
-def note_future_dates(datasets: dict[str, pd.DataFrame], cutoff: str, ledger: Ledger) -> None:
-    """Dates after the data cut-off are findings (records kept)."""
+def future_reference(data_cutoff: str | None, created: datetime | None) -> tuple[str, str]:
+    """The date after which a collected date is in the future, and what it is: the data cut-off
+    when the ISS config gives one, else the build's creation date (``specs.clock``)."""
+    if data_cutoff:
+        return str(data_cutoff), "the data cut-off"
+    moment = created if created is not None else default_created()
+    return moment.date().isoformat(), "the build date (no data cut-off given)"
+
+
+def note_future_dates(datasets: dict[str, pd.DataFrame], spec: Spec, reference: tuple[str, str],
+                      ledger: Ledger) -> None:
+    """Collected dates after the reference date are findings (records kept), one per raw value:
+    only variables whose spec origin is Collected are checked, so a date derived from a
+    collected one (RFXENDTC, RFPENDTC, DTHDTC ...) does not report it again."""
     from sdtm.dates import is_future
 
+    day, what = reference
     for name, df in datasets.items():
-        for var in [c for c in df.columns if c.endswith("DTC") and RAW_ROW in df]:
-            late = is_future(df[var], cutoff)
-            ledger.note("TP0103", df, late, dataset=name, variable=var, values=df[var],
-                        message=f"{var} is after the data cut-off {cutoff}")
+        if RAW_ROW not in df:
+            continue
+        for var in collected_dates(spec, name, df):
+            ledger.note("TP0103", df, is_future(df[var], day), dataset=name, variable=var, values=df[var],
+                        message=f"{var} is after {what} {day}")
+
+
+def note_dates_before_birth(datasets: dict[str, pd.DataFrame], spec: Spec, ledger: Ledger) -> None:
+    """A collected date of an AE, EX or DS record that can only lie before the subject's birth
+    (its latest possible day before the earliest day BRTHDTC can denote; partial dates count
+    by their bounds) is a finding (TP0111); the record is kept."""
+    from specs.iso8601 import date_bounds, date_fields
+
+    dm = datasets["DM"]
+    born, _ = date_bounds(date_fields(dm["BRTHDTC"]))
+    earliest_birth = pd.Series(born, index=dm["USUBJID"].to_numpy())
+    for name, df in datasets.items():
+        if name == "DM" or RAW_ROW not in df:
+            continue
+        birth = df["USUBJID"].map(earliest_birth).to_numpy(dtype="float64", na_value=np.nan)
+        for var in collected_dates(spec, name, df):
+            _, latest = date_bounds(date_fields(df[var]))
+            before = pd.Series(latest < birth, index=df.index)   # NaN on either side: False
+            ledger.note("TP0111", df, before, dataset=name, variable=var, values=df[var],
+                        message=f"{var} is before the subject's birth date (DM.BRTHDTC)")
+
+
+def collected_dates(spec: Spec, name: str, df: pd.DataFrame) -> list[str]:
+    """The ISO 8601 date variables of dataset ``name`` in ``df`` whose spec origin is Collected:
+    each holds a raw value; derived dates (RFXENDTC, RFPENDTC ...) repeat one."""
+    return [v.name for v in spec.dataset(name).variables
+            if v.name in df and is_date_variable(v) and v.origin_type == "Collected"]
 
 
 def record_lineage(datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:

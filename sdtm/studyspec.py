@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sdtm.acrf import AnnotatedCRF, crf_pages
 from sdtm.config import StudyConfig
+from sdtm.ex import EXPOSURE_DEFAULTS
 from specs.load import load_spec, standard_spec
 from specs.model import (
     Codelist, CodelistItem, RangeCheck, Spec, Study, ValueLevel, VariableSpec, WhereClause,
@@ -23,6 +24,15 @@ STANDARD = "sdtmig-3.4"
 QORIG_ORIGINS = {"CRF": ("Collected", "Investigator"), "EDT": ("Collected", "Vendor"),
                  "ASSIGNED": ("Assigned", "Sponsor"), "DERIVED": ("Derived", "Sponsor"),
                  "PROTOCOL": ("Protocol", "Sponsor")}
+
+
+def qorig_of(origin_type: str | None, origin_source: str | None) -> str:
+    """QORIG of a value whose Define-XML origin is given (the inverse of QORIG_ORIGINS): CRF
+    for values collected from the investigator or subject, EDT from a vendor, else the
+    origin type (DERIVED, ASSIGNED, PROTOCOL)."""
+    if origin_type == "Collected":
+        return "EDT" if origin_source == "Vendor" else "CRF"
+    return (origin_type or "CRF").upper()
 
 
 def compose_study_spec(config: StudyConfig, standard: Spec | None = None) -> Spec:
@@ -40,12 +50,25 @@ def compose_study_spec(config: StudyConfig, standard: Spec | None = None) -> Spe
         names = sorted({t["extrt"] for t in config.treatments.values()})
         _sponsor_codelist(spec, "CL.EXTRT", "Name of Treatment", [(n, None) for n in names], [("EX", "EXTRT")])
     for domain in ("DM", "AE"):
-        _supplemental_metadata(spec, f"SUPP{domain}", config.supplemental(domain))
+        add_supplemental_metadata(spec, f"SUPP{domain}", config.supplemental(domain))
+    _protocol_defaults(spec, config)
     if config.get("spec"):
         spec = load_spec(Path(config.file).parent / config.get("spec"), base=spec)
     if config.source == "raw":
         _annotated_crf(spec, config)
     return spec
+
+
+def _protocol_defaults(spec: Spec, config: StudyConfig) -> None:
+    """An EX variable the study's diary does not collect (no raw column) but the config's
+    ``exposure`` block fills (EXLOC = "SKIN" for a cream applied to the affected skin) is
+    protocol-specified: origin Protocol (Sponsor), not the standard spec's Collected."""
+    collected = (config.raw_file("EX") or {}).get("columns", {})
+    ex = spec.dataset("EX")
+    for key, name in EXPOSURE_DEFAULTS.items():
+        if key in config.exposure and name not in collected and name in ex:
+            var = ex.variable(name)
+            var.origin_type, var.origin_source, var.origin_pages = "Protocol", "Sponsor", None
 
 
 def _annotated_crf(spec: Spec, config: StudyConfig) -> None:
@@ -88,23 +111,26 @@ def _sponsor_codelist(spec: Spec, oid: str, name: str, terms: list[tuple[str, st
             continue
 
 
-def _supplemental_metadata(spec: Spec, dataset: str, qualifiers: list[dict]) -> None:
-    """QNAM codelist and a ValueListDef on QVAL with one where clause per QNAM."""
-    if not qualifiers:
-        return
-    try:
-        supp = spec.dataset(dataset)
-    except KeyError:
+def add_supplemental_metadata(spec: Spec, dataset: str, qualifiers: list[dict]) -> None:
+    """QNAM codelist terms and a ValueListDef on QVAL with one where clause per QNAM. QNAMs the
+    spec describes already are kept as they are, so the QNAMs a study's data add after
+    mapping (long text continued in SUPP--, SDTMIG §4.5.3.2) join those of its config."""
+    if not qualifiers or not any(d.name == dataset for d in spec.datasets):
         return
     oid = f"CL.{dataset}.QNAM"
+    known = {wc.oid for wc in spec.where_clauses}
+    new = [q for q in qualifiers if f"WC.{dataset}.QNAM.{q['qnam']}" not in known]
+    if not new:
+        return
+    terms = [(t.value, t.decode) for c in spec.codelists if c.oid == oid for t in c.items]
     _sponsor_codelist(spec, oid, f"{dataset} Qualifier Names",
-                      [(q["qnam"], q["qlabel"]) for q in qualifiers], [(dataset, "QNAM")])
-    for order, q in enumerate(qualifiers, start=1):
+                      terms + [(q["qnam"], q["qlabel"]) for q in new], [(dataset, "QNAM")])
+    first = len(spec.value_levels(dataset, "QVAL")) + 1
+    for order, q in enumerate(new, start=first):
         wc = f"WC.{dataset}.QNAM.{q['qnam']}"
         spec.where_clauses.append(WhereClause(wc, [RangeCheck(dataset, "QNAM", "EQ", [q["qnam"]])]))
-        origin, source = QORIG_ORIGINS.get(str(q.get("qorig", "CRF")).upper(), ("Collected", "Investigator"))
+        origin, source = QORIG_ORIGINS.get(str(q.get("qorig") or "CRF").upper(), ("Collected", "Investigator"))
         spec.value_level.append(ValueLevel(
             dataset=dataset, variable="QVAL", where_clause=wc, label=q["qlabel"], data_type="text",
             core="Exp", codelist=q.get("codelist"), origin_type=origin, origin_source=source, order=order,
-            origin_pages=None))
-    del supp  # only checked to exist
+            origin_pages=q.get("pages")))

@@ -8,7 +8,8 @@ seconds. Rules (ids in :data:`specs.findings.RULES`), in the order they run:
 2. per variable — Req values non-null (TP0004); type (TP0005); numbers finite (TP0014);
    text no longer than 200 bytes (TP0006) and than the spec length (TP0007); ASCII only
    (TP0008); codelist membership, non-extensible error (TP0009) or extensible warning
-   (TP0010); ISO 8601 validity of date/time text (TP0011) and durations (TP0012);
+   (TP0010), shipped external dictionaries (ISO 3166) included; ISO 8601 validity of
+   date/time text (TP0011) and durations (TP0012);
 3. dataset — key variables unique (TP0013).
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 
 from specs import findings
 from specs.columns import arrow_text
+from specs.dictionaries import codelist_terms
 from specs.model import DatasetSpec, Spec, VariableSpec
 
 MAX_VALUE_BYTES = 200
@@ -210,6 +212,11 @@ def _describe_char(ch: str) -> str:
     return f"{ch!r} (U+{ord(ch):04X})"
 
 
+def is_date_variable(var: VariableSpec) -> bool:
+    """An ISO 8601 date/time variable: by its Define-XML data type, or named --DTC."""
+    return var.data_type in ISO_DATE_TYPES or var.name.endswith("DTC")
+
+
 def _iso8601_findings(text: _Text, ds: str):
     from specs import iso8601
 
@@ -217,7 +224,7 @@ def _iso8601_findings(text: _Text, ds: str):
     if var.data_type == "durationDatetime" or (var.data_type == "text" and var.name.endswith("DUR")):
         yield "TP0012", text.findings("TP0012", ds, text.distinct_fail(iso8601.is_valid_duration),
                                       f"{var.name} is not an ISO 8601 duration")
-    elif var.data_type in ISO_DATE_TYPES or var.name.endswith("DTC"):
+    elif is_date_variable(var):
         yield "TP0011", text.findings("TP0011", ds, text.distinct_fail(iso8601.is_valid_dtc),
                                       f"{var.name} is not a valid ISO 8601 date/time")
 
@@ -229,9 +236,10 @@ def _codelist_findings(text: _Text, ds: str, codelists: dict):
     if cl is None:
         yield "TP0016", findings.make("TP0016", ds, var.name, message=f"codelist {var.codelist} is not in the spec")
         return
-    if cl.is_external or not cl.items:
+    terms = codelist_terms(cl)
+    if not terms:
         return
-    allowed = pa.array([str(value) for value in cl.values()], type=pa.string())
+    allowed = pa.array([str(value) for value in terms], type=pa.string())
     outside = ~np.asarray(pc.is_in(text.raw, value_set=allowed)).astype(bool) & ~text.missing
     if cl.extensible:
         yield "TP0010", text.findings("TP0010", ds, outside, f"{var.name} value is not in extensible codelist "
@@ -246,9 +254,9 @@ def _check_codelist(col: pd.Series, var: VariableSpec, ds: str, missing: pd.Seri
     cl = codelists.get(var.codelist)
     if cl is None:
         return findings.make("TP0016", ds, var.name, message=f"codelist {var.codelist} is not in the spec")
-    if cl.is_external or not cl.items:
+    allowed = codelist_terms(cl)
+    if not allowed:
         return None
-    allowed = cl.values()
     if var.is_numeric or cl.data_type in ("integer", "float"):
         values = pd.to_numeric(col, errors="coerce")
         allowed_num = pd.to_numeric(pd.Series(allowed), errors="coerce").dropna().to_numpy()

@@ -38,13 +38,15 @@ RULES: dict[str, tuple[str, str]] = {
     # raw data -> SDTM mapping
     "TP0101": ("warning", "Raw record rejected (not mapped to SDTM)"),
     "TP0102": ("warning", "Raw date is not a valid date; the SDTM date is left null"),
-    "TP0103": ("warning", "Date is after the data cut-off"),
+    "TP0103": ("warning", "Collected date is after the data cut-off (without one: after the build date)"),
     "TP0104": ("warning", "End date is before the start date (record kept)"),
     "TP0105": ("warning", "Seriousness (AESER) disagrees with the seriousness criteria"),
     "TP0106": ("notice", "Age cannot be derived from a partial birth date"),
     "TP0107": ("warning", "Raw value not in the codelist after value mapping"),
     "TP0108": ("warning", "Birth date after the informed-consent date: AGE left null"),
     "TP0109": ("warning", "Raw value is not a number where a number is collected: left null"),
+    "TP0110": ("error", "Raw file does not reconcile: rows read differ from rows mapped + rows rejected"),
+    "TP0111": ("warning", "Date of an event, exposure or disposition is before the subject's birth date"),
     # SDTM -> ADaM
     "TP0201": ("notice", "AE of a subject not in ADSL (not analysed)"),
     "TP0202": ("warning", "Exposure intervals of one subject and treatment overlap"),

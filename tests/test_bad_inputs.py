@@ -600,6 +600,15 @@ def _born_after_consent(work: Path) -> dict:
             "value": "2021-06-02"}
 
 
+def _blank_identifiers(column: str, first: str, second: str) -> Callable[[Path], dict]:
+    """Two DM records with the same identifier field blank (the second is checked; both are rejected)."""
+    def make(work: Path) -> dict:
+        append(raw(work, "dm.csv"), first)
+        return _rejected("dm.csv", column, None, f"{column} is empty: the subject cannot be identified")(
+            append(raw(work, "dm.csv"), second))
+    return make
+
+
 def _meddra_code_not_a_number(work: Path) -> dict:
     row = ae_row(work, "002,8,chills,Chills,1000869X,General disorders and administration site conditions,"
                        "10018065,2021-03-17," + AE_TAIL)
@@ -631,8 +640,8 @@ FINDINGS = [
     Finding("ex-dose-nan", _ex_dose("NaN", "dose is not a number")),
     Finding("ex-dose-infinite", _ex_dose("inf", "dose is not a number")),
     Finding("ex-dose-non-numeric", _ex_dose("two", "dose is not a number")),
-    Finding("ex-dose-zero", _ex_dose("0", "dose is not above zero")),
-    Finding("ex-dose-negative", _ex_dose("-3", "dose is not above zero")),
+    Finding("ex-dose-negative", _ex_dose("-3", "dose is negative")),
+    Finding("ex-dose-1e300", _ex_dose("1e300", "dose is outside the range a SAS XPORT number holds")),
     Finding("ex-unknown-treatment", lambda w: _rejected("ex.csv", "EXTRT", "PLACEBO", "treatment is not one of")(
         ex_row(w, "002,PLACEBO,DB,11 MAR 2021,12 MAR 2021,1"))),
     Finding("ex-unknown-period", lambda w: _rejected("ex.csv", "PERIOD", "P9", "period is not one of")(
@@ -646,7 +655,19 @@ FINDINGS = [
     Finding("byte-order-marks-accepted", _bom),
     Finding("crlf-and-blank-lines-accepted", _crlf_and_blank_lines),
     Finding("dm-born-after-consent", _born_after_consent),
+    Finding("dm-two-blank-siteids", _blank_identifiers(
+        "SITEID", "021,,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,A,",
+        "022,,02 FEB 2009,M,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,B,")),
+    Finding("dm-two-blank-subjids", _blank_identifiers(
+        "SUBJID", ",01,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,A,",
+        ",01,03 FEB 2009,M,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,B,")),
     Finding("ae-meddra-code-not-a-number", _meddra_code_not_a_number),
+    Finding("ae-meddra-code-1e300", lambda w: {"rule": "TP0109", "file": "mini-01/ae.csv", "value": "1e300",
+                                               "variable": "AEPTCD", "row": ae_row(
+        w, "002,11,chills,Chills,1e300,General disorders,10018065,2021-03-17," + AE_TAIL)}),
+    Finding("ae-start-before-birth", _ae("TP0111", "AESTDTC", "2009-12-31",   # 002 was born in June 2010
+                                         "002,12,eczema,Eczema,10014184,Skin disorders,10040785,2009-12-31,"
+                                         + AE_TAIL)),
 ]
 FINDING_XFAIL: dict[str, str] = {
 }

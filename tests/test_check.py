@@ -137,3 +137,21 @@ def test_million_rows_vectorised(spec):
     df.loc[999_999, "AESEV"] = "FATAL"
     found = specs.check(df, spec.dataset("AE"), spec)
     assert rows_of(found, "TP0009", "AESEV") == [1_000_000]
+
+
+def test_country_codes_are_checked_against_the_shipped_iso_3166_list():
+    """DM.COUNTRY (Req) uses the external codelist ISO 3166: its alpha-3 codes ship as data, so a
+    value outside the list is an error (TP0009) like any non-extensible codelist; MedDRA, which
+    trialpack does not ship, stays unchecked."""
+    from specs.dictionaries import dictionary_terms
+
+    sdtm = specs.standard_spec("sdtmig-3.4")
+    dm = pd.DataFrame({"COUNTRY": ["DEU", "DEUTSCHLAND", "NARNIA", "XYZ", "USA", "usa", None]})
+    found = specs.check(dm, sdtm.dataset("DM"), sdtm)
+    bad = found[(found.variable == "COUNTRY") & (found.rule == "TP0009")]
+    assert bad["value"].tolist() == ["DEUTSCHLAND", "NARNIA", "XYZ", "usa"] and bad["row"].tolist() == [2, 3, 4, 6]
+    assert set(bad.severity) == {"error"} and "ISO 3166" in bad["message"].iloc[0]
+    terms = dictionary_terms("ISO 3166")
+    assert len(terms) == 249 and {"DEU", "USA", "JPN", "SSD", "CUW"} <= set(terms)   # SSD, CUW: assigned 2011
+    assert {"UK", "XKX", "ANT"}.isdisjoint(terms)      # alpha-2, user-assigned Kosovo, deleted Netherlands Antilles
+    assert dictionary_terms("MedDRA") == ()

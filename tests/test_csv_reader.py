@@ -129,3 +129,13 @@ def test_a_lone_empty_quoted_field_is_a_blank_row(tmp_path):
     table = read_raw(path, {"SUBJID": "Subj", "SEX": "Sex"})
     assert table.frame["_RAWROW"].tolist() == [3]
     assert table.blank_rows == 1
+
+
+def test_a_wrong_width_row_is_reported_before_a_one_field_row(tmp_path):
+    """Both paths name the first row whose width is neither the header's nor 1 before a
+    one-field row that is not blank (found by the property test above)."""
+    path = tmp_path / "x.csv"
+    path.write_text('H0,H1,H2\n",,,"\n",",\n')
+    with pytest.raises(InputError) as err:
+        read_raw(path, {"A": "H0"})
+    assert err.value.row == 3

@@ -153,7 +153,7 @@ def test_rejections_name_file_row_column_and_reason(study):
         ("mini-01/dm.csv", 9, "SUBJID", "exact duplicate of row 2"),
         ("mini-01/ae.csv", 7, "AETERM", "verbatim term (AETERM) is empty"),
         ("mini-01/ae.csv", 8, "SUBJID", "subject is not in DM"),
-        ("mini-01/ex.csv", 6, "EXDOSE", "dose is not above zero"),
+        ("mini-01/ex.csv", 6, "EXDOSE", "dose is negative"),
         ("mini-01/ex.csv", 7, "SUBJID", "subject is not in DM"),
         ("mini-01/ex.csv", 10, "EXSTDAT", "invalid date: day 30 does not exist in 2021-02"),
     }
@@ -236,3 +236,331 @@ def test_config_cross_references_are_checked(tmp_path):
         load_study_config(path)
     assert err.value.path == "$.arms[0].treatments[1]"
     assert CONFIG["arms"][0]["treatments"] == ["VEH", "TPZ15"]
+
+
+def test_blank_subject_identifiers_are_rejected_and_the_study_mapped(tmp_path):
+    """Two DM records without SITEID (USUBJID needs it) and two without SUBJID: each rejected with
+    its raw row and column; their AE/EX records are rejected as subjects not in DM."""
+    path = write_minimal_study(tmp_path)
+    dm = tmp_path / "raw" / "dm.csv"
+    dm.write_text(dm.read_text() + "008,,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,A,\n"
+                                   "009,,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,B,\n"
+                                   ",01,02 FEB 2009,M,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,A,\n"
+                                   ",01,03 FEB 2009,M,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,B,\n")
+    ex = tmp_path / "raw" / "ex.csv"
+    ex.write_text(ex.read_text() + "008,VEH,DB,05 MAR 2021,2021-03-31,2\n")
+    config = load_study_config(path)
+    study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    rej = study.rejections.set_index(["file", "row"])
+    assert rej.loc[("mini-01/dm.csv", 10), "column"] == "SITEID" and rej.loc[("mini-01/dm.csv", 11), "column"] == "SITEID"
+    assert rej.loc[("mini-01/dm.csv", 12), "column"] == "SUBJID" and rej.loc[("mini-01/dm.csv", 13), "column"] == "SUBJID"
+    assert rej.loc[("mini-01/dm.csv", 10), "reason"].startswith("SITEID is empty: the subject cannot be identified")
+    assert rej.loc[("mini-01/ex.csv", 11), "reason"] == "subject is not in DM"
+    assert study.datasets["DM"]["USUBJID"].tolist() == [f"MINI-01-01-00{i}" for i in range(1, 8)]
+    assert study.reconciliation.set_index("domain").loc["DM", ["rows_read", "rows_mapped", "rows_rejected"]].tolist() \
+        == [12, 7, 5]
+
+
+def test_zero_dose_is_kept_as_placebo(tmp_path):
+    """EXDOSE = 0 is SDTMIG's placebo/vehicle convention: the record is mapped, not rejected. Subject
+    001 gets a 0 g vehicle record inside its vehicle period: it stays on its planned arm and its first
+    exposure (RFXSTDTC) stays 2021-03-01."""
+    path = write_minimal_study(tmp_path)
+    ex = tmp_path / "raw" / "ex.csv"
+    ex.write_text(ex.read_text() + "001,VEH,DB,10 MAR 2021,12 MAR 2021,0\n")
+    config = load_study_config(path)
+    study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    assert not (study.rejections["file"] == "mini-01/ex.csv").sum() > 3     # only the three bad rows of EX_CSV
+    s1 = by_subject(study.datasets["EX"], "001")
+    assert s1["EXDOSE"].tolist() == [2.5, 0.0, 3.0] and s1["EXSTDTC"].tolist() == ["2021-03-01", "2021-03-10",
+                                                                                    "2021-03-29"]
+    dm = study.datasets["DM"]
+    assert (one(dm, "001", "ARMCD"), one(dm, "001", "ACTARMCD"), one(dm, "001", "ARMNRS")) == \
+        ("VEH-TPZ15", "VEH-TPZ15", None)
+    assert one(dm, "001", "RFXSTDTC") == "2021-03-01" and one(dm, "001", "RFXENDTC") == "2021-06-30"
+
+
+def test_country_read_from_the_raw_file_and_checked_against_iso_3166(tmp_path):
+    """COUNTRY from the export through value_maps; blank -> the site's country; a value that is no
+    ISO 3166-1 alpha-3 code after mapping is kept and reported (TP0009, error: COUNTRY is Req)."""
+    path = write_minimal_study(tmp_path)
+    cfg = json.loads(path.read_text())
+    cfg["raw"]["files"]["DM"]["columns"]["COUNTRY"] = "Country"
+    cfg["value_maps"]["COUNTRY"] = {"Germany": "DEU"}
+    path.write_text(json.dumps(cfg))
+    dm_csv = tmp_path / "raw" / "dm.csv"
+    countries = ["Country", "Germany", "Deutschland", "", "usa", "Narnia", "XYZ", "CAN", "Germany"]
+    dm_csv.write_text("\n".join(f"{line},{c}" for line, c in zip(dm_csv.read_text().splitlines(), countries)) + "\n")
+    config = load_study_config(path)
+    study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    dm = study.datasets["DM"]
+    assert dm["COUNTRY"].tolist() == ["DEU", "DEUTSCHLAND", "USA", "USA", "NARNIA", "XYZ", "CAN"]
+    bad = study.findings[(study.findings.rule == "TP0009") & (study.findings.variable == "COUNTRY")]
+    assert bad["value"].tolist() == ["DEUTSCHLAND", "NARNIA", "XYZ"] and set(bad.severity) == {"error"}
+
+
+def _with_future_ae(tmp_path):
+    path = write_minimal_study(tmp_path)
+    ae = tmp_path / "raw" / "ae.csv"
+    ae.write_text(ae.read_text() + "002,3,rash,Rash,10037844,Skin disorders,10040785,2099-01-01,,N,N,N,N,MILD,No,"
+                                   "Recovered\n")
+    config = load_study_config(path)
+    return config, read_study_raw(config)
+
+
+def test_future_dates_without_a_cutoff_use_the_build_date(tmp_path, monkeypatch):
+    """No data cut-off: a collected date after the build's creation date (``created``, else
+    SOURCE_DATE_EPOCH) is a finding. One finding per raw value: RFPENDTC, which takes the 2099
+    date as subject 002's last date, does not report it again."""
+    from datetime import datetime
+
+    config, raw = _with_future_ae(tmp_path)
+    study = map_study(config, raw, created=datetime(2026, 1, 15, 9, 0))
+    late = study.findings[study.findings.rule == "TP0103"]
+    assert late[["dataset", "variable", "file", "row", "value"]].values.tolist() == [
+        ["AE", "AESTDTC", "mini-01/ae.csv", 9, "2099-01-01"]]
+    assert late["message"].tolist() == ["AESTDTC is after the build date (no data cut-off given) 2026-01-15"]
+    assert one(study.datasets["DM"], "002", "RFPENDTC") == "2099-01-01"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1609459200")  # 2021-01-01: the minimal study's 2021 dates too
+    late = map_study(config, raw).findings.query("rule == 'TP0103'")
+    assert late["message"].str.endswith("2021-01-01").all() and len(late) == late[["file", "row", "variable"]] \
+        .drop_duplicates().shape[0] and ("mini-01/ae.csv", 9) in set(zip(late["file"], late["row"]))
+    assert set(late["variable"]) == {"AESTDTC", "AEENDTC", "RFICDTC", "EXSTDTC", "EXENDTC", "DSSTDTC"}
+
+
+def test_future_dates_after_the_data_cutoff(tmp_path):
+    config, raw = _with_future_ae(tmp_path)
+    late = map_study(config, raw, data_cutoff="2021-12-31").findings.query("rule == 'TP0103'")
+    assert late[["variable", "row", "message"]].values.tolist() == [
+        ["AESTDTC", 9, "AESTDTC is after the data cut-off 2021-12-31"]]
+
+
+LONG_TERM = " ".join(f"word{i:02d}" for i in range(64)) + " " + "x" * 10   # 64 x 6 + 63 + 11 = 458 characters
+
+
+def words(first: int, last: int) -> str:
+    return " ".join(f"word{i:02d}" for i in range(first, last))
+
+
+def test_long_aeterm_continues_in_suppae(tmp_path):
+    """SDTMIG §4.5.3.2: the first 200 characters, cut between words, stay in AETERM; each further
+    piece of up to 200 is a SUPPAE record, QNAM AETERM1, AETERM2, QLABEL AETERM's label, IDVAR AESEQ.
+    28 six-letter words and their spaces fill 195 characters; a 29th would make 202."""
+    from datetime import datetime
+
+    from specs.checks import check
+    from trialpack.writing import write_package_datasets
+
+    path = write_minimal_study(tmp_path)
+    ae = tmp_path / "raw" / "ae.csv"
+    ae.write_text(ae.read_text() + f"002,3,{LONG_TERM},Rash,10037844,Skin disorders,10040785,2021-03-16,,N,N,N,N,"
+                                   "MILD,No,Recovered\n")
+    config = load_study_config(path)
+    study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    assert len(LONG_TERM) == 458 and len(words(0, 28)) == 195
+    s2 = by_subject(study.datasets["AE"], "002").set_index("AETERM")
+    seq = str(int(s2.loc[words(0, 28), "AESEQ"]))
+    supp = study.datasets["SUPPAE"]
+    assert supp[["USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QORIG", "QVAL"]].values.tolist() == [
+        ["MINI-01-01-002", "AESEQ", seq, "AETERM1", "Reported Term for the Adverse Event", "CRF", words(28, 56)],
+        ["MINI-01-01-002", "AESEQ", seq, "AETERM2", "Reported Term for the Adverse Event", "CRF",
+         words(56, 64) + " " + "x" * 10]]
+    assert " ".join([words(0, 28), *supp["QVAL"]]) == LONG_TERM      # nothing lost: the pieces join with a space
+    assert check(supp, study.spec.dataset("SUPPAE"), study.spec).query("severity == 'error'").empty
+    vlm = study.spec.value_levels("SUPPAE", "QVAL")
+    assert [(v.where_clause, v.label, v.origin_type) for v in vlm] == [
+        ("WC.SUPPAE.QNAM.AETERM1", "Reported Term for the Adverse Event", "Collected"),
+        ("WC.SUPPAE.QNAM.AETERM2", "Reported Term for the Adverse Event", "Collected")]
+    assert vlm[0].origin_pages == study.spec.dataset("AE").variable("AETERM").origin_pages is not None
+    written = write_package_datasets(study.spec, study.datasets, tmp_path / "out", formats=("xpt",),
+                                     created=datetime(2026, 1, 15), study_oid=study.spec.study.oid)
+    assert tmp_path / "out" / "suppae.xpt" in written
+
+
+@pytest.mark.parametrize("values, pieces", [
+    (["a" * 450], [["a" * 200], ["a" * 200], ["a" * 50]]),                  # no space within reach: cut at 200
+    (["short", None], [["short", None]]),
+    ([("ab " * 70).strip()], [[("ab " * 67).strip()], [("ab " * 3).strip()]]),   # 67 x 3 - 1 = 200
+])
+def test_split_between_words(values, pieces):
+    from sdtm.supp import split_between_words, suffixed_qnam
+
+    got = [p.tolist() for p in split_between_words(pd.Series(values, dtype=object))]
+    assert [[None if v is None or v != v else v for v in p] for p in got] == pieces
+    assert (suffixed_qnam("AETERM", 1), suffixed_qnam("AEACNOTH", 2)) == ("AETERM1", "AEACNOT2")
+
+
+def test_long_text_without_a_supp_continuation_is_bad_input(tmp_path):
+    """A DS verbatim term over 200 characters: no SUPPDS in the spec to continue it -> refused,
+    naming the raw file, row and column (not a failure of the XPT writer naming ds.xpt)."""
+    path = write_minimal_study(tmp_path)
+    ds = tmp_path / "raw" / "ds.csv"
+    verbatim = ["Verbatim", "done", "Withdrew: " + "x" * 199, "", "", ""]
+    ds.write_text("\n".join(f"{line},{v}" for line, v in zip(ds.read_text().splitlines(), verbatim)) + "\n")
+    cfg = json.loads(path.read_text())
+    cfg["raw"]["files"]["DS"]["columns"]["DSTERM"] = "Verbatim"
+    path.write_text(json.dumps(cfg))
+    config = load_study_config(path)
+    with pytest.raises(InputError) as err:
+        map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    assert (err.value.file, err.value.row, err.value.column) == ("mini-01/ds.csv", 3, "DSTERM")
+    assert "209 characters" in str(err.value)
+
+
+def test_long_supplemental_qualifier_continues_under_numbered_qnams(tmp_path):
+    """A non-standard variable over 200 characters (SDTMIG §4.5.3.2): the first piece keeps its
+    QNAM without suffix (FITZPAT), the rest goes to FITZPAT1 with the same QLABEL; DM parent: no IDVAR."""
+    path = write_minimal_study(tmp_path)
+    dm = tmp_path / "raw" / "dm.csv"
+    dm.write_text(dm.read_text().replace("20 FEB 2021,A,II", f"20 FEB 2021,A,{words(0, 30)}"))  # and its duplicate
+    config = load_study_config(path)
+    study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    supp = study.datasets["SUPPDM"]
+    assert supp[["USUBJID", "QNAM", "QLABEL", "QVAL"]].values.tolist() == [
+        ["MINI-01-01-001", "FITZPAT", "Fitzpatrick Skin Type", words(0, 28)],
+        ["MINI-01-01-001", "FITZPAT1", "Fitzpatrick Skin Type", words(28, 30)],
+        ["MINI-01-01-003", "FITZPAT", "Fitzpatrick Skin Type", "III"]]
+    assert supp["IDVAR"].isna().all()
+    assert [v.where_clause for v in study.spec.value_levels("SUPPDM", "QVAL")] == [
+        "WC.SUPPDM.QNAM.FITZPAT", "WC.SUPPDM.QNAM.FITZPAT1"]
+
+
+def test_sas7bdat_datetimes_keep_their_time():
+    """A real SAS7BDAT file (tests/data/README.md says how it was made): a DATETIME20. value keeps
+    its time (2021-02-20 09:30 -> 2021-02-20T09:30:00), a midnight one reads as its date (as an
+    XLSX date cell does), DATE9. values read as dates, and the ISO parser takes them on."""
+    from pathlib import Path
+
+    from sdtm.dates import parse_raw_dates
+    from trialpack.rawio import read_raw
+
+    table = read_raw(Path(__file__).parent / "data" / "ae_datetimes.sas7bdat",
+                     {"SUBJID": "subjid", "AESTDAT": "AESTDTM", "AEENDAT": "AEENDAT", "EXDOSE": "GRAMS"})
+    frame = table.frame.astype(object).where(table.frame.notna(), None)
+    assert frame[["_RAWROW", "SUBJID", "AESTDAT", "AEENDAT", "EXDOSE"]].values.tolist() == [
+        [2, "001", "2021-02-20T09:30:00", "2021-02-21", "2.5"],
+        [3, "002", "2021-03-01", None, "3.0"],
+        [4, "003", None, "2021-03-12", None]]
+    iso, problems = parse_raw_dates(table.frame["AESTDAT"], ["YYYY-MM-DD[THH:MI:SS]"])
+    assert problems.empty and iso.tolist()[:2] == ["2021-02-20T09:30:00", "2021-03-01"]
+
+
+def test_unbalanced_reconciliation_is_an_error(study):
+    """A raw file whose rows read differ from mapped + rejected is an error finding (TP0110) naming
+    the file; the minimal study balances, so it has none."""
+    from sdtm.common import reconciliation_findings
+
+    assert study.findings.query("rule == 'TP0110'").empty
+    rec = study.reconciliation.copy()
+    rec.loc[rec["domain"] == "AE", ["rows_mapped", "balanced"]] = [4, False]   # one AE record lost
+    found = reconciliation_findings(rec)
+    assert found[["rule", "severity", "dataset", "file", "value", "message"]].values.tolist() == [
+        ["TP0110", "error", "AE", "mini-01/ae.csv", 7,
+         "7 rows read but 4 mapped + 2 rejected = 6: the difference is in no dataset and no rejection"]]
+
+
+# A variant of the minimal study for the rules its main data do not reach ----------------------------
+#
+# Added to tests/minimal_study.py's data:
+#   DM  an "Age" column, taken as collected (001: 9 although born 15 MAR 2012 -> 8 at consent;
+#       002: "ten", not a number); subject 008 with no arm and no disposition.
+#   AE  001: rash starting 28 MAR 2021 (last day of period 1), rash on 29 MAR (first dose of
+#       period 2), cough on 05 JUL (after the last dose 30 JUN: FOLLOW-UP); 002: fatal sepsis
+#       ending 19 MAR; an "Other specify" column feeding SUPPAE QNAM AESOSP (001's cellulitis).
+#   DS  006 died on 02 APR 2021 (its last dose was 31 MAR).
+
+
+def add_column(path, header: str, values: dict[int, str]) -> None:
+    """Append a column to a CSV: ``values`` by raw row (header = row 1), blank elsewhere."""
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([f"{lines[0]},{header}"] + [f"{line},{values.get(row, '')}"
+                                                          for row, line in enumerate(lines[1:], start=2)]) + "\n")
+
+
+def variant_study(folder, rfendtc: str):
+    path = write_minimal_study(folder)
+    raw = folder / "raw"
+    with open(raw / "dm.csv", "a") as f:
+        f.write("008,01,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,,\n")
+    add_column(raw / "dm.csv", "Age", {2: "9", 3: "ten", 9: "9"})         # row 9 duplicates row 2
+    with open(raw / "ae.csv", "a") as f:
+        for line in ("001,5,rash,Rash,10037844,Skin disorders,10040785,28 MAR 2021,,N,N,N,N,MILD,No,Recovered",
+                     "001,6,rash,Rash,10037844,Skin disorders,10040785,29 MAR 2021,,N,N,N,N,MILD,No,Recovered",
+                     "001,7,cough,Cough,10011224,Respiratory disorders,10038738,05 JUL 2021,,N,N,N,N,MILD,No,"
+                     "Recovered",
+                     "002,3,sepsis,Sepsis,10040047,Infections and infestations,10021881,2021-03-16,2021-03-19,"
+                     "N,Y,N,Y,SEVERE,No,Fatal"):
+            f.write(line + "\n")
+    add_column(raw / "ae.csv", "Other specify", {4: "needed intravenous antibiotics"})   # row 4: cellulitis
+    with open(raw / "ds.csv", "a") as f:
+        f.write("006,Died,02 APR 2021,DB\n")
+    cfg = json.loads(path.read_text())
+    cfg["age"] = "collected"
+    cfg["raw"]["files"]["DM"]["columns"]["AGE"] = "Age"
+    cfg["raw"]["files"]["AE"]["columns"]["AESOSP"] = "Other specify"
+    cfg["supplemental"]["AE"] = [{"qnam": "AESOSP", "qlabel": "Other Medically Important, Specify",
+                                  "field": "AESOSP"}]
+    cfg["value_maps"]["AEOUT"]["Fatal"] = "FATAL"
+    cfg["value_maps"]["DSDECOD"]["Died"] = "DEATH"
+    cfg["reference_dates"] = {"rfendtc": rfendtc}
+    path.write_text(json.dumps(cfg))
+    config = load_study_config(path)
+    return map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory):
+    return variant_study(tmp_path_factory.mktemp("variant"), "last_exposure")
+
+
+def test_epoch_on_the_last_day_of_a_period_the_first_day_of_the_next_and_after_the_last_dose(variant):
+    s1 = by_subject(variant.datasets["AE"], "001").set_index("AESPID")
+    assert s1.loc["5", ["AESTDTC", "EPOCH", "AESTDY"]].tolist() == ["2021-03-28", "BLINDED TREATMENT", 28]
+    assert s1.loc["6", ["AESTDTC", "EPOCH", "AESTDY"]].tolist() == ["2021-03-29", "OPEN LABEL TREATMENT", 29]
+    assert s1.loc["7", ["AESTDTC", "EPOCH", "AESTDY"]].tolist() == ["2021-07-05", "FOLLOW-UP", 127]
+
+
+def test_armnrs_not_assigned(variant):
+    dm = variant.datasets["DM"]
+    assert (one(dm, "008", "ARMCD"), one(dm, "008", "ACTARMCD"), one(dm, "008", "ARMNRS")) == \
+        (None, None, "NOT ASSIGNED")                       # no arm and no screen-failure disposition
+    assert one(dm, "003", "ARMNRS") == "SCREEN FAILURE"
+
+
+def test_death_flag_and_date_from_disposition_or_fatal_event(variant):
+    dm = variant.datasets["DM"]
+    assert (one(dm, "006", "DTHFL"), one(dm, "006", "DTHDTC")) == ("Y", "2021-04-02")   # DS DEATH
+    assert (one(dm, "002", "DTHFL"), one(dm, "002", "DTHDTC")) == ("Y", "2021-03-19")   # AE outcome FATAL: its end
+    assert dm.loc[~dm["USUBJID"].str.endswith(("002", "006")), "DTHFL"].isna().all()   # null, never "N"
+
+
+@pytest.mark.parametrize("rule, rfendtc_006", [("last_exposure", "2021-03-31"), ("end_of_participation", "2021-04-02")])
+def test_rfendtc_rules(variant, tmp_path, rule, rfendtc_006):
+    """006's last dose is 31 MAR 2021 and it died on 02 APR: RFENDTC by the config's rule;
+    RFXENDTC and RFPENDTC do not depend on it."""
+    study = variant if rule == "last_exposure" else variant_study(tmp_path, rule)
+    dm = study.datasets["DM"]
+    assert one(dm, "006", "RFENDTC") == rfendtc_006
+    assert (one(dm, "006", "RFXENDTC"), one(dm, "006", "RFPENDTC")) == ("2021-03-31", "2021-04-02")
+    assert one(dm, "001", "RFPENDTC") == "2021-07-05"       # the cough after the last dose is the last record
+
+
+def test_age_taken_as_collected(variant):
+    dm = variant.datasets["DM"]
+    assert (one(dm, "001", "AGE"), one(dm, "001", "AGEU")) == (9, "YEARS")   # collected 9, not derived 8
+    assert (one(dm, "002", "AGE"), one(dm, "002", "AGEU")) == (None, None)   # "ten": null with a finding
+    bad = variant.findings[variant.findings.rule == "TP0109"]
+    assert bad[["file", "row", "variable", "value"]].values.tolist() == [["mini-01/dm.csv", 3, "AGE", "ten"]]
+    assert variant.findings.query("rule in ('TP0106', 'TP0108')").empty    # nothing derived from birth dates
+
+
+def test_suppae_links_to_its_record_by_aeseq(variant):
+    """001's AEs by AESEQ: complete start dates first (02-25, 03-01, 03-28, 03-29, 07-05), then the
+    partial ones (2021-03 headache, 2021-04 cellulitis): the cellulitis is AESEQ 7."""
+    ae = by_subject(variant.datasets["AE"], "001")
+    assert ae.sort_values("AESEQ")["AETERM"].tolist() == [
+        "runny nose", "itchy skin at site", "rash", "rash", "cough", "headache", "cellulitis leg"]
+    supp = variant.datasets["SUPPAE"]
+    assert supp[["RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG"]].values.tolist() == [
+        ["AE", "MINI-01-01-001", "AESEQ", "7", "AESOSP", "Other Medically Important, Specify",
+         "needed intravenous antibiotics", "CRF"]]

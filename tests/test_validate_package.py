@@ -56,3 +56,25 @@ def test_in_memory_findings_name_the_file_the_package_holds(tmp_path):
                                           "m5/datasets/iss/analysis/adam/datasets/adsl.json"]
     assert "study" not in json_only
     assert with_dataset_files(found.iloc[:0], tmp_path, studies)["file"].tolist() == []
+
+
+def reconciliation_rows(package):
+    from openpyxl import load_workbook
+
+    ws = load_workbook(package / "validation" / "validation-report.xlsx", read_only=True)["Reconciliation"]
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def test_the_report_shows_each_raw_files_reconciliation(tmp_path_factory, tmp_path):
+    """The validation report's Reconciliation sheet: per raw file, rows read = mapped + rejected (the
+    minimal study's counts worked out in tests/test_sdtm_mapping.py), the same after re-validation."""
+    package = tmp_path / "package"
+    shutil.copytree(good_package(tmp_path_factory), package)
+    expected = [
+        ["STUDYID", "DOMAIN", "RAWFILE", "ROWS_READ", "ROWS_MAPPED", "ROWS_REJECTED", "BLANK_ROWS", "BALANCED"],
+        ["MINI-01", "DM", "mini-01/dm.csv", 8, 7, 1, 0, "Y"], ["MINI-01", "AE", "mini-01/ae.csv", 7, 5, 2, 0, "Y"],
+        ["MINI-01", "EX", "mini-01/ex.csv", 9, 6, 3, 0, "Y"], ["MINI-01", "DS", "mini-01/ds.csv", 5, 5, 0, 0, "Y"]]
+    assert reconciliation_rows(package) == expected
+    proc = run_cli("validate", str(package), "--quiet", cwd=tmp_path)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert reconciliation_rows(package) == expected

@@ -5,6 +5,9 @@ in them.
 ``lineage/sdtm-raw.csv``   STUDYID, DATASET, USUBJID, SEQ, RAWFILE, RAWROW
 ``lineage/adam-sdtm.csv``  DATASET, STUDYID, USUBJID, KEY (the ADaM record: AESEQ, or
                            TRTA/PARAMCD), SOURCE (dataset), SOURCESEQ (its --SEQ/AESEQ)
+``lineage/raw-reconciliation.csv``  per raw file: STUDYID, DOMAIN, RAWFILE, ROWS_READ,
+                           ROWS_MAPPED, ROWS_REJECTED, BLANK_ROWS, BALANCED (rows read =
+                           mapped + rejected); the validation report shows it as a sheet
 The report adds ``report/lineage/table-cells.parquet`` (each table cell -> the ADaM rows it
 counts; Parquet because it has millions of records at scale).
 """
@@ -18,6 +21,9 @@ from trialpack import layout
 
 SDTM_RAW = "sdtm-raw.csv"
 ADAM_SDTM = "adam-sdtm.csv"
+RAW_RECONCILIATION = "raw-reconciliation.csv"
+RECONCILIATION_COLUMNS = ["STUDYID", "DOMAIN", "RAWFILE", "ROWS_READ", "ROWS_MAPPED", "ROWS_REJECTED", "BLANK_ROWS",
+                          "BALANCED"]
 
 
 def sdtm_raw(studies) -> pd.DataFrame:
@@ -51,11 +57,35 @@ def adam_sdtm(analysis) -> pd.DataFrame:
     return out.sort_values(["DATASET", "STUDYID", "USUBJID", "KEY", "SOURCESEQ"], kind="mergesort")
 
 
+def raw_reconciliation(studies) -> pd.DataFrame:
+    """Each raw file of each study: rows read, mapped, rejected and blank, and whether read =
+    mapped + rejected (``sdtm.common.reconcile``)."""
+    parts = [s.reconciliation.assign(STUDYID=s.studyid) for s in studies if len(s.reconciliation)]
+    if not parts:
+        return pd.DataFrame(columns=RECONCILIATION_COLUMNS)
+    df = pd.concat(parts, ignore_index=True).rename(columns={"file": "RAWFILE"})
+    df.columns = [c.upper() for c in df.columns]
+    return df[RECONCILIATION_COLUMNS].assign(BALANCED=lambda d: d["BALANCED"].map({True: "Y", False: "N"}))
+
+
+def reconciliation_sheet(root: Path) -> tuple[list[str], list[list]]:
+    """Header and rows of the validation report's Reconciliation sheet, from the package's
+    ``lineage/raw-reconciliation.csv`` (no rows for a package without raw-data studies)."""
+    path = layout.lineage_dir(Path(root)) / RAW_RECONCILIATION
+    if not path.is_file():
+        return RECONCILIATION_COLUMNS, []
+    frame = pd.read_csv(path, dtype=object, keep_default_na=False)
+    counts = RECONCILIATION_COLUMNS[3:7]
+    frame[counts] = frame[counts].astype("int64")
+    return list(frame.columns), frame.astype(object).to_numpy().tolist()
+
+
 def write_lineage(root: Path, studies, analysis) -> list[Path]:
     folder = layout.lineage_dir(root)
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for name, frame in ((SDTM_RAW, sdtm_raw(studies)), (ADAM_SDTM, adam_sdtm(analysis))):
+    for name, frame in ((SDTM_RAW, sdtm_raw(studies)), (ADAM_SDTM, adam_sdtm(analysis)),
+                        (RAW_RECONCILIATION, raw_reconciliation(studies))):
         out.append(write_csv(frame, folder / name))
     return out
 

@@ -174,6 +174,7 @@ def _read_csv_by_arrow(data: bytes, header: list[str], layout: "_Records", delim
     import pyarrow.csv as pacsv
 
     widths = layout.widths
+    _check_widths(widths, name)  # rows of other widths first, as the csv module's path reports them
     single = np.flatnonzero(widths[1:] == 1) + 1
     blank_single = np.zeros(len(widths) - 1, dtype=bool)
     if widths[0] != 1 and len(single):  # a one-field row is a blank line only if that field is blank
@@ -432,7 +433,7 @@ def _read_sas7bdat(path: Path, name: str, encoding: str) -> tuple[list[str], pd.
     for col in frame.columns:
         s = frame[col]
         if pd.api.types.is_datetime64_any_dtype(s):
-            text[col] = s.dt.strftime("%Y-%m-%d").fillna("")
+            text[col] = _datetime_text(s)
         elif pd.api.types.is_float_dtype(s):
             whole = s.dropna()
             text[col] = (s.astype("Int64").astype("string") if len(whole) and (whole == whole.round()).all()
@@ -440,3 +441,12 @@ def _read_sas7bdat(path: Path, name: str, encoding: str) -> tuple[list[str], pd.
         else:
             text[col] = s.astype("string").fillna("")
     return [str(c) for c in frame.columns], pd.DataFrame(text)
+
+
+def _datetime_text(values: pd.Series) -> pd.Series:
+    """SAS datetimes as ISO 8601 text: with the time of day where it is not midnight
+    (``2021-02-20T09:30:00``), the date alone where it is (as a date-only XLSX cell reads);
+    missing -> empty."""
+    with_time = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    date_only = values.dt.strftime("%Y-%m-%d")
+    return with_time.where(values != values.dt.normalize(), date_only).fillna("")

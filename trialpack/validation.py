@@ -199,6 +199,7 @@ def write_report_workbook(found: pd.DataFrame, counts: dict, path: Path, *, crea
 
     from specs.workbook import write_rows
     from specs.workbook import workbook_bytes
+    from trialpack.lineage import reconciliation_sheet
 
     wb = Workbook()
     ws = wb.active
@@ -220,6 +221,7 @@ def write_report_workbook(found: pd.DataFrame, counts: dict, path: Path, *, crea
     write_rows(sheet, [c.upper() for c in cols], rows)
     sheet = wb.create_sheet("Datasets")
     write_rows(sheet, ["FILE", "DATASET", "ROWS", "COLUMNS", "BYTES"], details)
+    write_rows(wb.create_sheet("Reconciliation"), *reconciliation_sheet(path.parent.parent))
     for sheet in wb.worksheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)

@@ -30,7 +30,7 @@ KINDS = (
     ("DM", "duplicate", "exact duplicate of the DM record before it"),
     ("AE", "unknown-subject", "SUBJID is not in the study's DM (a test subject numbered 000)"),
     ("AE", "empty-term", "AETERM (reported term) is empty"),
-    ("EX", "negative-dose", "EXDOSE is negative (grams applied must be > 0)"),
+    ("EX", "negative-dose", "EXDOSE is negative (grams applied cannot be below 0)"),
     ("EX", "impossible-date", "EXSTDAT is 30 February 2022, not a calendar date"),
 )
 
