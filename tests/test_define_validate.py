@@ -318,6 +318,24 @@ def test_schema_imports_outside_the_package_folder_are_refused(tmp_path):
         etree.XMLSchema(etree.parse(str(xsd), parser))
 
 
+def test_iso8601_value_the_datatype_does_not_hold(good):
+    """DD0106 for ISO 8601 DataTypes (Define-XML 2.1 section 4.3.1): a time in a partialDate
+    column, and text that is no ISO 8601 date/time, each named with its row."""
+    frames, path = good
+    assert 'OID="IT.AE.AESTDTC" Name="AESTDTC" DataType="partialDate"' in path.read_text(encoding="utf-8")
+    ae = frames["AE"].copy()
+    ae["AESTDTC"] = ae["AESTDTC"].astype(object)
+    ae.loc[1, "AESTDTC"] = "2021-03-04T10:30"
+    ae.loc[2, "AESTDTC"] = "04MAR2021"
+    found = define.cross_check(path, dict(frames, AE=ae))
+    assert found[["rule", "variable", "row", "value"]].values.tolist() == [
+        ["DD0106", "AESTDTC", 3, "04MAR2021"], ["DD0106", "AESTDTC", 2, "2021-03-04T10:30"]]
+    assert found["message"].tolist() == [
+        "AE.AESTDTC is partialDate in define.xml; the value is not an ISO 8601 date/time",
+        "AE.AESTDTC is partialDate in define.xml; the value is a date with a time, right-truncated "
+        "(partialDatetime), which partialDate does not hold"]
+
+
 def test_integer_with_a_fraction(good):
     frames, path = good
     frames = dict(frames, DM=frames["DM"].copy())
