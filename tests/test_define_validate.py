@@ -17,6 +17,8 @@ from specs import InputError
 from tests.conftest import SHARED_DATA
 from tests.define_fixtures import CREATED, sdtm_package
 from trialpack.cli import main
+from trialpack.commands import define_findings
+from trialpack.xpt import write_xpt
 
 PILOT = SHARED_DATA / "cdiscpilot01"
 NS = {"odm": ODM, "def": DEF}
@@ -27,8 +29,11 @@ def good(tmp_path_factory):
     spec, frames = sdtm_package(tmp_path_factory)
     folder = tmp_path_factory.mktemp("good")
     path = define.write_define(spec, frames, folder / "define.xml", created=CREATED)
-    for name in ("dm", "ae", "ex", "ds", "ts", "suppdm"):
-        (folder / f"{name}.xpt").write_bytes(b"placeholder")
+    for name, df in frames.items():     # the datasets beside it, as the package writes them
+        if len(df):
+            ds = spec.dataset(name)
+            write_xpt(df, folder / f"{name.lower()}.xpt", name=name, label=ds.label, variables=ds.variables,
+                      created=CREATED)
     for name in ("acrf", "csdrg"):
         (folder / f"{name}.pdf").write_bytes(b"placeholder")
     return frames, path
@@ -65,7 +70,8 @@ def test_unknown_standard_name_fails_the_schema_with_its_line(good, tmp_path):
     found = errors(define.validate_define(bad))
     assert found["rule"].tolist() == ["DD0004"]
     rec = found.iloc[0]
-    assert rec["row"] == line and rec["message"].startswith(f"line {line}: Element 'def:Standard', attribute 'Name'")
+    assert rec["row"] == line     # the line is the finding's row, not repeated in its message
+    assert rec["message"].startswith("Define-XML 2.1 schema: Element 'def:Standard', attribute 'Name'")
     assert "'SDTM-IG' is not an element of the set" in rec["message"]
 
 
@@ -221,15 +227,43 @@ def test_validate_never_crashes_on_arbitrary_bytes(tmp_path, data):
     assert len(found) >= 1 and set(found["severity"]) <= {"error", "warning", "notice"}
 
 
-@pytest.mark.parametrize("which", ["sdtm", "adam-spec"])
-def test_pilot_define_2_0_gets_one_clear_message(which):
+def _pilot(which: str):
     path = PILOT / which / "define.xml"
     if not path.is_file():
         pytest.skip("../shared/data/cdiscpilot01 is not present")
-    found = define.validate_define(path)
-    assert found["rule"].tolist() == ["DD0003"]
-    assert found.iloc[0]["message"].startswith("this is Define-XML 2.0 (namespace "
-                                               "http://www.cdisc.org/ns/def/v2.0, def:DefineVersion 2.0.0)")
+    return path
+
+
+@pytest.mark.parametrize("which", ["sdtm", "adam-spec"])
+def test_pilot_define_2_0_is_valid_against_the_official_2_0_schema(which):
+    """Define-XML 2.0 is checked against define2-0-0.xsd (odmlib's copy of the CDISC schema):
+    the pilot's defines are schema-valid; the business rules find their real defects."""
+    found = define.validate_define(_pilot(which))
+    assert "DD0003" not in set(found["rule"]) and "DD0004" not in set(found["rule"])
+    if which == "sdtm":
+        # SUPPLB's where clauses test IT.SUPPLB.QNAM, which the define never defines
+        dd0010 = found[found["rule"] == "DD0010"]
+        assert dd0010[["row", "value"]].values.tolist() == [[2134, "IT.SUPPLB.QNAM"], [2139, "IT.SUPPLB.QNAM"]]
+        # LBORRES is Length 5, its value-level items up to 200
+        assert "value-level IT.LBCH.LBORRES.LBCH.LBCAT.EQ.CHEMISTRY-1980b5b1 has Length 200, more than its " \
+               "variable's 5" in found["message"].tolist()
+    else:
+        # ADADAS.PARAM is Derived, with no method
+        assert "IT.ADADAS.PARAM has a Derived origin but its ItemRef has no MethodOID" in found["message"].tolist()
+
+
+def test_define_2_0_schema_errors_are_reported_by_line(tmp_path):
+    """A 2.0 define that breaks define2-0-0.xsd (def:Class is an attribute in 2.0 with a
+    required def:Structure; MetaDataVersion needs def:StandardName) gets DD0004 per error."""
+    text = _pilot("sdtm").read_text(encoding="utf-8")
+    bad = tmp_path / "define.xml"
+    bad.write_text(text.replace("def:StandardName=", "def:StandardTitle=", 1), encoding="utf-8")
+    mdv = etree.parse(str(bad)).find(f"{{{ODM}}}Study/{{{ODM}}}MetaDataVersion").sourceline
+    found = define.validate_define(bad)
+    schema = found[found["rule"] == "DD0004"]
+    assert len(schema) >= 1 and set(schema["row"]) == {mdv}
+    assert all(m.startswith("Define-XML 2.0 schema: Element 'MetaDataVersion'") for m in schema["message"])
+    assert any("def:StandardName" in m and "required but missing" in m for m in schema["message"])
 
 
 def _pilot_frames():
@@ -284,7 +318,9 @@ def test_cli_validate_broken_define_reports_line(good, tmp_path, capsys):
     bad.write_text(text, encoding="utf-8")
     assert main(["validate", str(bad), "--quiet"]) == 1
     out = capsys.readouterr().out
-    assert "error   DD0004 line 12: line 12: Element 'def:Standard', attribute 'Name'" in out
+    assert ("error   DD0004 line 12: Define-XML 2.1 schema: Element 'def:Standard', attribute 'Name': "
+            "[facet 'enumeration'] The value 'SDTM-IG' is not an element of the set") in out
+    assert "line 12: line 12" not in out
     # the leaves of this copy are missing too: dm.xpt ... are not beside it
     assert "DD0114" in out
 
@@ -294,8 +330,19 @@ def test_cli_validate_pilot_and_unreadable(tmp_path, capsys):
     assert main(["validate", str(missing)]) == 2
     assert "cannot read the file" in capsys.readouterr().err
     if (PILOT / "sdtm" / "define.xml").is_file():
+        # Define-XML 2.0 with its SAS datasets beside it: schema, rules and the data cross-check
         assert main(["validate", str(PILOT / "sdtm" / "define.xml")]) == 1
-        assert "this is Define-XML 2.0" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "DD0004" not in out and "error   DD0010 line 2134: RangeCheck/@def:ItemOID 'IT.SUPPLB.QNAM'" in out
+        found = define_findings(PILOT / "sdtm" / "define.xml")
+        title = found[(found["rule"] == "DD0107") & found["message"].str.contains("TITLE")]
+        assert title.iloc[0]["message"].endswith("define.xml Length 129 is shorter than the longest value (131 bytes)")
+        visitnum = found[(found["rule"] == "DD0112") & (found["dataset"] == "SV")]
+        assert visitnum[["variable", "row"]].values.tolist() == [["VISITNUM", 2556]]
+        # 31 datasets described, 14 files beside it: each missing file once (DD0114), not again as DD0101
+        # (and the aCRF, cdiscpilot_docs/annotated_crf.pdf)
+        assert len(found[found["rule"] == "DD0114"]) == 18 and "DD0101" not in set(found["rule"])
+        assert "DD0102" not in set(found["rule"])
 
 
 def test_cli_validate_folder_that_is_not_a_package(tmp_path, capsys):
