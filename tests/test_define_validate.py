@@ -5,6 +5,8 @@ fail with one clear finding naming the defect (and its line, for schema errors).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +15,7 @@ from lxml import etree
 
 import define
 from define._xml import DEF, ODM
-from specs import InputError
+from specs import InputError, VariableSpec
 from tests.conftest import SHARED_DATA
 from tests.define_fixtures import CREATED, sdtm_package
 from trialpack.cli import main
@@ -225,6 +227,47 @@ def test_validate_never_crashes_on_arbitrary_bytes(tmp_path, data):
     path.write_bytes(data)
     found = define.validate_define(path)
     assert len(found) >= 1 and set(found["severity"]) <= {"error", "warning", "notice"}
+
+
+FOREIGN = Path(__file__).parent / "data" / "foreign-define-2-1.xml"
+
+
+def test_foreign_define_2_1_schema_errors_by_line(tmp_path, capsys):
+    """A Define-XML 2.1 file another tool wrote: each schema error with the line libxml2 reads
+    it on (the end of the element's start tag), then the rules, then its data beside it."""
+    tree = etree.parse(str(FOREIGN))
+    ae = tree.find(f".//{{{ODM}}}ItemGroupDef[@OID='IG.AE']")
+    origin = tree.find(f".//{{{ODM}}}ItemDef[@OID='IT.DM.SEX']/{{{DEF}}}Origin")
+    found = define.validate_define(FOREIGN)
+    schema = found[found["rule"] == "DD0004"]
+    assert schema["row"].tolist() == [ae.sourceline, origin.sourceline] == [45, 66]
+    assert schema["message"].tolist() == [
+        "Define-XML 2.1 schema: Element 'ItemGroupDef', attribute 'def:Class': The attribute 'def:Class' is not "
+        "allowed.",
+        "Define-XML 2.1 schema: Element 'def:Origin', attribute 'Type': [facet 'enumeration'] The value 'CRF' is "
+        "not an element of the set {'Assigned', 'Collected', 'Derived', 'Not Available', 'Other', 'Predecessor', "
+        "'Protocol'}."]
+    assert found[found["rule"] == "DD0013"][["dataset", "row"]].values.tolist() == [["AE", 45]]
+    # mended, with its two datasets beside it: schema-clean, and the data are cross-checked
+    text = FOREIGN.read_text(encoding="utf-8").replace(' def:Class="EVENTS"', "").replace(
+        'Type="CRF"', 'Type="Collected"').replace(
+        '<def:leaf ID="LF.AE"', '<def:Class Name="EVENTS"/>\n        <def:leaf ID="LF.AE"')
+    mended = tmp_path / "define.xml"
+    mended.write_text(text, encoding="utf-8")
+    ids = {"STUDYID": ["CDISC01"] * 2, "USUBJID": ["CDISC01-01-001", "CDISC01-01-002"]}     # 7 and 14 bytes
+    labels = [VariableSpec("STUDYID", "Study Identifier"), VariableSpec("USUBJID", "Unique Subject Identifier"),
+              VariableSpec("SEX", "Sex")]
+    write_xpt(pd.DataFrame({**ids, "SEX": ["F", "U"]}), tmp_path / "dm.xpt", name="DM", label="Demographics",
+              variables=labels)
+    write_xpt(pd.DataFrame(ids), tmp_path / "ae.xpt", name="AE", label="Adverse Events", variables=labels[:2])
+    for name in ("blankcrf", "csdrg"):
+        (tmp_path / f"{name}.pdf").write_bytes(b"%PDF-1.4")
+    assert define.validate_define(mended).empty
+    assert main(["validate", str(mended)]) == 1
+    out = capsys.readouterr().out
+    assert out.rstrip().splitlines() == [
+        "  error   DD0112 DM row 2: DM.SEX: value is not in codelist CL.SEX (Sex)",
+        f"{mended}: 1 error(s), 0 warning(s), 0 notice(s)"]
 
 
 def _pilot(which: str):
