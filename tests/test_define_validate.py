@@ -433,3 +433,22 @@ def test_integer_with_a_fraction(good):
     found = define.cross_check(path, frames)
     assert found[["rule", "row", "value"]].values.tolist() == [["DD0106", 2, 10.5]]
     assert found.iloc[0]["message"] == "DM.AGE is integer in define.xml; the value has a fractional part"
+
+
+# -- whole packages: every define XSD-valid and clean against its data --------------------------------
+
+
+@pytest.mark.slow
+def test_every_define_of_the_demo_package_is_valid_and_cross_checks_clean(demo_package):
+    """Issue 7's 'done when': the demo's defines (one per study, one for the ISS ADaM) are
+    XSD-valid, follow the Define-XML rules and agree with the dataset files beside them, and
+    each cites its reviewer's guide, which is there."""
+    defines = sorted(demo_package.glob("m5/datasets/**/define.xml"))
+    assert len(defines) == 9                               # 8 studies and the ISS
+    for path in defines:
+        assert define.validate_define(path).empty, path
+        found = define_findings(path)                      # schema, rules, leaves, data beside it
+        assert found.empty, (path, found.head().to_string())
+        guide = etree.parse(str(path)).xpath("//def:SupplementalDoc/def:DocumentRef/@leafID", namespaces=NS)
+        assert guide == (["LF.adrg"] if "analysis" in path.parts else ["LF.csdrg"])
+        assert (path.parent / ("adrg.pdf" if "analysis" in path.parts else "csdrg.pdf")).is_file()
