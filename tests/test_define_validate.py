@@ -452,3 +452,22 @@ def test_every_define_of_the_demo_package_is_valid_and_cross_checks_clean(demo_p
         guide = etree.parse(str(path)).xpath("//def:SupplementalDoc/def:DocumentRef/@leafID", namespaces=NS)
         assert guide == (["LF.adrg"] if "analysis" in path.parts else ["LF.csdrg"])
         assert (path.parent / ("adrg.pdf" if "analysis" in path.parts else "csdrg.pdf")).is_file()
+
+
+@pytest.mark.slow
+def test_bds_aval_origin_is_stated_once_at_value_level_in_adex_and_adaette(demo_package):
+    """ADEX.AVAL and ADAETTE.AVAL alike (both with value-level metadata by PARAMCD): no origin or
+    method on the variable, a Derived origin and a method on every parameter's value-level item."""
+    path = demo_package / "m5" / "datasets" / "iss" / "analysis" / "adam" / "datasets" / "define.xml"
+    tree = etree.parse(str(path))
+    for ds in ("ADEX", "ADAETTE"):
+        (item,) = tree.xpath(f"//odm:ItemDef[@OID='IT.{ds}.AVAL']", namespaces=NS)
+        assert item.find(f"{{{DEF}}}Origin") is None and item.find(f"{{{DEF}}}ValueListRef") is not None, ds
+        (ref,) = tree.xpath(f"//odm:ItemGroupDef[@Name='{ds}']/odm:ItemRef[@ItemOID='IT.{ds}.AVAL']", namespaces=NS)
+        assert ref.get("MethodOID") is None, ds
+        refs = tree.xpath(f"//def:ValueListDef[@OID='VL.{ds}.AVAL']/odm:ItemRef", namespaces=NS)
+        assert len(refs) >= 4 and all(r.get("MethodOID") for r in refs), ds
+        for r in refs:
+            (vitem,) = tree.xpath(f"//odm:ItemDef[@OID='{r.get('ItemOID')}']", namespaces=NS)
+            origin = vitem.find(f"{{{DEF}}}Origin")
+            assert (origin.get("Type"), origin.get("Source")) == ("Derived", "Sponsor"), r.get("ItemOID")
