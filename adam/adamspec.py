@@ -83,7 +83,13 @@ def _codelist(spec: Spec, oid: str, name: str, terms: list[tuple[str, str | None
 
 
 def _event_value_level(spec: Spec, events: list[dict]) -> None:
-    """ADAETTE.AVAL by PARAMCD: years at risk for each event of interest."""
+    """ADAETTE.AVAL by PARAMCD: years at risk for each event of interest.
+
+    Each value-level row takes the origin and method the shipped spec gives ADAETTE.AVAL, and
+    the variable then keeps none — as ADEX.AVAL, whose origin and methods are per parameter:
+    where a variable has value-level metadata, its origin is stated there (Define-XML 2.1
+    section 4.3.2: at variable or value level), once.
+    """
     try:
         aval = spec.dataset("ADAETTE").variable("AVAL")
     except KeyError:
@@ -93,5 +99,6 @@ def _event_value_level(spec: Spec, events: list[dict]) -> None:
         spec.where_clauses.append(WhereClause(wc, [RangeCheck("ADAETTE", "PARAMCD", "EQ", [e["paramcd"]])]))
         spec.value_level.append(ValueLevel(
             dataset="ADAETTE", variable="AVAL", where_clause=wc, label=f"Years at risk: {e['name']}"[:40],
-            data_type="float", core="Req", origin_type="Derived", origin_source="Sponsor", method=aval.method,
-            order=order))
+            data_type="float", core="Req", origin_type=aval.origin_type, origin_source=aval.origin_source,
+            method=aval.method, order=order))
+    aval.origin_type = aval.origin_source = aval.method = None

@@ -129,7 +129,12 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
                          | {"DTHFL", "DTHDT", "SRCDOM", "SRCSEQ"})  # traceability even when no event
     datasets, spec = finalise(raw, spec, keep=planned_variables)
     found += [specs.check(df, spec.dataset(name), spec) for name, df in datasets.items()]
-    return ISSAnalysis(iss, spec, datasets, findings.concat(found), periods, exposure, records)
+    found = findings.concat(found)
+    if not any(doc.kind == "SupplementalDoc" for doc in spec.documents):   # a spec may bring its own
+        from adam.adrg import reviewers_guide
+
+        spec.documents = [*spec.documents, reviewers_guide(iss, spec, datasets, found)]
+    return ISSAnalysis(iss, spec, datasets, found, periods, exposure, records)
 
 
 def param_names(spec: Spec, oid: str) -> dict[str, str]:

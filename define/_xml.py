@@ -1,12 +1,14 @@
-"""Namespaces, the safe XML parser and the Define-XML 2.1 schema shipped in ``defineutils``.
+"""Namespaces, the safe XML parser and the official Define-XML schemas: 2.1 as shipped in
+``defineutils``, 2.0 as shipped in ``odmlib``.
 
 Every define is parsed with ``resolve_entities=False, no_network=True, load_dtd=False``
 and a file that declares a DOCTYPE is refused before anything in it is used: a define
 needs no DTD, and an entity (``<!ENTITY x SYSTEM "file:///etc/passwd">``) must never be
-read. The XSDs are the official CDISC Define-XML 2.1 schemas that ``defineutils`` ships;
-their imports (ODM 1.3.2 foundation, xml.xsd, xlink.xsd, xmldsig) are relative paths
-inside that folder, and a resolver refuses any other location, so validation never
-touches the network.
+read. The XSDs are the official CDISC schemas: Define-XML 2.1 as ``defineutils`` ships them,
+Define-XML 2.0 (``define2-0-0.xsd``, with its ODM 1.3.2 foundation) as ``odmlib`` ships them
+(neither package is imported: only its schema files are read). Their imports (ODM 1.3.2
+foundation, xml.xsd, xlink.xsd, xmldsig) are relative paths inside the package's schema
+folder, and a resolver refuses any other location, so validation never touches the network.
 """
 from __future__ import annotations
 
@@ -101,15 +103,34 @@ class _LocalOnly(etree.Resolver):
         return None  # local file inside the folder: let libxml2 read it
 
 
+def define20_schema_folder() -> Path:
+    """The folder of the official schemas inside the installed ``odmlib`` package."""
+    return package_folder("odmlib") / "schemas"
+
+
+def _load_schema(root: Path, path: Path) -> etree.XMLSchema:
+    parser = safe_parser()
+    parser.resolvers.add(_LocalOnly(root))
+    return etree.XMLSchema(etree.parse(str(path), parser))
+
+
 @functools.lru_cache(maxsize=1)
 def define_schema() -> etree.XMLSchema:
     """The Define-XML 2.1 schema (``define2-1-0.xsd``), loaded once."""
     root = schema_folder()
-    parser = safe_parser()
-    parser.resolvers.add(_LocalOnly(root))
-    path = root / "cdisc-define-2.1" / "define2-1-0.xsd"
-    doc = etree.parse(str(path), parser)
-    return etree.XMLSchema(doc)
+    return _load_schema(root, root / "cdisc-define-2.1" / "define2-1-0.xsd")
+
+
+@functools.lru_cache(maxsize=1)
+def define20_schema() -> etree.XMLSchema:
+    """The Define-XML 2.0 schema (``define2-0-0.xsd``, redefining ODM 1.3.2), loaded once."""
+    root = define20_schema_folder()
+    return _load_schema(root, root / "define" / "2.0" / "define2-0-0.xsd")
+
+
+def schema_for(ns: str) -> etree.XMLSchema:
+    """The official schema of a define in the def namespace ``ns`` (2.1 or 2.0)."""
+    return define20_schema() if ns == DEF20 else define_schema()
 
 
 def stylesheet_path() -> Path:
@@ -117,11 +138,16 @@ def stylesheet_path() -> Path:
     return defineutils_folder() / "definehtml" / "define2-1.xsl"
 
 
-@functools.lru_cache(maxsize=1)
 def defineutils_folder() -> Path:
     """The installed ``defineutils`` package folder, found without importing it (its
     ``__init__`` imports xmlschema, which trialpack does not need)."""
-    spec = importlib.util.find_spec("defineutils")
+    return package_folder("defineutils")
+
+
+@functools.lru_cache(maxsize=None)
+def package_folder(name: str) -> Path:
+    """An installed package's folder, found without importing the package."""
+    spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError("defineutils is not installed (pip install defineutils)")
+        raise ImportError(f"{name} is not installed (pip install {name})")
     return Path(next(iter(spec.submodule_search_locations)))

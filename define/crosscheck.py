@@ -12,7 +12,7 @@ standards reference section 6.11):
    the file's dataset label equals the Description (DD0110);
 2. variables: present in both (DD0103, DD0104), in OrderNumber order (DD0105);
 3. per variable, and per value-level slice (rows where its where clause holds): type
-   (DD0106, integers without fractions), Length not shorter than the longest value
+   (DD0106: integers without fractions, ISO 8601 values of a kind their DataType holds), Length not shorter than the longest value
    (DD0107; SignificantDigits too) and for text equal to it (DD0108, warning), Length
    equal to the file's stored length for text (DD0109), label (DD0111), values in an
    enumerated codelist (DD0112), no nulls where Mandatory="Yes" (DD0115), HasNoData
@@ -39,6 +39,7 @@ from define._doc import DefineDoc, read_define
 from define.facts import coded_text, facts, is_numeric_column, missing, range_mask
 from specs import findings
 from specs.columns import is_in
+from specs.iso8601 import DTC_DATATYPES, dtc_outside_datatype
 
 NUMERIC = frozenset({"integer", "float"})
 
@@ -196,6 +197,8 @@ def _type(doc: DefineDoc, ds: str, var: str, what: str, data_type: str, series: 
         if is_numeric_column(series):
             return findings.make("DD0106", ds, var, file=doc.file, message=f"{what} is {data_type} (character) "
                                                                            "in define.xml but the data are numeric")
+        if data_type in DTC_DATATYPES:
+            return _iso_type(doc, ds, var, what, data_type, series, miss)
         return findings.empty()
     if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
         return findings.empty()          # SAS dates/times: whole days or seconds
@@ -213,6 +216,30 @@ def _type(doc: DefineDoc, ds: str, var: str, what: str, data_type: str, series: 
     fraction = np.isfinite(values) & (values != np.round(values))
     return _rows("DD0106", ds, var, fraction, series, f"{what} is integer in define.xml; the value has a "
                                                       "fractional part", doc.file)
+
+
+#: What a value of each ISO 8601 DataType is, for DD0106 messages.
+ISO_VALUE_KINDS = {
+    "date": "a complete date", "datetime": "a complete date and time", "partialDate": "a right-truncated date",
+    "partialDatetime": "a date with a time, right-truncated", "incompleteDatetime": "a date/time with a missing "
+    "component", "intervalDatetime": "an interval",
+}
+
+
+def _iso_type(doc: DefineDoc, ds: str, var: str, what: str, data_type: str, series: pd.Series,
+              miss: np.ndarray) -> pd.DataFrame:
+    """ISO 8601 DataTypes (Define-XML 2.1 section 4.3.1): every value must be one the declared
+    type holds (:data:`specs.iso8601.DTC_DATATYPES`) — a time in a ``partialDate`` column, or a
+    truncated date in a ``date`` column, is a DataType the define does not state."""
+    outside = dtc_outside_datatype(series.where(~miss), data_type)
+    out = []
+    for kind in sorted(outside.dropna().unique()):
+        mask = (outside == kind).fillna(False).to_numpy(dtype=bool)
+        why = ("not an ISO 8601 date/time" if kind == "invalid"
+               else f"{ISO_VALUE_KINDS[kind]} ({kind}), which {data_type} does not hold")
+        out.append(_rows("DD0106", ds, var, mask, series, f"{what} is {data_type} in define.xml; the value is {why}",
+                         doc.file))
+    return findings.concat(out)
 
 
 def _length(doc: DefineDoc, ds: str, var: str, what: str, item, series: pd.Series,

@@ -1,15 +1,18 @@
-"""Validate a define.xml: safe parsing, the Define-XML 2.1 XSD, and the spec's business rules.
+"""Validate a define.xml: safe parsing, the official Define-XML XSD, and the spec's business rules.
 
-:func:`validate_define` works on any define, ours or not, and returns findings (rule
-ids in :data:`specs.findings.RULES`, ``row`` = line in the file). In order:
+:func:`validate_define` works on any define, ours or not, Define-XML 2.1 or 2.0, and returns
+findings (rule ids in :data:`specs.findings.RULES`, ``row`` = line in the file). In order:
 
 1. The file is read and parsed without resolving entities, loading a DTD or using the
    network; text that is not XML is DD0001, a DOCTYPE is refused (DD0002), an XML
-   document that is not a Define-XML 2.1 ODM (a Define-XML 2.0 file, an ODM without the
-   def namespace, another root) is DD0003 — one finding each, nothing else is checked.
-2. XSD validation against the official Define-XML 2.1 schemas (DD0004, one per error,
-   with its line; namespace URIs shown as ``def:``/``xlink:`` prefixes).
-3. Business rules of Define-XML 2.1 section 4.9 and 5 that the XSD cannot express:
+   document that is not a Define-XML ODM (an ODM without a def namespace, another root)
+   is DD0003 — one finding each, nothing else is checked.
+2. XSD validation against the official schema of the define's version: Define-XML 2.1
+   (``define2-1-0.xsd``) or 2.0 (``define2-0-0.xsd``) — DD0004, one per error, ``row``
+   its line; namespace URIs shown as ``def:``/``xlink:`` prefixes.
+3. Business rules of Define-XML 2.1 section 4.9 and 5 that the XSD cannot express (on a
+   2.0 define, those 2.0 shares: the submission-context rules — DD0013, DD0018, DD0021,
+   DD0022 and a missing key — are keyed on 2.1's ``def:Context``, which 2.0 does not have):
    references resolve (DD0010) and definitions are used (DD0011); OIDs unique (DD0012);
    submission-context requirements (DD0013); dataset keys (DD0014); OrderNumber all or
    none (DD0015); Length/SignificantDigits by DataType (DD0016); Derived origin has a
@@ -61,25 +64,20 @@ def validate_define(path: str | os.PathLike) -> pd.DataFrame:
     ns = define_namespace(tree)
     if ns is None:
         return _finding("DD0003", describe_root(tree), file=file, el=tree.getroot())
-    if ns == X.DEF20:
-        mdv = tree.getroot().find(f"{X.odm('Study')}/{X.odm('MetaDataVersion')}")
-        version = mdv.get(X.d("DefineVersion", X.DEF20)) if mdv is not None else None
-        return _finding("DD0003", f"this is Define-XML 2.0 (namespace {X.DEF20}, def:DefineVersion "
-                                  f"{version or 'absent'}); trialpack validates Define-XML 2.1 only, whose "
-                                  "schema and rules differ (def:Standards, def:Class element, def:Context)",
-                        file=file, el=tree.getroot())
-    out = [schema_findings(tree, file)]
+    out = [schema_findings(tree, file, ns)]
     out.append(business_rules(_index(DefineDoc(tree, ns, file))))
     return findings.concat(out)
 
 
-def schema_findings(tree: etree._ElementTree, file: str | None) -> pd.DataFrame:
-    """One DD0004 finding per XSD error, with its line."""
-    schema = X.define_schema()
+def schema_findings(tree: etree._ElementTree, file: str | None, ns: str = X.DEF) -> pd.DataFrame:
+    """One DD0004 finding per XSD error of the Define-XML ``ns`` version's schema; the line is
+    the finding's ``row`` (the message is libxml2's, with prefixes for namespace URIs)."""
+    schema = X.schema_for(ns)
     if schema.validate(tree):
         return findings.empty()
+    version = "2.0" if ns == X.DEF20 else "2.1"
     return findings.concat(
-        _finding("DD0004", f"line {e.line}: {X.pretty_message(e.message)}", file=file, line=e.line)
+        _finding("DD0004", f"Define-XML {version} schema: {X.pretty_message(e.message)}", file=file, line=e.line)
         for e in schema.error_log
     )
 
@@ -183,22 +181,22 @@ def _unused(doc: DefineDoc) -> pd.DataFrame:
     used: set[tuple[str, str]] = set()
     for _el, _attr, target, kind, _index in _reference_sites(doc):
         used.add((kind, target))
-    out = []
+    unused = []   # (kind, OID, element): one frame for all (a trimmed define can have thousands)
     for kind, index in (("ItemDef", doc.items), ("CodeList", doc.codelists), ("MethodDef", doc.methods),
                         ("def:CommentDef", doc.comments), ("def:ValueListDef", doc.value_lists),
                         ("def:WhereClauseDef", doc.where_clauses), ("def:Standard", doc.standards)):
-        for oid, el in index.items():
-            if (kind, oid) not in used:
-                out.append(_finding("DD0011", f"{kind} {oid!r} is defined but never referenced",
-                                    file=doc.file, el=el, value=oid))
+        unused += [(kind, oid, el) for oid, el in index.items() if (kind, oid) not in used]
     for leaf_id, el in doc.leaves.items():
         parent = el.getparent()
         if parent is not None and parent.tag == X.odm("ItemGroupDef"):
             continue  # dataset leaves are located by their ItemGroupDef
         if ("def:leaf", leaf_id) not in used:
-            out.append(_finding("DD0011", f"def:leaf {leaf_id!r} is defined but never referenced",
-                                file=doc.file, el=el, value=leaf_id))
-    return findings.concat(out)
+            unused.append(("def:leaf", leaf_id, el))
+    if not unused:
+        return findings.empty()
+    return findings.make("DD0011", None, None, rows=[el.sourceline or 0 for _, _, el in unused],
+                         values=[oid for _, oid, _ in unused], file=doc.file,
+                         message=[f"{kind} {oid!r} is defined but never referenced" for kind, oid, _ in unused])
 
 
 def _submission(doc: DefineDoc) -> pd.DataFrame:

@@ -17,6 +17,9 @@ What comes from the spec and what from the data (Define-XML 2.1 section 5; FDA s
 2. Lengths: the spec's if it fixes one (an error if the data are longer), else from the
    data by :mod:`specs.lengths` (text: longest value in bytes; integer: digits; float:
    digits plus SignificantDigits). Date/time ISO 8601 text has no Length.
+   DataType: the spec's, except that an ISO 8601 date/time DataType (Define-XML 2.1 section
+   4.3.1) is widened to the narrowest one that holds every value in the data — a planned
+   ``partialDate`` whose data carry times (``2021-03-04T10:30``) is written ``partialDatetime``.
 3. Codelists: non-extensible lists as the spec gives them; extensible CDISC lists
    trimmed to the terms the data use plus the spec's sponsor (extended) terms, with
    data values outside the list added as ``def:ExtendedValue="Yes"`` (an extensible
@@ -45,8 +48,9 @@ import pandas as pd
 from lxml import etree
 
 from define import _xml as X
-from define.facts import LENGTH_TYPES, Facts, facts, range_mask, used_values
+from define.facts import LENGTH_TYPES, Facts, facts, missing, range_mask, used_values
 from specs.errors import InputError
+from specs.iso8601 import DTC_DATATYPES, dtc_column_datatype
 from specs.model import Codelist, CodelistItem, DatasetSpec, Spec, ValueLevel, VariableSpec
 
 DEFINE_VERSION = "2.1.0"
@@ -72,6 +76,7 @@ class _Item:
     dataset: DatasetSpec
     name: str
     meta: VariableSpec | ValueLevel
+    data_type: str
     label: str | None
     facts: Facts
     length: int | None
@@ -141,6 +146,15 @@ def _length(meta, observed: Facts, where: str) -> tuple[int | None, int | None]:
     return length, digits
 
 
+def _data_type(meta: VariableSpec | ValueLevel, values: pd.Series) -> str:
+    """The spec's DataType, widened for ISO 8601 --DTC variables to hold every value in the data
+    (:func:`specs.iso8601.dtc_column_datatype`: planned ``partialDate`` with times in the data
+    is ``partialDatetime``)."""
+    if meta.data_type not in DTC_DATATYPES:
+        return meta.data_type
+    return dtc_column_datatype(values[~missing(values)], meta.data_type)
+
+
 def _variable_items(plan: _Plan, ds: DatasetSpec) -> list[_Item]:
     df = plan.frames[ds.name]
     out = []
@@ -148,8 +162,8 @@ def _variable_items(plan: _Plan, ds: DatasetSpec) -> list[_Item]:
         where = f"{ds.name}.{var.name}"
         observed = facts(df[var.name], var.data_type, var.display_format)
         length, digits = _length(var, observed, where)
-        out.append(_Item(f"IT.{ds.name}.{var.name}", ds, var.name, var, var.label, observed, length, digits,
-                         var.codelist, var.mandatory, var.comment))
+        out.append(_Item(f"IT.{ds.name}.{var.name}", ds, var.name, var, _data_type(var, df[var.name]), var.label,
+                         observed, length, digits, var.codelist, var.mandatory, var.comment))
     return out
 
 
@@ -188,8 +202,8 @@ def _value_items(plan: _Plan, ds: DatasetSpec, var: VariableSpec) -> list[_Item]
         subset = df[var.name][_where_mask(plan, vl)]
         observed = facts(subset, vl.data_type, vl.display_format)
         length, digits = _length(vl, observed, f"{ds.name}.{var.name} where {vl.where_clause}")
-        out.append(_Item(oid, ds, var.name, vl, vl.label or var.label, observed, length, digits,
-                         vl.codelist, vl.core == "Req", vl.comment, where_clause=vl.where_clause))
+        out.append(_Item(oid, ds, var.name, vl, _data_type(vl, subset), vl.label or var.label, observed, length,
+                         digits, vl.codelist, vl.core == "Req", vl.comment, where_clause=vl.where_clause))
     return out
 
 
@@ -441,7 +455,7 @@ def _acrf(plan: _Plan) -> str | None:
 def _item_def(plan: _Plan, item: _Item, refs: _Refs):
     meta = item.meta
     el = _detached(X.odm("ItemDef"), [
-        ("OID", item.oid), ("Name", item.name), ("DataType", meta.data_type), ("Length", item.length),
+        ("OID", item.oid), ("Name", item.name), ("DataType", item.data_type), ("Length", item.length),
         ("SignificantDigits", item.significant_digits), ("SASFieldName", item.name),
         (X.d("DisplayFormat"), meta.display_format), (X.d("CommentOID"), _item_comment(plan, item, refs)),
     ])

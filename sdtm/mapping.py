@@ -119,7 +119,19 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
     found = findings.concat([ledger.findings(), rejection_findings(rejections),
                              reconciliation_findings(reconciliation),
                              *[specs.check(df, spec.dataset(name), spec) for name, df in datasets.items()]])
+    spec.documents = [*spec.documents, *_reviewers_guide(config, spec, datasets, found, reconciliation, rejections)]
     return StudySDTM(config, spec, datasets, found, rejections, reconciliation, lineage)
+
+
+def _reviewers_guide(config: StudyConfig, spec: Spec, datasets: dict, found: pd.DataFrame,
+                     reconciliation: pd.DataFrame, rejections: pd.DataFrame) -> list:
+    """The generated cSDRG (``sdtm.sdrg``) as the define's def:SupplementalDoc, unless the spec
+    (an overlay) brings its own supplemental document."""
+    if any(doc.kind == "SupplementalDoc" for doc in spec.documents):
+        return []
+    from sdtm.sdrg import reviewers_guide
+
+    return [reviewers_guide(config, spec, datasets, found, reconciliation, rejections)]
 
 
 def codelist_values(spec: Spec) -> dict[str, list[str]]:

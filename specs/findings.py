@@ -64,8 +64,8 @@ RULES: dict[str, tuple[str, str]] = {
     # define.xml: file, schema and Define-XML 2.1 business rules (define.validate)
     "DD0001": ("error", "define.xml is not well-formed XML"),
     "DD0002": ("error", "define.xml declares a DOCTYPE/entities and is refused (never resolved)"),
-    "DD0003": ("error", "Not a Define-XML 2.1 document (Define-XML 2.0, ODM without def namespace, other XML)"),
-    "DD0004": ("error", "define.xml does not validate against the Define-XML 2.1 schema"),
+    "DD0003": ("error", "Not a Define-XML document (ODM without a def namespace, other XML)"),
+    "DD0004": ("error", "define.xml does not validate against the Define-XML schema of its version (2.1 or 2.0)"),
     "DD0010": ("error", "Reference (OID, leafID) resolves to no definition"),
     "DD0011": ("warning", "Definition is never referenced"),
     "DD0012": ("error", "OID or dataset name defined more than once"),

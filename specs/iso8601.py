@@ -459,8 +459,13 @@ def dtc_datatype(values) -> pd.Series:
     * ``intervalDatetime`` — ``start/end``, ``start/duration``, ``duration/end``
     """
     index, codes, info = _prepare(values)
+    return text_series(spread(_datatypes(info), codes, None), index=index)
+
+
+def _datatypes(info: _Analysis) -> np.ndarray:
+    """The DataType of each distinct value (None for missing and invalid values)."""
     depth = info.precision_depth
-    per_value = np.select(
+    return np.select(
         [
             info.kind == INTERVAL,
             ~info.single,
@@ -474,6 +479,55 @@ def dtc_datatype(values) -> pd.Series:
         ],
         default="partialDatetime",
     ).astype(object)
+
+
+#: Define-XML 2.1 DataTypes of --DTC variables (section 4.3.1), narrowest first, and the
+#: value types (:func:`dtc_datatype`) each holds. A DataType states the *planned* precision:
+#: "a variable defined with the Data Type partialDate may have a complete date but a variable
+#: defined with the Data Type date may not be a partialDate". partialDatetime holds
+#: right-truncated dates and date/times (a complete date with ``T10:30`` is partialDatetime,
+#: never partialDate); incompleteDatetime, a value that may miss any component, also holds the
+#: right-truncated ones; intervalDatetime is the type of a column that may hold intervals, and
+#: holds single values too.
+DTC_DATATYPES: dict[str, frozenset[str]] = {
+    "date": frozenset({"date"}),
+    "datetime": frozenset({"datetime"}),
+    "partialDate": frozenset({"date", "partialDate"}),
+    "partialDatetime": frozenset({"date", "partialDate", "datetime", "partialDatetime"}),
+    "incompleteDatetime": frozenset({"date", "partialDate", "datetime", "partialDatetime", "incompleteDatetime"}),
+    "intervalDatetime": frozenset({"date", "partialDate", "datetime", "partialDatetime", "incompleteDatetime",
+                                   "intervalDatetime"}),
+}
+
+
+def dtc_column_datatype(values, planned: str | None = None) -> str | None:
+    """The narrowest Define-XML DataType that holds every value of a --DTC column and the
+    ``planned`` DataType (the spec's), per :data:`DTC_DATATYPES`.
+
+    ``planned="partialDate"`` with ``2021-03-04T10:30`` in the data gives ``partialDatetime``;
+    with complete dates only it stays ``partialDate`` (planned precision). Null and invalid
+    values are ignored (the conformance checks report invalid ones); a column with no valid
+    value gives ``planned``. ``planned`` outside :data:`DTC_DATATYPES` (e.g. ``time``) is
+    returned unchanged.
+    """
+    if planned is not None and planned not in DTC_DATATYPES:
+        return planned
+    needed = set(dtc_datatype(values).dropna().unique())
+    if planned is not None:
+        needed |= DTC_DATATYPES[planned]
+    if not needed:
+        return planned
+    return next(name for name, holds in DTC_DATATYPES.items() if needed <= holds)
+
+
+def dtc_outside_datatype(values, declared: str) -> pd.Series:
+    """Where a value is not held by the ``declared`` DataType (:data:`DTC_DATATYPES`): the
+    value's own DataType (:func:`dtc_datatype`), or ``"invalid"`` for text that is not an
+    ISO 8601 date/time; NA where the value is held, null or empty."""
+    index, codes, info = _prepare(values)
+    own = _datatypes(info)
+    held = np.isin(own, list(DTC_DATATYPES[declared])) | (info.kind == MISSING)
+    per_value = np.where(held, None, np.where(info.kind == INVALID, "invalid", own)).astype(object)
     return text_series(spread(per_value, codes, None), index=index)
 
 

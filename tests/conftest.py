@@ -22,3 +22,15 @@ def pilot_sdtm() -> Path:
     if not PILOT_SDTM.is_dir():
         pytest.skip("../shared/data/cdiscpilot01/sdtm is not present")
     return PILOT_SDTM
+
+
+@pytest.fixture(scope="session")
+def demo_package(tmp_path_factory) -> Path:
+    """The demo integration's whole package (``trialpack demo``), built once per test session by
+    the CLI (read-only: copy it before changing anything)."""
+    from tests.cli_support import run_cli
+
+    base = tmp_path_factory.mktemp("demo-package")
+    proc = run_cli("demo", "--out", str(base / "package"), "--quiet", cwd=base)
+    assert proc.returncode == 0, proc.stderr
+    return base / "package"

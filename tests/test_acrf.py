@@ -441,3 +441,82 @@ def test_define_html_links_to_the_acrf_pages(package):
     _, folder, _ = package
     html = (folder / "define.html").read_text(encoding="utf-8")
     assert 'href="acrf.pdf#page=1"' in html and 'href="acrf.pdf#page=4"' in html
+
+
+# -- the reviewer's guides (def:SupplementalDoc) -------------------------------------------------------
+
+
+def _follows(lines: list[str], expected: list[str]) -> bool:
+    """``expected`` appears as consecutive text lines of the PDF."""
+    n = len(expected)
+    return any(lines[i:i + n] == expected for i in range(len(lines) - n + 1))
+
+
+def test_package_writes_the_reviewers_guide_the_define_cites(package):
+    study, folder, files = package
+    assert folder / "csdrg.pdf" in files
+    tree = etree.parse(str(folder / "define.xml"))
+    assert tree.xpath("//def:SupplementalDoc/def:DocumentRef/@leafID", namespaces=NS) == ["LF.csdrg"]
+    (leaf,) = tree.xpath("//odm:MetaDataVersion/def:leaf[@ID='LF.csdrg']", namespaces=NS)
+    assert leaf.get(f"{{{XLINK}}}href") == "csdrg.pdf" and (folder / "csdrg.pdf").is_file()
+    assert leaf.findtext(f"{{{DEF}}}title") == "Clinical Study Data Reviewer's Guide"
+    data = (folder / "csdrg.pdf").read_bytes()
+    assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
+    titles = re.findall(rb"/Title \(([^)]*)\) /Parent", data)       # a bookmark per section's first page
+    assert titles[0] == b"1. Introduction"
+
+
+def test_reviewers_guide_states_the_mapping_facts(package):
+    """The minimal study by hand (tests/minimal_study.py): 7 subjects in DM from 8 raw rows (a
+    duplicate rejected); six raw rows rejected, each with its reason; one SUPPDM qualifier."""
+    study, folder, _ = package
+    pages = pdf_pages((folder / "csdrg.pdf").read_bytes())
+    lines = [line for page in pages for line in page]
+    assert lines[:3] == ["MINI-01 Clinical Study Data Reviewer's Guide", "Minimal study", "Protocol MINI-01"]
+    assert _follows(lines, ["DM", "Demographics", "SPECIAL PURPOSE", "One record per subject", "STUDYID, USUBJID",
+                            "7"])
+    assert _follows(lines, ["DM", "dm.csv", "8", "7", "1", "0"])
+    assert _follows(lines, ["Raw form", "Reason", "Records",
+                            "AE", "subject is not in DM", "1", "AE", "verbatim term (AETERM) is empty", "1",
+                            "DM", "exact duplicate of row 2", "1", "EX", "dose is not above zero", "1",
+                            "EX", "invalid date: day 30 does not exist in 2021-02", "1",
+                            "EX", "subject is not in DM", "1"])
+    assert _follows(lines, ["SUPPDM", "FITZPAT", "Fitzpatrick Skin Type", "Fitzpatrick", "CRF", "2"])
+    assert _follows(lines, ["TP0101", "warning", "Raw record rejected (not mapped to SDTM)", "6"])
+    assert all(page[-1] == f"Page {n} of {len(pages)}" for n, page in enumerate(pages, start=1))
+
+
+def test_reviewers_guide_same_bytes_and_a_spec_overlay_keeps_its_own(package, mini, tmp_path):
+    study, folder, _ = package
+    (guide,) = [d for d in study.spec.documents if d.kind == "SupplementalDoc"]
+    assert guide == Document(id="LF.csdrg", title="Clinical Study Data Reviewer's Guide", href="csdrg.pdf",
+                             kind="SupplementalDoc")
+    assert guide.write(tmp_path / "again.pdf", created=CREATED).read_bytes() == (folder / "csdrg.pdf").read_bytes()
+    spec = compose_study_spec(mini)
+    spec.documents = [*spec.documents, Document(id="LF.sdrg", title="SDRG", href="sdrg.pdf", kind="SupplementalDoc")]
+    study = map_study(mini, read_study_raw(mini), spec=spec)
+    assert [d.id for d in study.spec.documents if d.kind == "SupplementalDoc"] == ["LF.sdrg"]
+
+
+def test_iss_package_writes_the_analysis_reviewers_guide(tmp_path):
+    """The minimal ISS: ADSL holds 6 of the 7 DM subjects (003 failed screening) and 5 of them
+    are in the safety population (004 was never treated)."""
+    from adam.build import derive_adam, pool_sdtm
+    from adam.config import load_iss_config
+    from tests.minimal_study import write_minimal_iss
+
+    iss = load_iss_config(write_minimal_iss(tmp_path / "input"))
+    analysis = derive_adam(pool_sdtm([map_study(c, read_study_raw(c)).datasets for c in iss.studies]), iss)
+    folder = tmp_path / "adam"
+    files = write_package_datasets(analysis.spec, analysis.datasets, folder, formats=("xpt",), created=CREATED,
+                                   study_oid=analysis.spec.study.oid)
+    assert folder / "adrg.pdf" in files
+    tree = etree.parse(str(folder / "define.xml"))
+    assert tree.xpath("//def:SupplementalDoc/def:DocumentRef/@leafID", namespaces=NS) == ["LF.adrg"]
+    assert tree.xpath("//odm:MetaDataVersion/def:leaf[@ID='LF.adrg']/@xlink:href", namespaces=NS) == ["adrg.pdf"]
+    assert define.check_leaves(folder / "define.xml", folder).empty
+    lines = [line for page in pdf_pages((folder / "adrg.pdf").read_bytes()) for line in page]
+    assert lines[0] == f"{iss.id} Analysis Data Reviewer's Guide"
+    assert _follows(lines, ["Study", "Source", "Subjects in ADSL", "Safety population",
+                            "MINI-01", "raw EDC exports", "6", "5"])
+    assert _follows(lines, ["ADEX", "TRTDURD", "Total Treatment Duration (days)"])

@@ -295,3 +295,24 @@ def test_no_error_level_findings(pilot, name):
     assert found[found["severity"] == "error"].empty, found.head(10).to_string()
     built = analysis.findings
     assert built[(built["severity"] == "error") & (built["dataset"] == name)].empty
+
+
+def test_pilot_adam_package_define_is_valid_and_cross_checks_clean(pilot, tmp_path):
+    """The pilot's ADaM package as the build writes it: its define.xml is XSD-valid, follows the
+    Define-XML rules, agrees with the XPT files beside it, and cites its ADRG, which is there."""
+    from lxml import etree
+
+    import define
+    from define._xml import DEF
+    from trialpack.commands import define_findings
+    from trialpack.writing import write_package_datasets
+
+    iss, analysis = pilot
+    write_package_datasets(analysis.spec, analysis.datasets, tmp_path, formats=("xpt",), created=iss.created(),
+                           study_oid=analysis.spec.study.oid)
+    path = tmp_path / "define.xml"
+    assert define.validate_define(path).empty
+    found = define_findings(path)
+    assert found.empty, found.head(10).to_string()
+    refs = etree.parse(str(path)).xpath("//def:SupplementalDoc/def:DocumentRef/@leafID", namespaces={"def": DEF})
+    assert refs == ["LF.adrg"] and (tmp_path / "adrg.pdf").read_bytes().startswith(b"%PDF-1.4")

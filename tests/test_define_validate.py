@@ -5,6 +5,8 @@ fail with one clear finding naming the defect (and its line, for schema errors).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,10 +15,12 @@ from lxml import etree
 
 import define
 from define._xml import DEF, ODM
-from specs import InputError
+from specs import InputError, VariableSpec
 from tests.conftest import SHARED_DATA
 from tests.define_fixtures import CREATED, sdtm_package
 from trialpack.cli import main
+from trialpack.commands import define_findings
+from trialpack.xpt import write_xpt
 
 PILOT = SHARED_DATA / "cdiscpilot01"
 NS = {"odm": ODM, "def": DEF}
@@ -27,8 +31,11 @@ def good(tmp_path_factory):
     spec, frames = sdtm_package(tmp_path_factory)
     folder = tmp_path_factory.mktemp("good")
     path = define.write_define(spec, frames, folder / "define.xml", created=CREATED)
-    for name in ("dm", "ae", "ex", "ds", "ts", "suppdm"):
-        (folder / f"{name}.xpt").write_bytes(b"placeholder")
+    for name, df in frames.items():     # the datasets beside it, as the package writes them
+        if len(df):
+            ds = spec.dataset(name)
+            write_xpt(df, folder / f"{name.lower()}.xpt", name=name, label=ds.label, variables=ds.variables,
+                      created=CREATED)
     for name in ("acrf", "csdrg"):
         (folder / f"{name}.pdf").write_bytes(b"placeholder")
     return frames, path
@@ -65,7 +72,8 @@ def test_unknown_standard_name_fails_the_schema_with_its_line(good, tmp_path):
     found = errors(define.validate_define(bad))
     assert found["rule"].tolist() == ["DD0004"]
     rec = found.iloc[0]
-    assert rec["row"] == line and rec["message"].startswith(f"line {line}: Element 'def:Standard', attribute 'Name'")
+    assert rec["row"] == line     # the line is the finding's row, not repeated in its message
+    assert rec["message"].startswith("Define-XML 2.1 schema: Element 'def:Standard', attribute 'Name'")
     assert "'SDTM-IG' is not an element of the set" in rec["message"]
 
 
@@ -221,15 +229,84 @@ def test_validate_never_crashes_on_arbitrary_bytes(tmp_path, data):
     assert len(found) >= 1 and set(found["severity"]) <= {"error", "warning", "notice"}
 
 
-@pytest.mark.parametrize("which", ["sdtm", "adam-spec"])
-def test_pilot_define_2_0_gets_one_clear_message(which):
+FOREIGN = Path(__file__).parent / "data" / "foreign-define-2-1.xml"
+
+
+def test_foreign_define_2_1_schema_errors_by_line(tmp_path, capsys):
+    """A Define-XML 2.1 file another tool wrote: each schema error with the line libxml2 reads
+    it on (the end of the element's start tag), then the rules, then its data beside it."""
+    tree = etree.parse(str(FOREIGN))
+    ae = tree.find(f".//{{{ODM}}}ItemGroupDef[@OID='IG.AE']")
+    origin = tree.find(f".//{{{ODM}}}ItemDef[@OID='IT.DM.SEX']/{{{DEF}}}Origin")
+    found = define.validate_define(FOREIGN)
+    schema = found[found["rule"] == "DD0004"]
+    assert schema["row"].tolist() == [ae.sourceline, origin.sourceline] == [45, 66]
+    assert schema["message"].tolist() == [
+        "Define-XML 2.1 schema: Element 'ItemGroupDef', attribute 'def:Class': The attribute 'def:Class' is not "
+        "allowed.",
+        "Define-XML 2.1 schema: Element 'def:Origin', attribute 'Type': [facet 'enumeration'] The value 'CRF' is "
+        "not an element of the set {'Assigned', 'Collected', 'Derived', 'Not Available', 'Other', 'Predecessor', "
+        "'Protocol'}."]
+    assert found[found["rule"] == "DD0013"][["dataset", "row"]].values.tolist() == [["AE", 45]]
+    # mended, with its two datasets beside it: schema-clean, and the data are cross-checked
+    text = FOREIGN.read_text(encoding="utf-8").replace(' def:Class="EVENTS"', "").replace(
+        'Type="CRF"', 'Type="Collected"').replace(
+        '<def:leaf ID="LF.AE"', '<def:Class Name="EVENTS"/>\n        <def:leaf ID="LF.AE"')
+    mended = tmp_path / "define.xml"
+    mended.write_text(text, encoding="utf-8")
+    ids = {"STUDYID": ["CDISC01"] * 2, "USUBJID": ["CDISC01-01-001", "CDISC01-01-002"]}     # 7 and 14 bytes
+    labels = [VariableSpec("STUDYID", "Study Identifier"), VariableSpec("USUBJID", "Unique Subject Identifier"),
+              VariableSpec("SEX", "Sex")]
+    write_xpt(pd.DataFrame({**ids, "SEX": ["F", "U"]}), tmp_path / "dm.xpt", name="DM", label="Demographics",
+              variables=labels)
+    write_xpt(pd.DataFrame(ids), tmp_path / "ae.xpt", name="AE", label="Adverse Events", variables=labels[:2])
+    for name in ("blankcrf", "csdrg"):
+        (tmp_path / f"{name}.pdf").write_bytes(b"%PDF-1.4")
+    assert define.validate_define(mended).empty
+    assert main(["validate", str(mended)]) == 1
+    out = capsys.readouterr().out
+    assert out.rstrip().splitlines() == [
+        "  error   DD0112 DM row 2: DM.SEX: value is not in codelist CL.SEX (Sex)",
+        f"{mended}: 1 error(s), 0 warning(s), 0 notice(s)"]
+
+
+def _pilot(which: str):
     path = PILOT / which / "define.xml"
     if not path.is_file():
         pytest.skip("../shared/data/cdiscpilot01 is not present")
-    found = define.validate_define(path)
-    assert found["rule"].tolist() == ["DD0003"]
-    assert found.iloc[0]["message"].startswith("this is Define-XML 2.0 (namespace "
-                                               "http://www.cdisc.org/ns/def/v2.0, def:DefineVersion 2.0.0)")
+    return path
+
+
+@pytest.mark.parametrize("which", ["sdtm", "adam-spec"])
+def test_pilot_define_2_0_is_valid_against_the_official_2_0_schema(which):
+    """Define-XML 2.0 is checked against define2-0-0.xsd (odmlib's copy of the CDISC schema):
+    the pilot's defines are schema-valid; the business rules find their real defects."""
+    found = define.validate_define(_pilot(which))
+    assert "DD0003" not in set(found["rule"]) and "DD0004" not in set(found["rule"])
+    if which == "sdtm":
+        # SUPPLB's where clauses test IT.SUPPLB.QNAM, which the define never defines
+        dd0010 = found[found["rule"] == "DD0010"]
+        assert dd0010[["row", "value"]].values.tolist() == [[2134, "IT.SUPPLB.QNAM"], [2139, "IT.SUPPLB.QNAM"]]
+        # LBORRES is Length 5, its value-level items up to 200
+        assert "value-level IT.LBCH.LBORRES.LBCH.LBCAT.EQ.CHEMISTRY-1980b5b1 has Length 200, more than its " \
+               "variable's 5" in found["message"].tolist()
+    else:
+        # ADADAS.PARAM is Derived, with no method
+        assert "IT.ADADAS.PARAM has a Derived origin but its ItemRef has no MethodOID" in found["message"].tolist()
+
+
+def test_define_2_0_schema_errors_are_reported_by_line(tmp_path):
+    """A 2.0 define that breaks define2-0-0.xsd (def:Class is an attribute in 2.0 with a
+    required def:Structure; MetaDataVersion needs def:StandardName) gets DD0004 per error."""
+    text = _pilot("sdtm").read_text(encoding="utf-8")
+    bad = tmp_path / "define.xml"
+    bad.write_text(text.replace("def:StandardName=", "def:StandardTitle=", 1), encoding="utf-8")
+    mdv = etree.parse(str(bad)).find(f"{{{ODM}}}Study/{{{ODM}}}MetaDataVersion").sourceline
+    found = define.validate_define(bad)
+    schema = found[found["rule"] == "DD0004"]
+    assert len(schema) >= 1 and set(schema["row"]) == {mdv}
+    assert all(m.startswith("Define-XML 2.0 schema: Element 'MetaDataVersion'") for m in schema["message"])
+    assert any("def:StandardName" in m and "required but missing" in m for m in schema["message"])
 
 
 def _pilot_frames():
@@ -284,7 +361,9 @@ def test_cli_validate_broken_define_reports_line(good, tmp_path, capsys):
     bad.write_text(text, encoding="utf-8")
     assert main(["validate", str(bad), "--quiet"]) == 1
     out = capsys.readouterr().out
-    assert "error   DD0004 line 12: line 12: Element 'def:Standard', attribute 'Name'" in out
+    assert ("error   DD0004 line 12: Define-XML 2.1 schema: Element 'def:Standard', attribute 'Name': "
+            "[facet 'enumeration'] The value 'SDTM-IG' is not an element of the set") in out
+    assert "line 12: line 12" not in out
     # the leaves of this copy are missing too: dm.xpt ... are not beside it
     assert "DD0114" in out
 
@@ -294,8 +373,19 @@ def test_cli_validate_pilot_and_unreadable(tmp_path, capsys):
     assert main(["validate", str(missing)]) == 2
     assert "cannot read the file" in capsys.readouterr().err
     if (PILOT / "sdtm" / "define.xml").is_file():
+        # Define-XML 2.0 with its SAS datasets beside it: schema, rules and the data cross-check
         assert main(["validate", str(PILOT / "sdtm" / "define.xml")]) == 1
-        assert "this is Define-XML 2.0" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "DD0004" not in out and "error   DD0010 line 2134: RangeCheck/@def:ItemOID 'IT.SUPPLB.QNAM'" in out
+        found = define_findings(PILOT / "sdtm" / "define.xml")
+        title = found[(found["rule"] == "DD0107") & found["message"].str.contains("TITLE")]
+        assert title.iloc[0]["message"].endswith("define.xml Length 129 is shorter than the longest value (131 bytes)")
+        visitnum = found[(found["rule"] == "DD0112") & (found["dataset"] == "SV")]
+        assert visitnum[["variable", "row"]].values.tolist() == [["VISITNUM", 2556]]
+        # 31 datasets described, 14 files beside it: each missing file once (DD0114), not again as DD0101
+        # (and the aCRF, cdiscpilot_docs/annotated_crf.pdf)
+        assert len(found[found["rule"] == "DD0114"]) == 18 and "DD0101" not in set(found["rule"])
+        assert "DD0102" not in set(found["rule"])
 
 
 def test_cli_validate_folder_that_is_not_a_package(tmp_path, capsys):
@@ -318,6 +408,24 @@ def test_schema_imports_outside_the_package_folder_are_refused(tmp_path):
         etree.XMLSchema(etree.parse(str(xsd), parser))
 
 
+def test_iso8601_value_the_datatype_does_not_hold(good):
+    """DD0106 for ISO 8601 DataTypes (Define-XML 2.1 section 4.3.1): a time in a partialDate
+    column, and text that is no ISO 8601 date/time, each named with its row."""
+    frames, path = good
+    assert 'OID="IT.AE.AESTDTC" Name="AESTDTC" DataType="partialDate"' in path.read_text(encoding="utf-8")
+    ae = frames["AE"].copy()
+    ae["AESTDTC"] = ae["AESTDTC"].astype(object)
+    ae.loc[1, "AESTDTC"] = "2021-03-04T10:30"
+    ae.loc[2, "AESTDTC"] = "04MAR2021"
+    found = define.cross_check(path, dict(frames, AE=ae))
+    assert found[["rule", "variable", "row", "value"]].values.tolist() == [
+        ["DD0106", "AESTDTC", 3, "04MAR2021"], ["DD0106", "AESTDTC", 2, "2021-03-04T10:30"]]
+    assert found["message"].tolist() == [
+        "AE.AESTDTC is partialDate in define.xml; the value is not an ISO 8601 date/time",
+        "AE.AESTDTC is partialDate in define.xml; the value is a date with a time, right-truncated "
+        "(partialDatetime), which partialDate does not hold"]
+
+
 def test_integer_with_a_fraction(good):
     frames, path = good
     frames = dict(frames, DM=frames["DM"].copy())
@@ -325,3 +433,41 @@ def test_integer_with_a_fraction(good):
     found = define.cross_check(path, frames)
     assert found[["rule", "row", "value"]].values.tolist() == [["DD0106", 2, 10.5]]
     assert found.iloc[0]["message"] == "DM.AGE is integer in define.xml; the value has a fractional part"
+
+
+# -- whole packages: every define XSD-valid and clean against its data --------------------------------
+
+
+@pytest.mark.slow
+def test_every_define_of_the_demo_package_is_valid_and_cross_checks_clean(demo_package):
+    """Issue 7's 'done when': the demo's defines (one per study, one for the ISS ADaM) are
+    XSD-valid, follow the Define-XML rules and agree with the dataset files beside them, and
+    each cites its reviewer's guide, which is there."""
+    defines = sorted(demo_package.glob("m5/datasets/**/define.xml"))
+    assert len(defines) == 9                               # 8 studies and the ISS
+    for path in defines:
+        assert define.validate_define(path).empty, path
+        found = define_findings(path)                      # schema, rules, leaves, data beside it
+        assert found.empty, (path, found.head().to_string())
+        guide = etree.parse(str(path)).xpath("//def:SupplementalDoc/def:DocumentRef/@leafID", namespaces=NS)
+        assert guide == (["LF.adrg"] if "analysis" in path.parts else ["LF.csdrg"])
+        assert (path.parent / ("adrg.pdf" if "analysis" in path.parts else "csdrg.pdf")).is_file()
+
+
+@pytest.mark.slow
+def test_bds_aval_origin_is_stated_once_at_value_level_in_adex_and_adaette(demo_package):
+    """ADEX.AVAL and ADAETTE.AVAL alike (both with value-level metadata by PARAMCD): no origin or
+    method on the variable, a Derived origin and a method on every parameter's value-level item."""
+    path = demo_package / "m5" / "datasets" / "iss" / "analysis" / "adam" / "datasets" / "define.xml"
+    tree = etree.parse(str(path))
+    for ds in ("ADEX", "ADAETTE"):
+        (item,) = tree.xpath(f"//odm:ItemDef[@OID='IT.{ds}.AVAL']", namespaces=NS)
+        assert item.find(f"{{{DEF}}}Origin") is None and item.find(f"{{{DEF}}}ValueListRef") is not None, ds
+        (ref,) = tree.xpath(f"//odm:ItemGroupDef[@Name='{ds}']/odm:ItemRef[@ItemOID='IT.{ds}.AVAL']", namespaces=NS)
+        assert ref.get("MethodOID") is None, ds
+        refs = tree.xpath(f"//def:ValueListDef[@OID='VL.{ds}.AVAL']/odm:ItemRef", namespaces=NS)
+        assert len(refs) >= 4 and all(r.get("MethodOID") for r in refs), ds
+        for r in refs:
+            (vitem,) = tree.xpath(f"//odm:ItemDef[@OID='{r.get('ItemOID')}']", namespaces=NS)
+            origin = vitem.find(f"{{{DEF}}}Origin")
+            assert (origin.get("Type"), origin.get("Source")) == ("Derived", "Sponsor"), r.get("ItemOID")

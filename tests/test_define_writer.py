@@ -216,6 +216,23 @@ def test_text_lengths_are_the_longest_value_in_bytes(sdtm):
     assert rfst.get("DataType") == "partialDate" and rfst.get("Length") is None    # ISO 8601: no Length
 
 
+def test_iso8601_datatype_holds_the_data(sdtm, tmp_path):
+    """Define-XML 2.1 section 4.3.1: a --DTC planned as partialDate that holds a time is written
+    partialDatetime (not partialDate); one with dates only keeps the planned partialDate."""
+    spec, frames, _, _ = sdtm
+    assert spec.dataset("AE").variable("AESTDTC").data_type == "partialDate"
+    ae = frames["AE"].copy()
+    ae.loc[0, "AESTDTC"] = ae.loc[0, "AESTDTC"][:10] + "T10:30"
+    ae.loc[1, "AEENDTC"] = ae.loc[1, "AEENDTC"][:4] if isinstance(ae.loc[1, "AEENDTC"], str) else "2021"
+    path = define.write_define(spec, dict(frames, AE=ae), tmp_path / "define.xml", created=CREATED)
+    tree = etree.parse(str(path))
+    assert one(tree, "//odm:ItemDef[@OID='IT.AE.AESTDTC']/@DataType") == "partialDatetime"
+    assert one(tree, "//odm:ItemDef[@OID='IT.AE.AEENDTC']/@DataType") == "partialDate"
+    assert one(tree, "//odm:ItemDef[@OID='IT.DM.RFSTDTC']/@DataType") == "partialDate"
+    assert define.cross_check(path, dict(frames, AE=ae)).empty
+    assert not (define.validate_define(path)["severity"] == "error").any()
+
+
 def test_numeric_lengths_and_significant_digits(sdtm, adam):
     _, _, _, tree = sdtm
     age = one(tree, "//odm:ItemDef[@OID='IT.DM.AGE']")

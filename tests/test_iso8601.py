@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 
 from specs.iso8601 import (
     dtc_date,
+    DTC_DATATYPES,
+    dtc_column_datatype,
     dtc_date_range,
     dtc_datatype,
+    dtc_outside_datatype,
     dtc_parts,
     dtc_precision,
     has_complete_date,
@@ -190,6 +193,55 @@ def test_dtc_datatype_define_xml():
         "partialDatetime", "incompleteDatetime", "incompleteDatetime", "incompleteDatetime",
         "intervalDatetime", None, None,
     ]
+
+
+@pytest.mark.parametrize("planned, values, expected", [
+    # Define-XML 2.1 section 4.3.1: the DataType is the planned precision, widened to hold the data
+    ("partialDate", ["2021-03-04", "2021-03"], "partialDate"),            # complete dates fit partialDate
+    ("partialDate", ["2021-03-04", "2021-03-04T10:30"], "partialDatetime"),  # a time: never partialDate
+    ("date", ["2021-03-04"], "date"),
+    ("date", ["2021-03-04", "2021"], "partialDate"),
+    ("date", ["2021-03-04T10:30:00"], "partialDatetime"),                 # date and datetime: neither alone
+    ("datetime", ["2021-03-04T10:30:00"], "datetime"),
+    ("datetime", ["2021-03-04T10:30"], "partialDatetime"),
+    ("partialDate", ["2021---04"], "incompleteDatetime"),
+    ("partialDatetime", ["2021-03-04/2021-03-09"], "intervalDatetime"),
+    ("partialDate", [None, "", "not a date"], "partialDate"),              # nothing valid: the plan
+    (None, ["2021-03-04", "2021-03-04T10:30:15"], "partialDatetime"),
+    (None, [None], None),
+    ("time", ["2021-03-04"], "time"),                                       # not a --DTC type: as planned
+])
+def test_dtc_column_datatype_holds_every_value_and_the_plan(planned, values, expected):
+    assert dtc_column_datatype(pd.Series(values, dtype=object), planned) == expected
+
+
+def test_what_each_dtc_datatype_does_not_hold():
+    examples = pd.Series(["2003-12-15", "2003-12-15T13:14:17", "2003-12", "2003-12-15T13:14", "2003---15",
+                          "2003-12-01/2003-12-04"])
+    kinds = ["date", "datetime", "partialDate", "partialDatetime", "incompleteDatetime", "intervalDatetime"]
+    assert _plain(dtc_datatype(examples)) == kinds
+    not_held = {   # worked out from Define-XML 2.1 section 4.3.1, by hand
+        "date": kinds[1:],
+        "datetime": ["date", *kinds[2:]],
+        "partialDate": ["datetime", "partialDatetime", "incompleteDatetime", "intervalDatetime"],
+        "partialDatetime": ["incompleteDatetime", "intervalDatetime"],
+        "incompleteDatetime": ["intervalDatetime"],
+        "intervalDatetime": [],
+    }
+    assert list(DTC_DATATYPES) == list(not_held)
+    for declared, expected in not_held.items():
+        assert [k for k in _plain(dtc_outside_datatype(examples, declared)) if k] == expected, declared
+
+
+def test_dtc_outside_datatype_names_what_the_declared_type_does_not_hold():
+    values = pd.Series(["2021-03-04", "2021-03-04T10:30", None, "", "2021", "2021-02-30", "2021-03-04T10:30:00"],
+                       index=list("abcdefg"))
+    assert _plain(dtc_outside_datatype(values, "partialDate")) == [
+        None, "partialDatetime", None, None, None, "invalid", "datetime"]
+    assert _plain(dtc_outside_datatype(values, "date")) == [
+        None, "partialDatetime", None, None, "partialDate", "invalid", "datetime"]
+    assert _plain(dtc_outside_datatype(values, "partialDatetime")) == [None, None, None, None, None, "invalid", None]
+    assert list(dtc_outside_datatype(values, "date").index) == list("abcdefg")
 
 
 def test_dtc_date_is_the_date_part_only():

@@ -55,3 +55,42 @@ def test_text_width_from_the_font_metrics():
     assert set(font.widths) != {0}
     sans = pdf.embedded_font("DejaVu Sans")
     assert sans.width("i", 10) < sans.width("m", 10)  # proportional: the glyph lookup works
+
+
+# -- trialpack.textdoc: flowing documents (the reviewer's guides) ---------------------------------
+
+
+def test_wrap_fits_the_measured_width_and_keeps_every_word():
+    from trialpack.textdoc import SANS, wrap
+
+    font = pdf.embedded_font(SANS)
+    text = "Each raw form was read from the EDC export named in the study configuration " * 3
+    lines = wrap(text.strip(), 200, 9)
+    assert len(lines) > 3 and all(font.width(line, 9) <= 200 for line in lines)
+    assert " ".join(lines).split() == text.split()
+    # a line is as full as it can be: the next word would not have fitted
+    assert all(font.width(f"{a} {b.split()[0]}", 9) > 200 for a, b in zip(lines, lines[1:]))
+    long = wrap("x" * 80, 60, 9)                        # a word longer than the line is cut
+    assert "".join(long) == "x" * 80 and all(font.width(line, 9) <= 60 for line in long)
+
+
+def test_long_table_breaks_pages_with_its_header_repeated(tmp_path):
+    from tests.test_acrf import pdf_pages
+    from trialpack.textdoc import Heading, Table, write_text_document
+
+    rows = tuple((f"R{i:03d}", f"value {i}") for i in range(120))
+    path = write_text_document(tmp_path / "guide.pdf", title="Guide", subtitle=["sub"], footer="Guide",
+                               blocks=[Heading("1. Rows"), Table(("Key", "Value"), rows, (0.3, 0.7))],
+                               created=datetime(2026, 1, 15, 9))
+    pages = pdf_pages(path.read_bytes())
+    assert len(pages) >= 3
+    body = [line for page in pages for line in page[:-3]]             # without the footers
+    assert [line for line in body if line.startswith("R")] == [r[0] for r in rows]   # each row once, in order
+    for n, page in enumerate(pages, start=1):
+        assert page[-3:] == ["Guide", "created 2026-01-15T09:00:00", f"Page {n} of {len(pages)}"]
+        start = 3 if n == 1 else 0                                     # title, subtitle, heading first
+        assert page[start:start + 2] == ["Key", "Value"]
+    assert path.read_bytes() == write_text_document(
+        tmp_path / "again.pdf", title="Guide", subtitle=["sub"], footer="Guide",
+        blocks=[Heading("1. Rows"), Table(("Key", "Value"), rows, (0.3, 0.7))],
+        created=datetime(2026, 1, 15, 9)).read_bytes()

@@ -395,26 +395,68 @@ def _chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=180, check=True)
 
 
+#: Run in the page after it is laid out (a copy of the report with this before </body>): the
+#: boxes (x, y, width, height in CSS pixels of the page) of every ISS table and of the figure.
+BOX_SCRIPT = """<script>
+(() => {
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left + scrollX, r.top + scrollY, r.width, r.height]; };
+  const out = {tables: {}, figure: null, height: document.documentElement.scrollHeight};
+  document.querySelectorAll('table[data-table]').forEach(t => { out.tables[t.dataset.table] = box(t); });
+  const svg = document.querySelector('figure svg');
+  out.figure = svg ? box(svg) : null;
+  document.body.setAttribute('data-boxes', JSON.stringify(out));
+})();
+</script>"""
+
+
+def _region(pixels: np.ndarray, box: list[float]) -> np.ndarray:
+    x, y, w, h = (int(round(v)) for v in box)
+    return pixels[y:y + h, x:x + w, :3]
+
+
+def _text_ink(region: np.ndarray) -> float:
+    """Share of the region's pixel rows that hold text: a row with dark pixels (glyph strokes) in
+    more than one place; table rules and shading alone do not count."""
+    dark = region.mean(axis=2) < 0.5
+    return float((dark.sum(axis=1) > 3).mean())
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium (/usr/bin/chromium) is not installed")
 def test_html_report_renders_in_headless_chromium(syn, syn_report, tmp_path):
+    """Chromium lays out every table and the figure (DOM boxes of real size), and the screenshot
+    shows them: each table's region holds dark text on the page's white, the figure's region
+    holds the plot's marks in several colours."""
+    import html
+    import json
+
     import matplotlib.image
 
     out, _ = syn_report
-    url = (out / "iss-report.html").resolve().as_uri()
-    dom = _chromium(["--dump-dom", url], tmp_path).stdout
+    page = (out / "iss-report.html").read_text(encoding="utf-8")
+    probed = tmp_path / "iss-report.html"
+    probed.write_text(page.replace("</body>", BOX_SCRIPT + "\n</body>"), encoding="utf-8")
+    url = probed.resolve().as_uri()
+    dom = _chromium(["--window-size=1400,3000", "--dump-dom", url], tmp_path).stdout
     for table in T.build_tables(syn).values():
         assert f'data-table="{table.name}"' in dom
-    assert dom.count("<tr") > 40
     assert re.search(r"<figure><svg[^>]*>.*?<path", dom, flags=re.S), "the figure is not in the rendered DOM"
+    boxes = json.loads(html.unescape(re.search(r'data-boxes="([^"]*)"', dom).group(1)))
+    assert set(boxes["tables"]) == {t.name for t in T.build_tables(syn).values()}
+    for name, (_, _, width, height) in boxes["tables"].items():
+        assert width > 400 and height > 40, (name, width, height)              # laid out, not collapsed
+    assert boxes["figure"] is not None and boxes["figure"][2] > 300 and boxes["figure"][3] > 150
+    height = int(boxes["height"])
     shot = tmp_path / "report.png"
-    _chromium([f"--screenshot={shot}", "--window-size=1400,3000", "--hide-scrollbars", url], tmp_path)
+    _chromium([f"--screenshot={shot}", f"--window-size=1400,{height}", "--hide-scrollbars", url], tmp_path)
     pixels = matplotlib.image.imread(shot)
-    assert pixels.shape[:2] == (3000, 1400)
-    ink = (pixels[..., :3].mean(axis=2) < 0.5).mean()                  # dark pixels: text and rules
-    assert ink > 0.01, "the screenshot is blank"
-    colours = np.unique((pixels[..., :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)
-    assert len(colours) > 50
+    assert pixels.shape[:2] == (height, 1400)
+    for name, box in boxes["tables"].items():
+        assert _text_ink(_region(pixels, box)) > 0.3, f"table {name} is not visible in the screenshot"
+    figure = _region(pixels, boxes["figure"])
+    drawn = (figure.min(axis=2) < 0.9).mean()                                  # anything not near white
+    colours = np.unique((figure * 255).astype(np.uint8).reshape(-1, 3), axis=0)
+    assert drawn > 0.02 and len(colours) > 20, "the figure is not visible in the screenshot"
 
 
 # --------------------------------------------------------------------------------------

@@ -37,12 +37,13 @@ def build(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    """``trialpack validate PATH``: a define.xml now; package folders and dataset files later.
+    """``trialpack validate PATH``: a package folder, a dataset file or any define.xml.
 
-    For a ``.xml`` file: safe parsing, the Define-XML 2.1 schema (errors with line numbers),
-    the Define-XML business rules and the ``def:leaf`` files beside it. Prints a summary
-    and the findings; exit 1 if any is an error, 0 otherwise, 2 if the file cannot be read
-    as XML (or declares a DOCTYPE, which is refused).
+    For a ``.xml`` file: safe parsing, the official schema of its version (Define-XML 2.1 or
+    2.0; errors with line numbers), the Define-XML business rules, the ``def:leaf`` files
+    beside it and — when dataset files are beside it — the define <-> data cross-check
+    (:func:`define_findings`). Prints a summary and the findings; exit 1 if any is an error,
+    0 otherwise, 2 if the file cannot be read as XML (or declares a DOCTYPE, which is refused).
     """
     import sys
     from pathlib import Path
@@ -57,20 +58,15 @@ def validate(args: argparse.Namespace) -> int:
 
         raise InputError("validate takes a package folder, a dataset file (.xpt, .json, .ndjson) or a define.xml",
                          file=path)
-    from define.crosscheck import check_leaves
-    from define.validate import validate_define
     from specs import findings
 
-    found = validate_define(path)
-    if not found["rule"].isin(["DD0001", "DD0002", "DD0003"]).any():
-        found = findings.concat([found, check_leaves(path, path.parent)])
+    found = define_findings(path)
     counts = findings.counts(found)
     quiet = getattr(args, "quiet", False)
     shown = found[found["severity"] == "error"] if quiet else found
     limit = 200
     for rec in shown.head(limit).to_dict("records"):
-        where = f"line {rec['row']}" if rec["row"] is not None and not _is_na(rec["row"]) else "-"
-        print(f"  {rec['severity']:<7} {rec['rule']} {where}: {rec['message']}")
+        print(f"  {rec['severity']:<7} {rec['rule']} {_where(rec)}: {rec['message']}")
     if len(shown) > limit:
         print(f"  ... and {len(shown) - limit} more")
     summary = (f"{path}: {counts['error']} error(s), {counts['warning']} warning(s), "
@@ -81,6 +77,27 @@ def validate(args: argparse.Namespace) -> int:
     if not quiet or counts["error"]:
         print(summary)
     return 1 if counts["error"] else 0
+
+
+def define_findings(path):
+    """Findings of one define.xml and what lies beside it: ``define.validate_define``, then the
+    ``def:leaf`` files (DD0114) and, when any dataset file (.xpt, .json) is in the folder, the
+    define <-> data cross-check of those files (``define.cross_check``; a described dataset whose
+    leaf file is missing is reported once, as DD0114, not again as DD0101)."""
+    from define import check_leaves, cross_check, validate_define
+    from specs import findings
+    from trialpack.validation import read_folder
+
+    found = validate_define(path)
+    if found["rule"].isin(["DD0001", "DD0002", "DD0003"]).any():
+        return found
+    frames, metas, _, unreadable = read_folder(path.parent)
+    if not frames and unreadable.empty:
+        return findings.concat([found, check_leaves(path, path.parent)])
+    data = cross_check(path, frames, folder=path.parent, metadata=metas)
+    missing = set(data.loc[data["rule"] == "DD0114", "dataset"].dropna())
+    data = data[~((data["rule"] == "DD0101") & data["dataset"].isin(missing))]
+    return findings.concat([found, unreadable, data])
 
 
 def validate_folder(args: argparse.Namespace) -> int:
@@ -110,6 +127,17 @@ def validate_dataset(args: argparse.Namespace) -> int:
     console = Console(quiet=args.quiet, log_file=args.log_file)
     found = validate_dataset_file(Path(args.path), spec_path=args.spec)
     return console.validation_summary(Path(args.path), found)
+
+
+def _where(rec: dict) -> str:
+    """``line N`` of the define for its own findings (DD00xx, and DD0114 at a def:leaf),
+    ``DATASET row N`` for a define <-> data finding about a record, else ``-``."""
+    row = None if rec["row"] is None or _is_na(rec["row"]) else int(rec["row"])
+    if row is None:
+        return "-"
+    if rec["rule"].startswith("DD00") or rec["rule"] == "DD0114":
+        return f"line {row}"
+    return f"{rec['dataset']} row {row}"
 
 
 def _is_na(value) -> bool:

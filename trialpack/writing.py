@@ -16,6 +16,11 @@ from specs.model import Spec
 from trialpack import layout
 
 
+def submitted_datasets(datasets: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The datasets a package holds: all but the empty SUPP-- ones (SDTMIG §8.4)."""
+    return {name: df for name, df in datasets.items() if not (name.startswith("SUPP") and not len(df))}
+
+
 def write_package_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], folder: Path, *,
                            formats: tuple[str, ...], created: datetime, study_oid: str) -> list[Path]:
     """Datasets, documents, define.xml (+ define2-1.xsl) and define.html into ``folder``; the files
@@ -26,7 +31,7 @@ def write_package_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], folder
     from trialpack.datasetjson import write_dataset_json
     from trialpack.xpt import write_xpt
 
-    kept = {name: df for name, df in datasets.items() if not (name.startswith("SUPP") and not len(df))}
+    kept = submitted_datasets(datasets)
     spec = spec.subset(list(kept))
     folder.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
