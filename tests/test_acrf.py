@@ -478,7 +478,7 @@ def test_reviewers_guide_states_the_mapping_facts(package):
     assert _follows(lines, ["DM", "dm.csv", "8", "7", "1", "0"])
     assert _follows(lines, ["Raw form", "Reason", "Records",
                             "AE", "subject is not in DM", "1", "AE", "verbatim term (AETERM) is empty", "1",
-                            "DM", "exact duplicate of row 2", "1", "EX", "dose is not above zero", "1",
+                            "DM", "exact duplicate of row 2", "1", "EX", "dose is negative", "1",
                             "EX", "invalid date: day 30 does not exist in 2021-02", "1",
                             "EX", "subject is not in DM", "1"])
     assert _follows(lines, ["SUPPDM", "FITZPAT", "Fitzpatrick Skin Type", "Fitzpatrick", "CRF", "2"])

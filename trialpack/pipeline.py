@@ -243,7 +243,7 @@ def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM,
     stages = stages or Stages(None)
     config = job.config
     with stages.stage("map", f"{config.studyid}: mapping raw data to SDTM"):
-        study = map_study(config, read_study_raw(config, job.input_dir), data_cutoff=job.cutoff)
+        study = map_study(config, read_study_raw(config, job.input_dir), data_cutoff=job.cutoff, created=job.created)
     with stages.stage("write", f"{config.studyid}: writing SDTM and define.xml"):
         files = write_package_datasets(study.spec, study.datasets, layout.sdtm_dir(job.root, config.studyid),
                                        formats=job.formats, created=job.created, study_oid=study.spec.study.oid)
