@@ -235,9 +235,12 @@ def source_records(name: str, frame: pd.DataFrame, adam: dict[str, pd.DataFrame]
     domains = sorted(set(dom[both]))
     checkable = both & (np.isin(dom, [d for d in domains if d in adam]) | is_in(frame["STUDYID"], set(sdtm_by_study)))
     keys = source_keys(domains, adam, sdtm_by_study)
-    probe = pd.DataFrame({"STUDYID": frame["STUDYID"].astype(object).to_numpy(),
-                          "USUBJID": frame["USUBJID"].astype(object).to_numpy(), "SRCDOM": dom, "SRCSEQ": seq})
-    hit = probe.merge(keys, on=["STUDYID", "USUBJID", "SRCDOM", "SRCSEQ"], how="left")["_hit"].notna().to_numpy()
+    pointing = np.flatnonzero(both)  # e.g. in ADAETTE only the event records point at a source
+    probe = pd.DataFrame({"STUDYID": frame["STUDYID"].to_numpy(dtype=object)[pointing],
+                          "USUBJID": frame["USUBJID"].to_numpy(dtype=object)[pointing], "SRCDOM": dom[pointing],
+                          "SRCSEQ": seq[pointing]})
+    hit = np.zeros(len(frame), dtype=bool)
+    hit[pointing] = probe.merge(keys, on=["STUDYID", "USUBJID", "SRCDOM", "SRCSEQ"], how="left")["_hit"].notna()
     out.append(_rows("TP0307", name, "SRCSEQ", checkable & ~hit, frame, "SRCSEQ",
                      lambda idx: [f"SRCSEQ points at no {d} record of the subject" for d in dom[idx]], file))
     for domain in domains:
