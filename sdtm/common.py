@@ -182,10 +182,15 @@ def reconciliation_findings(reconciliation: pd.DataFrame) -> pd.DataFrame:
         for rec in bad.to_dict(orient="records"))
 
 
+#: Anything but printable ASCII (space to tilde): what SAS V5 text should hold (standards.md §2).
+NOT_PRINTABLE_ASCII = r"[^\x20-\x7e]"
+
+
 def refuse_non_ascii(tables: dict) -> None:
-    """Submission text must be ASCII (FDA sdTCG; XPT v5): the first non-ASCII character in a
+    """Submission text must be printable ASCII (FDA sdTCG: "ASCII (printable < 128)"; XPT v5):
+    the first non-ASCII character, or control character (tab, line break, escape ...), in a
     mapped raw field is bad input, named by raw file, row and column — found here, before
-    mapping, rather than by the XPT writer after it."""
+    mapping, rather than by the XPT writer after it (which would store a control character)."""
     from specs.errors import InputError
 
     for table in tables.values():
@@ -194,12 +199,12 @@ def refuse_non_ascii(tables: dict) -> None:
             values = frame[fld]
             if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
                 continue
-            ascii_ = pc.string_is_ascii(arrow_text(values)).fill_null(True)
-            bad = ~np.asarray(ascii_).astype(bool)
+            bad = np.asarray(pc.match_substring_regex(arrow_text(values), NOT_PRINTABLE_ASCII).fill_null(False))
             if bad.any():
                 pos = int(np.flatnonzero(bad)[0])
                 value = str(values.iloc[pos])
-                char = next(ch for ch in value if ord(ch) > 127)
-                raise InputError(f"non-ASCII character {char!r} (U+{ord(char):04X}) in {value!r}; submission text "
-                                 f"must be ASCII", file=table.name, row=int(frame[RAW_ROW].iloc[pos]),
+                char = next(ch for ch in value if not " " <= ch <= "~")
+                what = "non-ASCII character" if ord(char) > 127 else "control character"
+                raise InputError(f"{what} {char!r} (U+{ord(char):04X}) in {value!r}; submission text must be "
+                                 f"printable ASCII", file=table.name, row=int(frame[RAW_ROW].iloc[pos]),
                                  column=table.headers.get(fld, fld))

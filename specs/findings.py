@@ -61,6 +61,12 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0307": ("error", "SRCSEQ points at no source record"),
     "TP0308": ("notice", "Source SDTM not in the package; checks against it skipped"),
     "TP0309": ("error", "Dataset file of the package cannot be read"),
+    "TP0310": ("error", "Dataset folder has no define.xml"),
+    "TP0311": ("error", "File listed in manifest.json is missing from the package"),
+    "TP0312": ("error", "Dataset-JSON file differs from the XPT file of the same dataset"),
+    "TP0313": ("warning", "DM.RFSTDTC/RFENDTC do not span the exposure (sponsor-defined; usually first to last dose)"),
+    "TP0314": ("error", "DM.RFENDTC is before DM.RFSTDTC"),
+    "TP0315": ("error", "Study day (--DY, --STDY, --ENDY) disagrees with its date and DM.RFSTDTC"),
     # define.xml: file, schema and Define-XML 2.1 business rules (define.validate)
     "DD0001": ("error", "define.xml is not well-formed XML"),
     "DD0002": ("error", "define.xml declares a DOCTYPE/entities and is refused (never resolved)"),

@@ -72,6 +72,19 @@ def good_package(tmp_path_factory) -> Path:
     return _GOOD["package"]
 
 
+def demo_package(tmp_path_factory) -> tuple[Path, str]:
+    """The demo integration's package (XPT and Dataset-JSON), built once per test session by the
+    CLI, and the summary the build printed (read-only: copy it)."""
+    if "demo" not in _GOOD:
+        base = tmp_path_factory.mktemp("demo-package")
+        proc = run_cli("demo", "--out", str(base / "package"), "--format", "xpt,json", cwd=base, timeout=900)
+        assert proc.returncode == 0, proc.stderr
+        (base / "summary.txt").write_text(proc.stdout, encoding="utf-8")
+        _GOOD["demo"] = base / "package"
+    package = _GOOD["demo"]
+    return package, (package.parent / "summary.txt").read_text(encoding="utf-8")
+
+
 def copy_package(package: Path, target: Path) -> dict[str, str]:
     """Copy a package to ``target`` and return its fingerprint."""
     shutil.copytree(package, target)

@@ -448,6 +448,16 @@ REFUSED = [
             ("mini-01/dm.csv", "no records")),
     Refused("raw-non-ascii-text", lambda w, t, p: replace(raw(w, "ae.csv"), "runny nose", "nez qui coule (\u00e9)"),
             ("non-ASCII", "mini-01/ae.csv", "row 2", "column 'Term'")),
+    # SAS V5 text is printable ASCII (standards.md section 2): control characters are refused as well
+    Refused("raw-escape-sequence-in-text", lambda w, t, p: replace(raw(w, "ae.csv"), "runny nose", "runny\x1b[31m nose"),
+            ("control character '\\x1b' (U+001B)", "mini-01/ae.csv", "row 2", "column 'Term'", "printable ASCII")),
+    Refused("raw-tab-in-text", lambda w, t, p: replace(raw(w, "ae.csv"), "runny nose", "runny\tnose"),
+            ("control character '\\t' (U+0009)", "mini-01/ae.csv", "row 2", "column 'Term'")),
+    # the build replaces --out as a whole: a log inside it would be written into the previous package
+    Refused("log-file-inside-out", lambda w, t, p: [*build_args(t), "--log-file", str(t / "out" / "build.log")],
+            ("out/build.log", "--log-file is inside the --out folder")),
+    Refused("log-file-is-a-folder", lambda w, t, p: [*build_args(t), "--log-file", str(w)],
+            ("--log-file is a folder",)),
     Refused("sdtm-input-missing-required-variable", _sdtm_study_missing_variable,
             ("sdtm/dm.xpt", "ARMCD")),
 ]
@@ -795,3 +805,18 @@ def test_unusual_but_valid_csv_is_read_exactly(tmp_path: Path, text: str, record
     got = [tuple(None if v is None or v != v else v for v in row)
            for row in table.frame[["_RAWROW", "A", "B", "C"]].astype(object).to_numpy().tolist()]
     assert got == records and table.blank_rows == blank
+
+
+def test_log_file_records_the_error_that_stopped_the_build(tmp_path: Path) -> None:
+    """--log-file beside the target: the progress so far, then the error the CLI printed."""
+    write_minimal_iss(tmp_path / "work")
+    raw(tmp_path / "work", "dm.csv").write_bytes(b"")
+    log = tmp_path / "run.log"
+    proc = run_cli(*build_args(tmp_path), "--log-file", str(log), cwd=tmp_path / "work")
+    line = one_error_line(proc.stderr)
+    assert proc.returncode == 2
+    entries = [entry.split(None, 1)[1] for entry in log.read_text(encoding="utf-8").splitlines()]
+    assert entries[0] == "reading configs"
+    assert entries[-1] == "stopped: " + line.removeprefix("trialpack: ")
+    assert entries[-1] == "stopped: error: mini-01/dm.csv: empty file: no header row"
+    assert not (tmp_path / "out").exists()

@@ -62,3 +62,29 @@ def test_spec_export_then_import_round_trip(tmp_path):
     proc = run("spec", "import", str(tmp_path / "spec.xlsx"), str(tmp_path / "back"))
     assert proc.returncode == 0, proc.stderr
     assert load_spec(tmp_path / "back") == small_spec()
+
+
+def test_demo_summary_shows_the_headline_numbers(tmp_path_factory):
+    """The end-of-build summary of the real demo carries DESIGN.md's headline numbers, computed
+    from the ADaM datasets: 767 participants, 509.62 patient-years on cream, no MACE,
+    thromboembolic event, malignancy or death, two serious infections, both on cream 1.5%."""
+    from tests.cli_support import demo_package
+
+    package, printed = demo_package(tmp_path_factory)
+    lines = printed.splitlines()
+    assert lines[0] == f"Package written to {package}"
+    assert "participants (safety population): 767" in lines[1]
+    assert "All cream 509.62" in lines[2]
+    head = next(i for i, line in enumerate(lines) if "adverse events of special interest" in line)
+    assert lines[head] == "  subjects with adverse events of special interest (Cream 0.75% / Cream 1.5% / " \
+                          "Vehicle / All cream):"
+    events = {name.strip(): [int(n) for n in counts.split(" / ")] for name, counts in
+              (line.rsplit(":", 1) for line in lines[head + 1:head + 6])}
+    assert events == {"Serious infections": [0, 2, 0, 2],
+                      **{name: [0, 0, 0, 0] for name in ("Major adverse cardiovascular events", "Thromboembolic events",
+                                                         "Malignancies", "Deaths")}}
+    assert lines[head + 6] == "  SDTM rows:"
+    studies = [line.split()[0] for line in lines[head + 7:head + 15]]
+    assert studies == [f"TPZ-AD-{n}:" for n in (101, 102, 103, 201, 301, 302, 303, 304)]
+    assert lines[head + 7].split(": ", 1)[1].startswith("DM 26, AE 5, EX 72")  # TPZ-AD-101: 24 participants
+    assert lines[head + 15].startswith("  ADaM rows: ADSL 772, ADAE ")

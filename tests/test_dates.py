@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,9 @@ from sdtm.dates import DEFAULT_UNKNOWN_TOKENS, is_future, parse_raw_dates, study
 from specs.errors import InputError
 from specs.iso8601 import dtc_parts, is_valid_dtc
 
+#: Each example must finish in time (as in tests/test_fuzz_readers.py): a parser that
+#: backtracks or loops on some input fails the test instead of stalling the suite.
+DEADLINE = timedelta(seconds=5)
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 
@@ -239,7 +243,7 @@ FORMATTERS = {
 
 @given(st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)),
        st.sampled_from(sorted(FORMATTERS)))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=DEADLINE)
 def test_full_dates_round_trip(date, fmt):
     iso, problems = _iso([FORMATTERS[fmt](date)], [fmt])
     assert iso == [date.isoformat()]
@@ -247,7 +251,7 @@ def test_full_dates_round_trip(date, fmt):
 
 
 @given(st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 12, 31)))
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=DEADLINE)
 def test_datetimes_round_trip(moment):
     raw = f"{moment.day:02d} {MONTHS[moment.month - 1]} {moment.year} {moment:%H:%M:%S}"
     iso, _ = _iso([raw], ["DD MON YYYY[ HH:MM[:SS]]"])
@@ -257,7 +261,7 @@ def test_datetimes_round_trip(moment):
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)),
        st.tuples(st.booleans(), st.booleans(), st.booleans()),
        st.sampled_from(DEFAULT_UNKNOWN_TOKENS))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=DEADLINE)
 def test_unknown_parts_keep_the_known_ones(date, unknown, token):
     day = token if unknown[0] else f"{date.day:02d}"
     month = token if unknown[1] else MONTHS[date.month - 1]
@@ -277,7 +281,7 @@ def test_unknown_parts_keep_the_known_ones(date, unknown, token):
 @given(st.lists(st.one_of(st.text(max_size=25),
                           st.text(alphabet="0123456789 /-:.UNKXJAFEBMRDC?T", max_size=25)),
                 max_size=25))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=DEADLINE)
 def test_parser_never_crashes_and_output_always_validates(texts):
     values = pd.Series(texts, dtype=object)
     formats = ["DD MON YYYY[ HH:MM[:SS]]", "YYYY-MM-DD[THH:MM]", "DD/MM/YYYY", "YYYYMMDD"]
@@ -337,7 +341,7 @@ def test_study_day_partial_reference_and_misaligned_index():
 @given(st.lists(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)),
                 min_size=1, max_size=30),
        st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)))
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=DEADLINE)
 def test_study_day_never_zero_monotonic_and_correct(dates, ref):
     dates = sorted(dates)
     got = study_day(pd.Series([d.isoformat() for d in dates]), ref.isoformat())

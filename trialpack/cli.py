@@ -36,12 +36,14 @@ class _Parser(argparse.ArgumentParser):
 def _cmd_demo(args: argparse.Namespace) -> int:
     from trialpack.commands import demo
     _check_package_target(args.out)
+    _check_log_file(args.log_file, args.out)
     return demo(args)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from trialpack.commands import build
     _check_package_target(args.out)
+    _check_log_file(args.log_file, args.out)
     return build(args)
 
 
@@ -51,6 +53,24 @@ def _check_package_target(out: str) -> None:
     from trialpack.atomic import check_replaceable
 
     check_replaceable(out, layout.is_package, "a trialpack package (no manifest.json)")
+
+
+def _check_log_file(log_file: str | None, out: str) -> None:
+    """Refuse, before any work, a ``--log-file`` inside ``--out`` (the build replaces that folder
+    as a whole: the log would be written into the previous package, then lost with it) or one
+    that is a folder."""
+    from pathlib import Path
+
+    from specs.errors import InputError
+
+    if not log_file:
+        return
+    log, target = Path(log_file).resolve(), Path(out).resolve()
+    if log.is_relative_to(target):
+        raise InputError("--log-file is inside the --out folder, which the build replaces as a whole; "
+                         "write the log outside it", file=log_file)
+    if log.is_dir():
+        raise InputError("--log-file is a folder; give the path of a file", file=log_file)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

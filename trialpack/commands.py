@@ -91,10 +91,11 @@ def define_findings(path):
     found = validate_define(path)
     if found["rule"].isin(["DD0001", "DD0002", "DD0003"]).any():
         return found
-    frames, metas, _, unreadable = read_folder(path.parent)
-    if not frames and unreadable.empty:
+    folder = read_folder(path.parent)
+    unreadable = findings.concat(folder.findings)
+    if not folder.frames and unreadable.empty:
         return findings.concat([found, check_leaves(path, path.parent)])
-    data = cross_check(path, frames, folder=path.parent, metadata=metas)
+    data = cross_check(path, folder.frames, folder=path.parent, metadata=folder.metas)
     missing = set(data.loc[data["rule"] == "DD0114", "dataset"].dropna())
     data = data[~((data["rule"] == "DD0101") & data["dataset"].isin(missing))]
     return findings.concat([found, unreadable, data])

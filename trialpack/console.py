@@ -2,7 +2,9 @@
 
 Progress goes to stderr through rich (a spinner on a terminal, plain lines otherwise);
 ``--quiet`` prints nothing but errors; ``--log-file`` also writes every message, the stage
-timings and the findings counts to a file.
+timings, the findings counts and the error or interruption that stopped the run to a file.
+The summary gives the headline numbers: participants, patient-years, subjects with each
+adverse event of special interest per group, SDTM rows per study and ADaM rows.
 """
 from __future__ import annotations
 
@@ -31,6 +33,17 @@ class Console:
 
     @contextmanager
     def progress(self) -> Iterator[Callable[[str], None]]:
+        """Report progress while the command runs; an error or interruption that stops it is
+        logged before it goes on to the CLI (which prints it and exits)."""
+        try:
+            with self._reporter() as report:
+                yield report
+        except BaseException as exc:
+            self.log(f"stopped: {stop_reason(exc)}")
+            raise
+
+    @contextmanager
+    def _reporter(self) -> Iterator[Callable[[str], None]]:
         if self.quiet:
             yield self.log
             return
@@ -64,7 +77,12 @@ class Console:
                  f"    subjects in ADSL: {s['subjects_in_adsl']}")
         py = "  ".join(f"{g} {v:.2f}" for g, v in s["patient_years"].items())
         self.out(f"  patient-years of exposure: {py}")
-        self.out(f"  rows: " + ", ".join(f"{k} {v}" for k, v in s["rows"].items() if k.split("/")[1].startswith("AD")))
+        for line in event_lines(s["events_of_interest"]):
+            self.out(line)
+        sdtm, adam = split_rows(s["rows"], result.iss.id)
+        for line in sdtm_row_lines(sdtm):
+            self.out(line)
+        self.out("  ADaM rows: " + ", ".join(f"{k} {v}" for k, v in adam.items()))
         self.out(f"  raw records rejected (with reasons): {s['rejected_raw_records']}")
         self.out(f"  findings: {f['error']} error(s), {f['warning']} warning(s), {f['notice']} notice(s)"
                  f" -> {result.out / 'validation' / 'validation-report.xlsx'}")
@@ -90,3 +108,59 @@ class Console:
         self.out(f"{path}: {counts['error']} error(s), {counts['warning']} warning(s), {counts['notice']} notice(s)")
         self.log(f"validation {path}: {counts}")
         return 1 if counts["error"] else 0
+
+
+def stop_reason(exc: BaseException) -> str:
+    """What stopped a command, in one line (as the CLI reports it)."""
+    from specs.errors import TrialpackError
+    from trialpack.cli import Terminated
+
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, Terminated):
+        return "terminated"
+    text = " ".join(str(exc).split())
+    return f"error: {text}" if isinstance(exc, TrialpackError) else f"error: {type(exc).__name__}: {text}"
+
+
+#: Above this many studies the summary gives SDTM row totals per domain (per study: manifest.json).
+STUDIES_LISTED = 12
+
+
+def event_lines(events: dict[str, dict[str, int]]) -> list[str]:
+    """Subjects with each adverse event of special interest, one line per event, the groups
+    as columns named once in the heading."""
+    if not events:
+        return []
+    groups = list(next(iter(events.values())))
+    width = max(len(name) for name in events)
+    return [f"  subjects with adverse events of special interest ({' / '.join(groups)}):",
+            *(f"    {name + ':':<{width + 1}} {' / '.join(str(counts.get(g, 0)) for g in groups)}"
+              for name, counts in events.items())]
+
+
+def split_rows(rows: dict[str, int], iss_id: str) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """The summary's ``STUDY/DATASET`` row counts as SDTM rows by study and ADaM rows by dataset."""
+    sdtm: dict[str, dict[str, int]] = {}
+    adam: dict[str, int] = {}
+    for key, n in rows.items():
+        study, name = key.rsplit("/", 1)
+        if study == iss_id:
+            adam[name] = n
+        else:
+            sdtm.setdefault(study, {})[name] = n
+    return sdtm, adam
+
+
+def sdtm_row_lines(sdtm: dict[str, dict[str, int]]) -> list[str]:
+    """SDTM rows, one line per study; totals per domain when there are many studies."""
+    if len(sdtm) > STUDIES_LISTED:
+        totals: dict[str, int] = {}
+        for counts in sdtm.values():
+            for name, n in counts.items():
+                totals[name] = totals.get(name, 0) + n
+        return [f"  SDTM rows ({len(sdtm)} studies, per study in manifest.json): "
+                + ", ".join(f"{k} {v}" for k, v in totals.items())]
+    width = max((len(study) for study in sdtm), default=0)
+    return ["  SDTM rows:", *(f"    {study + ':':<{width + 1}} " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                              for study, counts in sdtm.items())]

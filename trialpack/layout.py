@@ -20,6 +20,9 @@ from pathlib import Path
 from specs.errors import InputError
 
 MANIFEST = "manifest.json"
+#: The dataset folders under OUT/m5/datasets: one per study (SDTM), one for the ISS (ADaM).
+DATASET_FOLDERS = ("*/tabulations/sdtm", "*/analysis/adam/datasets")
+DEFINE = "define.xml"
 
 
 def inside(root: Path, *parts: str) -> Path:
@@ -57,11 +60,3 @@ def validation_dir(root: Path) -> Path:
 
 def lineage_dir(root: Path) -> Path:
     return root / "lineage"
-
-
-def define_files(root: Path) -> list[Path]:
-    """Every define.xml of a built package, SDTM studies first, then the ISS ADaM."""
-    m5 = root / "m5" / "datasets"
-    sdtm = sorted(m5.glob("*/tabulations/sdtm/define.xml"))
-    adam = sorted(m5.glob("*/analysis/adam/datasets/define.xml"))
-    return [*sdtm, *adam]

@@ -15,8 +15,24 @@ def build_summary(result) -> dict:
         "subjects_in_adsl": int(len(adsl)),
         "participants": int((adsl["SAFFL"] == "Y").sum()),
         "patient_years": {g: round(float(years.get(g, 0.0)), 2) for g in groups},
+        "events_of_interest": events_of_interest(result.analysis),
         "rows": {f"{s.studyid}/{name}": int(len(df)) for s in result.studies for name, df in s.datasets.items()}
         | {f"{result.iss.id}/{name}": int(len(df)) for name, df in result.analysis.datasets.items()},
         "findings": findings.counts(result.findings),
         "rejected_raw_records": int(sum(len(s.rejections) for s in result.studies)),
     }
+
+
+def events_of_interest(analysis) -> dict[str, dict[str, int]]:
+    """Subjects with each adverse event of special interest, per group: the ISS config's
+    events with a customised-query index (``cq``; every event of interest when none has
+    one), counted as the report counts them (``adam.tables.event_rates``, from ADAETTE)."""
+    from adam.tables import event_rates
+
+    aesi = {e["paramcd"] for e in analysis.iss.events if "cq" in e} or {e["paramcd"] for e in analysis.iss.events}
+    rates = event_rates(analysis)
+    rates = rates[rates["PARAMCD"].isin(aesi)]
+    out: dict[str, dict[str, int]] = {}
+    for event, group, subjects in rates[["event", "TRTA", "subjects_with_event"]].to_numpy().tolist():
+        out.setdefault(event, {})[group] = int(subjects)  # events x groups: a few dozen cells
+    return out

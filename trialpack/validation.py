@@ -1,16 +1,21 @@
 """Validate a built package from its files alone, and write the validation report.
 
-``validate_package(DIR)`` re-reads every dataset file and runs, per define.xml: the define
-checks (schema, Define-XML business rules — ``define.validate_define``), define <-> data
+``validate_package(DIR)`` finds the dataset folders of the package (one per study, one for
+the ISS ADaM) and re-reads every dataset file in them, XPT and Dataset-JSON (a Dataset-JSON
+twin must hold what its XPT file holds, TP0312). Per folder it runs the define checks
+(schema, Define-XML business rules — ``define.validate_define``), define <-> data
 (``define.cross_check``: presence, order, types, lengths, labels, codelists, keys, leaves),
 the spec checks of each dataset against the spec read back from its define
-(``specs.check``: required values, ISO 8601, ASCII, 200 bytes ...), then the cross-dataset
-checks (``trialpack.consistency``). ``write_validation`` writes ``findings.json`` (every
-finding) and ``validation-report.xlsx`` (Summary, Findings, Datasets, Rules sheets).
+(``specs.check``: required values, ISO 8601, ASCII, 200 bytes ...) — a folder without
+define.xml is itself a finding (TP0310) — then the cross-dataset checks
+(``trialpack.consistency``); with a manifest, every file it lists must be in the package
+(TP0311). ``write_validation`` writes ``findings.json`` (every finding and the rule
+catalogue) and ``validation-report.xlsx`` (Summary, Findings, Datasets and Rules sheets).
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -21,43 +26,157 @@ import specs
 from specs import findings
 from specs.errors import InputError
 from trialpack import layout
+from trialpack.atomic import atomic_path
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
 #: Findings made while building (raw-record rejections, mapping and derivation notes) cannot be
 #: re-derived from the package; the build keeps them here and re-validation reports them again.
 BUILD_FINDINGS = "build-findings.json"
+#: What validation writes into OUT/validation (every time it runs).
+VALIDATION_REPORTS = ("findings.json", "validation-report.xlsx")
 EXCEL_MAX_ROWS = 1_048_575
 
 
-def read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, object], dict[str, str], pd.DataFrame]:
-    """Datasets of one package folder: frames, file metadata and file names by dataset name
-    (XPT preferred; Dataset-JSON where there is no XPT), and a TP0309 finding for each file that
-    cannot be read (the rest of the package is still checked)."""
+@dataclass
+class Folder:
+    """The datasets of one package folder as read back from its files."""
+
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # XPT data; Dataset-JSON where no XPT
+    metas: dict[str, object] = field(default_factory=dict)         # XPT file metadata by dataset
+    files: dict[str, str] = field(default_factory=dict)            # the file each frame was read from
+    details: list[list] = field(default_factory=list)              # every file read: path, name, rows, cols, bytes
+    findings: list[pd.DataFrame] = field(default_factory=list)     # TP0309, TP0312
+
+
+def read_folder(folder: Path) -> Folder:
+    """Every dataset file of one package folder (``*.xpt`` and Dataset-JSON ``*.json``).
+
+    1. a file that cannot be read is a TP0309 finding (the rest of the package is still checked);
+    2. the XPT file is the dataset's data; its Dataset-JSON twin is compared with it (TP0312,
+       :func:`twin_differences`); a Dataset-JSON file without XPT is the dataset's data."""
     from trialpack.datasetjson import read_dataset_json
     from trialpack.xpt import read_xpt
 
-    frames, metas, files, unreadable = {}, {}, {}, []
-    for path in [*sorted(folder.glob("*.xpt")), *sorted(folder.glob("*.json"))]:
+    out = Folder()
+    paths = [*sorted(folder.glob("*.xpt")), *sorted(folder.glob("*.json"))]
+    for path in paths:
         name = path.stem.upper()
-        if name in frames:
-            continue
         try:
-            if path.suffix == ".xpt":
-                df, metas[name] = read_xpt(path)
-            else:
-                df, _ = read_dataset_json(path)
+            df, meta = read_xpt(path) if path.suffix == ".xpt" else read_dataset_json(path)
         except InputError as exc:
-            unreadable.append(findings.make("TP0309", name, None, message=f"cannot read the dataset: {exc.message}",
-                                            file=str(path)))
+            out.findings.append(findings.make("TP0309", name, None, message=f"cannot read the dataset: {exc.message}",
+                                              file=str(path)))
             continue
-        frames[name], files[name] = df, str(path)
-    return frames, metas, files, findings.concat(unreadable)
+        out.details.append([str(path), name, len(df), df.shape[1], path.stat().st_size])
+        if name in out.frames:
+            out.findings.append(twin_differences(name, out.frames[name], out.metas.get(name), df, meta, str(path)))
+            continue
+        out.frames[name], out.files[name] = df, str(path)
+        if path.suffix == ".xpt":
+            out.metas[name] = meta
+    return out
+
+
+def twin_differences(name: str, xpt: pd.DataFrame, xpt_meta, twin: pd.DataFrame, twin_meta, file: str
+                     ) -> pd.DataFrame:
+    """TP0312: a Dataset-JSON file holds what the XPT file of its dataset holds — the same
+    variables in the same order with the same labels, the same dataset label, the same number
+    of rows and, column by column, the same values (:func:`comparable`: numbers as doubles,
+    dates as dates, text without the trailing blanks XPT cannot keep, null text as "")."""
+    def finding(variable, message, row=None, value=None):
+        return findings.make("TP0312", name, variable, rows=None if row is None else [row],
+                             values=None if row is None else [value], message=message, file=file)
+
+    if list(twin.columns) != list(xpt.columns):
+        return finding(None, f"variables differ from the XPT file: {list(twin.columns)} vs {list(xpt.columns)}")
+    out = []
+    if xpt_meta is not None and twin_meta.label != xpt_meta.label:
+        out.append(finding(None, f"dataset label {twin_meta.label!r} differs from the XPT file's {xpt_meta.label!r}"))
+    if xpt_meta is not None:
+        xpt_labels = {v.name: v.label for v in xpt_meta.variables}
+        out += [finding(c.name, f"label {c.label!r} differs from the XPT file's {xpt_labels.get(c.name)!r}")
+                for c in twin_meta.columns if xpt_labels.get(c.name) != c.label]
+    if len(twin) != len(xpt):
+        out.append(finding(None, f"{len(twin)} rows where the XPT file has {len(xpt)}"))
+        return findings.concat(out)
+    for column in xpt.columns:
+        a, b = comparable(xpt[column]), comparable(twin[column])
+        if a.dtype != b.dtype:
+            out.append(finding(column, f"{_kind(b)} values where the XPT file has {_kind(a)} values"))
+            continue
+        same = (a == b) | (pd.isna(a) & pd.isna(b)) if a.dtype.kind in "fMm" else a == b
+        bad = np.flatnonzero(~same)
+        if len(bad):
+            i = int(bad[0])
+            out.append(finding(column, f"{len(bad)} value(s) differ from the XPT file (first at this row, where "
+                                       f"the XPT file has {_plain(a[i])!r})", row=i + 1, value=_plain(b[i])))
+    return findings.concat(out)
+
+
+def comparable(values: pd.Series) -> np.ndarray:
+    """A column as both file formats can hold it: numbers (integers, booleans) as float64 with
+    NaN, dates and times as datetime64/timedelta64 with NaT, anything else as text with null ->
+    "" and trailing blanks removed (XPT v5 pads text with blanks and has no null text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from specs.columns import arrow_text
+
+    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
+        return values.to_numpy()
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    try:
+        text = arrow_text(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        text = arrow_text(values.astype(str))
+    return pc.utf8_rtrim(text, characters=" ").fill_null("").to_numpy(zero_copy_only=False)
+
+
+def _plain(value):
+    """A numpy scalar as the Python value it holds (for messages and findings.json)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _kind(values: np.ndarray) -> str:
+    return {"f": "numeric", "M": "date/datetime", "m": "time"}.get(values.dtype.kind, "text")
+
+
+def dataset_folders(root: Path) -> list[Path]:
+    """Every folder of the package that holds datasets or a define.xml, SDTM studies first."""
+    m5 = root / "m5" / "datasets"
+    found = []
+    for pattern in layout.DATASET_FOLDERS:
+        found += sorted({p.parent for p in m5.glob(f"{pattern}/*") if p.suffix in (".xpt", ".json")
+                         or p.name == layout.DEFINE})
+    return found
+
+
+def manifest_gaps(root: Path) -> pd.DataFrame:
+    """TP0311: the files ``manifest.json`` lists as the package's outputs that are not there
+    (the validation reports, which validation writes, excepted). No manifest, no check; a
+    manifest that cannot be read is a finding itself."""
+    path = root / layout.MANIFEST
+    if not path.is_file():
+        return findings.empty()
+    try:
+        listed = [o["path"] for o in json.loads(path.read_text(encoding="utf-8"))["outputs"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        return findings.make("TP0311", None, None, message=f"manifest.json cannot be read: {exc}", file=str(path))
+    reports = {f"{layout.validation_dir(Path('.')).as_posix()}/{name}" for name in VALIDATION_REPORTS}
+    missing = [p for p in listed if isinstance(p, str) and p not in reports and not (root / p).is_file()]
+    return findings.concat(findings.make("TP0311", None, None, message="listed in manifest.json but missing from "
+                                         "the package", file=str(root / p)) for p in missing)
 
 
 def validate_package(root: str | Path, *, spec_checks_done: pd.DataFrame | None = None
                      ) -> tuple[pd.DataFrame, list[list]]:
     """Every finding of the package in ``root`` (see the module docstring), and the dataset
     files it read (path, name, rows, columns, bytes) for the report's Datasets sheet.
+
+    The dataset folders are found by their files, not by their define.xml: a folder of
+    datasets without define.xml is a TP0310 finding and its datasets are still checked
+    (all but the define checks); with a manifest, every file it lists must be there (TP0311).
 
     ``spec_checks_done``: the build's own ``specs.check`` findings on the data it has just
     written (identical bytes: the writers round-trip exactly), used instead of checking the
@@ -66,24 +185,29 @@ def validate_package(root: str | Path, *, spec_checks_done: pd.DataFrame | None 
     from trialpack import consistency
 
     root = Path(root)
-    defines = layout.define_files(root)
-    if not defines:
-        raise InputError("no define.xml under m5/datasets: not a trialpack package folder", file=root)
-    out = []
+    folders = dataset_folders(root)
+    if not folders:
+        raise InputError("no dataset folder or define.xml under m5/datasets: not a trialpack package folder",
+                         file=root)
+    out = [manifest_gaps(root)]
     sdtm_by_study: dict[str, dict[str, pd.DataFrame]] = {}
     adam: dict[str, pd.DataFrame] = {}
     adam_files: dict[str, str] = {}
     details: list[list] = []
-    for define_path in defines:
-        folder = define_path.parent
-        frames, metas, files, unreadable = read_folder(folder)
-        out.append(unreadable)
-        details += [[str(Path(files[n]).relative_to(root)), n, len(df), df.shape[1], Path(files[n]).stat().st_size]
-                    for n, df in frames.items()]
-        out.append(validate_define(define_path))
-        out.append(cross_check(define_path, frames, folder=folder, metadata=metas))
-        if spec_checks_done is None:
-            out.append(spec_checks(define_path, frames, files))
+    for folder in folders:
+        data = read_folder(folder)
+        frames, files = data.frames, data.files
+        out += data.findings
+        details += [[str(Path(path).relative_to(root)), *rest] for path, *rest in data.details]
+        define_path = folder / layout.DEFINE
+        if define_path.is_file():
+            out.append(validate_define(define_path))
+            out.append(cross_check(define_path, frames, folder=folder, metadata=data.metas))
+            if spec_checks_done is None:
+                out.append(spec_checks(define_path, frames, files))
+        else:
+            out.append(findings.make("TP0310", None, None, message=f"{len(frames)} dataset(s) but no define.xml: "
+                                     "the define checks of this folder were skipped", file=str(folder)))
         if "DM" in frames:
             study = str(frames["DM"]["STUDYID"].iloc[0]) if len(frames["DM"]) else folder.parts[-3].upper()
             sdtm_by_study[study] = frames
@@ -178,17 +302,19 @@ def findings_records(found: pd.DataFrame) -> list[dict]:
 
 
 def write_validation(found: pd.DataFrame, folder: Path, *, created: datetime, details: list[list]) -> list[Path]:
-    """findings.json and validation-report.xlsx into ``folder``."""
+    """findings.json and validation-report.xlsx into ``folder``, each written beside its target
+    and moved into place whole (a failed or interrupted run leaves the previous report)."""
     folder.mkdir(parents=True, exist_ok=True)
     found = sort_findings(found)
     counts = findings.counts(found)
     body = {"generated": created.isoformat(timespec="seconds"), "counts": counts,
             "rules": {k: {"severity": v[0], "description": v[1]} for k, v in findings.RULES.items()},
             "findings": findings_records(found)}
-    json_path = folder / "findings.json"
-    json_path.write_text(json.dumps(body, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    xlsx_path = folder / "validation-report.xlsx"
-    write_report_workbook(found, counts, xlsx_path, created=created, details=details)
+    json_path, xlsx_path = (folder / name for name in VALIDATION_REPORTS)
+    with atomic_path(json_path) as tmp:
+        tmp.write_text(json.dumps(body, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    with atomic_path(xlsx_path) as tmp:
+        write_report_workbook(found, counts, tmp, created=created, details=details)
     return [json_path, xlsx_path]
 
 
@@ -222,6 +348,10 @@ def write_report_workbook(found: pd.DataFrame, counts: dict, path: Path, *, crea
     sheet = wb.create_sheet("Datasets")
     write_rows(sheet, ["FILE", "DATASET", "ROWS", "COLUMNS", "BYTES"], details)
     write_rows(wb.create_sheet("Reconciliation"), *reconciliation_sheet(path.parent.parent))
+    sheet = wb.create_sheet("Rules")
+    fired = by_rule.groupby("rule")["n"].sum()
+    write_rows(sheet, ["RULE", "SEVERITY", "DESCRIPTION", "FINDINGS"],
+               [[rule, severity, text, int(fired.get(rule, 0))] for rule, (severity, text) in findings.RULES.items()])
     for sheet in wb.worksheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
