@@ -27,11 +27,11 @@ from specs import findings
 from specs.errors import InputError
 from specs.iso8601 import days_to_datetime, to_epoch_days
 from specs.model import Spec
-from sdtm.source import REQUIRED_VARIABLES
+from sdtm.source import REQUIRED as REQUIRED_DOMAINS
+from sdtm.source import REQUIRED_VARIABLES, missing_variables, with_optional_variables
 from specs.shape import drop_unused_variables, format_kind
 
 ADAM_ORDER = ("ADSL", "ADAE", "ADEX", "ADAETTE")
-REQUIRED_SDTM = REQUIRED_VARIABLES
 
 
 @dataclass
@@ -48,7 +48,12 @@ class ISSAnalysis:
 
 
 def pool_sdtm(studies: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    """Stack each domain over the studies; a USUBJID in two studies' DM is an error."""
+    """Stack each domain over the studies (each holding the variables the derivations read,
+    :func:`check_required_sdtm`); a USUBJID in two studies' DM is an error."""
+    for study in studies:   # before stacking: another study's column would hide the gap
+        dm = study.get("DM")
+        check_required_variables(study, ", ".join(map(str, dm["STUDYID"].dropna().unique()))
+                                 if dm is not None and "STUDYID" in dm else None)
     pooled: dict[str, pd.DataFrame] = {}
     for domain in sorted({d for s in studies for d in s}):
         frames = [s[domain] for s in studies if domain in s and len(s[domain])]
@@ -67,12 +72,29 @@ def pool_sdtm(studies: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]
 
 
 def check_required_sdtm(sdtm: dict[str, pd.DataFrame]) -> None:
-    for domain, names in REQUIRED_SDTM.items():
+    """DM, AE and EX present, each domain holding the variables the derivations read."""
+    for domain in REQUIRED_DOMAINS:
         if domain not in sdtm:
             raise InputError(f"the integration needs SDTM {domain}, which no study provides")
-        missing = [n for n in names if n not in sdtm[domain]]
+    check_required_variables(sdtm)
+
+
+def check_required_variables(sdtm: dict[str, pd.DataFrame], study: str | None = None) -> None:
+    """Every domain present holds the variables the derivations read
+    (:data:`sdtm.source.REQUIRED_VARIABLES`); ``study`` names the study in the message."""
+    of = f" of study {study}" if study else ""
+    for domain in [d for d in REQUIRED_VARIABLES if d in sdtm]:
+        missing = missing_variables(domain, sdtm[domain])
         if missing:
-            raise InputError(f"SDTM {domain} lacks required variable(s) {', '.join(missing)}", column=missing[0])
+            raise InputError(f"SDTM {domain}{of} lacks variable(s) {', '.join(missing)}, which the ISS derivations "
+                             f"read (SDTMIG 3.4 Req/Exp)", column=missing[0])
+
+
+def analysable_sdtm(sdtm: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The pooled SDTM checked (:func:`check_required_sdtm`), with the optional variables the
+    derivations read added as null where absent (:data:`sdtm.source.OPTIONAL_VARIABLES`)."""
+    check_required_sdtm(sdtm)
+    return with_optional_variables(sdtm)
 
 
 @dataclass
@@ -88,7 +110,7 @@ class SubjectLevel:
 def subject_level(sdtm: dict[str, pd.DataFrame], iss: ISSConfig) -> SubjectLevel:
     """ADSL's base (DM, DS), the exposure records and subject periods (EX), then ADSL's
     treatment variables and population flags."""
-    check_required_sdtm(sdtm)
+    sdtm = analysable_sdtm(sdtm)
     dm, ex, ds = sdtm["DM"], sdtm["EX"], sdtm.get("DS")
     found = [exposure_findings(ex, dm)]
     base = adsl_mod.adsl_base(dm, ds, ex)
@@ -117,6 +139,7 @@ def derive_adsl(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
 def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | None = None) -> ISSAnalysis:
     """The ISS ADaM datasets from pooled SDTM (see the module docstring)."""
     spec = spec if spec is not None else compose_adam_spec(iss)
+    sdtm = analysable_sdtm(sdtm)
     subjects = subject_level(sdtm, iss)
     adsl, periods, records, found = subjects.adsl, subjects.periods, subjects.records, subjects.findings
     adae, outside = adae_mod.derive_adae(sdtm["AE"], adsl, periods, iss)

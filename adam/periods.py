@@ -116,10 +116,12 @@ def _check_periods(records: pd.DataFrame, iss: ISSConfig) -> None:
     unplaced = records["STUDYID"].isin(list(epochs)).to_numpy() & records["APERIOD"].isna().to_numpy()
     if unplaced.any():
         i = int(np.flatnonzero(unplaced)[0])
-        sid = records["STUDYID"].iloc[i]
-        raise InputError(f"EX EPOCH {records['EPOCH'].iloc[i]!r} is not a treatment period of study {sid} "
-                         f"(periods: {', '.join(epochs[sid])}); {int(unplaced.sum())} EX record(s) cannot be "
-                         f"given a period", row=i + 1, column="EPOCH")
+        sid, epoch = records["STUDYID"].iloc[i], records["EPOCH"].iloc[i]
+        what = (f"EX EPOCH {epoch!r} is not a treatment period of study {sid}" if pd.notna(epoch) else
+                f"EX record without EPOCH (null, or no EPOCH variable) in study {sid}, whose config places EX "
+                f"records in periods by EPOCH")
+        raise InputError(f"{what} (periods: {', '.join(epochs[sid])}); {int(unplaced.sum())} EX record(s) cannot "
+                         f"be given a period", row=i + 1, column="EPOCH")
 
 
 def subject_periods(records: pd.DataFrame, adsl_base: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:

@@ -245,18 +245,20 @@ def _malformed_spec(work: Path, target: Path) -> list[str]:
     return args
 
 
-def _sdtm_study_missing_variable(work: Path, target: Path, package: Path) -> None:
-    """A study that arrives as SDTM (source "sdtm") whose DM lacks the required ARMCD."""
-    from trialpack.xpt import read_xpt, write_xpt
+def _sdtm_study_missing(domain: str, variable: str) -> Callable:
+    """A study that arrives as SDTM (source "sdtm") whose ``domain`` lacks ``variable``."""
+    def make(work: Path, target: Path, package: Path) -> None:
+        from trialpack.xpt import read_xpt, write_xpt
 
-    sdtm = package / "m5" / "datasets" / "mini-01" / "tabulations" / "sdtm"
-    (work / "sdtm").mkdir()
-    for name in ("dm", "ae", "ex", "ds"):
-        frame, meta = read_xpt(sdtm / f"{name}.xpt")
-        write_xpt(frame.drop(columns=["ARMCD"] if name == "dm" else []), work / "sdtm" / f"{name}.xpt",
-                  name=name.upper(), label=meta.label)
-    (work / STUDY).write_text(json.dumps({"studyid": "MINI-01", "title": "Minimal study", "source": "sdtm",
-                                          "sdtm_dir": "sdtm"}), encoding="utf-8")
+        sdtm = package / "m5" / "datasets" / "mini-01" / "tabulations" / "sdtm"
+        (work / "sdtm").mkdir()
+        for name in ("dm", "ae", "ex", "ds"):
+            frame, meta = read_xpt(sdtm / f"{name}.xpt")
+            write_xpt(frame.drop(columns=[variable] if name == domain.lower() else []), work / "sdtm" / f"{name}.xpt",
+                      name=name.upper(), label=meta.label)
+        (work / STUDY).write_text(json.dumps({"studyid": "MINI-01", "title": "Minimal study", "source": "sdtm",
+                                              "sdtm_dir": "sdtm"}), encoding="utf-8")
+    return make
 
 
 def _out_user_folder(work: Path, target: Path, package: Path) -> list[str]:
@@ -448,8 +450,12 @@ REFUSED = [
             ("mini-01/dm.csv", "no records")),
     Refused("raw-non-ascii-text", lambda w, t, p: replace(raw(w, "ae.csv"), "runny nose", "nez qui coule (\u00e9)"),
             ("non-ASCII", "mini-01/ae.csv", "row 2", "column 'Term'")),
-    Refused("sdtm-input-missing-required-variable", _sdtm_study_missing_variable,
+    Refused("sdtm-input-missing-required-variable", _sdtm_study_missing("DM", "ARMCD"),
             ("sdtm/dm.xpt", "ARMCD")),
+    # SDTM input without a variable the ISS derivations read (SDTMIG 3.4 Req or Exp)
+    *(Refused(f"sdtm-input-without-{d.lower()}-{v.lower()}", _sdtm_study_missing(d, v),
+              (f"sdtm/{d.lower()}.xpt", f"column '{v}'", f"SDTM {d} lacks variable(s) {v}"))
+      for d, v in (("EX", "EXDOSE"), ("DS", "DSCAT"), ("DS", "DSDECOD"), ("AE", "AESER"), ("DM", "AGE"))),
 ]
 
 ENV = {"source-date-epoch-malformed": {"SOURCE_DATE_EPOCH": "yesterday"}}
