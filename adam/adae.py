@@ -28,12 +28,14 @@ def adae_base(ae: pd.DataFrame, adsl: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
 
 
 def _bounds(adae: pd.DataFrame, names: list[str], cutoff: str | None) -> list:
+    """Imputation bounds by name: an ADSL date copied to ADAE, or CUTOFF (the data cut-off; the
+    config check refuses CUTOFF without one, the schema any other name)."""
     out = []
     for name in names:
         if name == "CUTOFF":
             if cutoff:
                 out.append(pd.Timestamp(cutoff))
-        elif name in adae:
+        else:
             out.append(days_to_datetime(adae[name].to_numpy(dtype="float64"), index=adae.index))
     return out
 

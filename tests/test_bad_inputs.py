@@ -357,6 +357,12 @@ REFUSED = [
             ("iss.json", "at $", "'groups'")),
     Refused("iss-unknown-key", lambda w, t, p: iss(w, lambda c: c.update(grups=[])),
             ("iss.json", "at $", "'grups'")),
+    Refused("iss-misspelt-imputation-bound", lambda w, t, p: iss(w, lambda c: c.update(imputation={
+        "ae_start": {"highest": "M", "fill": "first", "min": ["TRTSTDT"]}})),
+            ("iss.json", "$.imputation.ae_start.min[0]", "'TRTSTDT'")),
+    Refused("iss-cutoff-bound-without-data-cutoff", lambda w, t, p: iss(w, lambda c: (c.pop("data_cutoff"), c.update(
+        imputation={"ae_end": {"highest": "M", "fill": "last", "max": ["DTHDT", "CUTOFF"]}}))),
+            ("iss.json", "$.imputation.ae_end.max[1]", "CUTOFF", "no data_cutoff")),
     Refused("iss-study-config-missing", lambda w, t, p: (w / STUDY).unlink(),
             ("iss.json", "$.studies[0]", "'mini-01.json' not found")),
     Refused("iss-impossible-creation-datetime", lambda w, t, p: iss(
