@@ -20,7 +20,8 @@ from specs.clock import default_created
 from specs.errors import InputError
 from specs.jsonio import load_json
 
-DEFAULT_TEAE = {"window_days": 30, "missing_start": "emergent", "not_emergent_value": None}
+DEFAULT_TEAE = {"window_days": 30, "missing_start": "emergent", "not_emergent_value": None,
+                "bounded_by": ["DTHDT", "EOSDT", "CUTOFF"]}
 DEFAULT_IMPUTATION = {
     "ae_start": {"highest": "M", "fill": "first", "min": ["TRTSDT"]},
     "ae_end": {"highest": "M", "fill": "last", "max": ["DTHDT", "EOSDT"]},
@@ -193,6 +194,10 @@ def check_iss_config(config: ISSConfig) -> None:
     if len(set(ages)) != len(ages):
         fail("age group numbers must be unique", "$.age_groups")
     check_imputation(config)
+    bounded_by = config.get("teae", {}).get("bounded_by", [])
+    if "CUTOFF" in bounded_by and not config.get("data_cutoff"):
+        fail("teae.bounded_by names CUTOFF but the config sets no data_cutoff",
+             f"$.teae.bounded_by[{bounded_by.index('CUTOFF')}]")
 
 
 def check_imputation(config: ISSConfig) -> None:

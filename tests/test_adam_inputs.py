@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 
+import pandas as pd
 import pytest
 
 from adam.build import derive_adam, pool_sdtm
 from sdtm.source import OPTIONAL_VARIABLES, REQUIRED_VARIABLES
 from specs.errors import InputError
-from tests.adam_frames import C15, P1, VEH, ae, day, derive, dm, ds, ex, iss_config, text, usubjid
+from tests.adam_frames import C15, P1, VEH, ae, day, derive, dm, ds, ex, iss_config, row, text, usubjid
 
 
 def test_usubjid_in_two_studies_is_an_error():
@@ -105,6 +106,14 @@ def test_tp0201_names_the_ae_row(tmp_path):
     assert list(got.findings.loc[got.findings["rule"] == "TP0201", "row"]) == [2, 3]
 
 
+def test_tp0201_says_why_the_subject_is_not_in_adsl(tmp_path):
+    # 004 is in DM without arm or exposure (a screen failure); 999 is in no DM at all
+    found = outside_analysis(tmp_path).findings.set_index("value")
+    assert found.loc[usubjid("004"), "message"] == ("AE of a subject not in ADSL (in DM, neither randomised nor "
+                                                    "treated: a screen failure): not analysed")
+    assert found.loc[usubjid("999"), "message"] == "AE of a subject in no DM: not analysed"
+
+
 def test_overlapping_exposure_is_a_finding(tmp_path):
     exposure = ex(("001", C15, P1, "2021-03-01", "2021-03-15"),     # EX row 1
                   ("001", C15, P1, "2021-03-10", "2021-03-20"),     # EX row 2: overlaps row 1 (03-10..03-15)
@@ -172,3 +181,62 @@ def test_ex_without_epoch_in_a_study_with_periods_is_an_error(tmp_path):
         derive(tmp_path, dm_rows=dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"}),
                ex_rows=ex(("001", C15, P1, "2021-03-01", "2021-03-10")).drop(columns="EPOCH"))
     assert (err.value.column, err.value.row) == ("EPOCH", 1)
+
+
+def test_exposure_without_a_start_date_is_treatment_without_dates(tmp_path):
+    # 001: its one EX record has no EXSTDTC (EX row 1); 002: dated 03-01..03-10 (row 2) and an undated
+    # record ending 03-31 (row 3). ADSL SAFFL is "received any study treatment": both are treated. An
+    # undated record adds nothing to dates, durations or time at risk: 001 has no TRTSDT/TRTEDT, its
+    # ADEX durations are null (not 0, in the pool too) and it has no time at risk; 002 has 10 days.
+    # Each undated record is a finding naming it (TP0204).
+    got = derive(tmp_path, dm_rows=dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"},
+                                      {"subject": "002", "ARMCD": "TPZ15-TPZ15"}),
+                 ex_rows=ex(("001", C15, P1, None, "2021-04-30"), ("002", C15, P1, "2021-03-01", "2021-03-10"),
+                            ("002", C15, P1, None, "2021-03-31")),
+                 ae_rows=ae({"subject": "001", "AESTDTC": "2021-04-01"}))
+    adsl = got.datasets["ADSL"].set_index("USUBJID")
+    assert text(adsl["SAFFL"]) == ["Y", "Y"]
+    assert [day(adsl.loc[usubjid("001"), n]) for n in ("TRTSDT", "TRTEDT")] == [None, None]
+    assert adsl.loc[usubjid("001"), "TRT01A"] == "Cream 1.5%"
+    assert [day(adsl.loc[usubjid("002"), n]) for n in ("TRTSDT", "TRTEDT")] == ["2021-03-01", "2021-03-10"]
+    adex = got.datasets["ADEX"]
+    for group in ("Cream 1.5%", "All cream"):
+        assert pd.isna(row(adex, USUBJID=usubjid("001"), TRTA=group, PARAMCD="TRTDURD")["AVAL"])
+        assert row(adex, USUBJID=usubjid("002"), TRTA=group, PARAMCD="TRTDURD")["AVAL"] == 10
+    assert usubjid("001") not in set(got.datasets["ADAETTE"]["USUBJID"])
+    found = got.findings[got.findings["rule"] == "TP0204"]
+    assert list(zip(found["row"], found["file"], found["variable"], found["severity"])) == [
+        (1, "s1/ex", "EXSTDTC", "warning"), (3, "s1/ex", "EXSTDTC", "warning")]
+
+
+def test_a_study_whose_only_subject_has_no_dated_exposure(tmp_path):
+    got = derive(tmp_path, dm_rows=dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"}),
+                 ex_rows=ex(("001", C15, P1, None, "2021-04-30")), ae_rows=ae({"subject": "001"}))
+    assert text(got.datasets["ADSL"]["SAFFL"]) == ["Y"]
+    assert (len(got.datasets["ADAETTE"]), list(got.findings["rule"])) == (0, ["TP0204"])
+
+
+def test_a_study_without_exposure_is_an_error_finding(tmp_path):
+    got = derive(tmp_path, dm_rows=dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"}), ex_rows=ex(),
+                 ae_rows=ae({"subject": "001", "AESTDTC": "2021-03-02"}))
+    found = got.findings[got.findings["rule"] == "TP0207"]
+    assert list(zip(found["severity"], found["value"], found["file"])) == [("error", "S1", "s1/ex")]
+    assert text(got.datasets["ADSL"]["SAFFL"]) == ["N"]
+    assert text(got.datasets["ADAE"][["TRTA", "TRTEMFL"]].iloc[0]) == [None, None]   # kept, empty
+
+
+def test_imputed_exposure_end_and_unknown_dose_are_findings(tmp_path):
+    # EX row 1: no EXENDTC -> one application on EXSTDTC, flagged (TP0205); row 2: EXDOSFRQ PRN has no
+    # administrations per day -> TDOSE null (TP0206); row 3: no EXDOSE (TP0206)
+    got = derive(tmp_path, dm_rows=dm(*({"subject": s, "ARMCD": "TPZ15-TPZ15"} for s in ("001", "002", "003"))),
+                 ex_rows=ex(("001", C15, P1, "2021-03-01", None), ("002", C15, P1, "2021-03-01", "2021-03-10", 1.0,
+                                                                        "PRN"),
+                            ("003", C15, P1, "2021-03-01", "2021-03-10", None)))
+    f = got.findings[got.findings["rule"].isin(["TP0205", "TP0206"])]
+    assert list(zip(f["rule"], f["row"], f["variable"], f["value"])) == [
+        ("TP0205", 1, "EXENDTC", None), ("TP0206", 3, "EXDOSE", None), ("TP0206", 2, "EXDOSFRQ", "PRN")]
+    assert f["message"].iloc[0] == "EX end date missing or not a date: one application on EXSTDTC taken, flagged Y"
+    adsl = got.datasets["ADSL"].set_index("USUBJID")
+    assert (day(adsl.loc[usubjid("001"), "TRTEDT"]), adsl.loc[usubjid("001"), "TRTEDTF"]) == ("2021-03-01", "Y")
+    adex = got.datasets["ADEX"]
+    assert all(pd.isna(row(adex, USUBJID=usubjid(s), TRTA="Cream 1.5%", PARAMCD="TDOSE")["AVAL"]) for s in ("002", "003"))
