@@ -133,7 +133,7 @@ def subject_level(sdtm: dict[str, pd.DataFrame], iss: ISSConfig) -> SubjectLevel
     if iss.actual_treatment == "planned":
         records = as_planned(records, planned)
     found += [undated_findings(records, iss), dose_findings(records, iss), untreated_study_findings(records, iss)]
-    periods = subject_periods(records, base, iss)
+    periods = subject_periods(records, base, iss, planned)
     adsl = adsl_mod.derive_population_flags(adsl_mod.derive_treatment_variables(base, periods, planned), records)
     pieces = treatment_pieces(records)
     return SubjectLevel(adsl, periods, records, found, pieces, emergence_windows(pieces, adsl, iss))
@@ -294,7 +294,8 @@ def dose_findings(records: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
 def untreated_study_findings(records: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
     """TP0207 for each study of the integration without any EX record: none of its subjects is
     treated (SAFFL "N" for all), so it adds nothing to the safety analysis."""
-    empty = [s.studyid for s in iss.studies if s.studyid not in set(records["STUDYID"])]
+    exposed = set(records["STUDYID"].unique())
+    empty = [s.studyid for s in iss.studies if s.studyid not in exposed]
     if not empty:
         return findings.empty()
     return findings.concat([findings.make("TP0207", "EX", None, values=[sid], file=f"{sid.lower()}/ex",

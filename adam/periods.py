@@ -217,8 +217,10 @@ def _empty(columns: list[str], text: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object if c in text else "float64") for c in columns})
 
 
-def subject_periods(records: pd.DataFrame, adsl_base: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
-    """One row per subject and period (columns :data:`PERIOD_COLUMNS`; dates as day numbers)."""
+def subject_periods(records: pd.DataFrame, adsl_base: pd.DataFrame, iss: ISSConfig,
+                    planned: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per subject and period (columns :data:`PERIOD_COLUMNS`; dates as day numbers);
+    ``planned``: :func:`planned_groups` of ``adsl_base`` when the caller has it."""
     if not len(records):
         return _empty(PERIOD_COLUMNS, text=("STUDYID", "USUBJID", "TRTP", "TRTA", "TRSDTF", "TREDTF"))
     span = records.assign(_DAYS=records["EXENDT"] - records["EXSTDT"] + 1)
@@ -230,7 +232,7 @@ def subject_periods(records: pd.DataFrame, adsl_base: pd.DataFrame, iss: ISSConf
               .drop_duplicates(keys))
     agg = agg.merge(actual[[*keys, "GROUP", "GROUPN"]].rename(columns={"GROUP": "TRTA", "GROUPN": "TRTAN"}),
                     on=keys, how="left")
-    planned = planned_groups(adsl_base, iss)
+    planned = planned if planned is not None else planned_groups(adsl_base, iss)
     agg = agg.merge(planned, on=["USUBJID", "APERIOD"], how="left")
     if iss.actual_treatment == "planned":
         agg["TRTA"], agg["TRTAN"] = agg["TRTP"], agg["TRTPN"]
