@@ -28,12 +28,14 @@ def adae_base(ae: pd.DataFrame, adsl: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
 
 
 def _bounds(adae: pd.DataFrame, names: list[str], cutoff: str | None) -> list:
+    """Imputation bounds by name: an ADSL date copied to ADAE, or CUTOFF (the data cut-off; the
+    config check refuses CUTOFF without one, the schema any other name)."""
     out = []
     for name in names:
         if name == "CUTOFF":
             if cutoff:
                 out.append(pd.Timestamp(cutoff))
-        elif name in adae:
+        else:
             out.append(days_to_datetime(adae[name].to_numpy(dtype="float64"), index=adae.index))
     return out
 
@@ -84,72 +86,98 @@ def derive_relative_days(adae: pd.DataFrame) -> pd.DataFrame:
     return adae
 
 
-def derive_period(adae: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
-    """APERIOD/APERIODC and TRTA/TRTAN: the period in which the AE started. Cases in order:
+def derive_period(adae: pd.DataFrame, pieces: pd.DataFrame) -> pd.DataFrame:
+    """APERIOD/APERIODC and TRTA/TRTAN: the period and the treatment group at the AE's onset, as
+    treated — by the subject's pieces (:func:`adam.periods.treatment_pieces`: each run of one
+    treatment within a period, so that a period in which the subject had two treatments places
+    an AE in the one being received). Cases in order:
 
-    1. ASTDT in [APxxSDT, APxxEDT] of one of the subject's periods (the last period open-ended:
-       an AE after the last period's end still follows the last treatment received; TRTEMFL
-       decides whether it counts) -> that period and its actual treatment group;
+    1. ASTDT on or after a piece's first dose and before the next piece's first dose (the last
+       piece open-ended: an AE after the last dose still follows the last treatment received;
+       TRTEMFL decides whether it counts) -> that piece's period and group;
     2. ASTDT missing, the subject treated and AESTDTC not wholly before the first dose (its
        latest possible day, :func:`start_range`, on or after it; always so for a null
-       AESTDTC) -> the subject's first period (the event cannot be placed later; it is
+       AESTDTC) -> the subject's first piece (the event cannot be placed later; it is
        treatment-emergent by the missing-start rule and counted in the first group the subject
        received — period 2 for a subject first treated in period 2);
-    3. otherwise (before the first dose, no treatment) -> null.
+    3. otherwise (before the first dose, no dated treatment) -> null.
 
-    APERIODC = "Period " and APERIOD in two digits ("Period 01"), one-to-one with APERIOD.
+    APERIODC = "Period " and APERIOD in two digits ("Period 01"), one-to-one with APERIOD. RUN
+    (the piece's run, for the treatment-emergent window) is kept for :func:`derive_trtemfl`.
     """
     adae = adae.copy()
-    p = periods[["USUBJID", "APERIOD", "APSDT", "APEDT", "TRTA", "TRTAN"]].dropna(subset=["APSDT"])
-    last = p.sort_values(["USUBJID", "APSDT"], kind="mergesort").duplicated("USUBJID", keep="last")
-    p = p.assign(APEDT=p["APEDT"].where(last.reindex(p.index), np.inf))
-    p = p.sort_values("APSDT", kind="mergesort")
-    left = adae[["USUBJID", "ASTDT"]].assign(_i=np.arange(len(adae)))
-    known = left.dropna(subset=["ASTDT"]).sort_values("ASTDT", kind="mergesort")
-    hit = pd.merge_asof(known, p, left_on="ASTDT", right_on="APSDT", by="USUBJID", direction="backward")
-    hit = hit[hit["APERIOD"].notna() & (hit["ASTDT"] <= hit["APEDT"])].set_index("_i")
-    first = periods.sort_values(["USUBJID", "APERIOD"], kind="mergesort").drop_duplicates("USUBJID")
-    first = first.set_index("USUBJID")
+    columns = ["APERIOD", "TRTA", "TRTAN", "RUN"]
+    p = pieces[["USUBJID", *columns, "TRSDT"]].sort_values(["TRSDT", "RUN"], kind="mergesort")
+    piece = np.full(len(adae), -1)   # position in ``p`` of each record's piece; -1 none
+    known = adae[["USUBJID", "ASTDT"]].assign(_i=np.arange(len(adae))).dropna(subset=["ASTDT"])
+    if len(known) and len(p):
+        hit = pd.merge_asof(known.sort_values("ASTDT", kind="mergesort").astype({"ASTDT": "float64"}),
+                            p[["USUBJID", "TRSDT"]].assign(_p=np.arange(len(p)), TRSDT=p["TRSDT"].astype("float64")),
+                            left_on="ASTDT", right_on="TRSDT", by="USUBJID", direction="backward")
+        hit = hit[hit["_p"].notna()]
+        piece[hit["_i"].to_numpy()] = hit["_p"].to_numpy(dtype="int64")
+    first = (p.assign(_p=np.arange(len(p))).sort_values(["USUBJID", "TRSDT", "RUN"], kind="mergesort")
+             .drop_duplicates("USUBJID").set_index("USUBJID"))
     _, latest = start_range(adae)
-    first_dose = adae["USUBJID"].map(first["APSDT"]).astype("float64").to_numpy()
-    missing = adae["ASTDT"].isna() & is_in(adae["USUBJID"], first.index) & ~(latest < first_dose)
-    aperiod = pd.Series(np.nan, index=adae.index)
-    trta = pd.Series(None, index=adae.index, dtype=object)
-    trtan = pd.Series(np.nan, index=adae.index)
-    pos = adae.index[hit.index.to_numpy()]
-    aperiod[pos] = hit["APERIOD"].to_numpy()
-    trta[pos] = hit["TRTA"].to_numpy()
-    trtan[pos] = hit["TRTAN"].to_numpy()
-    aperiod[missing] = adae.loc[missing, "USUBJID"].map(first["APERIOD"])
-    trta[missing] = adae.loc[missing, "USUBJID"].map(first["TRTA"])
-    trtan[missing] = adae.loc[missing, "USUBJID"].map(first["TRTAN"])
-    adae["APERIOD"], adae["TRTA"], adae["TRTAN"] = aperiod, trta, trtan
+    first_piece = adae["USUBJID"].map(first["_p"]).astype("float64").to_numpy()
+    first_dose = adae["USUBJID"].map(first["TRSDT"]).astype("float64").to_numpy()
+    missing = adae["ASTDT"].isna().to_numpy() & ~np.isnan(first_piece) & ~(latest < first_dose)
+    piece[missing] = first_piece[missing].astype("int64")
+    placed = piece >= 0
+    for name in columns:
+        values = p[name].to_numpy(dtype=object)[np.where(placed, piece, 0)] if len(p) else np.full(len(adae), None)
+        adae[name] = pd.Series(np.where(placed, values, None), index=adae.index, dtype=object)
+    for name in ("APERIOD", "TRTAN", "RUN"):
+        adae[name] = adae[name].astype("float64")
+    aperiod = adae["APERIOD"]
     adae["APERIODC"] = np.where(aperiod.notna(), "Period " + aperiod.fillna(0).astype(int).astype(str).str.zfill(2),
                                 None)
     return adae
 
 
-def derive_trtemfl(adae: pd.DataFrame, *, window_days: int | None = 30, missing_start: str = "emergent",
-                   not_emergent_value: str | None = None, start: str = "ASTDT", end: str = "AENDT",
-                   trt_start: str = "TRTSDT", trt_end: str = "TRTEDT", start_dtc: str = "AESTDTC") -> pd.Series:
-    """TRTEMFL, the cases in the order they apply (admiral ``derive_var_trtemfl``; PHUSE WP-087):
+def derive_emergence_window(adae: pd.DataFrame, windows: pd.DataFrame) -> pd.Series:
+    """The last day of the treatment-emergent window that applies to each AE (day numbers): the
+    window of the run its onset is placed in (:func:`derive_period`,
+    :func:`adam.periods.emergence_windows`); for an AE without ASTDT, the end of the subject's
+    last window (its start could lie in any); null for a subject without a dated treatment."""
+    keys = adae[["USUBJID", "RUN"]].astype({"USUBJID": object, "RUN": "float64"})
+    ends = windows[["USUBJID", "RUN", "WEND"]].astype({"USUBJID": object, "RUN": "float64"})
+    run_end = pd.Series(keys.merge(ends, on=["USUBJID", "RUN"], how="left")["WEND"].to_numpy(dtype="float64"),
+                        index=adae.index)
+    last_end = adae["USUBJID"].map(windows.groupby("USUBJID")["WEND"].max()).astype("float64")
+    return run_end.where(adae["ASTDT"].notna(), last_end)
+
+
+def derive_trtemfl(adae: pd.DataFrame, *, window_days: int | None = 30, window_end: str | None = None,
+                   missing_start: str = "emergent", not_emergent_value: str | None = None, start: str = "ASTDT",
+                   end: str = "AENDT", trt_start: str = "TRTSDT", trt_end: str = "TRTEDT",
+                   start_dtc: str = "AESTDTC") -> pd.Series:
+    """TRTEMFL, the cases in the order they apply (admiral ``derive_var_trtemfl``; PHUSE WP-087).
+    The treatment-emergent window runs from TRTSDT to its end: the column ``window_end`` when
+    given (ADAE passes :func:`derive_emergence_window`: the window of the treatment received at
+    onset, as ADAETTE's time at risk uses it), else TRTEDT + ``window_days`` (no upper limit
+    when ``window_days`` is None).
 
     1. not treated (TRTSDT missing) -> not emergent;
     2. ended before treatment (AENDT < TRTSDT) -> not emergent;
-    3. start missing, and the start could lie in TRTSDT .. TRTEDT + ``window_days`` by what
-       ``start_dtc`` says (a null or year-unknown AESTDTC always could; "2020" left unimputed
-       cannot for treatment started in 2021: ICH E9, emergence needs onset on treatment)
-       -> "Y" (conservative), or not emergent with ``missing_start="not_emergent"``;
-    4. TRTSDT <= ASTDT <= TRTEDT + ``window_days`` -> "Y" (no upper limit when
-       ``window_days`` is None);
+    3. start missing, and the start could lie in the window by what ``start_dtc`` says (a null
+       or year-unknown AESTDTC always could; "2020" left unimputed cannot for treatment started
+       in 2021: ICH E9, emergence needs onset on treatment) -> "Y" (conservative), or not
+       emergent with ``missing_start="not_emergent"``;
+    4. TRTSDT <= ASTDT <= the window's end -> "Y";
     5. otherwise (started before treatment or after the window, dated or known to be by its
        partial date) -> not emergent.
 
     "Not emergent" is null (OCCDS) or ``not_emergent_value`` (e.g. "N" where an SAP says so).
     """
     s, e = adae[start], adae[end]
-    ts, te = adae[trt_start], adae[trt_end]
-    upper = te + window_days if window_days is not None else pd.Series(np.inf, index=adae.index)
+    ts = adae[trt_start]
+    if window_end is not None:
+        upper = adae[window_end].astype("float64")
+    elif window_days is not None:
+        upper = adae[trt_end] + window_days
+    else:
+        upper = pd.Series(np.inf, index=adae.index)
     earliest, latest = start_range(adae, dtc=start_dtc)
     could_be_on_treatment = (latest >= ts.to_numpy(dtype=float)) & (earliest <= upper.to_numpy(dtype=float))
     cases = [
@@ -237,16 +265,19 @@ def derive_arel(adae: pd.DataFrame, related_terms: list[str] | None) -> pd.Serie
     return pd.Series(np.where(related, "RELATED", "NOT RELATED"), index=adae.index, dtype=object)
 
 
-def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, periods: pd.DataFrame, iss: ISSConfig
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The whole ADAE, in derivation order; returns (ADAE, AE records of non-ADSL subjects)."""
+def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, pieces: pd.DataFrame, windows: pd.DataFrame,
+                iss: ISSConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole ADAE, in derivation order; returns (ADAE, AE records of non-ADSL subjects).
+    ``pieces`` and ``windows`` are the as-treated timeline (:mod:`adam.periods`)."""
     adae, outside = adae_base(ae, adsl)
     adae = derive_analysis_dates(adae, iss)
     adae = derive_relative_days(adae)
-    adae = derive_period(adae, periods)
+    adae = derive_period(adae, pieces)
     teae = iss.teae
-    adae["TRTEMFL"] = derive_trtemfl(adae, window_days=teae["window_days"], missing_start=teae["missing_start"],
+    adae["TRTEMFL"] = derive_trtemfl(adae.assign(_WEND=derive_emergence_window(adae, windows)), window_end="_WEND",
+                                     missing_start=teae["missing_start"],
                                      not_emergent_value=teae["not_emergent_value"])
+    adae = adae.drop(columns="RUN")
     adae = derive_occurrence_flags(adae)
     adae["AREL"] = derive_arel(adae, iss.get("related_terms"))
     adae = derive_custom_queries(adae, iss.events)

@@ -4,23 +4,27 @@ One record per treated subject, treatment group (pooled groups included) and eve
 interest (the ISS config's ``events``: any TEAE, serious TEAE, each AESI). It is the input
 of every exposure-adjusted incidence rate, so each rate traces to submitted data.
 
-At-risk windows, per subject and non-pooled group:
+At-risk windows: the treatment-emergent windows of :func:`adam.periods.emergence_windows`,
+the same windows ADAE.TRTEMFL uses — one per run of one treatment:
 
-* start: the first dose in the group (STARTDT);
-* end: the earliest of the last dose in the group + the TEAE window (config
-  ``teae.window_days``; none = no limit), the day before the subject's next group starts
-  (a vehicle subject's vehicle time ends when cream starts), the end of study (EOSDT),
-  death (DTHDT) and the data cut-off.
+* start: the first dose of the run (STARTDT: the first start in the group);
+* end: the earliest of the run's last dose + the TEAE window (config ``teae.window_days``;
+  none = no limit), the day before the subject's next treatment starts (a vehicle subject's
+  vehicle time ends when cream starts), and those of death (DTHDT), end of study (EOSDT) and
+  the data cut-off that ``teae.bounded_by`` names.
 
-A pooled group's windows are those of its groups. For each event: the first
-treatment-emergent AE meeting the event's definition (:func:`adam.adae.matches_event`),
-assigned to one of the group's treatments (ADAE.TRTA), that starts inside a window (an AE
-with a missing start counts at the first window's start). With an event, CNSR = 0, ADT =
-its start, EVNTDESC "ADVERSE EVENT", SRCDOM/SRCSEQ = "AE"/its AESEQ (the SDTM AE record, which
-ADAE keeps one to one); without, CNSR = 1, ADT = the end of the last window, EVNTDESC "NO
-EVENT DURING TIME AT RISK" and CNSDTDSC the limit that ended that window (:data:`LIMITS`;
-"LAST EXPOSURE" when there was none). AVAL = days at risk up to ADT (inclusive, summed over
-windows) / DAYS_PER_YEAR, in YEARS.
+A group's windows are its runs (a subject can return to a treatment); a pooled group's windows
+are those of its groups. For each event: the first treatment-emergent AE meeting the event's
+definition (:func:`adam.adae.matches_event`), assigned to one of the group's treatments
+(ADAE.TRTA), that starts inside a window (an AE with a missing start counts at the first
+window's start) — so every treatment-emergent AE of the group is inside a window, and the
+first of them per subject is the event. With an event, CNSR = 0, ADT = its start, EVNTDESC
+"ADVERSE EVENT", SRCDOM/SRCSEQ = "AE"/its AESEQ (the SDTM AE record, which ADAE keeps one to
+one); without, CNSR = 1, ADT = the end of the last window, EVNTDESC "NO EVENT DURING TIME AT
+RISK" and CNSDTDSC the limit that ended that window (:data:`adam.periods.LIMITS`); a window
+nothing limits (no TEAE window and no bound known) is censored at the last dose, "LAST
+EXPOSURE". AVAL = days at risk up to ADT (inclusive, summed over windows) / DAYS_PER_YEAR, in
+YEARS.
 """
 from __future__ import annotations
 
@@ -30,42 +34,20 @@ import pandas as pd
 from adam.adae import matches_event
 from adam.config import ISSConfig
 from adam.units import days_to_years
+from specs.columns import is_in
 
 ADSL_COPIES = ["AGE", "SEX", "RACE", "SAFFL"]
 EVENT_TEXT = "ADVERSE EVENT"
 CENSOR_TEXT = "NO EVENT DURING TIME AT RISK"
-#: what can end an at-risk window (CNSDTDSC), in the order that breaks a tie on the same day
-LIMITS = ("DEATH", "START OF ANOTHER TREATMENT", "END OF STUDY", "DATA CUT-OFF", "LAST EXPOSURE PLUS WINDOW")
 NO_LIMIT = "LAST EXPOSURE"
 
 
-def risk_windows(periods: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
-    """Per subject and group (pools as their groups' windows): WSTART, WEND (day numbers) and
-    WHY, the limit that set WEND (:data:`LIMITS`)."""
-    p = periods.dropna(subset=["TRTA"])
-    win = (p.groupby(["STUDYID", "USUBJID", "TRTA", "TRTAN"], sort=False)
-           .agg(WSTART=("TRSDT", "min"), LAST=("TREDT", "max")).reset_index()
-           .sort_values(["USUBJID", "WSTART"], kind="mergesort"))
-    next_start = win.groupby("USUBJID")["WSTART"].shift(-1)
-    window = iss.teae["window_days"]
-    subj = adsl.set_index("USUBJID")
-    cutoff = pd.Series(np.nan, index=win.index)
-    if iss.get("data_cutoff"):
-        day = (np.datetime64(iss.get("data_cutoff"), "D") - np.datetime64("1970-01-01", "D")).astype(int)
-        cutoff[:] = float(day)
-    caps = {"DEATH": win["USUBJID"].map(subj["DTHDT"]),
-            "START OF ANOTHER TREATMENT": next_start - 1,
-            "END OF STUDY": win["USUBJID"].map(subj["EOSDT"]),
-            "DATA CUT-OFF": cutoff,
-            "LAST EXPOSURE PLUS WINDOW": (win["LAST"] + window if window is not None
-                                          else pd.Series(np.nan, index=win.index))}
-    stack = np.column_stack([caps[name].astype("float64").fillna(np.inf).to_numpy() for name in LIMITS])
-    end = stack.min(axis=1)   # the earliest limit; argmin takes the first of LIMITS on a tie
-    limited = np.isfinite(end)
-    win["WEND"] = np.where(limited, np.maximum(end, win["WSTART"]), win["LAST"])
-    win["WHY"] = np.where(limited, np.asarray(LIMITS, dtype=object)[stack.argmin(axis=1)], NO_LIMIT)
-    win = win.rename(columns={"TRTA": "GROUP", "TRTAN": "GROUPN"})[["STUDYID", "USUBJID", "GROUP", "GROUPN",
-                                                                     "WSTART", "WEND", "WHY"]]
+def risk_windows(windows: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """Per subject and group, its treatment-emergent windows (pools: their groups' windows):
+    GROUP/GROUPN, POOLOF (the non-pooled group the window belongs to), WSTART, LAST, WEND
+    (day numbers; infinite when unlimited) and WHY (:data:`adam.periods.LIMITS`)."""
+    win = windows.rename(columns={"TRTA": "GROUP", "TRTAN": "GROUPN"})[
+        ["STUDYID", "USUBJID", "GROUP", "GROUPN", "WSTART", "LAST", "WEND", "WHY"]]
     pools = []
     for g in iss.groups:
         if g.pooled:
@@ -100,16 +82,20 @@ def first_events(adae: pd.DataFrame, windows: pd.DataFrame, iss: ISSConfig) -> p
     return first[["USUBJID", "GROUP", "PARAMCD", "ADT", "AESEQ"]].rename(columns={"AESEQ": "SRCSEQ"})
 
 
-def derive_adaette(adae: pd.DataFrame, periods: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
-    """ADAETTE (see the module docstring)."""
-    windows = risk_windows(periods, adsl, iss)
+def derive_adaette(adae: pd.DataFrame, windows: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """ADAETTE (see the module docstring) from ADAE, the treatment-emergent windows
+    (:func:`adam.periods.emergence_windows`) and the ADSL subjects analysed (safety population)."""
+    windows = risk_windows(windows[is_in(windows["USUBJID"], adsl["USUBJID"])], iss)
     events = pd.DataFrame([(e["paramcd"], e["name"], i + 1) for i, e in enumerate(iss.events)],
                           columns=["PARAMCD", "PARAM", "PARAMN"])
     grid = windows.merge(events, how="cross")
     first = first_events(adae, windows, iss)
     grid = grid.merge(first, on=["USUBJID", "GROUP", "PARAMCD"], how="left")
-    stop = grid["ADT"].fillna(np.inf)
-    grid["_DAYS"] = np.clip(np.fmin(grid["WEND"], stop) - grid["WSTART"] + 1, 0, None)
+    unlimited = ~np.isfinite(grid["WEND"])
+    grid["WHY"] = grid["WHY"].where(~unlimited, NO_LIMIT)
+    stop = np.fmin(grid["WEND"], grid["ADT"].fillna(np.inf))   # an event in an unlimited window stops it
+    grid["WEND"] = grid["WEND"].where(~unlimited, grid["LAST"])  # else censored at the last dose
+    grid["_DAYS"] = np.clip(np.where(np.isfinite(stop), stop, grid["WEND"]) - grid["WSTART"] + 1, 0, None)
     keys = ["STUDYID", "USUBJID", "GROUP", "GROUPN", "PARAMCD", "PARAM", "PARAMN"]
     grid = grid.sort_values([*keys, "WEND"], kind="mergesort")
     tte = grid.groupby(keys, sort=False).agg(STARTDT=("WSTART", "min"), LASTEND=("WEND", "last"),

@@ -46,24 +46,31 @@ def compose_adam_spec(iss: ISSConfig, standard: Spec | None = None) -> Spec:
         for ds in spec.datasets:
             if "TRTEMFL" in ds:
                 ds.variable("TRTEMFL").codelist = "CL.NY_YN"
-    spec.methods = [replace(m, description=trtemfl_method_text(iss.teae)) if m.oid == "MT.TRTEMFL" else m
+    spec.methods = [replace(m, description=trtemfl_method_text(iss.teae, bool(iss.get("data_cutoff")))) if m.oid == "MT.TRTEMFL" else m
                     for m in spec.methods]
     if iss.get("spec"):
         spec = load_spec(Path(iss.file).parent / iss.get("spec"), base=spec)
     return spec
 
 
-def trtemfl_method_text(teae: dict) -> str:
-    """The TRTEMFL method as the config's ``teae`` rule has it (see adam.adae.derive_trtemfl), so
-    that the define states the rule the data follow (null or 'N', window or none)."""
+def trtemfl_method_text(teae: dict, cutoff: bool = False) -> str:
+    """The TRTEMFL method as the config's ``teae`` rule has it (see adam.adae.derive_trtemfl and
+    adam.periods.emergence_windows), so that the define states the rule the data follow (the
+    window, what bounds it, null or 'N'); ``cutoff``: the config sets a data cut-off."""
     window = teae["window_days"]
-    if window is None:
-        rule, span = "ASTDT >= TRTSDT (no upper limit)", "on or after TRTSDT"
-    else:
-        rule, span = f"TRTSDT <= ASTDT <= TRTEDT + {window} days", f"in TRTSDT .. TRTEDT + {window} days"
+    limits = [f"its last dose + {window} days"] if window is not None else []
+    limits.append("the day before another treatment starts")
+    bounds = {"DTHDT": "death (DTHDT)", "EOSDT": "the end of study (EOSDT, unless before the last dose)",
+              "CUTOFF": "the data cut-off"}
+    limits += [text for name, text in bounds.items() if name in teae["bounded_by"] and (name != "CUTOFF" or cutoff)]
+    earliest = f"{', '.join(limits[:-1])} and {limits[-1]}" if len(limits) > 1 else limits[0]
+    unlimited = "" if window is not None else " (no fixed window after the last dose)"
+    rule = (f"ASTDT lies in the treatment-emergent window of the treatment received at onset (TRTA): from its "
+            f"first dose to the earliest of {earliest}{unlimited}")
     unknown = "An event without ASTDT (AESTDTC missing, or more partial than the start-date imputation completes)"
-    missing = (f"{unknown} whose AESTDTC could lie {span} is treatment-emergent unless AENDT < TRTSDT."
-               if teae["missing_start"] == "emergent" else f"{unknown} is not treatment-emergent.")
+    missing = (f"{unknown} whose AESTDTC could lie between TRTSDT and the end of the subject's last window is "
+               f"treatment-emergent unless AENDT < TRTSDT." if teae["missing_start"] == "emergent"
+               else f"{unknown} is not treatment-emergent.")
     otherwise = "'N'" if teae["not_emergent_value"] == "N" else "Null"
     return (f"TRTEMFL = 'Y' if TRTSDT is not null, AENDT is not before TRTSDT and {rule}. {missing} "
             f"{otherwise} otherwise.")

@@ -7,15 +7,19 @@ CL.ADEX.PARAMCD; AVALU the unit):
 ==========  ==================================================================  ========
 PARAMCD     AVAL                                                                AVALU
 ==========  ==================================================================  ========
-TRTDURD     last dose date in the group - first dose date in the group + 1       DAYS
-            (pooled group: the sum over its groups)
+TRTDURD     days on the group's treatment: for each run of it (a stretch of     DAYS
+            treatment with no other treatment in between, adam.periods), last dose
+            - first dose + 1, summed (pooled group: the sum over its groups); only
+            dated records count, null when the subject has none in the group
 TRTDURY     TRTDURD / :data:`adam.units.DAYS_PER_YEAR`               YEARS
 TDOSE       sum over the group's EX records of EXDOSE x administrations per       EXDOSU
             day (config ``doses_per_day`` by EXDOSFRQ) x (EXENDT - EXSTDT + 1)
 ADOSE       TDOSE / TRTDURD: mean amount per day                                  EXDOSU/day
 ==========  ==================================================================  ========
 
-ASTDT/AENDT are the first and last dose dates in the group.
+ASTDT/AENDT are the first and last dose dates in the group. TDOSE (and ADOSE) is null when the
+dose of any of the group's records cannot be computed (EXDOSE missing, EXDOSFRQ without a
+``doses_per_day`` entry, no start date); the build reports each such record (TP0206).
 """
 from __future__ import annotations
 
@@ -28,17 +32,27 @@ from adam.units import days_to_years
 ADSL_COPIES = ["AGE", "SEX", "RACE", "SAFFL"]
 
 
-def group_exposure(records: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
-    """Per subject and group (pools included): first/last dose day, days, years, total dose."""
+def dose_per_record(records: pd.DataFrame, iss: ISSConfig) -> pd.Series:
+    """EXDOSE x administrations per day (config ``doses_per_day`` by EXDOSFRQ) x days
+    (EXENDT - EXSTDT + 1); null where any factor is unknown."""
+    per_day = records["EXDOSFRQ"].map(iss.doses_per_day).astype("float64")
+    return records["EXDOSE"].astype("float64") * per_day * (records["EXENDT"] - records["EXSTDT"] + 1)
+
+
+def group_exposure(records: pd.DataFrame, windows: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """Per subject and group (pools included): first/last dose day, days, years, total dose.
+    ``windows`` are the subject's runs of one treatment (:func:`adam.periods.emergence_windows`),
+    whose spans (LAST - WSTART + 1) make the days."""
     rec = records.dropna(subset=["GROUP"]).copy()
-    per_day = rec["EXDOSFRQ"].map(iss.doses_per_day).astype("float64")
-    rec["_DOSE"] = rec["EXDOSE"].astype("float64") * per_day * (rec["EXENDT"] - rec["EXSTDT"] + 1)
+    rec["_DOSE"] = dose_per_record(rec, iss)
     rec["_NODOSE"] = rec["_DOSE"].isna()
     keys = ["STUDYID", "USUBJID", "GROUP", "GROUPN"]
     base = rec.groupby(keys, sort=True).agg(ASTDT=("EXSTDT", "min"), AENDT=("EXENDT", "max"),
                                              TDOSE=("_DOSE", "sum"), _NODOSE=("_NODOSE", "max"),
                                              UNIT=("EXDOSU", "first")).reset_index()
-    base["DAYS"] = base["AENDT"] - base["ASTDT"] + 1
+    spans = (windows.assign(DAYS=windows["LAST"] - windows["WSTART"] + 1)
+             .groupby(["USUBJID", "TRTAN"], sort=False)["DAYS"].sum().rename_axis(["USUBJID", "GROUPN"]).reset_index())
+    base = base.merge(spans.astype({"GROUPN": "float64"}), on=["USUBJID", "GROUPN"], how="left")
     pools = []
     for g in iss.groups:
         if not g.pooled:
@@ -48,7 +62,8 @@ def group_exposure(records: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
             continue
         pooled = part.groupby(["STUDYID", "USUBJID"], sort=True).agg(
             ASTDT=("ASTDT", "min"), AENDT=("AENDT", "max"), TDOSE=("TDOSE", "sum"), _NODOSE=("_NODOSE", "max"),
-            DAYS=("DAYS", "sum"), UNIT=("UNIT", "first")).reset_index()
+            UNIT=("UNIT", "first")).reset_index()
+        pooled["DAYS"] = part.groupby(["STUDYID", "USUBJID"], sort=True)["DAYS"].sum(min_count=1).to_numpy()
         pooled["GROUP"], pooled["GROUPN"] = g.label, g.number
         pools.append(pooled)
     out = pd.concat([base, *pools], ignore_index=True)

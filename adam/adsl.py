@@ -101,12 +101,12 @@ def derive_treatment_variables(adsl: pd.DataFrame, periods: pd.DataFrame, planne
     return adsl
 
 
-def derive_population_flags(adsl: pd.DataFrame) -> pd.DataFrame:
-    """SAFFL = "Y" if the subject received any study treatment (TRTSDT known), else "N";
-    ITTFL = "Y" if the subject was randomised (ARMCD not null), else "N". Subject-level
-    population flags are never null (ADaMIG §3.1.4)."""
+def derive_population_flags(adsl: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """SAFFL = "Y" if the subject received any study treatment — has any exposure record
+    (``records``: EX), dated or not — else "N"; ITTFL = "Y" if the subject was randomised
+    (ARMCD not null), else "N". Subject-level population flags are never null (ADaMIG §3.1.4)."""
     adsl = adsl.copy()
-    adsl["SAFFL"] = np.where(adsl["TRTSDT"].notna(), "Y", "N")
+    adsl["SAFFL"] = np.where(is_in(adsl["USUBJID"], records["USUBJID"]), "Y", "N")
     adsl["ITTFL"] = np.where(adsl["ARMCD"].notna(), "Y", "N")
     return adsl
 

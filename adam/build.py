@@ -22,16 +22,18 @@ from adam import adex as adex_mod
 from adam import adsl as adsl_mod
 from adam.adamspec import compose_adam_spec
 from adam.config import ISSConfig
-from adam.periods import exposure_records, planned_groups, subject_periods
+from adam.periods import (emergence_windows, exposure_records, planned_groups, subject_periods,
+                          treatment_pieces)
 from specs import findings
+from specs.columns import is_in
 from specs.errors import InputError
 from specs.iso8601 import days_to_datetime, to_epoch_days
 from specs.model import Spec
-from sdtm.source import REQUIRED_VARIABLES
+from sdtm.source import REQUIRED as REQUIRED_DOMAINS
+from sdtm.source import REQUIRED_VARIABLES, missing_variables, with_optional_variables
 from specs.shape import drop_unused_variables, format_kind
 
 ADAM_ORDER = ("ADSL", "ADAE", "ADEX", "ADAETTE")
-REQUIRED_SDTM = REQUIRED_VARIABLES
 
 
 @dataclass
@@ -45,10 +47,17 @@ class ISSAnalysis:
     periods: pd.DataFrame
     exposure: pd.DataFrame
     records: pd.DataFrame = None  # EX records with their period and group (ADEX lineage)
+    pieces: pd.DataFrame = None   # as treated: each run of one treatment within a period
+    windows: pd.DataFrame = None  # the treatment-emergent window of each run (TRTEMFL, ADAETTE)
 
 
 def pool_sdtm(studies: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    """Stack each domain over the studies; a USUBJID in two studies' DM is an error."""
+    """Stack each domain over the studies (each holding the variables the derivations read,
+    :func:`check_required_sdtm`); a USUBJID in two studies' DM is an error."""
+    for study in studies:   # before stacking: another study's column would hide the gap
+        dm = study.get("DM")
+        check_required_variables(study, ", ".join(map(str, dm["STUDYID"].dropna().unique()))
+                                 if dm is not None and "STUDYID" in dm else None)
     pooled: dict[str, pd.DataFrame] = {}
     for domain in sorted({d for s in studies for d in s}):
         frames = [s[domain] for s in studies if domain in s and len(s[domain])]
@@ -67,12 +76,29 @@ def pool_sdtm(studies: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]
 
 
 def check_required_sdtm(sdtm: dict[str, pd.DataFrame]) -> None:
-    for domain, names in REQUIRED_SDTM.items():
+    """DM, AE and EX present, each domain holding the variables the derivations read."""
+    for domain in REQUIRED_DOMAINS:
         if domain not in sdtm:
             raise InputError(f"the integration needs SDTM {domain}, which no study provides")
-        missing = [n for n in names if n not in sdtm[domain]]
+    check_required_variables(sdtm)
+
+
+def check_required_variables(sdtm: dict[str, pd.DataFrame], study: str | None = None) -> None:
+    """Every domain present holds the variables the derivations read
+    (:data:`sdtm.source.REQUIRED_VARIABLES`); ``study`` names the study in the message."""
+    of = f" of study {study}" if study else ""
+    for domain in [d for d in REQUIRED_VARIABLES if d in sdtm]:
+        missing = missing_variables(domain, sdtm[domain])
         if missing:
-            raise InputError(f"SDTM {domain} lacks required variable(s) {', '.join(missing)}", column=missing[0])
+            raise InputError(f"SDTM {domain}{of} lacks variable(s) {', '.join(missing)}, which the ISS derivations "
+                             f"read (SDTMIG 3.4 Req/Exp)", column=missing[0])
+
+
+def analysable_sdtm(sdtm: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The pooled SDTM checked (:func:`check_required_sdtm`), with the optional variables the
+    derivations read added as null where absent (:data:`sdtm.source.OPTIONAL_VARIABLES`)."""
+    check_required_sdtm(sdtm)
+    return with_optional_variables(sdtm)
 
 
 @dataclass
@@ -83,12 +109,14 @@ class SubjectLevel:
     periods: pd.DataFrame
     records: pd.DataFrame
     findings: list
+    pieces: pd.DataFrame = None   # as treated: each run of one treatment within a period
+    windows: pd.DataFrame = None  # the treatment-emergent window of each run
 
 
 def subject_level(sdtm: dict[str, pd.DataFrame], iss: ISSConfig) -> SubjectLevel:
     """ADSL's base (DM, DS), the exposure records and subject periods (EX), then ADSL's
-    treatment variables and population flags."""
-    check_required_sdtm(sdtm)
+    treatment variables and population flags, and the as-treated timeline (pieces, windows)."""
+    sdtm = analysable_sdtm(sdtm)
     dm, ex, ds = sdtm["DM"], sdtm["EX"], sdtm.get("DS")
     found = [exposure_findings(ex, dm)]
     base = adsl_mod.adsl_base(dm, ds, ex)
@@ -101,10 +129,26 @@ def subject_level(sdtm: dict[str, pd.DataFrame], iss: ISSConfig) -> SubjectLevel
                                                index=base["USUBJID"].to_numpy()),
                                arms=as_treated if iss.actual_treatment == "exposure" else by_subject["ARM"])
     found.append(ungrouped_findings(records))
-    periods = subject_periods(records, base, iss)
     planned = planned_groups(base, iss)
-    adsl = adsl_mod.derive_population_flags(adsl_mod.derive_treatment_variables(base, periods, planned))
-    return SubjectLevel(adsl, periods, records, found)
+    if iss.actual_treatment == "planned":
+        records = as_planned(records, planned)
+    found += [undated_findings(records, iss), dose_findings(records, iss), untreated_study_findings(records, iss)]
+    periods = subject_periods(records, base, iss, planned)
+    adsl = adsl_mod.derive_population_flags(adsl_mod.derive_treatment_variables(base, periods, planned), records)
+    pieces = treatment_pieces(records)
+    return SubjectLevel(adsl, periods, records, found, pieces, emergence_windows(pieces, adsl, iss))
+
+
+def as_planned(records: pd.DataFrame, planned: pd.DataFrame) -> pd.DataFrame:
+    """``actual_treatment: planned``: each record in the planned group of its subject and period
+    (TRTP), so that exposure, ADAE's TRTA and time at risk follow the plan; a record of a
+    subject and period without a planned group keeps the group of its treatment."""
+    plan = planned.drop_duplicates(["USUBJID", "APERIOD"]).set_index(["USUBJID", "APERIOD"])
+    keys = pd.MultiIndex.from_arrays([records["USUBJID"], records["APERIOD"]])
+    label = pd.Series(plan["TRTP"].reindex(keys).to_numpy(), index=records.index)
+    number = pd.Series(plan["TRTPN"].reindex(keys).to_numpy(dtype="float64"), index=records.index)
+    return records.assign(GROUP=label.where(label.notna(), records["GROUP"]),
+                          GROUPN=number.where(label.notna(), records["GROUPN"]))
 
 
 def derive_adsl(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | None = None) -> pd.DataFrame:
@@ -117,16 +161,18 @@ def derive_adsl(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
 def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | None = None) -> ISSAnalysis:
     """The ISS ADaM datasets from pooled SDTM (see the module docstring)."""
     spec = spec if spec is not None else compose_adam_spec(iss)
+    sdtm = analysable_sdtm(sdtm)
     subjects = subject_level(sdtm, iss)
-    adsl, periods, records, found = subjects.adsl, subjects.periods, subjects.records, subjects.findings
-    adae, outside = adae_mod.derive_adae(sdtm["AE"], adsl, periods, iss)
-    found.append(outside_findings(outside, sdtm["AE"]))
-    exposure = adex_mod.group_exposure(records, iss)
+    adsl, records, windows, found = subjects.adsl, subjects.records, subjects.windows, subjects.findings
+    adae, outside = adae_mod.derive_adae(sdtm["AE"], adsl, subjects.pieces, windows, iss)
+    found.append(outside_findings(outside, sdtm["AE"], sdtm["DM"]))
+    exposure = adex_mod.group_exposure(records, windows, iss)
     adex = adex_mod.derive_adex(exposure, adsl, param_names(spec, "CL.ADEX.PARAMCD"))
-    adaette = adaette_mod.derive_adaette(adae, periods, adsl[adsl["SAFFL"] == "Y"], iss)
+    adaette = adaette_mod.derive_adaette(adae, windows, adsl[adsl["SAFFL"] == "Y"], iss)
     raw = {"ADSL": adsl, "ADAE": adae, "ADEX": adex, "ADAETTE": adaette}
     planned_variables = ({f"CQ{e['cq']:02d}NAM" for e in iss.events if "cq" in e}
-                         | {"DTHFL", "DTHDT", "SRCDOM", "SRCSEQ"})  # traceability even when no event
+                         | {"DTHFL", "DTHDT", "SRCDOM", "SRCSEQ"}   # traceability even when no event
+                         | {"TRTA", "TRTAN", "TRTEMFL"})   # the analysis variables, even when nobody is treated
     datasets, spec = finalise(raw, spec, keep=planned_variables)
     found += [specs.check(df, spec.dataset(name), spec) for name, df in datasets.items()]
     found = findings.concat(found)
@@ -134,7 +180,7 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
         from adam.adrg import reviewers_guide
 
         spec.documents = [*spec.documents, reviewers_guide(iss, spec, datasets, found)]
-    return ISSAnalysis(iss, spec, datasets, found, periods, exposure, records)
+    return ISSAnalysis(iss, spec, datasets, found, subjects.periods, exposure, records, subjects.pieces, windows)
 
 
 def param_names(spec: Spec, oid: str) -> dict[str, str]:
@@ -168,16 +214,19 @@ def exposure_findings(ex: pd.DataFrame, dm: pd.DataFrame) -> pd.DataFrame:
     order = ex.assign(_S=s, _E=e).sort_values(["USUBJID", "EXTRT", "_S"], kind="mergesort")
     prev_end = order.groupby(["USUBJID", "EXTRT"])["_E"].shift(1)
     overlap = order.index[(order["_S"] <= prev_end).to_numpy()]
-    out = [findings.make("TP0202", "EX", "EXSTDTC", rows=overlap.to_numpy() + 1,
-                         values=ex.loc[overlap, "EXSTDTC"], message="exposure interval overlaps the previous "
-                         "interval of the same subject and treatment")] if len(overlap) else []
+    rows = study_rows(ex)
+    out = [findings.make("TP0202", "EX", "EXSTDTC", rows=rows.loc[overlap].to_numpy(),
+                         values=ex.loc[overlap, "EXSTDTC"],
+                         file=study_file(ex.loc[overlap, "STUDYID"], "EX"), message="exposure interval overlaps the "
+                         "previous interval of the same subject and treatment")] if len(overlap) else []
     ref = dm.set_index("USUBJID")
     lo = pd.Series(to_epoch_days(ex["USUBJID"].map(ref["RFXSTDTC"])), index=ex.index)
     hi = pd.Series(to_epoch_days(ex["USUBJID"].map(ref["RFXENDTC"])), index=ex.index)
     outside = (s < lo) | (e > hi)
     if outside.any():
         idx = np.flatnonzero(outside.to_numpy())
-        out.append(findings.make("TP0203", "EX", "EXSTDTC", rows=idx + 1, values=ex["EXSTDTC"].iloc[idx],
+        out.append(findings.make("TP0203", "EX", "EXSTDTC", rows=rows.iloc[idx].to_numpy(),
+                                 values=ex["EXSTDTC"].iloc[idx], file=study_file(ex["STUDYID"].iloc[idx], "EX"),
                                  message="exposure outside DM.RFXSTDTC..RFXENDTC"))
     return findings.concat(out)
 
@@ -191,12 +240,83 @@ def ungrouped_findings(records: pd.DataFrame) -> pd.DataFrame:
                      f"assign_by 'arm', the subject's arm) in a group", column="EXTRT")
 
 
-def outside_findings(outside: pd.DataFrame, ae: pd.DataFrame) -> pd.DataFrame:
+def study_rows(frame: pd.DataFrame) -> pd.Series:
+    """Each record's row (1-based) in its own study's dataset: the pooled SDTM keeps each study's
+    records together and in order."""
+    return frame.groupby("STUDYID", sort=False).cumcount() + 1
+
+
+def study_file(studyid: pd.Series, domain: str) -> np.ndarray:
+    """The file a finding's row is in: the study's dataset, "<studyid>/<domain>"."""
+    return (studyid.astype(str).str.lower() + "/" + domain.lower()).to_numpy()
+
+
+def undated_findings(records: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """TP0204 for each EX record without a usable start date (the subject is treated, SAFFL "Y",
+    but the record adds nothing to the dates, durations or time at risk); TP0205 for each EX
+    record whose end date was imputed (EXENDTC missing or not a date: one application on
+    EXSTDTC, or the end-of-study date with ``treatment_end.missing: disposition_date``)."""
+    out = []
+    undated = records[records["EXSTDT"].isna()]
+    if len(undated):
+        out.append(findings.make("TP0204", "EX", "EXSTDTC", rows=undated["EXROW"].to_numpy(),
+                                 values=undated["EXSTDTC"], file=study_file(undated["STUDYID"], "EX"),
+                                 message="EX record without a start date: the subject is treated (SAFFL Y), but "
+                                 "this exposure is in no treatment date, duration or time at risk"))
+    imputed = records[records["EXSTDT"].notna() & (records["EXENDTF"] == "Y")]
+    if len(imputed):
+        from_eos = (iss.imputation("treatment_end").get("missing") == "disposition_date") & (
+            imputed["EXENDT"] != imputed["EXSTDT"]).to_numpy()
+        message = np.where(from_eos, "EX end date missing or not a date: the end-of-study date taken "
+                           "(imputation.treatment_end.missing disposition_date), flagged Y",
+                           "EX end date missing or not a date: one application on EXSTDTC taken, flagged Y")
+        out.append(findings.make("TP0205", "EX", "EXENDTC", rows=imputed["EXROW"].to_numpy(),
+                                 values=imputed["EXENDTC"], file=study_file(imputed["STUDYID"], "EX"),
+                                 message=message))
+    return findings.concat(out)
+
+
+def dose_findings(records: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """TP0206 for each dated EX record whose total dose cannot be computed (ADEX TDOSE and ADOSE
+    of its group are then null): EXDOSE missing, or EXDOSFRQ without a ``doses_per_day`` entry."""
+    dated = records[records["EXSTDT"].notna()]
+    no_dose = dated[dated["EXDOSE"].isna()]
+    no_frequency = dated[dated["EXDOSE"].notna() & dated["EXDOSFRQ"].map(iss.doses_per_day).isna()]
+    out = []
+    if len(no_dose):
+        out.append(findings.make("TP0206", "EX", "EXDOSE", rows=no_dose["EXROW"].to_numpy(),
+                                 file=study_file(no_dose["STUDYID"], "EX"),
+                                 message="EXDOSE missing: total dose (ADEX TDOSE, ADOSE) of the group not computed"))
+    if len(no_frequency):
+        out.append(findings.make("TP0206", "EX", "EXDOSFRQ", rows=no_frequency["EXROW"].to_numpy(),
+                                 values=no_frequency["EXDOSFRQ"], file=study_file(no_frequency["STUDYID"], "EX"),
+                                 message="EXDOSFRQ has no administrations per day (ISS config doses_per_day): total "
+                                 "dose (ADEX TDOSE, ADOSE) of the group not computed"))
+    return findings.concat(out)
+
+
+def untreated_study_findings(records: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """TP0207 for each study of the integration without any EX record: none of its subjects is
+    treated (SAFFL "N" for all), so it adds nothing to the safety analysis."""
+    exposed = set(records["STUDYID"].unique())
+    empty = [s.studyid for s in iss.studies if s.studyid not in exposed]
+    if not empty:
+        return findings.empty()
+    return findings.concat([findings.make("TP0207", "EX", None, values=[sid], file=f"{sid.lower()}/ex",
+                                          message=f"study {sid} has no exposure records (EX empty, or every raw "
+                                          f"record rejected): none of its subjects is treated")
+                            for sid in empty])
+
+
+def outside_findings(outside: pd.DataFrame, ae: pd.DataFrame, dm: pd.DataFrame) -> pd.DataFrame:
     """TP0201 for each AE record of a subject outside ADSL; row = the record's row in its
-    study's AE dataset (the pooled AE keeps each study's records in order)."""
+    study's AE dataset (the pooled AE keeps each study's records in order). The message says
+    why: in DM but neither randomised nor treated (a screen failure), or in no DM at all."""
     if not len(outside):
         return findings.empty()
-    study_row = ae.groupby("STUDYID", sort=False).cumcount() + 1
+    study_row = study_rows(ae)
+    in_dm = is_in(outside["USUBJID"], dm["USUBJID"])
+    message = np.where(in_dm, "AE of a subject not in ADSL (in DM, neither randomised nor treated: a screen "
+                       "failure): not analysed", "AE of a subject in no DM: not analysed")
     return findings.make("TP0201", "AE", "USUBJID", rows=study_row.loc[outside.index].to_numpy(),
-                         values=outside["USUBJID"], message="AE of a subject not in ADSL (screen failure): not "
-                         "analysed", file=(outside["STUDYID"].str.lower() + "/ae").to_numpy())
+                         values=outside["USUBJID"], message=message, file=study_file(outside["STUDYID"], "AE"))

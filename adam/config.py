@@ -14,12 +14,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from adam.imputation import check_imputation_options
 from sdtm.config import StudyConfig, check_ascii_values, load_study_config
 from specs.clock import default_created
 from specs.errors import InputError
 from specs.jsonio import load_json
 
-DEFAULT_TEAE = {"window_days": 30, "missing_start": "emergent", "not_emergent_value": None}
+DEFAULT_TEAE = {"window_days": 30, "missing_start": "emergent", "not_emergent_value": None,
+                "bounded_by": ["DTHDT", "EOSDT", "CUTOFF"]}
 DEFAULT_IMPUTATION = {
     "ae_start": {"highest": "M", "fill": "first", "min": ["TRTSDT"]},
     "ae_end": {"highest": "M", "fill": "last", "max": ["DTHDT", "EOSDT"]},
@@ -191,3 +193,27 @@ def check_iss_config(config: ISSConfig) -> None:
     ages = [a["number"] for a in config.get("age_groups", [])]
     if len(set(ages)) != len(ages):
         fail("age group numbers must be unique", "$.age_groups")
+    check_imputation(config)
+    bounded_by = config.get("teae", {}).get("bounded_by", [])
+    if "CUTOFF" in bounded_by and not config.get("data_cutoff"):
+        fail("teae.bounded_by names CUTOFF but the config sets no data_cutoff",
+             f"$.teae.bounded_by[{bounded_by.index('CUTOFF')}]")
+
+
+def check_imputation(config: ISSConfig) -> None:
+    """The AE date imputation rules (``imputation.ae_start`` / ``ae_end``) as the derivation will
+    apply them, defaults included: a ``fill`` imputation knows, imputing the year with the bound it
+    needs, and ``CUTOFF`` among the bounds only with a ``data_cutoff`` (the schema allows only
+    known bound names)."""
+    for key, bounds in (("ae_start", "min"), ("ae_end", "max")):
+        rule = config.imputation(key)
+        names = rule.get(bounds, [])
+        path = f"$.imputation.{key}"
+        if "CUTOFF" in names and not config.get("data_cutoff"):
+            raise InputError(f"{key}.{bounds} names CUTOFF but the config sets no data_cutoff", file=config.file,
+                             path=f"{path}.{bounds}[{names.index('CUTOFF')}]")
+        try:
+            check_imputation_options(rule["highest"], rule["fill"], names if bounds == "min" else [],
+                                     names if bounds == "max" else [], key)
+        except InputError as exc:
+            raise InputError(exc.message, file=config.file, path=path) from None

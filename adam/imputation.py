@@ -94,7 +94,8 @@ def _is_month_day(fill) -> bool:
     return 1 <= month <= 12 and 1 <= day <= days_in_month([np.nan], [month])[0]
 
 
-def _check_options(highest, fill, mins, maxs, what: str) -> None:
+def check_imputation_options(highest, fill, mins, maxs, what: str) -> None:
+    """The options of :func:`impute_dates` usable together (its rules 3-8), else InputError."""
     if highest not in _RANK:
         raise InputError(
             f"{what}: highest must be 'Y', 'M', 'D' or None (no imputation), got {highest!r}"
@@ -215,7 +216,7 @@ def impute_dates(
     mins = _bound_list(min_dates, dtc, "min_dates")
     maxs = _bound_list(max_dates, dtc, "max_dates")
     name = getattr(dtc, "name", None) or "dtc"
-    _check_options(highest, fill, mins, maxs, name)
+    check_imputation_options(highest, fill, mins, maxs, name)
     partial = _read(dtc, name)
     date, flag = _impute(partial, partial.low, partial.high, highest, fill, mins, maxs, preserve)
     return days_to_datetime(date, index=partial.index), text_series(flag, index=partial.index)
@@ -273,8 +274,8 @@ def impute_start_end(
     end_bounds = (_bound_list(end_min, end_dtc, "end_min"), _bound_list(end_max, end_dtc, "end_max"))
     start_name = getattr(start_dtc, "name", None) or "start_dtc"
     end_name = getattr(end_dtc, "name", None) or "end_dtc"
-    _check_options(start_highest, start_fill, *start_bounds, start_name)
-    _check_options(end_highest, end_fill, *end_bounds, end_name)
+    check_imputation_options(start_highest, start_fill, *start_bounds, start_name)
+    check_imputation_options(end_highest, end_fill, *end_bounds, end_name)
     start, end = _read(start_dtc, start_name), _read(end_dtc, end_name)
 
     consistent = start.low <= end.high

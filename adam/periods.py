@@ -7,7 +7,12 @@ config (the record-level TRTA), so that subjects who move from vehicle to cream 
 extension contribute time and events to each group they received.
 
 ``exposure_records`` dates every EX record (imputing partial dates) and assigns its period
-and group; ``subject_periods`` reduces them to one row per subject and period:
+and group. Two views of the timeline follow. ``treatment_pieces`` is the as-treated one: the
+dated records in date order split wherever the treatment group or the period changes, so that
+a period holding two treatments gives each its own piece (ADAE's TRTA, ADEX, ADAETTE), and
+``emergence_windows`` gives each run of one treatment its treatment-emergent window — the one
+definition ADAE.TRTEMFL and ADAETTE's time at risk share. ``subject_periods`` reduces the
+records to one row per subject and period for ADSL (which holds one treatment per period):
 
 =========  ==============================================================================
 APERIOD    period number: the position of the record's EPOCH among the study config's
@@ -16,7 +21,8 @@ TRTP(N)    planned group: the group of the treatment the subject's planned arm g
            that period (config ``assign_by: exposure``), or the group listing DM.ARM
            (``assign_by: arm``)
 TRTA(N)    actual group: the group of the treatment received in the period (the one with
-           most days if several), or TRTP (config ``actual_treatment: planned``)
+           most days if several: ADSL's TRTxxA; records are placed by piece), or TRTP
+           (config ``actual_treatment: planned``)
 TRSDT/F    first dose date of the period (and its imputation flag)
 TREDT/F    last dose date of the period
 APSDT      period start = TRSDT
@@ -36,6 +42,12 @@ from specs.iso8601 import days_to_datetime, to_epoch_days
 
 PERIOD_COLUMNS = ["STUDYID", "USUBJID", "APERIOD", "TRTP", "TRTPN", "TRTA", "TRTAN",
                   "TRSDT", "TRSDTF", "TREDT", "TREDTF", "APSDT", "APEDT"]
+PIECE_COLUMNS = ["STUDYID", "USUBJID", "APERIOD", "TRTA", "TRTAN", "RUN", "TRSDT", "TREDT"]
+WINDOW_COLUMNS = ["STUDYID", "USUBJID", "RUN", "TRTA", "TRTAN", "WSTART", "LAST", "WEND", "WHY"]
+#: what can end a treatment-emergent window (ADAETTE.CNSDTDSC), in the order that breaks a tie
+LIMITS = ("DEATH", "START OF ANOTHER TREATMENT", "END OF STUDY", "DATA CUT-OFF", "LAST EXPOSURE PLUS WINDOW")
+#: the ``teae.bounded_by`` names of the ISS config -> the limit each stands for
+BOUNDS = {"DTHDT": "DEATH", "EOSDT": "END OF STUDY", "CUTOFF": "DATA CUT-OFF"}
 
 
 def group_of_treatment(iss: ISSConfig) -> dict[str, tuple[str, int]]:
@@ -66,17 +78,21 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     """EX records with ``EXSTDT``/``EXENDT`` (day numbers), flags, APERIOD and group.
 
     Dates: a partial EXSTDTC is imputed to its first possible day, a partial EXENDTC to its
-    last (never after the end of study or death); a missing EXENDTC takes EXSTDTC (one application),
-    or with ``imputation.treatment_end.missing: disposition_date`` the subject's end-of-study
-    date (the pilot's rule), flagged "Y": the whole date was imputed (ADaMIG DATEFL: year,
-    month and day). Group: the group listing the record's EXTRT (``assign_by: exposure``), or
-    the group listing the subject's arm (``assign_by: arm``; ``arms`` maps USUBJID to DM.ACTARM,
-    or to DM.ARM when the config says the actual treatment is the planned one). A record whose
-    treatment is in no group is an error: the ISS config must say where every treatment goes;
-    so is a record of a study with periods whose EPOCH is none of them.
+    last (never after the end of study or death); an EXSTDTC that cannot be dated (null, or
+    year unknown) leaves the record undated: it counts for SAFFL but not in dates, durations or
+    time at risk. A missing EXENDTC (or one that cannot be dated) takes, with
+    ``imputation.treatment_end.missing: disposition_date``, the subject's end-of-study date
+    (the pilot's rule), else EXSTDTC (one application); either way flagged "Y": the whole date
+    was imputed (ADaMIG DATEFL: year, month and day). Group: the group listing the record's
+    EXTRT (``assign_by: exposure``), or the group listing the subject's arm (``assign_by: arm``;
+    ``arms`` maps USUBJID to DM.ACTARM, or to DM.ARM when the config says the actual treatment
+    is the planned one). A record whose treatment is in no group is an error: the ISS config
+    must say where every treatment goes; so is a record of a study with periods whose EPOCH is
+    none of them. EXROW is the record's row in its study's EX (for findings).
     """
     out = ex[["STUDYID", "USUBJID", "EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRQ", "EPOCH",
-              "EXSTDTC", "EXENDTC"]].copy() if len(ex) else ex.copy()
+              "EXSTDTC", "EXENDTC"]].copy()
+    out["EXROW"] = out.groupby("STUDYID", sort=False).cumcount() + 1   # as adam.build.study_rows
     eos_days = (pd.Series(to_epoch_days(out["USUBJID"].map(eos)), index=out.index)
                 if eos is not None else pd.Series(np.nan, index=out.index))
     start, start_flag = impute_dates(out["EXSTDTC"], highest="M", fill="first")
@@ -88,13 +104,15 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     out["EXSTDTF"] = start_flag
     out["EXENDT"] = to_epoch_days(end)
     out["EXENDTF"] = end_flag
-    missing_end = out["EXENDTC"].isna()
+    out.loc[out["EXSTDT"].isna(), ["EXENDT", "EXENDTF"]] = [np.nan, None]   # undated: no dates at all
+    undated_end = out["EXENDT"].isna() & out["EXSTDT"].notna()
+    from_start = undated_end.copy()
     if iss.imputation("treatment_end").get("missing") == "disposition_date":
-        fill = missing_end & eos_days.notna()
+        fill = undated_end & (eos_days >= out["EXSTDT"])
         out.loc[fill, "EXENDT"] = eos_days[fill]
-        out.loc[fill, "EXENDTF"] = "Y"   # the whole date came from another source
-        missing_end &= ~fill
-    out.loc[missing_end, "EXENDT"] = out.loc[missing_end, "EXSTDT"]
+        from_start &= ~fill
+    out.loc[from_start, "EXENDT"] = out.loc[from_start, "EXSTDT"]
+    out.loc[undated_end, "EXENDTF"] = "Y"   # the whole date came from another source
     out = out.merge(period_of_epoch(iss), on=["STUDYID", "EPOCH"], how="left")
     _check_periods(out, iss)
     out["APERIOD"] = out["APERIOD"].fillna(1).astype("int64")
@@ -116,17 +134,95 @@ def _check_periods(records: pd.DataFrame, iss: ISSConfig) -> None:
     unplaced = records["STUDYID"].isin(list(epochs)).to_numpy() & records["APERIOD"].isna().to_numpy()
     if unplaced.any():
         i = int(np.flatnonzero(unplaced)[0])
-        sid = records["STUDYID"].iloc[i]
-        raise InputError(f"EX EPOCH {records['EPOCH'].iloc[i]!r} is not a treatment period of study {sid} "
-                         f"(periods: {', '.join(epochs[sid])}); {int(unplaced.sum())} EX record(s) cannot be "
-                         f"given a period", row=i + 1, column="EPOCH")
+        sid, epoch = records["STUDYID"].iloc[i], records["EPOCH"].iloc[i]
+        what = (f"EX EPOCH {epoch!r} is not a treatment period of study {sid}" if pd.notna(epoch) else
+                f"EX record without EPOCH (null, or no EPOCH variable) in study {sid}, whose config places EX "
+                f"records in periods by EPOCH")
+        raise InputError(f"{what} (periods: {', '.join(epochs[sid])}); {int(unplaced.sum())} EX record(s) cannot "
+                         f"be given a period", row=i + 1, column="EPOCH")
 
 
-def subject_periods(records: pd.DataFrame, adsl_base: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
-    """One row per subject and period (columns :data:`PERIOD_COLUMNS`; dates as day numbers)."""
+def treatment_pieces(records: pd.DataFrame) -> pd.DataFrame:
+    """As treated: one row per subject, period and run (columns :data:`PIECE_COLUMNS`).
+
+    The subject's dated EX records (EXSTDT known) in date order (EXSTDT, EXENDT, EXSEQ) form
+    runs: a run is a stretch of consecutive records of one group, numbered RUN 1, 2, ... per
+    subject (vehicle, then cream 1.5%, then vehicle again are three runs; cream 1.5% continued
+    from one period into the next is one run). A piece is a run within a period: a period in
+    which the subject had two treatments is two pieces. TRSDT/TREDT are the piece's first and
+    last dose; TRTA/TRTAN its group."""
+    dated = records[records["EXSTDT"].notna()].sort_values(["USUBJID", "EXSTDT", "EXENDT", "EXSEQ"],
+                                                            kind="mergesort")
+    if not len(dated):
+        return _empty(PIECE_COLUMNS, text=("STUDYID", "USUBJID", "TRTA"))
+    subject = dated["USUBJID"].to_numpy(dtype=object)
+    group = dated["GROUPN"].to_numpy(dtype="float64")
+    period = dated["APERIOD"].to_numpy()
+    new_subject = np.r_[True, subject[1:] != subject[:-1]]
+    new_run = new_subject | np.r_[True, group[1:] != group[:-1]]
+    runs = np.cumsum(new_run)
+    run = runs - np.maximum.accumulate(np.where(new_subject, runs, 0)) + 1
+    piece = np.cumsum(new_run | np.r_[True, period[1:] != period[:-1]])
+    pieces = (dated.assign(RUN=run, _PIECE=piece)
+              .groupby("_PIECE", sort=False)
+              .agg(STUDYID=("STUDYID", "first"), USUBJID=("USUBJID", "first"), APERIOD=("APERIOD", "first"),
+                   TRTA=("GROUP", "first"), TRTAN=("GROUPN", "first"), RUN=("RUN", "first"),
+                   TRSDT=("EXSTDT", "min"), TREDT=("EXENDT", "max"))
+              .reset_index(drop=True))
+    return pieces[PIECE_COLUMNS]
+
+
+def emergence_windows(pieces: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """The treatment-emergent window of each run (columns :data:`WINDOW_COLUMNS`; day numbers):
+    the one definition ADAE.TRTEMFL and ADAETTE's time at risk share.
+
+    WSTART is the run's first dose, LAST its last; WEND the earliest of
+
+    * LAST + ``teae.window_days`` (no limit when the window is null): LAST EXPOSURE PLUS WINDOW;
+    * the day before the subject's next run starts: START OF ANOTHER TREATMENT;
+    * those the config's ``teae.bounded_by`` names (default all three): death (DTHDT), the end
+      of study (EOSDT, unless it falls before LAST: exposure the DS date contradicts is not cut
+      off) and the data cut-off (CUTOFF);
+
+    never before WSTART, and infinite when nothing limits it (a null window and no bound known).
+    WHY names the limit that set WEND (:data:`LIMITS`; the first of them on a tie), null when
+    none did."""
+    runs = (pieces.groupby(["STUDYID", "USUBJID", "RUN"], sort=False)
+            .agg(TRTA=("TRTA", "first"), TRTAN=("TRTAN", "first"), WSTART=("TRSDT", "min"), LAST=("TREDT", "max"))
+            .reset_index().sort_values(["USUBJID", "RUN"], kind="mergesort").reset_index(drop=True))
+    teae = iss.teae
+    subject = adsl.set_index("USUBJID")
+    nothing = pd.Series(np.nan, index=runs.index)
+    eos = runs["USUBJID"].map(subject["EOSDT"]).astype("float64")
+    cutoff = pd.Series(float(to_epoch_days(pd.Series([iss.get("data_cutoff")]))[0]) if iss.get("data_cutoff")
+                       else np.nan, index=runs.index)
+    caps = {"DEATH": runs["USUBJID"].map(subject["DTHDT"]).astype("float64"),
+            "START OF ANOTHER TREATMENT": runs.groupby("USUBJID")["WSTART"].shift(-1) - 1,
+            "END OF STUDY": eos.where(eos >= runs["LAST"]),
+            "DATA CUT-OFF": cutoff,
+            "LAST EXPOSURE PLUS WINDOW": runs["LAST"] + teae["window_days"] if teae["window_days"] is not None
+            else nothing}
+    for name, limit in BOUNDS.items():
+        if name not in teae["bounded_by"]:
+            caps[limit] = nothing
+    stack = np.column_stack([caps[name].astype("float64").fillna(np.inf).to_numpy() for name in LIMITS])
+    end = stack.min(axis=1)   # the earliest limit; argmin takes the first of LIMITS on a tie
+    limited = np.isfinite(end)
+    runs["WEND"] = np.where(limited, np.maximum(end, runs["WSTART"]), np.inf)
+    runs["WHY"] = np.where(limited, np.asarray(LIMITS, dtype=object)[stack.argmin(axis=1)], None)
+    return runs[WINDOW_COLUMNS]
+
+
+def _empty(columns: list[str], text: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object if c in text else "float64") for c in columns})
+
+
+def subject_periods(records: pd.DataFrame, adsl_base: pd.DataFrame, iss: ISSConfig,
+                    planned: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per subject and period (columns :data:`PERIOD_COLUMNS`; dates as day numbers);
+    ``planned``: :func:`planned_groups` of ``adsl_base`` when the caller has it."""
     if not len(records):
-        text = ("STUDYID", "USUBJID", "TRTP", "TRTA", "TRSDTF", "TREDTF")
-        return pd.DataFrame({c: pd.Series(dtype=object if c in text else "float64") for c in PERIOD_COLUMNS})
+        return _empty(PERIOD_COLUMNS, text=("STUDYID", "USUBJID", "TRTP", "TRTA", "TRSDTF", "TREDTF"))
     span = records.assign(_DAYS=records["EXENDT"] - records["EXSTDT"] + 1)
     keys = ["STUDYID", "USUBJID", "APERIOD"]
     agg = span.groupby(keys, sort=True).agg(TRSDT=("EXSTDT", "min"), TREDT=("EXENDT", "max")).reset_index()
@@ -136,7 +232,7 @@ def subject_periods(records: pd.DataFrame, adsl_base: pd.DataFrame, iss: ISSConf
               .drop_duplicates(keys))
     agg = agg.merge(actual[[*keys, "GROUP", "GROUPN"]].rename(columns={"GROUP": "TRTA", "GROUPN": "TRTAN"}),
                     on=keys, how="left")
-    planned = planned_groups(adsl_base, iss)
+    planned = planned if planned is not None else planned_groups(adsl_base, iss)
     agg = agg.merge(planned, on=["USUBJID", "APERIOD"], how="left")
     if iss.actual_treatment == "planned":
         agg["TRTA"], agg["TRTAN"] = agg["TRTP"], agg["TRTPN"]

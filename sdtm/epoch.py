@@ -73,7 +73,8 @@ def _window_of(usubjid: pd.Series, days: np.ndarray, windows: pd.DataFrame) -> n
     out = np.full(len(days), -1, dtype="int64")
     if not len(known) or not len(windows):
         return out
-    right = windows.sort_values("START", kind="mergesort")
+    # one key type on both sides (a study without exposure builds its windows from an empty frame)
+    right = windows.sort_values("START", kind="mergesort").astype({"USUBJID": known["USUBJID"].dtype})
     hit = pd.merge_asof(known, right, left_on="DAY", right_on="START", by="USUBJID", direction="backward")
     inside = hit["WINDOW"].notna() & (hit["DAY"] <= hit["END"])
     out[hit.loc[inside, "_i"].to_numpy()] = hit.loc[inside, "WINDOW"].to_numpy(dtype="int64")

@@ -19,10 +19,41 @@ from specs.errors import InputError
 
 DOMAINS = ("DM", "AE", "EX", "DS", "SUPPDM", "SUPPAE", "TS")
 REQUIRED = ("DM", "AE", "EX")
-#: Variables the ISS derivations read, per domain.
-REQUIRED_VARIABLES = {"DM": ("STUDYID", "USUBJID", "SUBJID", "SITEID", "ARMCD", "ARM", "RFICDTC"),
-                      "EX": ("STUDYID", "USUBJID", "EXSEQ", "EXTRT", "EXSTDTC", "EXENDTC"),
-                      "AE": ("STUDYID", "USUBJID", "AESEQ", "AETERM", "AEDECOD", "AEBODSYS", "AESTDTC", "AEENDTC")}
+#: Variables the ISS derivations cannot do without, per domain (DS only when a study has DS).
+#: Each is Req or Exp in SDTMIG 3.4 (an Exp variable is in the dataset even when all null), so a
+#: conformant dataset is never refused for lacking one; a test holds the list to the IG.
+REQUIRED_VARIABLES = {
+    "DM": ("STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ARMCD", "ARM", "RFICDTC",
+           "RFXSTDTC", "RFXENDTC"),
+    "EX": ("STUDYID", "USUBJID", "EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXSTDTC", "EXENDTC"),
+    "AE": ("STUDYID", "USUBJID", "AESEQ", "AETERM", "AEDECOD", "AEBODSYS", "AESER", "AEREL", "AESTDTC", "AEENDTC"),
+    "DS": ("STUDYID", "USUBJID", "DSSEQ", "DSDECOD", "DSCAT", "DSSTDTC"),
+}
+#: Variables the derivations read when a study has them and take as null when it has not: the
+#: Permissible ones (EX.EPOCH, EX.EXDOSFRQ, AE.AEOUT, AE.AESDTH, DM.ETHNIC) and Expected ones the
+#: derivations can do without (DM.ACTARM, DM.DTHFL, DM.DTHDTC). Without EPOCH, a study whose
+#: config has no periods is one period; a study with periods needs EPOCH to place each record.
+OPTIONAL_VARIABLES = {
+    "DM": ("ETHNIC", "ACTARM", "DTHFL", "DTHDTC"),
+    "EX": ("EPOCH", "EXDOSFRQ"),
+    "AE": ("AEOUT", "AESDTH"),
+}
+
+
+def missing_variables(domain: str, frame: pd.DataFrame) -> list[str]:
+    """The required variables (:data:`REQUIRED_VARIABLES`) of ``domain`` that ``frame`` lacks."""
+    return [v for v in REQUIRED_VARIABLES.get(domain, ()) if v not in frame.columns]
+
+
+def with_optional_variables(sdtm: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """``sdtm`` with each absent :data:`OPTIONAL_VARIABLES` variable added, all null."""
+    out = dict(sdtm)
+    for domain, names in OPTIONAL_VARIABLES.items():
+        if domain in out:
+            absent = [n for n in names if n not in out[domain].columns]
+            if absent:
+                out[domain] = out[domain].assign(**{n: None for n in absent})
+    return out
 
 
 def read_study_sdtm(config: StudyConfig, input_dir: Path | None = None) -> dict[str, pd.DataFrame]:
@@ -40,10 +71,10 @@ def read_study_sdtm(config: StudyConfig, input_dir: Path | None = None) -> dict[
                 raise InputError(f"SDTM {name} is required and {path.name} is missing", file=folder)
             continue
         df, _ = read_xpt(path)
-        missing = [v for v in REQUIRED_VARIABLES.get(name, ()) if v not in df.columns]
+        missing = missing_variables(name, df)
         if missing:
-            raise InputError(f"SDTM {name} lacks required variable(s) {', '.join(missing)}", file=path,
-                             column=missing[0])
+            raise InputError(f"SDTM {name} lacks variable(s) {', '.join(missing)}, which the ISS derivations read "
+                             f"(SDTMIG 3.4 Req/Exp)", file=path, column=missing[0])
         out[name] = harmonise(df, config)
     studies = set(out["DM"]["STUDYID"].dropna().unique())
     if studies != {config.studyid}:

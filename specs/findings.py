@@ -51,6 +51,10 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0201": ("notice", "AE of a subject not in ADSL (not analysed)"),
     "TP0202": ("warning", "Exposure intervals of one subject and treatment overlap"),
     "TP0203": ("warning", "Exposure dated outside DM.RFXSTDTC..RFXENDTC"),
+    "TP0204": ("warning", "Exposure record without a start date: treated, but in no date, duration or time at risk"),
+    "TP0205": ("warning", "Exposure end date missing: imputed (one application, or the end-of-study date)"),
+    "TP0206": ("warning", "Total dose of an exposure record cannot be computed: TDOSE/ADOSE null"),
+    "TP0207": ("error", "Study without exposure records: none of its subjects is treated"),
     # a built package, across datasets (trialpack.consistency)
     "TP0301": ("error", "Subject is not in DM"),
     "TP0302": ("error", "--SEQ is not unique within the subject"),

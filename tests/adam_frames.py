@@ -73,17 +73,24 @@ def usubjid(subject: str, study: str = STUDY) -> str:
     return f"{study}-{subject}"
 
 
-def iss_config(folder: Path, **changes) -> ISSConfig:
-    """Write the study config and the ISS config (with top-level keys replaced by ``changes``;
-    a value None removes the key) into ``folder`` and load them as the application does."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "s1.json").write_text(json.dumps(STUDY_CONFIG), encoding="utf-8")
-    data = copy.deepcopy(ISS)
+def _changed(base: dict, changes: dict) -> dict:
+    """``base`` with top-level keys replaced by ``changes`` (a value None removes the key)."""
+    data = copy.deepcopy(base)
     for key, value in changes.items():
         if value is None:
             data.pop(key, None)
         else:
             data[key] = value
+    return data
+
+
+def iss_config(folder: Path, *, study: dict | None = None, **changes) -> ISSConfig:
+    """Write the study config (top-level keys replaced by ``study``) and the ISS config (top-level
+    keys replaced by ``changes``; a value None removes the key) into ``folder`` and load them as
+    the application does."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "s1.json").write_text(json.dumps(_changed(STUDY_CONFIG, study or {})), encoding="utf-8")
+    data = _changed(ISS, changes)
     path = folder / "iss.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return load_iss_config(path)
@@ -179,10 +186,10 @@ def ds(*rows: tuple) -> pd.DataFrame:
 
 
 def derive(folder: Path, *, dm_rows: pd.DataFrame, ex_rows: pd.DataFrame, ae_rows: pd.DataFrame | None = None,
-           ds_rows: pd.DataFrame | None = None, **config) -> ISSAnalysis:
+           ds_rows: pd.DataFrame | None = None, study: dict | None = None, **config) -> ISSAnalysis:
     """``derive_adam`` over the one study's hand-made SDTM with the test ISS config (``config``
-    replaces top-level keys of :data:`ISS`)."""
-    iss = iss_config(folder, **config)
+    replaces top-level keys of :data:`ISS`, ``study`` those of :data:`STUDY_CONFIG`)."""
+    iss = iss_config(folder, study=study, **config)
     sdtm = {"DM": dm_rows, "EX": ex_rows, "AE": ae_rows if ae_rows is not None else ae()}
     if ds_rows is not None:
         sdtm["DS"] = ds_rows

@@ -130,3 +130,45 @@ def test_without_a_window_the_time_runs_to_the_end_of_study(tmp_path):
     assert rec["AVAL"] == pytest.approx(62 / YEAR, rel=1e-12)
     rec = row(tte, USUBJID=usubjid("003"), TRTA="Cream 1.5%", PARAMCD="TTEANY")
     assert (day(rec["ADT"]), rec["CNSDTDSC"]) == ("2021-12-31", "DATA CUT-OFF")
+
+
+# One treatment-emergent window for TRTEMFL and the time at risk. 101 and 102: cream 1.5% 2021-03-01..03-31,
+# so last dose + 30 = 04-30. 101 completes the study on 04-05 and has an AE on 04-10; 102 has an AE on 04-20,
+# after the data cut-off 2021-04-15. By default (teae.bounded_by: death, end of study, cut-off) neither AE is
+# treatment-emergent, and both subjects are censored where their window ends (04-05: 36 days; 04-15: 46 days).
+# With bounded_by [] both windows run to 04-30: both AEs are treatment-emergent and ADAETTE events
+# (03-01..04-10 = 41 days, 03-01..04-20 = 51 days).
+BOUND_SUBJECTS = dm({"subject": "101", "ARMCD": "TPZ15-TPZ15"}, {"subject": "102", "ARMCD": "TPZ15-TPZ15"})
+BOUND_EXPOSURE = ex(("101", C15, P1, "2021-03-01", "2021-03-31"), ("102", C15, P1, "2021-03-01", "2021-03-31"))
+BOUND_EVENTS = ae({"subject": "101", "AESEQ": 1, "AESTDTC": "2021-04-10"},
+                  {"subject": "102", "AESEQ": 1, "AESTDTC": "2021-04-20"})
+
+
+@pytest.mark.parametrize("bounded_by, expected", [
+    (None, {"101": (None, "2021-04-05", 1, 36, "END OF STUDY"), "102": (None, "2021-04-15", 1, 46, "DATA CUT-OFF")}),
+    ([], {"101": ("Y", "2021-04-10", 0, 41, None), "102": ("Y", "2021-04-20", 0, 51, None)}),
+])
+def test_trtemfl_and_time_at_risk_share_the_window(tmp_path, bounded_by, expected):
+    teae = {"window_days": 30} if bounded_by is None else {"window_days": 30, "bounded_by": bounded_by}
+    got = derive(tmp_path, dm_rows=BOUND_SUBJECTS, ex_rows=BOUND_EXPOSURE, ae_rows=BOUND_EVENTS,
+                 ds_rows=ds(("101", "COMPLETED", "2021-04-05")), data_cutoff="2021-04-15", teae=teae)
+    adae, tte = got.datasets["ADAE"], got.datasets["ADAETTE"]
+    for sid, (flag, adt, cnsr, days, why) in expected.items():
+        emergent = adae.loc[adae["USUBJID"] == usubjid(sid), "TRTEMFL"] if "TRTEMFL" in adae else pd.Series([None])
+        rec = row(tte, USUBJID=usubjid(sid), TRTA="Cream 1.5%", PARAMCD="TTEANY")
+        got_why = None if pd.isna(rec["CNSDTDSC"]) else rec["CNSDTDSC"]
+        assert (None if pd.isna(emergent.iloc[0]) else emergent.iloc[0], day(rec["ADT"]), rec["CNSR"],
+                round(rec["AVAL"] * YEAR, 9), got_why) == (flag, adt, cnsr, days, why)
+
+
+def test_a_window_nothing_limits_is_censored_at_the_last_dose(tmp_path):
+    # no TEAE window and no bound: every AE from the first dose on is treatment-emergent (102's 04-20 is an event,
+    # 51 days), and a subject without an event is censored at the last dose (101 without its AE: 31 days)
+    got = derive(tmp_path, dm_rows=BOUND_SUBJECTS, ex_rows=BOUND_EXPOSURE, ae_rows=BOUND_EVENTS.iloc[[1]],
+                 teae={"window_days": None, "bounded_by": []})
+    tte = got.datasets["ADAETTE"]
+    event = row(tte, USUBJID=usubjid("102"), TRTA="Cream 1.5%", PARAMCD="TTEANY")
+    assert (day(event["ADT"]), event["CNSR"], round(event["AVAL"] * YEAR, 9)) == ("2021-04-20", 0, 51)
+    censored = row(tte, USUBJID=usubjid("101"), TRTA="Cream 1.5%", PARAMCD="TTEANY")
+    assert (day(censored["ADT"]), censored["CNSR"], round(censored["AVAL"] * YEAR, 9), censored["CNSDTDSC"]) == (
+        "2021-03-31", 1, 31, "LAST EXPOSURE")

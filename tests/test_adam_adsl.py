@@ -104,7 +104,9 @@ def test_planned_and_actual_treatment_per_period(adsl, sid, expected):
     ("006", ["2021-03-01", "D", "2021-05-18", "D", 79]),      # 31 + 30 + 18
     # "2021" -> 1 January (month and day imputed: M); 31 + 28 + 31 + 30 + 31 + 10 = 161
     ("007", ["2021-01-01", "M", "2021-06-10", None, 161]),
-    ("008", ["2021-04-01", None, "2021-04-01", None, 1]),     # missing EXENDTC: one application
+    # missing EXENDTC: one application on EXSTDTC, an imputed date (ADaMIG: the flag is required whenever a
+    # date is imputed; the whole date came from EXSTDTC -> "Y"), reported as TP0205
+    ("008", ["2021-04-01", None, "2021-04-01", "Y", 1]),
 ])
 def test_first_and_last_exposure_with_imputation_flags(adsl, sid, expected):
     assert values(adsl, sid, ["TRTSDT", "TRTSDTF", "TRTEDT", "TRTEDTF", "TRTDURD"]) == expected

@@ -118,3 +118,51 @@ def test_year_imputation_of_a_missing_start(tmp_path):
     got = derive(tmp_path, dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=EVENTS, ds_rows=DISPOSITION,
                  imputation={**ISS["imputation"], "ae_start": {"highest": "Y", "fill": "first", "min": ["TRTSDT"]}})
     assert dates(got)[("001", 8)] == ("2021-03-15", "Y", None, None)
+
+
+def test_no_end_imputation(tmp_path):
+    # ae_end.highest null: AEENDTC converted as collected, a partial end stays without AENDT (the pilot's
+    # "AE.AEENDTC, converted to a numeric SAS date"); the start is imputed as by default
+    got = derive(tmp_path, dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=EVENTS, ds_rows=DISPOSITION,
+                 imputation={**ISS["imputation"], "ae_end": {"highest": None, "fill": "last", "max": []}})
+    got = dates(got)
+    assert [got[k] for k in (("001", 5), ("001", 6), ("001", 7), ("001", 9), ("002", 1))] == [
+        ("2021-03-01", "D", "2021-03-10", None), ("2021-04-02", None, None, None), ("2021-04-02", None, None, None),
+        ("2021-04-01", "D", None, None), ("2021-05-01", None, None, None)]
+
+
+def test_the_pilot_config_converts_aeendtc_without_imputation():
+    from adam.config import load_iss_config
+    from tests.conftest import ROOT
+
+    iss = load_iss_config(ROOT / "examples" / "cdiscpilot01" / "iss.json")
+    assert iss.imputation("ae_end")["highest"] is None
+    assert iss.imputation("ae_start")["highest"] == "D"
+
+
+@pytest.mark.parametrize("imputation, cutoff, path, message", [
+    ({"ae_start": {"highest": "M", "fill": "first", "min": ["TRTSTDT"]}}, None,
+     "$.imputation.ae_start.min[0]", "'TRTSTDT' is not one of"),
+    ({"ae_end": {"highest": "M", "fill": "last", "max": ["DTHDT", "DTHDTX"]}}, None,
+     "$.imputation.ae_end.max[1]", "'DTHDTX' is not one of"),
+    ({"ae_end": {"highest": "M", "fill": "last", "max": ["DTHDT", "CUTOFF"]}}, None,
+     "$.imputation.ae_end.max[1]", "names CUTOFF but the config sets no data_cutoff"),
+    ({"ae_start": {"highest": "M", "fill": "frist"}}, "2021-12-31",
+     "$.imputation.ae_start", "fill must be 'first', 'last' or a month-day"),
+    ({"ae_start": {"highest": "Y", "fill": "first", "min": []}}, "2021-12-31",
+     "$.imputation.ae_start", "imputing the year with fill 'first' needs min_dates"),
+])
+def test_imputation_options_the_derivation_cannot_apply_are_refused(tmp_path, imputation, cutoff, path, message):
+    from adam.config import load_iss_config
+    from specs.errors import InputError
+    from tests.adam_frames import iss_config
+
+    with pytest.raises(InputError) as err:
+        iss_config(tmp_path, imputation=imputation, data_cutoff=cutoff)
+    assert (err.value.file, err.value.path) == (str(tmp_path / "iss.json"), path)
+    assert message in err.value.message
+    # the same names are accepted where they are right: every bound name of the schema is usable
+    iss_config(tmp_path, data_cutoff="2021-12-31", imputation={
+        "ae_start": {"highest": "M", "fill": "first", "min": ["TRTSDT", "TRTEDT", "DTHDT", "EOSDT", "CUTOFF"]},
+        "ae_end": {"highest": None, "fill": "last", "max": ["TRTSDT", "TRTEDT", "DTHDT", "EOSDT", "CUTOFF"]}})
+    assert load_iss_config(tmp_path / "iss.json").imputation("ae_end")["highest"] is None

@@ -5,9 +5,11 @@ infections on cream 1.5% and neither related, no MACE, thromboembolic event, mal
 come out of the ADaM datasets themselves."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import specs
+from adam.adae import matches_event
 from adam.adamspec import compose_adam_spec
 from adam.build import derive_adam, pool_sdtm
 from adam.config import load_iss_config
@@ -85,3 +87,21 @@ def test_every_ae_record_is_analysed_or_reported(built):
     _, sdtm, analysis = built
     reported = (analysis.findings["rule"] == "TP0201").sum()
     assert len(analysis.datasets["ADAE"]) + reported == len(sdtm["AE"])
+
+
+def test_treatment_emergent_events_are_the_adaette_events(built):
+    # one treatment-emergent window for both (adam.periods.emergence_windows): for every event of interest
+    # and treatment group, the subjects' first TRTEMFL = "Y" AE meeting the event's definition (a missing
+    # start first: it counts at the window's start) are exactly ADAETTE's events, record for record
+    iss, _, analysis = built
+    adae, tte = analysis.datasets["ADAE"], analysis.datasets["ADAETTE"]
+    base = [g.label for g in iss.base_groups]
+    for event in iss.events:
+        hits = adae[matches_event(adae, event) & (adae["TRTEMFL"] == "Y")]
+        hits = hits.assign(_S=hits["ASTDT"].astype("datetime64[s]").astype("int64").where(hits["ASTDT"].notna(),
+                                                                                         np.iinfo("int64").min))
+        first = hits.sort_values(["USUBJID", "TRTA", "_S", "AESEQ"]).drop_duplicates(["USUBJID", "TRTA"])
+        events = tte[(tte["PARAMCD"] == event["paramcd"]) & (tte["CNSR"] == 0) & tte["TRTA"].isin(base)]
+        assert sorted(zip(first["USUBJID"], first["TRTA"], first["AESEQ"])) == sorted(
+            zip(events["USUBJID"], events["TRTA"], events["SRCSEQ"])), event["paramcd"]
+    assert len(tte[(tte["PARAMCD"] == "TTEANY") & (tte["CNSR"] == 0)]) > 500   # the demo has events to compare

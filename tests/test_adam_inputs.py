@@ -2,11 +2,15 @@
 it can; nothing dropped silently (issue 5, "Bad input")."""
 from __future__ import annotations
 
+import csv
+
+import pandas as pd
 import pytest
 
 from adam.build import derive_adam, pool_sdtm
+from sdtm.source import OPTIONAL_VARIABLES, REQUIRED_VARIABLES
 from specs.errors import InputError
-from tests.adam_frames import C15, P1, VEH, ae, derive, dm, ds, ex, iss_config, usubjid
+from tests.adam_frames import C15, P1, VEH, ae, day, derive, dm, ds, ex, iss_config, row, text, usubjid
 
 
 def test_usubjid_in_two_studies_is_an_error():
@@ -29,14 +33,41 @@ def test_pooling_stacks_every_domain_and_keeps_studyid():
     assert list(pooled["AE"]["STUDYID"]) == ["S1", "S2"] and len(pooled["DS"]) == 1
 
 
-@pytest.mark.parametrize("domain, column", [("DM", "ARMCD"), ("EX", "EXTRT"), ("AE", "AESTDTC")])
+def hand_sdtm() -> dict:
+    return {"DM": dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"}),
+            "EX": ex(("001", C15, P1, "2021-03-01", "2021-03-10")), "AE": ae({"subject": "001"}),
+            "DS": ds(("001", "COMPLETED", "2021-03-31"))}
+
+
+@pytest.mark.parametrize("domain, column", [(d, v) for d, names in REQUIRED_VARIABLES.items() for v in names])
 def test_sdtm_without_a_required_variable_is_an_error(tmp_path, domain, column):
-    sdtm = {"DM": dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"}),
-            "EX": ex(("001", C15, P1, "2021-03-01", "2021-03-10")), "AE": ae({"subject": "001"})}
+    sdtm = hand_sdtm()
     sdtm[domain] = sdtm[domain].drop(columns=column)
-    with pytest.raises(InputError, match=f"SDTM {domain} lacks required variable\\(s\\) {column}") as err:
+    with pytest.raises(InputError, match=f"SDTM {domain} lacks variable\\(s\\) {column}, which the ISS") as err:
         derive_adam(sdtm, iss_config(tmp_path))
     assert err.value.column == column
+
+
+def test_pooling_checks_each_study_before_stacking():
+    # S1 has AESER, S2 has not: stacked, S2's records would hold AESER null and pass unnoticed
+    s1 = hand_sdtm()
+    s2 = {"DM": dm({"subject": "001", "ARMCD": "TPZ15-TPZ15", "STUDYID": "S2"}),
+          "AE": ae({"subject": "001"}).assign(STUDYID="S2", USUBJID="S2-001").drop(columns="AESER")}
+    with pytest.raises(InputError, match=r"SDTM AE of study S2 lacks variable\(s\) AESER"):
+        pool_sdtm([s1, s2])
+
+
+def test_required_variables_are_req_or_exp_in_sdtmig_and_permissible_ones_optional(shared_data):
+    # a conformant SDTM dataset is never refused: every variable required is Req or Exp in SDTMIG 3.4;
+    # the Permissible variables the derivations read (EX.EPOCH among them) are optional
+    with open(shared_data / "standards" / "sdtmig-3.4-variables.csv", encoding="utf-8", newline="") as f:
+        core = {(r["Dataset Name"], r["Variable Name"]): r["Core"] for r in csv.DictReader(f)}
+    required = {(d, v): core[(d, v)] for d, names in REQUIRED_VARIABLES.items() for v in names}
+    assert set(required.values()) <= {"Req", "Exp"}, required
+    optional = {(d, v) for d, names in OPTIONAL_VARIABLES.items() for v in names}
+    assert {(d, v) for (d, v) in optional if core[(d, v)] == "Perm"} == {
+        ("DM", "ETHNIC"), ("EX", "EPOCH"), ("EX", "EXDOSFRQ"), ("AE", "AEOUT"), ("AE", "AESDTH")}
+    assert not optional & set(required)
 
 
 def test_a_missing_domain_is_an_error(tmp_path):
@@ -73,6 +104,14 @@ def test_aes_of_subjects_not_in_adsl_are_reported_not_dropped(tmp_path):
 def test_tp0201_names_the_ae_row(tmp_path):
     got = outside_analysis(tmp_path)
     assert list(got.findings.loc[got.findings["rule"] == "TP0201", "row"]) == [2, 3]
+
+
+def test_tp0201_says_why_the_subject_is_not_in_adsl(tmp_path):
+    # 004 is in DM without arm or exposure (a screen failure); 999 is in no DM at all
+    found = outside_analysis(tmp_path).findings.set_index("value")
+    assert found.loc[usubjid("004"), "message"] == ("AE of a subject not in ADSL (in DM, neither randomised nor "
+                                                    "treated: a screen failure): not analysed")
+    assert found.loc[usubjid("999"), "message"] == "AE of a subject in no DM: not analysed"
 
 
 def test_overlapping_exposure_is_a_finding(tmp_path):
@@ -113,7 +152,91 @@ def test_exposure_in_an_epoch_that_is_no_period_is_an_error(tmp_path):
     # S1 has periods BLINDED TREATMENT (1) and OPEN LABEL TREATMENT (2); an EX record in any other epoch
     # (or none) cannot be given a period, and putting it in period 1 would be a silent guess
     for epoch in ("FOLLOW-UP", None):
-        with pytest.raises(InputError, match="EPOCH .* is not a treatment period of study S1") as err:
+        with pytest.raises(InputError, match="EPOCH.* study S1") as err:
             derive(tmp_path, dm_rows=dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"}),
                    ex_rows=ex(("001", C15, P1, "2021-03-01", "2021-03-10"), ("001", C15, epoch, "2021-03-11", None)))
         assert (err.value.column, err.value.row) == ("EPOCH", 2)
+
+
+def test_ex_without_epoch_in_a_study_without_periods_is_one_period(tmp_path):
+    # EX.EPOCH is Permissible (SDTMIG 3.4): a study whose config has no periods has the one period 1,
+    # dated from EX: TR01SDT = first EXSTDTC 2021-03-01, TR01EDT = last EXENDTC 2021-03-20 (20 days)
+    got = derive(tmp_path, study={"periods": None, "arms": None},
+                 dm_rows=dm({"subject": "001", "ARMCD": None}, {"subject": "002", "ARMCD": None}),
+                 ex_rows=ex(("001", C15, None, "2021-03-01", "2021-03-10"),
+                            ("001", C15, None, "2021-03-11", "2021-03-20")).drop(columns="EPOCH"),
+                 ae_rows=ae({"subject": "001", "AESTDTC": "2021-03-15"}))
+    adsl = got.datasets["ADSL"]
+    assert list(adsl["USUBJID"]) == [usubjid("001")]   # 002: no arm, no exposure: not in ADSL
+    s = adsl.iloc[0]
+    assert (s["TRT01A"], day(s["TR01SDT"]), day(s["TR01EDT"]), s["TRTDURD"], s["SAFFL"]) == (
+        "Cream 1.5%", "2021-03-01", "2021-03-20", 20, "Y")
+    assert not any(c.startswith(("TRT02", "TR02")) for c in adsl.columns)
+    assert text(got.datasets["ADAE"][["APERIOD", "TRTA", "TRTEMFL"]].iloc[0]) == [1, "Cream 1.5%", "Y"]
+
+
+def test_ex_without_epoch_in_a_study_with_periods_is_an_error(tmp_path):
+    with pytest.raises(InputError, match="EX record without EPOCH .* in study S1, whose config places EX records "
+                                         "in periods by EPOCH") as err:
+        derive(tmp_path, dm_rows=dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"}),
+               ex_rows=ex(("001", C15, P1, "2021-03-01", "2021-03-10")).drop(columns="EPOCH"))
+    assert (err.value.column, err.value.row) == ("EPOCH", 1)
+
+
+def test_exposure_without_a_start_date_is_treatment_without_dates(tmp_path):
+    # 001: its one EX record has no EXSTDTC (EX row 1); 002: dated 03-01..03-10 (row 2) and an undated
+    # record ending 03-31 (row 3). ADSL SAFFL is "received any study treatment": both are treated. An
+    # undated record adds nothing to dates, durations or time at risk: 001 has no TRTSDT/TRTEDT, its
+    # ADEX durations are null (not 0, in the pool too) and it has no time at risk; 002 has 10 days.
+    # Each undated record is a finding naming it (TP0204).
+    got = derive(tmp_path, dm_rows=dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"},
+                                      {"subject": "002", "ARMCD": "TPZ15-TPZ15"}),
+                 ex_rows=ex(("001", C15, P1, None, "2021-04-30"), ("002", C15, P1, "2021-03-01", "2021-03-10"),
+                            ("002", C15, P1, None, "2021-03-31")),
+                 ae_rows=ae({"subject": "001", "AESTDTC": "2021-04-01"}))
+    adsl = got.datasets["ADSL"].set_index("USUBJID")
+    assert text(adsl["SAFFL"]) == ["Y", "Y"]
+    assert [day(adsl.loc[usubjid("001"), n]) for n in ("TRTSDT", "TRTEDT")] == [None, None]
+    assert adsl.loc[usubjid("001"), "TRT01A"] == "Cream 1.5%"
+    assert [day(adsl.loc[usubjid("002"), n]) for n in ("TRTSDT", "TRTEDT")] == ["2021-03-01", "2021-03-10"]
+    adex = got.datasets["ADEX"]
+    for group in ("Cream 1.5%", "All cream"):
+        assert pd.isna(row(adex, USUBJID=usubjid("001"), TRTA=group, PARAMCD="TRTDURD")["AVAL"])
+        assert row(adex, USUBJID=usubjid("002"), TRTA=group, PARAMCD="TRTDURD")["AVAL"] == 10
+    assert usubjid("001") not in set(got.datasets["ADAETTE"]["USUBJID"])
+    found = got.findings[got.findings["rule"] == "TP0204"]
+    assert list(zip(found["row"], found["file"], found["variable"], found["severity"])) == [
+        (1, "s1/ex", "EXSTDTC", "warning"), (3, "s1/ex", "EXSTDTC", "warning")]
+
+
+def test_a_study_whose_only_subject_has_no_dated_exposure(tmp_path):
+    got = derive(tmp_path, dm_rows=dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"}),
+                 ex_rows=ex(("001", C15, P1, None, "2021-04-30")), ae_rows=ae({"subject": "001"}))
+    assert text(got.datasets["ADSL"]["SAFFL"]) == ["Y"]
+    assert (len(got.datasets["ADAETTE"]), list(got.findings["rule"])) == (0, ["TP0204"])
+
+
+def test_a_study_without_exposure_is_an_error_finding(tmp_path):
+    got = derive(tmp_path, dm_rows=dm({"subject": "001", "ARMCD": "TPZ15-TPZ15"}), ex_rows=ex(),
+                 ae_rows=ae({"subject": "001", "AESTDTC": "2021-03-02"}))
+    found = got.findings[got.findings["rule"] == "TP0207"]
+    assert list(zip(found["severity"], found["value"], found["file"])) == [("error", "S1", "s1/ex")]
+    assert text(got.datasets["ADSL"]["SAFFL"]) == ["N"]
+    assert text(got.datasets["ADAE"][["TRTA", "TRTEMFL"]].iloc[0]) == [None, None]   # kept, empty
+
+
+def test_imputed_exposure_end_and_unknown_dose_are_findings(tmp_path):
+    # EX row 1: no EXENDTC -> one application on EXSTDTC, flagged (TP0205); row 2: EXDOSFRQ PRN has no
+    # administrations per day -> TDOSE null (TP0206); row 3: no EXDOSE (TP0206)
+    got = derive(tmp_path, dm_rows=dm(*({"subject": s, "ARMCD": "TPZ15-TPZ15"} for s in ("001", "002", "003"))),
+                 ex_rows=ex(("001", C15, P1, "2021-03-01", None), ("002", C15, P1, "2021-03-01", "2021-03-10", 1.0,
+                                                                        "PRN"),
+                            ("003", C15, P1, "2021-03-01", "2021-03-10", None)))
+    f = got.findings[got.findings["rule"].isin(["TP0205", "TP0206"])]
+    assert list(zip(f["rule"], f["row"], f["variable"], f["value"])) == [
+        ("TP0205", 1, "EXENDTC", None), ("TP0206", 3, "EXDOSE", None), ("TP0206", 2, "EXDOSFRQ", "PRN")]
+    assert f["message"].iloc[0] == "EX end date missing or not a date: one application on EXSTDTC taken, flagged Y"
+    adsl = got.datasets["ADSL"].set_index("USUBJID")
+    assert (day(adsl.loc[usubjid("001"), "TRTEDT"]), adsl.loc[usubjid("001"), "TRTEDTF"]) == ("2021-03-01", "Y")
+    adex = got.datasets["ADEX"]
+    assert all(pd.isna(row(adex, USUBJID=usubjid(s), TRTA="Cream 1.5%", PARAMCD="TDOSE")["AVAL"]) for s in ("002", "003"))

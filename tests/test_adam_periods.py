@@ -16,9 +16,10 @@ Subject 007, TPZ15-TPZ15, received only vehicle, only in period 2 (2021-03-05 ..
 """
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from tests.adam_frames import C15, P1, P2, VEH, ae, by_seq, day, derive, dm, ds, ex, row, text, usubjid
+from tests.adam_frames import C075, C15, P1, P2, VEH, ae, by_seq, day, derive, dm, ds, ex, row, text, usubjid
 
 SUBJECTS = dm({"subject": "001", "ARMCD": "VEH-TPZ15"}, {"subject": "003", "ARMCD": "TPZ15-TPZ15"},
               {"subject": "004", "ARMCD": "TPZ15-TPZ15"}, {"subject": "007", "ARMCD": "TPZ15-TPZ15"})
@@ -100,3 +101,73 @@ def test_aperiod_values_are_periods_of_adsl(analysis):
     assert set(adae["APERIOD"].dropna().astype(int)) <= periods
     pairs = adae[["APERIOD", "APERIODC"]].dropna().drop_duplicates()
     assert pairs["APERIOD"].is_unique and pairs["APERIODC"].is_unique
+
+
+# -- as treated: a period holding two treatments, and a treatment given twice ----------------------
+#
+# 011 TPZ075-TPZ15: cream 0.75% 2021-01-01..01-10 (period 1); in period 2 vehicle 2021-02-01..02-20 (20 days),
+#     then cream 1.5% 2021-03-01..03-10 (10 days). No DS, no cut-off; TEAE window 30 days.
+#     Runs (each its own as-treated piece): 0.75% 01-01..01-10, vehicle 02-01..02-20, 1.5% 03-01..03-10.
+#     Windows: 0.75% to min(01-10 + 30 = 02-09, the day before vehicle 01-31) = 01-31 (31 days);
+#              vehicle to min(02-20 + 30 = 03-22, 02-28) = 02-28 (28 days);
+#              1.5% to 03-10 + 30 = 04-09 (31 + 9 = 40 days).
+#     AE 1 2021-01-20 -> period 1, 0.75%; AE 2 2021-02-05 -> period 2, vehicle; AE 3 2021-03-05 -> period 2, 1.5%.
+#     ADSL keeps one treatment per period: TRT02A = vehicle (20 days against 10).
+# 012 VEH-TPZ15: vehicle 2021-03-01..03-10 (period 1), cream 1.5% 03-11..03-20 and vehicle again 03-21..03-31
+#     (period 2): three runs. Vehicle: 10 + 11 = 21 days of treatment (not the 31-day span 03-01..03-31);
+#     at risk 03-01..03-10 (10 days, to the day before cream) and 03-21..04-30 (31 + 30 = 41 days,
+#     to 03-31 + 30): 51 days. Cream 1.5%: 03-11..03-20 (10 days). AE 1 2021-03-25 -> period 2, vehicle.
+
+SWITCHERS = dm({"subject": "011", "ARMCD": "TPZ075-TPZ15"}, {"subject": "012", "ARMCD": "VEH-TPZ15"})
+SWITCHES = ex(("011", C075, P1, "2021-01-01", "2021-01-10"), ("011", VEH, P2, "2021-02-01", "2021-02-20"),
+              ("011", C15, P2, "2021-03-01", "2021-03-10"),
+              ("012", VEH, P1, "2021-03-01", "2021-03-10"), ("012", C15, P2, "2021-03-11", "2021-03-20"),
+              ("012", VEH, P2, "2021-03-21", "2021-03-31"))
+SWITCH_EVENTS = ae({"subject": "011", "AESEQ": 1, "AESTDTC": "2021-01-20"},
+                   {"subject": "011", "AESEQ": 2, "AESTDTC": "2021-02-05"},
+                   {"subject": "011", "AESEQ": 3, "AESTDTC": "2021-03-05"},
+                   {"subject": "012", "AESEQ": 1, "AESTDTC": "2021-03-25"})
+
+
+@pytest.fixture(scope="module")
+def switches(tmp_path_factory):
+    return derive(tmp_path_factory.mktemp("switches"), dm_rows=SWITCHERS, ex_rows=SWITCHES, ae_rows=SWITCH_EVENTS)
+
+
+@pytest.mark.parametrize("sid, seq, period, group", [
+    ("011", 1, 1, "Cream 0.75%"), ("011", 2, 2, "Vehicle"), ("011", 3, 2, "Cream 1.5%"), ("012", 1, 2, "Vehicle")])
+def test_an_event_follows_the_treatment_received_at_onset_within_the_period(switches, sid, seq, period, group):
+    rec = by_seq(switches.datasets["ADAE"], sid).loc[seq]
+    assert text(rec[["APERIOD", "TRTA", "TRTEMFL"]]) == [period, group, "Y"]
+
+
+def test_adsl_holds_the_main_treatment_of_a_period_with_two(switches):
+    s = row(switches.datasets["ADSL"], USUBJID=usubjid("011"))
+    assert (s["TRT01A"], s["TRT02A"], day(s["TR02SDT"]), day(s["TR02EDT"])) == (
+        "Cream 0.75%", "Vehicle", "2021-02-01", "2021-03-10")
+
+
+@pytest.mark.parametrize("sid, group, days", [
+    ("011", "Cream 0.75%", 10), ("011", "Vehicle", 20), ("011", "Cream 1.5%", 10), ("011", "All cream", 20),
+    ("012", "Vehicle", 21), ("012", "Cream 1.5%", 10), ("012", "All cream", 10)])
+def test_exposure_days_per_treatment(switches, sid, group, days):
+    assert row(switches.datasets["ADEX"], USUBJID=usubjid(sid), TRTA=group, PARAMCD="TRTDURD")["AVAL"] == days
+
+
+@pytest.mark.parametrize("sid, group, paramcd, adt, cnsr, days, why", [
+    ("011", "Cream 0.75%", "TTEANY", "2021-01-20", 0, 20, None),
+    ("011", "Cream 0.75%", "TTESER", "2021-01-31", 1, 31, "START OF ANOTHER TREATMENT"),
+    ("011", "Vehicle", "TTEANY", "2021-02-05", 0, 5, None),
+    ("011", "Vehicle", "TTESER", "2021-02-28", 1, 28, "START OF ANOTHER TREATMENT"),
+    ("011", "Cream 1.5%", "TTEANY", "2021-03-05", 0, 5, None),
+    ("011", "Cream 1.5%", "TTESER", "2021-04-09", 1, 40, "LAST EXPOSURE PLUS WINDOW"),
+    ("011", "All cream", "TTEANY", "2021-01-20", 0, 20, None),
+    ("011", "All cream", "TTESER", "2021-04-09", 1, 31 + 40, "LAST EXPOSURE PLUS WINDOW"),
+    ("012", "Vehicle", "TTEANY", "2021-03-25", 0, 10 + 5, None),
+    ("012", "Vehicle", "TTESER", "2021-04-30", 1, 10 + 41, "LAST EXPOSURE PLUS WINDOW"),
+    ("012", "Cream 1.5%", "TTEANY", "2021-03-20", 1, 10, "START OF ANOTHER TREATMENT"),
+])
+def test_time_at_risk_per_treatment(switches, sid, group, paramcd, adt, cnsr, days, why):
+    rec = row(switches.datasets["ADAETTE"], USUBJID=usubjid(sid), TRTA=group, PARAMCD=paramcd)
+    assert (day(rec["ADT"]), rec["CNSR"], round(rec["AVAL"] * 365.25, 9)) == (adt, cnsr, days)
+    assert text(pd.Series([rec["CNSDTDSC"]]))[0] == why

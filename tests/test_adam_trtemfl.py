@@ -138,15 +138,21 @@ def test_a_start_left_partial_counts_by_what_it_says(tmp_path):
     assert text(by_seq(got.datasets["ADAE"], "001")["TRTEMFL"]) == [None, "Y", "Y", "Y"]
 
 
+WINDOW = ("TRTEMFL = 'Y' if TRTSDT is not null, AENDT is not before TRTSDT and ASTDT lies in the "
+          "treatment-emergent window of the treatment received at onset (TRTA): from its first dose to the earliest of ")
+UNKNOWN = "An event without ASTDT (AESTDTC missing, or more partial than the start-date imputation completes)"
+
+
 @pytest.mark.parametrize("teae, expected", [
-    ({}, "TRTEMFL = 'Y' if TRTSDT is not null, AENDT is not before TRTSDT and TRTSDT <= ASTDT <= TRTEDT + 30 days. "
-         "An event without ASTDT (AESTDTC missing, or more partial than the start-date imputation completes) whose "
-         "AESTDTC could lie in TRTSDT .. TRTEDT + 30 days is treatment-emergent unless AENDT < TRTSDT. "
-         "Null otherwise."),
+    ({}, WINDOW + "its last dose + 30 days, the day before another treatment starts, death (DTHDT) and the end of "
+     "study (EOSDT, unless before the last dose). " + UNKNOWN + " whose AESTDTC could lie between TRTSDT and the end "
+     "of the subject's last window is treatment-emergent unless AENDT < TRTSDT. Null otherwise."),
     ({"window_days": None, "missing_start": "not_emergent", "not_emergent_value": "N"},
-     "TRTEMFL = 'Y' if TRTSDT is not null, AENDT is not before TRTSDT and ASTDT >= TRTSDT (no upper limit). "
-     "An event without ASTDT (AESTDTC missing, or more partial than the start-date imputation completes) is not "
-     "treatment-emergent. 'N' otherwise."),
+     WINDOW + "the day before another treatment starts, death (DTHDT) and the end of study (EOSDT, unless before the "
+     "last dose) (no fixed window after the last dose). " + UNKNOWN + " is not treatment-emergent. 'N' otherwise."),
+    ({"bounded_by": []}, WINDOW + "its last dose + 30 days and the day before another treatment starts. " + UNKNOWN
+     + " whose AESTDTC could lie between TRTSDT and the end of the subject's last window is treatment-emergent "
+     "unless AENDT < TRTSDT. Null otherwise."),
 ])
 def test_the_define_method_states_the_configured_rule(tmp_path, teae, expected):
     analysis = derive(tmp_path, dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=adverse_events(),

@@ -245,18 +245,20 @@ def _malformed_spec(work: Path, target: Path) -> list[str]:
     return args
 
 
-def _sdtm_study_missing_variable(work: Path, target: Path, package: Path) -> None:
-    """A study that arrives as SDTM (source "sdtm") whose DM lacks the required ARMCD."""
-    from trialpack.xpt import read_xpt, write_xpt
+def _sdtm_study_missing(domain: str, variable: str) -> Callable:
+    """A study that arrives as SDTM (source "sdtm") whose ``domain`` lacks ``variable``."""
+    def make(work: Path, target: Path, package: Path) -> None:
+        from trialpack.xpt import read_xpt, write_xpt
 
-    sdtm = package / "m5" / "datasets" / "mini-01" / "tabulations" / "sdtm"
-    (work / "sdtm").mkdir()
-    for name in ("dm", "ae", "ex", "ds"):
-        frame, meta = read_xpt(sdtm / f"{name}.xpt")
-        write_xpt(frame.drop(columns=["ARMCD"] if name == "dm" else []), work / "sdtm" / f"{name}.xpt",
-                  name=name.upper(), label=meta.label)
-    (work / STUDY).write_text(json.dumps({"studyid": "MINI-01", "title": "Minimal study", "source": "sdtm",
-                                          "sdtm_dir": "sdtm"}), encoding="utf-8")
+        sdtm = package / "m5" / "datasets" / "mini-01" / "tabulations" / "sdtm"
+        (work / "sdtm").mkdir()
+        for name in ("dm", "ae", "ex", "ds"):
+            frame, meta = read_xpt(sdtm / f"{name}.xpt")
+            write_xpt(frame.drop(columns=[variable] if name == domain.lower() else []), work / "sdtm" / f"{name}.xpt",
+                      name=name.upper(), label=meta.label)
+        (work / STUDY).write_text(json.dumps({"studyid": "MINI-01", "title": "Minimal study", "source": "sdtm",
+                                              "sdtm_dir": "sdtm"}), encoding="utf-8")
+    return make
 
 
 def _out_user_folder(work: Path, target: Path, package: Path) -> list[str]:
@@ -355,6 +357,14 @@ REFUSED = [
             ("iss.json", "at $", "'groups'")),
     Refused("iss-unknown-key", lambda w, t, p: iss(w, lambda c: c.update(grups=[])),
             ("iss.json", "at $", "'grups'")),
+    Refused("iss-misspelt-imputation-bound", lambda w, t, p: iss(w, lambda c: c.update(imputation={
+        "ae_start": {"highest": "M", "fill": "first", "min": ["TRTSTDT"]}})),
+            ("iss.json", "$.imputation.ae_start.min[0]", "'TRTSTDT'")),
+    Refused("iss-cutoff-bound-without-data-cutoff", lambda w, t, p: iss(w, lambda c: (c.pop("data_cutoff"), c.update(
+        imputation={"ae_end": {"highest": "M", "fill": "last", "max": ["DTHDT", "CUTOFF"]}}))),
+            ("iss.json", "$.imputation.ae_end.max[1]", "CUTOFF", "no data_cutoff")),
+    Refused("iss-teae-bound-cutoff-without-data-cutoff", lambda w, t, p: iss(w, lambda c: (c.pop("data_cutoff"), c[
+        "teae"].update(bounded_by=["CUTOFF"]))), ("iss.json", "$.teae.bounded_by[0]", "no data_cutoff")),
     Refused("iss-study-config-missing", lambda w, t, p: (w / STUDY).unlink(),
             ("iss.json", "$.studies[0]", "'mini-01.json' not found")),
     Refused("iss-impossible-creation-datetime", lambda w, t, p: iss(
@@ -458,8 +468,12 @@ REFUSED = [
             ("out/build.log", "--log-file is inside the --out folder")),
     Refused("log-file-is-a-folder", lambda w, t, p: [*build_args(t), "--log-file", str(w)],
             ("--log-file is a folder",)),
-    Refused("sdtm-input-missing-required-variable", _sdtm_study_missing_variable,
+    Refused("sdtm-input-missing-required-variable", _sdtm_study_missing("DM", "ARMCD"),
             ("sdtm/dm.xpt", "ARMCD")),
+    # SDTM input without a variable the ISS derivations read (SDTMIG 3.4 Req or Exp)
+    *(Refused(f"sdtm-input-without-{d.lower()}-{v.lower()}", _sdtm_study_missing(d, v),
+              (f"sdtm/{d.lower()}.xpt", f"column '{v}'", f"SDTM {d} lacks variable(s) {v}"))
+      for d, v in (("EX", "EXDOSE"), ("DS", "DSCAT"), ("DS", "DSDECOD"), ("AE", "AESER"), ("DM", "AGE"))),
 ]
 
 ENV = {"source-date-epoch-malformed": {"SOURCE_DATE_EPOCH": "yesterday"}}
@@ -738,6 +752,39 @@ def test_study_without_adverse_events_builds(tmp_path: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     proc = run_cli("build", ISS, "--out", str(tmp_path / "out"), "--quiet", cwd=tmp_path / "work")
     assert proc.returncode in (0, 1), proc.stderr
+
+
+def test_study_without_exposure_builds_with_an_error_finding(tmp_path: Path) -> None:
+    """EX with its header only: nobody is treated; the package is built (exit 1) and says why (TP0207)."""
+    write_minimal_iss(tmp_path / "work")
+    path = raw(tmp_path / "work", "ex.csv")
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    proc = run_cli("build", ISS, "--out", str(tmp_path / "out"), "--quiet", cwd=tmp_path / "work")
+    assert proc.returncode == 1 and proc.stderr == "", proc.stderr
+    found = json.loads((tmp_path / "out" / "validation" / "findings.json").read_text(encoding="utf-8"))["findings"]
+    assert [(f["severity"], f["file"], f["value"]) for f in found if f["rule"] == "TP0207"] == [
+        ("error", "mini-01/ex", "MINI-01")]
+
+
+def test_sdtm_input_without_ex_epoch_builds_as_treated(tmp_path: Path, package: Path) -> None:
+    """EX.EPOCH is Permissible: a study given as SDTM without it, whose config lists no periods, is one
+    period. Subject 001 had vehicle 2021-03-01..03-28, then cream 1.5% 03-29..06-30, now in that one
+    period: each AE follows the treatment received at its onset (AESEQ 2, 03-01: vehicle; AESEQ 4,
+    "UN APR 2021": cream), and ADAETTE has both groups."""
+    from trialpack.xpt import read_xpt
+
+    work = tmp_path / "work"
+    write_minimal_iss(work)
+    _sdtm_study_missing("EX", "EPOCH")(work, tmp_path, package)
+    proc = run_cli("build", ISS, "--out", str(tmp_path / "out"), "--quiet", cwd=work)
+    assert proc.returncode in (0, 1) and proc.stderr == "", proc.stderr
+    adam = tmp_path / "out" / "m5" / "datasets" / "iss" / "analysis" / "adam" / "datasets"
+    adae = read_xpt(adam / "adae.xpt")[0]
+    first = adae[adae["USUBJID"] == "MINI-01-01-001"].set_index("AESEQ")
+    assert (first.loc[2, "TRTA"], first.loc[4, "TRTA"], set(first["APERIOD"].dropna())) == ("Vehicle", "Cream 1.5%",
+                                                                                           {1})
+    tte = read_xpt(adam / "adaette.xpt")[0]
+    assert set(tte.loc[tte["USUBJID"] == "MINI-01-01-001", "TRTA"]) == {"Vehicle", "Cream 1.5%", "All cream"}
 
 
 def test_sdtm_dataset_missing_a_required_variable_is_a_finding(tmp_path: Path, package: Path) -> None:

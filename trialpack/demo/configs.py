@@ -154,7 +154,7 @@ def iss_config(plans: tuple[d.StudyPlan, ...]) -> dict:
         "teae": {"window_days": 30, "missing_start": "emergent"},
         "imputation": {
             "ae_start": {"highest": "M", "fill": "first", "min": ["TRTSDT"]},
-            "ae_end": {"highest": "M", "fill": "last", "max": ["DTHDT", "EOSDT"]},
+            "ae_end": {"highest": "M", "fill": "last", "max": ["DTHDT", "EOSDT", "CUTOFF"]},
         },
         "age_groups": [
             {"label": "2 to <6 years", "number": 1, "lower": 2, "upper": 6},
