@@ -241,8 +241,12 @@ def _character_columns(blocks: dict[str, np.ndarray], encoding: str | None, f: _
     return out, chosen
 
 
-def _numeric_column(block: np.ndarray, convert: str | None):
-    """Doubles (NaN for every missing value) and the special missing codes by row."""
+def _numeric_column(block: np.ndarray, var: XptVariable, convert_dates: bool, f: _File):
+    """Doubles (NaN for every missing value) and the special missing codes by row.
+
+    With ``convert_dates`` and a date, datetime or time format, the numbers become datetime64/timedelta64; a number outside the span SAS handles (e.g. a
+    datetime in seconds stored under DATE9.) is refused with its row, not turned into a date.
+    """
     rows, width = block.shape
     if width == 8:
         ibm = np.ascontiguousarray(block).view(">u8").ravel().astype(np.uint64)
@@ -259,6 +263,11 @@ def _numeric_column(block: np.ndarray, convert: str | None):
     if len(special_rows):
         special = pd.Series(first[special_rows].view("S1").astype("U1"), index=special_rows,
                             dtype=object)
+    convert = var.temporal if convert_dates else None
+    if convert is not None:
+        _sasdates.check_range(values, convert, var.display_format, file=f.name, column=var.name,
+                              advice="; read_xpt(..., convert_dates=False) reads the numbers "
+                                     "as they are")
     if convert == "date":
         return _sasdates.sas_days_to_datetime64(values), special
     if convert == "datetime":
@@ -310,6 +319,9 @@ def read_xpt(path: str | os.PathLike, *, encoding: str | None = None,
     * With ``convert_dates`` (default), numerics with a date format become datetime64[us]
       (midnight), with a datetime format datetime64[us] and with a time format
       timedelta64[us], rounded to the microsecond (see :mod:`trialpack.xpt._formats`).
+      A number under such a format that SAS cannot hold as one (a date outside 1582 to
+      19,900, e.g. a datetime in seconds stored under DATE9.) is an :class:`InputError`
+      naming the file, variable and row; ``convert_dates=False`` reads it as a number.
     * v5 stores no row count: rows are the observation bytes divided by the row length;
       with rows under 80 bytes, trailing all-blank rows inside the last 80-byte record
       are padding and dropped (as SAS and pandas do).
@@ -376,7 +388,7 @@ def read_xpt(path: str | os.PathLike, *, encoding: str | None = None,
         if v.ntype == 2:
             columns[v.name] = texts[v.name]
             continue
-        values, codes = _numeric_column(blocks[v.name], var.temporal if convert_dates else None)
+        values, codes = _numeric_column(blocks[v.name], var, convert_dates, f)
         columns[v.name] = pd.Series(values, copy=False)
         if codes is not None:
             special[v.name] = codes
