@@ -20,12 +20,48 @@ SCHEMA_DIR = Path(__file__).parent / "schema"
 @lru_cache(maxsize=None)
 def validator(schema_name: str):
     """A jsonschema validator for ``specs/schema/<schema_name>.schema.json``."""
+    schema = json.loads((SCHEMA_DIR / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
+    return schema_validator(schema)
+
+
+def schema_validator(schema: dict, cls=None):
+    """A jsonschema validator (of ``cls``, else the schema's draft) whose ``pattern`` keyword
+    reads regular expressions as JSON Schema defines them (ECMA-262): ``$`` ends the string.
+    jsonschema hands the pattern to Python's ``re``, where ``$`` also matches before a final
+    newline, so ``"DM\n"`` would pass ``^[A-Z][A-Z0-9_]{0,7}$``."""
     import jsonschema
 
-    schema = json.loads((SCHEMA_DIR / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
+    cls = cls or jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema)
+    strict = jsonschema.validators.extend(cls, {"pattern": _ecma_pattern_keyword})
+    return strict(schema)
+
+
+def _ecma_pattern_keyword(validator, pattern: str, instance, schema):
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@lru_cache(maxsize=None)
+def ecma_regex(pattern: str) -> re.Pattern:
+    """An ECMA-262 regular expression in Python: every ``$`` outside a character class (and
+    not escaped) becomes ``\\Z``, the end of the string, as it is in JavaScript."""
+    out, escaped, in_class = [], False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "$":
+            ch = r"\Z"
+        out.append(ch)
+    return re.compile("".join(out))
 
 
 def read_json(file: Path, *, error: type[InputError] = InputError) -> Any:
@@ -122,4 +158,5 @@ def load_json(file: Path, schema_name: str, *, error: type[InputError] = InputEr
     return data
 
 
-__all__ = ["SpecError", "check_schema", "json_path", "load_json", "read_json", "schema_message", "validator"]
+__all__ = ["SpecError", "check_schema", "ecma_regex", "json_path", "load_json", "read_json", "schema_message",
+           "schema_validator", "validator"]

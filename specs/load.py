@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 from specs.errors import SpecError
 from specs.jsonio import check_schema, read_json
-from specs.model import DatasetSpec, Spec, ValueLevel, VariableSpec
+from specs.model import DatasetSpec, Spec, ValueLevel, VariableSpec, is_sas_name
 
 STANDARD_DIR = Path(__file__).parent / "standard"
 LIST_KEYS = ("standards", "documents", "datasets", "codelists", "value_level",
@@ -124,8 +124,10 @@ def _check_schema(data: dict, file: Path) -> None:
 def validate_spec(spec: Spec, where: Locator | None = None) -> None:
     """Rules a schema cannot express; raise :class:`SpecError` at the first one broken.
 
-    In order: unique OIDs and dataset names; per dataset unique variable names, labels of at
-    most 40 ASCII bytes, lengths of at most 200, keys that are variables; every codelist,
+    In order: unique OIDs and dataset names; dataset and variable names that are SAS v5 names
+    as a whole (a schema ``$`` also matches before a final newline, and specs built in code or
+    from a workbook skip the schema); per dataset unique variable names, labels of at most 40
+    ASCII bytes, lengths of at most 200, keys that are variables; every codelist,
     method, comment, where-clause and document reference resolves; value-level rows name a
     variable of a dataset of the spec.
     """
@@ -137,7 +139,10 @@ def validate_spec(spec: Spec, where: Locator | None = None) -> None:
     _unique(spec.documents, "id", "document", where)
     refs = _References(spec, where)
     for ds in spec.datasets:
+        _check_name(ds, "dataset", where)
         _check_label(ds, ds.label, where)
+        for var in ds.variables:
+            _check_name(var, f"{ds.name} variable", where)
         _unique(ds.variables, "name", f"variable of {ds.name}", where)
         names = set(ds.names)
         for key in ds.keys:
@@ -175,6 +180,12 @@ def _unique(items: list, attr: str, what: str, where: Locator) -> None:
         if key in seen:
             raise SpecError(f"duplicate {what} {key!r}", **where(item, attr))
         seen.add(key)
+
+
+def _check_name(obj: DatasetSpec | VariableSpec, what: str, where: Locator) -> None:
+    if not is_sas_name(obj.name):
+        raise SpecError(f"{what} name {obj.name!r} is not a valid SAS name (1-8 characters, "
+                        "upper-case letter first, then A-Z, 0-9 or _)", **where(obj, "name"))
 
 
 def _check_label(obj: object, label: str, where: Locator) -> None:

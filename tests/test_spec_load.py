@@ -73,6 +73,11 @@ def test_malformed_json_names_file_and_line(tmp_path):
     (lambda d: d["datasets"][0]["variables"][2].update(data_type="number"), "$.datasets[0].variables[2].data_type",
      "number"),
     (lambda d: d["datasets"][0].update(colour="red"), "$.datasets[0]", "colour"),
+    # JSON Schema patterns are ECMA-262: "$" ends the string (Python's also matches before "\n")
+    (lambda d: d["datasets"][0].update(name="DM\n"), "$.datasets[0].name", "not a valid SAS name"),
+    (lambda d: d["datasets"][0]["variables"][3].update(name="SEX\n"), "$.datasets[0].variables[3].name",
+     "not a valid SAS name"),
+    (lambda d: d["codelists"][0].update(oid="CL.SEX\n"), "$.codelists[0].oid", "does not match"),
 ])
 def test_schema_errors_name_the_json_path(tmp_path, mutate, path, words):
     body = small_spec().to_dict()
@@ -144,6 +149,32 @@ def test_overlay_may_use_the_base_definitions(tmp_path):
     assert merged.codelist("CL.SEX").code == "C66731"
     with pytest.raises(SpecError, match="unknown (method|codelist)"):
         load_spec(tmp_path)   # alone, MT.AGE and CL.SEX are unknown
+
+
+def test_schema_patterns_end_at_the_end_of_the_string():
+    from specs.jsonio import ecma_regex
+
+    pattern = ecma_regex(r"^[A-Z$]\$?$")  # "$" in a class and escaped stays a dollar sign
+    assert [bool(pattern.search(t)) for t in ("A", "$", "A$", "A\n", "$\n", "A$\n")] == \
+        [True, True, True, False, False, False]
+
+
+@pytest.mark.parametrize(("dataset", "variable", "path"), [
+    ("DM\n", "SEX", "$.datasets[0].name"), ("DM", "SEX\n", "$.datasets[0].variables[3].name"),
+    ("dm", "SEX", "$.datasets[0].name"), ("DM", "SEX_TOO_LONG", "$.datasets[0].variables[3].name"),
+])
+def test_names_are_checked_without_the_schema(tmp_path, dataset, variable, path):
+    """Specs built in code, from a workbook or from the shipped files skip the JSON Schema:
+    validate_spec checks the names itself, as a whole (no newline after the name)."""
+    from specs.load import load_spec_files
+
+    body = small_spec().to_dict()
+    body["datasets"][0]["name"] = dataset
+    body["datasets"][0]["variables"][3]["name"] = variable
+    body["value_level"] = body["where_clauses"] = []
+    with pytest.raises(SpecError, match="not a valid SAS name") as err:
+        load_spec_files([write(tmp_path, "spec.json", body)], schema=False)
+    assert err.value.path == path
 
 
 @pytest.mark.parametrize("name", ["sdtmig-3.4", "adamig-1.3"])

@@ -305,7 +305,7 @@ def test_spec_integer_with_fraction_is_refused(tmp_path):
 # -- FDA checks and bad input: every one refuses with a clear message, writes nothing ----
 
 
-@pytest.mark.parametrize("bad", ["TOOLONGNAME", "age", "1AGE", "_AGE", "AGE-1", "ÂGE", ""])
+@pytest.mark.parametrize("bad", ["TOOLONGNAME", "age", "1AGE", "_AGE", "AGE-1", "ÂGE", "", "AGE\n", "A\nB"])
 def test_invalid_variable_names_are_refused(tmp_path, bad):
     with pytest.raises(InputError, match="is not a valid XPT v5 name"):
         write_xpt(pd.DataFrame({bad: [1]}), tmp_path / "t.xpt")
@@ -316,6 +316,11 @@ def test_invalid_variable_names_are_refused(tmp_path, bad):
 def test_invalid_dataset_names_are_refused(tmp_path, stem):
     with pytest.raises(InputError, match="dataset name .* is not a valid XPT v5 name"):
         write_xpt(pd.DataFrame({"A": [1]}), tmp_path / f"{stem}.xpt")
+
+
+def test_a_dataset_name_ending_in_a_newline_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"dataset name 'DM\\n' is not a valid XPT v5 name"):
+        write_xpt(pd.DataFrame({"A": [1]}), tmp_path / "dm.xpt", name="DM\n")
 
 
 def test_variable_label_over_40_bytes_is_refused_not_truncated(tmp_path):

@@ -27,7 +27,7 @@ from trialpack.datasetjson import read_dataset_json, write_dataset_json
 from trialpack.xpt import read_xpt, write_xpt
 
 FORMATS = (".xpt", ".json", ".ndjson", ".csv")
-_PLAIN_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+_PLAIN_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
 def _kind(path: Path) -> str:

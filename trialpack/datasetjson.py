@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from specs.errors import InputError
+from specs.jsonio import schema_validator
 from specs.model import NUMERIC_TYPES
 from trialpack import __version__
 from trialpack._variables import field, resolve_entries
@@ -87,7 +88,7 @@ def _validator(ndjson: bool):
         for name, definition in schema["$defs"].items():
             defs.setdefault(name, definition)  # fill the published schema's dangling $refs
         schema = metadata
-    return Draft201909Validator(schema)
+    return schema_validator(schema, Draft201909Validator)  # ``$`` as ECMA-262 reads it
 
 
 def _validate(document: dict, ndjson: bool, file) -> None:

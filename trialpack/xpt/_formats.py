@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-_FORMAT = re.compile(r"^(\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(\d*)\.(\d*)$")
+_FORMAT = re.compile(r"(\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(\d*)\.(\d*)", re.ASCII)
 
 DATE_FORMATS = frozenset({
     "DATE", "DAY", "DDMMYY", "DDMMYYB", "DDMMYYC", "DDMMYYD", "DDMMYYN", "DDMMYYP", "DDMMYYS",
@@ -37,7 +37,7 @@ TIME_FORMATS = frozenset({
 
 def parse_format(text: str) -> tuple[str, int, int]:
     """``"DATE9."`` -> ``("DATE", 9, 0)``; raises ValueError naming the expected form."""
-    match = _FORMAT.match(text.strip().upper())
+    match = _FORMAT.fullmatch(text.strip().upper())
     if not match or (not match.group(1) and not match.group(2) and not match.group(3)):
         raise ValueError(f"format {text!r} is not a SAS format of the form NAMEw.d "
                          "(e.g. DATE9., 8.2, $12., BEST12.)")

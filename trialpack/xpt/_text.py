@@ -32,13 +32,13 @@ import numpy as np
 import pandas as pd
 
 from specs.errors import InputError
+from specs.model import is_sas_name
 
 #: XPT v5 limits (SAS TS-140; FDA sdTCG) in bytes.
 MAX_NAME = 8
 MAX_LABEL = 40
 MAX_VALUE = 200
 
-_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -68,7 +68,7 @@ def describe_char(ch: str) -> str:
 
 def check_name(name: object, what: str, file: object = None) -> str:
     """SAS v5 / FDA names: 1-8 characters, upper-case letter first, then A-Z, 0-9, _."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not is_sas_name(name):
         raise InputError(
             f"{what} {name!r} is not a valid XPT v5 name: 1-8 characters, an upper-case letter "
             "first, then only A-Z, 0-9 and _", file=file)
