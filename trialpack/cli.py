@@ -139,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "(.xpt, .json, .ndjson, .csv).")
     p.add_argument("src", metavar="IN")
     p.add_argument("dst", metavar="OUT")
+    p.add_argument("--profile", choices=("fda", "utf8"), default="fda",
+                   help="text rules of an XPT output: fda (ASCII only, the default) or utf8 "
+                   "(UTF-8 within the same byte limits, where the agency accepts it)")
+    p.add_argument("--lossy", action="store_true",
+                   help="write XPT special missing values (.A-.Z, ._) that the output cannot keep "
+                   "as plain missing values instead of refusing them")
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("spec", help="JSON spec <-> xlsx workbook",
