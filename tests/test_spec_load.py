@@ -116,6 +116,14 @@ def test_semantic_errors_name_the_json_path(tmp_path, mutate, path, words):
     assert words in str(err.value)
 
 
+def test_a_key_given_twice_is_refused_with_its_path(tmp_path):
+    file = write(tmp_path, "spec.json", small_spec().to_dict())
+    file.write_text(file.read_text().replace('"label": "Sex"', '"label": "Sex", "label": "Gender"', 1))
+    with pytest.raises(SpecError, match=r"spec\.json, at \$\.datasets\[0\]\.variables\[3\]\.label: "
+                                        r"the key 'label' appears twice"):
+        load_spec(file)
+
+
 def test_label_limit_counts_bytes_not_characters(tmp_path):
     body = small_spec().to_dict()
     body["datasets"][0]["label"] = "x" * 40
