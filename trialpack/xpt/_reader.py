@@ -103,6 +103,26 @@ def _parse_namestrs(f: _File, offset: int, count: int, size: int, version: int) 
     return out
 
 
+def _check_positions(f: _File, variables: list[_RawVariable], row_length: int) -> None:
+    """The variables' byte ranges must tile the observation row: no gap, no overlap.
+
+    TS-140 stores each variable's offset in the row (``npos``); SAS writes them as the
+    running sum of the lengths in NAMESTR order (every pilot file). Another order is read
+    as the offsets say, but a gap or an overlap means the NAMESTRs and the data disagree,
+    and reading on would give shifted values: the error names the offending ``npos``.
+    """
+    end = 0
+    for v in sorted(variables, key=lambda v: (v.position, v.offset)):  # one per variable
+        if v.position != end:
+            gap = f"byte {end}" if v.position == end + 1 else f"bytes {end}-{v.position - 1}"
+            what = (f"overlaps the last {end - v.position} byte(s) of the variable before it"
+                    if v.position < end else f"leaves {gap} of the row to no variable")
+            raise f.fail(f"variable {v.name}: position {v.position} (length {v.length}) {what}; "
+                         f"the variables must tile the {row_length}-byte row (NAMESTR and data "
+                         "disagree: corrupt file)", v.offset + 84)
+        end = v.position + v.length
+
+
 def _parse_long_labels(f: _File, header: int, variables: list[_RawVariable]) -> int:
     """Apply a v8 LABELV8/LABELV9 section (long names, labels, formats); returns its end.
 
@@ -365,10 +385,7 @@ def read_xpt(path: str | os.PathLike, *, encoding: str | None = None,
     _header_name(f, header // L.RECORD, names["obs"], "OBS header")
     start = header + L.RECORD
     row_length = sum(v.length for v in raw)
-    for v in raw:
-        if not 0 <= v.position <= row_length - v.length:
-            raise f.fail(f"variable {v.name}: position {v.position} and length {v.length} lie "
-                         f"outside the {row_length}-byte row", v.offset + 84)
+    _check_positions(f, raw, row_length)
     if len({v.name for v in raw}) != len(raw):
         raise f.fail("two variables have the same name", 8 * L.RECORD)
     nobs = _observation_count(f, start, row_length)
