@@ -213,12 +213,11 @@ def workbook_bytes(wb, created: datetime | None) -> bytes:
 def write_rows(ws, header: list[str], rows: list[list[Any]]) -> None:
     """A header row then ``rows``, every value through :func:`write_cell` (None = empty cell)."""
     ws.append(header)
-    for row in rows:
-        ws.append([None] * len(row))
-        r = ws.max_row
+    first = ws.max_row + 1  # once: max_row scans every cell, so asking per row is quadratic
+    for i, row in enumerate(rows):
         for c, value in enumerate(row, start=1):
             if value is not None:
-                write_cell(ws.cell(row=r, column=c), value)
+                write_cell(ws.cell(row=first + i, column=c), value)
 
 
 def write_cell(cell, value: Any) -> None:
