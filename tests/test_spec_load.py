@@ -124,6 +124,32 @@ def test_a_key_given_twice_is_refused_with_its_path(tmp_path):
         load_spec(file)
 
 
+@pytest.mark.parametrize("mutate, path, words", [
+    (lambda d: d["datasets"][0]["variables"][0].update(label="Study Identifier  "),
+     "$.datasets[0].variables[0].label", "leading or trailing whitespace"),
+    (lambda d: d["datasets"][0].update(label=" Demographics"), "$.datasets[0].label", "leading or trailing"),
+    (lambda d: d["datasets"][0].update(**{"class": ""}), "$.datasets[0].class", "is empty"),
+    (lambda d: d["codelists"][0]["items"][1].update(value="M "), "$.codelists[0].items[1].value", "trailing"),
+    (lambda d: d["methods"][0].update(description="floor\x01"), "$.methods[0].description", r"U\+0001"),
+    (lambda d: d["where_clauses"][0]["checks"][0].update(values=["F "]),
+     "$.where_clauses[0].checks[0].values[0]", "trailing"),
+])
+def test_text_a_workbook_cannot_carry_is_refused(tmp_path, mutate, path, words):
+    """A workbook import trims cells and reads an empty cell as absent: JSON text that would
+    not survive JSON -> xlsx -> JSON is refused where it is written."""
+    body = small_spec().to_dict()
+    mutate(body)
+    with pytest.raises(SpecError, match=words) as err:
+        load_spec(write(tmp_path, "spec.json", body))
+    assert err.value.path == path
+
+
+def test_an_empty_where_clause_value_is_a_value(tmp_path):
+    body = small_spec().to_dict()
+    body["where_clauses"][0]["checks"][0]["values"] = [""]
+    assert load_spec(write(tmp_path, "spec.json", body)).where_clauses[0].checks[0].values == [""]
+
+
 def test_label_limit_counts_bytes_not_characters(tmp_path):
     body = small_spec().to_dict()
     body["datasets"][0]["label"] = "x" * 40
