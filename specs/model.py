@@ -334,17 +334,12 @@ class Spec(_Record):
         return spec
 
     def copy(self) -> "Spec":
-        """A copy safe to edit: datasets and their variables are copied deeply, the lists of
-        codelists, methods, comments, where clauses, value-level rows and documents are new
-        lists of the same (treat them as read-only; replace an entry to change it)."""
+        """A copy safe to edit: nothing in it is shared with this spec (codelists, methods,
+        value-level rows and the rest are copied deeply too), so editing the result of
+        :func:`specs.standard_spec` never reaches the next call's."""
         import copy as _copy
 
-        return Spec(
-            study=_copy.copy(self.study), standards=list(self.standards), documents=list(self.documents),
-            datasets=_copy.deepcopy(self.datasets), codelists=list(self.codelists),
-            value_level=list(self.value_level), where_clauses=list(self.where_clauses),
-            methods=list(self.methods), comments=list(self.comments),
-        )
+        return _copy.deepcopy(self)
 
     # -- lookups -------------------------------------------------------------------
     def dataset(self, name: str) -> DatasetSpec:

@@ -217,3 +217,21 @@ def test_shipped_specs_pass_the_schema(name):
     from specs.load import STANDARD_DIR, standard_spec
 
     assert load_spec(STANDARD_DIR / name) == standard_spec(name)
+
+
+def test_editing_a_standard_spec_copy_reaches_no_other_copy():
+    from specs.load import standard_spec
+
+    first = standard_spec("sdtmig-3.4")
+    first.codelist("CL.SEX").items.clear()
+    first.codelist("CL.AESEV").extensible = True
+    first.methods[0].description = "edited"
+    first.where_clauses[0].checks[0].values.append("EDITED")
+    first.value_level[0].label = "edited"
+    first.standards[0].version = "9.9"
+    second = standard_spec("sdtmig-3.4")
+    assert [i.value for i in second.codelist("CL.SEX").items] == ["F", "INTERSEX", "M", "U"]
+    assert second.codelist("CL.AESEV").extensible is False
+    assert second.methods[0].description != "edited" and second.value_level[0].label != "edited"
+    assert "EDITED" not in second.where_clauses[0].checks[0].values
+    assert second.standards[0].version == "3.4"
