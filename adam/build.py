@@ -25,10 +25,11 @@ from adam.config import ISSConfig
 from adam.periods import exposure_records, planned_groups, subject_periods
 from specs import findings
 from specs.errors import InputError
+from specs.formats import format_kind
 from specs.iso8601 import days_to_datetime, to_epoch_days
 from specs.model import Spec
 from sdtm.source import REQUIRED_VARIABLES
-from specs.shape import drop_unused_variables, format_kind
+from specs.shape import drop_unused_variables
 
 ADAM_ORDER = ("ADSL", "ADAE", "ADEX", "ADAETTE")
 REQUIRED_SDTM = REQUIRED_VARIABLES

@@ -199,3 +199,34 @@ def test_iso8601_dates_and_durations_through_check():
     first = found[(found.rule == "TP0011") & (found.variable == "AESTDTC")].iloc[0]
     assert (first.severity, first.value, first.dataset) == ("error", "2021-02-30", "AE")
     assert first.message == "AESTDTC is not a valid ISO 8601 date/time"
+
+
+@pytest.mark.parametrize(("fmt", "kind"), [
+    ("DATE9.", "date"), ("IS8601DA10.", "date"), ("E8601DA10.", "date"), ("YYMMDDN8.", "date"),
+    ("MMDDYY10.", "date"), ("IS8601DT19.", "datetime"), ("DATETIME20.", "datetime"), ("TOD8.", "time"),
+    ("8.2", None), ("BEST12.", None), ("$20.", None),
+])
+def test_conform_and_the_xpt_writer_agree_on_date_formats(tmp_path, fmt, kind):
+    """One list of SAS date/datetime/time formats (specs.formats) for conform and write_xpt:
+    a temporal column under a temporal format is kept by conform and stored by the writer as
+    days or seconds since 1960 (2013-02-04 is day 19393); under another format both refuse it."""
+    from specs.formats import format_kind
+    from trialpack.xpt import read_xpt, write_xpt
+
+    assert format_kind(fmt) == kind
+    var = VariableSpec("ADT", "Analysis Date", data_type="integer", display_format=fmt, order=1)
+    ds = DatasetSpec("AD", "Dates", variables=[var])
+    column = (pd.to_timedelta(["01:02:03", None]) if kind == "time"
+              else pd.to_datetime(["2013-02-04", None]))
+    if kind is None:
+        with pytest.raises(InputError):
+            specs.conform(pd.DataFrame({"ADT": column}), ds)
+        with pytest.raises(InputError):
+            write_xpt(pd.DataFrame({"ADT": column}), tmp_path / "ad.xpt", variables=[var])
+        return
+    kept = specs.conform(pd.DataFrame({"ADT": column}), ds)["ADT"]
+    assert kept.dtype.kind == ("m" if kind == "time" else "M")
+    path = write_xpt(kept.to_frame(), tmp_path / "ad.xpt", variables=[var])
+    stored = read_xpt(path, convert_dates=False)[0]["ADT"].tolist()[0]
+    assert stored == {"date": 19393.0, "datetime": 19393.0 * 86400, "time": 3723.0}[kind]
+    assert read_xpt(path)[0]["ADT"].tolist()[0] == kept.tolist()[0]

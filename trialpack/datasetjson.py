@@ -55,7 +55,7 @@ from specs.jsonio import JsonContentError, json_path, parse_json, schema_validat
 from specs.model import NUMERIC_TYPES
 from trialpack import __version__
 from trialpack._variables import field, resolve_entries
-from trialpack.xpt._formats import parse_format, temporal_kind
+from specs.formats import parse_format, temporal_kind
 from trialpack.xpt._text import check_spec_length
 
 VERSION = "1.1.0"

@@ -26,7 +26,7 @@ import pandas as pd
 
 from specs.errors import InputError
 from trialpack import _sasdates
-from trialpack.xpt._formats import temporal_kind
+from specs.formats import temporal_kind
 from trialpack.xpt._ibm import MISSING_BYTES, ieee_to_ibm, missing_pattern, out_of_range
 
 DATE9 = ("DATE", 9, 0)

@@ -338,7 +338,7 @@ def read_xpt(path: str | os.PathLike, *, encoding: str | None = None,
       by 0-based row position) so that writing back is byte-exact.
     * With ``convert_dates`` (default), numerics with a date format become datetime64[us]
       (midnight), with a datetime format datetime64[us] and with a time format
-      timedelta64[us], rounded to the microsecond (see :mod:`trialpack.xpt._formats`).
+      timedelta64[us], rounded to the microsecond (see :mod:`specs.formats`).
       A number under such a format that SAS cannot hold as one (a date outside 1582 to
       19,900, e.g. a datetime in seconds stored under DATE9.) is an :class:`InputError`
       naming the file, variable and row; ``convert_dates=False`` reads it as a number.

@@ -18,7 +18,7 @@ from specs.model import NUMERIC_TYPES
 from trialpack import _sasdates
 from trialpack._variables import field, resolve_entries
 from trialpack.xpt import _layout as L
-from trialpack.xpt._formats import format_text, parse_format, temporal_kind
+from specs.formats import format_text, parse_format, temporal_kind
 from trialpack.xpt._numeric import NumericEncoder, check_numbers, numeric_values, special_codes
 from trialpack.xpt._text import (MAX_LABEL, Profile, char_encoder, check_name, encode_text,
                                  resolve_profile)

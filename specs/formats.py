@@ -1,4 +1,9 @@
-"""SAS display formats as they are stored in a NAMESTR: name, width, decimals.
+"""SAS display formats: name, width, decimals (as a NAMESTR stores them), and which of them
+make a numeric a date, a datetime or a time.
+
+One list for the whole tool: ``specs.conform`` (which columns stay datetime64), the length
+rules, the XPT reader and writer and Dataset-JSON all ask :func:`temporal_kind` /
+:func:`format_kind`, so they cannot disagree about a format.
 
 A format is written ``NAMEw.d``: ``DATE9.`` is name ``DATE``, width 9; ``8.2`` has no name,
 width 8, 2 decimals; ``$12.`` is name ``$``, width 12. SAS format names cannot end in a
@@ -52,6 +57,18 @@ def format_text(name: str, width: int, decimals: int) -> str | None:
     if not name and not width and not decimals:
         return None
     return f"{name}{width or ''}.{decimals or ''}"
+
+
+def format_kind(display_format: str | None) -> str | None:
+    """``"date"``, ``"datetime"``, ``"time"`` or None for a display format such as ``DATE9.``
+    or ``IS8601DA10.`` (None too for text that is not a SAS format)."""
+    if not display_format:
+        return None
+    try:
+        name = parse_format(display_format)[0]
+    except ValueError:
+        return None
+    return temporal_kind(name)
 
 
 def temporal_kind(format_name: str) -> str | None:
