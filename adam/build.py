@@ -27,11 +27,12 @@ from adam.periods import (emergence_windows, exposure_records, planned_groups, s
 from specs import findings
 from specs.columns import is_in
 from specs.errors import InputError
+from specs.formats import format_kind
 from specs.iso8601 import days_to_datetime, to_epoch_days
 from specs.model import Spec
 from sdtm.source import REQUIRED as REQUIRED_DOMAINS
 from sdtm.source import REQUIRED_VARIABLES, missing_variables, with_optional_variables
-from specs.shape import drop_unused_variables, format_kind
+from specs.shape import drop_unused_variables
 
 ADAM_ORDER = ("ADSL", "ADAE", "ADEX", "ADAETTE")
 

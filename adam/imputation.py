@@ -43,7 +43,7 @@ from specs.iso8601 import (
 LEVELS = ("D", "M", "Y")
 _RANK = {None: 0, "n": 0, "D": 1, "M": 2, "Y": 3}
 _FLAG = np.array([None, "D", "M", "Y"], dtype=object)
-_MMDD = re.compile(r"^(\d{2})-(\d{2})$")
+_MMDD = re.compile(r"(\d{2})-(\d{2})", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def _read(dtc, name: str) -> _Partial:
 
 def _is_month_day(fill) -> bool:
     """True for a real calendar month-day "MM-DD" (02-29 included)."""
-    match = _MMDD.match(str(fill))
+    match = _MMDD.fullmatch(str(fill))
     if not match:
         return False
     month, day = int(match.group(1)), int(match.group(2))

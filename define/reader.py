@@ -88,12 +88,12 @@ from specs.load import MAX_LABEL_BYTES, MAX_LENGTH, STANDARD_DIR, validate_spec
 from specs.model import (
     COMPARATORS, DATA_TYPES, METHOD_TYPES, ORIGIN_TYPES, Codelist, CodelistItem, Comment,
     DatasetSpec, Document, Method, RangeCheck, Spec, Standard, Study, ValueLevel, VariableSpec, WhereClause,
+    is_sas_name,
 )
 
 #: The reader's rule ids -> (severity, what it reports), defined once in specs.findings.RULES.
 RULES = {k: v for k, v in findings.RULES.items() if k.startswith("DD02")}
 
-NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 OID = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 ORIGIN_SOURCES = ("Subject", "Investigator", "Vendor", "Sponsor")
 #: Define-XML 2.0 origin types -> 2.1 (Type, Source)
@@ -465,7 +465,7 @@ class _Reader:
         """A SAS V5 name from Name (else the SAS name attribute), or None with a finding."""
         raw = el.get("Name")
         for candidate in (raw, el.get(sas_attr)):
-            if candidate and NAME.fullmatch(candidate):
+            if candidate and is_sas_name(candidate):
                 if candidate != raw:
                     self.note("DD0202", f"{what} Name {raw!r} is not a SAS V5 name; the spec uses its "
                                         f"{sas_attr} {candidate!r}", el, dataset=dataset, value=raw)

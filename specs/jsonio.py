@@ -20,16 +20,52 @@ SCHEMA_DIR = Path(__file__).parent / "schema"
 @lru_cache(maxsize=None)
 def validator(schema_name: str):
     """A jsonschema validator for ``specs/schema/<schema_name>.schema.json``."""
+    schema = json.loads((SCHEMA_DIR / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
+    return schema_validator(schema)
+
+
+def schema_validator(schema: dict, cls=None):
+    """A jsonschema validator (of ``cls``, else the schema's draft) whose ``pattern`` keyword
+    reads regular expressions as JSON Schema defines them (ECMA-262): ``$`` ends the string.
+    jsonschema hands the pattern to Python's ``re``, where ``$`` also matches before a final
+    newline, so ``"DM\n"`` would pass ``^[A-Z][A-Z0-9_]{0,7}$``."""
     import jsonschema
 
-    schema = json.loads((SCHEMA_DIR / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
+    cls = cls or jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema)
+    strict = jsonschema.validators.extend(cls, {"pattern": _ecma_pattern_keyword})
+    return strict(schema)
+
+
+def _ecma_pattern_keyword(validator, pattern: str, instance, schema):
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@lru_cache(maxsize=None)
+def ecma_regex(pattern: str) -> re.Pattern:
+    """An ECMA-262 regular expression in Python: every ``$`` outside a character class (and
+    not escaped) becomes ``\\Z``, the end of the string, as it is in JavaScript."""
+    out, escaped, in_class = [], False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "$":
+            ch = r"\Z"
+        out.append(ch)
+    return re.compile("".join(out))
 
 
 def read_json(file: Path, *, error: type[InputError] = InputError) -> Any:
-    """Parse a UTF-8 JSON file (a byte-order mark is accepted)."""
+    """Parse a UTF-8 JSON file (a byte-order mark is accepted) with :func:`parse_json`."""
     try:
         text = Path(file).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -39,33 +75,95 @@ def read_json(file: Path, *, error: type[InputError] = InputError) -> Any:
     except OSError as exc:
         raise error(f"cannot read: {exc.strerror}", file=file) from None
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return parse_json(text)
     except json.JSONDecodeError as exc:
         raise error(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno,
                     column=f"character {exc.colno}") from None
-    except _NonFinite as exc:
-        line, column = _position(text, exc.args[0])
-        raise error(f"malformed JSON: {exc.args[0]} is not a finite number (JSON has no NaN or "
-                    "infinity)", file=file, row=line, column=f"character {column}") from None
+    except JsonContentError as exc:
+        line, column = _position(text, exc.literal) if exc.literal else (None, None)
+        raise error(exc.message, file=file, row=line, column=column and f"character {column}",
+                    path=json_path(exc.parts)) from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise error(f"malformed JSON: {str(exc).split(';')[0]}", file=file) from None
     except RecursionError:
         raise error("malformed JSON: nested too deeply", file=file) from None
 
 
-class _NonFinite(ValueError):
-    """``NaN``/``Infinity``/``-Infinity``: Python's json accepts them, JSON does not."""
+class JsonContentError(ValueError):
+    """JSON text that parses but is refused: a ``NaN``/``Infinity`` literal (Python's json
+    accepts them, JSON does not), a number that overflows a double, or a key given twice in
+    one object (the last would silently win). ``parts`` locate it (:func:`json_path`);
+    ``literal`` is the offending number as written, if it is one."""
+
+    def __init__(self, message: str, parts: list, literal: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.parts, self.literal = message, parts, literal
 
 
-def _refuse_constant(name: str):
-    raise _NonFinite(name)
+class _NonFinite:
+    """Stands in for a ``NaN``/``Infinity`` literal or an overflowing number while parsing."""
+
+    __slots__ = ("literal",)
+
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
 
 
-def _finite_float(literal: str) -> float:
-    value = float(literal)
-    if not math.isfinite(value):  # 1e400 overflows to infinity
-        raise _NonFinite(literal)
+class _DuplicateKeys(dict):
+    """An object that held ``duplicate`` twice."""
+
+    duplicate: str = ""
+
+
+def parse_json(text: str, *, check_floats: bool = True) -> Any:
+    """``json.loads`` that refuses (:class:`JsonContentError`, with the JSON path) what JSON
+    does not allow or cannot mean: ``NaN``/``Infinity``/``-Infinity``, duplicate keys and,
+    with ``check_floats``, numbers such as ``1e400`` that overflow to infinity (a caller
+    with millions of numbers can leave that off and check its arrays itself). Malformed
+    text raises ``json.JSONDecodeError`` as ``json.loads`` does."""
+    found = False
+
+    def constant(literal: str) -> _NonFinite:
+        nonlocal found
+        found = True
+        return _NonFinite(literal)
+
+    def number(literal: str):
+        value = float(literal)
+        return value if math.isfinite(value) else constant(literal)
+
+    def pairs(items: list) -> dict:
+        nonlocal found
+        obj = dict(items)
+        if len(obj) < len(items):
+            found = True
+            seen: set = set()
+            obj = _DuplicateKeys(obj)
+            obj.duplicate = next(k for k, _ in items if k in seen or seen.add(k))
+        return obj
+
+    value = json.loads(text, parse_constant=constant, object_pairs_hook=pairs,
+                       parse_float=number if check_floats else None)
+    if found:
+        raise _first_problem(value, [])
     return value
+
+
+def _first_problem(value: Any, parts: list) -> JsonContentError | None:
+    """The first refused item in document order (walked only when there is one)."""
+    if isinstance(value, _NonFinite):
+        return JsonContentError(f"malformed JSON: {value.literal} is not a finite number (JSON has no "
+                                "NaN or infinity)", parts, value.literal)
+    if isinstance(value, _DuplicateKeys):
+        return JsonContentError(f"the key {value.duplicate!r} appears twice in one object (JSON keys "
+                                "must be unique; nothing is overwritten silently)",
+                                [*parts, value.duplicate])
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        problem = _first_problem(item, [*parts, key])
+        if problem is not None:
+            return problem
+    return None
 
 
 _STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN|-?[0-9][0-9.eE+-]*)')
@@ -122,4 +220,5 @@ def load_json(file: Path, schema_name: str, *, error: type[InputError] = InputEr
     return data
 
 
-__all__ = ["SpecError", "check_schema", "json_path", "load_json", "read_json", "schema_message", "validator"]
+__all__ = ["JsonContentError", "SpecError", "check_schema", "ecma_regex", "json_path", "load_json",
+           "parse_json", "read_json", "schema_message", "schema_validator", "validator"]

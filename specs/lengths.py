@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from specs.shape import format_kind
+from specs.formats import format_kind
 
 #: The most decimal places a float64 can meaningfully carry (15-17 significant digits).
 MAX_DECIMALS = 16

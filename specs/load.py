@@ -8,13 +8,14 @@ from a workbook, the sheet, row and column).
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from specs.errors import SpecError
-from specs.jsonio import check_schema, read_json
-from specs.model import DatasetSpec, Spec, ValueLevel, VariableSpec
+from specs.jsonio import check_schema, json_path, read_json
+from specs.model import Codelist, DatasetSpec, Spec, ValueLevel, VariableSpec, is_sas_name
 
 STANDARD_DIR = Path(__file__).parent / "standard"
 LIST_KEYS = ("standards", "documents", "datasets", "codelists", "value_level",
@@ -92,6 +93,9 @@ def load_spec_files(files: Iterable[Path], *, base: Spec | None = None, schema: 
                 by_name = {v["name"]: j for j, v in enumerate(raw["variables"])}
                 for var in obj.variables:
                     locations[id(var)] = (file, f"{jpath}.variables[{by_name[var.name]}]")
+            if isinstance(obj, Codelist):
+                for k, item in enumerate(obj.items):
+                    locations[id(item)] = (file, f"{jpath}.items[{k}]")
     if spec.study is not None and study_origin is not None:
         locations[id(spec.study)] = study_origin
 
@@ -116,6 +120,39 @@ def _read_json(file: Path) -> dict:
 
 def _check_schema(data: dict, file: Path) -> None:
     check_schema(data, "spec", file, error=SpecError)
+    _check_text(data, file)
+
+
+#: Control characters that XML (so xlsx and define.xml) cannot hold; tab, LF and CR can.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _check_text(data: Any, file: Path, parts: tuple = ()) -> None:
+    """Every text of a spec file as the workbook and define.xml carry it: no leading or
+    trailing whitespace (a workbook import trims cells, so `` Age`` would come back as
+    ``Age``), not empty (an empty cell is an absent value; where-clause values excepted, where
+    ``""`` is a value), no control character. JSON -> xlsx -> JSON is then lossless."""
+    if isinstance(data, str):
+        problem = _text_problem(data, empty_ok=parts[-2:-1] == ("values",))
+        if problem:
+            raise SpecError(f"text {data!r} {problem}", file=file, path=json_path(parts))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            _check_text(value, file, (*parts, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            _check_text(value, file, (*parts, i))
+
+
+def _text_problem(text: str, *, empty_ok: bool) -> str | None:
+    if not text:
+        return None if empty_ok else "is empty: leave the key out instead"
+    if text != text.strip():
+        return "has leading or trailing whitespace, which a spec does not carry: remove it"
+    bad = _CONTROL.search(text)
+    if bad:
+        return f"holds the control character U+{ord(bad.group()):04X}, which XML cannot carry"
+    return None
 
 
 # -- semantic rules ---------------------------------------------------------------------
@@ -124,8 +161,10 @@ def _check_schema(data: dict, file: Path) -> None:
 def validate_spec(spec: Spec, where: Locator | None = None) -> None:
     """Rules a schema cannot express; raise :class:`SpecError` at the first one broken.
 
-    In order: unique OIDs and dataset names; per dataset unique variable names, labels of at
-    most 40 ASCII bytes, lengths of at most 200, keys that are variables; every codelist,
+    In order: unique OIDs and dataset names; dataset and variable names that are SAS v5 names
+    as a whole (a schema ``$`` also matches before a final newline, and specs built in code or
+    from a workbook skip the schema); per dataset unique variable names, labels of at most 40
+    ASCII bytes, lengths of at most 200, keys that are variables; every codelist,
     method, comment, where-clause and document reference resolves; value-level rows name a
     variable of a dataset of the spec.
     """
@@ -137,7 +176,10 @@ def validate_spec(spec: Spec, where: Locator | None = None) -> None:
     _unique(spec.documents, "id", "document", where)
     refs = _References(spec, where)
     for ds in spec.datasets:
+        _check_name(ds, "dataset", where)
         _check_label(ds, ds.label, where)
+        for var in ds.variables:
+            _check_name(var, f"{ds.name} variable", where)
         _unique(ds.variables, "name", f"variable of {ds.name}", where)
         names = set(ds.names)
         for key in ds.keys:
@@ -150,7 +192,7 @@ def validate_spec(spec: Spec, where: Locator | None = None) -> None:
             refs.check(var, codelist=var.codelist, method=var.method, comment=var.comment)
     for cl in spec.codelists:
         refs.check(cl, comment=cl.comment, standard=cl.standard)
-        _unique(cl.items, "value", f"term of codelist {cl.oid}", lambda obj, f: where(cl, "items"))
+        _unique(cl.items, "value", f"term of codelist {cl.oid}", where)
     for vl in spec.value_level:
         try:
             spec.dataset(vl.dataset).variable(vl.variable)
@@ -175,6 +217,12 @@ def _unique(items: list, attr: str, what: str, where: Locator) -> None:
         if key in seen:
             raise SpecError(f"duplicate {what} {key!r}", **where(item, attr))
         seen.add(key)
+
+
+def _check_name(obj: DatasetSpec | VariableSpec, what: str, where: Locator) -> None:
+    if not is_sas_name(obj.name):
+        raise SpecError(f"{what} name {obj.name!r} is not a valid SAS name (1-8 characters, "
+                        "upper-case letter first, then A-Z, 0-9 or _)", **where(obj, "name"))
 
 
 def _check_label(obj: object, label: str, where: Locator) -> None:

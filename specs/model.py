@@ -13,6 +13,7 @@ before they reach these constructors.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar, Iterator
 
@@ -29,6 +30,15 @@ ORIGIN_TYPES = ("Collected", "Derived", "Assigned", "Protocol", "Predecessor", "
 COMPARATORS = ("LT", "LE", "GT", "GE", "EQ", "NE", "IN", "NOTIN")
 METHOD_TYPES = ("Computation", "Imputation")
 DOCUMENT_KINDS = ("AnnotatedCRF", "SupplementalDoc", "Other")
+#: SAS v5 / FDA dataset and variable names: 1-8 characters, an upper-case letter first, then
+#: A-Z, 0-9 or _ (the schemas' pattern). Match the whole text (:func:`is_sas_name`): ``$``
+#: would also match before a final newline.
+SAS_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
+
+
+def is_sas_name(name: object) -> bool:
+    """``name`` is a string that is, as a whole, a SAS v5 name."""
+    return isinstance(name, str) and SAS_NAME.fullmatch(name) is not None
 
 
 class _Record:
@@ -324,17 +334,12 @@ class Spec(_Record):
         return spec
 
     def copy(self) -> "Spec":
-        """A copy safe to edit: datasets and their variables are copied deeply, the lists of
-        codelists, methods, comments, where clauses, value-level rows and documents are new
-        lists of the same (treat them as read-only; replace an entry to change it)."""
+        """A copy safe to edit: nothing in it is shared with this spec (codelists, methods,
+        value-level rows and the rest are copied deeply too), so editing the result of
+        :func:`specs.standard_spec` never reaches the next call's."""
         import copy as _copy
 
-        return Spec(
-            study=_copy.copy(self.study), standards=list(self.standards), documents=list(self.documents),
-            datasets=_copy.deepcopy(self.datasets), codelists=list(self.codelists),
-            value_level=list(self.value_level), where_clauses=list(self.where_clauses),
-            methods=list(self.methods), comments=list(self.comments),
-        )
+        return _copy.deepcopy(self)
 
     # -- lookups -------------------------------------------------------------------
     def dataset(self, name: str) -> DatasetSpec:

@@ -10,27 +10,8 @@ import numpy as np
 import pandas as pd
 
 from specs.errors import InputError
+from specs.formats import format_kind
 from specs.model import DatasetSpec, VariableSpec
-
-#: SAS display formats whose numbers are dates/datetimes/times (kept as datetime64 in frames).
-DATE_FORMATS = ("DATE", "YYMMDD", "E8601DA", "MMDDYY", "DDMMYY")
-DATETIME_FORMATS = ("DATETIME", "E8601DT")
-TIME_FORMATS = ("TIME", "E8601TM", "TOD")
-
-
-def format_kind(display_format: str | None) -> str | None:
-    """'date', 'datetime', 'time' or None for a SAS display format such as ``DATE9.``."""
-    if not display_format:
-        return None
-    name = display_format.rstrip(".0123456789").upper()
-    if name in DATETIME_FORMATS:
-        return "datetime"
-    if name in DATE_FORMATS:
-        return "date"
-    if name in TIME_FORMATS:
-        return "time"
-    return None
-
 
 def conform(
     df: pd.DataFrame,

@@ -9,11 +9,13 @@ header names in any case and spacing, known header synonyms, blank rows, trailin
 numbers stored as text and text stored as numbers — and strict about what it cannot
 interpret: an error names the sheet, the row and the column. Formula cells are refused
 (a spec is data, not a calculation); text that starts with ``=``, ``+``, ``-`` or ``@``
-is written as a text cell, never as a formula.
+is written as a text cell, never as a formula. Where-clause values share one cell, comma-
+separated; a value holding a comma, a quote, surrounding spaces or nothing is written quoted
+(``"a, b", ""``) and read back exactly. Cells are trimmed and an empty cell is an absent
+value, which is why the JSON loader refuses text that is empty or has surrounding spaces.
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -165,11 +167,9 @@ def _to_cell(value: Any, kind: str) -> Any:
     if kind == "list":
         return ", ".join(value)
     if kind == "values":
-        if not any("," in v or '"' in v for v in value):
+        if all(v and v == v.strip() and "," not in v and '"' not in v for v in value):
             return ", ".join(value)
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="").writerow(value)
-        return buf.getvalue()
+        return ", ".join('"' + v.replace('"', '""') + '"' for v in value)  # "" is an empty value
     return value
 
 
@@ -213,12 +213,11 @@ def workbook_bytes(wb, created: datetime | None) -> bytes:
 def write_rows(ws, header: list[str], rows: list[list[Any]]) -> None:
     """A header row then ``rows``, every value through :func:`write_cell` (None = empty cell)."""
     ws.append(header)
-    for row in rows:
-        ws.append([None] * len(row))
-        r = ws.max_row
+    first = ws.max_row + 1  # once: max_row scans every cell, so asking per row is quadratic
+    for i, row in enumerate(rows):
         for c, value in enumerate(row, start=1):
             if value is not None:
-                write_cell(ws.cell(row=r, column=c), value)
+                write_cell(ws.cell(row=first + i, column=c), value)
 
 
 def write_cell(cell, value: Any) -> None:
@@ -422,7 +421,7 @@ class _Reader:
         if col.kind == "list":
             return [part.strip() for part in re.split(r"[,\s]+", text) if part.strip()]
         if col.kind == "values":
-            return [v.strip() for v in next(csv.reader([text], skipinitialspace=True))]
+            return _split_values(text)
         return text
 
     # -- rows -> spec dict -----------------------------------------------------------------
@@ -455,6 +454,8 @@ class _Reader:
             path = f"$.datasets[{len(datasets)}]"
             record = self._record(path, values, cells)
             name = record.get("name")
+            if name is None:
+                raise cells["name"].error("a dataset row needs a Dataset name", self.file)
             if name in position:
                 raise cells["name"].error(f"dataset {name} is listed twice", self.file)
             position[name] = len(datasets)
@@ -517,8 +518,9 @@ class _Reader:
         from specs.load import validate_spec
 
         err = first_schema_error(data, "spec")
-        if err is not None:
-            raise self._locate(json_path(err.absolute_path)).error(schema_message(err), self.file)
+        if err is not None:  # a missing key is reported in its own column of the row
+            missing = err.message.split("'")[1] if err.validator == "required" else None
+            raise SpecError(schema_message(err), **self._kwargs(json_path(err.absolute_path), missing))
         spec = Spec.from_dict(data)
         paths = _object_paths(spec, data)
         validate_spec(spec, lambda obj, field: self._kwargs(paths.get(id(obj), "$"), field))
@@ -534,8 +536,26 @@ class _Reader:
         cell = self._locate(f"{path}.{key}" if key else path)
         column = cell.column
         if key and f"{path}.{key}" not in self.where:
-            column = _header_for(key) or column
+            column = _header_for(key, cell.sheet) or column
         return {"file": self.file, "sheet": cell.sheet, "row": cell.row, "column": column}
+
+
+#: One value of a comma-separated list: "quoted" (kept exactly, "" for a quote) or plain (trimmed).
+_LIST_VALUE = re.compile(r'\s*(?:"((?:[^"]|"")*)"|([^,]*?))\s*(,|\Z)')
+
+
+def _split_values(text: str) -> list[str]:
+    """Where-clause values: ``F, M`` or CSV-quoted ``"a, b", ""`` (quotes keep commas, spaces
+    and empty values exactly). Every text splits: a plain value runs to the next comma."""
+    out: list[str] = []
+    position = 0
+    while True:
+        match = _LIST_VALUE.match(text, position)
+        quoted, plain, separator = match.groups()
+        out.append(quoted.replace('""', '"') if quoted is not None else plain)
+        position = match.end()
+        if not separator:
+            return out
 
 
 class _Formula(str):
@@ -548,12 +568,10 @@ def _values(ws):
         yield tuple(_Formula(c.value) if getattr(c, "data_type", None) == "f" else c.value for c in row)
 
 
-def _header_for(key: str) -> str | None:
-    for columns in SHEETS.values():
-        for col in columns:
-            if col.key == key:
-                return col.header
-    return None
+def _header_for(key: str, sheet: str) -> str | None:
+    """The header of ``key``'s column on ``sheet`` (its title as the workbook spells it)."""
+    columns = next((cols for name, cols in SHEETS.items() if _norm(name) == _norm(sheet)), ())
+    return next((col.header for col in columns if col.key == key), None)
 
 
 def _object_paths(spec: Spec, data: dict) -> dict[int, str]:
@@ -561,6 +579,9 @@ def _object_paths(spec: Spec, data: dict) -> dict[int, str]:
     for key in ("standards", "documents", "codelists", "value_level", "where_clauses", "methods", "comments"):
         for i, obj in enumerate(getattr(spec, key)):
             paths[id(obj)] = f"$.{key}[{i}]"
+    for i, cl in enumerate(spec.codelists):
+        for k, item in enumerate(cl.items):
+            paths[id(item)] = f"$.codelists[{i}].items[{k}]"
     for i, ds in enumerate(spec.datasets):
         paths[id(ds)] = f"$.datasets[{i}]"
         raw_order = {v["name"]: j for j, v in enumerate(data["datasets"][i]["variables"])}

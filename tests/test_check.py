@@ -155,3 +155,96 @@ def test_country_codes_are_checked_against_the_shipped_iso_3166_list():
     assert len(terms) == 249 and {"DEU", "USA", "JPN", "SSD", "CUW"} <= set(terms)   # SSD, CUW: assigned 2011
     assert {"UK", "XKX", "ANT"}.isdisjoint(terms)      # alpha-2, user-assigned Kosovo, deleted Netherlands Antilles
     assert dictionary_terms("MedDRA") == ()
+
+
+# -- ISO 8601 (SDTMIG v3.4 section 4.4): TP0011 dates/times, TP0012 durations ------------------
+
+DTC_CASES = [  # (value, valid?) - each row's answer from the SDTMIG 4.4 rules and the calendar
+    ("2003-12-15T13:14:17", True),       # complete
+    ("2003---15", True),                 # month unknown, day known
+    ("2021-02-30", False),               # no 30 February
+    ("2020-02-29", True),                # 2020 is a leap year
+    ("2100-02-29", False),               # 2100 is not (divisible by 100, not by 400)
+    ("2003-12--", False),                # the last component written must be known: truncate
+    ("2003-12-15T25:00", False),         # hour 25
+    ("2003-12-15/2003-12-20", True),     # interval
+    ("", True),                          # null: not checked here (TP0004 is for required values)
+    (" 2003-12-15", False),              # padded: invalid, not trimmed
+    ("2003-12T10", False),               # a time needs the whole date written
+    ("2003-12-15T13:14+05:30", True),    # time zone
+]
+DUR_CASES = [
+    ("P1DT2H", True),
+    ("PT0.5H", True),                    # a fraction in the lowest component written
+    ("P4.5W", True),
+    ("P1W2D", False),                    # weeks never mixed with other units
+    ("PT", False),                       # T with no time component
+    ("P1.5DT2H", False),                 # fraction not in the lowest component
+    ("p1d", False),                      # P, T and the units are upper case
+    ("P", False),                        # no component at all
+    ("", True),
+    ("P2Y10M", True),
+    ("-P1D", False),                     # SDTM durations carry no sign
+    ("PT36H", True),                     # components are not carried over (36 hours is fine)
+]
+
+
+def iso_spec() -> Spec:
+    dataset = DatasetSpec("AE", "Adverse Events", variables=[
+        VariableSpec("AESTDTC", "Start Date/Time of Adverse Event", order=1),  # text: by its DTC name
+        VariableSpec("AEENDTC", "End Date/Time of Adverse Event", data_type="partialDatetime", order=2),
+        VariableSpec("AEDUR", "Duration of Adverse Event", data_type="durationDatetime", order=3),
+        VariableSpec("AEEVLDUR", "Evaluation Interval", order=4),                # text: by its DUR name
+    ])
+    return Spec(datasets=[dataset])
+
+
+def test_iso8601_dates_and_durations_through_check():
+    spec = iso_spec()
+    dtc = [v for v, _ in DTC_CASES]
+    dur = [v for v, _ in DUR_CASES]
+    found = specs.check(pd.DataFrame({"AESTDTC": dtc, "AEENDTC": dtc[::-1], "AEDUR": dur, "AEEVLDUR": dur[::-1]}),
+                        spec.dataset("AE"), spec)
+    bad_dtc = [i + 1 for i, (_, ok) in enumerate(DTC_CASES) if not ok]
+    bad_dur = [i + 1 for i, (_, ok) in enumerate(DUR_CASES) if not ok]
+    assert bad_dtc == [3, 5, 6, 7, 10, 11] and bad_dur == [4, 5, 6, 7, 8, 11]
+    n = len(DTC_CASES)
+    assert rows_of(found, "TP0011", "AESTDTC") == bad_dtc
+    assert rows_of(found, "TP0011", "AEENDTC") == sorted(n + 1 - r for r in bad_dtc)
+    assert rows_of(found, "TP0012", "AEDUR") == bad_dur
+    assert rows_of(found, "TP0012", "AEEVLDUR") == sorted(len(DUR_CASES) + 1 - r for r in bad_dur)
+    assert set(found.rule) == {"TP0011", "TP0012"}  # durations are not read as dates, nor the reverse
+    first = found[(found.rule == "TP0011") & (found.variable == "AESTDTC")].iloc[0]
+    assert (first.severity, first.value, first.dataset) == ("error", "2021-02-30", "AE")
+    assert first.message == "AESTDTC is not a valid ISO 8601 date/time"
+
+
+@pytest.mark.parametrize(("fmt", "kind"), [
+    ("DATE9.", "date"), ("IS8601DA10.", "date"), ("E8601DA10.", "date"), ("YYMMDDN8.", "date"),
+    ("MMDDYY10.", "date"), ("IS8601DT19.", "datetime"), ("DATETIME20.", "datetime"), ("TOD8.", "time"),
+    ("8.2", None), ("BEST12.", None), ("$20.", None),
+])
+def test_conform_and_the_xpt_writer_agree_on_date_formats(tmp_path, fmt, kind):
+    """One list of SAS date/datetime/time formats (specs.formats) for conform and write_xpt:
+    a temporal column under a temporal format is kept by conform and stored by the writer as
+    days or seconds since 1960 (2013-02-04 is day 19393); under another format both refuse it."""
+    from specs.formats import format_kind
+    from trialpack.xpt import read_xpt, write_xpt
+
+    assert format_kind(fmt) == kind
+    var = VariableSpec("ADT", "Analysis Date", data_type="integer", display_format=fmt, order=1)
+    ds = DatasetSpec("AD", "Dates", variables=[var])
+    column = (pd.to_timedelta(["01:02:03", None]) if kind == "time"
+              else pd.to_datetime(["2013-02-04", None]))
+    if kind is None:
+        with pytest.raises(InputError):
+            specs.conform(pd.DataFrame({"ADT": column}), ds)
+        with pytest.raises(InputError):
+            write_xpt(pd.DataFrame({"ADT": column}), tmp_path / "ad.xpt", variables=[var])
+        return
+    kept = specs.conform(pd.DataFrame({"ADT": column}), ds)["ADT"]
+    assert kept.dtype.kind == ("m" if kind == "time" else "M")
+    path = write_xpt(kept.to_frame(), tmp_path / "ad.xpt", variables=[var])
+    stored = read_xpt(path, convert_dates=False)[0]["ADT"].tolist()[0]
+    assert stored == {"date": 19393.0, "datetime": 19393.0 * 86400, "time": 3723.0}[kind]
+    assert read_xpt(path)[0]["ADT"].tolist()[0] == kept.tolist()[0]

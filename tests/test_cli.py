@@ -1,13 +1,15 @@
 """The command line: help for every command, version, one-line errors with exit code 2."""
 from __future__ import annotations
 
+import argparse
+import signal
 import subprocess
 import sys
 
 import pytest
 
 from trialpack import __version__
-from trialpack.cli import main
+from trialpack.cli import main, run_guarded
 
 COMMANDS = [["demo"], ["build"], ["validate"], ["convert"], ["spec"], ["spec", "export"], ["spec", "import"]]
 
@@ -88,3 +90,46 @@ def test_demo_summary_shows_the_headline_numbers(tmp_path_factory):
     assert studies == [f"TPZ-AD-{n}:" for n in (101, 102, 103, 201, 301, 302, 303, 304)]
     assert lines[head + 7].split(": ", 1)[1].startswith("DM 26, AE 5, EX 72")  # TPZ-AD-101: 24 participants
     assert lines[head + 15].startswith("  ADaM rows: ADSL 772, ADAE ")
+
+
+class _LibraryError(Exception):
+    """What a C library (lxml parsing a schema) surfaces after catching its callback's exception."""
+
+
+def _signal_swallowed_by_a_library(signum: int):
+    """A command during which ``signum`` arrives and the exception its handler raises comes back as
+    another one, as lxml does with a SIGTERM that lands inside schema parsing."""
+    def command(args) -> int:
+        try:
+            signal.raise_signal(signum)  # the handler runs before raise_signal returns
+        except BaseException as exc:
+            raise _LibraryError("failed to parse the schema") from exc
+        raise AssertionError("the signal handler did not raise")
+    return command
+
+
+@pytest.mark.parametrize(("signum", "code", "word"), [(signal.SIGTERM, 143, "terminated"),
+                                                      (signal.SIGINT, 130, "interrupted")])
+def test_a_signal_turned_into_another_exception_still_exits_as_interrupted(signum, code, word, capsys):
+    before = signal.getsignal(signum)
+    assert run_guarded(_signal_swallowed_by_a_library(signum), argparse.Namespace()) == code
+    assert capsys.readouterr().err == f"trialpack: {word}; the output folder is left as it was\n"
+    assert signal.getsignal(signum) is before
+
+
+def test_a_signal_swallowed_entirely_still_exits_143(capsys):
+    def command(args) -> int:
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        except BaseException:
+            pass
+        return 0
+    assert run_guarded(command, argparse.Namespace()) == 143
+    assert "terminated" in capsys.readouterr().err
+
+
+def test_a_failure_without_a_signal_is_an_internal_error(capsys):
+    def command(args) -> int:
+        raise _LibraryError("failed to parse the schema")
+    assert run_guarded(command, argparse.Namespace()) == 3
+    assert "internal error" in capsys.readouterr().err

@@ -144,3 +144,19 @@ def test_cli_convert_success_and_errors(tmp_path, capsys):
     assert "cannot read the file" in capsys.readouterr().err
     assert main(["convert", str(csv), str(tmp_path / "nowhere" / "lb.xpt")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_convert_options_the_error_messages_advise(tmp_path, capsys):
+    """The refusals name --profile utf8 and --lossy; the command line takes them."""
+    csv = tmp_path / "lb.csv"
+    csv.write_text("A\nÄb\n", encoding="utf-8")
+    assert main(["convert", str(csv), str(tmp_path / "lb.xpt")]) == 2
+    assert "trialpack convert --profile utf8" in capsys.readouterr().err
+    assert main(["convert", str(csv), str(tmp_path / "lb.xpt"), "--profile", "utf8"]) == 0
+    frame, meta = read_xpt(tmp_path / "lb.xpt")
+    assert frame["A"].tolist() == ["Äb"] and meta.variable("A").length == 3  # bytes
+    special = write_xpt(pd.DataFrame({"N": [np.nan, 1.0]}), tmp_path / "sm.xpt", special_missing={"N": {0: "A"}})
+    assert main(["convert", str(special), str(tmp_path / "sm.json")]) == 2
+    assert "trialpack convert --lossy" in capsys.readouterr().err
+    assert main(["convert", str(special), str(tmp_path / "sm.json"), "--lossy"]) == 0
+    assert json.loads((tmp_path / "sm.json").read_text())["rows"] == [[None], [1]]

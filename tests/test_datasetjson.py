@@ -174,6 +174,16 @@ def test_good_document_reads(tmp_path):
     (lambda d: d["rows"][0].__setitem__(1, "63"), r"\$\.rows\[0\]\[1\]", "'63' is not an integer"),
     (lambda d: d["rows"][1].__setitem__(0, 2), r"\$\.rows\[1\]\[0\]", "2 is not text"),
     (lambda d: d.update(records=5), r"\$\.records", "records says 5 but the file holds 2 rows"),
+    (lambda d: d.update(records=306, rows=[]), r"\$\.records", "records says 306 but the file holds 0 rows"),
+    (lambda d: d.pop("rows"), r"\$\.records", "records says 2 but the file holds 0 rows"),
+    (lambda d: d["rows"][0].__setitem__(1, 2 ** 70), r"\$\.rows\[0\]\[1\]",
+     "value 1180591620717411303424 is outside the 64-bit integer range"),
+    (lambda d: d["rows"][0].__setitem__(1, 2 ** 63), r"\$\.rows\[0\]\[1\]", "outside the 64-bit integer range"),
+    (lambda d: d["rows"][0].__setitem__(1, 1e30), r"\$\.rows\[0\]\[1\]", "outside the 64-bit integer range"),
+    (lambda d: d["rows"][1].__setitem__(1, float("nan")), r"\$\.rows\[1\]\[1\]",
+     "NaN is not a finite number \\(JSON has no NaN"),
+    (lambda d: d["rows"][1].__setitem__(1, float("-inf")), r"\$\.rows\[1\]\[1\]", "-Infinity is not a finite number"),
+    (lambda d: d.update(records=float("inf")), r"\$\.records", "Infinity is not a finite number"),
 ])
 def test_schema_and_type_failures_name_the_json_path(tmp_path, damage, path, message):
     document = good_doc()
@@ -182,6 +192,49 @@ def test_schema_and_type_failures_name_the_json_path(tmp_path, damage, path, mes
         read_dataset_json(write_doc(tmp_path, document))
     assert err.value.path is not None
     assert __import__("re").search(path, str(err.value))
+
+
+def test_text_length_is_the_longest_value_in_utf8_bytes(tmp_path):
+    """As define.xml and XPT count it (specs.lengths): "Äb" is 3 bytes."""
+    write_dataset_json(pd.DataFrame({"C": ["Äb", None, "a"]}), tmp_path / "x.json")
+    assert json.loads((tmp_path / "x.json").read_text(encoding="utf-8"))["columns"][0]["length"] == 3
+
+
+def test_extreme_numbers_at_the_int64_edges(tmp_path):
+    document = good_doc()
+    document["rows"] = [["01", 2 ** 63 - 1], ["02", -2 ** 63]]
+    frame, _ = read_dataset_json(write_doc(tmp_path, document))
+    assert frame["AGE"].tolist() == [9223372036854775807, -9223372036854775808]
+
+
+def test_a_double_that_overflows_is_refused(tmp_path):
+    document = good_doc()
+    document["columns"][1]["dataType"] = "double"
+    path = write_doc(tmp_path, document)
+    path.write_text(path.read_text().replace("63", "1e400"))  # valid JSON, infinite as a double
+    with pytest.raises(InputError, match=r"column 'AGE', at \$\.rows\[0\]\[1\]: .*beyond the range of a double"):
+        read_dataset_json(path)
+
+
+@pytest.mark.parametrize("damage, path", [
+    (lambda text: text.replace('"name": "DM"', '"name": "DM", "name": "AE"'), r"at \$\.name"),
+    (lambda text: text.replace('"dataType": "integer"', '"dataType": "integer", "dataType": "string"'),
+     r"at \$\.columns\[1\]\.dataType"),
+])
+def test_a_key_given_twice_is_refused(tmp_path, damage, path):
+    file = write_doc(tmp_path, good_doc())
+    file.write_text(damage(file.read_text()))
+    with pytest.raises(InputError, match=rf"{path}: the key '(name|dataType)' appears twice"):
+        read_dataset_json(file)
+
+
+def test_ndjson_nan_names_its_line(tmp_path):
+    path = tmp_path / "dm.ndjson"
+    meta = good_doc()
+    meta.pop("rows")
+    path.write_text(json.dumps(meta) + "\n" + '["01", 63]\n["02", NaN]\n')
+    with pytest.raises(InputError, match=r"at \$\[1\] \(line 3\): malformed JSON: NaN is not a finite"):
+        read_dataset_json(path)
 
 
 def test_invalid_json_names_line_and_column(tmp_path):
@@ -228,6 +281,13 @@ def test_writer_refuses_what_json_cannot_hold(tmp_path):
                            variables=[VariableSpec("N", "n", "integer")])
     with pytest.raises(InputError, match="ends in .json or .ndjson"):
         write_dataset_json(pd.DataFrame({"N": [1]}), tmp_path / "x.txt")
+    with pytest.raises(InputError, match="row 2, column 'C': value 'ABCD' is 4 bytes, longer than the "
+                                         "spec length 3"):  # the check write_xpt makes
+        write_dataset_json(pd.DataFrame({"C": ["ABC", "ABCD"]}), tmp_path / "x.json",
+                           variables=[VariableSpec("C", "c", "text", length=3)])
+    with pytest.raises(InputError, match="row 1, column 'C': value 'Äb' is 3 bytes"):
+        write_dataset_json(pd.DataFrame({"C": ["Äb"]}), tmp_path / "x.json",
+                           variables=[VariableSpec("C", "c", "text", length=2)])
     with pytest.raises(InputError, match="key variable 'ZZ' is not a column"):
         write_dataset_json(pd.DataFrame({"N": [1]}), tmp_path / "x.json", keys=["ZZ"])
     assert sorted(p.name for p in tmp_path.iterdir()) == []

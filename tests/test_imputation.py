@@ -169,6 +169,7 @@ def test_invalid_values_raise_with_row_and_column():
         (dict(fill="middle"), "fill"),
         (dict(fill="13-01"), "fill"),
         (dict(fill="02-30"), "fill"),
+        (dict(fill="06-15\n"), "fill"),  # a regex "$" would let the newline through
         (dict(highest=Y), "min_dates"),
         (dict(highest=Y, fill="last", min_dates="2021-01-01"), "max_dates"),
         (dict(highest=Y, fill="06-30", min_dates="2021-01-01"), "'first' or 'last'"),

@@ -227,6 +227,22 @@ def test_conflicting_duplicate_subject_is_bad_input(tmp_path):
         map_study(config, read_study_raw(config))
 
 
+def test_a_key_given_twice_in_a_config_is_refused(tmp_path):
+    """json.loads keeps the last of two equal keys; a config that says a thing twice is refused
+    with file and JSON path (study and ISS configs, both read by specs.jsonio)."""
+    from adam.config import load_iss_config
+    from tests.minimal_study import write_minimal_iss
+
+    iss = write_minimal_iss(tmp_path)
+    study = tmp_path / "mini-01.json"
+    study.write_text(study.read_text().replace('"studyid": "MINI-01",', '"studyid": "MINI-01", "studyid": "MINI-02",'))
+    with pytest.raises(InputError, match=r"mini-01\.json, at \$\.studyid: the key 'studyid' appears twice"):
+        load_study_config(study)
+    iss.write_text(iss.read_text().replace('"window_days": 30', '"window_days": 30, "window_days": 7'))
+    with pytest.raises(InputError, match=r"iss\.json, at \$\.teae\.window_days: the key 'window_days' appears twice"):
+        load_iss_config(iss)
+
+
 def test_config_cross_references_are_checked(tmp_path):
     path = write_minimal_study(tmp_path)
     cfg = json.loads(path.read_text())

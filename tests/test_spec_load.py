@@ -73,6 +73,11 @@ def test_malformed_json_names_file_and_line(tmp_path):
     (lambda d: d["datasets"][0]["variables"][2].update(data_type="number"), "$.datasets[0].variables[2].data_type",
      "number"),
     (lambda d: d["datasets"][0].update(colour="red"), "$.datasets[0]", "colour"),
+    # JSON Schema patterns are ECMA-262: "$" ends the string (Python's also matches before "\n")
+    (lambda d: d["datasets"][0].update(name="DM\n"), "$.datasets[0].name", "not a valid SAS name"),
+    (lambda d: d["datasets"][0]["variables"][3].update(name="SEX\n"), "$.datasets[0].variables[3].name",
+     "not a valid SAS name"),
+    (lambda d: d["codelists"][0].update(oid="CL.SEX\n"), "$.codelists[0].oid", "does not match"),
 ])
 def test_schema_errors_name_the_json_path(tmp_path, mutate, path, words):
     body = small_spec().to_dict()
@@ -111,6 +116,40 @@ def test_semantic_errors_name_the_json_path(tmp_path, mutate, path, words):
     assert words in str(err.value)
 
 
+def test_a_key_given_twice_is_refused_with_its_path(tmp_path):
+    file = write(tmp_path, "spec.json", small_spec().to_dict())
+    file.write_text(file.read_text().replace('"label": "Sex"', '"label": "Sex", "label": "Gender"', 1))
+    with pytest.raises(SpecError, match=r"spec\.json, at \$\.datasets\[0\]\.variables\[3\]\.label: "
+                                        r"the key 'label' appears twice"):
+        load_spec(file)
+
+
+@pytest.mark.parametrize("mutate, path, words", [
+    (lambda d: d["datasets"][0]["variables"][0].update(label="Study Identifier  "),
+     "$.datasets[0].variables[0].label", "leading or trailing whitespace"),
+    (lambda d: d["datasets"][0].update(label=" Demographics"), "$.datasets[0].label", "leading or trailing"),
+    (lambda d: d["datasets"][0].update(**{"class": ""}), "$.datasets[0].class", "is empty"),
+    (lambda d: d["codelists"][0]["items"][1].update(value="M "), "$.codelists[0].items[1].value", "trailing"),
+    (lambda d: d["methods"][0].update(description="floor\x01"), "$.methods[0].description", r"U\+0001"),
+    (lambda d: d["where_clauses"][0]["checks"][0].update(values=["F "]),
+     "$.where_clauses[0].checks[0].values[0]", "trailing"),
+])
+def test_text_a_workbook_cannot_carry_is_refused(tmp_path, mutate, path, words):
+    """A workbook import trims cells and reads an empty cell as absent: JSON text that would
+    not survive JSON -> xlsx -> JSON is refused where it is written."""
+    body = small_spec().to_dict()
+    mutate(body)
+    with pytest.raises(SpecError, match=words) as err:
+        load_spec(write(tmp_path, "spec.json", body))
+    assert err.value.path == path
+
+
+def test_an_empty_where_clause_value_is_a_value(tmp_path):
+    body = small_spec().to_dict()
+    body["where_clauses"][0]["checks"][0]["values"] = [""]
+    assert load_spec(write(tmp_path, "spec.json", body)).where_clauses[0].checks[0].values == [""]
+
+
 def test_label_limit_counts_bytes_not_characters(tmp_path):
     body = small_spec().to_dict()
     body["datasets"][0]["label"] = "x" * 40
@@ -146,9 +185,53 @@ def test_overlay_may_use_the_base_definitions(tmp_path):
         load_spec(tmp_path)   # alone, MT.AGE and CL.SEX are unknown
 
 
+def test_schema_patterns_end_at_the_end_of_the_string():
+    from specs.jsonio import ecma_regex
+
+    pattern = ecma_regex(r"^[A-Z$]\$?$")  # "$" in a class and escaped stays a dollar sign
+    assert [bool(pattern.search(t)) for t in ("A", "$", "A$", "A\n", "$\n", "A$\n")] == \
+        [True, True, True, False, False, False]
+
+
+@pytest.mark.parametrize(("dataset", "variable", "path"), [
+    ("DM\n", "SEX", "$.datasets[0].name"), ("DM", "SEX\n", "$.datasets[0].variables[3].name"),
+    ("dm", "SEX", "$.datasets[0].name"), ("DM", "SEX_TOO_LONG", "$.datasets[0].variables[3].name"),
+])
+def test_names_are_checked_without_the_schema(tmp_path, dataset, variable, path):
+    """Specs built in code, from a workbook or from the shipped files skip the JSON Schema:
+    validate_spec checks the names itself, as a whole (no newline after the name)."""
+    from specs.load import load_spec_files
+
+    body = small_spec().to_dict()
+    body["datasets"][0]["name"] = dataset
+    body["datasets"][0]["variables"][3]["name"] = variable
+    body["value_level"] = body["where_clauses"] = []
+    with pytest.raises(SpecError, match="not a valid SAS name") as err:
+        load_spec_files([write(tmp_path, "spec.json", body)], schema=False)
+    assert err.value.path == path
+
+
 @pytest.mark.parametrize("name", ["sdtmig-3.4", "adamig-1.3"])
 def test_shipped_specs_pass_the_schema(name):
     """standard_spec() skips the JSON Schema for speed; this is where the shipped files meet it."""
     from specs.load import STANDARD_DIR, standard_spec
 
     assert load_spec(STANDARD_DIR / name) == standard_spec(name)
+
+
+def test_editing_a_standard_spec_copy_reaches_no_other_copy():
+    from specs.load import standard_spec
+
+    first = standard_spec("sdtmig-3.4")
+    first.codelist("CL.SEX").items.clear()
+    first.codelist("CL.AESEV").extensible = True
+    first.methods[0].description = "edited"
+    first.where_clauses[0].checks[0].values.append("EDITED")
+    first.value_level[0].label = "edited"
+    first.standards[0].version = "9.9"
+    second = standard_spec("sdtmig-3.4")
+    assert [i.value for i in second.codelist("CL.SEX").items] == ["F", "INTERSEX", "M", "U"]
+    assert second.codelist("CL.AESEV").extensible is False
+    assert second.methods[0].description != "edited" and second.value_level[0].label != "edited"
+    assert "EDITED" not in second.where_clauses[0].checks[0].values
+    assert second.standards[0].version == "3.4"

@@ -149,10 +149,20 @@ def test_every_reference_resolves(packages):
                 assert standards[codelist.standard].type == "CT", codelist.oid
 
 
+def library_codelists(directory: str) -> set[str]:
+    """Codelists a package ships for study specs although its datasets do not use them."""
+    selection = json.loads((ROOT / "tools" / "standard_selection.json").read_text(encoding="utf-8"))
+    package = next(p for p in selection["packages"] if p["directory"] == directory)
+    return set(package.get("library_codelists", {}))
+
+
 def test_every_definition_is_used(packages):
-    for spec in packages.values():
+    assert library_codelists("adamig-1.3") == {"CL.DTYPE"} and not library_codelists("sdtmig-3.4")
+    for directory, spec in packages.items():
         rows = [var for _, var in spec.iter_variables()] + list(spec.value_level)
-        assert {c.oid for c in spec.codelists} == {r.codelist for r in rows if r.codelist}
+        used = {r.codelist for r in rows if r.codelist}
+        assert {c.oid for c in spec.codelists} == used | library_codelists(directory)
+        assert not used & library_codelists(directory)
         assert {m.oid for m in spec.methods} == {r.method for r in rows if r.method}
         assert {c.oid for c in spec.comments} == {r.comment for r in rows if r.comment}
         assert {w.oid for w in spec.where_clauses} == {r.where_clause for r in spec.value_level}
@@ -320,6 +330,10 @@ def test_ct_codelists_known_codes(sdtm, adam):
     assert "C38304" in [i.code for i in sdtm.codelist("CL.ROUTE").items]  # TOPICAL
     assert ("CREAM", "C28944") in [(i.value, i.code) for i in sdtm.codelist("CL.FRM").items]
     assert adam.codelist("CL.DATEFL").code == "C81223"
+    dtype = adam.codelist("CL.DTYPE")  # ADaM CT 2025-09-26 "Derivation Type", extensible
+    assert (dtype.code, dtype.extensible, dtype.standard) == ("C81224", True, "STD.CT.ADAM.2025-09-26")
+    assert {("LOCF", "C81198"), ("AVERAGE", "C81209"), ("PHANTOM", "C170545")} <= {(i.value, i.code) for i in dtype.items}
+    assert len(dtype.items) == 29  # the terms of C81224 in the CT file
     tsparmcd = {i.value: (i.code, i.decode) for i in sdtm.codelist("CL.TSPARMCD").items}
     assert tsparmcd["SSTDTC"] == ("C69208", "Study Start Date") and tsparmcd["TPHASE"][1] == "Trial Phase Classification"
     assert sdtm.dataset("DS").variable("DSDECOD").codelist == "CL.NCOMPLT"
@@ -590,6 +604,8 @@ def sdtm_dataset(selection: dict, name: str) -> dict:
     (lambda s: s["packages"][1]["datasets"][0]["variables"][4].update(source="DM.AGEX"), "DM.AGEX is not a variable"),
     (lambda s: s["packages"][0]["methods"].pop("MT.AGE"), r"methods referenced but not defined \['MT.AGE'\]"),
     (lambda s: s["codelists"]["CL.NY_Y"].update(terms=["Y", "MAYBE"]), r"subset of NY: unknown terms \['MAYBE'\]"),
+    (lambda s: s["packages"][1]["library_codelists"].update({"CL.SEX": "also"}), r"library_codelists\.CL\.SEX"),
+    (lambda s: s["packages"][1]["library_codelists"].update({"CL.NOPE": "x"}), "codelist NOPE found in 0"),
 ])
 def test_generator_rejects_bad_selections_with_where(generator, sources, edit, message):
     selection = generator.load_selection()

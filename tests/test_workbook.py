@@ -11,12 +11,28 @@ from tests.test_spec_load import small_spec
 
 def test_round_trip_is_lossless(tmp_path):
     spec = small_spec()
-    spec.where_clauses[0].checks[0].values = ["F", "a, b", 'say "hi"']
+    spec.where_clauses[0].checks[0].values = ["F", "a, b", 'say "hi"', ""]
     spec.where_clauses[0].checks[0].comparator = "IN"
     spec.methods[0].description = "=1+1 is text, not a formula"
     path = write_workbook(spec, tmp_path / "spec.xlsx")
     assert load_workbook(path).sheetnames == list(SHEET_ORDER)
     assert read_workbook(path) == spec
+
+
+@pytest.mark.parametrize("values", [[""], ["", "M"], ["F", ""]])
+def test_an_empty_where_clause_value_survives_the_round_trip(tmp_path, values):
+    spec = small_spec()
+    spec.where_clauses[0].checks[0].values = values
+    spec.where_clauses[0].checks[0].comparator = "IN"
+    assert read_workbook(write_workbook(spec, tmp_path / "spec.xlsx")) == spec
+
+
+@pytest.mark.parametrize("name", ["sdtmig-3.4", "adamig-1.3"])
+def test_shipped_standard_specs_round_trip_losslessly(tmp_path, name):
+    from specs import standard_spec
+
+    spec = standard_spec(name)
+    assert read_workbook(write_workbook(spec, tmp_path / f"{name}.xlsx")) == spec
 
 
 def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path):
@@ -78,6 +94,9 @@ def break_cell(path, sheet, cell, value):
     ("VARIABLES", "F5", 250, 5, "Length", "200"),
     ("datasets", "E3", "sometimes", 3, "Repeating", "not Yes or No"),
     ("VARIABLES", "D2", "=CONCAT(\"Study\", \" Id\")", 2, "Label", "formula"),
+    ("Code lists", "D3", "F", 3, "Term", "duplicate term of codelist CL.SEX 'F'"),
+    ("datasets", "A3", None, 3, "Dataset", "a dataset row needs a Dataset name"),
+    ("VARIABLES", "D4", None, 4, "Label", "'label' is a required property"),
 ])
 def test_broken_workbook_names_sheet_row_and_column(tmp_path, sheet, cell, value, row, column, words):
     path = messy_workbook(tmp_path / "broken.xlsx")

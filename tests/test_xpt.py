@@ -7,6 +7,7 @@ that what we write is read the same by others.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import struct
 from pathlib import Path
 
@@ -256,6 +257,45 @@ def test_date9_with_a_time_of_day_is_refused(tmp_path):
                   tmp_path / "t.xpt", variables=spec)
 
 
+SAS_DATETIME_2013 = 1675591200.0  # 2013-02-04T10:00:00 in seconds: a datetime stored under DATE9.
+
+
+@pytest.mark.parametrize(("fmt", "value", "kind"), [
+    ("DATE9.", SAS_DATETIME_2013, "date"),   # read as days it was year -8895 or so
+    ("DATE9.", -1e9, "date"),                # and this one year 186823
+    ("DATE9.", -138062.0, "date"),           # 1581-12-31: one day before SAS's range
+    ("DATETIME20.", 1e15, "datetime"),
+    ("TIME8.", -1e13, "time"),
+])
+def test_date_format_numbers_sas_cannot_hold_are_refused_on_read(tmp_path, fmt, value, kind):
+    path = tmp_path / "bad.xpt"  # written by another writer, as SAS would accept the numbers
+    pyreadstat.write_xport(pd.DataFrame({"X": [0.0, value]}), str(path), file_format_version=5,
+                           table_name="BAD", variable_format={"X": fmt})
+    with pytest.raises(InputError, match=rf"bad\.xpt, row 2, column 'X': value {value!r} has the "
+                                         rf"{kind} format {fmt} but is not a SAS {kind}.*convert_dates=False"):
+        read_xpt(path)
+    assert read_xpt(path, convert_dates=False)[0]["X"].tolist() == [0.0, value]
+
+
+def test_the_first_and_last_sas_dates_are_read(tmp_path):
+    path = tmp_path / "ends.xpt"
+    pyreadstat.write_xport(pd.DataFrame({"X": [-138061.0, 6552815.0, np.nan]}), str(path),
+                           file_format_version=5, table_name="ENDS", variable_format={"X": "DATE9."})
+    values = read_xpt(path)[0]["X"].to_numpy()
+    assert values[:2].tolist() == np.array(["1582-01-01", "19900-12-31"], dtype="datetime64[us]").tolist()
+    assert np.isnat(values[2])
+
+
+@pytest.mark.parametrize(("values", "spec", "message"), [
+    ([0.0, SAS_DATETIME_2013], {"display_format": "DATE9."}, "value 1675591200.0 has the date format DATE9."),
+    (pd.Series(np.array(["2013-02-04", "1500-01-01"], dtype="datetime64[s]")), {"display_format": "DATE9."},
+     "value -168011.0 has the date format DATE9. but is not a SAS date"),  # 1500-01-01
+], ids=["datetime-seconds-under-DATE9", "year-1500"])
+def test_dates_sas_cannot_hold_are_refused_on_write(tmp_path, values, spec, message):
+    with pytest.raises(InputError, match=rf"row 2, column 'X': {re.escape(message)}"):
+        write_xpt(pd.DataFrame({"X": values}), tmp_path / "t.xpt", variables=[{"name": "X", **spec}])
+
+
 def test_spec_integer_with_fraction_is_refused(tmp_path):
     spec = [{"name": "AGE", "data_type": "integer"}]
     with pytest.raises(InputError, match="row 2, column 'AGE'.*not an integer"):
@@ -265,7 +305,7 @@ def test_spec_integer_with_fraction_is_refused(tmp_path):
 # -- FDA checks and bad input: every one refuses with a clear message, writes nothing ----
 
 
-@pytest.mark.parametrize("bad", ["TOOLONGNAME", "age", "1AGE", "_AGE", "AGE-1", "ÂGE", ""])
+@pytest.mark.parametrize("bad", ["TOOLONGNAME", "age", "1AGE", "_AGE", "AGE-1", "ÂGE", "", "AGE\n", "A\nB"])
 def test_invalid_variable_names_are_refused(tmp_path, bad):
     with pytest.raises(InputError, match="is not a valid XPT v5 name"):
         write_xpt(pd.DataFrame({bad: [1]}), tmp_path / "t.xpt")
@@ -276,6 +316,11 @@ def test_invalid_variable_names_are_refused(tmp_path, bad):
 def test_invalid_dataset_names_are_refused(tmp_path, stem):
     with pytest.raises(InputError, match="dataset name .* is not a valid XPT v5 name"):
         write_xpt(pd.DataFrame({"A": [1]}), tmp_path / f"{stem}.xpt")
+
+
+def test_a_dataset_name_ending_in_a_newline_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"dataset name 'DM\\n' is not a valid XPT v5 name"):
+        write_xpt(pd.DataFrame({"A": [1]}), tmp_path / "dm.xpt", name="DM\n")
 
 
 def test_variable_label_over_40_bytes_is_refused_not_truncated(tmp_path):

@@ -7,12 +7,14 @@
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pyreadstat
 import pytest
 
+from specs.errors import InputError
 from trialpack.xpt import read_xpt, write_xpt
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -76,3 +78,25 @@ def test_read_then_write_is_byte_exact(path, tmp_path):
     # With the header strings and timestamps too, the whole file is identical.
     again = write_xpt(frame, tmp_path / path.name, **meta.write_options(), **text)
     assert again.read_bytes() == original
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_sas_positions_tile_the_row_in_namestr_order(path):
+    """What SAS writes, and what the reader's position check (below) takes as normal."""
+    meta = read_xpt(path, convert_dates=False)[1]
+    ends = np.cumsum([v.length for v in meta.variables])
+    assert [v.position for v in meta.variables] == [0, *ends[:-1].tolist()]
+
+
+@pytest.mark.parametrize(("shift", "message"), [
+    (1, "variable DOMAIN: position 13 (length 2) leaves byte 12 of the row to no variable"),
+    (-1, "variable DOMAIN: position 11 (length 2) overlaps the last 1 byte"),
+])
+def test_a_shifted_position_is_refused_with_its_offset(tmp_path, shift, message):
+    data = bytearray((SDTM / "dm.xpt").read_bytes())
+    npos = 8 * 80 + 140 + 84  # variable 2's NAMESTR, field npos (STUDYID is 12 bytes)
+    assert int.from_bytes(data[npos:npos + 4], "big") == 12
+    data[npos:npos + 4] = (12 + shift).to_bytes(4, "big")
+    (tmp_path / "dm.xpt").write_bytes(bytes(data))
+    with pytest.raises(InputError, match=rf"dm\.xpt, byte offset {npos}: {re.escape(message)}"):
+        read_xpt(tmp_path / "dm.xpt")

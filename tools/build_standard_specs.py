@@ -5,7 +5,9 @@ Every label, data type, core, SDTM role, codelist C-code and CT term comes from 
 ``../shared/data`` (CDISC Library exports of SDTMIG 3.4, ADaMIG 1.3 and ADaM ADAE; NCI-EVS
 SDTM, ADaM and Define-XML terminology). ``tools/standard_selection.json`` holds only the
 curated choices: which permissible variables a dataset carries, origins, methods, keys,
-lengths the standard fixes, codelist subsets, and the method and comment texts.
+lengths the standard fixes, codelist subsets, the CT codelists a package ships for study
+specs although its own datasets do not use them (``library_codelists``, each with its
+reason), and the method and comment texts.
 
 Output: one directory per package (``sdtmig-3.4``, ``adamig-1.3``) of JSON files in the
 form of :mod:`specs.model` (``to_dict()``), written with ``json.dumps(indent=1,
@@ -674,6 +676,18 @@ def ct_codelist(oid: str, name: str, ct: CtCodelist, terms: list[CtTerm], termin
                     items=items)
 
 
+def library_codelists(package: dict[str, Any], state: PackageState) -> set[str]:
+    """CT codelists a package ships for the study specs built on it although none of its own
+    variables uses them (``library_codelists``: OID -> reason; :func:`build_codelist` finds
+    them in the package's terminologies)."""
+    chosen = package.get("library_codelists", {})
+    for oid, reason in chosen.items():
+        if oid in state.codelists or not reason:
+            raise InputError("a library codelist needs a reason and must not be one the package's "
+                             "variables already use", path=f"{package['directory']}.library_codelists.{oid}")
+    return set(chosen)
+
+
 def build_methods(package: dict[str, Any], used: set[str]) -> list[Method]:
     defined = package["methods"]
     _check_used("method", defined, used, package["directory"])
@@ -720,8 +734,9 @@ def build_package(package: dict[str, Any], sources: Sources, selection: dict[str
             content["where_clauses"] = [c.to_dict() for c in clauses]
         files[ds["file"]] = content
     built[package["directory"]] = datasets
+    codelists = state.codelists | library_codelists(package, state)
     files["codelists.json"] = {
-        "codelists": [build_codelist(oid, selection, state).to_dict() for oid in sorted(state.codelists)]}
+        "codelists": [build_codelist(oid, selection, state).to_dict() for oid in sorted(codelists)]}
     files["methods.json"] = {"methods": [m.to_dict() for m in build_methods(package, state.methods)]}
     files["comments.json"] = {"comments": [c.to_dict() for c in build_comments(package, state.comments)]}
     return {f"{package['directory']}/{name}": dump(content) for name, content in files.items()}

@@ -9,14 +9,63 @@ a double near 2e9 seconds resolves about 0.24 microseconds, so finer input is re
 
 Each function returns ``(values, bad)`` where ``bad`` is a mask of the rows that cannot
 be converted without losing information; callers turn the first one into an error.
+
+SAS handles dates from A.D. 1582 to A.D. 19,900 (SAS Language Reference: Concepts, "SAS
+Date, Time, and Datetime Values"): :func:`out_of_range` marks the numbers outside that span
+(for times: longer than the span), which no SAS date format can display; readers refuse
+them rather than turn them into dates, writers refuse dates SAS could not hold.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from specs.errors import InputError
+
 SAS_EPOCH = np.datetime64("1960-01-01T00:00:00", "us")
 _US_PER_SECOND = 1_000_000
 _US_PER_DAY = 86_400 * _US_PER_SECOND
+_SECONDS_PER_DAY = 86_400
+
+FIRST_SAS_DAY = np.datetime64("1582-01-01", "D")
+END_SAS_DAY = np.datetime64("19901-01-01", "D")  # the day after 19,900-12-31
+_FIRST = float((FIRST_SAS_DAY - SAS_EPOCH.astype("datetime64[D]")).astype(np.int64))
+_END = float((END_SAS_DAY - SAS_EPOCH.astype("datetime64[D]")).astype(np.int64))
+#: [low, high) of the SAS numbers each kind can hold: days, seconds since 1960, seconds.
+SAS_RANGES = {
+    "date": (_FIRST, _END),
+    "datetime": (_FIRST * _SECONDS_PER_DAY, _END * _SECONDS_PER_DAY),
+    "time": (-(_END - _FIRST) * _SECONDS_PER_DAY, (_END - _FIRST) * _SECONDS_PER_DAY),
+}
+_LAST = END_SAS_DAY - 1
+#: The ranges in words, for error messages.
+RANGE_TEXT = {
+    "date": f"days {SAS_RANGES['date'][0]:.0f} to {SAS_RANGES['date'][1] - 1:.0f} "
+            f"({FIRST_SAS_DAY} to {_LAST})",
+    "datetime": f"seconds {SAS_RANGES['datetime'][0]:.0f} to below {SAS_RANGES['datetime'][1]:.0f} "
+                f"({FIRST_SAS_DAY}T00:00:00 to {_LAST}T23:59:59)",
+    "time": f"seconds above {SAS_RANGES['time'][0]:.0f} and below {SAS_RANGES['time'][1]:.0f} "
+            "(the span of SAS datetimes)",
+}
+
+
+def out_of_range(values: np.ndarray, kind: str) -> np.ndarray:
+    """Mask of the SAS numbers (days or seconds) outside the span SAS handles for ``kind``
+    (``"date"``, ``"datetime"`` or ``"time"``); missing values (NaN) are never out of range."""
+    low, high = SAS_RANGES[kind]
+    values = np.asarray(values, dtype=np.float64)
+    return ~np.isnan(values) & ~((values >= low) & (values < high))
+
+
+def check_range(values: np.ndarray, kind: str, display_format: str, *, file, column: str,
+                advice: str = "") -> None:
+    """Refuse (InputError naming the first row) SAS numbers under a ``kind`` format that lie
+    outside the span SAS handles; ``advice`` ends the message."""
+    bad = out_of_range(values, kind)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise InputError(f"value {values[row].item()!r} has the {kind} format {display_format} "
+                         f"but is not a SAS {kind} ({RANGE_TEXT[kind]}){advice}",
+                         file=file, column=column, row=row + 1)
 
 
 def _microseconds(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

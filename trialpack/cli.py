@@ -11,7 +11,9 @@ Heavy libraries are imported inside the command functions so that ``--help`` and
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from typing import Callable, Sequence
 
 from trialpack import __version__
@@ -157,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "(.xpt, .json, .ndjson, .csv).")
     p.add_argument("src", metavar="IN")
     p.add_argument("dst", metavar="OUT")
+    p.add_argument("--profile", choices=("fda", "utf8"), default="fda",
+                   help="text rules of an XPT output: fda (ASCII only, the default) or utf8 "
+                   "(UTF-8 within the same byte limits, where the agency accepts it)")
+    p.add_argument("--lossy", action="store_true",
+                   help="write XPT special missing values (.A-.Z, ._) that the output cannot keep "
+                   "as plain missing values instead of refusing them")
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("spec", help="JSON spec <-> xlsx workbook",
@@ -192,45 +200,88 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run a command; failures become one line on stderr and an exit code, never a traceback."""
+    """Run a command; failures become one line on stderr and an exit code, never a traceback.
+
+    Ctrl-C and SIGTERM are remembered when they arrive, not only raised: a library may catch
+    the ``KeyboardInterrupt``/``Terminated`` its callback received and surface another exception
+    instead (lxml reports it as an ``XMLSchemaParseError``), or swallow it. Whatever then ends
+    the command, the exit code is 130/143 once either signal has arrived.
+    """
+    code: int | None = None  # stays None unless the command returns
+    with _StopSignals() as stop:
+        try:
+            from specs.clock import check_environment
+
+            check_environment()  # before any library import reads SOURCE_DATE_EPOCH
+            code = func(args)
+        except KeyboardInterrupt:
+            stop.note(signal.SIGINT)
+        except Terminated:
+            stop.note(signal.SIGTERM)
+        except Exception as exc:
+            if stop.arrived is None:
+                return _report_failure(exc)
+    if stop.arrived is None:
+        return code
+    return _report_stop(stop.arrived, finished=code is not None)
+
+
+def _report_failure(exc: Exception) -> int:
+    """One line on stderr for a failed command, and its exit code."""
     import os
-    import signal
-    import threading
 
     from specs.errors import TrialpackError
 
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
-    try:
-        from specs.clock import check_environment
-
-        check_environment()  # before any library import reads SOURCE_DATE_EPOCH
-        return func(args)
-    except TrialpackError as exc:
+    if isinstance(exc, TrialpackError):
         sys.stderr.write(f"trialpack: error: {_one_line(exc)}\n")
         return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("trialpack: interrupted; the output folder is left as it was\n")
-        return EXIT_INTERRUPTED
-    except Terminated:
-        sys.stderr.write("trialpack: terminated; the output folder is left as it was\n")
-        return EXIT_TERMINATED
-    except (OSError, MemoryError) as exc:  # the environment: disk full, permissions, memory
+    if isinstance(exc, (OSError, MemoryError)):  # the environment: disk full, permissions, memory
         sys.stderr.write(f"trialpack: error: {type(exc).__name__}: {_one_line(exc)}\n")
         return EXIT_BAD_INPUT
-    except Exception as exc:  # a bug: still one line, never a traceback (unless asked for)
-        if os.environ.get("TRIALPACK_DEBUG"):
-            raise
-        sys.stderr.write(f"trialpack: internal error (a bug in trialpack, please report it): "
-                         f"{type(exc).__name__}: {_one_line(exc)} (TRIALPACK_DEBUG=1 shows the traceback)\n")
-        return EXIT_INTERNAL
-    finally:
-        if in_main:
-            signal.signal(signal.SIGTERM, previous)
+    if os.environ.get("TRIALPACK_DEBUG"):  # a bug: still one line, never a traceback (unless asked for)
+        raise exc
+    sys.stderr.write(f"trialpack: internal error (a bug in trialpack, please report it): "
+                     f"{type(exc).__name__}: {_one_line(exc)} (TRIALPACK_DEBUG=1 shows the traceback)\n")
+    return EXIT_INTERNAL
 
 
-def _raise_terminated(signum, frame) -> None:
-    raise Terminated()
+def _report_stop(signum: int, *, finished: bool) -> int:
+    """The line and exit code of a command stopped by Ctrl-C (130) or SIGTERM (143)."""
+    what = "interrupted" if signum == signal.SIGINT else "terminated"
+    if finished:  # the exception the handler raised was swallowed and the command ran to its end
+        sys.stderr.write(f"trialpack: {what} while the command was finishing\n")
+    else:
+        sys.stderr.write(f"trialpack: {what}; the output folder is left as it was\n")
+    return EXIT_INTERRUPTED if signum == signal.SIGINT else EXIT_TERMINATED
+
+
+class _StopSignals:
+    """While a command runs (main thread only): SIGTERM raises ``Terminated`` and Ctrl-C
+    ``KeyboardInterrupt`` (unless the caller had chosen another SIGINT handler), and the first
+    of them to arrive is remembered in ``arrived`` whatever becomes of the exception."""
+
+    def __init__(self) -> None:
+        self.arrived: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def note(self, signum: int) -> None:
+        if self.arrived is None:
+            self.arrived = signum
+
+    def _handle(self, signum: int, frame) -> None:
+        self.note(signum)
+        raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated()
+
+    def __enter__(self) -> "_StopSignals":
+        if threading.current_thread() is threading.main_thread():
+            self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._handle)
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
 
 
 def _one_line(exc: BaseException) -> str:

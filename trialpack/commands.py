@@ -154,7 +154,7 @@ def convert(args: argparse.Namespace) -> int:
     """``trialpack convert IN OUT``: .xpt, .json, .ndjson, .csv by extension."""
     from trialpack.convert import convert as run
 
-    rows, columns = run(args.src, args.dst)
+    rows, columns = run(args.src, args.dst, profile=args.profile, lossy=args.lossy)
     print(f"wrote {args.dst}: {rows} rows, {columns} columns")
     return 0
 

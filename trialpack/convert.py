@@ -6,7 +6,8 @@ Metadata goes across where both formats hold it:
   times become ISO 8601 with targetDataType integer. XPT cannot tell integers from
   floats, so a numeric whose every value is whole is written as ``integer``, else
   ``double``. Informats and special missing codes (.A-.Z, ._) have no place in
-  Dataset-JSON: they are refused rather than dropped (pass ``lossy=True`` to allow it).
+  Dataset-JSON: they are refused rather than dropped (``lossy=True``, ``--lossy`` on the
+  command line, writes them as plain missing values).
 * Dataset-JSON -> XPT: labels, lengths, display formats, the dataset label; the XPT
   dataset name is the output file stem (FDA rule), checked like any XPT write.
 * CSV has no metadata: every column is text unless all its non-empty values are plain
@@ -27,7 +28,7 @@ from trialpack.datasetjson import read_dataset_json, write_dataset_json
 from trialpack.xpt import read_xpt, write_xpt
 
 FORMATS = (".xpt", ".json", ".ndjson", ".csv")
-_PLAIN_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+_PLAIN_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
 def _kind(path: Path) -> str:
@@ -56,7 +57,8 @@ def _xpt_to_columns(frame: pd.DataFrame, meta, lossy: bool, file) -> list[dict]:
     if meta.special_missing and not lossy:
         column = next(iter(meta.special_missing))
         raise InputError("holds special missing values (.A-.Z, ._), which the output format cannot "
-                         "keep; convert with lossy=True to write them as plain missing values",
+                         "keep; convert with lossy=True (trialpack convert --lossy) to write them as plain "
+                         "missing values",
                          file=file, column=column)
     columns = []
     for var in meta.variables:

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field as dc_field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
+from operator import methodcaller
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -50,10 +51,12 @@ import numpy as np
 import pandas as pd
 
 from specs.errors import InputError
+from specs.jsonio import JsonContentError, json_path, parse_json, schema_validator
 from specs.model import NUMERIC_TYPES
 from trialpack import __version__
 from trialpack._variables import field, resolve_entries
-from trialpack.xpt._formats import parse_format, temporal_kind
+from specs.formats import parse_format, temporal_kind
+from trialpack.xpt._text import check_spec_length
 
 VERSION = "1.1.0"
 _SCHEMA_DIR = "data/schemas/dataset-json-1.1"
@@ -62,6 +65,8 @@ _ISO_TYPES = {"date": "date", "partialDate": "date", "datetime": "datetime",
               "partialTime": "time"}
 _DEFAULT_FORMAT = {"date": "DATE9.", "datetime": "DATETIME20.", "time": "TIME8."}
 _ROWS_PER_CHUNK = 20_000
+_INT64_MIN, _INT64_END = -2 ** 63, 2 ** 63
+_FLOAT_MAX = int(np.finfo(np.float64).max)
 
 
 # -- schemas ---------------------------------------------------------------------------
@@ -87,7 +92,7 @@ def _validator(ndjson: bool):
         for name, definition in schema["$defs"].items():
             defs.setdefault(name, definition)  # fill the published schema's dangling $refs
         schema = metadata
-    return Draft201909Validator(schema)
+    return schema_validator(schema, Draft201909Validator)  # ``$`` as ECMA-262 reads it
 
 
 def _validate(document: dict, ndjson: bool, file) -> None:
@@ -368,9 +373,23 @@ def _column_values(series: pd.Series, data_type: str, temporal: str | None, name
     return _as_list(numbers, missing), data_type
 
 
-def _string_length(values: list) -> int:
-    longest = max(map(len, filter(None, values)), default=0)
-    return max(longest, 1)
+def _text_length(values: list, spec_length: int | None, name: str, file) -> int:
+    """The column's ``length``: the spec length, which no value may exceed (the check
+    write_xpt makes), else the longest value; in UTF-8 bytes, as define.xml and XPT count."""
+    lengths = _utf8_lengths(values)
+    if spec_length is None:
+        return max(int(lengths.max(initial=0)), 1)
+    check_spec_length(lengths, int(spec_length), lambda i: i + 1, name, file, values)
+    return int(spec_length)
+
+
+def _utf8_lengths(values: list) -> np.ndarray:
+    """Bytes of each text value (None: 0), without encoding the ASCII ones."""
+    text = np.array(values, dtype=object)
+    text[pd.isna(text)] = ""
+    if not "".join(text).isascii():
+        text = np.fromiter(map(methodcaller("encode", "utf-8"), text), dtype=object, count=len(text))
+    return np.fromiter(map(len, text), dtype=np.int64, count=len(text))
 
 
 def write_dataset_json(
@@ -424,7 +443,7 @@ def write_dataset_json(
         values.append(column_values)
         spec_length = field(entry, "length")
         textual = data_type in ("string", "date", "datetime", "time") and not temporal
-        length = (spec_length or _string_length(column_values)) if textual else \
+        length = _text_length(column_values, spec_length, var, file) if textual else \
             (spec_length if data_type == "decimal" else None)
         fmt = field(entry, "display_format") or (_DEFAULT_FORMAT.get(temporal) if temporal else None)
         columns.append(DatasetJsonColumn(
@@ -487,12 +506,21 @@ def _is_ndjson(path: Path) -> bool:
 # -- reading ------------------------------------------------------------------------------
 
 
-def _parse(text: str, file, line: int | None = None):
+def _parse(text: str, file, line: int | None = None, located=None):
+    """JSON text (the document, or NDJSON line ``line``); ``located(parts)`` turns the parts of
+    a refused item's JSON path into the path to report (default: ``$...``)."""
     try:
-        return json.loads(text)
+        return parse_json(text, check_floats=False)  # numbers: checked per column, vectorised
     except json.JSONDecodeError as exc:
         where = f"line {line}" if line else f"line {exc.lineno}, column {exc.colno}"
         raise InputError(f"is not valid JSON ({exc.msg} at {where})", file=file) from None
+    except JsonContentError as exc:
+        raise InputError(exc.message, file=file,
+                         path=(located or json_path)(exc.parts)) from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise InputError(f"is not valid JSON ({str(exc).split(';')[0]})", file=file) from None
+    except RecursionError:
+        raise InputError("is not valid JSON (nested too deeply)", file=file) from None
 
 
 def _load(path: Path, ndjson: bool) -> tuple[dict, list]:
@@ -525,11 +553,11 @@ def _load(path: Path, ndjson: bool) -> tuple[dict, list]:
     _validate(document, True, file)
     body = [line for line in lines[1:] if line.strip()]
     try:
-        rows = json.loads("[" + ",".join(body) + "]")
-    except json.JSONDecodeError:
+        rows = parse_json("[" + ",".join(body) + "]", check_floats=False)
+    except (ValueError, RecursionError):
         for number, line in enumerate(lines[1:], start=2):  # error path: find the bad line
             if line.strip():
-                _parse(line, file, number)
+                _parse(line, file, number, lambda parts, n=number: _line_path(n, parts))
         raise
     return document, rows
 
@@ -541,6 +569,10 @@ def _check_rows(rows: list, width: int, file, ndjson: bool) -> None:
         path = f"$ (line {i + 2})" if ndjson else f"$.rows[{i}]"
         raise InputError(f"row {i + 1} is not an array of {width} values (one per column)",
                          file=file, path=path)
+
+
+def _line_path(line: int, parts: list) -> str:
+    return f"{json_path(parts)} (line {line})"
 
 
 def _value_path(ndjson: bool, row: int, column: int) -> str:
@@ -600,8 +632,16 @@ def _read_column(values: list, column: DatasetJsonColumn, j: int, file, ndjson: 
     if data_type == "integer":
         _typed(values, (int, float), "an integer", j, name, file, ndjson)
         if float not in set(map(type, values)):
-            return pd.array(values, dtype="Int64")
-        numbers = np.array(values, dtype=float)
+            try:
+                return pd.array(values, dtype="Int64")
+            except (OverflowError, TypeError):  # pandas raises either beyond 64 bits
+                i = next(i for i, v in enumerate(values) if v is not None and not _INT64_MIN <= v < _INT64_END)
+                raise _outside_int64(values[i], name, file, _value_path(ndjson, i, j)) from None
+        numbers = _numbers(values, j, name, file, ndjson)
+        outside = ~np.isnan(numbers) & ((numbers < _INT64_MIN) | (numbers >= _INT64_END))
+        if outside.any():
+            i = int(np.argmax(outside))
+            raise _outside_int64(values[i], name, file, _value_path(ndjson, i, j))
         fractional = ~np.isnan(numbers) & (numbers != np.round(numbers))
         if fractional.any():
             i = int(np.argmax(fractional))
@@ -616,28 +656,61 @@ def _read_column(values: list, column: DatasetJsonColumn, j: int, file, ndjson: 
             try:
                 exact = np.fromiter(map(Decimal, map(str, np.where(missing, "0", present))),
                                     dtype=object, count=len(values))
-                return pd.Series(np.where(missing, None, exact), dtype=object)
             except InvalidOperation:
+                exact = None
+            finite = exact is not None and all(map(Decimal.is_finite, exact))
+            if not finite:
                 bad = next(i for i, v in enumerate(values) if v is not None and not _is_decimal(v))
                 raise InputError(f"value {values[bad]!r} is not a decimal number", file=file,
-                                 column=name, path=_value_path(ndjson, bad, j)) from None
+                                 column=name, path=_value_path(ndjson, bad, j))
+            return pd.Series(np.where(missing, None, exact), dtype=object)
         try:  # str -> float goes through Python's float(): correctly rounded
-            return np.where(missing, "nan", present.astype(str)).astype(np.float64)
+            numbers = np.where(missing, "nan", present.astype(str)).astype(np.float64)
         except ValueError:
+            numbers = np.full(len(values), np.inf)  # located below
+        if np.isinf(numbers).any() or np.isnan(numbers[~missing]).any():
             bad = next(i for i, v in enumerate(values) if v is not None and not _is_decimal(v))
             raise InputError(f"value {values[bad]!r} is not a decimal number", file=file,
-                             column=name, path=_value_path(ndjson, bad, j)) from None
+                             column=name, path=_value_path(ndjson, bad, j))
+        return numbers
     _typed(values, (int, float), "a number", j, name, file, ndjson)
-    return np.array(values, dtype=np.float64)  # None -> NaN
+    numbers = _numbers(values, j, name, file, ndjson)
+    infinite = np.isinf(numbers)
+    if infinite.any():
+        i = int(np.argmax(infinite))
+        raise InputError("holds a number beyond the range of a double (it would read as infinity)",
+                         file=file, column=name, path=_value_path(ndjson, i, j))
+    return numbers
+
+
+def _outside_int64(value, name: str, file, path: str) -> InputError:
+    return InputError(f"value {_number_text(value)} is outside the 64-bit integer range of an "
+                      "integer column",
+                      file=file, column=name, path=path)
+
+
+def _number_text(value) -> str:
+    """A number for a one-line message: very long integers by their first digits and size."""
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:12]}... ({len(text.lstrip('-'))} digits)"
+
+
+def _numbers(values: list, j: int, name: str, file, ndjson: bool) -> np.ndarray:
+    """float64 of JSON numbers (None -> NaN); an integer too large even for a double is refused."""
+    try:
+        return np.array(values, dtype=np.float64)
+    except OverflowError:
+        i = next(i for i, v in enumerate(values) if isinstance(v, int) and abs(v) > _FLOAT_MAX)
+        raise InputError(f"value {_number_text(values[i])} is too large for any number type", file=file,
+                         column=name, path=_value_path(ndjson, i, j)) from None
 
 
 def _is_decimal(value: Any) -> bool:
+    """A finite decimal number (``"NaN"`` and ``"Infinity"`` are not)."""
     try:
-        Decimal(str(value))
-        float(str(value))
+        return Decimal(str(value)).is_finite() and np.isfinite(float(str(value)))
     except (InvalidOperation, ValueError):
         return False
-    return True
 
 
 def read_dataset_json(path: str | os.PathLike, *, decimals: str = "float"
@@ -665,7 +738,7 @@ def read_dataset_json(path: str | os.PathLike, *, decimals: str = "float"
         duplicate = next(n for n in names if names.count(n) > 1)
         raise InputError(f"column {duplicate!r} appears twice", file=file, path="$.columns")
     _check_rows(rows, len(columns), file, ndjson)
-    if rows and document["records"] != len(rows):
+    if document["records"] != len(rows):
         raise InputError(f"records says {document['records']} but the file holds {len(rows)} rows",
                          file=file, path="$.records")
     by_column = list(zip(*rows)) if rows else [[] for _ in columns]

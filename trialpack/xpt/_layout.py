@@ -46,7 +46,7 @@ def namestr_header(count: int) -> bytes:
 
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_STAMP = re.compile(rb"^(\d\d)([A-Z]{3})(\d\d):(\d\d):(\d\d):(\d\d)$")
+_STAMP = re.compile(rb"(\d\d)([A-Z]{3})(\d\d):(\d\d):(\d\d):(\d\d)")
 
 
 def format_timestamp(moment: datetime) -> bytes:
@@ -59,7 +59,7 @@ def format_timestamp(moment: datetime) -> bytes:
 def parse_timestamp(raw: bytes) -> datetime | None:
     """Inverse of :func:`format_timestamp`; two-digit years 00-68 are 20xx, 69-99 19xx
     (the POSIX ``%y`` window). None when the field is not a valid timestamp."""
-    match = _STAMP.match(raw.strip())
+    match = _STAMP.fullmatch(raw.strip())
     if not match or match.group(2).decode() not in _MONTHS:
         return None
     day, month, year, hour, minute, second = match.groups()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from trialpack.xpt._formats import format_text, temporal_kind
+from specs.formats import format_text, temporal_kind
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ Rules, in the order they apply to a column:
    no format, become seconds since 1960-01-01 (default format ``DATETIME20.``); timedelta64
    and ``datetime.time`` become seconds (default format ``TIME8.``). A datetime64 column
    with no format is always written as a datetime, whatever its values: the stored type
-   never depends on the data. Give ``DATE9.`` in the spec to store dates.
+   never depends on the data. Give ``DATE9.`` in the spec to store dates. Under a date,
+   datetime or time format the SAS numbers must lie in the span SAS handles (dates from
+   1582 to 19,900: :func:`trialpack._sasdates.out_of_range`); the writer checks that.
 4. Infinite values are refused; finite values outside the IBM range (|x| < 16**-65 or
    >= 16**63) are refused rather than flushed to zero or clipped.
 5. NaN / None / NaT become the ordinary missing value ``.``; ``special_missing`` codes
@@ -24,7 +26,7 @@ import pandas as pd
 
 from specs.errors import InputError
 from trialpack import _sasdates
-from trialpack.xpt._formats import temporal_kind
+from specs.formats import temporal_kind
 from trialpack.xpt._ibm import MISSING_BYTES, ieee_to_ibm, missing_pattern, out_of_range
 
 DATE9 = ("DATE", 9, 0)

@@ -103,6 +103,26 @@ def _parse_namestrs(f: _File, offset: int, count: int, size: int, version: int) 
     return out
 
 
+def _check_positions(f: _File, variables: list[_RawVariable], row_length: int) -> None:
+    """The variables' byte ranges must tile the observation row: no gap, no overlap.
+
+    TS-140 stores each variable's offset in the row (``npos``); SAS writes them as the
+    running sum of the lengths in NAMESTR order (every pilot file). Another order is read
+    as the offsets say, but a gap or an overlap means the NAMESTRs and the data disagree,
+    and reading on would give shifted values: the error names the offending ``npos``.
+    """
+    end = 0
+    for v in sorted(variables, key=lambda v: (v.position, v.offset)):  # one per variable
+        if v.position != end:
+            gap = f"byte {end}" if v.position == end + 1 else f"bytes {end}-{v.position - 1}"
+            what = (f"overlaps the last {end - v.position} byte(s) of the variable before it"
+                    if v.position < end else f"leaves {gap} of the row to no variable")
+            raise f.fail(f"variable {v.name}: position {v.position} (length {v.length}) {what}; "
+                         f"the variables must tile the {row_length}-byte row (NAMESTR and data "
+                         "disagree: corrupt file)", v.offset + 84)
+        end = v.position + v.length
+
+
 def _parse_long_labels(f: _File, header: int, variables: list[_RawVariable]) -> int:
     """Apply a v8 LABELV8/LABELV9 section (long names, labels, formats); returns its end.
 
@@ -241,8 +261,12 @@ def _character_columns(blocks: dict[str, np.ndarray], encoding: str | None, f: _
     return out, chosen
 
 
-def _numeric_column(block: np.ndarray, convert: str | None):
-    """Doubles (NaN for every missing value) and the special missing codes by row."""
+def _numeric_column(block: np.ndarray, var: XptVariable, convert_dates: bool, f: _File):
+    """Doubles (NaN for every missing value) and the special missing codes by row.
+
+    With ``convert_dates`` and a date, datetime or time format, the numbers become datetime64/timedelta64; a number outside the span SAS handles (e.g. a
+    datetime in seconds stored under DATE9.) is refused with its row, not turned into a date.
+    """
     rows, width = block.shape
     if width == 8:
         ibm = np.ascontiguousarray(block).view(">u8").ravel().astype(np.uint64)
@@ -259,6 +283,11 @@ def _numeric_column(block: np.ndarray, convert: str | None):
     if len(special_rows):
         special = pd.Series(first[special_rows].view("S1").astype("U1"), index=special_rows,
                             dtype=object)
+    convert = var.temporal if convert_dates else None
+    if convert is not None:
+        _sasdates.check_range(values, convert, var.display_format, file=f.name, column=var.name,
+                              advice="; read_xpt(..., convert_dates=False) reads the numbers "
+                                     "as they are")
     if convert == "date":
         return _sasdates.sas_days_to_datetime64(values), special
     if convert == "datetime":
@@ -309,7 +338,10 @@ def read_xpt(path: str | os.PathLike, *, encoding: str | None = None,
       by 0-based row position) so that writing back is byte-exact.
     * With ``convert_dates`` (default), numerics with a date format become datetime64[us]
       (midnight), with a datetime format datetime64[us] and with a time format
-      timedelta64[us], rounded to the microsecond (see :mod:`trialpack.xpt._formats`).
+      timedelta64[us], rounded to the microsecond (see :mod:`specs.formats`).
+      A number under such a format that SAS cannot hold as one (a date outside 1582 to
+      19,900, e.g. a datetime in seconds stored under DATE9.) is an :class:`InputError`
+      naming the file, variable and row; ``convert_dates=False`` reads it as a number.
     * v5 stores no row count: rows are the observation bytes divided by the row length;
       with rows under 80 bytes, trailing all-blank rows inside the last 80-byte record
       are padding and dropped (as SAS and pandas do).
@@ -353,10 +385,7 @@ def read_xpt(path: str | os.PathLike, *, encoding: str | None = None,
     _header_name(f, header // L.RECORD, names["obs"], "OBS header")
     start = header + L.RECORD
     row_length = sum(v.length for v in raw)
-    for v in raw:
-        if not 0 <= v.position <= row_length - v.length:
-            raise f.fail(f"variable {v.name}: position {v.position} and length {v.length} lie "
-                         f"outside the {row_length}-byte row", v.offset + 84)
+    _check_positions(f, raw, row_length)
     if len({v.name for v in raw}) != len(raw):
         raise f.fail("two variables have the same name", 8 * L.RECORD)
     nobs = _observation_count(f, start, row_length)
@@ -376,7 +405,7 @@ def read_xpt(path: str | os.PathLike, *, encoding: str | None = None,
         if v.ntype == 2:
             columns[v.name] = texts[v.name]
             continue
-        values, codes = _numeric_column(blocks[v.name], var.temporal if convert_dates else None)
+        values, codes = _numeric_column(blocks[v.name], var, convert_dates, f)
         columns[v.name] = pd.Series(values, copy=False)
         if codes is not None:
             special[v.name] = codes

@@ -32,14 +32,16 @@ import numpy as np
 import pandas as pd
 
 from specs.errors import InputError
+from specs.model import is_sas_name
 
 #: XPT v5 limits (SAS TS-140; FDA sdTCG) in bytes.
 MAX_NAME = 8
 MAX_LABEL = 40
 MAX_VALUE = 200
 
-_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_FDA_ASCII = ("FDA requires ASCII (profile='fda'; use profile='utf8', or trialpack convert --profile "
+              "utf8, where the agency accepts UTF-8)")
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def describe_char(ch: str) -> str:
 
 def check_name(name: object, what: str, file: object = None) -> str:
     """SAS v5 / FDA names: 1-8 characters, upper-case letter first, then A-Z, 0-9, _."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not is_sas_name(name):
         raise InputError(
             f"{what} {name!r} is not a valid XPT v5 name: 1-8 characters, an upper-case letter "
             "first, then only A-Z, 0-9 and _", file=file)
@@ -83,7 +85,7 @@ def encode_text(text: str, what: str, limit: int, profile: Profile, *, file: obj
         if bad:
             raise InputError(
                 f"{what} {text!r} has the non-ASCII character {describe_char(bad.group())} at "
-                f"position {bad.start() + 1}; FDA requires ASCII (profile='fda')",
+                f"position {bad.start() + 1}; {_FDA_ASCII}",
                 file=file, column=column)
     try:
         raw = text.encode(profile.encoding)
@@ -200,8 +202,7 @@ def _encode_values(values: np.ndarray, profile: Profile, row_of, column: str, fi
         position = bad.start() - int(char_lengths[:i].sum())
         raise InputError(
             f"non-ASCII character {describe_char(bad.group())} at position {position + 1} of "
-            f"{values[i]!r}; FDA requires ASCII (profile='fda'; use profile='utf8' where the "
-            "agency accepts UTF-8)", file=file, row=row_of(i), column=column)
+            f"{values[i]!r}; {_FDA_ASCII}", file=file, row=row_of(i), column=column)
     try:
         encoded = list(map(methodcaller("encode", profile.encoding), values))
     except UnicodeEncodeError:
@@ -244,13 +245,20 @@ def _check_lengths(lengths: np.ndarray, limit: int, why: str, row_of, column: st
                          column=column)
 
 
+def check_spec_length(lengths: np.ndarray, spec_length: int, row_of, column: str, file,
+                      values) -> None:
+    """Refuse a value longer (in bytes) than the spec length of its column (the XPT and
+    Dataset-JSON writers). ``row_of(i)``: the 1-based row reported for ``values[i]``."""
+    _check_lengths(lengths, spec_length, f"longer than the spec length {spec_length}", row_of,
+                   column, file, values)
+
+
 def _width(lengths: np.ndarray, spec_length: int | None, row_of, column: str, file,
            values: np.ndarray) -> int:
     _check_lengths(lengths, MAX_VALUE, f"over the XPT v5 limit of {MAX_VALUE}", row_of, column, file,
                    values)
     if spec_length is not None:
-        _check_lengths(lengths, spec_length, f"longer than the spec length {spec_length}", row_of,
-                       column, file, values)
+        check_spec_length(lengths, spec_length, row_of, column, file, values)
         return spec_length
     return max(int(lengths.max()) if len(lengths) else 0, 1)
 
@@ -356,8 +364,7 @@ def _from_arrow(series: pd.Series, spec_length: int | None, profile: Profile, co
             value = array[i].as_py()
             j, ch = next((j, c) for j, c in enumerate(value) if ord(c) >= 0x80)
             raise InputError(
-                f"non-ASCII character {describe_char(ch)} at position {j + 1} of {value!r}; FDA "
-                "requires ASCII (profile='fda'; use profile='utf8' where the agency accepts UTF-8)",
+                f"non-ASCII character {describe_char(ch)} at position {j + 1} of {value!r}; {_FDA_ASCII}",
                 file=file, row=i + 1, column=column)
         return _from_all(array.to_numpy(zero_copy_only=False), spec_length, profile, column, file)
     if len(raw) and raw.min() == 0:

@@ -15,9 +15,10 @@ import pandas as pd
 
 from specs.errors import InputError
 from specs.model import NUMERIC_TYPES
+from trialpack import _sasdates
 from trialpack._variables import field, resolve_entries
 from trialpack.xpt import _layout as L
-from trialpack.xpt._formats import parse_format
+from specs.formats import format_text, parse_format, temporal_kind
 from trialpack.xpt._numeric import NumericEncoder, check_numbers, numeric_values, special_codes
 from trialpack.xpt._text import (MAX_LABEL, Profile, char_encoder, check_name, encode_text,
                                  resolve_profile)
@@ -90,6 +91,9 @@ def _numeric_var(series: pd.Series, entry: Any, name: str, fmt, special, file):
                          "are written as 8-byte IBM doubles", file=file, column=name)
     values, fmt = numeric_values(series, fmt, name, file)
     check_numbers(values, name, file)
+    kind = temporal_kind(fmt[0]) if fmt else None
+    if kind:
+        _sasdates.check_range(values, kind, format_text(*fmt), file=file, column=name)
     if field(entry, "data_type") == "integer":
         fraction = np.isfinite(values) & (values != np.round(values))
         if fraction.any():

@@ -1,4 +1,9 @@
-"""SAS display formats as they are stored in a NAMESTR: name, width, decimals.
+"""SAS display formats: name, width, decimals (as a NAMESTR stores them), and which of them
+make a numeric a date, a datetime or a time.
+
+One list for the whole tool: ``specs.conform`` (which columns stay datetime64), the length
+rules, the XPT reader and writer and Dataset-JSON all ask :func:`temporal_kind` /
+:func:`format_kind`, so they cannot disagree about a format.
 
 A format is written ``NAMEw.d``: ``DATE9.`` is name ``DATE``, width 9; ``8.2`` has no name,
 width 8, 2 decimals; ``$12.`` is name ``$``, width 12. SAS format names cannot end in a
@@ -14,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-_FORMAT = re.compile(r"^(\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(\d*)\.(\d*)$")
+_FORMAT = re.compile(r"(\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(\d*)\.(\d*)", re.ASCII)
 
 DATE_FORMATS = frozenset({
     "DATE", "DAY", "DDMMYY", "DDMMYYB", "DDMMYYC", "DDMMYYD", "DDMMYYN", "DDMMYYP", "DDMMYYS",
@@ -37,7 +42,7 @@ TIME_FORMATS = frozenset({
 
 def parse_format(text: str) -> tuple[str, int, int]:
     """``"DATE9."`` -> ``("DATE", 9, 0)``; raises ValueError naming the expected form."""
-    match = _FORMAT.match(text.strip().upper())
+    match = _FORMAT.fullmatch(text.strip().upper())
     if not match or (not match.group(1) and not match.group(2) and not match.group(3)):
         raise ValueError(f"format {text!r} is not a SAS format of the form NAMEw.d "
                          "(e.g. DATE9., 8.2, $12., BEST12.)")
@@ -52,6 +57,18 @@ def format_text(name: str, width: int, decimals: int) -> str | None:
     if not name and not width and not decimals:
         return None
     return f"{name}{width or ''}.{decimals or ''}"
+
+
+def format_kind(display_format: str | None) -> str | None:
+    """``"date"``, ``"datetime"``, ``"time"`` or None for a display format such as ``DATE9.``
+    or ``IS8601DA10.`` (None too for text that is not a SAS format)."""
+    if not display_format:
+        return None
+    try:
+        name = parse_format(display_format)[0]
+    except ValueError:
+        return None
+    return temporal_kind(name)
 
 
 def temporal_kind(format_name: str) -> str | None:
