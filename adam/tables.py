@@ -1057,8 +1057,9 @@ def aesi_eair_table(analysis, *, ctx: Context | None = None, number: int = 5) ->
     strata = ctx.iss.rates["strata"]
     footnotes = [
         *_common_footnotes(ctx),
-        "Participants at risk (N): ADAETTE records of the group; n: records with an event (ADAETTE.CNSR = 0); "
-        "% = 100 x n / N.",
+        "Participants at risk: ADAETTE records of the group; n: records with an event (ADAETTE.CNSR = 0); "
+        "% = 100 x n / participants in the safety population exposed to the group (ADEX; the N of the other "
+        "tables).",
         f"Patient-years at risk: from the first dose in the group to the first event (participants with the event) "
         f"or to the end of the at-risk period (others): the earliest of {window_text}, the start of the next "
         f"treatment group, end of study, death and data cut-off; ADAETTE.AVAL (years = days / {DAYS_PER_YEAR:g}) "
