@@ -100,3 +100,17 @@ def test_a_shifted_position_is_refused_with_its_offset(tmp_path, shift, message)
     (tmp_path / "dm.xpt").write_bytes(bytes(data))
     with pytest.raises(InputError, match=rf"dm\.xpt, byte offset {npos}: {re.escape(message)}"):
         read_xpt(tmp_path / "dm.xpt")
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_metadata_from_the_headers_alone_equals_the_full_read(path):
+    """read_xpt_metadata reads the header records and the last record only: the SAS-written
+    files' names, labels, types, lengths, positions, formats and row counts, as read_xpt
+    gives them."""
+    from trialpack.xpt import read_xpt_metadata
+
+    full = read_xpt(path)[1]
+    head = read_xpt_metadata(path)
+    assert head.variables == full.variables
+    assert (head.name, head.label, head.nobs, head.version, head.created) == \
+           (full.name, full.label, full.nobs, full.version, full.created)

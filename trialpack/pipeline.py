@@ -3,8 +3,9 @@
 Stages, in order: read the ISS and study configs; per study, map raw data to SDTM (or read
 existing SDTM) and write its datasets and define.xml; pool the studies and derive the ISS
 ADaM; write its datasets and define.xml; compute rates and write the report; write the
-lineage files; validate the written package by re-reading it; write the validation report
-and the manifest. The package is built in a hidden folder beside the target and swapped in
+lineage files; validate the written package (the define checks against each file's header
+records and the frames it was written from, the cross-dataset checks); write the validation
+report and the manifest. ``trialpack validate`` re-reads every file. The package is built in a hidden folder beside the target and swapped in
 only when complete (``trialpack.atomic``), so an interrupted build leaves the previous
 package untouched. Timestamps come from the config (``creation_datetime``) or
 ``SOURCE_DATE_EPOCH``: the same inputs give the same bytes.
@@ -188,8 +189,12 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
         spec_checked = build_findings["rule"].str.startswith("TP00")
         with stages.stage("validate", "validating the package"):
             files.append(validation.write_build_findings(build_findings[~spec_checked], root))
+            written = {layout.sdtm_dir(root, s.studyid): validation.written_folder(layout.sdtm_dir(root, s.studyid),
+                                                                                   s.datasets) for s in studies}
+            written[layout.adam_dir(root)] = validation.written_folder(layout.adam_dir(root), analysis.datasets)
             all_findings, details = validation.validate_package(
-                root, spec_checks_done=with_dataset_files(build_findings[spec_checked], root, studies, formats))
+                root, spec_checks_done=with_dataset_files(build_findings[spec_checked], root, studies, formats),
+                written=written)
             files += validation.write_validation(all_findings, layout.validation_dir(root), created=created,
                                                  details=details)
         if report is not None:

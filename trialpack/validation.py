@@ -77,6 +77,29 @@ def read_folder(folder: Path) -> Folder:
     return out
 
 
+def written_folder(folder: Path, datasets: dict[str, pd.DataFrame]) -> Folder:
+    """A package folder the build has just written, as :func:`read_folder` would read it back,
+    from the frames the files were written from: the writers round-trip exactly (the XPT
+    writer's byte-fidelity and round-trip tests), so the data are not read again; the XPT
+    metadata comes from each file's header records (``read_xpt_metadata``). The dataset of a
+    file is the frame it was written from (the XPT file when there is one, else the
+    Dataset-JSON file); a dataset written to no file (an empty SUPP--) is not in the folder."""
+    from trialpack.xpt import read_xpt_metadata
+
+    out = Folder()
+    files = {name: [p for p in (layout.dataset_file(folder, name, fmt) for fmt in ("xpt", "json")) if p.is_file()]
+             for name in datasets}
+    for name in sorted((n for n in files if files[n]), key=lambda n: files[n][0].name):  # as read_folder lists them
+        path, frame = files[name][0], datasets[name]
+        out.frames[name], out.files[name] = frame, str(path)
+        if path.suffix == ".xpt":
+            out.metas[name] = read_xpt_metadata(path)
+    written = sorted((p for paths in files.values() for p in paths), key=lambda p: (p.suffix != ".xpt", p.name))
+    out.details = [[str(p), p.stem.upper(), len(datasets[p.stem.upper()]), datasets[p.stem.upper()].shape[1],
+                    p.stat().st_size] for p in written]
+    return out
+
+
 def twin_differences(name: str, xpt: pd.DataFrame, xpt_meta, twin: pd.DataFrame, twin_meta, file: str
                      ) -> pd.DataFrame:
     """TP0312: a Dataset-JSON file holds what the XPT file of its dataset holds — the same
@@ -169,8 +192,8 @@ def manifest_gaps(root: Path) -> pd.DataFrame:
                                          "the package", file=str(root / p)) for p in missing)
 
 
-def validate_package(root: str | Path, *, spec_checks_done: pd.DataFrame | None = None
-                     ) -> tuple[pd.DataFrame, list[list]]:
+def validate_package(root: str | Path, *, spec_checks_done: pd.DataFrame | None = None,
+                     written: dict[Path, Folder] | None = None) -> tuple[pd.DataFrame, list[list]]:
     """Every finding of the package in ``root`` (see the module docstring), and the dataset
     files it read (path, name, rows, columns, bytes) for the report's Datasets sheet.
 
@@ -180,7 +203,10 @@ def validate_package(root: str | Path, *, spec_checks_done: pd.DataFrame | None 
 
     ``spec_checks_done``: the build's own ``specs.check`` findings on the data it has just
     written (identical bytes: the writers round-trip exactly), used instead of checking the
-    re-read files again; ``trialpack validate`` always re-checks."""
+    re-read files again; ``trialpack validate`` always re-checks.
+
+    ``written``: the folders the build has just written (:func:`written_folder`), by path,
+    used instead of reading their dataset files back; ``trialpack validate`` always reads."""
     from define import cross_check, validate_define
     from trialpack import consistency
 
@@ -195,7 +221,7 @@ def validate_package(root: str | Path, *, spec_checks_done: pd.DataFrame | None 
     adam_files: dict[str, str] = {}
     details: list[list] = []
     for folder in folders:
-        data = read_folder(folder)
+        data = (written or {}).get(folder) or read_folder(folder)
         frames, files = data.frames, data.files
         out += data.findings
         details += [[str(Path(path).relative_to(root)), *rest] for path, *rest in data.details]

@@ -8,7 +8,7 @@ back, with every missing-value code, format, label and length, so that
 byte for byte.
 """
 from trialpack.xpt._meta import XptMetadata, XptVariable
-from trialpack.xpt._reader import read_xpt
+from trialpack.xpt._reader import read_xpt, read_xpt_metadata
 from trialpack.xpt._writer import FIVE_GB, write_xpt
 
-__all__ = ["FIVE_GB", "XptMetadata", "XptVariable", "read_xpt", "write_xpt"]
+__all__ = ["FIVE_GB", "XptMetadata", "XptVariable", "read_xpt", "read_xpt_metadata", "write_xpt"]

@@ -8,7 +8,9 @@ byte offset where the file stops making sense; nothing loops on corrupt input.
 """
 from __future__ import annotations
 
+import mmap
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,15 +29,33 @@ _FALLBACK = "cp1252"
 
 
 class _File:
-    """The bytes of one file and error helpers that know its name."""
+    """The bytes of one file and error helpers that know its name. ``data`` is the file read
+    whole, or (``mapped``) a read-only memory map, of which only the pages looked at are read."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, data=None) -> None:
         self.path = path
         self.name = path.name
+        if data is not None:
+            self.data = data
+            return
         try:
             self.data = path.read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read the file: {exc.strerror}", file=self.name) from None
+
+    @classmethod
+    @contextmanager
+    def mapped(cls, path: Path):
+        try:
+            with open(path, "rb") as fh:
+                data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(fh.fileno()).st_size else b""
+        except OSError as exc:
+            raise InputError(f"cannot read the file: {exc.strerror}", file=path.name) from None
+        try:
+            yield cls(path, data)
+        finally:
+            if isinstance(data, mmap.mmap):
+                data.close()
 
     def fail(self, message: str, offset: int) -> InputError:
         return InputError(message, file=self.name, offset=offset)
@@ -165,10 +185,12 @@ def _parse_long_labels(f: _File, header: int, variables: list[_RawVariable]) -> 
     return position + (-position % L.RECORD)
 
 
-def _observation_count(f: _File, start: int, row_length: int) -> int:
-    """Number of rows in the observation section (which runs to the file end: one member only)."""
+def _observation_count(f: _File, start: int, row_length: int, *, one_member: bool = True) -> int:
+    """Number of rows in the observation section (which runs to the file end: one member only,
+    checked unless ``one_member`` is false)."""
     data = f.data
-    for prefix in _MEMBER_PREFIXES:
+    probe = -1
+    for prefix in _MEMBER_PREFIXES if one_member else ():
         probe = data.find(prefix, start)
         while probe != -1 and (probe - start) % L.RECORD:
             probe = data.find(prefix, probe + 1)
@@ -322,31 +344,22 @@ def _header_name(f: _File, index: int, expected: bytes, what: str) -> bytes:
     return record
 
 
-def read_xpt(path: str | os.PathLike, *, encoding: str | None = None,
-             convert_dates: bool = True) -> tuple[pd.DataFrame, XptMetadata]:
-    """Read a SAS XPORT file into a DataFrame and its :class:`XptMetadata`.
+@dataclass
+class _Header:
+    """What the header records say: the NAMESTRs, where the observations start, how long a
+    row is, and the records the metadata is read from."""
 
-    Version 5 is what the FDA accepts; version 8 files (e.g. pyreadstat's default) are read
-    too, with their long names and labels (``meta.version`` says which).
+    version: int
+    variables: list[_RawVariable]
+    start: int
+    row_length: int
+    real1: bytes
+    real2: bytes
+    data2: bytes
+    dataset: bytes
 
-    * Character values lose their trailing blanks (SAS pads with them); a blank value is
-      ``""``, as in SAS and pyreadstat. Text is decoded as ASCII when it is, else UTF-8
-      when every value decodes, else cp1252; ``encoding=`` forces one. The encoding used
-      is ``meta.encoding``.
-    * Numerics are float64; every missing value (``.``, ``._``, ``.A``-``.Z``) is NaN and
-      the special codes are kept in ``meta.special_missing`` (column -> Series of codes
-      by 0-based row position) so that writing back is byte-exact.
-    * With ``convert_dates`` (default), numerics with a date format become datetime64[us]
-      (midnight), with a datetime format datetime64[us] and with a time format
-      timedelta64[us], rounded to the microsecond (see :mod:`specs.formats`).
-      A number under such a format that SAS cannot hold as one (a date outside 1582 to
-      19,900, e.g. a datetime in seconds stored under DATE9.) is an :class:`InputError`
-      naming the file, variable and row; ``convert_dates=False`` reads it as a number.
-    * v5 stores no row count: rows are the observation bytes divided by the row length;
-      with rows under 80 bytes, trailing all-blank rows inside the last 80-byte record
-      are padding and dropped (as SAS and pandas do).
-    """
-    f = _File(Path(path))
+
+def _read_header(f: _File) -> _Header:
     if len(f.data) % L.RECORD:
         whole = len(f.data) - len(f.data) % L.RECORD
         raise f.fail(f"the file is {len(f.data)} bytes, not a whole number of 80-byte records "
@@ -388,20 +401,60 @@ def read_xpt(path: str | os.PathLike, *, encoding: str | None = None,
     _check_positions(f, raw, row_length)
     if len({v.name for v in raw}) != len(raw):
         raise f.fail("two variables have the same name", 8 * L.RECORD)
+    return _Header(version, raw, start, row_length, real1, real2, data2, dataset)
+
+
+def read_xpt_metadata(path: str | os.PathLike) -> XptMetadata:
+    """What the headers of an XPT file say (names, labels, types, lengths, formats, dataset
+    name and label, row count), reading the header records and the last record only (the
+    file is memory-mapped): what the define cross-check needs of a file the build has just
+    written, without reading its observations again. Labels are decoded as ASCII, else
+    UTF-8, else cp1252 (the file's text is not looked at)."""
+    with _File.mapped(Path(path)) as f:
+        header = _read_header(f)
+        nobs = _observation_count(f, header.start, header.row_length, one_member=False)
+        return _metadata(header, _labels([v.label for v in header.variables] + [header.data2[32:72]], "ascii", f),
+                         "ascii", nobs, {})
+
+
+def read_xpt(path: str | os.PathLike, *, encoding: str | None = None,
+             convert_dates: bool = True) -> tuple[pd.DataFrame, XptMetadata]:
+    """Read a SAS XPORT file into a DataFrame and its :class:`XptMetadata`.
+
+    Version 5 is what the FDA accepts; version 8 files (e.g. pyreadstat's default) are read
+    too, with their long names and labels (``meta.version`` says which).
+
+    * Character values lose their trailing blanks (SAS pads with them); a blank value is
+      ``""``, as in SAS and pyreadstat. Text is decoded as ASCII when it is, else UTF-8
+      when every value decodes, else cp1252; ``encoding=`` forces one. The encoding used
+      is ``meta.encoding``.
+    * Numerics are float64; every missing value (``.``, ``._``, ``.A``-``.Z``) is NaN and
+      the special codes are kept in ``meta.special_missing`` (column -> Series of codes
+      by 0-based row position) so that writing back is byte-exact.
+    * With ``convert_dates`` (default), numerics with a date format become datetime64[us]
+      (midnight), with a datetime format datetime64[us] and with a time format
+      timedelta64[us], rounded to the microsecond (see :mod:`specs.formats`).
+      A number under such a format that SAS cannot hold as one (a date outside 1582 to
+      19,900, e.g. a datetime in seconds stored under DATE9.) is an :class:`InputError`
+      naming the file, variable and row; ``convert_dates=False`` reads it as a number.
+    * v5 stores no row count: rows are the observation bytes divided by the row length;
+      with rows under 80 bytes, trailing all-blank rows inside the last 80-byte record
+      are padding and dropped (as SAS and pandas do).
+    """
+    f = _File(Path(path))
+    header = _read_header(f)
+    raw, start, row_length = header.variables, header.start, header.row_length
     nobs = _observation_count(f, start, row_length)
     matrix = np.frombuffer(f.data, dtype=np.uint8, count=nobs * row_length,
                            offset=start).reshape(nobs, row_length)
     blocks = {v.name: matrix[:, v.position:v.position + v.length] for v in raw}
     texts, chosen = _character_columns({v.name: blocks[v.name] for v in raw if v.ntype == 2},
                                        encoding, f)
-    labels = _labels([v.label for v in raw] + [data2[32:72]], chosen, f)
+    labels = _labels([v.label for v in raw] + [header.data2[32:72]], chosen, f)
 
-    variables, columns, special = [], {}, {}
-    for v, label in zip(raw, labels):
-        var = XptVariable(v.name, label, "numeric" if v.ntype == 1 else "character", v.length,
-                          v.number, v.position, v.format, v.format_length, v.format_decimals,
-                          v.informat, v.informat_length, v.informat_decimals, v.justification)
-        variables.append(var)
+    columns, special = {}, {}
+    meta = _metadata(header, labels, chosen, nobs, special)
+    for v, var in zip(raw, meta.variables):
         if v.ntype == 2:
             columns[v.name] = texts[v.name]
             continue
@@ -409,13 +462,21 @@ def read_xpt(path: str | os.PathLike, *, encoding: str | None = None,
         columns[v.name] = pd.Series(values, copy=False)
         if codes is not None:
             special[v.name] = codes
-    meta = XptMetadata(
-        name=_decode_ascii(dataset), label=labels[-1], variables=variables,
+    return pd.DataFrame(columns), meta
+
+
+def _metadata(header: _Header, labels: list[str], encoding: str, nobs: int, special: dict) -> XptMetadata:
+    variables = [XptVariable(v.name, label, "numeric" if v.ntype == 1 else "character", v.length, v.number,
+                             v.position, v.format, v.format_length, v.format_decimals, v.informat,
+                             v.informat_length, v.informat_decimals, v.justification)
+                 for v, label in zip(header.variables, labels)]
+    real1, real2, data2 = header.real1, header.real2, header.data2
+    return XptMetadata(
+        name=_decode_ascii(header.dataset), label=labels[-1], variables=variables,
         created=L.parse_timestamp(real1[64:80]), modified=L.parse_timestamp(real2[:16]),
         sas_version=_decode_ascii(real1[24:32]), os_name=_decode_ascii(real1[32:40]),
-        dataset_type=_decode_ascii(data2[72:80]), version=version, encoding=chosen, nobs=nobs,
+        dataset_type=_decode_ascii(data2[72:80]), version=header.version, encoding=encoding, nobs=nobs,
         special_missing=special)
-    return pd.DataFrame(columns), meta
 
 
 def _labels(raw: list[bytes], encoding: str, f: _File) -> list[str]:
