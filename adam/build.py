@@ -10,7 +10,7 @@ ADSL, overlapping exposure, exposure outside RFXSTDTC..RFXENDTC) are findings.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,7 @@ class ISSAnalysis:
     records: pd.DataFrame = None  # EX records with their period and group (ADEX lineage)
     pieces: pd.DataFrame = None   # as treated: each run of one treatment within a period
     windows: pd.DataFrame = None  # the treatment-emergent window of each run (TRTEMFL, ADAETTE)
+    computed: dict = field(default_factory=dict, repr=False)  # results computed from it once (event rates)
 
 
 def pool_sdtm(studies: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:

@@ -872,9 +872,16 @@ def event_rates(analysis, *, ctx: Context | None = None) -> pd.DataFrame:
 
     Columns: PARAMCD, event, TRTA, TRTAN, subjects_in_population, subjects_at_risk,
     subjects_with_event, events, patient_years_at_risk, eair, ci_lower, ci_upper, ci_method,
-    conf_level, per, crude_incidence_pct. Computed once per context (the frame is shared: do
-    not modify it)."""
-    return _once(ctx or context(analysis), _event_rates)
+    conf_level, per, crude_incidence_pct. Computed once per context, and kept with the
+    analysis (``analysis.computed``) for later callers without a context (the frame is
+    shared: do not modify it)."""
+    computed = getattr(analysis, "computed", None)
+    if ctx is None and isinstance(computed, dict) and "event_rates" in computed:
+        return computed["event_rates"]
+    rates = _once(ctx or context(analysis), _event_rates)
+    if isinstance(computed, dict):
+        computed["event_rates"] = rates
+    return rates
 
 
 def _once(ctx: Context, compute):

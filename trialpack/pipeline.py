@@ -47,12 +47,15 @@ class BuildResult:
     findings: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    _summary: dict | None = field(default=None, repr=False)
 
     def summary(self) -> dict:
-        """The end-of-build numbers the CLI prints and the manifest records."""
+        """The end-of-build numbers the CLI prints and the manifest records (computed once)."""
         from trialpack.summary import build_summary
 
-        return build_summary(self)
+        if self._summary is None:
+            self._summary = build_summary(self)
+        return self._summary
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -198,7 +201,8 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
             files += validation.write_validation(all_findings, layout.validation_dir(root), created=created,
                                                  details=details)
         if report is not None:
-            written, seconds = report.get()
+            written, seconds, computed = report.get()
+            analysis.computed.update(computed)
             files += written
             stages.timings["report"] = seconds  # the worker's time, run beside the validation
     result = BuildResult(root, iss, studies, analysis, all_findings, stages.timings, files)
@@ -255,10 +259,12 @@ def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM,
     return study, files, dict(stages.timings)
 
 
-def timed_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> tuple[list[Path], float]:
+def timed_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> tuple[list[Path], float, dict]:
+    """The report, its time, and what it computed that the build's summary needs too
+    (``analysis.computed``: the event rates), to be handed back from a worker."""
     start = time.perf_counter()
     files = write_report(analysis, folder, created)
-    return files, time.perf_counter() - start
+    return files, time.perf_counter() - start, analysis.computed
 
 
 def write_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> list[Path]:
