@@ -12,6 +12,7 @@ import pandas as pd
 from adam.config import ISSConfig
 from adam.imputation import impute_start_end
 from specs.columns import is_in
+from specs.shape import detached
 from specs.iso8601 import date_bounds, date_fields, days_to_datetime, to_epoch_days
 
 ADSL_COPIES = ["SUBJID", "SITEID", "AGE", "SEX", "RACE", "SAFFL", "TRT01A", "TRT02A", "TRTSDT", "TRTEDT",
@@ -46,7 +47,7 @@ def derive_analysis_dates(adae: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
     start never before the ``min`` dates when they fall in the partial date's range, end
     never after the ``max`` dates — e.g. TRTSDT; DTHDT, EOSDT, CUTOFF). See
     :func:`adam.imputation.impute_start_end` for the joint rule."""
-    adae = adae.copy()
+    adae = detached(adae)
     start, end = iss.imputation("ae_start"), iss.imputation("ae_end")
     cutoff = iss.get("data_cutoff")
     dates = impute_start_end(
@@ -80,7 +81,7 @@ def relative_day(dates: pd.Series, anchor: pd.Series) -> pd.Series:
 
 def derive_relative_days(adae: pd.DataFrame) -> pd.DataFrame:
     """ASTDY/AENDY relative to TRTSDT."""
-    adae = adae.copy()
+    adae = detached(adae)
     adae["ASTDY"] = relative_day(adae["ASTDT"], adae["TRTSDT"])
     adae["AENDY"] = relative_day(adae["AENDT"], adae["TRTSDT"])
     return adae
@@ -105,7 +106,7 @@ def derive_period(adae: pd.DataFrame, pieces: pd.DataFrame) -> pd.DataFrame:
     APERIODC = "Period " and APERIOD in two digits ("Period 01"), one-to-one with APERIOD. RUN
     (the piece's run, for the treatment-emergent window) is kept for :func:`derive_trtemfl`.
     """
-    adae = adae.copy()
+    adae = detached(adae)
     columns = ["APERIOD", "TRTA", "TRTAN", "RUN"]
     p = pieces[["USUBJID", *columns, "TRSDT"]].sort_values(["TRSDT", "RUN"], kind="mergesort")
     piece = np.full(len(adae), -1)   # position in ``p`` of each record's piece; -1 none
@@ -244,7 +245,7 @@ def derive_custom_queries(adae: pd.DataFrame, events: list[dict]) -> pd.DataFram
     """CQzzNAM = the event's name on records meeting an adverse event of special interest
     definition (``events[]`` with a ``cq`` index), else null. Treatment emergence is not part
     of the query: analyses add TRTEMFL = "Y"."""
-    adae = adae.copy()
+    adae = detached(adae)
     for event in sorted((e for e in events if "cq" in e), key=lambda e: e["cq"]):
         name = f"CQ{event['cq']:02d}NAM"
         adae[name] = np.where(matches_event(adae, event), event["name"], None)

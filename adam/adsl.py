@@ -13,6 +13,7 @@ import pandas as pd
 from adam.config import ISSConfig
 from adam.units import days_to_years
 from specs.columns import is_in
+from specs.shape import detached
 from specs.iso8601 import days_to_datetime, to_epoch_days
 
 def adsl_base(dm: pd.DataFrame, ds: pd.DataFrame | None, ex: pd.DataFrame) -> pd.DataFrame:
@@ -36,7 +37,7 @@ def adsl_base(dm: pd.DataFrame, ds: pd.DataFrame | None, ex: pd.DataFrame) -> pd
 
 def derive_end_of_study(adsl: pd.DataFrame, ds: pd.DataFrame | None) -> pd.DataFrame:
     """EOSSTT, DCSREAS, EOSDT (see :func:`adsl_base`)."""
-    adsl = adsl.copy()
+    adsl = detached(adsl)
     if ds is None or not len(ds):
         adsl["EOSSTT"], adsl["DCSREAS"], adsl["EOSDT"] = "ONGOING", None, np.nan
         return adsl
@@ -55,7 +56,7 @@ def derive_age_groups(adsl: pd.DataFrame, age_groups: list[dict]) -> pd.DataFram
     """AGEGR1/AGEGR1N from the config's age groups: the first group with lower <= AGE
     (< or <= per ``lower_inclusive``) and AGE < upper (or <= per ``upper_inclusive``);
     a missing bound is open. No group -> null."""
-    adsl = adsl.copy()
+    adsl = detached(adsl)
     age = adsl["AGE"].astype("float64")
     label = pd.Series(None, index=adsl.index, dtype=object)
     number = pd.Series(np.nan, index=adsl.index)
@@ -77,7 +78,7 @@ def derive_treatment_variables(adsl: pd.DataFrame, periods: pd.DataFrame, planne
     or not); TRTxxA/TRTxxAN, TRxxSDT/TRxxEDT (+F), APxxSDT/APxxEDT from the subject's
     periods; overall TRTSDT = first TRxxSDT, TRTEDT = last TRxxEDT (with the flags of those
     dates), TRTDURD = TRTEDT - TRTSDT + 1, TRTDURY = TRTDURD / DAYS_PER_YEAR."""
-    adsl = adsl.copy()
+    adsl = detached(adsl)
     numbers = sorted(set(periods["APERIOD"].dropna().astype(int)) | set(planned["APERIOD"].dropna().astype(int)))
     for number in numbers:
         xx = f"{int(number):02d}"
@@ -105,7 +106,7 @@ def derive_population_flags(adsl: pd.DataFrame, records: pd.DataFrame) -> pd.Dat
     """SAFFL = "Y" if the subject received any study treatment — has any exposure record
     (``records``: EX), dated or not — else "N"; ITTFL = "Y" if the subject was randomised
     (ARMCD not null), else "N". Subject-level population flags are never null (ADaMIG §3.1.4)."""
-    adsl = adsl.copy()
+    adsl = detached(adsl)
     adsl["SAFFL"] = np.where(is_in(adsl["USUBJID"], records["USUBJID"]), "Y", "N")
     adsl["ITTFL"] = np.where(adsl["ARMCD"].notna(), "Y", "N")
     return adsl
@@ -113,7 +114,7 @@ def derive_population_flags(adsl: pd.DataFrame, records: pd.DataFrame) -> pd.Dat
 
 def dates_to_datetime(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Day-number columns -> ``datetime64[s]`` (the XPT writer stores them as SAS dates)."""
-    frame = frame.copy()
+    frame = detached(frame)
     for name in names:
         if name in frame:
             frame[name] = days_to_datetime(frame[name].to_numpy(dtype="float64"), index=frame.index)

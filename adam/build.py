@@ -32,7 +32,7 @@ from specs.iso8601 import days_to_datetime, to_epoch_days
 from specs.model import Spec
 from sdtm.source import REQUIRED as REQUIRED_DOMAINS
 from sdtm.source import REQUIRED_VARIABLES, missing_variables, with_optional_variables
-from specs.shape import drop_unused_variables
+from specs.shape import detached, drop_unused_variables
 
 ADAM_ORDER = ("ADSL", "ADAE", "ADEX", "ADAETTE")
 
@@ -198,7 +198,7 @@ def finalise(raw: dict[str, pd.DataFrame], spec: Spec, keep: set[str] = frozense
     shaped = {}
     for name in [n for n in ADAM_ORDER if n in raw]:
         ds = spec.dataset(name)
-        df = raw[name].copy()
+        df = detached(raw[name])
         for var in ds.variables:
             if var.name in df and format_kind(var.display_format) == "date" and not \
                     pd.api.types.is_datetime64_any_dtype(df[var.name]):
