@@ -6,12 +6,14 @@ with its cases in the order they apply. Dates are day numbers while deriving.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from adam.config import ISSConfig
 from adam.imputation import impute_start_end
-from specs.columns import is_in
+from specs.columns import choose_text, is_in
 from specs.shape import detached
 from specs.iso8601 import date_bounds, date_fields, days_to_datetime, to_epoch_days
 
@@ -218,27 +220,53 @@ def matches_event(adae: pd.DataFrame, event: dict) -> pd.Series:
     when none of the three is given) and AEDECOD not in ``pt_exclude``, and where given
     AESER = "Y" (``serious``), a fatal outcome (``fatal``: AEOUT "FATAL" or AESDTH "Y"),
     AREL = "RELATED" (``related``). Text compares in any case."""
-    soc = adae["AEBODSYS"].astype("string").str.upper()
-    pt = adae["AEDECOD"].astype("string").str.upper()
-    terms = []
-    if event.get("soc"):
-        terms.append(soc.isin([s.upper() for s in event["soc"]]))
-    if event.get("pt"):
-        terms.append(pt.isin([s.upper() for s in event["pt"]]))
-    if event.get("pt_contains"):
-        pattern = "|".join(__import__("re").escape(s.upper()) for s in event["pt_contains"])
-        terms.append(pt.str.contains(pattern, regex=True))
-    hit = np.logical_or.reduce([t.fillna(False).to_numpy(dtype=bool) for t in terms]) if terms \
-        else np.ones(len(adae), dtype=bool)
-    if event.get("pt_exclude"):
-        hit &= ~pt.isin([s.upper() for s in event["pt_exclude"]]).fillna(False).to_numpy(dtype=bool)
-    for key, cond in (("serious", adae["AESER"] == "Y"),
-                      ("fatal", (adae.get("AEOUT") == "FATAL") | (adae.get("AESDTH") == "Y")),
-                      ("related", adae.get("AREL") == "RELATED")):
-        if key in event:
-            c = pd.Series(cond, index=adae.index).fillna(False).to_numpy(dtype=bool)
-            hit &= c if event[key] else ~c
-    return pd.Series(hit, index=adae.index)
+    return pd.Series(event_masks(adae, [event])[0], index=adae.index)
+
+
+def event_masks(adae: pd.DataFrame, events: list[dict]) -> list[np.ndarray]:
+    """:func:`matches_event` of each event, as boolean arrays; the terms are compared once
+    per distinct AEBODSYS and AEDECOD, not once per record."""
+    soc, pt = _UpperTerms(adae["AEBODSYS"]), _UpperTerms(adae["AEDECOD"])
+    qualifiers = {"serious": adae["AESER"] == "Y",
+                  "fatal": (adae.get("AEOUT") == "FATAL") | (adae.get("AESDTH") == "Y"),
+                  "related": adae.get("AREL") == "RELATED"}
+    out = []
+    for event in events:
+        terms = []
+        if event.get("soc"):
+            terms.append(soc.isin(event["soc"]))
+        if event.get("pt"):
+            terms.append(pt.isin(event["pt"]))
+        if event.get("pt_contains"):
+            terms.append(pt.contains(event["pt_contains"]))
+        hit = np.logical_or.reduce(terms) if terms else np.ones(len(adae), dtype=bool)
+        if event.get("pt_exclude"):
+            hit = hit & ~pt.isin(event["pt_exclude"])
+        for key, cond in qualifiers.items():
+            if key in event:
+                c = pd.Series(cond, index=adae.index).fillna(False).to_numpy(dtype=bool)
+                hit = hit & (c if event[key] else ~c)
+        out.append(hit)
+    return out
+
+
+class _UpperTerms:
+    """A coded-term column compared in upper case, once per distinct term (a missing term
+    matches nothing)."""
+
+    def __init__(self, column: pd.Series) -> None:
+        self.codes, uniques = pd.factorize(column)
+        self.terms = pd.Series(np.asarray(uniques, dtype=object), dtype="string").str.upper()
+
+    def _spread(self, per_term) -> np.ndarray:
+        return np.append(np.asarray(per_term, dtype=bool), False)[self.codes]   # code -1 -> the False
+
+    def isin(self, wanted: list[str]) -> np.ndarray:
+        return self._spread(self.terms.isin([w.upper() for w in wanted]).fillna(False))
+
+    def contains(self, parts: list[str]) -> np.ndarray:
+        pattern = "|".join(re.escape(p.upper()) for p in parts)
+        return self._spread(self.terms.str.contains(pattern, regex=True).fillna(False))
 
 
 def derive_custom_queries(adae: pd.DataFrame, events: list[dict]) -> pd.DataFrame:
@@ -246,9 +274,9 @@ def derive_custom_queries(adae: pd.DataFrame, events: list[dict]) -> pd.DataFram
     definition (``events[]`` with a ``cq`` index), else null. Treatment emergence is not part
     of the query: analyses add TRTEMFL = "Y"."""
     adae = detached(adae)
-    for event in sorted((e for e in events if "cq" in e), key=lambda e: e["cq"]):
-        name = f"CQ{event['cq']:02d}NAM"
-        adae[name] = np.where(matches_event(adae, event), event["name"], None)
+    queries = sorted((e for e in events if "cq" in e), key=lambda e: e["cq"])
+    for event, hit in zip(queries, event_masks(adae, queries)):
+        adae[f"CQ{event['cq']:02d}NAM"] = choose_text([None, event["name"]], hit, index=adae.index)
     return adae
 
 
@@ -263,7 +291,7 @@ def derive_arel(adae: pd.DataFrame, related_terms: list[str] | None) -> pd.Serie
     rel = adae["AEREL"].astype("string").str.upper()
     terms = [t.upper() for t in (related_terms or ["RELATED", "POSSIBLY RELATED", "PROBABLY RELATED"])]
     related = (rel.isna() | rel.isin(terms)).fillna(True).to_numpy(dtype=bool)
-    return pd.Series(np.where(related, "RELATED", "NOT RELATED"), index=adae.index, dtype=object)
+    return choose_text(["NOT RELATED", "RELATED"], related, index=adae.index)
 
 
 def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, pieces: pd.DataFrame, windows: pd.DataFrame,

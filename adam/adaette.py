@@ -28,13 +28,15 @@ YEARS.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from adam.adae import matches_event
+from adam.adae import event_masks
 from adam.config import ISSConfig
 from adam.units import days_to_years
-from specs.columns import is_in
+from specs.columns import choose_text, index_in, is_in
 
 ADSL_COPIES = ["AGE", "SEX", "RACE", "SAFFL"]
 EVENT_TEXT = "ADVERSE EVENT"
@@ -58,61 +60,146 @@ def risk_windows(windows: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
     return pd.concat([win, *pools], ignore_index=True)
 
 
-def first_events(adae: pd.DataFrame, windows: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
-    """Per subject, group and event: the first qualifying AE inside a window (ADT, SRCSEQ)."""
-    parts = []
+@dataclass
+class _Keys:
+    """The risk windows keyed by integers: ``subject`` (position in ``subjects``, the
+    windows' USUBJIDs), ``group`` and ``poolof`` (positions in ``labels``, the config's
+    groups); a cell (subject, group, event) is one number, :meth:`cell`."""
+
+    subjects: pd.Series
+    labels: pd.Series
+    subject: np.ndarray
+    group: np.ndarray
+    poolof: np.ndarray
+    n_events: int
+
+    @classmethod
+    def of(cls, windows: pd.DataFrame, iss: ISSConfig) -> "_Keys":
+        codes, subjects = pd.factorize(windows["USUBJID"])
+        labels = pd.Series([g.label for g in iss.groups], dtype=object)
+        return cls(pd.Series(subjects), labels, codes.astype(np.int64), index_in(windows["GROUP"], labels),
+                   index_in(windows["POOLOF"], labels), len(iss.events))
+
+    def cell(self, subject, group, event) -> np.ndarray:
+        return (np.asarray(subject, dtype=np.int64) * len(self.labels) + group) * self.n_events + event
+
+
+def first_events(adae: pd.DataFrame, windows: pd.DataFrame, keys: _Keys, iss: ISSConfig) -> pd.DataFrame:
+    """Per cell (subject, group, event: :meth:`_Keys.cell`) with an event, the first
+    qualifying AE inside one of the group's windows: ADT (its start; a missing start counts at
+    the group's first window start) and SRCSEQ (its AESEQ), the earliest by ADT then AESEQ.
+    Joins and sorts run on integers."""
     emergent = (adae["TRTEMFL"] == "Y").fillna(False).to_numpy(dtype=bool)
-    for event in iss.events:
-        hit = matches_event(adae, event).fillna(False).to_numpy(dtype=bool)
+    subject = index_in(adae["USUBJID"], keys.subjects)
+    treatment = index_in(adae["TRTA"], keys.labels)
+    parts = []
+    for number, (event, hit) in enumerate(zip(iss.events, event_masks(adae, iss.events))):
         if event.get("teae_only", True):
             hit = hit & emergent
-        hits = adae[["USUBJID", "TRTA", "ASTDT", "AESEQ"]].iloc[np.flatnonzero(hit)]
-        parts.append(hits.assign(PARAMCD=event["paramcd"]))
+        rows = np.flatnonzero(hit & (subject >= 0) & (treatment >= 0))
+        parts.append(pd.DataFrame({"_K": subject[rows] * len(keys.labels) + treatment[rows], "_A": rows,
+                                   "_E": number}))
     if not parts:
-        return pd.DataFrame(columns=["USUBJID", "GROUP", "PARAMCD", "ADT", "SRCSEQ"])
+        return pd.DataFrame({"_CELL": np.array([], dtype=np.int64), "ADT": [], "SRCSEQ": []})
     hits = pd.concat(parts, ignore_index=True)
-    joined = windows.merge(hits, left_on=["USUBJID", "POOLOF"], right_on=["USUBJID", "TRTA"], how="inner")
-    first_start = windows.groupby(["USUBJID", "GROUP"], as_index=False)["WSTART"].min()
-    joined = joined.merge(first_start.rename(columns={"WSTART": "_FIRST"}), on=["USUBJID", "GROUP"], how="left")
-    missing = joined["ASTDT"].isna()
-    joined["ADT"] = joined["ASTDT"].where(~missing, joined["_FIRST"])
-    inside = missing | ((joined["ASTDT"] >= joined["WSTART"]) & (joined["ASTDT"] <= joined["WEND"]))
-    joined = joined[inside].sort_values(["USUBJID", "GROUP", "PARAMCD", "ADT", "AESEQ"], kind="mergesort")
-    first = joined.drop_duplicates(["USUBJID", "GROUP", "PARAMCD"])
-    return first[["USUBJID", "GROUP", "PARAMCD", "ADT", "AESEQ"]].rename(columns={"AESEQ": "SRCSEQ"})
+    n = len(keys.labels)
+    in_group = keys.subject * n + keys.group
+    by_window = pd.DataFrame({"_K": keys.subject * n + keys.poolof, "_W": np.arange(len(windows))})
+    pairs = by_window.merge(hits, on="_K", how="inner")
+    w, a = pairs["_W"].to_numpy(), pairs["_A"].to_numpy()
+    start = windows["WSTART"].to_numpy(dtype="float64")
+    first_start = pd.Series(start).groupby(in_group).transform("min").to_numpy()
+    onset = adae["ASTDT"].to_numpy(dtype="float64")[a]
+    missing = np.isnan(onset)
+    adt = np.where(missing, first_start[w], onset)
+    inside = missing | ((onset >= start[w]) & (onset <= windows["WEND"].to_numpy(dtype="float64")[w]))
+    cell = keys.cell(keys.subject[w], keys.group[w], pairs["_E"].to_numpy())[inside]
+    adt, seq = adt[inside], adae["AESEQ"].to_numpy(dtype="float64")[a][inside]
+    order = np.lexsort((seq, adt, cell))
+    cell, adt, seq = cell[order], adt[order], seq[order]
+    first = np.ones(len(cell), dtype=bool)
+    first[1:] = cell[1:] != cell[:-1]
+    return pd.DataFrame({"_CELL": cell[first], "ADT": adt[first], "SRCSEQ": seq[first]})
 
 
 def derive_adaette(adae: pd.DataFrame, windows: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
     """ADAETTE (see the module docstring) from ADAE, the treatment-emergent windows
     (:func:`adam.periods.emergence_windows`) and the ADSL subjects analysed (safety population)."""
-    windows = risk_windows(windows[is_in(windows["USUBJID"], adsl["USUBJID"])], iss)
-    events = pd.DataFrame([(e["paramcd"], e["name"], i + 1) for i, e in enumerate(iss.events)],
-                          columns=["PARAMCD", "PARAM", "PARAMN"])
-    grid = windows.merge(events, how="cross")
-    first = first_events(adae, windows, iss)
-    grid = grid.merge(first, on=["USUBJID", "GROUP", "PARAMCD"], how="left")
-    unlimited = ~np.isfinite(grid["WEND"])
-    grid["WHY"] = grid["WHY"].where(~unlimited, NO_LIMIT)
-    stop = np.fmin(grid["WEND"], grid["ADT"].fillna(np.inf))   # an event in an unlimited window stops it
-    grid["WEND"] = grid["WEND"].where(~unlimited, grid["LAST"])  # else censored at the last dose
-    grid["_DAYS"] = np.clip(np.where(np.isfinite(stop), stop, grid["WEND"]) - grid["WSTART"] + 1, 0, None)
-    keys = ["STUDYID", "USUBJID", "GROUP", "GROUPN", "PARAMCD", "PARAM", "PARAMN"]
-    grid = grid.sort_values([*keys, "WEND"], kind="mergesort")
-    tte = grid.groupby(keys, sort=False).agg(STARTDT=("WSTART", "min"), LASTEND=("WEND", "last"),
-                                            LASTWHY=("WHY", "last"), EVENTDT=("ADT", "first"),
-                                            SRCSEQ=("SRCSEQ", "first"), DAYS=("_DAYS", "sum")).reset_index()
-    event = tte["EVENTDT"].notna()
+    windows = risk_windows(windows[is_in(windows["USUBJID"], adsl["USUBJID"])], iss).reset_index(drop=True)
+    keys = _Keys.of(windows, iss)
+    n_events, n_windows = len(iss.events), len(windows)
+    # the grid: every window x event, window by window
+    w = np.repeat(np.arange(n_windows), n_events)
+    e = np.tile(np.arange(n_events), n_windows)
+    cell = keys.cell(keys.subject[w], keys.group[w], e)
+    first = first_events(adae, windows, keys, iss)
+    found = pd.Index(first["_CELL"]).get_indexer(cell)
+    adt = np.append(first["ADT"].to_numpy(dtype="float64"), np.nan)[found]            # -1 (no event) -> NaN
+    srcseq = np.append(first["SRCSEQ"].to_numpy(dtype="float64"), np.nan)[found]
+    wstart, last = windows["WSTART"].to_numpy(dtype="float64")[w], windows["LAST"].to_numpy(dtype="float64")[w]
+    wend = windows["WEND"].to_numpy(dtype="float64")[w]
+    unlimited = ~np.isfinite(wend)
+    why = np.where(unlimited, NO_LIMIT, windows["WHY"].to_numpy(dtype=object)[w])
+    stop = np.fmin(wend, np.where(np.isnan(adt), np.inf, adt))   # an event in an unlimited window stops it
+    wend = np.where(unlimited, last, wend)                       # else censored at the last dose
+    days = np.clip(np.where(np.isfinite(stop), stop, wend) - wstart + 1, 0, None)
+    # one record per cell: its windows in order of their end (stable: window order on ties)
+    order = np.lexsort((wend, cell))
+    cell, w, e = cell[order], w[order], e[order]
+    starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1]))) if len(cell) else np.zeros(0, int)
+    ends = np.append(starts[1:], len(cell)) - 1
+    tte = pd.DataFrame({
+        "STUDYID": windows["STUDYID"].take(w[starts]).to_numpy(),
+        "USUBJID": windows["USUBJID"].take(w[starts]).to_numpy(),
+        "TRTA": windows["GROUP"].take(w[starts]).to_numpy(),
+        "TRTAN": windows["GROUPN"].to_numpy(dtype="float64")[w[starts]],
+        "PARAMCD": np.array([ev["paramcd"] for ev in iss.events], dtype=object)[e[starts]],
+        "PARAM": np.array([ev["name"] for ev in iss.events], dtype=object)[e[starts]],
+        "PARAMN": (e[starts] + 1).astype("int64"),
+        "STARTDT": np.minimum.reduceat(wstart[order], starts) if len(starts) else np.array([]),
+        "SRCSEQ": _last_present(srcseq[order], starts, ends, first=True),
+    })
+    event_dt = _last_present(adt[order], starts, ends, first=True)
+    event = ~np.isnan(event_dt)
     tte["CNSR"] = np.where(event, 0.0, 1.0)
-    tte["ADT"] = np.where(event, tte["EVENTDT"], tte["LASTEND"])
-    tte["AVAL"] = days_to_years(tte["DAYS"])
-    tte["AVALU"] = "YEARS"
-    tte["EVNTDESC"] = np.where(event, EVENT_TEXT, CENSOR_TEXT)
-    tte["CNSDTDSC"] = np.where(event, None, tte["LASTWHY"])
-    tte["SRCDOM"] = np.where(event, "AE", None)
-    tte = tte.rename(columns={"GROUP": "TRTA", "GROUPN": "TRTAN"})
-    copies = adsl.set_index("USUBJID")
-    for name in ADSL_COPIES:
-        if name in copies:
-            tte[name] = tte["USUBJID"].map(copies[name])
-    out = tte.drop(columns=["LASTEND", "LASTWHY", "EVENTDT", "DAYS"])
-    return out.sort_values(["STUDYID", "USUBJID", "TRTAN", "PARAMN"], kind="mergesort").reset_index(drop=True)
+    tte["ADT"] = np.where(event, event_dt, _last_present(wend[order], starts, ends))
+    tte["AVAL"] = days_to_years(np.add.reduceat(days[order], starts) if len(starts) else np.array([]))
+    tte["AVALU"] = choose_text(["YEARS"], np.zeros(len(tte)))
+    tte["EVNTDESC"] = choose_text([CENSOR_TEXT, EVENT_TEXT], event)
+    tte["CNSDTDSC"] = np.where(event, None, _last_present(why[order], starts, ends))
+    tte["SRCDOM"] = choose_text([None, "AE"], event)
+    subject = index_in(tte["USUBJID"], adsl["USUBJID"])
+    for name in [c for c in ADSL_COPIES if c in adsl]:
+        tte[name] = adsl[name].take(subject).to_numpy()   # every ADAETTE subject is in ADSL
+    return tte.iloc[_subject_order(tte)].reset_index(drop=True)
+
+
+def _last_present(values: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, first: bool = False) -> np.ndarray:
+    """Per run ``starts[i]..ends[i]`` of ``values``, its last (``first``: first) non-missing
+    value, missing when it has none (pandas' groupby ``last``/``first``)."""
+    present = ~pd.isna(values)
+    index = np.arange(len(values))
+    if first:
+        pick = np.where(present, index, len(values))
+        best = np.minimum.reduceat(pick, starts) if len(starts) else pick[:0]
+        ok = best <= ends
+    else:
+        pick = np.where(present, index, -1)
+        best = np.maximum.reduceat(pick, starts) if len(starts) else pick[:0]
+        ok = best >= starts
+    out = values[np.where(ok, best, 0)] if len(values) else values[:0]
+    if values.dtype.kind == "f":
+        return np.where(ok, out, np.nan)
+    return np.where(ok, out, None)
+
+
+def _subject_order(tte: pd.DataFrame) -> np.ndarray:
+    """Rows by STUDYID, USUBJID, TRTAN, PARAMN (text compared as text), on integer codes."""
+    def rank(column: pd.Series) -> np.ndarray:
+        codes, uniques = pd.factorize(column)
+        position = np.argsort(np.asarray(uniques, dtype=object), kind="stable")
+        ranks = np.empty(len(position), dtype=np.int64)
+        ranks[position] = np.arange(len(position))
+        return ranks[codes]
+    return np.lexsort((tte["PARAMN"].to_numpy(), tte["TRTAN"].to_numpy(), rank(tte["USUBJID"]),
+                       rank(tte["STUDYID"])))

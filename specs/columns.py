@@ -20,6 +20,14 @@ def arrow_text(values) -> pa.Array:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
+def choose_text(choices: list, codes, index=None) -> pd.Series:
+    """Text per record: ``choices[code]`` (a choice of None is null), built by Arrow as the
+    default text dtype. ``np.where(mask, "yes", "no")`` makes a fixed-width unicode array
+    that pandas converts to text one Python string at a time: seconds for a million rows."""
+    picked = pc.take(pa.array(choices, type=pa.string()), pa.array(np.asarray(codes, dtype=np.int32)))
+    return pd.Series(picked.to_pandas(), index=index).astype(pd.Series(["x"]).dtype)
+
+
 def index_in(values: pd.Series, candidates: pd.Series) -> np.ndarray:
     """Each value's position in ``candidates`` (text; the first occurrence), -1 where absent
     or null: Arrow's ``index_in``, without turning the text into Python strings."""

@@ -44,7 +44,7 @@ def conform(
             out[var.name] = _as_type(df[var.name], var, dataset.name, source)
         else:
             out[var.name] = _null_column(var, n)
-    return pd.DataFrame(out, index=df.index)
+    return pd.DataFrame(out, index=df.index, copy=False)
 
 
 def _null_column(var: VariableSpec, n: int) -> pd.Series:
