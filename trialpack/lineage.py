@@ -32,6 +32,7 @@ def sdtm_raw(studies) -> pd.DataFrame:
         return pd.DataFrame(columns=["STUDYID", "DATASET", "USUBJID", "SEQ", "RAWFILE", "RAWROW"])
     df = pd.concat(parts, ignore_index=True)
     df = df.rename(columns={"dataset": "DATASET", "seq": "SEQ", "file": "RAWFILE", "row": "RAWROW"})
+    df["SEQ"] = df["SEQ"].astype("Int64")   # --SEQ is an integer; DM records have none
     return df[["STUDYID", "DATASET", "USUBJID", "SEQ", "RAWFILE", "RAWROW"]]
 
 
