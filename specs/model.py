@@ -336,10 +336,11 @@ class Spec(_Record):
     def copy(self) -> "Spec":
         """A copy safe to edit: nothing in it is shared with this spec (codelists, methods,
         value-level rows and the rest are copied deeply too), so editing the result of
-        :func:`specs.standard_spec` never reaches the next call's."""
-        import copy as _copy
+        :func:`specs.standard_spec` never reaches the next call's. (A pickle round trip: the
+        same deep copy as ``copy.deepcopy``, several times faster on a whole standard.)"""
+        import pickle
 
-        return _copy.deepcopy(self)
+        return pickle.loads(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
 
     # -- lookups -------------------------------------------------------------------
     def dataset(self, name: str) -> DatasetSpec:

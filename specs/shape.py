@@ -6,6 +6,8 @@ cannot take the variable's type is an error naming its row and column.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -125,19 +127,16 @@ def drop_unused_variables(spec, datasets: dict[str, pd.DataFrame], keep: set[str
     one CQzzNAM per configured adverse event of special interest, kept even when no record
     has a value — define.xml then says so). Variable order numbers are renumbered 1..n.
     """
-    spec = spec.copy()
     kept = []
     for ds in spec.datasets:
         if ds.name not in datasets:
             continue
         df = datasets[ds.name]
         empty = not len(df)  # no records: every variable the derivation produced is kept
-        ds.variables = [v for v in ds.variables if v.core in ("Req", "Exp") or v.name in keep
-                        or (v.name in df and (empty or df[v.name].notna().any()))]
-        for i, v in enumerate(ds.variables, start=1):
-            v.order = i
-        kept.append(ds)
-    spec.datasets = kept
-    names = {d.name for d in kept}
-    spec.value_level = [v for v in spec.value_level if v.dataset in names]
-    return spec
+        used = [v for v in ds.variables if v.core in ("Req", "Exp") or v.name in keep
+                or (v.name in df and (empty or df[v.name].notna().any()))]
+        kept.append(replace(ds, variables=[replace(v, order=i) for i, v in enumerate(used, start=1)]))
+    # the datasets and variables are new objects; codelists, methods and the rest are shared
+    out = spec.subset([d.name for d in kept])
+    out.datasets = kept
+    return out
