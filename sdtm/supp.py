@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sdtm.common import text
 from sdtm.studyspec import qorig_of
+from specs.columns import arrow_text
 from specs.errors import InputError
 from specs.model import Spec
 from trialpack.rawio import RAW_FILE, RAW_ROW
@@ -81,11 +84,15 @@ def split_long_text(parent: pd.DataFrame, domain: str, qualifiers: list[dict],
     dataset = spec.dataset(domain)
     has_supp = any(d.name == f"SUPP{domain}" for d in spec.datasets)
     splittable = has_supp and dataset.class_ in GENERAL_OBSERVATION_CLASSES
+    long_variables = [v for v in dataset.variables
+                      if v.name in parent and not v.is_numeric and _too_long(parent[v.name]).any()]
+    long_qualifiers = [q for q in qualifiers
+                       if SUPP_PREFIX + q["qnam"] in parent and _too_long(parent[SUPP_PREFIX + q["qnam"]]).any()]
+    if not long_variables and not long_qualifiers:  # the rule as a rule: nothing to split
+        return parent, list(qualifiers)
     parent = parent.copy()
     out: list[dict] = []
-    for var in dataset.variables:
-        if var.name not in parent or var.is_numeric or not _too_long(parent[var.name]).any():
-            continue
+    for var in long_variables:
         if not splittable or var.codelist or var.role in ("Identifier", "Timing"):
             _refuse(parent, var.name, f"{var.name} holds at most {MAX_TEXT} characters and SDTMIG has no "
                                       f"continuation in SUPP{domain} for it here")
@@ -94,14 +101,18 @@ def split_long_text(parent: pd.DataFrame, domain: str, qualifiers: list[dict],
         out += _continue_in_supp(parent, var.name, var.name, meta)
     for q in qualifiers:
         out.append(q)
-        col = SUPP_PREFIX + q["qnam"]
-        if col in parent and _too_long(parent[col]).any():
-            out += _continue_in_supp(parent, col, q["qnam"], q)
+        if any(q is long for long in long_qualifiers):
+            out += _continue_in_supp(parent, SUPP_PREFIX + q["qnam"], q["qnam"], q)
     return parent, out
 
 
 def _too_long(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.len().fillna(0) > MAX_TEXT
+    """Values of more than MAX_TEXT characters (Arrow counts them: no Python string per value)."""
+    try:
+        lengths = pc.utf8_length(arrow_text(values)).fill_null(0)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):   # not text: as text
+        lengths = pc.utf8_length(arrow_text(values.astype("string"))).fill_null(0)
+    return pd.Series(np.asarray(lengths) > MAX_TEXT, index=values.index)
 
 
 def _continue_in_supp(parent: pd.DataFrame, column: str, name: str, meta: dict) -> list[dict]:
