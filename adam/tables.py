@@ -1117,55 +1117,60 @@ def build_tables(analysis, *, ctx: Context | None = None) -> dict[str, Table]:
 
 def lineage_table(tables: dict[str, Table]):
     """All tables' lineage as one Arrow table (:data:`LINEAGE_COLUMNS`; the package's
-    ``report/lineage/table-cells.parquet``): per cell x ADaM record the cell counts, the
-    record's keys, in table, row and column order, then by dataset and key, missing keys
-    first.
-
-    Text columns are dictionary-encoded, their dictionaries the sorted distinct values
-    (a few hundred distinct values over millions of records); AESEQ is int64 with nulls.
-    Everything is computed on integer codes: each dataset's key columns are encoded once,
-    each record's keys gathered by its position."""
+    ``report/lineage/table-cells.parquet``), one chunk per table (:func:`lineage_parts`)."""
     import pyarrow as pa
 
-    names = list(tables)
-    sources = {d: frame for t in tables.values() for d, frame in t.sources.items()}
+    return pa.concat_tables(list(lineage_parts(tables)))
+
+
+def lineage_parts(tables: dict[str, Table]):
+    """The tables' lineage, table after table, as Arrow tables: per cell x ADaM record the cell
+    counts, the record's keys, in row and column order, then by dataset and key, missing keys
+    first.
+
+    Text columns are dictionary-encoded, a part's dictionaries the sorted distinct values it
+    uses (a few hundred distinct values over millions of records); AESEQ is int64 with nulls.
+    Everything is computed on integer codes: each dataset's key columns are encoded once for
+    all tables, each record's keys gathered by its position; one table's records are in
+    memory at a time."""
+    import pyarrow as pa
+
     datasets = sorted({str(d) for t in tables.values() for d in t.lineage["dataset"].cat.categories})
-    parts = [_cell_positions(t_index, tables[name], datasets) for t_index, name in enumerate(names)]
-    cells = {k: np.concatenate([p[k] for p in parts]) if parts else np.array([], dtype=np.int32)
-             for k in ("_t", "_r", "_c", "_d", "record")}
-    keys = _record_keys(sources, datasets, cells["_d"], cells["record"])
-    order = _lineage_order(cells, keys, len(datasets))
+    sources = {d: frame for t in tables.values() for d, frame in t.sources.items()}
+    keys = _DatasetKeys(sources, datasets)
+    for name, table in tables.items():
+        cells = _cell_positions(table, datasets)
+        record = keys.of(cells["_d"], cells["record"])
+        order = _lineage_order(cells, record["rank"], len(datasets))
 
-    def dictionary(codes: np.ndarray, values: list) -> pa.DictionaryArray:
-        codes = codes[order]
-        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0, type=pa.int32()),
-                                              pa.array(values, type=pa.string()))
+        def dictionary(codes: np.ndarray, values: list) -> pa.DictionaryArray:
+            codes = codes[order]
+            return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0, type=pa.int32()),
+                                                  pa.array(values, type=pa.string()))
 
-    columns = {"table": dictionary(*_sorted_dictionary(cells["_t"], names)),
-               "row_id": dictionary(*_sorted_dictionary(*_cell_texts(parts, "row_id"))),
-               "column": dictionary(*_sorted_dictionary(*_cell_texts(parts, "column"))),
-               "dataset": dictionary(*_sorted_dictionary(cells["_d"], datasets))}
-    for key in LINEAGE_KEYS[:-1]:
-        columns[key] = dictionary(*keys[key])
-    aeseq = keys["AESEQ"][order]
-    columns["AESEQ"] = pa.array(aeseq, mask=aeseq == _NO_SEQ, type=pa.int64())
-    return pa.table({c: columns[c] for c in LINEAGE_COLUMNS})
+        columns = {"table": dictionary(np.zeros(len(order), dtype=np.int32), [name]),
+                   "row_id": dictionary(*_sorted_dictionary(*cells["row_id"])),
+                   "column": dictionary(*_sorted_dictionary(*cells["column"])),
+                   "dataset": dictionary(*_sorted_dictionary(cells["_d"], datasets))}
+        for key in LINEAGE_KEYS[:-1]:
+            columns[key] = dictionary(*record[key])
+        aeseq = record["AESEQ"][order]
+        columns["AESEQ"] = pa.array(aeseq, mask=aeseq == _NO_SEQ, type=pa.int64())
+        yield pa.table({c: columns[c] for c in LINEAGE_COLUMNS})
 
 
 _NO_SEQ = np.iinfo(np.int64).min
 """AESEQ of a record without one (sorts first, as a missing key)."""
 
 
-def _cell_positions(t_index: int, table: Table, datasets: list[str]) -> dict:
-    """One table's lineage as integers: table, row (position in the table's rows; -1 for the
-    column headers' N), column (position in its columns), dataset (position in ``datasets``),
-    record; plus the texts of its row and column categories, for the file."""
+def _cell_positions(table: Table, datasets: list[str]) -> dict:
+    """One table's lineage as integers: row (position in the table's rows; -1 for the column
+    headers' N), column (position in its columns), dataset (position in ``datasets``),
+    record; plus the codes and texts of its row and column categories, for the file."""
     lin = table.lineage
     rows = pd.Index(table.rows["row_id"].astype(object))
     cols = pd.Index([c.key for c in table.columns], dtype=object)
-    row_codes = _category_positions(lin["row_id"], rows)
-    col_codes = _category_positions(lin["column"], cols)
-    return {"_t": np.full(len(lin), t_index, dtype=np.int32), "_r": row_codes, "_c": col_codes,
+    return {"_r": _category_positions(lin["row_id"], rows), "_c": _category_positions(lin["column"], cols),
             "_d": _category_positions(lin["dataset"], pd.Index(datasets, dtype=object)),
             "record": lin["record"].to_numpy(dtype=np.int32),
             "row_id": (lin["row_id"].cat.codes.to_numpy(), list(lin["row_id"].cat.categories)),
@@ -1176,17 +1181,6 @@ def _category_positions(values: pd.Series, index: pd.Index) -> np.ndarray:
     """Each category value's position in ``index`` (-1 where absent), per record."""
     found = np.append(index.get_indexer(pd.Index(list(values.cat.categories), dtype=object)), -1)
     return found.astype(np.int32)[values.cat.codes.to_numpy()]
-
-
-def _cell_texts(parts: list[dict], key: str) -> tuple[np.ndarray, list]:
-    """The row or column texts of all tables' records: codes into one list of texts."""
-    texts: dict = {}
-    codes = []
-    for part in parts:
-        local, categories = part[key]
-        to_global = np.array([texts.setdefault(c, len(texts)) for c in categories] + [-1], dtype=np.int32)
-        codes.append(to_global[local])
-    return (np.concatenate(codes) if codes else np.array([], dtype=np.int32)), list(texts)
 
 
 def _sorted_dictionary(codes: np.ndarray, values: list) -> tuple[np.ndarray, list]:
@@ -1202,32 +1196,37 @@ def _sorted_dictionary(codes: np.ndarray, values: list) -> tuple[np.ndarray, lis
     return rank[codes], list(texts[order])
 
 
-def _record_keys(sources: dict, datasets: list[str], dataset: np.ndarray, record: np.ndarray) -> dict:
-    """Per lineage record, its ADaM record's keys: each text key as (codes, sorted values
-    used), AESEQ as int64 (:data:`_NO_SEQ` where missing); and ``rank``, the record's place
-    in its dataset ordered by all keys (missing first; records with equal keys share a rank)."""
-    mine = [np.flatnonzero(dataset == d) for d in range(len(datasets))]
-    frames = [sources.get(name) for name in datasets]
-    full = {key: _key_codes(frames, key) for key in LINEAGE_KEYS[:-1]}
-    seq = [_aeseq(frame) for frame in frames]
-    out, rank = {}, np.zeros(len(record), dtype=np.int32)
-    for key, (per_dataset, values) in full.items():
-        codes = np.full(len(record), -1, dtype=np.int32)
+class _DatasetKeys:
+    """The ADaM datasets' record keys, encoded once: per text key, every record's code into
+    the sorted distinct values of all datasets (-1 missing); AESEQ; and each record's rank in
+    its dataset ordered by all keys (missing first; records with equal keys share a rank)."""
+
+    def __init__(self, sources: dict, datasets: list[str]) -> None:
+        frames = [sources.get(name) for name in datasets]
+        self.text = {key: _key_codes(frames, key) for key in LINEAGE_KEYS[:-1]}
+        self.seq = [_aeseq(frame) for frame in frames]
+        self.rank = [None if frame is None else _dense_rank(
+            [codes[d] if codes[d] is not None else np.zeros(len(frame), dtype=np.int32)
+             for codes, _ in self.text.values()] + [self.seq[d]]) for d, frame in enumerate(frames)]
+
+    def of(self, dataset: np.ndarray, record: np.ndarray) -> dict:
+        """The keys of the records at positions ``record`` of datasets ``dataset``: each text
+        key as (codes, sorted values used), AESEQ (:data:`_NO_SEQ` where missing), rank."""
+        mine = [np.flatnonzero(dataset == d) for d in range(len(self.seq))]
+        out = {}
+        for key, (per_dataset, values) in self.text.items():
+            codes = np.full(len(record), -1, dtype=np.int32)
+            for d, rows in enumerate(mine):
+                if per_dataset[d] is not None:
+                    codes[rows] = per_dataset[d][record[rows]]
+            out[key] = _sorted_dictionary(codes, values)
+        out["AESEQ"] = np.full(len(record), _NO_SEQ, dtype=np.int64)
+        out["rank"] = np.zeros(len(record), dtype=np.int32)
         for d, rows in enumerate(mine):
-            if per_dataset[d] is not None:
-                codes[rows] = per_dataset[d][record[rows]]
-        out[key] = _sorted_dictionary(codes, values)
-        del codes
-    aeseq = np.full(len(record), _NO_SEQ, dtype=np.int64)
-    for d, rows in enumerate(mine):
-        if frames[d] is None or not len(rows):
-            continue
-        aeseq[rows] = seq[d][record[rows]]
-        columns = [per_dataset[d] if per_dataset[d] is not None else np.zeros(len(frames[d]), dtype=np.int64)
-                   for per_dataset, _ in full.values()]
-        rank[rows] = _dense_rank([*columns, seq[d]])[record[rows]]
-    out["AESEQ"], out["rank"] = aeseq, rank
-    return out
+            if self.seq[d] is not None and len(rows):
+                out["AESEQ"][rows] = self.seq[d][record[rows]]
+                out["rank"][rows] = self.rank[d][record[rows]]
+        return out
 
 
 def _key_codes(frames: list, key: str) -> tuple[list, list]:
@@ -1263,25 +1262,23 @@ def _dense_rank(columns: list[np.ndarray]) -> np.ndarray:
     return rank
 
 
-def _lineage_order(cells: dict, keys: dict, n_datasets: int) -> np.ndarray:
-    """Order of the lineage records: table, row (headers first), column, dataset, then the
-    record's keys (missing first); records alike keep their order. One stable sort on one
+def _lineage_order(cells: dict, rank: np.ndarray, n_datasets: int) -> np.ndarray:
+    """Order of one table's lineage records: row (headers first), column, dataset, then the
+    record's keys (its ``rank``); records alike keep their order. One stable sort on one
     integer when the cell and rank fit in 63 bits, else a lexsort."""
     sizes = [int(cells[k].max(initial=-1)) + 2 for k in ("_r", "_c")]
-    span = int(cells["_t"].max(initial=0)) + 1
-    cell = cells["_t"].astype(np.int64)
-    cell *= sizes[0]
-    cell += cells["_r"] + 1
+    cell = cells["_r"].astype(np.int64)
+    cell += 1
     cell *= sizes[1]
     cell += cells["_c"] + 1
     cell *= n_datasets
     cell += cells["_d"]
-    ranks = int(keys["rank"].max(initial=0)) + 1
-    if span * sizes[0] * sizes[1] * max(n_datasets, 1) * ranks < 2**62:
+    ranks = int(rank.max(initial=0)) + 1
+    if sizes[0] * sizes[1] * max(n_datasets, 1) * ranks < 2**62:
         cell *= ranks
-        cell += keys["rank"]
+        cell += rank
         return np.argsort(cell, kind="stable")
-    return np.lexsort((keys["rank"], cell))
+    return np.lexsort((rank, cell))
 
 
 def lineage_frame(tables: dict[str, Table]) -> pd.DataFrame:

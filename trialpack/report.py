@@ -538,8 +538,13 @@ def lineage_parquet(tables: dict[str, T.Table]) -> bytes:
     same tables give the same bytes (no timestamps in the file)."""
     import pyarrow.parquet as pq
 
-    sink = io.BytesIO()
-    pq.write_table(T.lineage_table(tables), sink, compression="zstd")
+    sink, writer = io.BytesIO(), None
+    for part in T.lineage_parts(tables):  # one table's records at a time, each its own row group(s)
+        writer = writer or pq.ParquetWriter(sink, part.schema, compression="zstd")
+        writer.write_table(part)
+    if writer is None:
+        return b""
+    writer.close()
     return sink.getvalue()
 
 
