@@ -285,8 +285,8 @@ def context(analysis) -> Context:
     adsl = adsl.assign(**{SUBJECT: adsl[RECORD]})
     adae = _numbered(_counted_variables(adae))
     adae = adae.assign(**{SUBJECT: index_in(adae["USUBJID"], adsl["USUBJID"])})
-    adae = adae[is_in(adae["USUBJID"], safety)]
-    adaette = adaette[is_in(adaette["USUBJID"], safety)]
+    adae = _rows_where(adae, is_in(adae["USUBJID"], safety))
+    adaette = _rows_where(adaette, is_in(adaette["USUBJID"], safety))
     exposed = adex[(adex["PARAMCD"] == DURATION_DAYS).to_numpy(dtype=bool) & is_in(adex["USUBJID"], safety)]
     dup = exposed.duplicated(["USUBJID", "TRTA"])
     if dup.any():
@@ -297,6 +297,12 @@ def context(analysis) -> Context:
     N = N.astype("int64").rename_axis("TRTA")
     teae = adae[(adae["TRTEMFL"] == "Y").fillna(False).to_numpy(dtype=bool)]
     return Context(iss, data, adsl, adae, adex, adaette, groups, membership, reference, exposed, N, teae)
+
+
+def _rows_where(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``frame[keep]``, without copying when every row is kept (the safety population is
+    usually every ADAE and ADAETTE subject)."""
+    return frame if keep.all() else frame[keep]
 
 
 def _numbered(frame: pd.DataFrame) -> pd.DataFrame:

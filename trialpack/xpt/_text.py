@@ -136,7 +136,8 @@ class PaddedEncoder:
 
 
 class ArrowEncoder:
-    """Rows blank-padded chunk by chunk from an ASCII Arrow string array (no nulls)."""
+    """Rows blank-padded chunk by chunk from an ASCII Arrow string array (a null is blank:
+    filled chunk by chunk too, so the column is never copied whole)."""
 
     def __init__(self, array, width: int) -> None:
         self.array = array
@@ -144,7 +145,10 @@ class ArrowEncoder:
 
     def fill(self, out: np.ndarray, start: int, stop: int) -> None:
         _, pc = _arrow()
-        padded = pc.ascii_rpad(self.array.slice(start, stop - start), width=self.width, padding=" ")
+        chunk = self.array.slice(start, stop - start)
+        if chunk.null_count:
+            chunk = pc.fill_null(chunk, "")
+        padded = pc.ascii_rpad(chunk, width=self.width, padding=" ")
         out[...] = np.frombuffer(_utf8_bytes(padded), dtype=f"V{self.width}")
 
 
@@ -356,7 +360,7 @@ def _first_true(mask) -> int:
 def _from_arrow(series: pd.Series, spec_length: int | None, profile: Profile, column: str, file):
     """PaddedEncoder of an ASCII column; non-ASCII text goes to the general path (utf8)."""
     pa, pc = _arrow()
-    array = pc.fill_null(_to_arrow(series, column, file), "")
+    array = _to_arrow(series, column, file)   # nulls kept: they hold no bytes and are written blank
     raw = _utf8_bytes(array)
     if len(raw) and raw.max() >= 0x80:
         if profile.ascii_only:
@@ -366,14 +370,15 @@ def _from_arrow(series: pd.Series, spec_length: int | None, profile: Profile, co
             raise InputError(
                 f"non-ASCII character {describe_char(ch)} at position {j + 1} of {value!r}; {_FDA_ASCII}",
                 file=file, row=i + 1, column=column)
-        return _from_all(array.to_numpy(zero_copy_only=False), spec_length, profile, column, file)
+        return _from_all(pc.fill_null(array, "").to_numpy(zero_copy_only=False), spec_length, profile, column,
+                         file)
     if len(raw) and raw.min() == 0:
         i = _first_true(pc.match_substring(array, "\x00"))
         raise InputError("value contains a NUL character, which XPT cannot store", file=file,
                          row=i + 1, column=column)
-    lengths = pc.binary_length(array).to_numpy(zero_copy_only=False).astype(np.int64)
+    lengths = pc.binary_length(array).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
     width = _width(lengths, spec_length, lambda i: i + 1, column, file, _ArrowValues(array))
-    if len(array) and int(lengths.min()) == width:  # nothing to pad: rows are the buffer itself
+    if len(array) and int(lengths.min()) == width and not array.null_count:  # no padding: rows are the buffer
         return PaddedEncoder(raw.reshape(len(array), width))
     return ArrowEncoder(array, width)
 
