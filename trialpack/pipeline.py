@@ -188,41 +188,47 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
         studies.append(study)
         files += written
         pooled_input.append(study.datasets)
-    with stages.stage("adam", "deriving the pooled ISS ADaM"):
-        analysis = derive_adam(pool_sdtm(pooled_input), iss)
-        trim_freed_memory()
-    with parallel.forked(timed_report, analysis, layout.report_dir(root), created,
-                         enabled=parallel.workers(2) > 1) as report:
-        if report is None:
-            with stages.stage("report", "computing rates, tables and figures"):
-                files += write_report(analysis, layout.report_dir(root), created)
-        else:
-            stages.progress("computing rates, tables and figures")
-        with stages.stage("write", "writing ADaM and define.xml"):
-            files += write_package_datasets(analysis.spec, analysis.datasets, layout.adam_dir(root),
-                                            formats=formats, created=created, study_oid=analysis.spec.study.oid)
+    sdtm_folders = {layout.sdtm_dir(root, s.studyid): validation.written_folder(layout.sdtm_dir(root, s.studyid),
+                                                                                s.datasets) for s in studies}
+    # the SDTM folders are checked on the other core while this one derives the ADaM
+    with parallel.forked(timed_check, sdtm_folders, enabled=parallel.workers(2) > 1) as sdtm_check:
+        with stages.stage("adam", "deriving the pooled ISS ADaM"):
+            analysis = derive_adam(pool_sdtm(pooled_input), iss)
             trim_freed_memory()
-        with stages.stage("lineage", "writing lineage"):
-            files += lineage.write_lineage(root, studies, analysis)
-        build_findings = findings.concat([*(s.findings.assign(study=s.studyid) for s in studies),
-                                          analysis.findings.assign(study=iss.id)])
-        # spec checks (TP00xx) can be made again from the files: not kept with the build findings
-        spec_checked = build_findings["rule"].str.startswith("TP00")
-        with stages.stage("validate", "validating the package"):
-            files.append(validation.write_build_findings(build_findings[~spec_checked], root))
-            written = {layout.sdtm_dir(root, s.studyid): validation.written_folder(layout.sdtm_dir(root, s.studyid),
-                                                                                   s.datasets) for s in studies}
-            written[layout.adam_dir(root)] = validation.written_folder(layout.adam_dir(root), analysis.datasets)
-            all_findings, details = validation.validate_package(
-                root, spec_checks_done=with_dataset_files(build_findings[spec_checked], root, studies, formats),
-                written=written)
-            files += validation.write_validation(all_findings, layout.validation_dir(root), created=created,
-                                                 details=details)
-        if report is not None:
-            written, seconds, computed = report.get()
-            analysis.computed.update(computed)
-            files += written
-            stages.timings["report"] = seconds  # the worker's time, run beside the validation
+        with parallel.forked(timed_report, analysis, layout.report_dir(root), created,
+                             enabled=parallel.workers(2) > 1) as report:
+            if report is None:
+                with stages.stage("report", "computing rates, tables and figures"):
+                    files += write_report(analysis, layout.report_dir(root), created)
+            else:
+                stages.progress("computing rates, tables and figures")
+            with stages.stage("write", "writing ADaM and define.xml"):
+                files += write_package_datasets(analysis.spec, analysis.datasets, layout.adam_dir(root),
+                                                formats=formats, created=created, study_oid=analysis.spec.study.oid)
+                trim_freed_memory()
+            with stages.stage("lineage", "writing lineage"):
+                files += lineage.write_lineage(root, studies, analysis)
+            build_findings = findings.concat([*(s.findings.assign(study=s.studyid) for s in studies),
+                                              analysis.findings.assign(study=iss.id)])
+            # spec checks (TP00xx) can be made again from the files: not kept with the build findings
+            spec_checked = build_findings["rule"].str.startswith("TP00")
+            with stages.stage("validate", "validating the package"):
+                files.append(validation.write_build_findings(build_findings[~spec_checked], root))
+                checked = None
+                if sdtm_check is not None:
+                    checked, stages.timings["validate_sdtm"] = sdtm_check.get()  # the worker's time
+                written = {**sdtm_folders,
+                           layout.adam_dir(root): validation.written_folder(layout.adam_dir(root), analysis.datasets)}
+                all_findings, details = validation.validate_package(
+                    root, spec_checks_done=with_dataset_files(build_findings[spec_checked], root, studies, formats),
+                    written=written, checked=checked)
+                files += validation.write_validation(all_findings, layout.validation_dir(root), created=created,
+                                                     details=details)
+            if report is not None:
+                report_files, seconds, computed = report.get()
+                analysis.computed.update(computed)
+                files += report_files
+                stages.timings["report"] = seconds  # the worker's time, run beside the validation
     result = BuildResult(root, iss, studies, analysis, all_findings, stages.timings, files)
     with stages.stage("manifest", "writing the manifest"):
         files.append(manifest.write_manifest(root, result, input_dir=input_dir))
@@ -275,6 +281,16 @@ def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM,
         files = write_package_datasets(study.spec, study.datasets, layout.sdtm_dir(job.root, config.studyid),
                                        formats=job.formats, created=job.created, study_oid=study.spec.study.oid)
     return study, files, dict(stages.timings)
+
+
+def timed_check(folders: dict) -> tuple[dict, float]:
+    """:func:`trialpack.validation.check_folder` of each written folder (spec checks excepted:
+    the build made them), and the time it took, to be handed back from a worker."""
+    from trialpack.validation import check_folder
+
+    start = time.perf_counter()
+    found = {folder: check_folder(folder, data, with_spec_checks=False) for folder, data in folders.items()}
+    return found, time.perf_counter() - start
 
 
 def timed_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> tuple[list[Path], float, dict]:

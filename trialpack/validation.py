@@ -193,7 +193,8 @@ def manifest_gaps(root: Path) -> pd.DataFrame:
 
 
 def validate_package(root: str | Path, *, spec_checks_done: pd.DataFrame | None = None,
-                     written: dict[Path, Folder] | None = None) -> tuple[pd.DataFrame, list[list]]:
+                     written: dict[Path, Folder] | None = None,
+                     checked: dict[Path, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, list[list]]:
     """Every finding of the package in ``root`` (see the module docstring), and the dataset
     files it read (path, name, rows, columns, bytes) for the report's Datasets sheet.
 
@@ -206,8 +207,9 @@ def validate_package(root: str | Path, *, spec_checks_done: pd.DataFrame | None 
     re-read files again; ``trialpack validate`` always re-checks.
 
     ``written``: the folders the build has just written (:func:`written_folder`), by path,
-    used instead of reading their dataset files back; ``trialpack validate`` always reads."""
-    from define import cross_check, validate_define
+    used instead of reading their dataset files back; ``checked``: the findings of
+    :func:`check_folder` for some of them, already made (the build checks the SDTM folders
+    while it derives the ADaM). ``trialpack validate`` always reads and checks everything."""
     from trialpack import consistency
 
     root = Path(root)
@@ -222,31 +224,47 @@ def validate_package(root: str | Path, *, spec_checks_done: pd.DataFrame | None 
     details: list[list] = []
     for folder in folders:
         data = (written or {}).get(folder) or read_folder(folder)
-        frames, files = data.frames, data.files
-        out += data.findings
         details += [[str(Path(path).relative_to(root)), *rest] for path, *rest in data.details]
-        define_path = folder / layout.DEFINE
-        if define_path.is_file():
-            out.append(validate_define(define_path))
-            out.append(cross_check(define_path, frames, folder=folder, metadata=data.metas))
-            if spec_checks_done is None:
-                out.append(spec_checks(define_path, frames, files))
-        else:
-            out.append(findings.make("TP0310", None, None, message=f"{len(frames)} dataset(s) but no define.xml: "
-                                     "the define checks of this folder were skipped", file=str(folder)))
-        if "DM" in frames:
+        found = (checked or {}).get(folder)
+        out.append(found if found is not None else check_folder(folder, data, with_spec_checks=spec_checks_done is None))
+        if "DM" in data.frames:
+            frames = data.frames
             study = str(frames["DM"]["STUDYID"].iloc[0]) if len(frames["DM"]) else folder.parts[-3].upper()
             sdtm_by_study[study] = frames
-            out.append(consistency.sdtm_checks(frames, files))
         else:
-            adam.update(frames)
-            adam_files.update(files)
+            adam.update(data.frames)
+            adam_files.update(data.files)
     if adam:
         out.append(consistency.adam_checks(adam, sdtm_by_study, adam_files))
     out.append(read_build_findings(root))
     if spec_checks_done is not None:
         out.append(spec_checks_done)
     return relative_files(findings.concat(out), root), details
+
+
+def check_folder(folder: Path, data: Folder, *, with_spec_checks: bool = True) -> pd.DataFrame:
+    """The findings of one dataset folder on its own: files that cannot be read or disagree
+    (TP0309, TP0312), its define.xml (``define.validate_define``), define <-> data
+    (``define.cross_check``), the spec checks against the spec read back from the define
+    (unless ``with_spec_checks`` is false: the build made them), a folder without define.xml
+    (TP0310), and for an SDTM folder (one with DM) the SDTM cross-dataset checks."""
+    from define import cross_check, validate_define
+    from trialpack import consistency
+
+    frames, files = data.frames, data.files
+    out = list(data.findings)
+    define_path = folder / layout.DEFINE
+    if define_path.is_file():
+        out.append(validate_define(define_path))
+        out.append(cross_check(define_path, frames, folder=folder, metadata=data.metas))
+        if with_spec_checks:
+            out.append(spec_checks(define_path, frames, files))
+    else:
+        out.append(findings.make("TP0310", None, None, message=f"{len(frames)} dataset(s) but no define.xml: "
+                                 "the define checks of this folder were skipped", file=str(folder)))
+    if "DM" in frames:
+        out.append(consistency.sdtm_checks(frames, files))
+    return findings.concat(out)
 
 
 def write_build_findings(found: pd.DataFrame, root: Path) -> Path:
