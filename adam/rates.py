@@ -21,9 +21,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special  # the distribution functions, without scipy.stats' import cost
-
 from specs.errors import InputError
+
+def _special():
+    """scipy.special (the distribution functions, without scipy.stats' import cost), imported
+    when an interval is first computed rather than whenever :mod:`adam` is imported."""
+    from scipy import special
+
+    return special
+
 
 CI_METHODS: dict[str, str] = {
     "exact": "exact Poisson (Garwood, chi-square)",
@@ -41,7 +47,7 @@ _ALL = "__all__"  # constant key used when a grouping has no columns
 # --------------------------------------------------------------------------------------
 def _chi2_ppf(q, df):
     """Quantile of the chi-square distribution: 2 x the inverse regularised lower gamma function."""
-    return 2.0 * special.gammaincinv(np.asarray(df, dtype=float) / 2.0, q)
+    return 2.0 * _special().gammaincinv(np.asarray(df, dtype=float) / 2.0, q)
 
 
 def _alpha(conf_level: float) -> float:
@@ -53,7 +59,7 @@ def _alpha(conf_level: float) -> float:
 
 
 def _z(conf_level: float) -> float:
-    return float(special.ndtri(1.0 - _alpha(conf_level) / 2.0))
+    return float(_special().ndtri(1.0 - _alpha(conf_level) / 2.0))
 
 
 def _check_method(method: str) -> str:
@@ -213,8 +219,8 @@ def crude_incidence(n, N, *, conf_level: float = 0.95, per: float = 100):
     has_n = N > 0
     safe_a = np.where(n > 0, n, 1.0)
     safe_b = np.where(N - n > 0, N - n, 1.0)
-    lower = np.where(n > 0, special.betaincinv(safe_a, N - n + 1.0, alpha / 2.0), 0.0)
-    upper = np.where(N - n > 0, special.betaincinv(n + 1.0, safe_b, 1.0 - alpha / 2.0), 1.0)
+    lower = np.where(n > 0, _special().betaincinv(safe_a, N - n + 1.0, alpha / 2.0), 0.0)
+    upper = np.where(N - n > 0, _special().betaincinv(n + 1.0, safe_b, 1.0 - alpha / 2.0), 1.0)
     estimate = n / np.where(has_n, N, 1.0)
     out = [np.where(has_n, x * per, np.nan) for x in (estimate, lower, upper)]
     return tuple(_scalar_or_array(x) for x in out)
@@ -532,7 +538,7 @@ def _wald(estimate, se, z):
 
 
 def _two_sided_normal_p(stat):
-    return np.where(np.isnan(stat), np.nan, 2.0 * special.ndtr(-np.abs(np.nan_to_num(stat))))
+    return np.where(np.isnan(stat), np.nan, 2.0 * _special().ndtr(-np.abs(np.nan_to_num(stat))))
 
 
 def _crude_rows(e1, t1, e0, t0, *, z, alpha, per):
@@ -574,8 +580,8 @@ def _crude_ratio_wald(e1, t1, e0, t0, both_time, *, z):
 def _crude_ratio_exact(e1, t1, e0, t0, both_time, *, alpha):
     """Conditional on n1 + n0, n1 ~ Binomial(n1 + n0, p): Clopper-Pearson limits on p,
     mapped to RR = p T0 / ((1 − p) T1); doubled two-sided binomial test of p0 = T1/(T1+T0)."""
-    p_lo = np.where(e1 > 0, special.betaincinv(np.where(e1 > 0, e1, 1.0), e0 + 1.0, alpha / 2.0), 0.0)
-    p_hi = np.where(e0 > 0, special.betaincinv(e1 + 1.0, np.where(e0 > 0, e0, 1.0), 1.0 - alpha / 2.0), 1.0)
+    p_lo = np.where(e1 > 0, _special().betaincinv(np.where(e1 > 0, e1, 1.0), e0 + 1.0, alpha / 2.0), 0.0)
+    p_hi = np.where(e0 > 0, _special().betaincinv(e1 + 1.0, np.where(e0 > 0, e0, 1.0), 1.0 - alpha / 2.0), 1.0)
     open_top = p_hi >= 1.0  # no control events: the ratio has no finite upper bound
     safe_hi = np.where(open_top, 0.5, p_hi)
     lower = np.where(both_time, p_lo * t0 / ((1.0 - p_lo) * t1), np.nan)
@@ -583,7 +589,7 @@ def _crude_ratio_exact(e1, t1, e0, t0, both_time, *, alpha):
     p_null = np.where(both_time, t1 / (t1 + t0), 0.5)
     k = np.asarray(e1, dtype=np.int64)           # event counts are whole numbers
     total = k + np.asarray(e0, dtype=np.int64)
-    tail = np.minimum(special.bdtr(k, total, p_null), special.bdtrc(k - 1, total, p_null))
+    tail = np.minimum(_special().bdtr(k, total, p_null), _special().bdtrc(k - 1, total, p_null))
     return dict(comparison="rate ratio",
                 method="crude pooled, exact conditional (binomial, Clopper-Pearson)",
                 test="exact conditional binomial, two-sided (doubled)",
@@ -666,7 +672,7 @@ def _mh_rows(s: pd.DataFrame, *, z, per, strata):
     V = s["P"].to_numpy()  # Σ M_k T1k T0k / T_k² is also the MH test variance
     ok = has & (V > 0)
     chi2 = np.where(ok, (s["O"].to_numpy() - s["E"].to_numpy()) ** 2 / np.where(ok, V, 1.0), np.nan)
-    p = np.where(ok, special.gammaincc(0.5, np.nan_to_num(chi2) / 2.0), np.nan)
+    p = np.where(ok, _special().gammaincc(0.5, np.nan_to_num(chi2) / 2.0), np.nan)
     rows.append(dict(comparison="rate ratio",
                      method=f"Mantel-Haenszel, stratified by {strata} (Greenland-Robins variance)",
                      test="Mantel-Haenszel chi-square (1 df)", estimate=rr, ci_lower=np.exp(lo), ci_upper=np.exp(hi),

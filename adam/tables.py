@@ -105,6 +105,7 @@ class Table:
     lineage: pd.DataFrame
     notes: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict, repr=False)  # ADaM name -> frame the lineage's records index
+    _grid: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def caption(self) -> str:
@@ -112,7 +113,13 @@ class Table:
 
     def grid(self) -> pd.DataFrame:
         """The table as shown: one record per row (``row_id``, ``row_label``, ``indent``,
-        ``is_header``) with one text column per display column key (blank on header rows)."""
+        ``is_header``) with one text column per display column key (blank on header rows).
+        Made once per table (RTF, XLSX and HTML each lay it out; do not modify it)."""
+        if self._grid is None:
+            self._grid = self._make_grid()
+        return self._grid
+
+    def _make_grid(self) -> pd.DataFrame:
         wide = self.cells.pivot(index="row_id", columns="column", values="text") if len(self.cells) else \
             pd.DataFrame(index=pd.Index([], name="row_id"))
         keys = [c.key for c in self.columns]

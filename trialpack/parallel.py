@@ -44,9 +44,10 @@ def workers(jobs: int) -> int:
 
 
 def warm_imports() -> None:
-    """Import what the later stages need (matplotlib, openpyxl, rtflite) once a core is free
-    (the last studies are being mapped): the report worker, forked afterwards, inherits the
-    loaded modules instead of importing them on the critical path."""
+    """Import what the later stages need (matplotlib, openpyxl, rtflite, scipy.special) and
+    read the reviewer's guide fonts once a core is free (the last studies are being mapped):
+    the report worker, forked afterwards, inherits them instead of loading them on the
+    critical path."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -54,6 +55,13 @@ def warm_imports() -> None:
     import matplotlib.figure  # noqa: F401
     import openpyxl  # noqa: F401
     import rtflite  # noqa: F401
+    import scipy.special  # noqa: F401
+
+    from trialpack.pdf import embedded_font
+    from trialpack.textdoc import SANS
+
+    for bold in (False, True):
+        embedded_font(SANS, bold)
 
 
 @contextlib.contextmanager
