@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from trialpack import layout
 
@@ -38,9 +41,10 @@ def sdtm_raw(studies) -> pd.DataFrame:
 
 def adam_sdtm(analysis) -> pd.DataFrame:
     adae = analysis.datasets["ADAE"]
+    aeseq = pa.array(adae["AESEQ"].astype("Int64"), type=pa.int64(), from_pandas=True)
     parts = [pd.DataFrame({"DATASET": "ADAE", "STUDYID": adae["STUDYID"], "USUBJID": adae["USUBJID"],
-                           "KEY": adae["AESEQ"].astype("Int64").astype(str), "SOURCE": "AE",
-                           "SOURCESEQ": adae["AESEQ"]})]
+                           "KEY": pd.Series(pc.cast(aeseq, pa.string()).to_pandas(), index=adae.index),
+                           "SOURCE": "AE", "SOURCESEQ": adae["AESEQ"]})]
     tte = analysis.datasets["ADAETTE"]
     ev = tte[tte["SRCSEQ"].notna()] if "SRCSEQ" in tte else tte.iloc[0:0].assign(SRCSEQ=None)
     parts.append(pd.DataFrame({"DATASET": "ADAETTE", "STUDYID": ev["STUDYID"], "USUBJID": ev["USUBJID"],
@@ -55,7 +59,31 @@ def adam_sdtm(analysis) -> pd.DataFrame:
                                    "KEY": both["GROUP"], "SOURCE": "EX", "SOURCESEQ": both["EXSEQ"]}))
     out = pd.concat(parts, ignore_index=True)
     out["SOURCESEQ"] = out["SOURCESEQ"].astype("Int64")
-    return out.sort_values(["DATASET", "STUDYID", "USUBJID", "KEY", "SOURCESEQ"], kind="mergesort")
+    return sorted_by(out, ["DATASET", "STUDYID", "USUBJID", "KEY", "SOURCESEQ"])
+
+
+def sorted_by(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` sorted by ``columns`` (text by code point, numbers by value, missing last;
+    ties in their order), as ``sort_values(kind="mergesort")`` sorts it, with its text
+    columns as categories: each text column is encoded once and its integer codes are
+    sorted and gathered, never millions of strings."""
+    encoded, keys = {}, {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values):
+            encoded[column] = values.to_numpy()
+            keys[column] = values.astype("float64").fillna(np.inf).to_numpy()
+            continue
+        codes, uniques = pd.factorize(values)
+        uniques = np.asarray(uniques, dtype=object)
+        ranks = np.empty(len(uniques) + 1, dtype=np.int64)
+        ranks[np.argsort(uniques, kind="stable")] = np.arange(len(uniques))
+        ranks[-1] = len(uniques)   # code -1 (missing) last
+        encoded[column] = (codes, uniques)
+        keys[column] = ranks[codes]
+    order = np.lexsort([keys[c] for c in columns][::-1])
+    return pd.DataFrame({c: pd.Categorical.from_codes(v[0][order], categories=pd.Index(v[1], dtype=object))
+                         if isinstance(v, tuple) else v[order] for c, v in encoded.items()})
 
 
 def raw_reconciliation(studies) -> pd.DataFrame:
@@ -101,11 +129,9 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     import pyarrow.csv as pacsv
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    plain = all(not pc.any(pc.match_substring_regex(table.column(i), '[,"\\r\\n]')).as_py()
-                for i, field in enumerate(table.schema) if pa.types.is_string(field.type) or
-                pa.types.is_large_string(field.type))
-    numbers = all(pa.types.is_integer(f.type) or pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
-                  for f in table.schema)
+    texts = [_text_values(table.column(i)) for i in range(table.num_columns)]
+    plain = all(text is None or not pc.any(pc.match_substring_regex(text, '[,"\\r\\n]')).as_py() for text in texts)
+    numbers = all(text is not None or pa.types.is_integer(f.type) for text, f in zip(texts, table.schema))
     if not (plain and numbers and all(_csv_field(str(c)) == str(c) for c in frame.columns)):
         frame.to_csv(path, index=False, lineterminator="\n")
         return path
@@ -113,6 +139,19 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
         f.write(",".join(map(str, frame.columns)).encode("utf-8") + b"\n")
         pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
     return path
+
+
+def _text_values(column):
+    """The text a column writes (a dictionary column: its dictionary), or None if not text."""
+    import pyarrow as pa
+
+    kind = column.type
+    if pa.types.is_dictionary(kind) and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type)):
+        return pa.concat_arrays([chunk.dictionary for chunk in column.chunks]) if column.num_chunks else \
+            pa.array([], type=pa.string())
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column
+    return None
 
 
 def _csv_field(text: str) -> str:
