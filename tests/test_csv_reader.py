@@ -139,3 +139,61 @@ def test_a_wrong_width_row_is_reported_before_a_one_field_row(tmp_path):
     with pytest.raises(InputError) as err:
         read_raw(path, {"A": "H0"})
     assert err.value.row == 3
+
+
+# -- XLSX: python-calamine reads what openpyxl reads ------------------------------------
+
+CELL = st.one_of(
+    st.none(), st.text(alphabet=st.sampled_from(list("ab 1-/é")), max_size=5),
+    st.integers(-10**9, 10**9), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False).map(lambda f: round(f, 3)),
+    st.booleans(), st.dates(min_value=__import__("datetime").date(1950, 1, 1), max_value=__import__("datetime").date(2050, 1, 1)),
+    st.datetimes(min_value=__import__("datetime").datetime(1950, 1, 1),
+                 max_value=__import__("datetime").datetime(2050, 1, 1)).map(lambda d: d.replace(microsecond=0)),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2), st.integers(0, 2),
+       st.lists(st.lists(CELL, min_size=1, max_size=4), min_size=1, max_size=6))
+def test_calamine_reads_what_openpyxl_reads(tmp_path_factory, top, left, rows):
+    """The fast xlsx path (python-calamine) gives the header and records of the openpyxl
+    path, the reference, for strings, numbers, dates, datetimes and booleans placed anywhere."""
+    from openpyxl import Workbook
+
+    from trialpack import rawio
+
+    wb = Workbook()
+    ws = wb.active
+    for r, row in enumerate(rows, start=1 + top):
+        for c, value in enumerate(row, start=1 + left):
+            ws.cell(row=r, column=c, value=value)
+    path = tmp_path_factory.mktemp("xlsx") / "raw.xlsx"
+    wb.save(path)
+    if rawio._calamine_sheet(path, None) is None:
+        pytest.skip("python-calamine is not installed")
+
+    def read():
+        try:
+            header, frame = rawio._read_xlsx(path, "raw.xlsx", None)
+        except InputError as exc:
+            return exc.message
+        return header, frame.astype(object).to_numpy().tolist()
+
+    fast = read()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(rawio, "_calamine_sheet", lambda *a: None)
+        assert fast == read()
+
+
+def test_a_workbook_with_a_formula_is_read_by_openpyxl_which_names_the_cell(tmp_path):
+    from openpyxl import Workbook
+
+    from trialpack.rawio import _calamine_sheet
+
+    wb = Workbook()
+    wb.active["A1"], wb.active["A2"], wb.active["B2"] = "Subj", "001", "=1+2"
+    wb.save(tmp_path / "dm.xlsx")
+    assert _calamine_sheet(tmp_path / "dm.xlsx", None) is None
+    with pytest.raises(InputError) as err:
+        read_raw(tmp_path / "dm.xlsx", {"SUBJID": "Subj"})
+    assert "formula" in err.value.message and err.value.row == 2 and err.value.column == "B"

@@ -262,11 +262,17 @@ class StudyJob:
     cutoff: str | None
 
 
+#: How much more mapping work a byte of a raw file is, by format, than a byte of CSV: an xlsx is
+#: zip-compressed XML (about a tenth of its CSV) read cell by cell; a sas7bdat is about as big.
+_WORK_PER_BYTE = {".xlsx": 12, ".sas7bdat": 1}
+
+
 def _raw_bytes(job: StudyJob) -> int:
-    """The size of a study's raw files: roughly how long mapping it takes."""
+    """The size of a study's raw files, weighted by format (:data:`_WORK_PER_BYTE`): roughly
+    how long mapping it takes, to map the largest first."""
     folder = job.config.raw_dir(job.input_dir)
     paths = [folder / f["path"] for f in job.config.get("raw", {}).get("files", {}).values()]
-    return sum(p.stat().st_size for p in paths if p.is_file())
+    return sum(p.stat().st_size * _WORK_PER_BYTE.get(p.suffix.lower(), 1) for p in paths if p.is_file())
 
 
 def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM, list[Path], dict[str, float]]:
