@@ -45,9 +45,11 @@ def workers(jobs: int) -> int:
 
 def warm_imports() -> None:
     """Import what the later stages need (matplotlib, openpyxl, rtflite, scipy.special) and
-    read the reviewer's guide fonts once a core is free (the last studies are being mapped):
-    the report worker, forked afterwards, inherits them instead of loading them on the
-    critical path."""
+    read the reviewer's guide fonts while the workers map the studies (the parent only waits
+    for their results then): the report worker, forked afterwards, inherits them instead of
+    loading them on the critical path. Done before the first result is collected, it never
+    delays a result (measured on the demo: collecting the last study's result waited 0.6 s
+    when this ran once a core was free)."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -171,13 +171,13 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
         results = (workers.imap_unordered(build_study, sorted(jobs, key=_raw_bytes, reverse=True)) if workers
                    else (build_study(job, stages) for job in jobs))
         by_study = {}
-        for done, (study, written, timings) in enumerate(results, start=1):
+        if workers:  # while the workers map: what the parent has to wait for anyway is cheaper now
+            parallel.warm_imports()
+        for study, written, timings in results:
             if workers:
                 stages.progress(f"{study.studyid}: mapped to SDTM, datasets and define.xml written")
                 for name, seconds in timings.items():
                     stages.timings[name] = stages.timings.get(name, 0.0) + seconds
-                if done == len(jobs) - processes + 1:  # a core is free from now on
-                    parallel.warm_imports()
             by_study[study.studyid] = (study, written)
     for config in iss.studies:
         if config.source == "sdtm":
