@@ -23,6 +23,21 @@ from typing import Iterator
 _PR_SET_PDEATHSIG = 1
 
 
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+@contextlib.contextmanager
+def _forking() -> Iterator[None]:
+    """Fork with SIGTERM and SIGINT blocked: a child unblocks them once it has set its own
+    handlers (:func:`_die_with_parent`), so a signal meant for the build, arriving while a
+    worker starts, never runs the build's handler (which raises) inside the worker."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
 def _die_with_parent() -> None:
     libc_name = ctypes.util.find_library("c")
     if libc_name:
@@ -32,6 +47,7 @@ def _die_with_parent() -> None:
             pass
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles interruption
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked across the fork (see _forking)
 
 
 def workers(jobs: int) -> int:
@@ -74,7 +90,8 @@ def pool(processes: int) -> Iterator[multiprocessing.pool.Pool | None]:
         return
     import multiprocessing.pool  # noqa: F401 (the type in the annotation)
 
-    p = multiprocessing.get_context("fork").Pool(processes, initializer=_die_with_parent)
+    with _forking():
+        p = multiprocessing.get_context("fork").Pool(processes, initializer=_die_with_parent)
     try:
         yield p
     except BaseException:
@@ -92,7 +109,10 @@ class Forked:
         ctx = multiprocessing.get_context("fork")
         self._receive, send = ctx.Pipe(duplex=False)
         self._process = ctx.Process(target=_run_forked, args=(send, fn, args), daemon=True)
-        self._process.start()  # fork: fn and args are inherited, never pickled
+        # fork with SIGTERM/SIGINT blocked: the child unblocks them once its own handlers are
+        # set, so a signal meant for the build never runs the parent's handler in the child
+        with _forking():
+            self._process.start()  # fork: fn and args are inherited, never pickled
         send.close()
 
     def get(self):
