@@ -104,7 +104,8 @@ def read_raw(config_path: Path, config: dict, domain: str) -> pd.DataFrame:
     entry = config["raw"]["files"][domain]
     path = (config_path.parent / config["raw"]["dir"] / entry["path"]).resolve()
     if entry.get("format", "csv") == "xlsx":
-        frame = pd.read_excel(path, sheet_name=entry["sheet"], dtype=str, keep_default_na=False, na_values=[""])
+        frame = pd.read_excel(path, sheet_name=entry["sheet"], dtype=str, keep_default_na=False, na_values=[""],
+                              engine="openpyxl")  # an independent reader: not the calamine path under test
     else:
         frame = pd.read_csv(path, sep=entry.get("delimiter", ","), encoding=entry.get("encoding", "utf-8"),
                             dtype=str, keep_default_na=False, na_values=[""])
