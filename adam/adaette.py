@@ -36,7 +36,7 @@ import pandas as pd
 from adam.adae import event_masks
 from adam.config import ISSConfig
 from adam.units import days_to_years
-from specs.columns import choose_text, index_in, is_in
+from specs.columns import choose_text, index_in, is_in, text_ranks
 
 ADSL_COPIES = ["AGE", "SEX", "RACE", "SAFFL"]
 EVENT_TEXT = "ADVERSE EVENT"
@@ -195,11 +195,5 @@ def _last_present(values: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, f
 
 def _subject_order(tte: pd.DataFrame) -> np.ndarray:
     """Rows by STUDYID, USUBJID, TRTAN, PARAMN (text compared as text), on integer codes."""
-    def rank(column: pd.Series) -> np.ndarray:
-        codes, uniques = pd.factorize(column)
-        position = np.argsort(np.asarray(uniques, dtype=object), kind="stable")
-        ranks = np.empty(len(position), dtype=np.int64)
-        ranks[position] = np.arange(len(position))
-        return ranks[codes]
-    return np.lexsort((tte["PARAMN"].to_numpy(), tte["TRTAN"].to_numpy(), rank(tte["USUBJID"]),
-                       rank(tte["STUDYID"])))
+    return np.lexsort((tte["PARAMN"].to_numpy(), tte["TRTAN"].to_numpy(), text_ranks(tte["USUBJID"])[2],
+                       text_ranks(tte["STUDYID"])[2]))

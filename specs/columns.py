@@ -28,6 +28,19 @@ def choose_text(choices: list, codes, index=None) -> pd.Series:
     return pd.Series(picked.to_pandas(), index=index).astype(pd.Series(["x"]).dtype)
 
 
+def text_ranks(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Text sorted without sorting the text: ``(codes, uniques, rank)`` where ``codes`` and
+    ``uniques`` are :func:`pandas.factorize`'s and ``rank`` is each value's place among the
+    sorted distinct values (by code point, as Python and pandas compare text; missing last).
+    Sorting by ``rank`` sorts by the text, on integers, each distinct value compared once."""
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    ranks = np.empty(len(uniques) + 1, dtype=np.int64)
+    ranks[np.argsort(uniques, kind="stable")] = np.arange(len(uniques))
+    ranks[-1] = len(uniques)   # code -1 (missing) last
+    return codes, uniques, ranks[codes]
+
+
 def index_in(values: pd.Series, candidates: pd.Series) -> np.ndarray:
     """Each value's position in ``candidates`` (text; the first occurrence), -1 where absent
     or null: Arrow's ``index_in``, without turning the text into Python strings."""

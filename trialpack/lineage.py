@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from specs.columns import text_ranks
 from trialpack import layout
 
 SDTM_RAW = "sdtm-raw.csv"
@@ -74,13 +75,8 @@ def sorted_by(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             encoded[column] = values.to_numpy()
             keys[column] = values.astype("float64").fillna(np.inf).to_numpy()
             continue
-        codes, uniques = pd.factorize(values)
-        uniques = np.asarray(uniques, dtype=object)
-        ranks = np.empty(len(uniques) + 1, dtype=np.int64)
-        ranks[np.argsort(uniques, kind="stable")] = np.arange(len(uniques))
-        ranks[-1] = len(uniques)   # code -1 (missing) last
+        codes, uniques, keys[column] = text_ranks(values)
         encoded[column] = (codes, uniques)
-        keys[column] = ranks[codes]
     order = np.lexsort([keys[c] for c in columns][::-1])
     return pd.DataFrame({c: pd.Categorical.from_codes(v[0][order], categories=pd.Index(v[1], dtype=object))
                          if isinstance(v, tuple) else v[order] for c, v in encoded.items()})
