@@ -1,6 +1,7 @@
 """Benchmark: trialpack.xpt.write_xpt / read_xpt vs pyreadstat and a plain file write.
 
 Usage:  python bench/bench_xpt.py [--rows 1000000] [--repeat 5] [--out bench/out] [--object-text]
+        TRIALPACK_XPT_NUMPY=1 python bench/bench_xpt.py    # the numpy fill, without the C kernel
 
 Builds an AE-like frame (8 columns: 4 text up to 40 bytes, 2 numerics with 10% missing,
 an integer sequence and a datetime with 10% missing), then in one run times
@@ -144,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             df[column] = pd.Series(df[column].to_numpy(dtype=object), dtype=object, index=df.index)
     ours, theirs, plain = out / "ae.xpt", out / "ae_pyreadstat.xpt", out / "plain.bin"
     print(f"machine: {machine()}")
+    from trialpack.xpt import _native
+    print("row fill: " + ("C kernel (_trialpack_xpt, built by pip install)" if _native.kernel else
+                          "numpy (no C kernel, or TRIALPACK_XPT_NUMPY=1)"))
     storage = getattr(df["USUBJID"].dtype, "storage", "Python objects")
     print(f"frame: {len(df):,} rows x {df.shape[1]} columns, text stored as {storage} "
           f"({', '.join(f'{c}:{t}' for c, t in df.dtypes.astype(str).items())})")

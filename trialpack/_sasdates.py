@@ -22,6 +22,7 @@ import numpy as np
 from specs.errors import InputError
 
 SAS_EPOCH = np.datetime64("1960-01-01T00:00:00", "us")
+_EPOCH_SECONDS = SAS_EPOCH.astype("datetime64[s]").astype(np.int64)   # from 1970, negative
 _US_PER_SECOND = 1_000_000
 _US_PER_DAY = 86_400 * _US_PER_SECOND
 _SECONDS_PER_DAY = 86_400
@@ -98,9 +99,9 @@ def datetime64_to_sas_seconds(values: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """Seconds since 1960-01-01T00:00:00; ``bad`` marks sub-microsecond values."""
     if np.datetime_data(values.dtype)[0] in ("s", "m", "h", "D", "W", "M", "Y"):
         nat = np.isnat(values)   # whole seconds: one exact integer subtraction
-        out = (values.astype("datetime64[s]") - SAS_EPOCH.astype("datetime64[s]")).astype(np.int64)
-        out = out.astype(np.float64)
-        out[nat] = np.nan
+        seconds = values.astype("datetime64[s]", copy=False).view(np.int64)
+        out = (seconds - _EPOCH_SECONDS).astype(np.float64)
+        np.copyto(out, np.nan, where=nat)
         return out, np.zeros(len(values), dtype=bool)
     us, nat, finer = _microseconds(values, "datetime")
     out = _seconds(us)

@@ -27,7 +27,9 @@ import pandas as pd
 from specs.errors import InputError
 from trialpack import _sasdates
 from specs.formats import temporal_kind
+from trialpack.xpt import _native
 from trialpack.xpt._ibm import MISSING_BYTES, ieee_to_ibm, missing_pattern, out_of_range
+from trialpack.xpt._text import column_view
 
 DATE9 = ("DATE", 9, 0)
 DATETIME20 = ("DATETIME", 20, 0)
@@ -44,6 +46,8 @@ def _refuse(message: str, column: str, file, row: int | None = None) -> InputErr
 
 
 def _from_integers(values: np.ndarray, column: str, file) -> np.ndarray:
+    if not len(values) or (values.max() <= _EXACT_INT and values.min() >= -_EXACT_INT):
+        return values.astype(np.float64)
     big = (values > _EXACT_INT) | (values < -_EXACT_INT)
     if big.any():
         raise _refuse(f"integer {values[np.argmax(big)].item()} is too large to store exactly as a SAS "
@@ -199,10 +203,14 @@ class NumericEncoder:
     width = 8
 
     def __init__(self, values: np.ndarray, codes: np.ndarray | None) -> None:
-        self.values = values
+        self.values = np.ascontiguousarray(values, dtype=np.float64)
         self.codes = codes
 
-    def fill(self, out: np.ndarray, start: int, stop: int) -> None:
+    def fill(self, rows: np.ndarray, position: int, start: int, stop: int) -> None:
+        """Rows ``start:stop`` at byte ``position`` of each record of the chunk ``rows``."""
+        if _native.kernel:
+            _native.kernel.put_ibm(rows, position, rows.shape[1], self.values, self.codes, start, stop)
+            return
         chunk = self.values[start:stop]
         ibm = ieee_to_ibm(chunk)
         missing = np.isnan(chunk)
@@ -213,4 +221,4 @@ class NumericEncoder:
                 special = codes != 0
                 ibm[special] = codes[special].astype(np.uint64) << np.uint64(56)
         ibm.byteswap(inplace=True)
-        out[...] = ibm.view("V8")
+        column_view(rows, position, 8)[: stop - start] = ibm.view("V8")

@@ -33,6 +33,7 @@ import pandas as pd
 
 from specs.errors import InputError
 from specs.model import is_sas_name
+from trialpack.xpt import _native
 
 #: XPT v5 limits (SAS TS-140; FDA sdTCG) in bytes.
 MAX_NAME = 8
@@ -100,9 +101,11 @@ def encode_text(text: str, what: str, limit: int, profile: Profile, *, file: obj
 
 # -- encoders ------------------------------------------------------------------------
 #
-# Encoders write one column of a chunk of rows into ``out``: a 1-D view of ``V<width>``
-# items striding over the record buffer, so each value is one item copy (numpy copies
-# whole items, many times faster than a 2-D byte copy with a short inner dimension).
+# ``fill(rows, position, start, stop)`` writes one column of rows ``start:stop`` into
+# ``rows``, a chunk of records (uint8, one row per record), at byte ``position`` of each.
+# The C kernel (:mod:`trialpack.xpt._native`) does it in one pass; without it numpy copies
+# whole ``V<width>`` items through a view striding by the row length (many times faster
+# than a 2-D byte copy with a short inner dimension).
 
 
 def as_items(block: np.ndarray) -> np.ndarray:
@@ -111,17 +114,27 @@ def as_items(block: np.ndarray) -> np.ndarray:
     return block.view(f"V{block.shape[1]}").reshape(len(block))
 
 
+def column_view(rows: np.ndarray, position: int, width: int) -> np.ndarray:
+    """The ``V<width>`` items at byte ``position`` of each row of a record chunk."""
+    return np.ndarray((rows.shape[0],), dtype=f"V{width}", buffer=rows, offset=position,
+                      strides=(rows.shape[1],))
+
 
 class TableEncoder:
     """Rows gathered from a table of distinct encoded values by integer codes (-1 = blank)."""
 
     def __init__(self, codes: np.ndarray, table: np.ndarray) -> None:
-        self.codes = codes
+        self.codes = np.ascontiguousarray(codes)
         self.width = table.shape[1]
-        self.items = as_items(table)
+        self.table = np.ascontiguousarray(table)
+        self.items = as_items(self.table)
 
-    def fill(self, out: np.ndarray, start: int, stop: int) -> None:
-        out[...] = self.items[self.codes[start:stop]]
+    def fill(self, rows: np.ndarray, position: int, start: int, stop: int) -> None:
+        if _native.kernel:
+            _native.kernel.put_items(rows, position, rows.shape[1], self.width, self.table, self.codes,
+                                     self.codes.itemsize, False, start, stop)
+            return
+        column_view(rows, position, self.width)[: stop - start] = self.items[self.codes[start:stop]]
 
 
 class PaddedEncoder:
@@ -129,10 +142,15 @@ class PaddedEncoder:
 
     def __init__(self, block: np.ndarray) -> None:
         self.width = block.shape[1]
-        self.items = as_items(block)
+        self.block = np.ascontiguousarray(block)
+        self.items = as_items(self.block)
 
-    def fill(self, out: np.ndarray, start: int, stop: int) -> None:
-        out[...] = self.items[start:stop]
+    def fill(self, rows: np.ndarray, position: int, start: int, stop: int) -> None:
+        if _native.kernel:
+            _native.kernel.put_items(rows, position, rows.shape[1], self.width, self.block, None, 8,
+                                     False, start, stop)
+            return
+        column_view(rows, position, self.width)[: stop - start] = self.items[start:stop]
 
 
 class ArrowEncoder:
@@ -142,14 +160,22 @@ class ArrowEncoder:
     def __init__(self, array, width: int) -> None:
         self.array = array
         self.width = width
+        self.offsets, self.data = _utf8_buffers(array)
+        self.valid = (None if not array.null_count else
+                      np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=np.uint8))
 
-    def fill(self, out: np.ndarray, start: int, stop: int) -> None:
+    def fill(self, rows: np.ndarray, position: int, start: int, stop: int) -> None:
+        if _native.kernel:
+            _native.kernel.put_text(rows, position, rows.shape[1], self.width, self.offsets,
+                                    self.offsets.itemsize, self.data, self.valid, start, stop)
+            return
         _, pc = _arrow()
         chunk = self.array.slice(start, stop - start)
         if chunk.null_count:
             chunk = pc.fill_null(chunk, "")
         padded = pc.ascii_rpad(chunk, width=self.width, padding=" ")
-        out[...] = np.frombuffer(_utf8_bytes(padded), dtype=f"V{self.width}")
+        column_view(rows, position, self.width)[: stop - start] = np.frombuffer(
+            _utf8_bytes(padded), dtype=f"V{self.width}")
 
 
 class FlatEncoder:
@@ -157,12 +183,17 @@ class FlatEncoder:
 
     def __init__(self, flat: np.ndarray, starts: np.ndarray, width: int) -> None:
         windows = len(flat) - width + 1
-        self.items = np.ndarray((max(windows, 0),), dtype=f"V{width}", buffer=flat, strides=(1,))
-        self.starts = starts
+        self.flat = np.ascontiguousarray(flat)
+        self.items = np.ndarray((max(windows, 0),), dtype=f"V{width}", buffer=self.flat, strides=(1,))
+        self.starts = np.ascontiguousarray(starts, dtype=np.int64)
         self.width = width
 
-    def fill(self, out: np.ndarray, start: int, stop: int) -> None:
-        out[...] = self.items[self.starts[start:stop]]
+    def fill(self, rows: np.ndarray, position: int, start: int, stop: int) -> None:
+        if _native.kernel:
+            _native.kernel.put_items(rows, position, rows.shape[1], self.width, self.flat, self.starts,
+                                     8, True, start, stop)
+            return
+        column_view(rows, position, self.width)[: stop - start] = self.items[self.starts[start:stop]]
 
 
 # -- building encoders -----------------------------------------------------------------
@@ -240,31 +271,33 @@ def _flat_buffer(encoded: _Encoded, width: int, encoding: str) -> tuple[np.ndarr
 
 
 def _check_lengths(lengths: np.ndarray, limit: int, why: str, row_of, column: str, file,
-                   values: np.ndarray) -> None:
-    over = lengths > limit
-    if over.any():
-        i = int(np.argmax(over))
+                   values: np.ndarray, longest: int | None = None) -> None:
+    """Refuse the first value longer than ``limit`` bytes (``longest``: the lengths' maximum,
+    if already known; the rows are searched only when it is over the limit)."""
+    if len(lengths) and (int(lengths.max()) if longest is None else longest) > limit:
+        i = int(np.argmax(lengths > limit))
         raise InputError(f"value {values[i]!r} is {int(lengths[i])} bytes, {why} (nothing is "
                          "truncated: shorten the value or fix the spec)", file=file, row=row_of(i),
                          column=column)
 
 
 def check_spec_length(lengths: np.ndarray, spec_length: int, row_of, column: str, file,
-                      values) -> None:
+                      values, longest: int | None = None) -> None:
     """Refuse a value longer (in bytes) than the spec length of its column (the XPT and
     Dataset-JSON writers). ``row_of(i)``: the 1-based row reported for ``values[i]``."""
     _check_lengths(lengths, spec_length, f"longer than the spec length {spec_length}", row_of,
-                   column, file, values)
+                   column, file, values, longest)
 
 
 def _width(lengths: np.ndarray, spec_length: int | None, row_of, column: str, file,
            values: np.ndarray) -> int:
+    longest = int(lengths.max()) if len(lengths) else 0
     _check_lengths(lengths, MAX_VALUE, f"over the XPT v5 limit of {MAX_VALUE}", row_of, column, file,
-                   values)
+                   values, longest)
     if spec_length is not None:
-        check_spec_length(lengths, spec_length, row_of, column, file, values)
+        check_spec_length(lengths, spec_length, row_of, column, file, values, longest)
         return spec_length
-    return max(int(lengths.max()) if len(lengths) else 0, 1)
+    return max(longest, 1)
 
 
 def _from_distinct(codes: np.ndarray, uniques: np.ndarray, used: np.ndarray | None,
@@ -331,16 +364,22 @@ def _to_arrow(series: pd.Series, column: str, file):
     return array
 
 
-def _utf8_bytes(array) -> np.ndarray:
-    """The bytes of all values (without offsets), as a numpy view."""
+def _utf8_buffers(array) -> tuple[np.ndarray, np.ndarray]:
+    """The array's value offsets (its own slice, ``len + 1`` of them) and its whole data buffer."""
     pa, _ = _arrow()
     wide = pa.types.is_large_string(array.type)
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if wide else np.int32)
     offsets = offsets[array.offset:array.offset + len(array) + 1]
     data = array.buffers()[2]
-    if data is None or not len(offsets):
+    return offsets, (np.zeros(0, dtype=np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8))
+
+
+def _utf8_bytes(array) -> np.ndarray:
+    """The bytes of all values (without offsets), as a numpy view."""
+    offsets, data = _utf8_buffers(array)
+    if not len(offsets) or not len(data):
         return np.zeros(0, dtype=np.uint8)
-    return np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]]
+    return data[offsets[0]:offsets[-1]]
 
 
 class _ArrowValues:
@@ -376,7 +415,9 @@ def _from_arrow(series: pd.Series, spec_length: int | None, profile: Profile, co
         i = _first_true(pc.match_substring(array, "\x00"))
         raise InputError("value contains a NUL character, which XPT cannot store", file=file,
                          row=i + 1, column=column)
-    lengths = pc.binary_length(array).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets, _ = _utf8_buffers(array)
+    lengths = (np.diff(offsets) if not array.null_count else   # a null's offsets may span bytes
+               pc.binary_length(array).fill_null(0).to_numpy(zero_copy_only=False))
     width = _width(lengths, spec_length, lambda i: i + 1, column, file, _ArrowValues(array))
     if len(array) and int(lengths.min()) == width and not array.null_count:  # no padding: rows are the buffer
         return PaddedEncoder(raw.reshape(len(array), width))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +27,9 @@ from trialpack.xpt._text import (MAX_LABEL, Profile, char_encoder, check_name, e
 #: FDA/ESG limit for one dataset file (sdTCG: 5 GB).
 FIVE_GB = 5 * 1024 ** 3
 _CHUNK_BYTES = 1 << 21
-_WORKERS = 1  # fill threads; measured: more do not help on 2 cores (memory-bound)
+_WORKERS = 2  # threads checking columns and filling chunks (the C fill and numpy release the GIL)
+_PARALLEL_CELLS = 1 << 20  # below this many values, threads cost more than they save
+_PWRITE = hasattr(os, "pwrite")   # chunks written at their offsets by the filling threads
 _SPLIT_ADVICE = (
     "split it as the FDA Study Data Technical Conformance Guide describes: one file per --CAT "
     "value (e.g. lb.xpt -> lbch.xpt, lbhe.xpt) in a 'split' sub-folder, described in the "
@@ -90,7 +93,8 @@ def _numeric_var(series: pd.Series, entry: Any, name: str, fmt, special, file):
         raise InputError(f"numeric length {field(entry, 'length')} is not supported: XPT numerics "
                          "are written as 8-byte IBM doubles", file=file, column=name)
     values, fmt = numeric_values(series, fmt, name, file)
-    check_numbers(values, name, file)
+    if series.dtype.kind not in "iumM":   # integers (|x| <= 2**53, checked), datetimes and
+        check_numbers(values, name, file)   # durations (whole microseconds at least) always fit
     kind = temporal_kind(fmt[0]) if fmt else None
     if kind:
         _sasdates.check_range(values, kind, format_text(*fmt), file=file, column=name)
@@ -135,8 +139,13 @@ def _prepare(df: pd.DataFrame, entry: Any, profile: Profile, special, file) -> _
 
 
 def _prepare_all(df: pd.DataFrame, entries: list, profile: Profile, special, file) -> list[_Var]:
-    """Check and encode every column, in output order (the first bad column is reported)."""
-    return [_prepare(df, entry, profile, special, file) for entry in entries]
+    """Check and encode every column; on large frames two threads share the columns (numpy
+    and Arrow release the GIL). Errors are reported in column order: the first bad column."""
+    if len(df) * len(entries) < _PARALLEL_CELLS:
+        return [_prepare(df, entry, profile, special, file) for entry in entries]
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        futures = [pool.submit(_prepare, df, entry, profile, special, file) for entry in entries]
+    return [future.result() for future in futures]
 
 
 def _default_created() -> datetime:
@@ -177,15 +186,11 @@ def _headers(name: str, label: bytes, dataset_type: bytes, variables: list[_Var]
 
 
 def _fill_rows(variables: list[_Var], buffer: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Rows ``start:stop`` assembled in ``buffer``; each variable fills its own byte range
-    through a 1-D view of ``V<length>`` items striding by the row length."""
+    """Rows ``start:stop`` assembled in ``buffer``, each variable filling its own byte range."""
     rows = buffer[: stop - start]
-    row_length = buffer.shape[1]
     position = 0
     for var in variables:
-        column = np.ndarray((stop - start,), dtype=f"V{var.length}", buffer=buffer,
-                            offset=position, strides=(row_length,))
-        var.encoder.fill(column, start, stop)
+        var.encoder.fill(rows, position, start, stop)
         position += var.length
     return rows
 
@@ -211,14 +216,49 @@ def _check_trailing_blank(variables: list[_Var], nobs: int, row_length: int, fil
 
 
 def _stream_rows(out, variables: list[_Var], nobs: int, row_length: int) -> None:
-    """Write the observations in chunks of about 2 MB.
+    """Write the observations after what ``out`` holds, in chunks of about 2 MB.
 
-    Worker threads fill chunk buffers (numpy and Arrow release the GIL) while this thread
-    writes finished chunks in order; a buffer is refilled only after it was written.
+    Where the system has ``pwrite`` two threads each fill a chunk and write it at its own
+    offset (the C fill, numpy and the write all release the GIL, so both cores work);
+    elsewhere one thread fills chunks while this one writes them in order.
     """
     rows_per_chunk = max(1, _CHUNK_BYTES // row_length)
     starts = list(range(0, nobs, rows_per_chunk))
+    if not starts:
+        return
     workers = max(1, min(_WORKERS, len(starts)))
+    if _PWRITE:
+        _pwrite_rows(out, variables, nobs, row_length, starts, workers)
+    else:
+        _write_rows_in_order(out, variables, nobs, row_length, starts, workers)
+
+
+def _pwrite_rows(out, variables: list[_Var], nobs: int, row_length: int, starts: list[int],
+                 workers: int) -> None:
+    out.flush()
+    fd, base = out.fileno(), out.tell()
+    rows_per_chunk = starts[1] - starts[0] if len(starts) > 1 else nobs
+    local = threading.local()
+
+    def fill_and_write(start: int) -> None:
+        buffer = getattr(local, "buffer", None)
+        if buffer is None:
+            buffer = local.buffer = np.empty((rows_per_chunk, row_length), dtype=np.uint8)
+        rows = memoryview(_fill_rows(variables, buffer, start, min(start + rows_per_chunk, nobs))).cast("B")
+        offset = base + start * row_length
+        while len(rows):
+            written = os.pwrite(fd, rows, offset)
+            rows, offset = rows[written:], offset + written
+
+    with ThreadPoolExecutor(workers) as pool:
+        for _ in pool.map(fill_and_write, starts):
+            pass
+    out.seek(base + nobs * row_length)
+
+
+def _write_rows_in_order(out, variables: list[_Var], nobs: int, row_length: int,
+                         starts: list[int], workers: int) -> None:
+    rows_per_chunk = starts[1] - starts[0] if len(starts) > 1 else nobs
     depth = 2 * workers
     buffers = [np.empty((rows_per_chunk, row_length), dtype=np.uint8) for _ in range(min(depth, len(starts)))]
 
