@@ -42,12 +42,21 @@ Columns:
 * max proc MB -- (plain table only) the largest RSS of any single process of the run, from
   the kernel's rusage (``os.wait4``, the per-run form of ``getrusage(RUSAGE_CHILDREN)``),
   for comparison: it understates a process tree.
+* user s, sys s -- CPU time of the demo and all its descendants (rusage), in user code and in
+  the kernel. Before the table the benchmark prints what touching memory costs on the machine
+  at the time (``fresh_memory_cost``): where the kernel hands freed memory back to a
+  hypervisor, every page the run touches afresh (its heap, the page cache of the files it
+  writes) costs a fault through the host, and ``sys s`` shows it.
 * s/1k subj -- wall seconds per 1,000 subjects.
 * one column per stage (seconds, from the ``stage NAME: Xs`` lines of the demo's log):
   generate (raw data), configs, map (SDTM mapping per study, run in 2 worker processes; its
   figure is the SUM over the workers, so it can exceed the wall time it occupies), write
   (datasets and define.xml), adam, report (rates, tables, figures), lineage, validate,
   manifest.
+
+Before and after the runs it prints the machine's state: the time of a fixed Python loop
+(a shared vCPU's speed drifts with the host's load) and what touching freed memory costs
+(``fresh_memory_cost``), so that figures from different days can be compared.
 
 After the table come the targets whose sizes were run, each with PASS/FAIL: the default
 demo (767) wall <= 5 s; 100,000 subjects wall <= 90 s, peak PSS <= 6144 MB and the
@@ -81,7 +90,7 @@ LEGEND = ("map = SDTM mapping in 2 worker processes; its figure is the sum over 
           "sizes over the demo and its descendants (sampled every 100 ms; pages shared by forked "
           "workers counted once: the physical memory the run holds); peak tree = largest sum of "
           "VmRSS (every 20 ms; shared pages counted once per process); max proc = largest single "
-          "process (rusage).")
+          "process (rusage); user/sys = CPU seconds of the whole process tree in user code and in the kernel.")
 
 
 # ---------------------------------------------------------------- memory of a process tree
@@ -186,7 +195,7 @@ def run_measured(cmd: list[str], cwd: Path) -> dict:
         proc.returncode = os.waitstatus_to_exitcode(status)
     tree_kb, pss_kb_ = sampler.stop()
     return {"code": proc.returncode, "wall": wall, "tree_mb": tree_kb / 1024, "pss_mb": pss_kb_ / 1024,
-            "proc_mb": usage.ru_maxrss / 1024,
+            "proc_mb": usage.ru_maxrss / 1024, "user": usage.ru_utime, "sys": usage.ru_stime,
             "stdout": out_path.read_text(errors="replace"), "stderr": err_path.read_text(errors="replace")}
 
 
@@ -211,7 +220,7 @@ def run_demo(subjects: int, ae_per_subject: int) -> dict:
         text = (log.read_text() if log.exists() else "") + res["stdout"]
     adae = ADAE_RE.search(text)
     return {"subjects": subjects, "studies": studies, "wall": res["wall"], "tree_mb": res["tree_mb"],
-            "pss_mb": res["pss_mb"],
+            "pss_mb": res["pss_mb"], "user": res["user"], "sys": res["sys"],
             "proc_mb": res["proc_mb"], "adae": int(adae.group(1)) if adae else None,
             "stages": {m.group(1): float(m.group(2)) for m in STAGE_RE.finditer(text)}}
 
@@ -221,6 +230,45 @@ def best_of(subjects: int, ae_per_subject: int, repeat: int) -> dict:
     runs = [run_demo(subjects, ae_per_subject) for _ in range(repeat)]
     best = min(runs, key=lambda r: r["wall"])
     return {**best, **{k: max(r[k] for r in runs) for k in ("tree_mb", "pss_mb", "proc_mb")}}
+
+
+# ---------------------------------------------------------------- the machine
+
+PROBE_MB = 512
+
+
+def fresh_memory_cost() -> tuple[float, float]:
+    """Seconds per GB to touch memory (a) just freed and (b) freed 5 s before, measured in a
+    separate process (so the benchmark's own memory stays small). On some virtual machines the
+    kernel hands free memory back to the host after about 2 s (virtio-balloon free page
+    reporting), and touching it again faults every page through the host: (b) can cost ten to
+    a hundred times (a). A run's ``sys`` CPU time is mostly that; the figure tells how
+    expensive the machine's memory was when the benchmark ran."""
+    code = (
+        "import time, numpy as np\n"
+        "def touch():\n"
+        "    t = time.perf_counter(); b = np.ones(%d * 2**20 // 8); t = time.perf_counter() - t; del b; return t\n"
+        "touch(); a = touch(); time.sleep(5); print(a, touch())\n" % PROBE_MB)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    reused, returned = (float(x) * 1024 / PROBE_MB for x in out.split())
+    return reused, returned
+
+
+def cpu_speed() -> float:
+    """Seconds for a fixed pure-Python loop (20 million additions): on a shared virtual machine
+    the speed of a vCPU drifts with the host's load (measured here: 1.07 s and 1.33 s within
+    half an hour), and every figure of a run drifts with it."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
+def print_machine_state(when: str) -> None:
+    reused, returned = fresh_memory_cost()
+    print(f"machine {when}: Python loop {cpu_speed():.2f} s; fresh memory {reused:.2f} s/GB to touch pages "
+          f"just freed, {returned:.2f} s/GB after 5 s idle (see cpu_speed, fresh_memory_cost)", flush=True)
 
 
 # ---------------------------------------------------------------- output
@@ -233,12 +281,13 @@ def stage_names(results: list[dict]) -> list[str]:
 def table(results: list[dict], markdown: bool) -> list[list[str]]:
     """Header row then one row per result; AE column only if every run reported it."""
     stages, with_ae = stage_names(results), all(r["adae"] is not None for r in results)
-    header = ["subjects", "studies"] + (["AE records"] if with_ae else []) + ["wall s", "peak PSS MB", "peak tree MB"]
+    header = ["subjects", "studies"] + (["AE records"] if with_ae else []) + ["wall s", "user s", "sys s",
+                                                                              "peak PSS MB", "peak tree MB"]
     header += ([] if markdown else ["max proc MB"]) + ["s/1k subj"] + stages
     rows = [header]
     for r in results:
         row = [f"{r['subjects']:,}", str(r["studies"])] + ([f"{r['adae']:,}"] if with_ae else [])
-        row += [f"{r['wall']:.1f}", f"{r['pss_mb']:.0f}", f"{r['tree_mb']:.0f}"] + ([] if markdown else [f"{r['proc_mb']:.0f}"])
+        row += [f"{r['wall']:.1f}", f"{r['user']:.1f}", f"{r['sys']:.1f}", f"{r['pss_mb']:.0f}", f"{r['tree_mb']:.0f}"] + ([] if markdown else [f"{r['proc_mb']:.0f}"])
         row += [f"{1000 * r['wall'] / r['subjects']:.3f}"]
         row += [f"{r['stages'][s]:.2f}" if s in r["stages"] else "-" for s in stages]
         rows.append(row)
@@ -304,10 +353,12 @@ def main() -> None:
         parser.error("--repeat must be at least 1")
     require_linux()
     compile_checkout()
+    print_machine_state("before the runs")
     results = []
     for n in args.subjects:
         results.append(best_of(n, args.ae_per_subject, args.repeat))
         print(f"  done: {n:,} subjects, wall {results[-1]['wall']:.1f} s", file=sys.stderr, flush=True)
+    print_machine_state("after the runs")
     print(format_plain(table(results, markdown=False)))
     print(LEGEND)
     if args.markdown:
