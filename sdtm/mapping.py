@@ -228,15 +228,24 @@ def collected_dates(spec: Spec, name: str, df: pd.DataFrame) -> list[str]:
 
 
 def record_lineage(datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Each SDTM record's raw file and row (DESIGN principle 6), keyed by dataset, USUBJID, --SEQ."""
-    parts = []
+    """Each SDTM record's raw file and row (DESIGN principle 6), keyed by dataset, USUBJID, --SEQ.
+    Dataset and file names are categories and USUBJID stays Arrow text: millions of records at
+    scale, handed from a worker process to the build as a few buffers, not Python strings."""
+    parts, names = [], []
     for name, df in datasets.items():
         if RAW_ROW not in df:
             continue
         seq = df[SEQ_VARIABLE[name]] if name in SEQ_VARIABLE else pd.Series(np.nan, index=df.index)
-        parts.append(pd.DataFrame({"dataset": name, "USUBJID": df["USUBJID"].to_numpy(), "seq": seq.to_numpy(),
-                                   "file": df[RAW_FILE].to_numpy(), "row": df[RAW_ROW].to_numpy()}))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        parts.append(pd.DataFrame({"dataset": np.full(len(df), len(names), dtype=np.int8), "USUBJID": df["USUBJID"].array,
+                                   "seq": seq.to_numpy(), "file": df[RAW_FILE].array,
+                                   "row": df[RAW_ROW].to_numpy()}))
+        names.append(name)
+    if not parts:
+        return pd.DataFrame()
+    lineage = pd.concat(parts, ignore_index=True)
+    lineage["dataset"] = pd.Categorical.from_codes(lineage["dataset"].to_numpy(), categories=names)
+    lineage["file"] = lineage["file"].astype("category")
+    return lineage
 
 
 def rejection_findings(rejections: pd.DataFrame) -> pd.DataFrame:

@@ -35,10 +35,29 @@ def text_ranks(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Sorting by ``rank`` sorts by the text, on integers, each distinct value compared once."""
     codes, uniques = pd.factorize(values)
     uniques = np.asarray(uniques, dtype=object)
+    return codes, uniques, ranks_of(codes, uniques)
+
+
+def ranks_of(codes: np.ndarray, uniques: np.ndarray) -> np.ndarray:
+    """Each code's place among its ``uniques`` sorted (code -1, missing, last): see :func:`text_ranks`."""
     ranks = np.empty(len(uniques) + 1, dtype=np.int64)
-    ranks[np.argsort(uniques, kind="stable")] = np.arange(len(uniques))
+    ranks[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
     ranks[-1] = len(uniques)   # code -1 (missing) last
-    return codes, uniques, ranks[codes]
+    return ranks[codes]
+
+
+def factorize_parts(parts: list) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pandas.factorize` of the parts stacked, without stacking them: the codes (one
+    array over all parts, -1 missing) and the distinct values in order of first appearance.
+    Each part is encoded on its own (a categorical by its codes, Arrow text by Arrow's hash),
+    then only the parts' distinct values are encoded together."""
+    encoded = [pd.factorize(part) for part in parts]
+    distinct = [np.asarray(uniques, dtype=object) for _, uniques in encoded]
+    positions, uniques = pd.factorize(np.concatenate(distinct) if distinct else np.array([], dtype=object))
+    offsets = np.cumsum([0] + [len(d) for d in distinct])
+    lookup = np.append(positions, -1)   # its last entry: where a missing value (-1) is sent
+    codes = [lookup[np.where(c >= 0, c + offsets[i], len(positions))] for i, (c, _) in enumerate(encoded)]
+    return (np.concatenate(codes) if codes else np.array([], dtype=np.int64)), np.asarray(uniques, dtype=object)
 
 
 def index_in(values: pd.Series, candidates: pd.Series) -> np.ndarray:

@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specs.columns import is_in
+from specs.columns import factorize_parts, is_in
 
 TEXT = st.one_of(st.none(), st.text(alphabet="abcXYZ- ", max_size=4))
 
@@ -31,3 +31,29 @@ def test_known_answers():
 def test_numbers_and_mixed_objects_go_through_pandas():
     assert is_in(pd.Series([1.0, 2.0, np.nan]), [2.0, np.nan]).tolist() == [False, True, True]
     assert is_in(pd.Series(["a", 1], dtype=object), ["a", 1]).tolist() == [True, True]
+
+
+PART = st.lists(TEXT, max_size=15)
+
+
+def _as(kind: str, values: list) -> pd.Series:
+    return pd.Series(pd.Categorical(values)) if kind == "category" else pd.Series(values, dtype=kind)
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(st.tuples(PART, st.sampled_from(["str", "object", "category"])), max_size=5))
+def test_factorize_parts_equals_factorize_of_the_stack(parts):
+    series = [_as(kind, values) for values, kind in parts]
+    codes, uniques = factorize_parts(series)
+    stacked = [v for values, _ in parts for v in values]
+    expected_codes, expected_uniques = pd.factorize(pd.Series(stacked, dtype=object))
+    assert codes.tolist() == expected_codes.tolist()
+    assert list(uniques) == list(expected_uniques)
+
+
+def test_factorize_parts_known_answer():
+    codes, uniques = factorize_parts([pd.Series(["B", None, "A"], dtype="str"),
+                                      pd.Series(pd.Categorical(["C", "A", "C"], categories=["Z", "C", "A"]))])
+    assert codes.tolist() == [0, -1, 1, 2, 1, 2] and list(uniques) == ["B", "A", "C"]
+    codes, uniques = factorize_parts([])
+    assert codes.tolist() == [] and list(uniques) == []

@@ -20,63 +20,83 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from specs.columns import text_ranks
+from specs.columns import factorize_parts, ranks_of
 from trialpack import layout
 
 SDTM_RAW = "sdtm-raw.csv"
 ADAM_SDTM = "adam-sdtm.csv"
 RAW_RECONCILIATION = "raw-reconciliation.csv"
+SDTM_RAW_COLUMNS = ["STUDYID", "DATASET", "USUBJID", "SEQ", "RAWFILE", "RAWROW"]
 RECONCILIATION_COLUMNS = ["STUDYID", "DOMAIN", "RAWFILE", "ROWS_READ", "ROWS_MAPPED", "ROWS_REJECTED", "BLANK_ROWS",
                           "BALANCED"]
 
 
-def sdtm_raw(studies) -> pd.DataFrame:
-    parts = [s.lineage.assign(STUDYID=s.studyid) for s in studies if len(s.lineage)]
-    if not parts:
-        return pd.DataFrame(columns=["STUDYID", "DATASET", "USUBJID", "SEQ", "RAWFILE", "RAWROW"])
-    df = pd.concat(parts, ignore_index=True)
-    df = df.rename(columns={"dataset": "DATASET", "seq": "SEQ", "file": "RAWFILE", "row": "RAWROW"})
-    df["SEQ"] = df["SEQ"].astype("Int64")   # --SEQ is an integer; DM records have none
-    return df[["STUDYID", "DATASET", "USUBJID", "SEQ", "RAWFILE", "RAWROW"]]
+def sdtm_raw(studies) -> list[pd.DataFrame]:
+    """The SDTM -> raw lineage, one frame per study (in config order: written one after the
+    other, never concatenated — millions of records at scale)."""
+    out = []
+    for s in studies:
+        lin = s.lineage
+        if not len(lin):
+            continue
+        out.append(pd.DataFrame({
+            "STUDYID": pd.Categorical.from_codes(np.zeros(len(lin), dtype=np.int8), categories=[s.studyid]),
+            "DATASET": lin["dataset"], "USUBJID": lin["USUBJID"],
+            "SEQ": lin["seq"].astype("Int64"),   # --SEQ is an integer; DM records have none
+            "RAWFILE": lin["file"], "RAWROW": lin["row"]}))
+    return out or [pd.DataFrame(columns=SDTM_RAW_COLUMNS)]
 
 
 def adam_sdtm(analysis) -> pd.DataFrame:
+    """The ADaM -> SDTM lineage, sorted by DATASET, STUDYID, USUBJID, KEY, SOURCESEQ; built from
+    one part per ADaM dataset whose text is never concatenated (:func:`sorted_by`)."""
     adae = analysis.datasets["ADAE"]
-    aeseq = pa.array(adae["AESEQ"].astype("Int64"), type=pa.int64(), from_pandas=True)
-    parts = [pd.DataFrame({"DATASET": "ADAE", "STUDYID": adae["STUDYID"], "USUBJID": adae["USUBJID"],
-                           "KEY": pd.Series(pc.cast(aeseq, pa.string()).to_pandas(), index=adae.index),
-                           "SOURCE": "AE", "SOURCESEQ": adae["AESEQ"]})]
+    aeseq = adae["AESEQ"].astype("Int64")
+    seq_codes, seqs = pd.factorize(aeseq)   # KEY is AESEQ as text: one string per distinct number
+    parts = [pd.DataFrame({"DATASET": _constant("ADAE", len(adae)), "STUDYID": adae["STUDYID"].array,
+                           "USUBJID": adae["USUBJID"].array,
+                           "KEY": pd.Categorical.from_codes(seq_codes, categories=[str(v) for v in seqs]),
+                           "SOURCE": _constant("AE", len(adae)), "SOURCESEQ": aeseq.array})]
     tte = analysis.datasets["ADAETTE"]
     ev = tte[tte["SRCSEQ"].notna()] if "SRCSEQ" in tte else tte.iloc[0:0].assign(SRCSEQ=None)
-    parts.append(pd.DataFrame({"DATASET": "ADAETTE", "STUDYID": ev["STUDYID"], "USUBJID": ev["USUBJID"],
-                               "KEY": ev["TRTA"] + "/" + ev["PARAMCD"], "SOURCE": "ADAE", "SOURCESEQ": ev["SRCSEQ"]}))
+    parts.append(pd.DataFrame({"DATASET": _constant("ADAETTE", len(ev)), "STUDYID": ev["STUDYID"].array,
+                               "USUBJID": ev["USUBJID"].array, "KEY": (ev["TRTA"] + "/" + ev["PARAMCD"]).array,
+                               "SOURCE": _constant("ADAE", len(ev)),
+                               "SOURCESEQ": ev["SRCSEQ"].astype("Int64").array}))
     rec = analysis.records
     if rec is not None and len(rec):
         pools = {p: g.label for g in analysis.iss.groups for p in g.pools}
         rows = rec.dropna(subset=["GROUP"])
         pooled = rows[rows["GROUP"].isin(pools)].assign(GROUP=lambda d: d["GROUP"].map(pools))
-        both = pd.concat([rows, pooled], ignore_index=True)
-        parts.append(pd.DataFrame({"DATASET": "ADEX", "STUDYID": both["STUDYID"], "USUBJID": both["USUBJID"],
-                                   "KEY": both["GROUP"], "SOURCE": "EX", "SOURCESEQ": both["EXSEQ"]}))
-    out = pd.concat(parts, ignore_index=True)
-    out["SOURCESEQ"] = out["SOURCESEQ"].astype("Int64")
-    return sorted_by(out, ["DATASET", "STUDYID", "USUBJID", "KEY", "SOURCESEQ"])
+        for part in (rows, pooled):
+            parts.append(pd.DataFrame({"DATASET": _constant("ADEX", len(part)), "STUDYID": part["STUDYID"].array,
+                                       "USUBJID": part["USUBJID"].array, "KEY": part["GROUP"].array,
+                                       "SOURCE": _constant("EX", len(part)),
+                                       "SOURCESEQ": part["EXSEQ"].astype("Int64").array}))
+    return sorted_by(parts, ["DATASET", "STUDYID", "USUBJID", "KEY", "SOURCESEQ"])
 
 
-def sorted_by(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``frame`` sorted by ``columns`` (text by code point, numbers by value, missing last;
-    ties in their order), as ``sort_values(kind="mergesort")`` sorts it, with its text
-    columns as categories: each text column is encoded once and its integer codes are
-    sorted and gathered, never millions of strings."""
+def _constant(text: str, n: int) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[text])
+
+
+def sorted_by(frames: pd.DataFrame | list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """The frames stacked and sorted by ``columns`` (text by code point, numbers by value,
+    missing last; ties in their order), as ``pd.concat(frames).sort_values(columns,
+    kind="mergesort")`` sorts them, with the text columns as categories: each part's text is
+    encoded once (:func:`specs.columns.factorize_parts`) and integer codes are sorted and
+    gathered, never millions of strings."""
+    parts = [frames] if isinstance(frames, pd.DataFrame) else list(frames)
     encoded, keys = {}, {}
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_numeric_dtype(values):
+    for column in parts[0].columns:
+        pieces = [part[column] for part in parts]
+        if all(pd.api.types.is_numeric_dtype(piece) for piece in pieces):
+            values = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
             encoded[column] = values.to_numpy()
             keys[column] = values.astype("float64").fillna(np.inf).to_numpy()
             continue
-        codes, uniques, keys[column] = text_ranks(values)
-        encoded[column] = (codes, uniques)
+        codes, uniques = factorize_parts(pieces)
+        encoded[column], keys[column] = (codes, uniques), ranks_of(codes, uniques)
     order = np.lexsort([keys[c] for c in columns][::-1])
     return pd.DataFrame({c: pd.Categorical.from_codes(v[0][order], categories=pd.Index(v[1], dtype=object))
                          if isinstance(v, tuple) else v[order] for c, v in encoded.items()})
@@ -115,26 +135,38 @@ def write_lineage(root: Path, studies, analysis) -> list[Path]:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """``frame`` as CSV (header row, ``\\n`` line ends, missing values empty), the bytes
-    pandas' ``to_csv`` writes. When no text holds a comma, quote or line end (lineage keys
-    and file names, as a rule) Arrow's CSV writer writes it unquoted: millions of records in
-    a fraction of a second; otherwise pandas quotes what needs it."""
+def write_csv(frame: pd.DataFrame | list[pd.DataFrame], path: Path) -> Path:
+    """``frame`` (or frames with the same columns, one after the other) as CSV (header row,
+    ``\n`` line ends, missing values empty), the bytes pandas' ``to_csv`` writes for them
+    stacked. When no text holds a comma, quote or line end (lineage keys and file names, as a
+    rule) Arrow's CSV writer writes it unquoted: millions of records in a fraction of a
+    second, part by part; otherwise pandas quotes what needs it."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    texts = [_text_values(table.column(i)) for i in range(table.num_columns)]
-    plain = all(text is None or not pc.any(pc.match_substring_regex(text, '[,"\\r\\n]')).as_py() for text in texts)
-    numbers = all(text is not None or pa.types.is_integer(f.type) for text, f in zip(texts, table.schema))
-    if not (plain and numbers and all(_csv_field(str(c)) == str(c) for c in frame.columns)):
-        frame.to_csv(path, index=False, lineterminator="\n")
+    frames = [frame] if isinstance(frame, pd.DataFrame) else list(frame)
+    tables = [pa.Table.from_pandas(f, preserve_index=False) for f in frames]
+    columns = [str(c) for c in frames[0].columns]
+    if not (all(_arrow_writes_as_pandas(t) for t in tables) and all(_csv_field(c) == c for c in columns)):
+        stacked = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        stacked.to_csv(path, index=False, lineterminator="\n")
         return path
     with open(path, "wb") as f:
-        f.write(",".join(map(str, frame.columns)).encode("utf-8") + b"\n")
-        pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
+        f.write(",".join(columns).encode("utf-8") + b"\n")
+        for table in tables:
+            pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
     return path
+
+
+def _arrow_writes_as_pandas(table) -> bool:
+    """True when Arrow's unquoted CSV of ``table`` equals pandas' ``to_csv``: no text needs
+    quoting and every other column is integer."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = [_text_values(table.column(i)) for i in range(table.num_columns)]
+    plain = all(text is None or not pc.any(pc.match_substring_regex(text, '[,"\r\n]')).as_py() for text in texts)
+    return plain and all(text is not None or pa.types.is_integer(f.type) for text, f in zip(texts, table.schema))
 
 
 def _text_values(column):
