@@ -1,3 +1,3 @@
-from trialpack.cli import main
+from trialpack.cli import entry
 
-raise SystemExit(main())
+entry()
