@@ -126,13 +126,24 @@ def reconciliation_sheet(root: Path) -> tuple[list[str], list[list]]:
 
 
 def write_lineage(root: Path, studies, analysis) -> list[Path]:
+    """All three lineage files (:func:`write_sdtm_lineage` and :func:`write_adam_lineage`)."""
+    return write_sdtm_lineage(root, studies) + write_adam_lineage(root, analysis)
+
+
+def write_sdtm_lineage(root: Path, studies) -> list[Path]:
+    """``sdtm-raw.csv`` and ``raw-reconciliation.csv``: they need the mapped studies only, so
+    the build writes them on the core the ADaM derivation leaves free."""
     folder = layout.lineage_dir(root)
     folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for name, frame in ((SDTM_RAW, sdtm_raw(studies)), (ADAM_SDTM, adam_sdtm(analysis)),
-                        (RAW_RECONCILIATION, raw_reconciliation(studies))):
-        out.append(write_csv(frame, folder / name))
-    return out
+    return [write_csv(sdtm_raw(studies), folder / SDTM_RAW),
+            write_csv(raw_reconciliation(studies), folder / RAW_RECONCILIATION)]
+
+
+def write_adam_lineage(root: Path, analysis) -> list[Path]:
+    """``adam-sdtm.csv``."""
+    folder = layout.lineage_dir(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    return [write_csv(adam_sdtm(analysis), folder / ADAM_SDTM)]
 
 
 def write_csv(frame: pd.DataFrame | list[pd.DataFrame], path: Path) -> Path:

@@ -190,8 +190,9 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
         pooled_input.append(study.datasets)
     sdtm_folders = {layout.sdtm_dir(root, s.studyid): validation.written_folder(layout.sdtm_dir(root, s.studyid),
                                                                                 s.datasets) for s in studies}
-    # the SDTM folders are checked on the other core while this one derives the ADaM
-    with parallel.forked(timed_check, sdtm_folders, enabled=parallel.workers(2) > 1) as sdtm_check:
+    # the SDTM folders are checked, and the SDTM lineage written, on the other core while this
+    # one derives the ADaM
+    with parallel.forked(timed_check, sdtm_folders, root, studies, enabled=parallel.workers(2) > 1) as sdtm_check:
         with stages.stage("adam", "deriving the pooled ISS ADaM"):
             analysis = derive_adam(pool_sdtm(pooled_input), iss)
             trim_freed_memory()
@@ -207,7 +208,8 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
                                                 formats=formats, created=created, study_oid=analysis.spec.study.oid)
                 trim_freed_memory()
             with stages.stage("lineage", "writing lineage"):
-                files += lineage.write_lineage(root, studies, analysis)
+                files += (lineage.write_lineage(root, studies, analysis) if sdtm_check is None
+                          else lineage.write_adam_lineage(root, analysis))
             build_findings = findings.concat([*(s.findings.assign(study=s.studyid) for s in studies),
                                               analysis.findings.assign(study=iss.id)])
             # spec checks (TP00xx) can be made again from the files: not kept with the build findings
@@ -216,7 +218,9 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
                 files.append(validation.write_build_findings(build_findings[~spec_checked], root))
                 checked = None
                 if sdtm_check is not None:
-                    checked, stages.timings["validate_sdtm"] = sdtm_check.get()  # the worker's time
+                    checked, seconds, sdtm_lineage = sdtm_check.get()
+                    stages.timings.update(seconds)   # the worker's time
+                    files += sdtm_lineage
                 written = {**sdtm_folders,
                            layout.adam_dir(root): validation.written_folder(layout.adam_dir(root), analysis.datasets)}
                 all_findings, details = validation.validate_package(
@@ -289,14 +293,18 @@ def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM,
     return study, files, dict(stages.timings)
 
 
-def timed_check(folders: dict) -> tuple[dict, float]:
+def timed_check(folders: dict, root: Path, studies: list[StudySDTM]) -> tuple[dict, dict, list[Path]]:
     """:func:`trialpack.validation.check_folder` of each written folder (spec checks excepted:
-    the build made them), and the time it took, to be handed back from a worker."""
+    the build made them) and the SDTM side of the lineage (:func:`trialpack.lineage.write_sdtm_lineage`),
+    with the time each took (stages validate_sdtm, lineage_sdtm), to be handed back from a worker."""
+    from trialpack.lineage import write_sdtm_lineage
     from trialpack.validation import check_folder
 
     start = time.perf_counter()
     found = {folder: check_folder(folder, data, with_spec_checks=False) for folder, data in folders.items()}
-    return found, time.perf_counter() - start
+    checked = time.perf_counter()
+    written = write_sdtm_lineage(root, studies)
+    return found, {"validate_sdtm": checked - start, "lineage_sdtm": time.perf_counter() - checked}, written
 
 
 def timed_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> tuple[list[Path], float, dict]:
