@@ -83,6 +83,7 @@ STAGES = ("generate", "configs", "map", "write", "adam", "report", "lineage", "v
 SAMPLE_SECONDS = 0.02
 PSS_EVERY = 5  # PSS sampled every 5th tick (100 ms)
 SCALING_LIMIT = 1.3
+KEEP_LOGS: Path | None = None
 STAGE_RE = re.compile(r"stage (\w+): ([0-9.]+)s")
 ADAE_RE = re.compile(r"TPZ-ISS/ADAE (\d+)")
 LEGEND = ("map = SDTM mapping in 2 worker processes; its figure is the sum over the workers, "
@@ -151,6 +152,7 @@ class TreeRssSampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid, self.peak_kb, self.peak_pss_kb, self._done = pid, 0, 0, threading.Event()
+        self.started, self.peak_pss_at = time.perf_counter(), 0.0
 
     def run(self) -> None:
         tick = 0
@@ -158,7 +160,9 @@ class TreeRssSampler(threading.Thread):
             pids = tree_pids(self.pid)
             self.peak_kb = max(self.peak_kb, sum(rss_kb(p) for p in pids))
             if tick % PSS_EVERY == 0:  # smaps_rollup walks the page tables: costlier than status
-                self.peak_pss_kb = max(self.peak_pss_kb, sum(pss_kb(p) for p in pids))
+                pss = sum(pss_kb(p) for p in pids)
+                if pss > self.peak_pss_kb:
+                    self.peak_pss_kb, self.peak_pss_at = pss, time.perf_counter() - self.started
             tick += 1
             self._done.wait(SAMPLE_SECONDS)
 
@@ -196,6 +200,7 @@ def run_measured(cmd: list[str], cwd: Path) -> dict:
     tree_kb, pss_kb_ = sampler.stop()
     return {"code": proc.returncode, "wall": wall, "tree_mb": tree_kb / 1024, "pss_mb": pss_kb_ / 1024,
             "proc_mb": usage.ru_maxrss / 1024, "user": usage.ru_utime, "sys": usage.ru_stime,
+            "pss_at": sampler.peak_pss_at,
             "stdout": out_path.read_text(errors="replace"), "stderr": err_path.read_text(errors="replace")}
 
 
@@ -218,6 +223,9 @@ def run_demo(subjects: int, ae_per_subject: int) -> dict:
         if res["code"] not in (0, 1) or not built:  # 1 = findings, but only with a built package
             raise SystemExit(f"demo with {subjects} subjects failed (exit {res['code']}):\n{res['stderr'].strip()}")
         text = (log.read_text() if log.exists() else "") + res["stdout"]
+    if KEEP_LOGS:   # the build's log (each stage's start, in seconds from the start), to read the peak against
+        KEEP_LOGS.mkdir(parents=True, exist_ok=True)
+        (KEEP_LOGS / f"build-{subjects}.log").write_text(text + f"peak PSS at {res['pss_at']:.1f}s\n")
     adae = ADAE_RE.search(text)
     return {"subjects": subjects, "studies": studies, "wall": res["wall"], "tree_mb": res["tree_mb"],
             "pss_mb": res["pss_mb"], "user": res["user"], "sys": res["sys"],
@@ -348,9 +356,13 @@ def main() -> None:
                         help="AE records per subject for sizes other than 767 (default 15)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; the best wall time is kept")
     parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
+    parser.add_argument("--keep-logs", metavar="DIR", help="keep each run's build log (stage starts, and "
+                        "when the peak PSS was seen) in DIR")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    global KEEP_LOGS
+    KEEP_LOGS = Path(args.keep_logs) if args.keep_logs else None
     require_linux()
     compile_checkout()
     print_machine_state("before the runs")
