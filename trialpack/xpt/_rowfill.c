@@ -106,13 +106,14 @@ done:
 
 #define BLANK8 UINT64_C(0x2020202020202020)
 
-/* Bytes [o, o + 8) of a value of n = length - o remaining bytes, blank-padded, read from
- * src + o (the caller guarantees 8 readable bytes there). Little-endian only. */
+/* KEEP[n]: the mask of the first n bytes of a little-endian word. */
 static const uint64_t KEEP[9] = {
     0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFF, 0xFFFFFFFFFFFF, 0xFFFFFFFFFFFFFF,
     ~UINT64_C(0),
 };
 
+/* Bytes [o, o + 8) of a value of n = length - o remaining bytes, blank-padded, read from
+ * src + o (the caller guarantees 8 readable bytes there). Little-endian only. */
 static inline uint64_t padded_word(const unsigned char *src, int64_t n)
 {
     uint64_t word, mask;
