@@ -170,3 +170,23 @@ def test_threads_write_every_chunk_in_place(tmp_path):
     assert _write(frame, {}, False, path, kernel=kernel, pwrite=True, chunk=997) == in_order
     assert len(in_order) % 80 == 0 and in_order.count(b"APPLICATION SITE PAIN") == \
         int((frame["AETERM"] == "APPLICATION SITE PAIN").sum())
+
+
+def test_checks_in_two_threads_report_the_first_bad_column(tmp_path):
+    """With the columns checked in two threads, the error is still the first bad column's."""
+    from specs.errors import InputError
+
+    frame = pd.DataFrame({"A": [1.0, 2.0], "B": ["ok", "caf\u00e9"], "C": [np.inf, 1.0], "D": ["x" * 201, "y"]})
+    for cells in (0, 1 << 40):   # threads / one thread
+        with mock.patch.object(_writer, "_PARALLEL_CELLS", cells), pytest.raises(InputError) as err:
+            write_xpt(frame, tmp_path / "ae.xpt")
+        assert err.value.column == "B" and err.value.row == 2 and "non-ASCII" in str(err.value)
+        assert not list(tmp_path.iterdir())   # nothing written
+
+
+def test_empty_and_single_row_frames_in_place(tmp_path):
+    for rows in (0, 1):
+        frame = pd.DataFrame({"USUBJID": pd.Series(["S-1"][:rows], dtype="str"), "AGE": [40.0][:rows]})
+        in_order = _write(frame, {}, False, tmp_path / "dm.xpt", kernel=_native.kernel, pwrite=False, chunk=1 << 21)
+        assert _write(frame, {}, False, tmp_path / "dm.xpt", kernel=None, pwrite=True, chunk=7) == in_order
+        assert len(in_order) % 80 == 0
