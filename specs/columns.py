@@ -25,7 +25,8 @@ def choose_text(choices: list, codes, index=None) -> pd.Series:
     default text dtype. ``np.where(mask, "yes", "no")`` makes a fixed-width unicode array
     that pandas converts to text one Python string at a time: seconds for a million rows."""
     picked = pc.take(pa.array(choices, type=pa.string()), pa.array(np.asarray(codes, dtype=np.int32)))
-    return pd.Series(picked.to_pandas(), index=index).astype(pd.Series(["x"]).dtype)
+    values = picked.to_pandas()   # a Series on 0..n-1: ``index`` is set by position, not aligned on labels
+    return (values if index is None else values.set_axis(index)).astype(pd.Series(["x"]).dtype)
 
 
 def text_ranks(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

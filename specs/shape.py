@@ -106,7 +106,8 @@ def _as_text(col: pd.Series) -> pd.Series:
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects (numbers among text)
         text = arrow_text(col.astype("string"))
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    return pd.Series(text.to_pandas(), index=col.index, name=col.name).astype(_text_dtype())
+    # by position: pd.Series(series, index=...) would align on labels, nulling rows of any other index
+    return text.to_pandas().set_axis(col.index).rename(col.name).astype(_text_dtype())
 
 
 def detached(df: pd.DataFrame) -> pd.DataFrame:

@@ -57,3 +57,18 @@ def test_factorize_parts_known_answer():
     assert codes.tolist() == [0, -1, 1, 2, 1, 2] and list(uniques) == ["B", "A", "C"]
     codes, uniques = factorize_parts([])
     assert codes.tolist() == [] and list(uniques) == []
+
+
+def test_text_built_by_arrow_keeps_rows_of_any_index():
+    """Arrow-built text is placed by position on the caller's index, whatever its labels (a
+    Series built with ``index=`` would align on labels and null every row not in 0..n-1)."""
+    from specs.columns import choose_text
+    from specs.shape import _as_text
+    from trialpack.rawio import _clean_text
+
+    index = pd.Index([7, 3, 12])
+    assert choose_text(["NOT RELATED", "RELATED"], [1, 0, 1], index=index).tolist() == \
+        ["RELATED", "NOT RELATED", "RELATED"]
+    assert choose_text(["NOT RELATED", "RELATED"], [1, 0, 1], index=index).index.equals(index)
+    assert _as_text(pd.Series([1, 2, None], index=index)).tolist()[:2] == ["1", "2"]
+    assert _clean_text(pd.Series([" a ", "", "b"], index=index, dtype=object)).tolist()[::2] == ["a", "b"]

@@ -14,6 +14,7 @@ import argparse
 import signal
 import sys
 import threading
+import warnings
 from typing import Callable, Sequence
 
 from trialpack import __version__
@@ -225,7 +226,10 @@ def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
     the command, the exit code is 130/143 once either signal has arrived.
     """
     code: int | None = None  # stays None unless the command returns
-    with _StopSignals() as stop:
+    with _StopSignals() as stop, warnings.catch_warnings():
+        # a library's notice of its own future changes (pandas 2.2's FutureWarnings) is for
+        # developers, not for the user of a command: stderr carries findings and errors only
+        warnings.simplefilter("ignore", FutureWarning)
         try:
             from specs.clock import check_environment
 

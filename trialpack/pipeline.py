@@ -247,11 +247,13 @@ def with_dataset_files(found: pd.DataFrame, root: Path, studies: list[StudySDTM]
     folders = {s.studyid: layout.sdtm_dir(root, s.studyid) for s in studies}
     adam = layout.adam_dir(root)
     fmt = "xpt" if "xpt" in formats else formats[0]
+    if not len(found):   # (pandas 2.2 cannot factorize an empty MultiIndex)
+        return found.assign(file=pd.Series(dtype=object)).drop(columns="study")
     pairs = found[["study", "dataset"]].astype(object)
     codes, distinct = pd.factorize(pd.MultiIndex.from_frame(pairs))
     names = [layout.dataset_file(folders.get(study, adam), str(name), fmt).relative_to(root).as_posix()
              for study, name in distinct]
-    return found.assign(file=np.asarray(names, dtype=object)[codes] if len(found) else []).drop(columns="study")
+    return found.assign(file=np.asarray(names, dtype=object)[codes]).drop(columns="study")
 
 
 @dataclass

@@ -118,7 +118,7 @@ def _clean_text(col: pd.Series) -> pd.Series:
     default text dtype; one pass of Arrow kernels."""
     text = pc.utf8_trim_whitespace(arrow_text(col))
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    return pd.Series(text.to_pandas(), index=col.index, name=col.name).astype(_text_dtype())
+    return text.to_pandas().set_axis(col.index).rename(col.name).astype(_text_dtype())   # by position
 
 
 def _text_dtype():
