@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from specs import findings
-from specs.columns import arrow_text
+from specs.columns import TEXT_DTYPE, arrow_text
 from trialpack.rawio import RAW_FILE, RAW_ROW
 
 REJECTION_COLUMNS = ["domain", "file", "row", "column", "value", "reason"]
@@ -25,7 +25,7 @@ def text(values, index: pd.Index | None = None) -> pd.Series:
     if isinstance(values, pd.Series):
         values = values.to_numpy(dtype=object)
     out = pd.Series(values, dtype=object)
-    out = out.where(out.notna(), None).astype(pd.Series(["x"]).dtype)
+    out = out.where(out.notna(), None).astype(TEXT_DTYPE)
     return out if index is None else out.set_axis(index)
 
 

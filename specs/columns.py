@@ -20,13 +20,29 @@ def arrow_text(values) -> pa.Array:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
+TEXT_DTYPE = pd.Series(["x"]).dtype
+"""pandas' default text dtype: ``str`` on pandas 3, ``object`` on pandas 2."""
+
+
+def text_column(text: pa.Array, index=None, name=None) -> pd.Series:
+    """An Arrow string array as a pandas column of :data:`TEXT_DTYPE`, its values placed on
+    ``index`` by position (``pd.Series(series, index=...)`` would align them on labels and
+    null every row of an index other than 0..n-1)."""
+    values = text.to_pandas()
+    return (values if index is None else values.set_axis(index)).rename(name).astype(TEXT_DTYPE)
+
+
+def empty_as_null(text: pa.Array) -> pa.Array:
+    """Empty strings null (SDTM and ADaM have no empty text: a value is there or null)."""
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
 def choose_text(choices: list, codes, index=None) -> pd.Series:
     """Text per record: ``choices[code]`` (a choice of None is null), built by Arrow as the
     default text dtype. ``np.where(mask, "yes", "no")`` makes a fixed-width unicode array
     that pandas converts to text one Python string at a time: seconds for a million rows."""
     picked = pc.take(pa.array(choices, type=pa.string()), pa.array(np.asarray(codes, dtype=np.int32)))
-    values = picked.to_pandas()   # a Series on 0..n-1: ``index`` is set by position, not aligned on labels
-    return (values if index is None else values.set_axis(index)).astype(pd.Series(["x"]).dtype)
+    return text_column(picked, index)
 
 
 def text_ranks(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

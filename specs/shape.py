@@ -11,9 +11,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from specs.columns import arrow_text
+from specs.columns import TEXT_DTYPE, arrow_text, empty_as_null, text_column
 from specs.errors import InputError
 from specs.formats import format_kind
 from specs.model import DatasetSpec, VariableSpec
@@ -55,14 +54,7 @@ def _null_column(var: VariableSpec, n: int) -> pd.Series:
         return pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[s]"))
     if var.is_numeric:
         return pd.Series(np.full(n, np.nan))
-    return pd.Series(np.full(n, None, dtype=object)).astype(_text_dtype())
-
-
-_TEXT_DTYPE = pd.Series(["x"]).dtype  # "str" on pandas 3, object on pandas 2
-
-
-def _text_dtype():
-    return _TEXT_DTYPE
+    return pd.Series(np.full(n, None, dtype=object)).astype(TEXT_DTYPE)
 
 
 def _as_type(col: pd.Series, var: VariableSpec, dataset: str, source: str | None) -> pd.Series:
@@ -94,7 +86,7 @@ def _as_float(col: pd.Series, var: VariableSpec, dataset: str, source: str | Non
 
 
 def _as_text(col: pd.Series) -> pd.Series:
-    if col.dtype == _TEXT_DTYPE and col.dtype != object:  # already text: only empty strings -> null
+    if col.dtype == TEXT_DTYPE and col.dtype != object:  # already text: only empty strings -> null
         empty = (col == "").fillna(False)
         return col.mask(empty) if empty.any() else col
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
@@ -105,9 +97,7 @@ def _as_text(col: pd.Series) -> pd.Series:
         text = arrow_text(col)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects (numbers among text)
         text = arrow_text(col.astype("string"))
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    # by position: pd.Series(series, index=...) would align on labels, nulling rows of any other index
-    return text.to_pandas().set_axis(col.index).rename(col.name).astype(_text_dtype())
+    return text_column(empty_as_null(text), col.index, col.name)
 
 
 def detached(df: pd.DataFrame) -> pd.DataFrame:

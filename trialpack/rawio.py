@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from specs.columns import arrow_text
+from specs.columns import TEXT_DTYPE, arrow_text, empty_as_null, text_column
 from specs.errors import InputError
 
 RAW_FILE = "_RAWFILE"
@@ -116,13 +116,7 @@ def _select(header: list[str], frame: pd.DataFrame, columns: dict[str, str], nam
 def _clean_text(col: pd.Series) -> pd.Series:
     """Raw text with surrounding whitespace stripped and empty values null (None), as the
     default text dtype; one pass of Arrow kernels."""
-    text = pc.utf8_trim_whitespace(arrow_text(col))
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    return text.to_pandas().set_axis(col.index).rename(col.name).astype(_text_dtype())   # by position
-
-
-def _text_dtype():
-    return pd.Series(["x"]).dtype
+    return text_column(empty_as_null(pc.utf8_trim_whitespace(arrow_text(col))), col.index, col.name)
 
 
 def _check_duplicate_headers(header: list[str], name: str) -> None:
@@ -182,7 +176,7 @@ def _read_csv_by_arrow(data: bytes, header: list[str], layout: "_Records", delim
                                              [""])[0].strip() for i in single]
     _check_widths(widths, name, blank_single)
     if len(widths) == 1:  # a header and nothing else
-        return pd.DataFrame({h: pd.Series([], dtype=object) for h in header}).astype(_text_dtype())
+        return pd.DataFrame({h: pd.Series([], dtype=object) for h in header}).astype(TEXT_DTYPE)
     names = [f"c{i}" for i in range(int(widths[0]))]
     skipped = (widths[1:] == 0) | blank_single
     if widths[0] == 1:
