@@ -39,7 +39,7 @@ from adam.adae import matches_event
 from adam.config import Group, ISSConfig
 from adam.rates import CI_METHODS, compare_rates, eair
 from adam.units import DAYS_PER_YEAR
-from specs.columns import index_in, is_in
+from specs.columns import factorize_parts, index_in, is_in, ranks_of
 from specs.errors import InputError
 
 DURATION_DAYS = "TRTDURD"
@@ -1245,13 +1245,14 @@ class _DatasetKeys:
 def _key_codes(frames: list, key: str) -> tuple[list, list]:
     """``key`` of every record of every dataset as a code into the sorted distinct values of
     all datasets (-1 missing; None for a dataset without the variable)."""
-    encoded = [pd.factorize(frame[key]) if frame is not None and key in frame else None for frame in frames]
-    values = sorted({v for e in encoded if e is not None for v in np.asarray(e[1], dtype=object)})
-    position = pd.Index(values, dtype=object)
-    codes = [None if e is None else
-             np.append(position.get_indexer(pd.Index(np.asarray(e[1], dtype=object))), -1).astype(np.int32)[e[0]]
-             for e in encoded]
-    return codes, values
+    having = [i for i, frame in enumerate(frames) if frame is not None and key in frame]
+    codes, uniques = factorize_parts([frames[i][key] for i in having])
+    ranks = ranks_of(codes, uniques).astype(np.int32)
+    ranks[codes < 0] = -1
+    out = [None] * len(frames)
+    for i, part in zip(having, np.split(ranks, np.cumsum([len(frames[i]) for i in having])[:-1])):
+        out[i] = part
+    return out, sorted(uniques)
 
 
 def _aeseq(frame) -> np.ndarray | None:
