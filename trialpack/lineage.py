@@ -40,7 +40,7 @@ def sdtm_raw(studies) -> list[pd.DataFrame]:
         if not len(lin):
             continue
         out.append(pd.DataFrame({
-            "STUDYID": pd.Categorical.from_codes(np.zeros(len(lin), dtype=np.int8), categories=[s.studyid]),
+            "STUDYID": _constant(s.studyid, len(lin)),
             "DATASET": lin["dataset"], "USUBJID": lin["USUBJID"],
             "SEQ": lin["seq"].astype("Int64"),   # --SEQ is an integer; DM records have none
             "RAWFILE": lin["file"], "RAWROW": lin["row"]}))
@@ -51,32 +51,30 @@ def adam_sdtm(analysis) -> pd.DataFrame:
     """The ADaM -> SDTM lineage, sorted by DATASET, STUDYID, USUBJID, KEY, SOURCESEQ; built from
     one part per ADaM dataset whose text is never concatenated (:func:`sorted_by`)."""
     adae = analysis.datasets["ADAE"]
-    aeseq = adae["AESEQ"].astype("Int64")
-    seq_codes, seqs = pd.factorize(aeseq)   # KEY is AESEQ as text: one string per distinct number
-    parts = [pd.DataFrame({"DATASET": _constant("ADAE", len(adae)), "STUDYID": adae["STUDYID"].array,
-                           "USUBJID": adae["USUBJID"].array,
-                           "KEY": pd.Categorical.from_codes(seq_codes, categories=[str(v) for v in seqs]),
-                           "SOURCE": _constant("AE", len(adae)), "SOURCESEQ": aeseq.array})]
+    seq_codes, seqs = pd.factorize(adae["AESEQ"].astype("Int64"))   # KEY is AESEQ as text: one string per number
+    parts = [_part("ADAE", adae, pd.Categorical.from_codes(seq_codes, categories=[str(v) for v in seqs]), "AE",
+                   "AESEQ")]
     tte = analysis.datasets["ADAETTE"]
     ev = tte[tte["SRCSEQ"].notna()] if "SRCSEQ" in tte else tte.iloc[0:0].assign(SRCSEQ=None)
-    parts.append(pd.DataFrame({"DATASET": _constant("ADAETTE", len(ev)), "STUDYID": ev["STUDYID"].array,
-                               "USUBJID": ev["USUBJID"].array, "KEY": (ev["TRTA"] + "/" + ev["PARAMCD"]).array,
-                               "SOURCE": _constant("ADAE", len(ev)),
-                               "SOURCESEQ": ev["SRCSEQ"].astype("Int64").array}))
+    parts.append(_part("ADAETTE", ev, (ev["TRTA"] + "/" + ev["PARAMCD"]).array, "ADAE", "SRCSEQ"))
     rec = analysis.records
     if rec is not None and len(rec):
         pools = {p: g.label for g in analysis.iss.groups for p in g.pools}
         rows = rec.dropna(subset=["GROUP"])
         pooled = rows[rows["GROUP"].isin(pools)].assign(GROUP=lambda d: d["GROUP"].map(pools))
-        for part in (rows, pooled):
-            parts.append(pd.DataFrame({"DATASET": _constant("ADEX", len(part)), "STUDYID": part["STUDYID"].array,
-                                       "USUBJID": part["USUBJID"].array, "KEY": part["GROUP"].array,
-                                       "SOURCE": _constant("EX", len(part)),
-                                       "SOURCESEQ": part["EXSEQ"].astype("Int64").array}))
+        parts += [_part("ADEX", part, part["GROUP"].array, "EX", "EXSEQ") for part in (rows, pooled)]
     return sorted_by(parts, ["DATASET", "STUDYID", "USUBJID", "KEY", "SOURCESEQ"])
 
 
+def _part(dataset: str, frame: pd.DataFrame, key, source: str, seq: str) -> pd.DataFrame:
+    """The records of one ADaM dataset (or pool) in the layout of ``adam-sdtm.csv``."""
+    return pd.DataFrame({"DATASET": _constant(dataset, len(frame)), "STUDYID": frame["STUDYID"].array,
+                         "USUBJID": frame["USUBJID"].array, "KEY": key, "SOURCE": _constant(source, len(frame)),
+                         "SOURCESEQ": frame[seq].astype("Int64").array})
+
+
 def _constant(text: str, n: int) -> pd.Categorical:
+    """``text`` on each of ``n`` records, as a category (one string, not ``n``)."""
     return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[text])
 
 
