@@ -33,6 +33,13 @@ static int check_out(Py_buffer *out, Py_ssize_t position, Py_ssize_t width, Py_s
     return 0;
 }
 
+/* An optional buffer argument: None leaves `view` empty (view->obj NULL, which
+ * PyBuffer_Release skips). */
+static int optional_buffer(PyObject *obj, Py_buffer *view)
+{
+    return obj == Py_None ? 0 : PyObject_GetBuffer(obj, view, PyBUF_SIMPLE);
+}
+
 /* The IBM bit pattern of a finite double inside the IBM range (as trialpack.xpt._ibm.ieee_to_ibm). */
 static inline uint64_t ieee_to_ibm(double x)
 {
@@ -69,18 +76,17 @@ static PyObject *put_ibm(PyObject *self, PyObject *args)
                           &start, &stop))
         return NULL;
     PyObject *result = NULL;
-    int have_codes = codes_obj != Py_None;
-    if (have_codes && PyObject_GetBuffer(codes_obj, &codes, PyBUF_SIMPLE) < 0)
+    if (optional_buffer(codes_obj, &codes) < 0)
         goto done;
     if (check_out(&out, position, 8, row_length, stop - start) < 0)
         goto done;
-    if (start < 0 || stop * 8 > values.len || (have_codes && stop > codes.len)) {
+    if (start < 0 || stop * 8 > values.len || (codes.obj && stop > codes.len)) {
         PyErr_SetString(PyExc_ValueError, "rows outside the column");
         goto done;
     }
     {
         const double *x = (const double *)values.buf;
-        const unsigned char *code = have_codes ? (const unsigned char *)codes.buf : NULL;
+        const unsigned char *code = codes.obj ? (const unsigned char *)codes.buf : NULL;
         unsigned char *row = (unsigned char *)out.buf + position;
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t i = start; i < stop; i++, row += row_length) {
@@ -99,8 +105,7 @@ static PyObject *put_ibm(PyObject *self, PyObject *args)
 done:
     PyBuffer_Release(&out);
     PyBuffer_Release(&values);
-    if (have_codes && codes.obj)
-        PyBuffer_Release(&codes);
+    PyBuffer_Release(&codes);
     return result;
 }
 
@@ -154,19 +159,18 @@ static PyObject *put_text(PyObject *self, PyObject *args)
                           &offset_size, &data, &valid_obj, &start, &stop))
         return NULL;
     PyObject *result = NULL;
-    int have_valid = valid_obj != Py_None;
-    if (have_valid && PyObject_GetBuffer(valid_obj, &valid, PyBUF_SIMPLE) < 0)
+    if (optional_buffer(valid_obj, &valid) < 0)
         goto done;
     if (check_out(&out, position, width, row_length, stop - start) < 0)
         goto done;
     if ((offset_size != 4 && offset_size != 8) || start < 0 ||
-        (stop + 1) * offset_size > offsets.len || (have_valid && stop > valid.len)) {
+        (stop + 1) * offset_size > offsets.len || (valid.obj && stop > valid.len)) {
         PyErr_SetString(PyExc_ValueError, "rows outside the column");
         goto done;
     }
     {
         const char *bytes = (const char *)data.buf;
-        const unsigned char *ok = have_valid ? (const unsigned char *)valid.buf : NULL;
+        const unsigned char *ok = valid.obj ? (const unsigned char *)valid.buf : NULL;
         unsigned char *row = (unsigned char *)out.buf + position;
         Py_ssize_t bad = -1;
         const int little_endian = PY_LITTLE_ENDIAN;
@@ -203,8 +207,7 @@ done:
     PyBuffer_Release(&out);
     PyBuffer_Release(&offsets);
     PyBuffer_Release(&data);
-    if (have_valid && valid.obj)
-        PyBuffer_Release(&valid);
+    PyBuffer_Release(&valid);
     return result;
 }
 
@@ -218,19 +221,18 @@ static PyObject *put_items(PyObject *self, PyObject *args)
                           &index_obj, &index_size, &by_offset, &start, &stop))
         return NULL;
     PyObject *result = NULL;
-    int have_index = index_obj != Py_None;
-    if (have_index && PyObject_GetBuffer(index_obj, &index, PyBUF_SIMPLE) < 0)
+    if (optional_buffer(index_obj, &index) < 0)
         goto done;
     if (check_out(&out, position, width, row_length, stop - start) < 0)
         goto done;
     if ((index_size != 4 && index_size != 8) || start < 0 || width <= 0 || source.len < width ||
-        (have_index && stop * index_size > index.len)) {
+        (index.obj && stop * index_size > index.len)) {
         PyErr_SetString(PyExc_ValueError, "rows outside the column");
         goto done;
     }
     {
         const char *from = (const char *)source.buf;
-        const void *at_index = have_index ? index.buf : NULL;
+        const void *at_index = index.obj ? index.buf : NULL;
         unsigned char *row = (unsigned char *)out.buf + position;
         Py_ssize_t last = by_offset ? source.len - width : (source.len / width - 1) * width;
         Py_ssize_t bad = -1;
@@ -259,8 +261,7 @@ static PyObject *put_items(PyObject *self, PyObject *args)
 done:
     PyBuffer_Release(&out);
     PyBuffer_Release(&source);
-    if (have_index && index.obj)
-        PyBuffer_Release(&index);
+    PyBuffer_Release(&index);
     return result;
 }
 
