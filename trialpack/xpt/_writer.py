@@ -227,17 +227,14 @@ def _stream_rows(out, variables: list[_Var], nobs: int, row_length: int) -> None
     if not starts:
         return
     workers = max(1, min(_WORKERS, len(starts)))
-    if _PWRITE:
-        _pwrite_rows(out, variables, nobs, row_length, starts, workers)
-    else:
-        _write_rows_in_order(out, variables, nobs, row_length, starts, workers)
+    write = _pwrite_rows if _PWRITE else _write_rows_in_order
+    write(out, variables, nobs, row_length, rows_per_chunk, starts, workers)
 
 
-def _pwrite_rows(out, variables: list[_Var], nobs: int, row_length: int, starts: list[int],
-                 workers: int) -> None:
+def _pwrite_rows(out, variables: list[_Var], nobs: int, row_length: int, rows_per_chunk: int,
+                 starts: list[int], workers: int) -> None:
     out.flush()
     fd, base = out.fileno(), out.tell()
-    rows_per_chunk = starts[1] - starts[0] if len(starts) > 1 else nobs
     local = threading.local()
 
     def fill_and_write(start: int) -> None:
@@ -251,14 +248,12 @@ def _pwrite_rows(out, variables: list[_Var], nobs: int, row_length: int, starts:
             rows, offset = rows[written:], offset + written
 
     with ThreadPoolExecutor(workers) as pool:
-        for _ in pool.map(fill_and_write, starts):
-            pass
+        list(pool.map(fill_and_write, starts))   # each chunk's error, if any, raised here
     out.seek(base + nobs * row_length)
 
 
-def _write_rows_in_order(out, variables: list[_Var], nobs: int, row_length: int,
+def _write_rows_in_order(out, variables: list[_Var], nobs: int, row_length: int, rows_per_chunk: int,
                          starts: list[int], workers: int) -> None:
-    rows_per_chunk = starts[1] - starts[0] if len(starts) > 1 else nobs
     depth = 2 * workers
     buffers = [np.empty((rows_per_chunk, row_length), dtype=np.uint8) for _ in range(min(depth, len(starts)))]
 
