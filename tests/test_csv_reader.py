@@ -5,6 +5,7 @@ implements the grammar record by record."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import numpy as np
@@ -146,9 +147,8 @@ def test_a_wrong_width_row_is_reported_before_a_one_field_row(tmp_path):
 CELL = st.one_of(
     st.none(), st.text(alphabet=st.sampled_from(list("ab 1-/é")), max_size=5),
     st.integers(-10**9, 10**9), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False).map(lambda f: round(f, 3)),
-    st.booleans(), st.dates(min_value=__import__("datetime").date(1950, 1, 1), max_value=__import__("datetime").date(2050, 1, 1)),
-    st.datetimes(min_value=__import__("datetime").datetime(1950, 1, 1),
-                 max_value=__import__("datetime").datetime(2050, 1, 1)).map(lambda d: d.replace(microsecond=0)),
+    st.booleans(), st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2050, 1, 1)),
+    st.datetimes(min_value=dt.datetime(1950, 1, 1), max_value=dt.datetime(2050, 1, 1)).map(lambda d: d.replace(microsecond=0)),
 )
 
 
