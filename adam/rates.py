@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from specs.errors import InputError
 
+
 def _special():
     """scipy.special (the distribution functions, without scipy.stats' import cost), imported
     when an interval is first computed rather than whenever :mod:`adam` is imported."""

@@ -366,6 +366,9 @@ def main() -> None:
     require_linux()
     compile_checkout()
     print_machine_state("before the runs")
+    sys.path.insert(0, str(ROOT))
+    from trialpack.xpt import _native   # what the runs' XPT writer uses (the demo imports it alike)
+    print("XPT row fill: " + ("C kernel (_trialpack_xpt)" if _native.kernel else "numpy (no C kernel built)"))
     results = []
     for n in args.subjects:
         results.append(best_of(n, args.ae_per_subject, args.repeat))
