@@ -10,25 +10,21 @@ folder, outputs to the package), so the manifest is the same wherever the build 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
 from importlib import metadata
 from pathlib import Path
 
-from trialpack import __version__, layout
+from trialpack import __version__, layout, pagecache
 
 DEPENDENCIES = ("numpy", "pandas", "pyarrow", "pyreadstat", "lxml", "jsonschema", "openpyxl", "defineutils",
                 "scipy", "matplotlib", "rtflite", "rich")
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The file's sha256 (a large file read without filling the page cache: :mod:`trialpack.pagecache`)."""
+    return pagecache.sha256(path)
 
 
 def sha256_all(paths: list[Path]) -> dict[Path, str]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from specs.errors import InputError
 from specs.model import NUMERIC_TYPES
-from trialpack import _sasdates
+from trialpack import _sasdates, pagecache
 from trialpack._variables import field, resolve_entries
 from trialpack.xpt import _layout as L
 from specs.formats import format_text, parse_format, temporal_kind
@@ -215,24 +215,27 @@ def _check_trailing_blank(variables: list[_Var], nobs: int, row_length: int, fil
                          "Drop the blank row or add a non-blank variable", file=file, row=nobs)
 
 
-def _stream_rows(out, variables: list[_Var], nobs: int, row_length: int) -> None:
+def _stream_rows(out, variables: list[_Var], nobs: int, row_length: int) -> pagecache.DropBehind | None:
     """Write the observations after what ``out`` holds, in chunks of about 2 MB.
 
     Where the system has ``pwrite`` two threads each fill a chunk and write it at its own
-    offset (the C fill, numpy and the write all release the GIL, so both cores work);
-    elsewhere one thread fills chunks while this one writes them in order.
+    offset (the C fill, numpy and the write all release the GIL, so both cores work), and
+    a large file is flushed and dropped from the page cache behind them
+    (:mod:`trialpack.pagecache`; the :class:`~trialpack.pagecache.DropBehind` is returned,
+    to drop the rest once the file is complete); elsewhere one thread fills chunks while
+    this one writes them in order.
     """
     rows_per_chunk = max(1, _CHUNK_BYTES // row_length)
     starts = list(range(0, nobs, rows_per_chunk))
     if not starts:
-        return
+        return None
     workers = max(1, min(_WORKERS, len(starts)))
     write = _pwrite_rows if _PWRITE else _write_rows_in_order
-    write(out, variables, nobs, row_length, rows_per_chunk, starts, workers)
+    return write(out, variables, nobs, row_length, rows_per_chunk, starts, workers)
 
 
 def _pwrite_rows(out, variables: list[_Var], nobs: int, row_length: int, rows_per_chunk: int,
-                 starts: list[int], workers: int) -> None:
+                 starts: list[int], workers: int) -> pagecache.DropBehind:
     out.flush()
     fd, base = out.fileno(), out.tell()
     local = threading.local()
@@ -247,9 +250,19 @@ def _pwrite_rows(out, variables: list[_Var], nobs: int, row_length: int, rows_pe
             written = os.pwrite(fd, rows, offset)
             rows, offset = rows[written:], offset + written
 
+    behind = pagecache.DropBehind(fd, base + nobs * row_length)
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(fill_and_write, starts))   # each chunk's error, if any, raised here
+        chunks = [pool.submit(fill_and_write, start) for start in starts]
+        try:
+            for start, chunk in zip(starts, chunks):   # in order: the written prefix grows
+                chunk.result()                          # the chunk's error, if any, raised here
+                behind.written(base + min(start + rows_per_chunk, nobs) * row_length)
+        except BaseException:
+            for chunk in chunks:
+                chunk.cancel()
+            raise
     out.seek(base + nobs * row_length)
+    return behind
 
 
 def _write_rows_in_order(out, variables: list[_Var], nobs: int, row_length: int, rows_per_chunk: int,
@@ -281,8 +294,11 @@ def _write_atomically(path: Path, headers: bytes, variables: list[_Var], nobs: i
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(headers)
-            _stream_rows(out, variables, nobs, row_length)
+            behind = _stream_rows(out, variables, nobs, row_length)
             out.write(b" " * (-nobs * row_length % L.RECORD))
+            if behind is not None:
+                out.flush()
+                behind.close()
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -1,0 +1,144 @@
+"""Large files written and read dropping the page cache behind (trialpack.pagecache): the
+bytes and digests are those of plain I/O, the whole file is flushed and dropped in order,
+and small files or ``TRIALPACK_PAGE_CACHE=keep`` leave the cache alone."""
+from __future__ import annotations
+
+import hashlib
+import os
+from unittest import mock
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trialpack import pagecache
+from trialpack.xpt import _writer, read_xpt, write_xpt
+
+needs_fadvise = pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
+
+
+class Recorder:
+    """Records posix_fadvise(DONTNEED) ranges and fdatasync calls, then does them."""
+
+    def __init__(self) -> None:
+        self.ranges: list[tuple[int, int]] = []
+        self.syncs = 0
+        self._fadvise, self._fdatasync = os.posix_fadvise, os.fdatasync
+
+    def fadvise(self, fd, offset, length, advice):
+        assert advice == os.POSIX_FADV_DONTNEED
+        self.ranges.append((offset, length))
+        return self._fadvise(fd, offset, length, advice)
+
+    def fdatasync(self, fd):
+        self.syncs += 1
+        return self._fdatasync(fd)
+
+    def __enter__(self):
+        self._patches = [mock.patch.object(os, "posix_fadvise", self.fadvise),
+                         mock.patch.object(os, "fdatasync", self.fdatasync)]
+        for p in self._patches:
+            p.start()
+        return self
+
+    def __exit__(self, *exc):
+        for p in self._patches:
+            p.stop()
+
+
+def _frame(rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame({
+        "USUBJID": pd.Series([f"TP-{i // 7:06d}" for i in range(rows)], dtype="str"),
+        "AEDECOD": pd.Series(rng.choice(["HEADACHE", "NAUSEA", None, "PRURITUS"], rows), dtype="str"),
+        "AESTDY": np.where(rng.random(rows) < 0.1, np.nan, rng.integers(-5, 400, rows)).astype(float),
+    })
+
+
+def _contiguous_from_zero(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The ranges before the final whole-file drop ``(x, 0)``, checked to follow each other from 0."""
+    *steps, last = ranges
+    assert last[1] == 0   # the rest of the file, once complete
+    end = 0
+    for offset, length in steps:
+        assert offset == end and length > 0
+        end += length
+    assert last[0] == end
+    return steps
+
+
+@needs_fadvise
+def test_large_xpt_is_dropped_behind_in_order_with_the_same_bytes(tmp_path, monkeypatch):
+    """A write above MIN_BYTES flushes and drops every WINDOW in order, then the rest; the
+    file is byte for byte the one written through the cache, and reads back."""
+    frame = _frame(20_000)
+    kept, dropped = tmp_path / "kept" / "ae.xpt", tmp_path / "dropped" / "ae.xpt"
+    kept.parent.mkdir(), dropped.parent.mkdir()
+    monkeypatch.setenv("TRIALPACK_PAGE_CACHE", "keep")
+    write_xpt(frame, kept)
+    monkeypatch.delenv("TRIALPACK_PAGE_CACHE")
+    chunk = 997 * 25   # rows of 9 + 8 + 8 bytes
+    with mock.patch.object(pagecache, "MIN_BYTES", 4096), mock.patch.object(pagecache, "WINDOW", 50_000), \
+            mock.patch.object(_writer, "_CHUNK_BYTES", chunk), Recorder() as rec:
+        write_xpt(frame, dropped)
+    assert dropped.read_bytes() == kept.read_bytes()
+    steps = _contiguous_from_zero(rec.ranges)
+    assert len(steps) >= 5   # every WINDOW or so, not once at the end
+    assert all(50_000 <= length < 50_000 + chunk for _, length in steps)
+    assert rec.syncs == len(rec.ranges)   # flushed before every drop (dirty pages are not dropped)
+    back, _ = read_xpt(dropped)
+    assert back["USUBJID"].tolist() == frame["USUBJID"].tolist()
+
+
+@needs_fadvise
+def test_small_files_and_keep_leave_the_cache_alone(tmp_path, monkeypatch):
+    frame = _frame(2_000)
+    with Recorder() as rec:   # far below MIN_BYTES
+        write_xpt(frame, tmp_path / "ae.xpt")
+        pagecache.sha256(tmp_path / "ae.xpt")
+    assert rec.ranges == [] and rec.syncs == 0
+    monkeypatch.setenv("TRIALPACK_PAGE_CACHE", "keep")
+    with mock.patch.object(pagecache, "MIN_BYTES", 1), Recorder() as rec:
+        write_xpt(frame, tmp_path / "ae.xpt")
+        pagecache.sha256(tmp_path / "ae.xpt")
+    assert rec.ranges == [] and rec.syncs == 0
+    assert not pagecache.enabled()
+
+
+def test_a_failing_chunk_stops_the_write_and_leaves_no_file(tmp_path):
+    frame = _frame(5_000)
+    real = _writer._fill_rows
+
+    def failing(variables, buffer, start, stop):
+        if start >= 2_000:
+            raise OSError("disk full")
+        return real(variables, buffer, start, stop)
+
+    with mock.patch.object(pagecache, "MIN_BYTES", 1), mock.patch.object(_writer, "_CHUNK_BYTES", 24 * 100), \
+            mock.patch.object(_writer, "_fill_rows", failing), pytest.raises(OSError, match="disk full"):
+        write_xpt(frame, tmp_path / "ae.xpt")
+    assert list(tmp_path.iterdir()) == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.binary(max_size=20_000), window=st.integers(1, 9_000), threshold=st.integers(0, 25_000))
+def test_sha256_is_hashlib_for_any_size_window_and_threshold(tmp_path_factory, data, window, threshold):
+    path = tmp_path_factory.mktemp("h") / "f.bin"
+    path.write_bytes(data)
+    with mock.patch.object(pagecache, "WINDOW", window), mock.patch.object(pagecache, "MIN_BYTES", threshold), \
+            mock.patch.object(pagecache, "_READ_BLOCK", 4096):
+        assert pagecache.sha256(path) == hashlib.sha256(data).hexdigest()
+
+
+@needs_fadvise
+def test_sha256_of_a_large_file_drops_behind_the_reader(tmp_path):
+    data = os.urandom(300_000)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    with mock.patch.object(pagecache, "MIN_BYTES", 1000), mock.patch.object(pagecache, "WINDOW", 64_000), \
+            mock.patch.object(pagecache, "_READ_BLOCK", 16_384), Recorder() as rec:
+        assert pagecache.sha256(path) == hashlib.sha256(data).hexdigest()
+    steps = _contiguous_from_zero(rec.ranges)
+    assert len(steps) == 4 and rec.syncs == 0   # a reader has nothing to flush
