@@ -245,19 +245,24 @@ def best_of(subjects: int, ae_per_subject: int, repeat: int) -> dict:
 PROBE_MB = 512
 
 
-def fresh_memory_cost() -> tuple[float, float]:
+def fresh_memory_cost(huge_pages: bool = True) -> tuple[float, float]:
     """Seconds per GB to touch memory (a) just freed and (b) freed 5 s before, measured in a
     separate process (so the benchmark's own memory stays small). On some virtual machines the
     kernel hands free memory back to the host after about 2 s (virtio-balloon free page
     reporting), and touching it again faults every page through the host: (b) can cost ten to
     a hundred times (a). A run's ``sys`` CPU time is mostly that; the figure tells how
-    expensive the machine's memory was when the benchmark ran."""
+    expensive the machine's memory was when the benchmark ran. numpy asks for huge pages
+    (``madvise``) for large arrays; with ``huge_pages`` false the probe runs with
+    ``NUMPY_MADVISE_HUGEPAGE=0`` (4 KB pages), which on a lightly loaded machine are taken
+    from memory not yet handed back and cost far less — a run that needs gigabytes runs out
+    of such memory, so the huge-page figure is the closer one to a large run."""
     code = (
         "import time, numpy as np\n"
         "def touch():\n"
         "    t = time.perf_counter(); b = np.ones(%d * 2**20 // 8); t = time.perf_counter() - t; del b; return t\n"
         "touch(); a = touch(); time.sleep(5); print(a, touch())\n" % PROBE_MB)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    env = {**os.environ, "NUMPY_MADVISE_HUGEPAGE": "1" if huge_pages else "0"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     reused, returned = (float(x) * 1024 / PROBE_MB for x in out.split())
     return reused, returned
 
@@ -275,8 +280,10 @@ def cpu_speed() -> float:
 
 def print_machine_state(when: str) -> None:
     reused, returned = fresh_memory_cost()
+    small = fresh_memory_cost(huge_pages=False)[1]
     print(f"machine {when}: Python loop {cpu_speed():.2f} s; fresh memory {reused:.2f} s/GB to touch pages "
-          f"just freed, {returned:.2f} s/GB after 5 s idle (see cpu_speed, fresh_memory_cost)", flush=True)
+          f"just freed, {returned:.2f} s/GB after 5 s idle ({small:.2f} s/GB in 4 KB pages) "
+          f"(see cpu_speed, fresh_memory_cost)", flush=True)
 
 
 # ---------------------------------------------------------------- output
