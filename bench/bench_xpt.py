@@ -24,12 +24,12 @@ the file size.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import platform
 import sys
 import time
 import tracemalloc
+from unittest import mock
 from pathlib import Path
 
 import numpy as np
@@ -132,19 +132,10 @@ def machine() -> str:
             f"{np.__version__}, pandas {pd.__version__}, pyreadstat {pyreadstat.__version__}")
 
 
-@contextlib.contextmanager
 def page_cache_kept():
     """Write through the page cache as a plain ``file.write`` does (TRIALPACK_PAGE_CACHE=keep),
     so that the rate compares the writers, not two cache policies."""
-    before = os.environ.get("TRIALPACK_PAGE_CACHE")
-    os.environ["TRIALPACK_PAGE_CACHE"] = "keep"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["TRIALPACK_PAGE_CACHE"]
-        else:
-            os.environ["TRIALPACK_PAGE_CACHE"] = before
+    return mock.patch.dict(os.environ, {"TRIALPACK_PAGE_CACHE": "keep"})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -146,7 +146,7 @@ def write_adam_lineage(root: Path, analysis) -> list[Path]:
 
 def write_csv(frame: pd.DataFrame | list[pd.DataFrame], path: Path) -> Path:
     """``frame`` (or frames with the same columns, one after the other) as CSV (header row,
-    ``\n`` line ends, missing values empty), the bytes pandas' ``to_csv`` writes for them
+    ``\\n`` line ends, missing values empty), the bytes pandas' ``to_csv`` writes for them
     stacked. When no text holds a comma, quote or line end (lineage keys and file names, as a
     rule) Arrow's CSV writer writes it unquoted: millions of records in a fraction of a
     second, part by part; otherwise pandas quotes what needs it."""

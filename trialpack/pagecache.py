@@ -53,12 +53,14 @@ class DropBehind:
     def close(self) -> None:
         """Drop the rest (the file's writes must be complete)."""
         if self.active:
-            self._drop(0)
+            self._drop(None)
 
-    def _drop(self, end: int) -> None:
+    def _drop(self, end: int | None) -> None:
+        """Flush, then drop ``dropped:end`` (``end`` None: to the end of the file)."""
         os.fdatasync(self.fd)   # dirty pages cannot be dropped: write them to disk first
-        os.posix_fadvise(self.fd, self.dropped, end - self.dropped if end else 0, os.POSIX_FADV_DONTNEED)
-        self.dropped = end
+        length = 0 if end is None else end - self.dropped   # posix_fadvise: length 0 = to the end
+        os.posix_fadvise(self.fd, self.dropped, length, os.POSIX_FADV_DONTNEED)
+        self.dropped = self.dropped if end is None else end
 
 
 def sha256(path: str | os.PathLike) -> str:
