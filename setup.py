@@ -1,10 +1,14 @@
-"""The optional C row fill of the XPT writer (trialpack/xpt/_rowfill.c); everything else is in
-pyproject.toml. Without a C compiler the build goes on and trialpack.xpt uses numpy instead."""
+"""The optional C kernels (see trialpack/native.py): the XPT writer's row fill
+(trialpack/xpt/_rowfill.c) and the raw CSV reader's record layout (trialpack/_csvscan.c);
+everything else is in pyproject.toml. Without a C compiler the build goes on and numpy does
+their work instead."""
 import sys
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension(
-    "_trialpack_xpt", ["trialpack/xpt/_rowfill.c"], optional=True,
-    extra_compile_args=[] if sys.platform == "win32" else ["-O2"],
-)])
+COMPILE_ARGS = [] if sys.platform == "win32" else ["-O2"]
+
+setup(ext_modules=[
+    Extension("_trialpack_xpt", ["trialpack/xpt/_rowfill.c"], optional=True, extra_compile_args=COMPILE_ARGS),
+    Extension("_trialpack_csv", ["trialpack/_csvscan.c"], optional=True, extra_compile_args=COMPILE_ARGS),
+])

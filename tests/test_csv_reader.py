@@ -1,12 +1,16 @@
-"""The raw CSV reader's two paths agree: the vectorised record layout (field counts by the
-strict grammar, computed over the bytes) and Arrow's parser on one side; the csv module's
-strict reader and pandas on the other. The second is the reference: Python's csv module
-implements the grammar record by record."""
+"""The raw CSV reader's two paths agree: the record layout (field counts by the strict
+grammar, computed over the bytes) and Arrow's parser on one side; the csv module's strict
+reader and pandas on the other. The second is the reference: Python's csv module implements
+the grammar record by record. The record layout has a C kernel (``_trialpack_csv``) and a
+numpy twin: both give the known answers, and the same answer for any bytes."""
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import os
+import shutil
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -15,7 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from specs.errors import InputError
-from trialpack.rawio import _read_csv_by_arrow, _read_csv_by_pandas, _record_layout, read_raw
+from trialpack import rawio
+from trialpack.rawio import _read_csv_by_arrow, _read_csv_by_pandas, _record_layout, _record_layout_numpy, read_raw
+
+C_LAYOUT = rawio._csv_kernel
+needs_c_layout = pytest.mark.skipif(C_LAYOUT is None, reason="the C record layout is not built here")
 
 FIELD = st.one_of(
     st.text(alphabet=st.sampled_from(list("ab c1é")), max_size=4),                       # unquoted
@@ -100,19 +108,56 @@ def test_layout_field_counts_equal_the_strict_csv_module(case):
         assert layout.widths.tolist() == widths
 
 
-@pytest.mark.parametrize("text, widths", [
-    ('A,B\n1,2\n', [2, 2]),
-    ('A,B\n"1,5",2\n\n"x\ny",""""\n', [2, 2, 0, 2]),
-    ('A;B\n"a;b";"c""d"\n   \n', [2, 2, 1]),
-    ('A,B\n1,2', [2, 2]),
+LAYOUTS = [pytest.param(_record_layout_numpy, id="numpy"),
+           pytest.param(_record_layout, id="C", marks=needs_c_layout)]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("text, starts, ends, widths", [
+    ('A,B\n1,2\n', [0, 4], [3, 7], [2, 2]),
+    ('A,B\n"1,5",2\n\n"x\ny",""""\n', [0, 4, 12, 13], [3, 11, 12, 23], [2, 2, 0, 2]),
+    ('A;B\n"a;b";"c""d"\n   \n', [0, 4, 17], [3, 16, 20], [2, 2, 1]),
+    ('A,B\n1,2', [0, 4], [3, 7], [2, 2]),
+    ('A|B\n""|"|"\n\n', [0, 4, 11], [3, 10, 11], [2, 2, 0]),
 ])
-def test_layout_known_counts(text, widths):
-    assert _record_layout(text.encode(), text[1]).widths.tolist() == widths
+def test_layout_known_counts(layout, text, starts, ends, widths):
+    found = layout(text.encode(), text[1])
+    assert (found.starts.tolist(), found.ends.tolist(), found.widths.tolist()) == (starts, ends, widths)
 
 
-@pytest.mark.parametrize("text", ['A,B\n"1"x,2\n', 'A,B\na"b,2\n', 'A,B\n"open,2\n'])
-def test_layout_declines_what_it_cannot_place(text):
-    assert _record_layout(text.encode(), ",") is None
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("text", ['A,B\n"1"x,2\n', 'A,B\na"b,2\n', 'A,B\n"open,2\n', 'A,B\n"a""b,2\n',
+                                  'A,B\n1,"2" \n'])
+def test_layout_declines_what_it_cannot_place(layout, text):
+    assert layout(text.encode(), ",") is None
+
+
+def test_c_layout_is_built_where_a_compiler_is():
+    if os.environ.get("TRIALPACK_CSV_NUMPY", "") not in ("", "0"):
+        pytest.skip("TRIALPACK_CSV_NUMPY switches the kernel off")
+    if not (shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")):
+        pytest.skip("no C compiler: numpy lays out the records")
+    assert C_LAYOUT is not None, "pip install . should have built the _trialpack_csv extension"
+
+
+@needs_c_layout
+@settings(max_examples=1500, deadline=None)
+@given(st.binary(max_size=40).map(lambda b: bytes(b'",;\nab \x00'[x % 8] for x in b)),
+       st.sampled_from([",", ";", "a", "\x00"]))
+def test_c_layout_equals_numpy_for_any_bytes(data, delimiter):
+    fast = _record_layout(data, delimiter)
+    with mock.patch.object(rawio, "_csv_kernel", None):
+        slow = _record_layout(data, delimiter)
+    assert (fast is None) == (slow is None)
+    if fast is not None:
+        for part in ("starts", "ends", "widths"):
+            assert getattr(fast, part).tolist() == getattr(slow, part).tolist()
+
+
+@needs_c_layout
+def test_c_layout_refuses_an_output_buffer_too_small():
+    with pytest.raises(ValueError, match="output buffer"):
+        C_LAYOUT.record_layout(b"a\nb\nc\n", ord(","), np.empty((3, 2), dtype=np.int64))
 
 
 def test_rows_and_blank_records_as_a_spreadsheet_numbers_them(tmp_path):

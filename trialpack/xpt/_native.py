@@ -7,18 +7,7 @@ the two paths equal. Only the fill is in C: every check runs in Python before it
 """
 from __future__ import annotations
 
-import os
-
-
-def _load():
-    if os.environ.get("TRIALPACK_XPT_NUMPY", "") not in ("", "0"):
-        return None
-    try:
-        import _trialpack_xpt
-    except ImportError:
-        return None
-    return _trialpack_xpt
-
+from trialpack.native import load
 
 #: The C module, or None: the encoders read it at each fill (tests switch it off).
-kernel = _load()
+kernel = load("_trialpack_xpt", "TRIALPACK_XPT_NUMPY")
