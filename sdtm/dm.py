@@ -164,17 +164,24 @@ def derive_reference_dates(dm: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame 
 
 
 def _extreme(frame: pd.DataFrame, var: str, which: str) -> pd.Series:
-    """Per USUBJID, the ``var`` value denoting the earliest (``first``) or latest (``last``) day."""
+    """Per USUBJID, the ``var`` value denoting the earliest (``first``) or latest (``last``)
+    day; of values denoting the same day, the smallest (``first``) or largest (``last``) text.
+    Values denoting no day (null, no year) are not candidates. Sorted on integer codes: the
+    subjects and values are factorised, the texts never compared one by one."""
     if frame is None or not len(frame):
         return pd.Series(dtype=object)
-    fields = date_fields(frame[var])
-    low, high = date_bounds(fields)
-    key = low if which == "first" else high
-    tmp = pd.DataFrame({"USUBJID": frame["USUBJID"].to_numpy(), "v": frame[var].to_numpy(dtype=object),
-                        "k": key}).dropna(subset=["k"])
-    tmp = tmp.sort_values(["USUBJID", "k", "v"], kind="mergesort")
-    pick = tmp.groupby("USUBJID", sort=False).head(1) if which == "first" else tmp.groupby("USUBJID", sort=False).tail(1)
-    return pick.set_index("USUBJID")["v"]
+    low, high = date_bounds(date_fields(frame[var]))
+    day = low if which == "first" else high
+    subject, subjects = pd.factorize(frame["USUBJID"])
+    value, values = pd.factorize(frame[var], sort=True)  # code order = text order
+    rows = np.flatnonzero(~np.isnan(day) & (subject >= 0))
+    order = rows[np.lexsort((value[rows], day[rows], subject[rows]))]
+    if which == "last":
+        order = order[::-1]
+    ordered = subject[order]
+    pick = order[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(order) else order
+    return pd.Series(np.asarray(values, dtype=object)[value[pick]], name=var,
+                     index=pd.Index(np.asarray(subjects, dtype=object)[subject[pick]], name="USUBJID"))
 
 
 def derive_rfpendtc(dm: pd.DataFrame, dated: list[tuple[pd.DataFrame, str]]) -> pd.Series:

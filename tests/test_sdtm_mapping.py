@@ -6,6 +6,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sdtm.config import load_study_config
 from sdtm.mapping import map_study, read_study_raw
@@ -580,3 +582,41 @@ def test_suppae_links_to_its_record_by_aeseq(variant):
     assert supp[["RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG"]].values.tolist() == [
         ["AE", "MINI-01-01-001", "AESEQ", "7", "AESOSP", "Other Medically Important, Specify",
          "needed intravenous antibiotics", "CRF"]]
+
+
+def test_earliest_and_latest_dates_per_subject_by_the_days_they_denote():
+    """RFXSTDTC/RFXENDTC/RFPENDTC pick per subject the value denoting the earliest (latest)
+    day a partial date can denote; equal days: the smallest (largest) text; nulls and dates
+    without a year are never picked."""
+    from sdtm.dm import _extreme
+
+    frame = pd.DataFrame({"USUBJID": ["A", "A", "A", "B", "B", "C", "A", "B"],
+                          "DTC": ["2021-03", "2021-03-15", "2021", "2021-05-01", "2021-05-01T08:00", None,
+                                  "--03-01", "2021-04"]}).astype("str")
+    frame.loc[5, "DTC"] = None
+    first = _extreme(frame, "DTC", "first")
+    last = _extreme(frame, "DTC", "last")
+    # A: 2021 -> Jan 1..Dec 31, 2021-03 -> Mar 1..31, 2021-03-15 -> Mar 15; B: Apr 1..30 and May 1 (twice)
+    assert first.to_dict() == {"A": "2021", "B": "2021-04"}
+    assert last.to_dict() == {"A": "2021", "B": "2021-05-01T08:00"}
+    assert "C" not in first.index
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("ABC"),
+                          st.sampled_from(["2021", "2021-02", "2021-02-28", "2021-02-28T10:00", "2020-12-31",
+                                           "2021-01", None, "--02-01"])), max_size=12),
+       st.sampled_from(["first", "last"]))
+def test_extreme_is_a_sort_by_subject_day_and_text(records, which):
+    from sdtm.dm import _extreme
+    from specs.iso8601 import date_bounds, date_fields
+
+    frame = pd.DataFrame(records, columns=["USUBJID", "DTC"], dtype=object)
+    if not len(frame):
+        assert _extreme(frame, "DTC", which).empty
+        return
+    low, high = date_bounds(date_fields(frame["DTC"]))
+    ranked = frame.assign(day=low if which == "first" else high).dropna(subset=["day"])
+    ranked = ranked.sort_values(["USUBJID", "day", "DTC"], kind="mergesort")
+    expected = ranked.groupby("USUBJID").head(1) if which == "first" else ranked.groupby("USUBJID").tail(1)
+    assert _extreme(frame, "DTC", which).to_dict() == dict(zip(expected["USUBJID"], expected["DTC"]))
