@@ -4,9 +4,10 @@
 person in two studies carries one USUBJID, but one USUBJID in two studies' DM is two
 records for one key and an error). ``derive_adam`` then derives, in order: ADSL's base
 (DM, DS), the exposure records and subject periods (EX), ADSL's treatment variables and
-flags, ADAE, ADEX and ADAETTE; each through ``specs.conform`` and ``specs.check`` against
-the ISS ADaM spec. Problems in the SDTM that the analysis meets (AEs of subjects outside
-ADSL, overlapping exposure, exposure outside RFXSTDTC..RFXENDTC) are findings.
+flags, ADAE, ADEX and ADAETTE, each shaped by ``specs.conform`` to the ISS ADaM spec
+(:func:`derive_analysis_datasets`), and checks them with ``specs.check``
+(:func:`check_analysis`). Problems in the SDTM that the analysis meets (AEs of subjects
+outside ADSL, overlapping exposure, exposure outside RFXSTDTC..RFXENDTC) are findings.
 """
 from __future__ import annotations
 
@@ -161,7 +162,16 @@ def derive_adsl(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
 
 
 def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | None = None) -> ISSAnalysis:
-    """The ISS ADaM datasets from pooled SDTM (see the module docstring)."""
+    """The ISS ADaM datasets from pooled SDTM, checked (see the module docstring):
+    :func:`derive_analysis_datasets`, then :func:`check_analysis`."""
+    return check_analysis(derive_analysis_datasets(sdtm, iss, spec=spec))
+
+
+def derive_analysis_datasets(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | None = None
+                             ) -> ISSAnalysis:
+    """The ISS ADaM datasets from pooled SDTM, shaped to the spec, with the findings of their
+    derivation; not yet checked against the spec (:func:`check_analysis`). The ISS tables
+    need no more: the build starts them here, beside the checks."""
     spec = spec if spec is not None else compose_adam_spec(iss)
     sdtm = analysable_sdtm(sdtm)
     subjects = subject_level(sdtm, iss)
@@ -176,13 +186,22 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, spec: Spec | N
                          | {"DTHFL", "DTHDT", "SRCDOM", "SRCSEQ"}   # traceability even when no event
                          | {"TRTA", "TRTAN", "TRTEMFL"})   # the analysis variables, even when nobody is treated
     datasets, spec = finalise(raw, spec, keep=planned_variables)
-    found += [specs.check(df, spec.dataset(name), spec) for name, df in datasets.items()]
-    found = findings.concat(found)
+    return ISSAnalysis(iss, spec, datasets, findings.concat(found), subjects.periods, exposure, records,
+                       subjects.pieces, windows)
+
+
+def check_analysis(analysis: ISSAnalysis) -> ISSAnalysis:
+    """``specs.check`` of each dataset against the ISS ADaM spec, its findings after those of
+    the derivation; then the analysis reviewer's guide, which summarises them, among the spec's
+    documents (unless the spec brings its own supplemental document)."""
+    spec = analysis.spec
+    checked = [specs.check(df, spec.dataset(name), spec) for name, df in analysis.datasets.items()]
+    analysis.findings = findings.concat([analysis.findings, *checked])
     if not any(doc.kind == "SupplementalDoc" for doc in spec.documents):   # a spec may bring its own
         from adam.adrg import reviewers_guide
 
-        spec.documents = [*spec.documents, reviewers_guide(iss, spec, datasets, found)]
-    return ISSAnalysis(iss, spec, datasets, found, subjects.periods, exposure, records, subjects.pieces, windows)
+        spec.documents = [*spec.documents, reviewers_guide(analysis.iss, spec, analysis.datasets, analysis.findings)]
+    return analysis
 
 
 def param_names(spec: Spec, oid: str) -> dict[str, str]:

@@ -79,7 +79,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DEMO_SUBJECTS = 767
 DEFAULT_DEMO_STUDIES = 8
-STAGES = ("generate", "configs", "map", "write", "adam", "report", "lineage", "validate", "manifest")
+STAGES = ("generate", "configs", "map", "write", "adam", "adam_check", "report", "lineage", "validate", "manifest")
 SAMPLE_SECONDS = 0.02
 PSS_EVERY = 5  # PSS sampled every 5th tick (100 ms)
 SCALING_LIMIT = 1.3

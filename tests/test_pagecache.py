@@ -142,3 +142,26 @@ def test_sha256_of_a_large_file_drops_behind_the_reader(tmp_path):
         assert pagecache.sha256(path) == hashlib.sha256(data).hexdigest()
     steps = _contiguous_from_zero(rec.ranges)
     assert len(steps) == 4 and rec.syncs == 0   # a reader has nothing to flush
+
+
+def test_manifest_digests_hashed_ahead_are_used_only_for_unchanged_files(tmp_path):
+    """The build hashes finished files ahead of the manifest (manifest.digests); the manifest
+    takes such a digest only while the file keeps its size and modification time."""
+    import hashlib
+    import os
+
+    from trialpack import manifest
+
+    same, rewritten, grown, new = (tmp_path / n for n in ("same.xpt", "rewritten.xpt", "grown.xpt", "new.xpt"))
+    for path in (same, rewritten, grown, new):
+        path.write_bytes(b"A" * 1000)
+    known = manifest.digests([same, rewritten, grown])
+    assert known[same][1] == hashlib.sha256(b"A" * 1000).hexdigest()
+    known[same] = (known[same][0], "kept")       # not read again: the digest given is the one used
+    rewritten.write_bytes(b"B" * 1000)           # same size, later modification time
+    stat = rewritten.stat()
+    os.utime(rewritten, ns=(stat.st_atime_ns, known[rewritten][0][1] + 1_000_000))
+    grown.write_bytes(b"A" * 1001)
+    found = manifest.sha256_all([same, rewritten, grown, new], known, threads=1)
+    assert found == {same: "kept", rewritten: hashlib.sha256(b"B" * 1000).hexdigest(),
+                     grown: hashlib.sha256(b"A" * 1001).hexdigest(), new: hashlib.sha256(b"A" * 1000).hexdigest()}

@@ -27,13 +27,37 @@ def sha256(path: Path) -> str:
     return pagecache.sha256(path)
 
 
-def sha256_all(paths: list[Path]) -> dict[Path, str]:
-    """sha256 of each file, two at a time (hashlib releases the GIL while it hashes: the
-    gigabytes of a large package hash on both cores)."""
-    from concurrent.futures import ThreadPoolExecutor
+def sha256_all(paths: list[Path], known: dict | None = None, *, threads: int = 2) -> dict[Path, str]:
+    """sha256 of each file, ``threads`` at a time (hashlib releases the GIL while it hashes:
+    the gigabytes of a large package hash on both cores). A file in ``known``
+    (:func:`digests`) unchanged since (same size and modification time) is not read again."""
+    known = known or {}
+    out, todo = {}, []
+    for path in paths:
+        stamp, digest = known.get(path, (None, None))
+        if stamp is not None and stamp == _stamp(path):
+            out[path] = digest
+        else:
+            todo.append(path)
+    if todo:
+        from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(2) as pool:
-        return dict(zip(paths, pool.map(sha256, paths)))
+        with ThreadPoolExecutor(threads) as pool:
+            out.update(zip(todo, pool.map(sha256, todo)))
+    return out
+
+
+def digests(paths: list[Path], *, threads: int = 2) -> dict[Path, tuple[tuple[int, int], str]]:
+    """sha256 of files that will not change again, hashed ahead of the manifest (the build
+    does it while a core is free), each with the size and modification time it had:
+    ``known`` of :func:`sha256_all`."""
+    stamps = {path: _stamp(path) for path in paths}
+    return {path: (stamps[path], digest) for path, digest in sha256_all(paths, threads=threads).items()}
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def environment() -> dict:
@@ -53,41 +77,52 @@ def _relative(path: Path, base: Path) -> str:
         return path.name
 
 
-def inputs(result, base: Path, input_dir: Path | None) -> list[dict]:
+def input_files(iss, input_dir: Path | None) -> list[tuple[Path, str, str]]:
+    """Every raw or SDTM input file of the ISS: (path, key ``studyid/relative path``, STUDYID)."""
+    out = []
+    for config in iss.studies:
+        if config.source == "sdtm":
+            folder = config.sdtm_dir(input_dir)
+            out += [(p, f"{config.studyid.lower()}/{p.name}", config.studyid) for p in sorted(folder.glob("*.xpt"))]
+        else:
+            folder = config.raw_dir(input_dir)
+            out += [(folder / spec["path"], f"{config.studyid.lower()}/{spec['path']}", config.studyid)
+                    for spec in config.get("raw", {}).get("files", {}).values()]
+    return out
+
+
+def inputs(result, base: Path, input_dir: Path | None, known: dict | None = None) -> list[dict]:
     rows = {}
     for study in result.studies:
         for rec in study.reconciliation.to_dict(orient="records"):
             rows[rec["file"]] = rec["rows_read"]
-    out = []
-    for config in result.iss.studies:
-        if config.source == "sdtm":
-            folder = config.sdtm_dir(input_dir)
-            files = sorted(folder.glob("*.xpt"))
-            names = [(p, f"{config.studyid.lower()}/{p.name}") for p in files]
-        else:
-            folder = config.raw_dir(input_dir)
-            names = [(folder / spec["path"], f"{config.studyid.lower()}/{spec['path']}")
-                     for spec in config.get("raw", {}).get("files", {}).values()]
-        out += [{"path": path, "key": key, "study": config.studyid} for path, key in names]
-    digests = sha256_all([entry["path"] for entry in out])
-    return [{"path": _relative(e["path"], base), "study": e["study"], "bytes": e["path"].stat().st_size,
-             "sha256": digests[e["path"]], "rows": rows.get(e["key"])} for e in out]
+    files = input_files(result.iss, input_dir)
+    hashed = sha256_all([path for path, _, _ in files], known)
+    return [{"path": _relative(path, base), "study": studyid, "bytes": path.stat().st_size,
+             "sha256": hashed[path], "rows": rows.get(key)} for path, key, studyid in files]
 
 
-def outputs(root: Path, datasets: dict[str, tuple[int, int]]) -> list[dict]:
+def package_files(root: Path) -> list[Path]:
+    """Every file of the package under ``root`` but the manifest, sorted."""
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != layout.MANIFEST)
+
+
+def outputs(root: Path, datasets: dict[str, tuple[int, int]], known: dict | None = None) -> list[dict]:
     out = []
-    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.name != layout.MANIFEST)
-    digests = sha256_all(paths)
+    paths = package_files(root)
+    hashed = sha256_all(paths, known)
     for path in paths:
         rel = path.relative_to(root).as_posix()
-        entry = {"path": rel, "bytes": path.stat().st_size, "sha256": digests[path]}
+        entry = {"path": rel, "bytes": path.stat().st_size, "sha256": hashed[path]}
         if rel in datasets:
             entry["rows"], entry["columns"] = datasets[rel]
         out.append(entry)
     return out
 
 
-def write_manifest(root: Path, result, *, input_dir: Path | None) -> Path:
+def write_manifest(root: Path, result, *, input_dir: Path | None, known: dict | None = None) -> Path:
+    """Write manifest.json (see the module docstring); files in ``known`` (:func:`digests`)
+    and unchanged since are not hashed again."""
     from specs import findings
 
     base = result.iss.file.parent
@@ -108,8 +143,8 @@ def write_manifest(root: Path, result, *, input_dir: Path | None) -> Path:
         "config": {"iss": {"path": result.iss.file.name, "sha256": sha256(result.iss.file)},
                    "studies": [{"studyid": c.studyid, "path": _relative(c.file, base), "sha256": sha256(c.file)}
                                for c in result.iss.studies]},
-        "inputs": inputs(result, base, input_dir),
-        "outputs": outputs(root, shapes),
+        "inputs": inputs(result, base, input_dir, known),
+        "outputs": outputs(root, shapes, known),
         "reconciliation": [dict(rec, study=s.studyid) for s in result.studies
                            for rec in s.reconciliation.to_dict(orient="records")],
         "findings": findings.counts(result.findings),

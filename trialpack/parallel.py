@@ -130,6 +130,10 @@ class Forked:
             raise value
         return value
 
+    def running(self) -> bool:
+        """Whether the call is still running (its result not yet sent)."""
+        return self._process.is_alive() and not self._receive.poll()
+
     def terminate(self) -> None:
         if self._process.is_alive():
             self._process.terminate()

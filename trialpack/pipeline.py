@@ -23,13 +23,13 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from adam.build import ISSAnalysis, derive_adam, pool_sdtm
+from adam.build import ISSAnalysis, check_analysis, derive_analysis_datasets, pool_sdtm
 from adam.config import ISSConfig, load_iss_config
 from sdtm.mapping import StudySDTM, map_study, read_study_raw
 from sdtm.source import read_study_sdtm
 from specs import findings
 from specs.clock import check_environment
-from trialpack import layout, parallel
+from trialpack import layout, manifest, parallel
 from trialpack.atomic import atomic_dir
 
 FORMATS = ("xpt", "json")
@@ -158,7 +158,7 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
                stages: Stages) -> BuildResult:
     """Write the whole package into ``root`` (an empty folder)."""
     return_freed_memory()
-    from trialpack import lineage, manifest, validation
+    from trialpack import lineage, validation
     from trialpack.writing import write_package_datasets
 
     created = iss.created()
@@ -190,12 +190,16 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
         pooled_input.append(study.datasets)
     sdtm_folders = {layout.sdtm_dir(root, s.studyid): validation.written_folder(layout.sdtm_dir(root, s.studyid),
                                                                                 s.datasets) for s in studies}
-    # the SDTM folders are checked, and the SDTM lineage written, on the other core while this
-    # one derives the ADaM
-    with parallel.forked(timed_check, sdtm_folders, root, studies, enabled=parallel.workers(2) > 1) as sdtm_check:
+    # the SDTM folders are checked, the SDTM lineage written and the finished files hashed for the
+    # manifest on the other core while this one derives the ADaM
+    finished = [path for path, _, _ in manifest.input_files(iss, input_dir)] + \
+        [path for s in studies for path in manifest.package_files(layout.sdtm_dir(root, s.studyid))]
+    with parallel.forked(timed_check, sdtm_folders, root, studies, finished,
+                         enabled=parallel.workers(2) > 1) as sdtm_check:
         with stages.stage("adam", "deriving the pooled ISS ADaM"):
-            analysis = derive_adam(pool_sdtm(pooled_input), iss)
+            analysis = derive_analysis_datasets(pool_sdtm(pooled_input), iss)
             trim_freed_memory()
+        # the report needs the datasets only: it starts on the other core beside their checks
         with parallel.forked(timed_report, analysis, layout.report_dir(root), created,
                              enabled=parallel.workers(2) > 1) as report:
             if report is None:
@@ -203,6 +207,8 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
                     files += write_report(analysis, layout.report_dir(root), created)
             else:
                 stages.progress("computing rates, tables and figures")
+            with stages.stage("adam_check", "checking the ISS ADaM against its spec"):
+                check_analysis(analysis)
             with stages.stage("write", "writing ADaM and define.xml"):
                 files += write_package_datasets(analysis.spec, analysis.datasets, layout.adam_dir(root),
                                                 formats=formats, created=created, study_oid=analysis.spec.study.oid)
@@ -216,9 +222,9 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
             spec_checked = build_findings["rule"].str.startswith("TP00")
             with stages.stage("validate", "validating the package"):
                 files.append(validation.write_build_findings(build_findings[~spec_checked], root))
-                checked = None
+                checked, known = None, {}
                 if sdtm_check is not None:
-                    checked, seconds, sdtm_lineage = sdtm_check.get()
+                    checked, seconds, sdtm_lineage, known = sdtm_check.get()
                     stages.timings.update(seconds)   # the worker's time
                     files += sdtm_lineage
                 written = {**sdtm_folders,
@@ -229,13 +235,19 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
                 files += validation.write_validation(all_findings, layout.validation_dir(root), created=created,
                                                      details=details)
             if report is not None:
+                # while the report worker runs, the files the manifest will hash that are final (all but
+                # the report's) are hashed here, one at a time
+                pending = [p for p in manifest.package_files(root)
+                           if p not in known and layout.report_dir(root) not in p.parents]
+                while pending and report.running():
+                    known.update(manifest.digests([pending.pop()], threads=1))
                 report_files, seconds, computed = report.get()
                 analysis.computed.update(computed)
                 files += report_files
                 stages.timings["report"] = seconds  # the worker's time, run beside the validation
     result = BuildResult(root, iss, studies, analysis, all_findings, stages.timings, files)
     with stages.stage("manifest", "writing the manifest"):
-        files.append(manifest.write_manifest(root, result, input_dir=input_dir))
+        files.append(manifest.write_manifest(root, result, input_dir=input_dir, known=known))
     return result
 
 
@@ -295,10 +307,13 @@ def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM,
     return study, files, dict(stages.timings)
 
 
-def timed_check(folders: dict, root: Path, studies: list[StudySDTM]) -> tuple[dict, dict, list[Path]]:
+def timed_check(folders: dict, root: Path, studies: list[StudySDTM], finished: list[Path]
+                ) -> tuple[dict, dict, list[Path], dict]:
     """:func:`trialpack.validation.check_folder` of each written folder (spec checks excepted:
-    the build made them) and the SDTM side of the lineage (:func:`trialpack.lineage.write_sdtm_lineage`),
-    with the time each took (stages validate_sdtm, lineage_sdtm), to be handed back from a worker."""
+    the build made them), the SDTM side of the lineage (:func:`trialpack.lineage.write_sdtm_lineage`)
+    and the manifest's digests of the ``finished`` files and of that lineage
+    (:func:`trialpack.manifest.digests`), with the time each took (stages validate_sdtm,
+    lineage_sdtm, hash_sdtm), to be handed back from a worker."""
     from trialpack.lineage import write_sdtm_lineage
     from trialpack.validation import check_folder
 
@@ -306,7 +321,11 @@ def timed_check(folders: dict, root: Path, studies: list[StudySDTM]) -> tuple[di
     found = {folder: check_folder(folder, data, with_spec_checks=False) for folder, data in folders.items()}
     checked = time.perf_counter()
     written = write_sdtm_lineage(root, studies)
-    return found, {"validate_sdtm": checked - start, "lineage_sdtm": time.perf_counter() - checked}, written
+    traced = time.perf_counter()
+    known = manifest.digests(finished + written, threads=1)
+    seconds = {"validate_sdtm": checked - start, "lineage_sdtm": traced - checked,
+               "hash_sdtm": time.perf_counter() - traced}
+    return found, seconds, written, known
 
 
 def timed_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> tuple[list[Path], float, dict]:
