@@ -29,7 +29,7 @@ from sdtm.mapping import StudySDTM, map_study, read_study_raw
 from sdtm.source import read_study_sdtm
 from specs import findings
 from specs.clock import check_environment
-from trialpack import layout, manifest, parallel
+from trialpack import handover, layout, manifest, parallel
 from trialpack.atomic import atomic_dir
 
 FORMATS = ("xpt", "json")
@@ -163,13 +163,18 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
 
     created = iss.created()
     raw_configs = [c for c in iss.studies if c.source != "sdtm"]
-    jobs = [StudyJob(c, root, input_dir, formats, created, iss.get("data_cutoff")) for c in raw_configs]
     studies, pooled_input, files = [], [], []
-    processes = parallel.workers(len(jobs))
-    with parallel.pool(processes) as workers:
+    processes = parallel.workers(len(raw_configs))
+    # each worker's result comes back through memory shared with it (trialpack.handover), the
+    # files made before the workers fork
+    with handover.channels([c.studyid for c in raw_configs] if processes else []) as channels, \
+            parallel.pool(processes) as workers:
+        jobs = [StudyJob(c, root, input_dir, formats, created, iss.get("data_cutoff"), channel)
+                for c, channel in zip(raw_configs, channels or [None] * len(raw_configs))]
         # largest study first, results as they come: the workers finish at about the same time
-        results = (workers.imap_unordered(build_study, sorted(jobs, key=_raw_bytes, reverse=True)) if workers
-                   else (build_study(job, stages) for job in jobs))
+        results = (map(handover.receive, workers.imap_unordered(build_study_in_worker,
+                                                                sorted(jobs, key=_raw_bytes, reverse=True)))
+                   if workers else (build_study(job, stages) for job in jobs))
         by_study = {}
         if workers:  # while the workers map: what the parent has to wait for anyway is cheaper now
             parallel.warm_imports()
@@ -278,6 +283,7 @@ class StudyJob:
     formats: tuple[str, ...]
     created: datetime
     cutoff: str | None
+    channel: int | None = None   # the memory file the result is handed over in (trialpack.handover)
 
 
 #: How much more mapping work a byte of a raw file is, by format, than a byte of CSV: an xlsx is
@@ -305,6 +311,11 @@ def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM,
         files = write_package_datasets(study.spec, study.datasets, layout.sdtm_dir(job.root, config.studyid),
                                        formats=job.formats, created=job.created, study_oid=study.spec.study.oid)
     return study, files, dict(stages.timings)
+
+
+def build_study_in_worker(job: StudyJob):
+    """:func:`build_study` in a pool worker, its result handed over in ``job.channel``."""
+    return handover.send(job.channel, build_study(job))
 
 
 def timed_check(folders: dict, root: Path, studies: list[StudySDTM], finished: list[Path]
