@@ -1136,16 +1136,22 @@ def lineage_table(tables: dict[str, Table]):
     return pa.concat_tables(list(lineage_parts(tables)))
 
 
-def lineage_parts(tables: dict[str, Table]):
-    """The tables' lineage, table after table, as Arrow tables: per cell x ADaM record the cell
-    counts, the record's keys, in row and column order, then by dataset and key, missing keys
-    first.
+LINEAGE_SLICE = 1 << 20
+"""Lineage records gathered and encoded at a time (one Parquet row group each): a table's
+lineage of millions of records is sorted once, then written slice by slice, so its columns
+are never all in memory and each slice reuses the memory the previous one freed."""
+
+
+def lineage_parts(tables: dict[str, Table], *, slice_records: int = LINEAGE_SLICE):
+    """The tables' lineage, table after table, as Arrow tables of at most ``slice_records``
+    records: per cell x ADaM record the cell counts, the record's keys, in row and column
+    order, then by dataset and key, missing keys first.
 
     Text columns are dictionary-encoded, a part's dictionaries the sorted distinct values it
     uses (a few hundred distinct values over millions of records); AESEQ is int64 with nulls.
     Everything is computed on integer codes: each dataset's key columns are encoded once for
-    all tables, each record's keys gathered by its position; one table's records are in
-    memory at a time."""
+    all tables, each record's keys gathered by its position; a table's records are sorted
+    once (by cell, dataset and the rank of their keys) and gathered slice by slice."""
     import pyarrow as pa
 
     datasets = sorted({str(d) for t in tables.values() for d in t.lineage["dataset"].cat.categories})
@@ -1153,23 +1159,24 @@ def lineage_parts(tables: dict[str, Table]):
     keys = _DatasetKeys(sources, datasets)
     for name, table in tables.items():
         cells = _cell_positions(table, datasets)
-        record = keys.of(cells["_d"], cells["record"])
-        order = _lineage_order(cells, record["rank"], len(datasets))
+        order = _lineage_order(cells, keys.rank_of(cells["_d"], cells["record"]), len(datasets))
+        for start in range(0, len(order), max(slice_records, 1)):
+            rows = order[start:start + slice_records]
+            dataset = cells["_d"][rows]
+            record = keys.of(dataset, cells["record"][rows])
 
-        def dictionary(codes: np.ndarray, values: list) -> pa.DictionaryArray:
-            codes = codes[order]
-            return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0, type=pa.int32()),
-                                                  pa.array(values, type=pa.string()))
+            def dictionary(codes: np.ndarray, values: list) -> pa.DictionaryArray:
+                return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0, type=pa.int32()),
+                                                      pa.array(values, type=pa.string()))
 
-        columns = {"table": dictionary(np.zeros(len(order), dtype=np.int32), [name]),
-                   "row_id": dictionary(*_sorted_dictionary(*cells["row_id"])),
-                   "column": dictionary(*_sorted_dictionary(*cells["column"])),
-                   "dataset": dictionary(*_sorted_dictionary(cells["_d"], datasets))}
-        for key in LINEAGE_KEYS[:-1]:
-            columns[key] = dictionary(*record[key])
-        aeseq = record["AESEQ"][order]
-        columns["AESEQ"] = pa.array(aeseq, mask=aeseq == _NO_SEQ, type=pa.int64())
-        yield pa.table({c: columns[c] for c in LINEAGE_COLUMNS})
+            columns = {"table": dictionary(np.zeros(len(rows), dtype=np.int32), [name]),
+                       "row_id": dictionary(*_sorted_dictionary(cells["row_id"][0][rows], cells["row_id"][1])),
+                       "column": dictionary(*_sorted_dictionary(cells["column"][0][rows], cells["column"][1])),
+                       "dataset": dictionary(*_sorted_dictionary(dataset, datasets))}
+            for key in LINEAGE_KEYS[:-1]:
+                columns[key] = dictionary(*record[key])
+            columns["AESEQ"] = pa.array(record["AESEQ"], mask=record["AESEQ"] == _NO_SEQ, type=pa.int64())
+            yield pa.table({c: columns[c] for c in LINEAGE_COLUMNS})
 
 
 _NO_SEQ = np.iinfo(np.int64).min
@@ -1224,7 +1231,7 @@ class _DatasetKeys:
 
     def of(self, dataset: np.ndarray, record: np.ndarray) -> dict:
         """The keys of the records at positions ``record`` of datasets ``dataset``: each text
-        key as (codes, sorted values used), AESEQ (:data:`_NO_SEQ` where missing), rank."""
+        key as (codes, sorted values used), AESEQ (:data:`_NO_SEQ` where missing)."""
         mine = [np.flatnonzero(dataset == d) for d in range(len(self.seq))]
         out = {}
         for key, (per_dataset, values) in self.text.items():
@@ -1233,12 +1240,19 @@ class _DatasetKeys:
                 if per_dataset[d] is not None:
                     codes[rows] = per_dataset[d][record[rows]]
             out[key] = _sorted_dictionary(codes, values)
-        out["AESEQ"] = np.full(len(record), _NO_SEQ, dtype=np.int64)
-        out["rank"] = np.zeros(len(record), dtype=np.int32)
-        for d, rows in enumerate(mine):
-            if self.seq[d] is not None and len(rows):
-                out["AESEQ"][rows] = self.seq[d][record[rows]]
-                out["rank"][rows] = self.rank[d][record[rows]]
+        out["AESEQ"] = self._gather(self.seq, mine, record, np.full(len(record), _NO_SEQ, dtype=np.int64))
+        return out
+
+    def rank_of(self, dataset: np.ndarray, record: np.ndarray) -> np.ndarray:
+        """The rank of each record (at ``record`` of dataset ``dataset``) in its dataset."""
+        mine = [np.flatnonzero(dataset == d) for d in range(len(self.seq))]
+        return self._gather(self.rank, mine, record, np.zeros(len(record), dtype=np.int32))
+
+    @staticmethod
+    def _gather(per_dataset: list, mine: list, record: np.ndarray, out: np.ndarray) -> np.ndarray:
+        for values, rows in zip(per_dataset, mine):
+            if values is not None and len(rows):
+                out[rows] = values[record[rows]]
         return out
 
 
