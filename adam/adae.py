@@ -14,6 +14,7 @@ import pandas as pd
 from adam.config import ISSConfig
 from adam.imputation import impute_start_end
 from specs.columns import choose_text, is_in
+from specs.errors import InputError
 from specs.shape import detached
 from specs.iso8601 import date_bounds, date_fields, days_to_datetime, to_epoch_days
 
@@ -43,6 +44,10 @@ def _bounds(adae: pd.DataFrame, names: list[str], cutoff: str | None) -> list:
     return out
 
 
+IMPUTATION_SLICE = 250_000
+"""AE records imputed at a time (each record's dates depend on its own values only)."""
+
+
 def derive_analysis_dates(adae: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
     """ASTDT/ASTDTF and AENDT/AENDTF from AESTDTC/AEENDTC, imputed jointly (start <= end) per
     the config (``imputation.ae_start``/``ae_end``: highest level imputed, first/last fill,
@@ -52,15 +57,24 @@ def derive_analysis_dates(adae: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
     adae = detached(adae)
     start, end = iss.imputation("ae_start"), iss.imputation("ae_end")
     cutoff = iss.get("data_cutoff")
-    dates = impute_start_end(
-        adae["AESTDTC"], adae["AEENDTC"], start_highest=start["highest"], end_highest=end["highest"],
-        start_fill=start["fill"], end_fill=end["fill"],
-        start_min=_bounds(adae, start.get("min", []), cutoff) or None,
-        end_max=_bounds(adae, end.get("max", []), cutoff) or None)
-    adae["ASTDT"] = to_epoch_days(dates["ASTDT"])
-    adae["ASTDTF"] = dates["ASTDTF"]
-    adae["AENDT"] = to_epoch_days(dates["AENDT"])
-    adae["AENDTF"] = dates["AENDTF"]
+
+    def imputed(part: pd.DataFrame) -> pd.DataFrame:
+        dates = impute_start_end(
+            part["AESTDTC"], part["AEENDTC"], start_highest=start["highest"], end_highest=end["highest"],
+            start_fill=start["fill"], end_fill=end["fill"],
+            start_min=_bounds(part, start.get("min", []), cutoff) or None,
+            end_max=_bounds(part, end.get("max", []), cutoff) or None)
+        return pd.DataFrame({"ASTDT": to_epoch_days(dates["ASTDT"]), "ASTDTF": dates["ASTDTF"],
+                             "AENDT": to_epoch_days(dates["AENDT"]), "AENDTF": dates["AENDTF"]}, index=part.index)
+
+    try:   # record by record: in slices, whose arrays the next slice reuses
+        dates = pd.concat([imputed(adae.iloc[lo:lo + IMPUTATION_SLICE])
+                           for lo in range(0, max(len(adae), 1), IMPUTATION_SLICE)])
+    except InputError:
+        imputed(adae)   # the error as the whole column gives it (its count of invalid values)
+        raise
+    for name in ("ASTDT", "ASTDTF", "AENDT", "AENDTF"):
+        adae[name] = dates[name]
     return adae
 
 

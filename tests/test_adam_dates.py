@@ -166,3 +166,25 @@ def test_imputation_options_the_derivation_cannot_apply_are_refused(tmp_path, im
         "ae_start": {"highest": "M", "fill": "first", "min": ["TRTSDT", "TRTEDT", "DTHDT", "EOSDT", "CUTOFF"]},
         "ae_end": {"highest": None, "fill": "last", "max": ["TRTSDT", "TRTEDT", "DTHDT", "EOSDT", "CUTOFF"]}})
     assert load_iss_config(tmp_path / "iss.json").imputation("ae_end")["highest"] is None
+
+
+@pytest.mark.parametrize("records", [1, 3])
+def test_imputed_in_slices_of_records_as_in_one(default, tmp_path, monkeypatch, records):
+    """ADAE's dates are imputed a slice of records at a time (each record's dates depend on
+    its own values and bounds only): the same dates and flags as in one slice; an invalid
+    date reports the whole column's count and first row, as in one slice."""
+    from adam import adae as adae_module
+    from specs.errors import InputError
+
+    monkeypatch.setattr(adae_module, "IMPUTATION_SLICE", records)
+    sliced = derive(tmp_path / "sliced", dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=EVENTS, ds_rows=DISPOSITION)
+    assert dates(sliced) == dates(default) == DEFAULT
+    bad = EVENTS.copy()
+    bad.loc[bad.index[[1, 5]], "AESTDTC"] = ["2021-13-40", "not a date"]
+    errors = []
+    for size in (records, 10**6):
+        monkeypatch.setattr(adae_module, "IMPUTATION_SLICE", size)
+        with pytest.raises(InputError) as err:
+            derive(tmp_path / f"bad{size}", dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=bad, ds_rows=DISPOSITION)
+        errors.append(str(err.value))
+    assert errors[0] == errors[1] and "2 value(s) are not valid ISO 8601 dates" in errors[0]
