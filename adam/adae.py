@@ -125,21 +125,12 @@ def derive_period(adae: pd.DataFrame, pieces: pd.DataFrame) -> pd.DataFrame:
     adae = detached(adae)
     columns = ["APERIOD", "TRTA", "TRTAN", "RUN"]
     p = pieces[["USUBJID", *columns, "TRSDT"]].sort_values(["TRSDT", "RUN"], kind="mergesort")
-    piece = np.full(len(adae), -1)   # position in ``p`` of each record's piece; -1 none
-    known = adae[["USUBJID", "ASTDT"]].assign(_i=np.arange(len(adae))).dropna(subset=["ASTDT"])
-    if len(known) and len(p):
-        hit = pd.merge_asof(known.sort_values("ASTDT", kind="mergesort").astype({"ASTDT": "float64"}),
-                            p[["USUBJID", "TRSDT"]].assign(_p=np.arange(len(p)), TRSDT=p["TRSDT"].astype("float64")),
-                            left_on="ASTDT", right_on="TRSDT", by="USUBJID", direction="backward")
-        hit = hit[hit["_p"].notna()]
-        piece[hit["_i"].to_numpy()] = hit["_p"].to_numpy(dtype="int64")
+    starts = p[["USUBJID", "TRSDT"]].assign(_p=np.arange(len(p)), TRSDT=p["TRSDT"].astype("float64"))
     first = (p.assign(_p=np.arange(len(p))).sort_values(["USUBJID", "TRSDT", "RUN"], kind="mergesort")
              .drop_duplicates("USUBJID").set_index("USUBJID"))
-    _, latest = start_range(adae)
-    first_piece = adae["USUBJID"].map(first["_p"]).astype("float64").to_numpy()
-    first_dose = adae["USUBJID"].map(first["TRSDT"]).astype("float64").to_numpy()
-    missing = adae["ASTDT"].isna().to_numpy() & ~np.isnan(first_piece) & ~(latest < first_dose)
-    piece[missing] = first_piece[missing].astype("int64")
+    # each record's piece (position in ``p``; -1 none), a slice of records at a time
+    piece = np.concatenate([_piece_of(adae.iloc[lo:lo + PERIOD_SLICE], starts, first)
+                            for lo in range(0, len(adae), PERIOD_SLICE)] or [np.zeros(0, dtype=np.int64)])
     placed = piece >= 0
     for name in columns:
         values = p[name].to_numpy(dtype=object)[np.where(placed, piece, 0)] if len(p) else np.full(len(adae), None)
@@ -150,6 +141,29 @@ def derive_period(adae: pd.DataFrame, pieces: pd.DataFrame) -> pd.DataFrame:
     adae["APERIODC"] = np.where(aperiod.notna(), "Period " + aperiod.fillna(0).astype(int).astype(str).str.zfill(2),
                                 None)
     return adae
+
+
+PERIOD_SLICE = 250_000
+"""AE records placed in their treatment piece at a time (:func:`derive_period`)."""
+
+
+def _piece_of(adae: pd.DataFrame, starts: pd.DataFrame, first: pd.DataFrame) -> np.ndarray:
+    """:func:`derive_period`'s cases 1 and 2 for some records: each one's piece, as a position
+    in the pieces by first dose (``starts``: USUBJID, TRSDT, _p), -1 where none; ``first``:
+    each subject's first piece (_p, TRSDT)."""
+    piece = np.full(len(adae), -1, dtype=np.int64)
+    known = adae[["USUBJID", "ASTDT"]].assign(_i=np.arange(len(adae))).dropna(subset=["ASTDT"])
+    if len(known) and len(starts):
+        hit = pd.merge_asof(known.sort_values("ASTDT", kind="mergesort").astype({"ASTDT": "float64"}), starts,
+                            left_on="ASTDT", right_on="TRSDT", by="USUBJID", direction="backward")
+        hit = hit[hit["_p"].notna()]
+        piece[hit["_i"].to_numpy()] = hit["_p"].to_numpy(dtype="int64")
+    _, latest = start_range(adae)
+    first_piece = adae["USUBJID"].map(first["_p"]).astype("float64").to_numpy()
+    first_dose = adae["USUBJID"].map(first["TRSDT"]).astype("float64").to_numpy()
+    missing = adae["ASTDT"].isna().to_numpy() & ~np.isnan(first_piece) & ~(latest < first_dose)
+    piece[missing] = first_piece[missing].astype("int64")
+    return piece
 
 
 def derive_emergence_window(adae: pd.DataFrame, windows: pd.DataFrame) -> pd.Series:

@@ -171,3 +171,16 @@ def test_time_at_risk_per_treatment(switches, sid, group, paramcd, adt, cnsr, da
     rec = row(switches.datasets["ADAETTE"], USUBJID=usubjid(sid), TRTA=group, PARAMCD=paramcd)
     assert (day(rec["ADT"]), rec["CNSR"], round(rec["AVAL"] * 365.25, 9)) == (adt, cnsr, days)
     assert text(pd.Series([rec["CNSDTDSC"]]))[0] == why
+
+
+@pytest.mark.parametrize("records", [1, 2])
+def test_events_placed_in_slices_of_records_as_in_one(analysis, switches, tmp_path, monkeypatch, records):
+    """ADAE records are placed in their treatment piece a slice at a time (each record by its
+    own subject and onset): ADAE as when placed all at once, for both programmes above."""
+    from adam import adae as adae_module
+
+    monkeypatch.setattr(adae_module, "PERIOD_SLICE", records)
+    sliced = derive(tmp_path / "periods", dm_rows=SUBJECTS, ex_rows=EXPOSURE, ae_rows=EVENTS, ds_rows=DISPOSITION)
+    pd.testing.assert_frame_equal(sliced.datasets["ADAE"], analysis.datasets["ADAE"])
+    sliced = derive(tmp_path / "switches", dm_rows=SWITCHERS, ex_rows=SWITCHES, ae_rows=SWITCH_EVENTS)
+    pd.testing.assert_frame_equal(sliced.datasets["ADAE"], switches.datasets["ADAE"])
