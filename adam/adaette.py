@@ -149,12 +149,12 @@ def derive_adaette(adae: pd.DataFrame, windows: pd.DataFrame, adsl: pd.DataFrame
     starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1]))) if len(cell) else np.zeros(0, int)
     ends = np.append(starts[1:], len(cell)) - 1
     tte = pd.DataFrame({
-        "STUDYID": windows["STUDYID"].take(w[starts]).to_numpy(),
-        "USUBJID": windows["USUBJID"].take(w[starts]).to_numpy(),
-        "TRTA": windows["GROUP"].take(w[starts]).to_numpy(),
+        "STUDYID": windows["STUDYID"].array.take(w[starts]),   # as stored (Arrow text: no Python strings)
+        "USUBJID": windows["USUBJID"].array.take(w[starts]),
+        "TRTA": windows["GROUP"].array.take(w[starts]),
         "TRTAN": windows["GROUPN"].to_numpy(dtype="float64")[w[starts]],
-        "PARAMCD": np.array([ev["paramcd"] for ev in iss.events], dtype=object)[e[starts]],
-        "PARAM": np.array([ev["name"] for ev in iss.events], dtype=object)[e[starts]],
+        "PARAMCD": choose_text([ev["paramcd"] for ev in iss.events], e[starts]),
+        "PARAM": choose_text([ev["name"] for ev in iss.events], e[starts]),
         "PARAMN": (e[starts] + 1).astype("int64"),
         "STARTDT": np.minimum.reduceat(wstart[order], starts) if len(starts) else np.array([]),
         "SRCSEQ": _last_present(srcseq[order], starts, ends, first=True),
@@ -170,7 +170,7 @@ def derive_adaette(adae: pd.DataFrame, windows: pd.DataFrame, adsl: pd.DataFrame
     tte["SRCDOM"] = choose_text([None, "AE"], event)
     subject = index_in(tte["USUBJID"], adsl["USUBJID"])
     for name in [c for c in ADSL_COPIES if c in adsl]:
-        tte[name] = adsl[name].take(subject).to_numpy()   # every ADAETTE subject is in ADSL
+        tte[name] = adsl[name].array.take(subject)   # every ADAETTE subject is in ADSL
     return tte.iloc[_subject_order(tte)].reset_index(drop=True)
 
 
