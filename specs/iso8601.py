@@ -36,6 +36,8 @@ of them (``Series.str.extract``), checked with numpy, and spread back to the row
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from typing import NamedTuple
 
 import numpy as np
@@ -227,9 +229,61 @@ class _Analysis:
         self.incomplete = single & (prefix < deepest)
 
 
+class _Remembered:
+    """The analyses of the last few sets of distinct values, looked up by the values.
+
+    A build reads the same --DTC column many times over (study days, epochs, future dates,
+    the conformance checks, the define's DataType, the define <-> data cross-check), each
+    time through :func:`_analyse` of its distinct values; remembered, each set is analysed
+    once. An analysis is a pure function of the values and is handed out read-only, so a
+    remembered one is the one that would be computed. Holds at most ``limit`` distinct
+    values in all (the oldest sets are forgotten first); thread-safe (the checks of a
+    dataset's columns may run in threads)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.held = limit, 0
+        self.analyses: OrderedDict[tuple, _Analysis] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> _Analysis | None:
+        with self.lock:
+            found = self.analyses.get(key)
+            if found is not None:
+                self.analyses.move_to_end(key)
+            return found
+
+    def keep(self, key: tuple, analysis: _Analysis) -> None:
+        size = len(key[0])
+        if size > self.limit:
+            return
+        for array in vars(analysis).values():
+            array.flags.writeable = False
+        with self.lock:
+            if key in self.analyses:
+                return
+            self.analyses[key] = analysis
+            self.held += size
+            while self.held > self.limit:
+                old, _ = self.analyses.popitem(last=False)
+                self.held -= len(old[0])
+
+
+_REMEMBERED = _Remembered(limit=200_000)
+
+
 def _analyse(texts: np.ndarray, is_text: np.ndarray) -> _Analysis:
     """Classify each distinct value: missing (""), valid single value, valid interval,
-    invalid (including every value that was not a string: --DTC is character data)."""
+    invalid (including every value that was not a string: --DTC is character data).
+    Each set of values is analysed once while it is remembered (:class:`_Remembered`)."""
+    key = (tuple(texts), np.asarray(is_text, dtype=bool).tobytes())
+    found = _REMEMBERED.get(key)
+    if found is None:
+        found = _analyse_values(texts, is_text)
+        _REMEMBERED.keep(key, found)
+    return found
+
+
+def _analyse_values(texts: np.ndarray, is_text: np.ndarray) -> _Analysis:
     n = len(texts)
     kind = np.full(n, INVALID, dtype=np.int8)
     parts = np.full((n, _NUM), np.nan)

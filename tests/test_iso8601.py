@@ -382,3 +382,56 @@ def test_cdisc_pilot_partial_ae_start_dates():
     complete = has_complete_date(ae["AESTDTC"])
     expected = pd.to_datetime(ae.loc[complete, "AESTDTC"], format="%Y-%m-%d")
     assert (dtc_date(ae["AESTDTC"])[complete] == expected).all()
+
+
+# ----------------------------------------------------------------- remembered analyses
+
+def test_a_remembered_analysis_is_read_only_and_is_the_one_computed():
+    from specs import iso8601
+
+    values = pd.Series(["2021-02-29", "2020-02-29", "2003---15", "2021-03-04T10:30", None, "2021-03-04T10:30"])
+    first = dtc_datatype(values)
+    again = dtc_datatype(values.copy())
+    expected = [None, "date", "incompleteDatetime", "partialDatetime", None, "partialDatetime"]
+    assert first.astype(object).where(first.notna(), None).tolist() == expected
+    assert again.astype(object).where(again.notna(), None).tolist() == expected
+    codes, texts, is_text = iso8601.factorize_text(values)
+    remembered = iso8601._analyse(texts, is_text)
+    assert iso8601._analyse(texts.copy(), is_text.copy()) is remembered
+    with pytest.raises(ValueError):
+        remembered.parts[0, 0] = 1999.0          # handed out read-only: no caller can change it
+    fresh = iso8601._analyse_values(texts, is_text)
+    for name, array in vars(fresh).items():
+        np.testing.assert_array_equal(array, getattr(remembered, name))
+
+
+def test_remembered_analyses_are_forgotten_oldest_first_beyond_the_limit():
+    from specs.iso8601 import _Analysis, _Remembered
+
+    memory = _Remembered(limit=5)
+    def analysis(n):
+        return _Analysis(np.zeros(n, dtype=np.int8), np.full((n, 6), np.nan))
+    memory.keep((("a", "b", "c"), b"\x01" * 3), analysis(3))
+    memory.keep((("d", "e"), b"\x01" * 2), analysis(2))
+    assert memory.held == 5
+    memory.keep((("f",), b"\x01"), analysis(1))        # 6 > 5: the oldest set goes
+    assert memory.get((("a", "b", "c"), b"\x01" * 3)) is None
+    assert memory.get((("d", "e"), b"\x01" * 2)) is not None and memory.held == 3
+    memory.keep((tuple("ghijkl"), b"\x01" * 6), analysis(6))   # larger than the whole memory: not kept
+    assert memory.get((tuple("ghijkl"), b"\x01" * 6)) is None and memory.held == 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["2021", "2021-02", "2021-02-30", "2021-02-28T10", "--02-28", "x", "",
+                                 "2021-01-01/2021-02-01", "P1D/2021-02-01"]), max_size=12),
+       st.lists(st.sampled_from(["2021", "2021-02", "2020-02-29", "2021-13-01"]), max_size=4))
+def test_a_remembered_analysis_gives_what_a_fresh_one_gives(first, second):
+    """Any mix of columns analysed one after the other: every answer equals the analysis made
+    afresh (the memory never hands out another set's analysis)."""
+    from specs import iso8601
+
+    for values in (first, second, first + second, second):
+        codes, texts, is_text = iso8601.factorize_text(pd.Series(values, dtype=object))
+        got, fresh = iso8601._analyse(texts, is_text), iso8601._analyse_values(texts, is_text)
+        for name, array in vars(fresh).items():
+            np.testing.assert_array_equal(array, getattr(got, name))
