@@ -85,11 +85,11 @@ def cross_check(
     return findings.concat(out)
 
 
-def _dataset(doc: DefineDoc, name: str, group, df: pd.DataFrame | None, meta: Any) -> pd.DataFrame:
+def _dataset(doc: DefineDoc, name: str, group, df: pd.DataFrame | None, meta: Any) -> pd.DataFrame | None:
     no_data = doc.attr(group, "def:HasNoData") == "Yes"
     if df is None:
         if no_data:
-            return findings.empty()
+            return None
         return findings.make("DD0101", name, None, message=f"{name} is described in define.xml but there "
                                                            "are no data", file=doc.file)
     df = df.reset_index(drop=True)
@@ -117,7 +117,15 @@ def _dataset(doc: DefineDoc, name: str, group, df: pd.DataFrame | None, meta: An
         out.append(_variable(doc, name, item, ref, df[var], None, file_vars.get(var.upper()), len(df)))
         out.append(_value_level(doc, name, item, df))
     out.append(_keys(doc, name, items, df))
-    return findings.concat(out)
+    return _gather(out)
+
+
+def _gather(found: list) -> pd.DataFrame | None:
+    """The findings of several checks stacked, or None when none found anything (most checks
+    of a conforming column find nothing: an empty frame per check would cost more than the
+    check)."""
+    found = [f for f in found if f is not None and len(f)]
+    return findings.concat(found) if found else None
 
 
 def _ordered_refs(parent) -> list:
@@ -127,7 +135,7 @@ def _ordered_refs(parent) -> list:
     return refs
 
 
-def _presence_and_order(doc: DefineDoc, ds: str, described: list[str], df: pd.DataFrame) -> pd.DataFrame:
+def _presence_and_order(doc: DefineDoc, ds: str, described: list[str], df: pd.DataFrame) -> pd.DataFrame | None:
     out = []
     columns = [str(c) for c in df.columns]
     for var in described:
@@ -145,19 +153,19 @@ def _presence_and_order(doc: DefineDoc, ds: str, described: list[str], df: pd.Da
         out.append(findings.make("DD0105", ds, in_data[i], file=doc.file,
                                  message=f"position {i + 1} of {ds} holds {in_data[i]}; define.xml "
                                          f"(OrderNumber) puts {in_define[i]} there"))
-    return findings.concat(out)
+    return _gather(out)
 
 
-def _rows(rule: str, ds: str, var: str, mask: np.ndarray, series: pd.Series, message, file) -> pd.DataFrame:
+def _rows(rule: str, ds: str, var: str, mask: np.ndarray, series: pd.Series, message, file) -> pd.DataFrame | None:
     """One finding per masked row; rows are 1-based positions in the dataset (the index)."""
     if not mask.any():
-        return findings.empty()
+        return None
     return findings.make(rule, ds, var, rows=_positions(series, mask) + 1, values=series[mask].astype(object),
                          message=message, file=file)
 
 
 def _variable(doc: DefineDoc, ds: str, item, ref, series: pd.Series, where: str | None, file_var: Any,
-              n_rows: int, var: str | None = None) -> pd.DataFrame:
+              n_rows: int, var: str | None = None) -> pd.DataFrame | None:
     """Checks of one ItemDef against its column (``series`` may be a value-level slice of ``var``)."""
     var = var or item.get("Name")
     what = f"{ds}.{var}" + (f" where {where}" if where else "")
@@ -165,7 +173,7 @@ def _variable(doc: DefineDoc, ds: str, item, ref, series: pd.Series, where: str 
     file = doc.file
     miss = missing(series)  # once per column: the checks below all need it
     out = [_type(doc, ds, var, what, data_type, series, miss)]
-    if out[0].empty:
+    if out[0] is None:
         out.append(_length(doc, ds, var, what, item, series, miss))
     if file_var is not None and where is None:
         out.append(_file_attributes(doc, ds, var, item, file_var))
@@ -180,7 +188,7 @@ def _variable(doc: DefineDoc, ds: str, item, ref, series: pd.Series, where: str 
         out.append(findings.make("DD0117", ds, var, file=file,
                                  message=f"{what} has no values but def:HasNoData is not set"))
     out.append(_codelist(doc, ds, var, what, item, series, miss))
-    return findings.concat(out)
+    return _gather(out)
 
 
 def _positions(series: pd.Series, mask: np.ndarray) -> np.ndarray:
@@ -189,19 +197,19 @@ def _positions(series: pd.Series, mask: np.ndarray) -> np.ndarray:
 
 
 def _type(doc: DefineDoc, ds: str, var: str, what: str, data_type: str, series: pd.Series,
-          miss: np.ndarray) -> pd.DataFrame:
+          miss: np.ndarray) -> pd.DataFrame | None:
     """Numeric DataTypes need numbers (integers without fractions); text needs character data."""
     if miss.all():
-        return findings.empty()
+        return None
     if data_type not in NUMERIC:
         if is_numeric_column(series):
             return findings.make("DD0106", ds, var, file=doc.file, message=f"{what} is {data_type} (character) "
                                                                            "in define.xml but the data are numeric")
         if data_type in DTC_DATATYPES:
             return _iso_type(doc, ds, var, what, data_type, series, miss)
-        return findings.empty()
+        return None
     if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
-        return findings.empty()          # SAS dates/times: whole days or seconds
+        return None          # SAS dates/times: whole days or seconds
     if is_numeric_column(series):
         numbers = series.astype("float64")
     else:
@@ -211,7 +219,7 @@ def _type(doc: DefineDoc, ds: str, var: str, what: str, data_type: str, series: 
             return _rows("DD0106", ds, var, bad, series, f"{what} is {data_type} in define.xml; the value is "
                                                          "not a number", doc.file)
     if data_type != "integer":
-        return findings.empty()
+        return None
     values = numbers.to_numpy(dtype=float, na_value=np.nan)
     fraction = np.isfinite(values) & (values != np.round(values))
     return _rows("DD0106", ds, var, fraction, series, f"{what} is integer in define.xml; the value has a "
@@ -227,7 +235,7 @@ ISO_VALUE_KINDS = {
 
 
 def _iso_type(doc: DefineDoc, ds: str, var: str, what: str, data_type: str, series: pd.Series,
-              miss: np.ndarray) -> pd.DataFrame:
+              miss: np.ndarray) -> pd.DataFrame | None:
     """ISO 8601 DataTypes (Define-XML 2.1 section 4.3.1): every value must be one the declared
     type holds (:data:`specs.iso8601.DTC_DATATYPES`) — a time in a ``partialDate`` column, or a
     truncated date in a ``date`` column, is a DataType the define does not state."""
@@ -239,18 +247,18 @@ def _iso_type(doc: DefineDoc, ds: str, var: str, what: str, data_type: str, seri
                else f"{ISO_VALUE_KINDS[kind]} ({kind}), which {data_type} does not hold")
         out.append(_rows("DD0106", ds, var, mask, series, f"{what} is {data_type} in define.xml; the value is {why}",
                          doc.file))
-    return findings.concat(out)
+    return _gather(out)
 
 
 def _length(doc: DefineDoc, ds: str, var: str, what: str, item, series: pd.Series,
-            miss: np.ndarray) -> pd.DataFrame:
+            miss: np.ndarray) -> pd.DataFrame | None:
     data_type = item.get("DataType")
     length = item.get("Length")
     if length is None or data_type not in ("text", "integer", "float"):
-        return findings.empty()
+        return None
     observed = facts(series, data_type, doc.attr(item, "def:DisplayFormat"), miss=miss)
     if not observed.has_data:
-        return findings.empty()
+        return None
     out = []
     length = int(length)
     if observed.length > length:
@@ -266,10 +274,10 @@ def _length(doc: DefineDoc, ds: str, var: str, what: str, item, series: pd.Serie
         out.append(findings.make("DD0107", ds, var, values=[observed.significant_digits], file=doc.file,
                                  message=f"{what}: define.xml SignificantDigits {digits} is fewer than the data "
                                          f"need ({observed.significant_digits})"))
-    return findings.concat(out)
+    return _gather(out)
 
 
-def _file_attributes(doc: DefineDoc, ds: str, var: str, item, file_var: Any) -> pd.DataFrame:
+def _file_attributes(doc: DefineDoc, ds: str, var: str, item, file_var: Any) -> pd.DataFrame | None:
     out = []
     label = _get(file_var, "label")
     described = doc.description(item)
@@ -292,17 +300,17 @@ def _file_attributes(doc: DefineDoc, ds: str, var: str, item, file_var: Any) -> 
         out.append(findings.make("DD0109", ds, var, values=[int(length)], file=doc.file,
                                  message=f"{ds}.{var}: the data file stores length {int(length)}, define.xml says "
                                          f"Length {item.get('Length')}"))
-    return findings.concat(out)
+    return _gather(out)
 
 
 def _codelist(doc: DefineDoc, ds: str, var: str, what: str, item, series: pd.Series,
-              miss: np.ndarray) -> pd.DataFrame:
+              miss: np.ndarray) -> pd.DataFrame | None:
     ref = item.find(X.odm("CodeListRef"))
     if ref is None:
-        return findings.empty()
+        return None
     cl = doc.codelists.get(ref.get("CodeListOID") or "")
     if cl is None or cl.find(X.odm("ExternalCodeList")) is not None:
-        return findings.empty()
+        return None
     allowed = [t.get("CodedValue") for t in cl if t.tag in (X.odm("EnumeratedItem"), X.odm("CodeListItem"))]
     numeric_list, numeric_data = cl.get("DataType") in NUMERIC, is_numeric_column(series)
     if numeric_data:                 # numbers compare as their coded text (1.0 -> "1")
@@ -330,13 +338,13 @@ def _where_mask(doc: DefineDoc, wc, df: pd.DataFrame) -> np.ndarray | None:
     return mask
 
 
-def _value_level(doc: DefineDoc, ds: str, item, df: pd.DataFrame) -> pd.DataFrame:
+def _value_level(doc: DefineDoc, ds: str, item, df: pd.DataFrame) -> pd.DataFrame | None:
     vl_ref = item.find(doc.d("ValueListRef"))
     if vl_ref is None:
-        return findings.empty()
+        return None
     vl = doc.value_lists.get(vl_ref.get("ValueListOID") or "")
     if vl is None:
-        return findings.empty()
+        return None
     out = []
     column = df[item.get("Name")]
     for ref in _ordered_refs(vl):
@@ -356,18 +364,18 @@ def _value_level(doc: DefineDoc, ds: str, item, df: pd.DataFrame) -> pd.DataFram
             subset = column[mask]
             out.append(_variable(doc, ds, vitem, ref, subset, " or ".join(labels), None, len(subset),
                                  var=item.get("Name")))
-    return findings.concat(out)
+    return _gather(out)
 
 
-def _keys(doc: DefineDoc, ds: str, items: list, df: pd.DataFrame) -> pd.DataFrame:
+def _keys(doc: DefineDoc, ds: str, items: list, df: pd.DataFrame) -> pd.DataFrame | None:
     keyed = sorted(((int(ref.get("KeySequence")), item.get("Name")) for ref, item in items
                     if ref.get("KeySequence")), key=lambda p: p[0])
     keys = [name for _, name in keyed]
     if not keys or any(k not in df.columns for k in keys) or not len(df):
-        return findings.empty()
+        return None
     dup = df.duplicated(subset=keys, keep="first").to_numpy()
     if not dup.any():
-        return findings.empty()
+        return None
     idx = np.flatnonzero(dup)
     shown = df[keys[0]].iloc[idx].astype("string").fillna("")
     for k in keys[1:]:

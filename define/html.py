@@ -6,6 +6,7 @@ transform may neither read nor write files nor reach the network.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from lxml import etree
@@ -15,11 +16,19 @@ from define._doc import read_define
 from specs.errors import InputError
 
 
+_COMPILED = threading.local()
+
+
 def _transform() -> etree.XSLT:
-    xsl = etree.parse(str(X.stylesheet_path()), X.safe_parser())
-    access = etree.XSLTAccessControl(read_file=False, write_file=False, create_dir=False,
-                                     read_network=False, write_network=False)
-    return etree.XSLT(xsl, access_control=access)
+    """The stylesheet compiled once per thread (lxml's XSLT objects are not shared between
+    threads); a build renders one define.html per study and one for the ISS."""
+    transform = getattr(_COMPILED, "transform", None)
+    if transform is None:
+        xsl = etree.parse(str(X.stylesheet_path()), X.safe_parser())
+        access = etree.XSLTAccessControl(read_file=False, write_file=False, create_dir=False,
+                                         read_network=False, write_network=False)
+        transform = _COMPILED.transform = etree.XSLT(xsl, access_control=access)
+    return transform
 
 
 def render_define_html(define_path: str | os.PathLike) -> bytes:
