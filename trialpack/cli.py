@@ -205,9 +205,14 @@ def entry() -> None:
     then the process ends without tearing the interpreter down. When ``main`` returns every
     file is written and closed (a package is moved into place whole, the log is written line
     by line), so freeing the build's objects one by one would only delay the exit: 0.36 s of
-    the demo's 5.8 s. Usage errors (argparse's SystemExit) exit as usual."""
+    the demo's 5.8 s. For the same reason the program may keep long-lived objects out of the
+    garbage collector's walks (:mod:`trialpack.collector`). Usage errors (argparse's
+    SystemExit) exit as usual."""
     import os
 
+    from trialpack import collector
+
+    collector.program_mode()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -20,6 +20,8 @@ import os
 import signal
 from typing import Iterator
 
+from trialpack import collector
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -39,6 +41,7 @@ def _forking() -> Iterator[None]:
 
 
 def _die_with_parent() -> None:
+    collector.settle_inherited()
     libc_name = ctypes.util.find_library("c")
     if libc_name:
         try:
@@ -65,21 +68,23 @@ def warm_imports() -> None:
     for their results then): the report worker, forked afterwards, inherits them instead of
     loading them on the critical path. Done before the first result is collected, it never
     delays a result (measured on the demo: collecting the last study's result waited 0.6 s
-    when this ran once a core was free)."""
-    import matplotlib
+    when this ran once a core was free). What they make lives as long as the program and is
+    kept out of its garbage collections (:func:`trialpack.collector.importing`)."""
+    with collector.importing():
+        import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.backends.backend_agg  # noqa: F401
-    import matplotlib.figure  # noqa: F401
-    import openpyxl  # noqa: F401
-    import rtflite  # noqa: F401
-    import scipy.special  # noqa: F401
+        matplotlib.use("Agg")
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+        import openpyxl  # noqa: F401
+        import rtflite  # noqa: F401
+        import scipy.special  # noqa: F401
 
-    from trialpack.pdf import embedded_font
-    from trialpack.textdoc import SANS
+        from trialpack.pdf import embedded_font
+        from trialpack.textdoc import SANS
 
-    for bold in (False, True):
-        embedded_font(SANS, bold)
+        for bold in (False, True):
+            embedded_font(SANS, bold)
 
 
 @contextlib.contextmanager

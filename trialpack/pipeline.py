@@ -158,8 +158,10 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
                stages: Stages) -> BuildResult:
     """Write the whole package into ``root`` (an empty folder)."""
     return_freed_memory()
-    from trialpack import lineage, validation
+    from trialpack import collector, lineage, validation
     from trialpack.writing import write_package_datasets
+
+    collector.settle()   # the modules imported so far live as long as the program
 
     created = iss.created()
     raw_configs = [c for c in iss.studies if c.source != "sdtm"]
