@@ -165,3 +165,47 @@ def test_manifest_digests_hashed_ahead_are_used_only_for_unchanged_files(tmp_pat
     found = manifest.sha256_all([same, rewritten, grown, new], known, threads=1)
     assert found == {same: "kept", rewritten: hashlib.sha256(b"B" * 1000).hexdigest(),
                      grown: hashlib.sha256(b"A" * 1001).hexdigest(), new: hashlib.sha256(b"A" * 1000).hexdigest()}
+
+
+# ------------------------------------------------------------------ digests of written files
+
+def test_a_remembered_digest_holds_only_while_the_file_is_unchanged(tmp_path):
+    path = tmp_path / "ae.xpt"
+    path.write_bytes(b"x" * 100)
+    pagecache.remember_written(path, hashlib.sha256(b"x" * 100).hexdigest())
+    assert pagecache.written_digest(path) == hashlib.sha256(b"x" * 100).hexdigest()
+    assert pagecache.written_digest(tmp_path / "." / "ae.xpt") is not None   # the same file, spelt otherwise
+    path.write_bytes(b"y" * 101)                                             # rewritten: not trusted
+    assert pagecache.written_digest(path) is None
+    path.unlink()
+    assert pagecache.written_digest(path) is None
+
+
+def test_remembered_digests_travel_between_processes_and_stay_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(pagecache, "_WRITTEN", type(pagecache._WRITTEN)())
+    monkeypatch.setattr(pagecache, "_WRITTEN_LIMIT", 3)
+    paths = []
+    for i in range(4):
+        paths.append(tmp_path / f"f{i}")
+        paths[-1].write_bytes(bytes([i]) * 10)
+        pagecache.remember_written(paths[-1], f"digest{i}")
+    assert pagecache.written_digest(paths[0]) is None                     # the oldest forgotten
+    handed = pagecache.written_digests(paths)
+    assert sorted(d for _, d in handed.values()) == ["digest1", "digest2", "digest3"]
+    pagecache._WRITTEN.clear()
+    pagecache.adopt_written(handed)
+    assert [pagecache.written_digest(p) for p in paths] == [None, "digest1", "digest2", "digest3"]
+
+
+def test_the_manifest_takes_a_written_digest_without_reading_the_file(tmp_path, monkeypatch):
+    from trialpack import manifest
+
+    kept, fresh = tmp_path / "kept.xpt", tmp_path / "fresh.csv"
+    kept.write_bytes(b"k" * 1000)
+    fresh.write_bytes(b"f" * 1000)
+    pagecache.remember_written(kept, "0" * 64)            # what its writer computed
+    read = []
+    monkeypatch.setattr(manifest, "sha256", lambda p: read.append(p) or pagecache.sha256(p))
+    got = manifest.sha256_all([kept, fresh])
+    assert got == {kept: "0" * 64, fresh: hashlib.sha256(b"f" * 1000).hexdigest()}
+    assert read == [fresh]

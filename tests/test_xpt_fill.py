@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from contextlib import ExitStack
@@ -23,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from trialpack import pagecache
 from trialpack.xpt import _native, _writer, read_xpt, write_xpt
 
 KERNEL = _native.kernel
@@ -139,7 +141,11 @@ def _write(frame, special, utf8, path, *, kernel, pwrite, chunk) -> bytes:
         stack.enter_context(mock.patch.object(_writer, "_PARALLEL_CELLS", 0))
         write_xpt(frame, path, special_missing=special, profile="utf8" if utf8 else "fda",
                   created=pd.Timestamp("2026-01-01").to_pydatetime())
-    return path.read_bytes()
+    data = path.read_bytes()
+    # the digest the writer made as the bytes went out (in order, whichever threads wrote
+    # which chunk) is the file's: the manifest takes it instead of reading the file back
+    assert pagecache.written_digest(path) == hashlib.sha256(data).hexdigest()
+    return data
 
 
 @needs_kernel

@@ -30,13 +30,16 @@ def sha256(path: Path) -> str:
 def sha256_all(paths: list[Path], known: dict | None = None, *, threads: int = 2) -> dict[Path, str]:
     """sha256 of each file, ``threads`` at a time (hashlib releases the GIL while it hashes:
     the gigabytes of a large package hash on both cores). A file in ``known``
-    (:func:`digests`) unchanged since (same size and modification time) is not read again."""
+    (:func:`digests`) unchanged since (same size and modification time) is not read again,
+    nor is one whose writer hashed it as it wrote it (:func:`trialpack.pagecache.written_digest`)."""
     known = known or {}
     out, todo = {}, []
     for path in paths:
         stamp, digest = known.get(path, (None, None))
         if stamp is not None and stamp == _stamp(path):
             out[path] = digest
+        elif (written := pagecache.written_digest(path)) is not None:   # hashed by its writer
+            out[path] = written
         else:
             todo.append(path)
     if todo:
@@ -55,9 +58,7 @@ def digests(paths: list[Path], *, threads: int = 2) -> dict[Path, tuple[tuple[in
     return {path: (stamps[path], digest) for path, digest in sha256_all(paths, threads=threads).items()}
 
 
-def _stamp(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
+_stamp = pagecache.file_stamp
 
 
 def environment() -> dict:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 WINDOW = 32 << 20
@@ -82,3 +84,60 @@ def sha256(path: str | os.PathLike) -> str:
             os.posix_fadvise(fh.fileno(), dropped, 0, os.POSIX_FADV_DONTNEED)   # the rest
     return digest.hexdigest()
 
+
+
+# ------------------------------------------------------------------ digests of written files
+
+_WRITTEN: OrderedDict[str, tuple[tuple[int, int], str]] = OrderedDict()
+_WRITTEN_LOCK = threading.Lock()
+_WRITTEN_LIMIT = 10_000
+"""How many files' digests are remembered (the oldest forgotten first)."""
+
+
+def file_stamp(path: str | os.PathLike) -> tuple[int, int]:
+    """Size and modification time (ns): a file whose stamp is unchanged has not been rewritten."""
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
+def remember_written(path: str | os.PathLike, digest: str) -> None:
+    """The sha256 of a file this process has just written whole, computed from the bytes as
+    they went out (the XPT writer does so): the manifest then need not read the file back,
+    which for a dataset dropped from the page cache behind its writer is a read from disk.
+    Kept with the file's stamp, and trusted only while the stamp is unchanged."""
+    entry = (file_stamp(path), digest)
+    with _WRITTEN_LOCK:
+        _WRITTEN[os.path.abspath(path)] = entry
+        _WRITTEN.move_to_end(os.path.abspath(path))
+        while len(_WRITTEN) > _WRITTEN_LIMIT:
+            _WRITTEN.popitem(last=False)
+
+
+def written_digest(path: str | os.PathLike) -> str | None:
+    """The remembered sha256 of ``path`` (:func:`remember_written`), if the file is unchanged."""
+    with _WRITTEN_LOCK:
+        entry = _WRITTEN.get(os.path.abspath(path))
+    if entry is None:
+        return None
+    try:
+        return entry[1] if file_stamp(path) == entry[0] else None
+    except OSError:
+        return None
+
+
+def written_digests(paths) -> dict[str, tuple[tuple[int, int], str]]:
+    """The remembered entries of ``paths`` that are still valid, to hand to another process."""
+    out = {}
+    for path in paths:
+        digest = written_digest(path)
+        if digest is not None:
+            out[os.path.abspath(path)] = (file_stamp(path), digest)
+    return out
+
+
+def adopt_written(entries: dict[str, tuple[tuple[int, int], str]]) -> None:
+    """Remember entries another process made (:func:`written_digests`)."""
+    with _WRITTEN_LOCK:
+        _WRITTEN.update(entries)
+        while len(_WRITTEN) > _WRITTEN_LIMIT:
+            _WRITTEN.popitem(last=False)

@@ -29,7 +29,7 @@ from sdtm.mapping import StudySDTM, map_study, read_study_raw
 from sdtm.source import read_study_sdtm
 from specs import findings
 from specs.clock import check_environment
-from trialpack import handover, layout, manifest, parallel
+from trialpack import handover, layout, manifest, pagecache, parallel
 from trialpack.atomic import atomic_dir
 
 FORMATS = ("xpt", "json")
@@ -174,7 +174,7 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
         jobs = [StudyJob(c, root, input_dir, formats, created, iss.get("data_cutoff"), channel)
                 for c, channel in zip(raw_configs, channels or [None] * len(raw_configs))]
         # largest study first, results as they come: the workers finish at about the same time
-        results = (map(handover.receive, workers.imap_unordered(build_study_in_worker,
+        results = (map(received_study, workers.imap_unordered(build_study_in_worker,
                                                                 sorted(jobs, key=_raw_bytes, reverse=True)))
                    if workers else (build_study(job, stages) for job in jobs))
         by_study = {}
@@ -316,8 +316,18 @@ def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM,
 
 
 def build_study_in_worker(job: StudyJob):
-    """:func:`build_study` in a pool worker, its result handed over in ``job.channel``."""
-    return handover.send(job.channel, build_study(job))
+    """:func:`build_study` in a pool worker, its result handed over in ``job.channel`` with the
+    digests its writers made of the files (:func:`trialpack.pagecache.written_digests`)."""
+    study, files, timings = build_study(job)
+    return handover.send(job.channel, (study, files, timings, pagecache.written_digests(files)))
+
+
+def received_study(parcel) -> tuple[StudySDTM, list[Path], dict[str, float]]:
+    """In the parent: a worker's :func:`build_study_in_worker` result, its files' digests
+    remembered here (the manifest and the SDTM checks' worker, forked later, take them)."""
+    study, files, timings, digests = handover.receive(parcel)
+    pagecache.adopt_written(digests)
+    return study, files, timings
 
 
 def timed_check(folders: dict, root: Path, studies: list[StudySDTM], finished: list[Path]

@@ -1,6 +1,7 @@
 """The XPT v5 writer: checks everything, then streams observations through a reused buffer."""
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import uuid
@@ -29,7 +30,8 @@ FIVE_GB = 5 * 1024 ** 3
 _CHUNK_BYTES = 1 << 21
 _WORKERS = 2  # threads checking columns and filling chunks (the C fill and numpy release the GIL)
 _PARALLEL_CELLS = 1 << 20  # below this many values, threads cost more than they save
-_PWRITE = hasattr(os, "pwrite")   # chunks written at their offsets by the filling threads
+# chunks written at their offsets by the filling threads, read back in order to be hashed
+_PWRITE = hasattr(os, "pwrite") and hasattr(os, "preadv")
 _SPLIT_ADVICE = (
     "split it as the FDA Study Data Technical Conformance Guide describes: one file per --CAT "
     "value (e.g. lb.xpt -> lbch.xpt, lbhe.xpt) in a 'split' sub-folder, described in the "
@@ -215,8 +217,10 @@ def _check_trailing_blank(variables: list[_Var], nobs: int, row_length: int, fil
                          "Drop the blank row or add a non-blank variable", file=file, row=nobs)
 
 
-def _stream_rows(out, variables: list[_Var], nobs: int, row_length: int) -> pagecache.DropBehind | None:
-    """Write the observations after what ``out`` holds, in chunks of about 2 MB.
+def _stream_rows(out, variables: list[_Var], nobs: int, row_length: int, digest
+                 ) -> pagecache.DropBehind | None:
+    """Write the observations after what ``out`` holds, in chunks of about 2 MB, each added
+    to ``digest`` (a hashlib object) in file order once written.
 
     Where the system has ``pwrite`` two threads each fill a chunk and write it at its own
     offset (the C fill, numpy and the write all release the GIL, so both cores work), and
@@ -231,11 +235,14 @@ def _stream_rows(out, variables: list[_Var], nobs: int, row_length: int) -> page
         return None
     workers = max(1, min(_WORKERS, len(starts)))
     write = _pwrite_rows if _PWRITE else _write_rows_in_order
-    return write(out, variables, nobs, row_length, rows_per_chunk, starts, workers)
+    return write(out, variables, nobs, row_length, rows_per_chunk, starts, workers, digest)
 
 
 def _pwrite_rows(out, variables: list[_Var], nobs: int, row_length: int, rows_per_chunk: int,
-                 starts: list[int], workers: int) -> pagecache.DropBehind:
+                 starts: list[int], workers: int, digest) -> pagecache.DropBehind:
+    """Chunks filled and written at their offsets by ``workers`` threads; this thread takes
+    them in order, hashes each (read back while the page cache still holds it: the filling
+    threads reuse their buffers) and lets the page cache drop what is hashed."""
     out.flush()
     fd, base = out.fileno(), out.tell()
     local = threading.local()
@@ -251,12 +258,15 @@ def _pwrite_rows(out, variables: list[_Var], nobs: int, row_length: int, rows_pe
             rows, offset = rows[written:], offset + written
 
     behind = pagecache.DropBehind(fd, base + nobs * row_length)
+    written = bytearray(rows_per_chunk * row_length)
     with ThreadPoolExecutor(workers) as pool:
         chunks = [pool.submit(fill_and_write, start) for start in starts]
         try:
             for start, chunk in zip(starts, chunks):   # in order: the written prefix grows
                 chunk.result()                          # the chunk's error, if any, raised here
-                behind.written(base + min(start + rows_per_chunk, nobs) * row_length)
+                size = (min(start + rows_per_chunk, nobs) - start) * row_length
+                _hash_written(fd, base + start * row_length, memoryview(written)[:size], digest)
+                behind.written(base + start * row_length + size)
         except BaseException:
             for chunk in chunks:
                 chunk.cancel()
@@ -265,8 +275,19 @@ def _pwrite_rows(out, variables: list[_Var], nobs: int, row_length: int, rows_pe
     return behind
 
 
+def _hash_written(fd: int, offset: int, into: memoryview, digest) -> None:
+    """Add the ``len(into)`` bytes written at ``offset`` of ``fd`` to ``digest``."""
+    done = 0
+    while done < len(into):
+        got = os.preadv(fd, [into[done:]], offset + done)
+        if not got:
+            raise OSError(f"the file ended at byte {offset + done} while it was being hashed")
+        done += got
+    digest.update(into)
+
+
 def _write_rows_in_order(out, variables: list[_Var], nobs: int, row_length: int, rows_per_chunk: int,
-                         starts: list[int], workers: int) -> None:
+                         starts: list[int], workers: int, digest) -> None:
     depth = 2 * workers
     buffers = [np.empty((rows_per_chunk, row_length), dtype=np.uint8) for _ in range(min(depth, len(starts)))]
 
@@ -277,8 +298,9 @@ def _write_rows_in_order(out, variables: list[_Var], nobs: int, row_length: int,
     with ThreadPoolExecutor(workers) as pool:
         pending = deque(pool.submit(fill, i) for i in range(min(depth, len(starts))))
         for index in range(len(starts)):
-            rows = pending.popleft().result()
-            out.write(memoryview(rows).cast("B"))
+            rows = memoryview(pending.popleft().result()).cast("B")
+            out.write(rows)
+            digest.update(rows)
             if index + depth < len(starts):
                 pending.append(pool.submit(fill, index + depth))
 
@@ -290,16 +312,21 @@ def _write_atomically(path: Path, headers: bytes, variables: list[_Var], nobs: i
     if not path.parent.is_dir():
         raise InputError(f"the output folder {str(path.parent)!r} does not exist", file=path.name)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    fd = os.open(tmp, (os.O_RDWR if _PWRITE else os.O_WRONLY) | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                 0o666)
+    digest = hashlib.sha256(headers)
     try:
-        with os.fdopen(fd, "wb") as out:
+        with os.fdopen(fd, "r+b" if _PWRITE else "wb") as out:
             out.write(headers)
-            behind = _stream_rows(out, variables, nobs, row_length)
-            out.write(b" " * (-nobs * row_length % L.RECORD))
+            behind = _stream_rows(out, variables, nobs, row_length, digest)
+            padding = b" " * (-nobs * row_length % L.RECORD)
+            out.write(padding)
+            digest.update(padding)
             if behind is not None:
                 out.flush()
                 behind.close()
         os.replace(tmp, path)
+        pagecache.remember_written(path, digest.hexdigest())
     except BaseException:
         try:
             os.unlink(tmp)
