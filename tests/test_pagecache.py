@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import datetime
 from unittest import mock
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from specs.model import Spec, Study
 from trialpack import pagecache
 from trialpack.xpt import _writer, read_xpt, write_xpt
 
@@ -82,8 +84,10 @@ def test_large_xpt_is_dropped_behind_in_order_with_the_same_bytes(tmp_path, monk
     chunk = 997 * 25   # rows of 9 + 8 + 8 bytes
     with mock.patch.object(pagecache, "MIN_BYTES", 4096), mock.patch.object(pagecache, "WINDOW", 50_000), \
             mock.patch.object(_writer, "_CHUNK_BYTES", chunk), Recorder() as rec:
-        write_xpt(frame, dropped)
+        write_xpt(frame, dropped, remember_sha256=True)
     assert dropped.read_bytes() == kept.read_bytes()
+    # hashed chunk by chunk, each read back before it was dropped: the file's digest
+    assert pagecache.written_digest(dropped) == hashlib.sha256(kept.read_bytes()).hexdigest()
     steps = _contiguous_from_zero(rec.ranges)
     assert len(steps) >= 5   # every WINDOW or so, not once at the end
     assert all(50_000 <= length < 50_000 + chunk for _, length in steps)
@@ -209,3 +213,25 @@ def test_the_manifest_takes_a_written_digest_without_reading_the_file(tmp_path, 
     got = manifest.sha256_all([kept, fresh])
     assert got == {kept: "0" * 64, fresh: hashlib.sha256(b"f" * 1000).hexdigest()}
     assert read == [fresh]
+
+
+def test_the_package_writer_leaves_the_digests_the_manifest_takes(tmp_path):
+    """write_package_datasets asks the XPT writer to hash (the manifest then reads nothing
+    back); a standalone write_xpt does not pay for it."""
+    from specs.model import DatasetSpec, VariableSpec
+    from trialpack.writing import write_package_datasets
+
+    frame = _frame(300)
+    alone = write_xpt(frame, tmp_path / "ae.xpt")
+    assert pagecache.written_digest(alone) is None
+    (tmp_path / "pkg").mkdir()
+    variables = [VariableSpec(name="USUBJID", label="Unique Subject Identifier", data_type="text", length=9),
+                 VariableSpec(name="AEDECOD", label="Dictionary-Derived Term", data_type="text", length=8),
+                 VariableSpec(name="AESTDY", label="Study Day of Start of Adverse Event", data_type="integer")]
+    spec = Spec(datasets=[DatasetSpec(name="AE", label="Adverse Events", class_="EVENTS", keys=["USUBJID"],
+                                      structure="One record per adverse event per subject", variables=variables)],
+                study=Study(oid="STDY.T", name="T", description="T", protocol_name="T"))
+    files = write_package_datasets(spec, {"AE": frame}, tmp_path / "pkg", formats=("xpt",),
+                                   created=datetime(2026, 1, 1), study_oid="STDY.T")
+    xpt = next(f for f in files if f.suffix == ".xpt")
+    assert pagecache.written_digest(xpt) == hashlib.sha256(xpt.read_bytes()).hexdigest()

@@ -39,7 +39,7 @@ def write_package_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], folder
         ds = spec.dataset(name)
         if "xpt" in formats:
             files.append(write_xpt(df, layout.dataset_file(folder, name, "xpt"), name=name, label=ds.label,
-                                   variables=ds.variables, created=created))
+                                   variables=ds.variables, created=created, remember_sha256=True))  # manifest
         if "json" in formats:
             files.append(write_dataset_json(df, layout.dataset_file(folder, name, "json"), name=name, label=ds.label,
                                             variables=ds.variables, keys=ds.keys, study_oid=study_oid,
