@@ -235,3 +235,17 @@ def test_the_package_writer_leaves_the_digests_the_manifest_takes(tmp_path):
                                    created=datetime(2026, 1, 1), study_oid="STDY.T")
     xpt = next(f for f in files if f.suffix == ".xpt")
     assert pagecache.written_digest(xpt) == hashlib.sha256(xpt.read_bytes()).hexdigest()
+
+
+def test_without_preadv_a_hashed_write_goes_in_order_and_hashes_the_same(tmp_path):
+    frame = _frame(5_000)
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    with mock.patch.object(_writer, "_CHUNK_BYTES", 997):
+        at_offsets = write_xpt(frame, tmp_path / "a" / "ae.xpt", remember_sha256=True)
+        with mock.patch.object(_writer, "_PREADV", False):
+            assert not _writer._writes_at_offsets(hashlib.sha256())
+            assert _writer._writes_at_offsets(None) == _writer._PWRITE   # unhashed writes keep pwrite
+            in_order = write_xpt(frame, tmp_path / "b" / "ae.xpt", remember_sha256=True)
+    assert in_order.read_bytes() == at_offsets.read_bytes()
+    assert pagecache.written_digest(in_order) == pagecache.written_digest(at_offsets) \
+        == hashlib.sha256(at_offsets.read_bytes()).hexdigest()

@@ -30,8 +30,8 @@ FIVE_GB = 5 * 1024 ** 3
 _CHUNK_BYTES = 1 << 21
 _WORKERS = 2  # threads checking columns and filling chunks (the C fill and numpy release the GIL)
 _PARALLEL_CELLS = 1 << 20  # below this many values, threads cost more than they save
-# chunks written at their offsets by the filling threads, read back in order to be hashed
-_PWRITE = hasattr(os, "pwrite") and hasattr(os, "preadv")
+_PWRITE = hasattr(os, "pwrite")   # chunks written at their offsets by the filling threads
+_PREADV = hasattr(os, "preadv")   # ... and read back in order to be hashed
 _SPLIT_ADVICE = (
     "split it as the FDA Study Data Technical Conformance Guide describes: one file per --CAT "
     "value (e.g. lb.xpt -> lbch.xpt, lbhe.xpt) in a 'split' sub-folder, described in the "
@@ -234,8 +234,14 @@ def _stream_rows(out, variables: list[_Var], nobs: int, row_length: int, digest
     if not starts:
         return None
     workers = max(1, min(_WORKERS, len(starts)))
-    write = _pwrite_rows if _PWRITE else _write_rows_in_order
+    write = _pwrite_rows if _writes_at_offsets(digest) else _write_rows_in_order
     return write(out, variables, nobs, row_length, rows_per_chunk, starts, workers, digest)
+
+
+def _writes_at_offsets(digest) -> bool:
+    """Whether chunks are written at their offsets by the filling threads (where they can be
+    read back to be hashed, if there is a ``digest``)."""
+    return _PWRITE and (digest is None or _PREADV)
 
 
 def _pwrite_rows(out, variables: list[_Var], nobs: int, row_length: int, rows_per_chunk: int,
@@ -316,7 +322,7 @@ def _write_atomically(path: Path, headers: bytes, variables: list[_Var], nobs: i
         raise InputError(f"the output folder {str(path.parent)!r} does not exist", file=path.name)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     digest = hashlib.sha256(headers) if remember_sha256 else None
-    reads_back = digest is not None and _PWRITE   # chunks are read back to be hashed
+    reads_back = digest is not None and _writes_at_offsets(digest)   # chunks read back to be hashed
     fd = os.open(tmp, (os.O_RDWR if reads_back else os.O_WRONLY) | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                  0o666)
     try:
