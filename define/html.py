@@ -13,6 +13,7 @@ from lxml import etree
 
 from define import _xml as X
 from define._doc import read_define
+from define.writer import write_atomically
 from specs.errors import InputError
 
 
@@ -49,10 +50,5 @@ def write_define_html(define_path: str | os.PathLike, html_path: str | os.PathLi
     html_path = Path(html_path)
     data = render_define_html(define_path)
     html_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = html_path.with_name(f".{html_path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, html_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(html_path, data)
     return html_path

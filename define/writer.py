@@ -619,7 +619,9 @@ def serialize(tree: etree._ElementTree) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """``data`` written beside ``path`` and renamed into place: never a partial file under the
+    target name."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         tmp.write_bytes(data)
@@ -651,9 +653,9 @@ def write_define(
     tree = build_define(spec, datasets, context=context, created=created, leaf_hrefs=leaf_hrefs,
                         originator=originator)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, serialize(tree))
+    write_atomically(path, serialize(tree))
     if stylesheet:
-        _write_atomically(path.parent / "define2-1.xsl", X.stylesheet_path().read_bytes())
+        write_atomically(path.parent / "define2-1.xsl", X.stylesheet_path().read_bytes())
     return path
 
 
