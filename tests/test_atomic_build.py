@@ -131,22 +131,24 @@ def test_the_previous_package_is_complete(previous: Path) -> None:
 def test_interrupted_build_leaves_the_previous_package(kill: Kill, outcomes) -> None:
     outcome = outcomes[kill.id]
     assert outcome.killed, f"the build never reported {kill.marker!r}:\n{outcome.stderr}"
-    assert "Traceback" not in outcome.stderr
+    assert "Traceback" not in outcome.stderr, outcome.stderr
     now = fingerprint(outcome.parent / "out")
     if kill.may_have_finished and now != outcome.before:
         # the signal landed after the swap: DIR must then hold the complete new package
         created = json.loads((outcome.parent / "out" / "manifest.json").read_text(encoding="utf-8"))["created"]
-        assert manifest_consistent(outcome.parent / "out") and created.startswith(NEW_CREATED[:10])
+        assert manifest_consistent(outcome.parent / "out") and created.startswith(NEW_CREATED[:10]), outcome.stderr
     else:
-        assert now == outcome.before, "the previous package changed"
+        assert now == outcome.before, f"the previous package changed (exit {outcome.returncode}):\n{outcome.stderr}"
     visible = sorted(p.name for p in outcome.parent.iterdir() if not p.name.startswith("."))
-    assert visible == ["out"], "a partial package appeared beside the target"
+    assert visible == ["out"], f"a partial package appeared beside the target:\n{outcome.stderr}"
     if kill.signal == signal.SIGTERM:
         assert outcome.returncode == 143, outcome.stderr
-        assert outcome.stderr.splitlines()[-1] == "trialpack: terminated; the output folder is left as it was"
-        assert scratch_left(outcome.parent) == [], "SIGTERM must clean its scratch folder"
+        assert outcome.stderr.splitlines()[-1] == "trialpack: terminated; the output folder is left as it was", \
+            outcome.stderr
+        assert scratch_left(outcome.parent) == [], f"SIGTERM must clean its scratch folder:\n{outcome.stderr}"
     else:
-        assert outcome.returncode in ((-signal.SIGKILL, 0, 1) if kill.may_have_finished else (-signal.SIGKILL,))
+        assert outcome.returncode in ((-signal.SIGKILL, 0, 1) if kill.may_have_finished else (-signal.SIGKILL,)), \
+            outcome.stderr
 
 
 def test_next_build_removes_the_leftovers_and_replaces_the_package(outcomes, tmp_path) -> None:
