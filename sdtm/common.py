@@ -8,6 +8,7 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from specs import findings
@@ -112,12 +113,22 @@ class Ledger:
 UNSTORABLE = "outside the range a SAS XPORT number holds (5.4e-79 <= |x| < 7.2e75)"
 
 
+def to_numbers(column: pd.Series) -> pd.Series:
+    """``pd.to_numeric(column, errors="coerce")``, the same values and dtype, converted once per
+    distinct value: coded columns (MedDRA codes, doses) hold a few hundred distinct texts in
+    hundreds of thousands of rows."""
+    codes, distinct = pd.factorize(column)
+    converted = pd.to_numeric(pd.Series(distinct, dtype=column.dtype), errors="coerce")
+    return pd.Series(pd.api.extensions.take(converted.array, codes, allow_fill=True), index=column.index,
+                     name=column.name)
+
+
 def numbers(raw: pd.DataFrame, fld: str, ledger: "Ledger", dataset: str) -> pd.Series:
     """A collected number; text that is not one, or a number no SAS XPORT file can hold
     (1e300, infinity), becomes null with a TP0109 finding on its raw row (the record is kept)."""
     from trialpack.xpt._ibm import out_of_range
 
-    value = pd.to_numeric(raw[fld], errors="coerce")
+    value = to_numbers(raw[fld])
     unstorable = pd.Series(out_of_range(value.to_numpy(dtype="float64", na_value=np.nan)), index=raw.index)
     ledger.note("TP0109", raw, value.isna() & raw[fld].notna(), dataset=dataset, variable=fld, values=raw[fld],
                 message=f"{fld} is not a number; left null")
@@ -186,6 +197,31 @@ def reconciliation_findings(reconciliation: pd.DataFrame) -> pd.DataFrame:
 NOT_PRINTABLE_ASCII = r"[^\x20-\x7e]"
 
 
+def printable_ascii_bytes(values: pd.Series) -> bool:
+    """True when every byte of a text column's data is printable ASCII (0x20-0x7E), judged in
+    one pass over its Arrow data buffers; False when some byte is not, or when the column is not
+    held as Arrow text (the caller then looks value by value). Bytes under a null slot count
+    too, so False may be a false alarm, never True a miss."""
+    try:
+        arr = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return False
+        if not len(chunk):
+            continue
+        _, offsets, data = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        ends = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if data is None or ends[-1] == ends[0]:
+            continue
+        used = np.frombuffer(data, dtype=np.uint8)[ends[0]:ends[-1]]
+        if ((used < 0x20) | (used > 0x7E)).any():
+            return False
+    return True
+
+
 def refuse_non_ascii(tables: dict) -> None:
     """Submission text must be printable ASCII (FDA sdTCG: "ASCII (printable < 128)"; XPT v5):
     the first non-ASCII character, or control character (tab, line break, escape ...), in a
@@ -198,6 +234,8 @@ def refuse_non_ascii(tables: dict) -> None:
         for fld in [c for c in frame.columns if c not in (RAW_FILE, RAW_ROW)]:
             values = frame[fld]
             if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
+                continue
+            if printable_ascii_bytes(values):
                 continue
             bad = np.asarray(pc.match_substring_regex(arrow_text(values), NOT_PRINTABLE_ASCII).fill_null(False))
             if bad.any():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sdtm.common import UNSTORABLE, Ledger, map_values, raw_dates, text
+from sdtm.common import UNSTORABLE, Ledger, map_values, raw_dates, text, to_numbers
 from sdtm.config import StudyConfig
 from specs.iso8601 import to_epoch_days
 from trialpack.rawio import RAW_FILE, RAW_ROW
@@ -41,7 +41,7 @@ def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame,
     raw, period = _periods(raw, config, ledger)
     raw = raw.assign(_PERIOD=period)
     if "EXDOSE" in raw:
-        dose = pd.to_numeric(raw["EXDOSE"], errors="coerce")
+        dose = to_numbers(raw["EXDOSE"])
         not_number = dose.isna() | ~np.isfinite(dose)
         unstorable = ~not_number & out_of_range(dose.to_numpy(dtype="float64", na_value=np.nan))
         bad = raw["EXDOSE"].notna() & (not_number | unstorable | (dose < 0))
@@ -59,7 +59,7 @@ def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame,
     ex["USUBJID"] = raw["SUBJID"].map(subjects.set_index("SUBJID")["USUBJID"])
     codes = _lookup_key(raw["EXTRT"], config.treatments)
     ex["EXTRT"] = text(codes.map({k: v["extrt"] for k, v in config.treatments.items()}), raw.index)
-    ex["EXDOSE"] = pd.to_numeric(raw["EXDOSE"], errors="coerce") if "EXDOSE" in raw else np.nan
+    ex["EXDOSE"] = to_numbers(raw["EXDOSE"]) if "EXDOSE" in raw else np.nan
     defaults = config.exposure
     ex["EXDOSU"] = defaults.get("dose_unit")
     ex["EXDOSFRM"] = defaults.get("dose_form")

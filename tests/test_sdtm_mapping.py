@@ -620,3 +620,43 @@ def test_extreme_is_a_sort_by_subject_day_and_text(records, which):
     ranked = ranked.sort_values(["USUBJID", "day", "DTC"], kind="mergesort")
     expected = ranked.groupby("USUBJID").head(1) if which == "first" else ranked.groupby("USUBJID").tail(1)
     assert _extreme(frame, "DTC", which).to_dict() == dict(zip(expected["USUBJID"], expected["DTC"]))
+
+
+# ----------------------------------------------------------------- numbers per distinct value
+
+_NUMBER_TEXTS = st.one_of(st.none(), st.sampled_from(["", " ", "x", "1e400", "-0", "  7 ", "0x10", "1,000", "nan"]),
+                          st.integers(-10**6, 10**6).map(str),
+                          st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_NUMBER_TEXTS, max_size=30), st.sampled_from(["str", object]))
+def test_numbers_converted_per_distinct_value_equal_to_numeric(values, dtype):
+    """sdtm.common.to_numbers is pd.to_numeric(errors="coerce"): the same values, NaN and dtype,
+    on the column's own index, whatever mix of codes, blanks, junk and nulls it holds."""
+    from sdtm.common import to_numbers
+
+    column = pd.Series(values, dtype=dtype, index=pd.RangeIndex(100, 100 + len(values)), name="AEPTCD")
+    expected = pd.to_numeric(column, errors="coerce")
+    got = to_numbers(column)
+    pd.testing.assert_series_equal(got, expected)
+
+
+_RAW_TEXT = st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("AZaz09 ~-/") + ["\t", "\n", "\x1b", "\x7f",
+                                                                                   "é", "µ", "\u2019"]),
+                                         max_size=6))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_RAW_TEXT, max_size=25), st.integers(0, 5), st.sampled_from(["str", object]))
+def test_printable_bytes_never_pass_a_value_the_character_check_refuses(values, skip, dtype):
+    """The one-pass byte check of raw text (sdtm.common.printable_ascii_bytes) says True only
+    when no value holds a character outside space..tilde, on whole and sliced columns."""
+    from sdtm.common import printable_ascii_bytes
+
+    column = pd.Series(values, dtype=dtype).iloc[skip:]
+    clean = all(" " <= ch <= "~" for v in column.tolist() if isinstance(v, str) for ch in v)
+    if printable_ascii_bytes(column):
+        assert clean
+    elif dtype == "str" and clean:
+        pytest.fail("clean Arrow text judged unprintable")   # no false alarm without bytes under nulls
