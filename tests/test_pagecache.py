@@ -87,7 +87,7 @@ def test_large_xpt_is_dropped_behind_in_order_with_the_same_bytes(tmp_path, monk
         write_xpt(frame, dropped, remember_sha256=True)
     assert dropped.read_bytes() == kept.read_bytes()
     # hashed chunk by chunk, each read back before it was dropped: the file's digest
-    assert pagecache.written_digest(dropped) == hashlib.sha256(kept.read_bytes()).hexdigest()
+    assert pagecache.known_digest(dropped) == hashlib.sha256(kept.read_bytes()).hexdigest()
     steps = _contiguous_from_zero(rec.ranges)
     assert len(steps) >= 5   # every WINDOW or so, not once at the end
     assert all(50_000 <= length < 50_000 + chunk for _, length in steps)
@@ -149,8 +149,9 @@ def test_sha256_of_a_large_file_drops_behind_the_reader(tmp_path):
 
 
 def test_manifest_digests_hashed_ahead_are_used_only_for_unchanged_files(tmp_path):
-    """The build hashes finished files ahead of the manifest (manifest.digests); the manifest
-    takes such a digest only while the file keeps its size and modification time."""
+    """The build hashes finished files ahead of the manifest (manifest.sha256_all remembers what
+    it hashed); the manifest takes such a digest only while the file keeps its size and
+    modification time."""
     import hashlib
     import os
 
@@ -159,46 +160,48 @@ def test_manifest_digests_hashed_ahead_are_used_only_for_unchanged_files(tmp_pat
     same, rewritten, grown, new = (tmp_path / n for n in ("same.xpt", "rewritten.xpt", "grown.xpt", "new.xpt"))
     for path in (same, rewritten, grown, new):
         path.write_bytes(b"A" * 1000)
-    known = manifest.digests([same, rewritten, grown])
-    assert known[same][1] == hashlib.sha256(b"A" * 1000).hexdigest()
-    known[same] = (known[same][0], "kept")       # not read again: the digest given is the one used
+    ahead = manifest.sha256_all([same, rewritten, grown])
+    assert ahead[same] == hashlib.sha256(b"A" * 1000).hexdigest()
+    assert pagecache.known_digest(same) == ahead[same]
+    pagecache.remember_digest(same, "kept")      # not read again: the digest remembered is the one used
+    hashed_at = rewritten.stat().st_mtime_ns
     rewritten.write_bytes(b"B" * 1000)           # same size, later modification time
     stat = rewritten.stat()
-    os.utime(rewritten, ns=(stat.st_atime_ns, known[rewritten][0][1] + 1_000_000))
+    os.utime(rewritten, ns=(stat.st_atime_ns, hashed_at + 1_000_000))
     grown.write_bytes(b"A" * 1001)
-    found = manifest.sha256_all([same, rewritten, grown, new], known, threads=1)
+    found = manifest.sha256_all([same, rewritten, grown, new], threads=1)
     assert found == {same: "kept", rewritten: hashlib.sha256(b"B" * 1000).hexdigest(),
                      grown: hashlib.sha256(b"A" * 1001).hexdigest(), new: hashlib.sha256(b"A" * 1000).hexdigest()}
 
 
-# ------------------------------------------------------------------ digests of written files
+# ------------------------------------------------------------------ digests known
 
 def test_a_remembered_digest_holds_only_while_the_file_is_unchanged(tmp_path):
     path = tmp_path / "ae.xpt"
     path.write_bytes(b"x" * 100)
-    pagecache.remember_written(path, hashlib.sha256(b"x" * 100).hexdigest())
-    assert pagecache.written_digest(path) == hashlib.sha256(b"x" * 100).hexdigest()
-    assert pagecache.written_digest(tmp_path / "." / "ae.xpt") is not None   # the same file, spelt otherwise
+    pagecache.remember_digest(path, hashlib.sha256(b"x" * 100).hexdigest())
+    assert pagecache.known_digest(path) == hashlib.sha256(b"x" * 100).hexdigest()
+    assert pagecache.known_digest(tmp_path / "." / "ae.xpt") is not None   # the same file, spelt otherwise
     path.write_bytes(b"y" * 101)                                             # rewritten: not trusted
-    assert pagecache.written_digest(path) is None
+    assert pagecache.known_digest(path) is None
     path.unlink()
-    assert pagecache.written_digest(path) is None
+    assert pagecache.known_digest(path) is None
 
 
 def test_remembered_digests_travel_between_processes_and_stay_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(pagecache, "_WRITTEN", type(pagecache._WRITTEN)())
-    monkeypatch.setattr(pagecache, "_WRITTEN_LIMIT", 3)
+    monkeypatch.setattr(pagecache, "_DIGESTS", type(pagecache._DIGESTS)())
+    monkeypatch.setattr(pagecache, "_DIGESTS_LIMIT", 3)
     paths = []
     for i in range(4):
         paths.append(tmp_path / f"f{i}")
         paths[-1].write_bytes(bytes([i]) * 10)
-        pagecache.remember_written(paths[-1], f"digest{i}")
-    assert pagecache.written_digest(paths[0]) is None                     # the oldest forgotten
-    handed = pagecache.written_digests(paths)
+        pagecache.remember_digest(paths[-1], f"digest{i}")
+    assert pagecache.known_digest(paths[0]) is None                     # the oldest forgotten
+    handed = pagecache.known_digests(paths)
     assert sorted(d for _, d in handed.values()) == ["digest1", "digest2", "digest3"]
-    pagecache._WRITTEN.clear()
-    pagecache.adopt_written(handed)
-    assert [pagecache.written_digest(p) for p in paths] == [None, "digest1", "digest2", "digest3"]
+    pagecache._DIGESTS.clear()
+    pagecache.adopt_digests(handed)
+    assert [pagecache.known_digest(p) for p in paths] == [None, "digest1", "digest2", "digest3"]
 
 
 def test_the_manifest_takes_a_written_digest_without_reading_the_file(tmp_path, monkeypatch):
@@ -207,7 +210,7 @@ def test_the_manifest_takes_a_written_digest_without_reading_the_file(tmp_path, 
     kept, fresh = tmp_path / "kept.xpt", tmp_path / "fresh.csv"
     kept.write_bytes(b"k" * 1000)
     fresh.write_bytes(b"f" * 1000)
-    pagecache.remember_written(kept, "0" * 64)            # what its writer computed
+    pagecache.remember_digest(kept, "0" * 64)            # what its writer computed
     read = []
     monkeypatch.setattr(manifest, "sha256", lambda p: read.append(p) or pagecache.sha256(p))
     got = manifest.sha256_all([kept, fresh])
@@ -223,7 +226,7 @@ def test_the_package_writer_leaves_the_digests_the_manifest_takes(tmp_path):
 
     frame = _frame(300)
     alone = write_xpt(frame, tmp_path / "ae.xpt")
-    assert pagecache.written_digest(alone) is None
+    assert pagecache.known_digest(alone) is None
     (tmp_path / "pkg").mkdir()
     variables = [VariableSpec(name="USUBJID", label="Unique Subject Identifier", data_type="text", length=9),
                  VariableSpec(name="AEDECOD", label="Dictionary-Derived Term", data_type="text", length=8),
@@ -234,7 +237,7 @@ def test_the_package_writer_leaves_the_digests_the_manifest_takes(tmp_path):
     files = write_package_datasets(spec, {"AE": frame}, tmp_path / "pkg", formats=("xpt",),
                                    created=datetime(2026, 1, 1), study_oid="STDY.T")
     xpt = next(f for f in files if f.suffix == ".xpt")
-    assert pagecache.written_digest(xpt) == hashlib.sha256(xpt.read_bytes()).hexdigest()
+    assert pagecache.known_digest(xpt) == hashlib.sha256(xpt.read_bytes()).hexdigest()
 
 
 def test_without_preadv_a_hashed_write_goes_in_order_and_hashes_the_same(tmp_path):
@@ -247,5 +250,5 @@ def test_without_preadv_a_hashed_write_goes_in_order_and_hashes_the_same(tmp_pat
             assert _writer._writes_at_offsets(None) == _writer._PWRITE   # unhashed writes keep pwrite
             in_order = write_xpt(frame, tmp_path / "b" / "ae.xpt", remember_sha256=True)
     assert in_order.read_bytes() == at_offsets.read_bytes()
-    assert pagecache.written_digest(in_order) == pagecache.written_digest(at_offsets) \
+    assert pagecache.known_digest(in_order) == pagecache.known_digest(at_offsets) \
         == hashlib.sha256(at_offsets.read_bytes()).hexdigest()

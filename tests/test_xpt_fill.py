@@ -145,7 +145,7 @@ def _write(frame, special, utf8, path, *, kernel, pwrite, chunk, remember=False)
     # the digest the writer made as the bytes went out (in order, whichever threads wrote
     # which chunk) is the file's: the manifest takes it instead of reading the file back;
     # a write that was not asked to hash leaves nothing to trust for the new file
-    assert pagecache.written_digest(path) == (hashlib.sha256(data).hexdigest() if remember else None)
+    assert pagecache.known_digest(path) == (hashlib.sha256(data).hexdigest() if remember else None)
     return data
 
 

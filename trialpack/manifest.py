@@ -27,38 +27,29 @@ def sha256(path: Path) -> str:
     return pagecache.sha256(path)
 
 
-def sha256_all(paths: list[Path], known: dict | None = None, *, threads: int = 2) -> dict[Path, str]:
+def sha256_all(paths: list[Path], *, threads: int = 2) -> dict[Path, str]:
     """sha256 of each file, ``threads`` at a time (hashlib releases the GIL while it hashes:
-    the gigabytes of a large package hash on both cores). A file in ``known``
-    (:func:`digests`) unchanged since (same size and modification time) is not read again,
-    nor is one whose writer hashed it as it wrote it (:func:`trialpack.pagecache.written_digest`)."""
-    known = known or {}
+    the gigabytes of a large package hash on both cores). A file whose digest is known and
+    unchanged since (:func:`trialpack.pagecache.known_digest`: hashed by its writer as it wrote
+    it, or here before) is not read again; what is hashed here is remembered, so the build can
+    hash finished files ahead of the manifest while a core is free."""
     out, todo = {}, []
     for path in paths:
-        stamp, digest = known.get(path, (None, None))
-        if stamp is not None and stamp == _stamp(path):
-            out[path] = digest
-        elif (written := pagecache.written_digest(path)) is not None:   # hashed by its writer
-            out[path] = written
-        else:
+        digest = pagecache.known_digest(path)
+        if digest is None:
             todo.append(path)
+        else:
+            out[path] = digest
     if todo:
         from concurrent.futures import ThreadPoolExecutor
 
+        stamps = {path: pagecache.file_stamp(path) for path in todo}   # before the file is read
         with ThreadPoolExecutor(threads) as pool:
-            out.update(zip(todo, pool.map(sha256, todo)))
+            hashed = dict(zip(todo, pool.map(sha256, todo)))
+        for path, digest in hashed.items():
+            pagecache.remember_digest(path, digest, stamps[path])
+        out.update(hashed)
     return out
-
-
-def digests(paths: list[Path], *, threads: int = 2) -> dict[Path, tuple[tuple[int, int], str]]:
-    """sha256 of files that will not change again, hashed ahead of the manifest (the build
-    does it while a core is free), each with the size and modification time it had:
-    ``known`` of :func:`sha256_all`."""
-    stamps = {path: _stamp(path) for path in paths}
-    return {path: (stamps[path], digest) for path, digest in sha256_all(paths, threads=threads).items()}
-
-
-_stamp = pagecache.file_stamp
 
 
 def environment() -> dict:
@@ -92,13 +83,13 @@ def input_files(iss, input_dir: Path | None) -> list[tuple[Path, str, str]]:
     return out
 
 
-def inputs(result, base: Path, input_dir: Path | None, known: dict | None = None) -> list[dict]:
+def inputs(result, base: Path, input_dir: Path | None) -> list[dict]:
     rows = {}
     for study in result.studies:
         for rec in study.reconciliation.to_dict(orient="records"):
             rows[rec["file"]] = rec["rows_read"]
     files = input_files(result.iss, input_dir)
-    hashed = sha256_all([path for path, _, _ in files], known)
+    hashed = sha256_all([path for path, _, _ in files])
     return [{"path": _relative(path, base), "study": studyid, "bytes": path.stat().st_size,
              "sha256": hashed[path], "rows": rows.get(key)} for path, key, studyid in files]
 
@@ -108,10 +99,10 @@ def package_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and p.name != layout.MANIFEST)
 
 
-def outputs(root: Path, datasets: dict[str, tuple[int, int]], known: dict | None = None) -> list[dict]:
+def outputs(root: Path, datasets: dict[str, tuple[int, int]]) -> list[dict]:
     out = []
     paths = package_files(root)
-    hashed = sha256_all(paths, known)
+    hashed = sha256_all(paths)
     for path in paths:
         rel = path.relative_to(root).as_posix()
         entry = {"path": rel, "bytes": path.stat().st_size, "sha256": hashed[path]}
@@ -121,9 +112,9 @@ def outputs(root: Path, datasets: dict[str, tuple[int, int]], known: dict | None
     return out
 
 
-def write_manifest(root: Path, result, *, input_dir: Path | None, known: dict | None = None) -> Path:
-    """Write manifest.json (see the module docstring); files in ``known`` (:func:`digests`)
-    and unchanged since are not hashed again."""
+def write_manifest(root: Path, result, *, input_dir: Path | None) -> Path:
+    """Write manifest.json (see the module docstring); files whose digest is known and unchanged
+    since are not hashed again (:func:`sha256_all`)."""
     from specs import findings
 
     base = result.iss.file.parent
@@ -144,8 +135,8 @@ def write_manifest(root: Path, result, *, input_dir: Path | None, known: dict | 
         "config": {"iss": {"path": result.iss.file.name, "sha256": sha256(result.iss.file)},
                    "studies": [{"studyid": c.studyid, "path": _relative(c.file, base), "sha256": sha256(c.file)}
                                for c in result.iss.studies]},
-        "inputs": inputs(result, base, input_dir, known),
-        "outputs": outputs(root, shapes, known),
+        "inputs": inputs(result, base, input_dir),
+        "outputs": outputs(root, shapes),
         "reconciliation": [dict(rec, study=s.studyid) for s in result.studies
                            for rec in s.reconciliation.to_dict(orient="records")],
         "findings": findings.counts(result.findings),

@@ -86,11 +86,11 @@ def sha256(path: str | os.PathLike) -> str:
 
 
 
-# ------------------------------------------------------------------ digests of written files
+# ------------------------------------------------------------------ digests known
 
-_WRITTEN: OrderedDict[str, tuple[tuple[int, int], str]] = OrderedDict()
-_WRITTEN_LOCK = threading.Lock()
-_WRITTEN_LIMIT = 10_000
+_DIGESTS: OrderedDict[str, tuple[tuple[int, int], str]] = OrderedDict()
+_DIGESTS_LOCK = threading.Lock()
+_DIGESTS_LIMIT = 10_000
 """How many files' digests are remembered (the oldest forgotten first)."""
 
 
@@ -100,23 +100,20 @@ def file_stamp(path: str | os.PathLike) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def remember_written(path: str | os.PathLike, digest: str) -> None:
-    """The sha256 of a file this process has just written whole, computed from the bytes as
-    they went out (the XPT writer does so): the manifest then need not read the file back,
-    which for a dataset dropped from the page cache behind its writer is a read from disk.
-    Kept with the file's stamp, and trusted only while the stamp is unchanged."""
-    entry = (file_stamp(path), digest)
-    with _WRITTEN_LOCK:
-        _WRITTEN[os.path.abspath(path)] = entry
-        _WRITTEN.move_to_end(os.path.abspath(path))
-        while len(_WRITTEN) > _WRITTEN_LIMIT:
-            _WRITTEN.popitem(last=False)
+def remember_digest(path: str | os.PathLike, digest: str, stamp: tuple[int, int] | None = None) -> None:
+    """The sha256 of a file, known without reading it again while the file keeps ``stamp``
+    (:func:`file_stamp`; default: its stamp now). Two kinds of callers: a writer that hashed the
+    bytes as they went out (the XPT writer: for a dataset dropped from the page cache behind it,
+    reading it back would be a read from disk), and the manifest's hashing, done ahead of the
+    manifest while a core is free (the stamp then taken before the file was read)."""
+    entry = (stamp if stamp is not None else file_stamp(path), digest)
+    _keep({os.path.abspath(path): entry})
 
 
-def written_digest(path: str | os.PathLike) -> str | None:
-    """The remembered sha256 of ``path`` (:func:`remember_written`), if the file is unchanged."""
-    with _WRITTEN_LOCK:
-        entry = _WRITTEN.get(os.path.abspath(path))
+def known_digest(path: str | os.PathLike) -> str | None:
+    """The remembered sha256 of ``path`` (:func:`remember_digest`), if the file is unchanged."""
+    with _DIGESTS_LOCK:
+        entry = _DIGESTS.get(os.path.abspath(path))
     if entry is None:
         return None
     try:
@@ -125,19 +122,25 @@ def written_digest(path: str | os.PathLike) -> str | None:
         return None
 
 
-def written_digests(paths) -> dict[str, tuple[tuple[int, int], str]]:
+def known_digests(paths) -> dict[str, tuple[tuple[int, int], str]]:
     """The remembered entries of ``paths`` that are still valid, to hand to another process."""
     out = {}
     for path in paths:
-        digest = written_digest(path)
+        digest = known_digest(path)
         if digest is not None:
             out[os.path.abspath(path)] = (file_stamp(path), digest)
     return out
 
 
-def adopt_written(entries: dict[str, tuple[tuple[int, int], str]]) -> None:
-    """Remember entries another process made (:func:`written_digests`)."""
-    with _WRITTEN_LOCK:
-        _WRITTEN.update(entries)
-        while len(_WRITTEN) > _WRITTEN_LIMIT:
-            _WRITTEN.popitem(last=False)
+def adopt_digests(entries: dict[str, tuple[tuple[int, int], str]]) -> None:
+    """Remember entries another process made (:func:`known_digests`)."""
+    _keep(entries)
+
+
+def _keep(entries: dict[str, tuple[tuple[int, int], str]]) -> None:
+    with _DIGESTS_LOCK:
+        for key, entry in entries.items():
+            _DIGESTS[key] = entry
+            _DIGESTS.move_to_end(key)
+        while len(_DIGESTS) > _DIGESTS_LIMIT:
+            _DIGESTS.popitem(last=False)

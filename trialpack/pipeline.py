@@ -229,9 +229,10 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
             spec_checked = build_findings["rule"].str.startswith("TP00")
             with stages.stage("validate", "validating the package"):
                 files.append(validation.write_build_findings(build_findings[~spec_checked], root))
-                checked, known = None, {}
+                checked = None
                 if sdtm_check is not None:
-                    checked, seconds, sdtm_lineage, known = sdtm_check.get()
+                    checked, seconds, sdtm_lineage, hashed = sdtm_check.get()
+                    pagecache.adopt_digests(hashed)
                     stages.timings.update(seconds)   # the worker's time
                     files += sdtm_lineage
                 written = {**sdtm_folders,
@@ -245,16 +246,16 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
                 # while the report worker runs, the files the manifest will hash that are final (all but
                 # the report's) are hashed here, one at a time
                 pending = [p for p in manifest.package_files(root)
-                           if p not in known and layout.report_dir(root) not in p.parents]
+                           if layout.report_dir(root) not in p.parents and pagecache.known_digest(p) is None]
                 while pending and report.running():
-                    known.update(manifest.digests([pending.pop()], threads=1))
+                    manifest.sha256_all([pending.pop()], threads=1)
                 report_files, seconds, computed = report.get()
                 analysis.computed.update(computed)
                 files += report_files
                 stages.timings["report"] = seconds  # the worker's time, run beside the validation
     result = BuildResult(root, iss, studies, analysis, all_findings, stages.timings, files)
     with stages.stage("manifest", "writing the manifest"):
-        files.append(manifest.write_manifest(root, result, input_dir=input_dir, known=known))
+        files.append(manifest.write_manifest(root, result, input_dir=input_dir))
     return result
 
 
@@ -317,16 +318,16 @@ def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM,
 
 def build_study_in_worker(job: StudyJob):
     """:func:`build_study` in a pool worker, its result handed over in ``job.channel`` with the
-    digests its writers made of the files (:func:`trialpack.pagecache.written_digests`)."""
+    digests its writers made of the files (:func:`trialpack.pagecache.known_digests`)."""
     study, files, timings = build_study(job)
-    return handover.send(job.channel, (study, files, timings, pagecache.written_digests(files)))
+    return handover.send(job.channel, (study, files, timings, pagecache.known_digests(files)))
 
 
 def received_study(parcel) -> tuple[StudySDTM, list[Path], dict[str, float]]:
     """In the parent: a worker's :func:`build_study_in_worker` result, its files' digests
     remembered here (the manifest and the SDTM checks' worker, forked later, take them)."""
     study, files, timings, digests = handover.receive(parcel)
-    pagecache.adopt_written(digests)
+    pagecache.adopt_digests(digests)
     return study, files, timings
 
 
@@ -335,8 +336,9 @@ def timed_check(folders: dict, root: Path, studies: list[StudySDTM], finished: l
     """:func:`trialpack.validation.check_folder` of each written folder (spec checks excepted:
     the build made them), the SDTM side of the lineage (:func:`trialpack.lineage.write_sdtm_lineage`)
     and the manifest's digests of the ``finished`` files and of that lineage
-    (:func:`trialpack.manifest.digests`), with the time each took (stages validate_sdtm,
-    lineage_sdtm, hash_sdtm), to be handed back from a worker."""
+    (:func:`trialpack.manifest.sha256_all`, :func:`trialpack.pagecache.known_digests`), with the
+    time each took (stages validate_sdtm, lineage_sdtm, hash_sdtm), to be handed back from a
+    worker."""
     from trialpack.lineage import write_sdtm_lineage
     from trialpack.validation import check_folder
 
@@ -345,10 +347,10 @@ def timed_check(folders: dict, root: Path, studies: list[StudySDTM], finished: l
     checked = time.perf_counter()
     written = write_sdtm_lineage(root, studies)
     traced = time.perf_counter()
-    known = manifest.digests(finished + written, threads=1)
+    manifest.sha256_all(finished + written, threads=1)
     seconds = {"validate_sdtm": checked - start, "lineage_sdtm": traced - checked,
                "hash_sdtm": time.perf_counter() - traced}
-    return found, seconds, written, known
+    return found, seconds, written, pagecache.known_digests(finished + written)
 
 
 def timed_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> tuple[list[Path], float, dict]:

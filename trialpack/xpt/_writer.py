@@ -338,7 +338,7 @@ def _write_atomically(path: Path, headers: bytes, variables: list[_Var], nobs: i
                 behind.close()
         os.replace(tmp, path)
         if digest is not None:
-            pagecache.remember_written(path, digest.hexdigest())
+            pagecache.remember_digest(path, digest.hexdigest())
     except BaseException:
         try:
             os.unlink(tmp)
@@ -399,7 +399,7 @@ def write_xpt(
     ``created``/``modified`` set the header timestamps (default ``SOURCE_DATE_EPOCH``,
     else now) so builds are reproducible; ``sas_version``/``os_name`` fill the 8-byte
     header fields. ``remember_sha256`` also hashes the bytes as they are written and remembers
-    the file's sha256 (:func:`trialpack.pagecache.written_digest`), for a package manifest that
+    the file's sha256 (:func:`trialpack.pagecache.known_digest`), for a package manifest that
     would otherwise read the file back: one sha256 pass over the data, about 1 GB/s here.
     Returns the path written.
     """
