@@ -21,7 +21,6 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from pathlib import Path
 
 WINDOW = 32 << 20
 """Bytes written or read between two flush-and-drop steps."""
