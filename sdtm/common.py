@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from specs import findings
-from specs.columns import TEXT_DTYPE, arrow_text
+from specs.columns import TEXT_DTYPE, arrow_text, utf8_bytes
 from trialpack.rawio import RAW_FILE, RAW_ROW
 
 REJECTION_COLUMNS = ["domain", "file", "row", "column", "value", "reason"]
@@ -209,14 +209,7 @@ def printable_ascii_bytes(values: pd.Series) -> bool:
     for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             return False
-        if not len(chunk):
-            continue
-        _, offsets, data = chunk.buffers()
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        ends = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
-        if data is None or ends[-1] == ends[0]:
-            continue
-        used = np.frombuffer(data, dtype=np.uint8)[ends[0]:ends[-1]]
+        used = utf8_bytes(chunk)
         if ((used < 0x20) | (used > 0x7E)).any():
             return False
     return True

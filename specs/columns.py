@@ -97,3 +97,22 @@ def is_in(values: pd.Series, candidates) -> np.ndarray:
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return values.isin(candidates).to_numpy(dtype=bool)
     return np.asarray(pc.is_in(data, value_set=allowed.unique())).astype(bool)
+
+
+def utf8_buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """An Arrow (large) string array's value offsets (its own slice, ``len + 1`` of them) and
+    its whole data buffer, as numpy views."""
+    wide = pa.types.is_large_string(array.type)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[array.offset:array.offset + len(array) + 1]
+    data = array.buffers()[2]
+    return offsets, (np.zeros(0, dtype=np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8))
+
+
+def utf8_bytes(array: pa.Array) -> np.ndarray:
+    """The bytes of all values of an Arrow (large) string array (without offsets; bytes under a
+    null slot included), as a numpy view."""
+    offsets, data = utf8_buffers(array)
+    if not len(offsets) or not len(data):
+        return np.zeros(0, dtype=np.uint8)
+    return data[offsets[0]:offsets[-1]]

@@ -31,6 +31,7 @@ from operator import methodcaller
 import numpy as np
 import pandas as pd
 
+from specs.columns import utf8_buffers, utf8_bytes
 from specs.errors import InputError
 from specs.model import is_sas_name
 from trialpack.xpt import _native
@@ -160,7 +161,7 @@ class ArrowEncoder:
     def __init__(self, array, width: int) -> None:
         self.array = array
         self.width = width
-        self.offsets, self.data = _utf8_buffers(array)
+        self.offsets, self.data = utf8_buffers(array)
         self.valid = (None if not array.null_count else
                       np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=np.uint8))
 
@@ -175,7 +176,7 @@ class ArrowEncoder:
             chunk = pc.fill_null(chunk, "")
         padded = pc.ascii_rpad(chunk, width=self.width, padding=" ")
         column_view(rows, position, self.width)[: stop - start] = np.frombuffer(
-            _utf8_bytes(padded), dtype=f"V{self.width}")
+            utf8_bytes(padded), dtype=f"V{self.width}")
 
 
 class FlatEncoder:
@@ -364,24 +365,6 @@ def _to_arrow(series: pd.Series, column: str, file):
     return array
 
 
-def _utf8_buffers(array) -> tuple[np.ndarray, np.ndarray]:
-    """The array's value offsets (its own slice, ``len + 1`` of them) and its whole data buffer."""
-    pa, _ = _arrow()
-    wide = pa.types.is_large_string(array.type)
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if wide else np.int32)
-    offsets = offsets[array.offset:array.offset + len(array) + 1]
-    data = array.buffers()[2]
-    return offsets, (np.zeros(0, dtype=np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8))
-
-
-def _utf8_bytes(array) -> np.ndarray:
-    """The bytes of all values (without offsets), as a numpy view."""
-    offsets, data = _utf8_buffers(array)
-    if not len(offsets) or not len(data):
-        return np.zeros(0, dtype=np.uint8)
-    return data[offsets[0]:offsets[-1]]
-
-
 class _ArrowValues:
     """Index access to an Arrow array's Python values, for error messages only."""
 
@@ -400,7 +383,7 @@ def _from_arrow(series: pd.Series, spec_length: int | None, profile: Profile, co
     """PaddedEncoder of an ASCII column; non-ASCII text goes to the general path (utf8)."""
     pa, pc = _arrow()
     array = _to_arrow(series, column, file)   # nulls kept: they hold no bytes and are written blank
-    raw = _utf8_bytes(array)
+    raw = utf8_bytes(array)
     if len(raw) and raw.max() >= 0x80:
         if profile.ascii_only:
             i = _first_true(pc.invert(pc.string_is_ascii(array)))
@@ -415,7 +398,7 @@ def _from_arrow(series: pd.Series, spec_length: int | None, profile: Profile, co
         i = _first_true(pc.match_substring(array, "\x00"))
         raise InputError("value contains a NUL character, which XPT cannot store", file=file,
                          row=i + 1, column=column)
-    offsets, _ = _utf8_buffers(array)
+    offsets, _ = utf8_buffers(array)
     lengths = (np.diff(offsets) if not array.null_count else   # a null's offsets may span bytes
                pc.binary_length(array).fill_null(0).to_numpy(zero_copy_only=False))
     width = _width(lengths, spec_length, lambda i: i + 1, column, file, _ArrowValues(array))
