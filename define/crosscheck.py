@@ -117,15 +117,7 @@ def _dataset(doc: DefineDoc, name: str, group, df: pd.DataFrame | None, meta: An
         out.append(_variable(doc, name, item, ref, df[var], None, file_vars.get(var.upper()), len(df)))
         out.append(_value_level(doc, name, item, df))
     out.append(_keys(doc, name, items, df))
-    return _gather(out)
-
-
-def _gather(found: list) -> pd.DataFrame | None:
-    """The findings of several checks stacked, or None when none found anything (most checks
-    of a conforming column find nothing: an empty frame per check would cost more than the
-    check)."""
-    found = [f for f in found if f is not None and len(f)]
-    return findings.concat(found) if found else None
+    return findings.gather(out)
 
 
 def _ordered_refs(parent) -> list:
@@ -153,7 +145,7 @@ def _presence_and_order(doc: DefineDoc, ds: str, described: list[str], df: pd.Da
         out.append(findings.make("DD0105", ds, in_data[i], file=doc.file,
                                  message=f"position {i + 1} of {ds} holds {in_data[i]}; define.xml "
                                          f"(OrderNumber) puts {in_define[i]} there"))
-    return _gather(out)
+    return findings.gather(out)
 
 
 def _rows(rule: str, ds: str, var: str, mask: np.ndarray, series: pd.Series, message, file) -> pd.DataFrame | None:
@@ -188,7 +180,7 @@ def _variable(doc: DefineDoc, ds: str, item, ref, series: pd.Series, where: str 
         out.append(findings.make("DD0117", ds, var, file=file,
                                  message=f"{what} has no values but def:HasNoData is not set"))
     out.append(_codelist(doc, ds, var, what, item, series, miss))
-    return _gather(out)
+    return findings.gather(out)
 
 
 def _positions(series: pd.Series, mask: np.ndarray) -> np.ndarray:
@@ -247,7 +239,7 @@ def _iso_type(doc: DefineDoc, ds: str, var: str, what: str, data_type: str, seri
                else f"{ISO_VALUE_KINDS[kind]} ({kind}), which {data_type} does not hold")
         out.append(_rows("DD0106", ds, var, mask, series, f"{what} is {data_type} in define.xml; the value is {why}",
                          doc.file))
-    return _gather(out)
+    return findings.gather(out)
 
 
 def _length(doc: DefineDoc, ds: str, var: str, what: str, item, series: pd.Series,
@@ -274,7 +266,7 @@ def _length(doc: DefineDoc, ds: str, var: str, what: str, item, series: pd.Serie
         out.append(findings.make("DD0107", ds, var, values=[observed.significant_digits], file=doc.file,
                                  message=f"{what}: define.xml SignificantDigits {digits} is fewer than the data "
                                          f"need ({observed.significant_digits})"))
-    return _gather(out)
+    return findings.gather(out)
 
 
 def _file_attributes(doc: DefineDoc, ds: str, var: str, item, file_var: Any) -> pd.DataFrame | None:
@@ -300,7 +292,7 @@ def _file_attributes(doc: DefineDoc, ds: str, var: str, item, file_var: Any) -> 
         out.append(findings.make("DD0109", ds, var, values=[int(length)], file=doc.file,
                                  message=f"{ds}.{var}: the data file stores length {int(length)}, define.xml says "
                                          f"Length {item.get('Length')}"))
-    return _gather(out)
+    return findings.gather(out)
 
 
 def _codelist(doc: DefineDoc, ds: str, var: str, what: str, item, series: pd.Series,
@@ -364,7 +356,7 @@ def _value_level(doc: DefineDoc, ds: str, item, df: pd.DataFrame) -> pd.DataFram
             subset = column[mask]
             out.append(_variable(doc, ds, vitem, ref, subset, " or ".join(labels), None, len(subset),
                                  var=item.get("Name")))
-    return _gather(out)
+    return findings.gather(out)
 
 
 def _keys(doc: DefineDoc, ds: str, items: list, df: pd.DataFrame) -> pd.DataFrame | None:

@@ -173,10 +173,15 @@ def make(
 
 def concat(frames: Iterable[pd.DataFrame | None]) -> pd.DataFrame:
     """Stack findings; ``None`` and empty frames (rules that found nothing) are skipped."""
+    found = gather(frames)
+    return empty() if found is None else found
+
+
+def gather(frames: Iterable[pd.DataFrame | None]) -> pd.DataFrame | None:
+    """:func:`concat`, but None when nothing was found: for checks run many times over (per
+    variable), where an empty frame per check would cost more than the check."""
     frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
-        return empty()
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else None
 
 
 def counts(findings: pd.DataFrame) -> dict[str, int]:
