@@ -860,7 +860,9 @@ def _rates_settings(iss: ISSConfig) -> dict:
 
 
 def _events_frame(iss: ISSConfig) -> pd.DataFrame:
-    return pd.DataFrame({"PARAMCD": [e["paramcd"] for e in iss.events], "event": [e["name"] for e in iss.events],
+    """The ISS config's events in order (text columns stay text when there are none)."""
+    return pd.DataFrame({"PARAMCD": pd.Series([e["paramcd"] for e in iss.events], dtype=object),
+                         "event": pd.Series([e["name"] for e in iss.events], dtype=object),
                          "event_order": np.arange(len(iss.events))})
 
 

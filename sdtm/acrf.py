@@ -19,7 +19,6 @@ from the config's ``supplemental`` section. Pages are laid out without drawing
 from __future__ import annotations
 
 import copy
-import json
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -29,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from sdtm.config import StudyConfig
+from sdtm.forms import ANNOTATIONS_FILE, read_annotation_table
 from specs.errors import InputError
 from specs.model import Document
 
-ANNOTATIONS_FILE = Path(__file__).parent / "data" / "crf_annotations.json"
 ACRF_ID = "LF.acrf"
 ACRF_HREF = "acrf.pdf"
 ACRF_TITLE = "Annotated CRF"
@@ -55,7 +54,7 @@ def _table() -> dict[str, Any]:
     """The annotation table, read once and checked: every field has a prompt, an entry kind
     listed in ``entries`` and annotations, with the SDTM variables they supply written
     ``DATASET.VARIABLE`` — directly or in each of its cases. Read-only."""
-    table = json.loads(ANNOTATIONS_FILE.read_text(encoding="utf-8"))
+    table = read_annotation_table()
     for domain, form in table["forms"].items():
         for name, fld in form["fields"].items():
             where = f"$.forms.{domain}.fields.{name}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sdtm.common import Ledger, map_values, numbers, raw_dates, text
+from sdtm.common import Ledger, empty_required, map_values, numbers, raw_dates, text
 from sdtm.config import StudyConfig
 from sdtm.ex import note_end_before_start, reject_unknown_subjects
 from trialpack.rawio import RAW_FILE, RAW_ROW
@@ -23,17 +23,18 @@ def map_adverse_events(raw: pd.DataFrame, config: StudyConfig, subjects: pd.Data
                        codelists: dict[str, list[str]]) -> pd.DataFrame:
     """Raw AE export -> AE records (without study days, EPOCH and AESEQ).
 
-    Rejected with the reason: subject not in DM; empty verbatim term (AETERM is required
-    and there is no event to record). Kept with a finding: a date that is not a valid date
-    (left null), an end before the start, AESER disagreeing with the seriousness criteria.
+    Rejected (TP0101, an error): a record of a subject not in DM — it cannot be placed. Every
+    other record is kept, whatever is wrong with it, so that no adverse event leaves a count:
+    an empty verbatim term (AETERM is required; TP0114, an error) and a date that is not a valid
+    date (left null; TP0102, an error) are findings on the kept record, as are an end before the
+    start and AESER disagreeing with the seriousness criteria (warnings).
     """
     raw = reject_unknown_subjects(raw, subjects, ledger, DOMAIN)
-    raw = ledger.reject(raw, raw["AETERM"].isna(), domain=DOMAIN, column="AETERM",
-                        reason="verbatim term (AETERM) is empty")
+    empty_required(raw, "AETERM", ledger, DOMAIN, "the reported term is required")
     fmt = dict(formats=config.date_formats, unknown_tokens=config.unknown_date_tokens, ledger=ledger,
                dataset=DOMAIN)
-    raw, start = raw_dates(raw, "AESTDAT", variable="AESTDTC", **fmt)
-    raw, end = raw_dates(raw, "AEENDAT", variable="AEENDTC", **fmt)
+    start = raw_dates(raw, "AESTDAT", variable="AESTDTC", **fmt)
+    end = raw_dates(raw, "AEENDAT", variable="AEENDTC", **fmt)
     ae = pd.DataFrame(index=raw.index)
     ae["STUDYID"] = config.studyid
     ae["DOMAIN"] = DOMAIN

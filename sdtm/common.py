@@ -9,13 +9,12 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from specs import findings
-from specs.columns import TEXT_DTYPE, arrow_text, utf8_bytes
+from specs.columns import TEXT_DTYPE, utf8_bytes
 from trialpack.rawio import RAW_FILE, RAW_ROW
 
-REJECTION_COLUMNS = ["domain", "file", "row", "column", "value", "reason"]
+REJECTION_COLUMNS = ["domain", "file", "row", "column", "value", "reason", "rule"]
 
 
 def text(values, index: pd.Index | None = None) -> pd.Series:
@@ -72,8 +71,12 @@ class Ledger:
     found: list[pd.DataFrame] = field(default_factory=list)
 
     def reject(self, frame: pd.DataFrame, mask: pd.Series, *, domain: str, column: str | None,
-               reason: str | pd.Series, values: pd.Series | None = None) -> pd.DataFrame:
-        """Move the rows of ``frame`` where ``mask`` holds into the rejection list; return the rest."""
+               reason: str | pd.Series, values: pd.Series | None = None, rule: str = "TP0101") -> pd.DataFrame:
+        """Move the rows of ``frame`` where ``mask`` holds into the rejection list; return the rest.
+
+        Rejection is for a record that cannot be placed in any dataset (it names no subject:
+        TP0101, an error) or repeats an earlier row exactly (TP0116, a warning: nothing is lost);
+        a record with a bad value is kept with the value null and an error finding instead."""
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return frame
@@ -83,7 +86,7 @@ class Ledger:
         self.rejected.append(pd.DataFrame({
             "domain": domain, "file": bad[RAW_FILE].to_numpy(), "row": bad[RAW_ROW].to_numpy(),
             "column": column, "value": None if shown is None else shown.astype(object).to_numpy(),
-            "reason": reasons,
+            "reason": reasons, "rule": rule,
         }, columns=REJECTION_COLUMNS))
         return frame[~mask]
 
@@ -138,30 +141,30 @@ def numbers(raw: pd.DataFrame, fld: str, ledger: "Ledger", dataset: str) -> pd.S
 
 
 def raw_dates(frame: pd.DataFrame, fld: str, *, formats: list[str], unknown_tokens: list[str] | None,
-              ledger: Ledger, dataset: str, variable: str, reject: bool = False,
-              domain: str | None = None) -> tuple[pd.DataFrame, pd.Series]:
-    """Parse raw date field ``fld`` into ISO 8601 ``variable``.
+              ledger: Ledger, dataset: str, variable: str) -> pd.Series:
+    """Raw date field ``fld`` as ISO 8601 ``variable`` values (aligned to ``frame``).
 
-    A value that is not a valid date is either a finding on the kept record (its ISO value
-    null, the raw text in the finding) or, with ``reject=True``, the record is rejected.
-    Returns the (possibly reduced) frame and the ISO values aligned to it.
-    """
+    One rule in every domain: a value that is not a valid date (``30 FEB 2022``, ``2021-13-01``)
+    is never guessed and never drops its record — the record is kept with the ISO value null and
+    an error finding (TP0102) names the raw file, row, field and the raw text."""
     from sdtm.dates import DEFAULT_UNKNOWN_TOKENS, parse_raw_dates
 
     if fld not in frame:
-        return frame, text([None] * len(frame), frame.index)
+        return text([None] * len(frame), frame.index)
     tokens = DEFAULT_UNKNOWN_TOKENS if unknown_tokens is None else tuple(unknown_tokens)
     iso, problems = parse_raw_dates(frame[fld], formats, unknown_tokens=tokens)
     if len(problems):
-        bad = frame.index.isin(problems["row"])
-        reason = pd.Series(problems["reason"].to_numpy(), index=problems["row"]).reindex(frame.index)
-        if reject:
-            kept = ledger.reject(frame, pd.Series(bad, index=frame.index), domain=domain or dataset,
-                                 column=fld, reason="invalid date: " + reason.fillna(""))
-            return kept, iso.loc[kept.index]
-        ledger.note("TP0102", frame, pd.Series(bad, index=frame.index), dataset=dataset, variable=variable,
-                    values=frame[fld], message=f"{fld} is not a valid date; {variable} left null")
-    return frame, iso
+        bad = pd.Series(frame.index.isin(problems["row"]), index=frame.index)
+        ledger.note("TP0102", frame, bad, dataset=dataset, variable=variable, values=frame[fld],
+                    message=f"{fld} is not a valid date; the record is kept with {variable} null")
+    return iso
+
+
+def empty_required(frame: pd.DataFrame, fld: str, ledger: Ledger, dataset: str, why: str) -> None:
+    """An error finding (TP0114) on each kept record whose ``fld`` is empty although the record
+    needs it (``why``): the record stays, so that nothing it counts in is lost."""
+    ledger.note("TP0114", frame, frame[fld].isna(), dataset=dataset, variable=fld, values=frame[fld],
+                message=f"{fld} is empty ({why}); the record is kept with {fld} null")
 
 
 def reconcile(tables: dict[str, "object"], mapped: dict[str, pd.DataFrame], rejections: pd.DataFrame) -> pd.DataFrame:
@@ -174,11 +177,22 @@ def reconcile(tables: dict[str, "object"], mapped: dict[str, pd.DataFrame], reje
     for domain, table in tables.items():
         kept = mapped.get(domain)
         n_mapped = 0 if kept is None else int(kept[RAW_ROW].nunique())
-        n_rejected = int((rejections["file"] == table.name).sum())
+        n_rejected = int(((rejections["file"] == table.name) & (rejections["domain"] == domain)).sum())
         rows.append({"domain": domain, "file": table.name, "rows_read": table.rows, "rows_mapped": n_mapped,
                      "rows_rejected": n_rejected, "blank_rows": table.blank_rows,
-                     "balanced": table.rows == n_mapped + n_rejected})
+                     "balanced": table.rows == n_mapped + n_rejected,
+                     "unmapped_columns": "; ".join(table.unmapped)})
     return pd.DataFrame(rows)
+
+
+def unmapped_findings(tables: dict[str, "object"]) -> pd.DataFrame:
+    """A notice (TP0112) per raw file with columns no field of the study config maps: they are
+    not read, which may be intended (an export's audit columns) or a field the config forgot."""
+    return findings.concat(
+        findings.make("TP0112", domain, None, values=["; ".join(table.unmapped)], file=table.name,
+                      message=f"{len(table.unmapped)} raw column(s) not mapped by the study config (not read): "
+                              + "; ".join(table.unmapped))
+        for domain, table in tables.items() if table.unmapped)
 
 
 def reconciliation_findings(reconciliation: pd.DataFrame) -> pd.DataFrame:
@@ -193,8 +207,6 @@ def reconciliation_findings(reconciliation: pd.DataFrame) -> pd.DataFrame:
         for rec in bad.to_dict(orient="records"))
 
 
-#: Anything but printable ASCII (space to tilde): what SAS V5 text should hold (standards.md §2).
-NOT_PRINTABLE_ASCII = r"[^\x20-\x7e]"
 
 
 def printable_ascii_bytes(values: pd.Series) -> bool:
@@ -215,27 +227,14 @@ def printable_ascii_bytes(values: pd.Series) -> bool:
     return True
 
 
-def refuse_non_ascii(tables: dict) -> None:
-    """Submission text must be printable ASCII (FDA sdTCG: "ASCII (printable < 128)"; XPT v5):
-    the first non-ASCII character, or control character (tab, line break, escape ...), in a
-    mapped raw field is bad input, named by raw file, row and column — found here, before
-    mapping, rather than by the XPT writer after it (which would store a control character)."""
-    from specs.errors import InputError
+def refuse_rows(raw: pd.DataFrame, bad: pd.Series, fld: str, why) -> None:
+    """Raise one error listing every raw row where ``bad`` holds (file, row, the raw column of
+    ``fld``, the value and ``why``, a text or one per row)."""
+    from specs.errors import InputError, InputErrors
 
-    for table in tables.values():
-        frame = table.frame
-        for fld in [c for c in frame.columns if c not in (RAW_FILE, RAW_ROW)]:
-            values = frame[fld]
-            if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
-                continue
-            if printable_ascii_bytes(values):
-                continue
-            bad = np.asarray(pc.match_substring_regex(arrow_text(values), NOT_PRINTABLE_ASCII).fill_null(False))
-            if bad.any():
-                pos = int(np.flatnonzero(bad)[0])
-                value = str(values.iloc[pos])
-                char = next(ch for ch in value if not " " <= ch <= "~")
-                what = "non-ASCII character" if ord(char) > 127 else "control character"
-                raise InputError(f"{what} {char!r} (U+{ord(char):04X}) in {value!r}; submission text must be "
-                                 f"printable ASCII", file=table.name, row=int(frame[RAW_ROW].iloc[pos]),
-                                 column=table.headers.get(fld, fld))
+    rows = np.flatnonzero(bad.to_numpy())
+    why = np.broadcast_to(np.asarray(why, dtype=object), (len(raw),))
+    column = raw.attrs.get("headers", {}).get(fld, fld)
+    raise InputErrors.of([InputError(f"{raw[fld].iloc[i]!r}: {why[i]}" if pd.notna(raw[fld].iloc[i]) else str(why[i]),
+                                     file=raw[RAW_FILE].iloc[i], row=int(raw[RAW_ROW].iloc[i]), column=column)
+                          for i in rows])

@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from specs.errors import InputError
+from sdtm.forms import form_fields
+from specs.errors import InputError, did_you_mean
 from specs.jsonio import load_json
 
 #: Fields each raw domain file must map (CDASH-like names).
@@ -23,7 +24,6 @@ REQUIRED_FIELDS = {
     "EX": ("SUBJID", "EXTRT", "EXSTDAT"),
     "DS": ("SUBJID", "DSDECOD", "DSSTDAT"),
 }
-USUBJID_FIELDS = ("STUDYID", "SITEID", "SUBJID")
 DEFAULT_USUBJID = "{STUDYID}-{SITEID}-{SUBJID}"
 
 
@@ -85,6 +85,11 @@ class StudyConfig:
     def arms(self) -> list[dict]:
         return self.data.get("arms", [])
 
+    @property
+    def extension_of(self) -> list[str]:
+        """The studies whose subjects roll over into this one (an extension), by STUDYID."""
+        return self.data.get("extension_of", [])
+
     def value_map(self, fld: str) -> dict[str, str | None]:
         return self.data.get("value_maps", {}).get(fld, {})
 
@@ -138,6 +143,7 @@ def check_study_config(config: StudyConfig) -> None:
         raise InputError(message, file=file, path=path)
 
     check_ascii_values(data, file, exclude=NOT_SDTM_VALUES)
+    check_value_map_names(config)
     if config.source == "raw":
         if "raw" not in data:
             fail("a raw-data study needs a 'raw' section", "$")
@@ -148,10 +154,13 @@ def check_study_config(config: StudyConfig) -> None:
             for fld in REQUIRED_FIELDS.get(domain, ()):
                 if fld not in spec["columns"]:
                     fail(f"{domain} raw file must map field {fld}", f"$.raw.files.{domain}.columns")
+        for domain, spec in data["raw"]["files"].items():
+            check_field_names(config, domain, spec["columns"])
+        dm_fields = ["STUDYID", *(config.raw_file("DM") or {"columns": {}})["columns"]]
         for fld in re.findall(r"\{(\w+)\}", config.get("usubjid", "")):
-            if fld not in USUBJID_FIELDS:
-                fail(f"USUBJID template uses unknown field {{{fld}}} (use {', '.join(USUBJID_FIELDS)})",
-                     "$.usubjid")
+            if fld not in dm_fields:
+                fail(f"USUBJID template uses field {{{fld}}}, which raw.files.DM.columns does not map"
+                     f"{did_you_mean(fld, dm_fields)} (use STUDYID or a mapped DM field)", "$.usubjid")
         numbers = [p["number"] for p in config.periods]
         if numbers != list(range(1, len(numbers) + 1)):
             fail(f"period numbers must run 1..n; got {numbers}", "$.periods")
@@ -169,6 +178,38 @@ def check_study_config(config: StudyConfig) -> None:
                 if supp["field"] not in raw["columns"]:
                     fail(f"supplemental field {supp['field']} is not mapped in raw.files.{domain}.columns",
                          f"$.supplemental.{domain}[{i}].field")
+
+
+def check_field_names(config: StudyConfig, domain: str, columns: dict[str, str]) -> None:
+    """Every field a raw file maps is one its form can hold (:func:`sdtm.forms.form_fields`), a
+    field a supplemental qualifier of the domain names, or (DM) one the USUBJID template uses: a
+    misspelt field (``AESTDT`` for ``AESTDAT``) would otherwise be read by nothing and its values
+    silently lost. The error names the JSON path and the nearest known field."""
+    known = [*form_fields(domain), *(q["field"] for q in config.supplemental(domain))]
+    if domain == "DM":
+        known += re.findall(r"\{(\w+)\}", config.get("usubjid", ""))
+    for fld in columns:
+        if fld not in known:
+            raise InputError(f"unknown field {fld!r}{did_you_mean(fld, known)}: the {domain} export can map "
+                             f"{', '.join(form_fields(domain))}, or a field named by supplemental.{domain}",
+                             file=config.file, path=f"$.raw.files.{domain}.columns.{fld}")
+
+
+def check_value_map_names(config: StudyConfig) -> None:
+    """``value_maps`` are keyed by an SDTM variable, a raw field or ``NY`` (the yes/no default):
+    a map under any other name would apply to nothing."""
+    from specs.load import standard_spec
+
+    maps = config.get("value_maps", {})
+    if not maps:
+        return
+    known = {"NY", *(v.name for _, v in standard_spec("sdtmig-3.4").iter_variables())}
+    for domain in ("DM", "AE", "EX", "DS"):
+        known.update(form_fields(domain))
+    for name in maps:
+        if name not in known:
+            raise InputError(f"value_maps names {name!r}, which is no SDTM variable or raw field"
+                             f"{did_you_mean(name, known)}", file=config.file, path=f"$.value_maps.{name}")
 
 
 #: JSON paths of config strings that never become SDTM values (file locations, raw spellings

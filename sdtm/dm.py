@@ -11,9 +11,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from sdtm.common import Ledger, map_values, numbers, raw_dates, text
+from sdtm.common import Ledger, map_values, numbers, raw_dates, refuse_rows, text
 from sdtm.config import StudyConfig
-from specs.errors import InputError
 from specs.iso8601 import date_fields, date_bounds, to_epoch_days
 from trialpack.rawio import RAW_FILE, RAW_ROW
 
@@ -37,7 +36,8 @@ def map_subjects(raw: pd.DataFrame, config: StudyConfig, ledger: Ledger, codelis
     dm["DOMAIN"] = DOMAIN
     dm["SUBJID"] = raw["SUBJID"]
     dm["SITEID"] = raw["SITEID"]
-    dm["USUBJID"] = derive_usubjid(dm, config.usubjid_template)
+    dm["USUBJID"] = derive_usubjid(pd.concat([dm[["STUDYID"]], raw[config.usubjid_fields]], axis=1),
+                                   config.usubjid_template)
     raw, dm = _parse_dates(raw, dm, config, ledger)
     for var in ("SEX", "RACE", "ETHNIC"):
         dm[var] = map_values(raw[var], config.value_map(var), codelists.get(var)) if var in raw else None
@@ -67,26 +67,24 @@ def _reject_exact_duplicates(raw: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
         return raw
     first_row = raw.groupby(data_cols, dropna=False, sort=False)[RAW_ROW].transform("first")
     reason = "exact duplicate of row " + first_row.astype(str)
-    return ledger.reject(raw, dup, domain=DOMAIN, column="SUBJID", reason=reason)
+    return ledger.reject(raw, dup, domain=DOMAIN, column="SUBJID", reason=reason, rule="TP0116")
 
 
 def _refuse_conflicting_duplicates(raw: pd.DataFrame) -> None:
+    """Two different demographics rows for one subject: which is right cannot be decided (every
+    such row listed)."""
     dup = raw.duplicated(subset=["SUBJID"], keep="first")
     if dup.any():
-        pos = int(np.flatnonzero(dup.to_numpy())[0])
-        row = raw.iloc[pos]
-        first = raw.loc[raw["SUBJID"] == row["SUBJID"], RAW_ROW].iloc[0]
-        raise InputError(f"subject {row['SUBJID']} has two different demographics records (rows {first} and "
-                         f"{row[RAW_ROW]}); correct the export", file=row[RAW_FILE], row=int(row[RAW_ROW]),
-                         column="SUBJID")
+        first = raw.groupby("SUBJID", sort=False)[RAW_ROW].transform("first")
+        refuse_rows(raw, dup, "SUBJID", ("the subject has two different demographics records (rows "
+                                         + first.astype(str) + " and " + raw[RAW_ROW].astype(str)
+                                         + "); correct the export").to_numpy())
 
 
 def _parse_dates(raw, dm, config: StudyConfig, ledger: Ledger):
     for fld, var in (("BRTHDAT", "BRTHDTC"), ("RFICDAT", "RFICDTC")):
-        raw, iso = raw_dates(raw, fld, formats=config.date_formats, unknown_tokens=config.unknown_date_tokens,
-                             ledger=ledger, dataset=DOMAIN, variable=var)
-        dm = dm.loc[raw.index]
-        dm[var] = iso
+        dm[var] = raw_dates(raw, fld, formats=config.date_formats, unknown_tokens=config.unknown_date_tokens,
+                            ledger=ledger, dataset=DOMAIN, variable=var)
     return raw, dm
 
 
@@ -126,10 +124,8 @@ def derive_planned_arm(raw: pd.DataFrame, config: StudyConfig) -> tuple[pd.Serie
     norm = raw["ARM"].astype("string").str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
     unknown = norm.notna() & ~norm.isin(list(lookup))
     if unknown.any():
-        pos = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise InputError(f"arm {raw['ARM'].iloc[pos]!r} is not one of the study's arms "
-                         f"({', '.join(a['armcd'] for a in config.arms)})", file=raw[RAW_FILE].iloc[pos],
-                         row=int(raw[RAW_ROW].iloc[pos]), column="ARM")
+        refuse_rows(raw, unknown, "ARM", f"arm is not one of the study's arms "
+                                         f"({', '.join(a['armcd'] for a in config.arms)})")
     armcd = norm.map({k: a["armcd"] for k, a in lookup.items()})
     arm = norm.map({k: a["arm"] for k, a in lookup.items()})
     return text(armcd.astype(object), raw.index), text(arm.astype(object), raw.index)

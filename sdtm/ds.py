@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sdtm.common import Ledger, map_values, raw_dates, text
+from sdtm.common import Ledger, empty_required, map_values, raw_dates, text
 from sdtm.config import StudyConfig
 from sdtm.ex import reject_unknown_subjects
 from trialpack.rawio import RAW_FILE, RAW_ROW
@@ -20,13 +20,13 @@ DOMAIN = "DS"
 
 def map_disposition(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame, ledger: Ledger,
                     codelists: dict[str, list[str]]) -> pd.DataFrame:
-    """Raw disposition -> DS records (without DSSTDY and DSSEQ). Rejected: subject not in DM,
-    empty reason. A date that is not valid is left null with a finding."""
+    """Raw disposition -> DS records (without DSSTDY and DSSEQ). Rejected (an error): a record
+    of a subject not in DM. Kept with an error finding: an empty disposition term (DSDECOD null,
+    TP0114) and a date that is not valid (left null, TP0102)."""
     raw = reject_unknown_subjects(raw, subjects, ledger, DOMAIN)
-    raw = ledger.reject(raw, raw["DSDECOD"].isna(), domain=DOMAIN, column="DSDECOD",
-                        reason="disposition (DSDECOD) is empty")
-    raw, start = raw_dates(raw, "DSSTDAT", variable="DSSTDTC", formats=config.date_formats,
-                           unknown_tokens=config.unknown_date_tokens, ledger=ledger, dataset=DOMAIN)
+    empty_required(raw, "DSDECOD", ledger, DOMAIN, "the disposition term is required")
+    start = raw_dates(raw, "DSSTDAT", variable="DSSTDTC", formats=config.date_formats,
+                      unknown_tokens=config.unknown_date_tokens, ledger=ledger, dataset=DOMAIN)
     ds = pd.DataFrame(index=raw.index)
     ds["STUDYID"] = config.studyid
     ds["DOMAIN"] = DOMAIN

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sdtm.common import UNSTORABLE, Ledger, map_values, raw_dates, text, to_numbers
+from sdtm.common import UNSTORABLE, Ledger, map_values, raw_dates, refuse_rows, text, to_numbers
 from sdtm.config import StudyConfig
 from specs.iso8601 import to_epoch_days
 from trialpack.rawio import RAW_FILE, RAW_ROW
@@ -28,38 +28,32 @@ def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame,
                  codelists: dict[str, list[str]]) -> pd.DataFrame:
     """Raw diary -> EX records (without study days and EXSEQ, which need DM.RFSTDTC).
 
-    Records are rejected, with the reason, when: the subject is not in DM; the product is
-    not one of the config's treatments; the period is not one of the config's periods; the
-    dose is not a number, is negative or lies outside what a SAS XPORT number holds (1e300:
-    rejected here, at its raw row, not refused later by the XPT writer); a date is not a
-    valid date. A dose of 0 is kept: it
-    is how SDTMIG records placebo or vehicle (EXDOSE = 0, standards.md §3.8). An end before
-    the start is a finding; the record is kept (SDTM practice).
+    A record is rejected (TP0101, an error) only when its subject is not in DM. A product that
+    is not one of the config's treatments, or a period that is not one of its periods, is bad
+    input (every such row listed; the config or the export must say where the record belongs).
+    Every other record is kept, so that no exposure leaves a count: a dose that is not a
+    number, is negative or lies outside what a SAS XPORT number holds (1e300) is left null
+    (TP0115, an error; found here, at its raw row, not refused later by the XPT writer), a date
+    that is not a valid date is left null (TP0102, an error: a record without a start date
+    keeps its subject treated but adds no duration, TP0204). A dose of 0 is kept: it is how
+    SDTMIG records placebo or vehicle (EXDOSE = 0, standards.md §3.8). An end before the start
+    is a finding; the record is kept (SDTM practice).
     """
     raw = reject_unknown_subjects(raw, subjects, ledger, DOMAIN)
-    raw = _reject_unknown(raw, "EXTRT", config.treatments, "treatment", ledger)
-    raw, period = _periods(raw, config, ledger)
-    raw = raw.assign(_PERIOD=period)
-    if "EXDOSE" in raw:
-        dose = to_numbers(raw["EXDOSE"])
-        not_number = dose.isna() | ~np.isfinite(dose)
-        unstorable = ~not_number & out_of_range(dose.to_numpy(dtype="float64", na_value=np.nan))
-        bad = raw["EXDOSE"].notna() & (not_number | unstorable | (dose < 0))
-        reason = np.select([not_number, unstorable], ["dose is not a number", f"dose is {UNSTORABLE}"],
-                           "dose is negative")
-        raw = ledger.reject(raw, bad, domain=DOMAIN, column="EXDOSE", reason=pd.Series(reason, index=bad.index))
+    refuse_unknown(raw, "EXTRT", config.treatments, "treatment")
+    raw = raw.assign(_PERIOD=_periods(raw, config))
+    dose = _doses(raw, ledger)
     fmt = dict(formats=config.date_formats, unknown_tokens=config.unknown_date_tokens, ledger=ledger,
-               dataset=DOMAIN, reject=True)
-    raw, start = raw_dates(raw, "EXSTDAT", variable="EXSTDTC", **fmt)
-    raw, end = raw_dates(raw, "EXENDAT", variable="EXENDTC", **fmt)
-    start = start.loc[raw.index]
+               dataset=DOMAIN)
+    start = raw_dates(raw, "EXSTDAT", variable="EXSTDTC", **fmt)
+    end = raw_dates(raw, "EXENDAT", variable="EXENDTC", **fmt)
     ex = pd.DataFrame(index=raw.index)
     ex["STUDYID"] = config.studyid
     ex["DOMAIN"] = DOMAIN
     ex["USUBJID"] = raw["SUBJID"].map(subjects.set_index("SUBJID")["USUBJID"])
     codes = _lookup_key(raw["EXTRT"], config.treatments)
     ex["EXTRT"] = text(codes.map({k: v["extrt"] for k, v in config.treatments.items()}), raw.index)
-    ex["EXDOSE"] = to_numbers(raw["EXDOSE"]) if "EXDOSE" in raw else np.nan
+    ex["EXDOSE"] = dose
     defaults = config.exposure
     ex["EXDOSU"] = defaults.get("dose_unit")
     ex["EXDOSFRM"] = defaults.get("dose_form")
@@ -71,7 +65,7 @@ def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame,
     ex["EXLOC"] = _or_default(loc, defaults.get("location"))
     ex["EPOCH"] = raw["_PERIOD"].map({p["number"]: p["epoch"] for p in config.periods})
     ex["EXSTDTC"] = start
-    ex["EXENDTC"] = end.loc[raw.index]
+    ex["EXENDTC"] = end
     ex["_PERIOD"] = raw["_PERIOD"]
     ex["_TRTCODE"] = codes
     ex[RAW_FILE] = raw[RAW_FILE]
@@ -100,26 +94,46 @@ def _lookup_key(values: pd.Series, table: dict) -> pd.Series:
     return norm.map(keys).astype(object)
 
 
-def _reject_unknown(raw: pd.DataFrame, fld: str, table: dict, what: str, ledger: Ledger) -> pd.DataFrame:
-    code = _lookup_key(raw[fld], table)
-    bad = code.isna()
-    reason = np.where(raw[fld].isna(), f"{what} is empty", f"{what} is not one of the study's {what}s "
-                      f"({', '.join(table)})")
-    return ledger.reject(raw, bad, domain=DOMAIN, column=fld, reason=pd.Series(reason, index=raw.index))
+def _doses(raw: pd.DataFrame, ledger: Ledger) -> pd.Series:
+    """EXDOSE: the collected dose; one that is not a number, is negative or cannot be stored in
+    SAS XPORT is null with an error finding (TP0115) on its kept record."""
+    if "EXDOSE" not in raw:
+        return pd.Series(np.nan, index=raw.index)
+    dose = to_numbers(raw["EXDOSE"]).astype("float64")
+    not_number = dose.isna() | ~np.isfinite(dose)
+    unstorable = ~not_number & out_of_range(dose.to_numpy(dtype="float64", na_value=np.nan))
+    bad = raw["EXDOSE"].notna() & (not_number | unstorable | (dose < 0))
+    why = np.select([not_number, unstorable], ["is not a number", f"is {UNSTORABLE}"], "is negative")
+    ledger.note("TP0115", raw, bad, dataset=DOMAIN, variable="EXDOSE", values=raw["EXDOSE"],
+                message=pd.Series("EXDOSE " + pd.Series(why, index=raw.index) + "; the record is kept with EXDOSE null",
+                                  index=raw.index)[bad].to_numpy())
+    return dose.mask(bad | not_number)
 
 
-def _periods(raw: pd.DataFrame, config: StudyConfig, ledger: Ledger) -> tuple[pd.DataFrame, pd.Series]:
+def refuse_unknown(raw: pd.DataFrame, fld: str, table: dict, what: str) -> None:
+    """Every record whose ``fld`` is empty or not one of ``table``'s keys (trimmed, any case) is
+    bad input: the study config must say what each raw value is. All such rows are listed."""
+    bad = _lookup_key(raw[fld], table).isna()
+    if bad.any():
+        refuse_rows(raw, bad, fld, np.where(raw[fld].isna(), f"{what} is empty",
+                                            f"{what} is not one of the study's {what}s ({', '.join(map(str, table))})"))
+
+
+def _periods(raw: pd.DataFrame, config: StudyConfig) -> pd.Series:
     """Period number of each record from the raw PERIOD value (see ``StudyConfig.period_of``);
-    a one-period study needs no PERIOD. A record naming no known period is rejected."""
+    a one-period study needs no PERIOD. A record naming no known period (in a study with more
+    than one) is bad input, every such row listed."""
     periods = config.periods or [{"number": 1, "epoch": "TREATMENT"}]
     if "PERIOD" not in raw:
-        return raw, pd.Series(periods[0]["number"], index=raw.index, dtype="int64")
+        return pd.Series(periods[0]["number"], index=raw.index, dtype="int64")
     number = config.period_of(raw["PERIOD"])
     if len(periods) == 1:
         number = number.fillna(periods[0]["number"])
-    kept = ledger.reject(raw, number.isna(), domain=DOMAIN, column="PERIOD",
-                         reason="period is not one of the study's periods")
-    return kept, number.loc[kept.index].astype("int64")
+    if number.isna().any():
+        names = ", ".join(str(p.get("name") or p["epoch"]) for p in periods)
+        refuse_rows(raw, number.isna(), "PERIOD", np.where(raw["PERIOD"].isna(), "period is empty",
+                                                           f"period is not one of the study's periods ({names})"))
+    return number.astype("int64")
 
 
 def note_end_before_start(frame: pd.DataFrame, start: str, end: str, ledger: Ledger, dataset: str) -> None:

@@ -12,6 +12,7 @@ rows read = rows mapped + rows rejected.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +25,8 @@ from sdtm import ae as ae_mod
 from sdtm import dm as dm_mod
 from sdtm import ds as ds_mod
 from sdtm import ex as ex_mod
-from sdtm.common import Ledger, reconcile, reconciliation_findings, refuse_non_ascii, text
+from sdtm.common import Ledger, reconcile, reconciliation_findings, text, unmapped_findings
+from sdtm.rawtext import submission_text
 from sdtm.config import REQUIRED_FIELDS, StudyConfig
 from sdtm.epoch import epoch_windows
 from sdtm.studyspec import add_supplemental_metadata, compose_study_spec
@@ -61,17 +63,28 @@ class StudySDTM:
         return self.config.studyid
 
 
-def read_study_raw(config: StudyConfig, input_dir: Path | None = None) -> dict[str, RawTable]:
-    """Read every raw file the config lists (I/O at the edge; ``map_study`` is pure)."""
+def read_study_raw(config: StudyConfig, input_dir: Path | None = None, *, base: Path | None = None
+                   ) -> dict[str, RawTable]:
+    """Read every raw file the config lists (I/O at the edge; ``map_study`` is pure).
+
+    Each file is named (in findings, lineage and messages) by its path relative to ``base``:
+    the study config's folder unless given (the build passes the ISS config's folder), so that
+    the names do not depend on the folder the build ran in."""
     folder = config.raw_dir(input_dir)
     tables = {}
     for domain, spec in config.get("raw", {}).get("files", {}).items():
         path = folder / spec["path"]
-        name = f"{config.studyid.lower()}/{spec['path']}"
+        name = raw_file_name(path, base if base is not None else config.file.parent)
         tables[domain] = read_raw(path, spec["columns"], name=name, fmt=spec.get("format"),
                                   encoding=spec.get("encoding", "utf-8"), delimiter=spec.get("delimiter", ","),
                                   sheet=spec.get("sheet"), required=REQUIRED_FIELDS.get(domain, ()))
     return tables
+
+
+def raw_file_name(path: Path, base: Path) -> str:
+    """How a raw file is named in findings, lineage and the reconciliation: its path relative to
+    ``base`` (the ISS config's folder in a build)."""
+    return Path(os.path.relpath(path, base)).as_posix()
 
 
 def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | None = None,
@@ -84,11 +97,11 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
     if "DM" not in raw or not raw["DM"].rows:
         raise InputError("the demographics export has no records: a study needs its subjects",
                          file=raw["DM"].name if "DM" in raw else config.file)
-    refuse_non_ascii(raw)
+    raw, transliterated = submission_text(raw, config.get("text", {}).get("non_ascii", "refuse"))
     spec = spec.copy() if spec is not None else compose_study_spec(config)
     values = codelist_values(spec)
     ledger = Ledger()
-    frames = {d: t.frame for d, t in raw.items()}
+    frames = {d: with_headers(t.frame, t.headers) for d, t in raw.items()}
     subjects = dm_mod.map_subjects(frames["DM"], config, ledger, values)
     for q in config.supplemental("DM"):
         subjects[SUPP_PREFIX + q["qnam"]] = frames["DM"].loc[subjects.index, q["field"]]
@@ -116,8 +129,8 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
     rejections = ledger.rejections()
     reconciliation = reconcile(raw, {d: out[d] for d in ("DM", "AE", "EX", "DS") if d in out}, rejections)
     datasets, spec = finalise(out, spec)
-    found = findings.concat([ledger.findings(), rejection_findings(rejections),
-                             reconciliation_findings(reconciliation),
+    found = findings.concat([transliterated, ledger.findings(), rejection_findings(rejections),
+                             reconciliation_findings(reconciliation), unmapped_findings(raw),
                              *[specs.check(df, spec.dataset(name), spec) for name, df in datasets.items()]])
     spec.documents = [*spec.documents, *_reviewers_guide(config, spec, datasets, found, reconciliation, rejections)]
     return StudySDTM(config, spec, datasets, found, rejections, reconciliation, lineage)
@@ -132,6 +145,14 @@ def _reviewers_guide(config: StudyConfig, spec: Spec, datasets: dict, found: pd.
     from sdtm.sdrg import reviewers_guide
 
     return [reviewers_guide(config, spec, datasets, found, reconciliation, rejections)]
+
+
+def with_headers(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
+    """The raw frame, knowing (in ``attrs``) the raw column each field was read from: messages
+    about a record name the column as the export spells it."""
+    frame = frame.copy(deep=False)
+    frame.attrs["headers"] = dict(headers)
+    return frame
 
 
 def codelist_values(spec: Spec) -> dict[str, list[str]]:
@@ -249,12 +270,15 @@ def record_lineage(datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def rejection_findings(rejections: pd.DataFrame) -> pd.DataFrame:
+    """One finding per rejected raw record, under the rule it was rejected by (TP0101 names no
+    subject, an error; TP0116 an exact duplicate, a warning)."""
     if not len(rejections):
         return findings.empty()
-    return findings.make("TP0101", "RAW", None, rows=rejections["row"].to_numpy(),
-                         values=rejections["value"], message="record rejected: " + rejections["reason"].astype(str),
-                         file=rejections["file"].to_numpy()).assign(variable=rejections["column"].to_numpy(),
-                                                                    dataset=rejections["domain"].to_numpy())
+    return findings.concat(
+        findings.make(rule, "RAW", None, rows=part["row"].to_numpy(), values=part["value"],
+                      message="record rejected: " + part["reason"].astype(str), file=part["file"].to_numpy())
+        .assign(variable=part["column"].to_numpy(), dataset=part["domain"].to_numpy())
+        for rule, part in rejections.groupby("rule", sort=True))
 
 
 def finalise(datasets: dict[str, pd.DataFrame], spec: Spec) -> tuple[dict[str, pd.DataFrame], Spec]:

@@ -36,8 +36,8 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0015": ("error", "Variable order differs from the spec"),
     "TP0016": ("notice", "Codelist membership not checked: codelist unknown"),
     # raw data -> SDTM mapping
-    "TP0101": ("warning", "Raw record rejected (not mapped to SDTM)"),
-    "TP0102": ("warning", "Raw date is not a valid date; the SDTM date is left null"),
+    "TP0101": ("error", "Raw record rejected: it names no subject of the study's DM"),
+    "TP0102": ("error", "Raw date is not a valid date: the record is kept with the SDTM date null"),
     "TP0103": ("warning", "Collected date is after the data cut-off (without one: after the build date)"),
     "TP0104": ("warning", "End date is before the start date (record kept)"),
     "TP0105": ("warning", "Seriousness (AESER) disagrees with the seriousness criteria"),
@@ -47,6 +47,11 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0109": ("warning", "Raw value is not a number where a number is collected: left null"),
     "TP0110": ("error", "Raw file does not reconcile: rows read differ from rows mapped + rows rejected"),
     "TP0111": ("warning", "Date of an event, exposure or disposition is before the subject's birth date"),
+    "TP0112": ("notice", "Raw columns that no field of the study config maps (not read)"),
+    "TP0113": ("warning", "Non-ASCII raw text transliterated to ASCII (study config text.non_ascii)"),
+    "TP0114": ("error", "A value the record needs is empty: the record is kept with it null"),
+    "TP0115": ("error", "Dose not a storable non-negative number: record kept, EXDOSE null"),
+    "TP0116": ("warning", "Raw record rejected as an exact duplicate of an earlier row (nothing lost)"),
     # SDTM -> ADaM
     "TP0201": ("notice", "AE of a subject not in ADSL (not analysed)"),
     "TP0202": ("warning", "Exposure intervals of one subject and treatment overlap"),

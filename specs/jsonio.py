@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from specs.errors import InputError, SpecError
+from specs.errors import InputError, SpecError, did_you_mean
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 
@@ -204,6 +204,9 @@ def schema_message(err) -> str:
         return f"label {err.instance!r} is longer than {err.validator_value} characters"
     if err.validator == "maximum" and field == "length":
         return f"length {err.instance} is over the XPT v5 limit of 200 bytes"
+    if err.validator == "additionalProperties" and err.validator_value is False and unknown_keys(err):
+        key, known = unknown_keys(err)[0], list(err.schema.get("properties", {}))
+        return f"unknown key {key!r}{did_you_mean(key, known)}; known keys here: {', '.join(known)}"
     if err.validator == "additionalProperties":
         return f"unknown key: {err.message}"
     if err.validator == "required":
@@ -211,10 +214,28 @@ def schema_message(err) -> str:
     return err.message
 
 
+def unknown_keys(err) -> list[str]:
+    """The keys an ``additionalProperties: false`` error is about, in the object's order."""
+    schema = err.schema
+    patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+    return [k for k in err.instance if k not in schema.get("properties", {})
+            and not any(p.search(k) for p in patterns)]
+
+
+def schema_error_path(err) -> str:
+    """Where the error is: the object's path, and for an unknown key the key itself."""
+    parts = list(err.absolute_path)
+    if err.validator == "additionalProperties" and err.validator_value is False:
+        extra = unknown_keys(err)
+        if extra:
+            parts.append(extra[0])
+    return json_path(parts)
+
+
 def check_schema(data: Any, schema_name: str, file: Path | None, *, error: type[InputError] = InputError) -> None:
     err = first_schema_error(data, schema_name)
     if err is not None:
-        raise error(schema_message(err), file=file, path=json_path(err.absolute_path))
+        raise error(schema_message(err), file=file, path=schema_error_path(err))
 
 
 def load_json(file: Path, schema_name: str, *, error: type[InputError] = InputError) -> Any:

@@ -33,10 +33,17 @@ def one(df, subjid, var):
     return None if pd.isna(value) else value
 
 
-def test_datasets_and_no_error_findings(study):
+def test_datasets_and_exactly_the_designed_error_findings(study):
+    """The minimal study's planted problems, each an error on its raw row (records kept, values
+    null), and nothing else: subject 999 is in no DM (its AE row 8 and EX row 7 rejected), EX
+    row 6 has dose -1, EX row 10 starts on 30 FEB 2021, AE row 7 has no verbatim term and no
+    coding (so AE has two null Req values, AETERM and AEDECOD of 002's second record: the spec
+    check's row 6)."""
     assert list(study.datasets) == ["DM", "AE", "EX", "DS", "TS", "SUPPDM", "SUPPAE"]
     errors = study.findings[study.findings.severity == "error"]
-    assert errors.empty, errors
+    assert sorted(zip(errors["rule"], errors["file"].fillna(errors["dataset"]), errors["row"].astype(int))) == [
+        ("TP0004", "AE", 6), ("TP0004", "AE", 6), ("TP0101", "raw/ae.csv", 8), ("TP0101", "raw/ex.csv", 7), ("TP0102", "raw/ex.csv", 10),
+        ("TP0114", "raw/ae.csv", 7), ("TP0115", "raw/ex.csv", 6)]
 
 
 def test_usubjid_and_subjects(study):
@@ -50,8 +57,9 @@ def test_reference_dates_from_ex_and_ds(study):
     # 001: vehicle 2021-03-01..03-28 then cream 03-29..06-30; completed 2021-06-30
     assert one(dm, "001", "RFXSTDTC") == "2021-03-01" and one(dm, "001", "RFXENDTC") == "2021-06-30"
     assert one(dm, "001", "RFSTDTC") == "2021-03-01" and one(dm, "001", "RFENDTC") == "2021-06-30"
-    # 002: the 21-22 MAR record (dose -1) and the 30 FEB record are rejected, so 03-10..03-20
-    assert one(dm, "002", "RFXSTDTC") == "2021-03-10" and one(dm, "002", "RFXENDTC") == "2021-03-20"
+    # 002: the 21-22 MAR record (dose -1, kept with EXDOSE null) and the record starting 30 FEB (kept,
+    # EXSTDTC null, ending 2021-03-31) count: first start 03-10, last end 03-31
+    assert one(dm, "002", "RFXSTDTC") == "2021-03-10" and one(dm, "002", "RFXENDTC") == "2021-03-31"
     # 003 screen failure and 004 never treated: no reference start/end, RFPENDTC = last record
     for s in ("003", "004"):
         assert one(dm, s, "RFSTDTC") is None and one(dm, s, "RFENDTC") is None and one(dm, s, "RFXSTDTC") is None
@@ -113,7 +121,8 @@ def test_study_day_has_no_day_zero_and_uses_date_parts(study):
     assert s1.loc[2, "AESTDY"] == 1                                 # on the reference date: day 1
     assert np.isnan(s1.loc[2, "AEENDY"])                            # end "2021-03" is partial
     s2 = by_subject(ae, "002")
-    assert s2["AESTDY"].tolist() == [-1] and s2["AEENDY"].tolist() == [3]   # 03-09 / 03-12 vs 03-10
+    assert s2["AESTDY"].tolist() == [-1, 6]                         # 03-09 and (no verbatim term) 03-15 vs 03-10
+    assert s2["AEENDY"].tolist()[0] == 3 and np.isnan(s2["AEENDY"].tolist()[1])
 
 
 def test_epoch_boundaries_and_partial_dates(study):
@@ -123,7 +132,7 @@ def test_epoch_boundaries_and_partial_dates(study):
     assert s1.loc[2, "EPOCH"] == "BLINDED TREATMENT"    # first dose day
     assert pd.isna(s1.loc[3, "EPOCH"])                  # "2021-03" spans period 1 and period 2
     assert s1.loc[4, "EPOCH"] == "OPEN LABEL TREATMENT"  # "2021-04" lies wholly in period 2
-    assert by_subject(ae, "002")["EPOCH"].tolist() == ["SCREENING"]  # day before first dose
+    assert by_subject(ae, "002")["EPOCH"].tolist() == ["SCREENING", "BLINDED TREATMENT"]  # 03-09: day before first dose
 
 
 def test_aeseq_orders_by_start_date(study):
@@ -145,34 +154,32 @@ def test_adverse_event_qualifiers(study):
 
 def test_seriousness_disagreement_is_a_finding(study):
     found = study.findings[study.findings.rule == "TP0105"]
-    assert found["row"].tolist() == [5] and found["file"].tolist() == ["mini-01/ae.csv"]  # headache: AESER Y, no criterion
+    assert found["row"].tolist() == [5] and found["file"].tolist() == ["raw/ae.csv"]  # headache: AESER Y, no criterion
 
 
 def test_rejections_name_file_row_column_and_reason(study):
     rej = study.rejections
     got = set(zip(rej["file"], rej["row"], rej["column"], rej["reason"]))
-    assert got == {
-        ("mini-01/dm.csv", 9, "SUBJID", "exact duplicate of row 2"),
-        ("mini-01/ae.csv", 7, "AETERM", "verbatim term (AETERM) is empty"),
-        ("mini-01/ae.csv", 8, "SUBJID", "subject is not in DM"),
-        ("mini-01/ex.csv", 6, "EXDOSE", "dose is negative"),
-        ("mini-01/ex.csv", 7, "SUBJID", "subject is not in DM"),
-        ("mini-01/ex.csv", 10, "EXSTDAT", "invalid date: day 30 does not exist in 2021-02"),
+    assert got == {   # only what cannot be placed (subject 999) and the exact duplicate: bad values are kept
+        ("raw/dm.csv", 9, "SUBJID", "exact duplicate of row 2"),
+        ("raw/ae.csv", 8, "SUBJID", "subject is not in DM"),
+        ("raw/ex.csv", 7, "SUBJID", "subject is not in DM"),
     }
+    assert rej.set_index("row")["rule"].to_dict() == {9: "TP0116", 8: "TP0101", 7: "TP0101"}
 
 
 def test_reconciliation_balances(study):
     rec = study.reconciliation.set_index("domain")
     assert rec["balanced"].all()
     assert rec.loc["DM", ["rows_read", "rows_mapped", "rows_rejected"]].tolist() == [8, 7, 1]
-    assert rec.loc["AE", ["rows_read", "rows_mapped", "rows_rejected"]].tolist() == [7, 5, 2]
-    assert rec.loc["EX", ["rows_read", "rows_mapped", "rows_rejected"]].tolist() == [9, 6, 3]
+    assert rec.loc["AE", ["rows_read", "rows_mapped", "rows_rejected"]].tolist() == [7, 6, 1]
+    assert rec.loc["EX", ["rows_read", "rows_mapped", "rows_rejected"]].tolist() == [9, 8, 1]
 
 
 def test_lineage_links_records_to_raw_rows(study):
     lin = study.lineage
     ae = lin[(lin.dataset == "AE") & (lin.USUBJID == "MINI-01-01-001")].set_index("seq")
-    assert ae.loc[4, "row"] == 4 and ae.loc[4, "file"] == "mini-01/ae.csv"   # cellulitis is raw row 4
+    assert ae.loc[4, "row"] == 4 and ae.loc[4, "file"] == "raw/ae.csv"   # cellulitis is raw row 4
 
 
 def test_supplemental_qualifiers(study):
@@ -207,7 +214,8 @@ def test_unknown_arm_is_bad_input(tmp_path):
     config = load_study_config(path)
     with pytest.raises(InputError) as err:
         map_study(config, read_study_raw(config))
-    assert (err.value.file, err.value.row, err.value.column) == ("mini-01/dm.csv", 5, "ARM")  # subject 004 is the 4th record: row 5
+    # subject 004 is the 4th record: row 5; the column as the export names it
+    assert (err.value.file, err.value.row, err.value.column) == ("raw/dm.csv", 5, "Randomised to")
 
 
 def test_missing_raw_column_names_file_and_column(tmp_path):
@@ -217,7 +225,7 @@ def test_missing_raw_column_names_file_and_column(tmp_path):
     path.write_text(json.dumps(cfg))
     with pytest.raises(InputError) as err:
         read_study_raw(load_study_config(path))
-    assert err.value.file == "mini-01/ae.csv" and err.value.column == "Verbatim"
+    assert err.value.file == "raw/ae.csv" and err.value.column == "Verbatim"
 
 
 def test_conflicting_duplicate_subject_is_bad_input(tmp_path):
@@ -270,10 +278,10 @@ def test_blank_subject_identifiers_are_rejected_and_the_study_mapped(tmp_path):
     config = load_study_config(path)
     study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
     rej = study.rejections.set_index(["file", "row"])
-    assert rej.loc[("mini-01/dm.csv", 10), "column"] == "SITEID" and rej.loc[("mini-01/dm.csv", 11), "column"] == "SITEID"
-    assert rej.loc[("mini-01/dm.csv", 12), "column"] == "SUBJID" and rej.loc[("mini-01/dm.csv", 13), "column"] == "SUBJID"
-    assert rej.loc[("mini-01/dm.csv", 10), "reason"].startswith("SITEID is empty: the subject cannot be identified")
-    assert rej.loc[("mini-01/ex.csv", 11), "reason"] == "subject is not in DM"
+    assert rej.loc[("raw/dm.csv", 10), "column"] == "SITEID" and rej.loc[("raw/dm.csv", 11), "column"] == "SITEID"
+    assert rej.loc[("raw/dm.csv", 12), "column"] == "SUBJID" and rej.loc[("raw/dm.csv", 13), "column"] == "SUBJID"
+    assert rej.loc[("raw/dm.csv", 10), "reason"].startswith("SITEID is empty: the subject cannot be identified")
+    assert rej.loc[("raw/ex.csv", 11), "reason"] == "subject is not in DM"
     assert study.datasets["DM"]["USUBJID"].tolist() == [f"MINI-01-01-00{i}" for i in range(1, 8)]
     assert study.reconciliation.set_index("domain").loc["DM", ["rows_read", "rows_mapped", "rows_rejected"]].tolist() \
         == [12, 7, 5]
@@ -288,7 +296,7 @@ def test_zero_dose_is_kept_as_placebo(tmp_path):
     ex.write_text(ex.read_text() + "001,VEH,DB,10 MAR 2021,12 MAR 2021,0\n")
     config = load_study_config(path)
     study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
-    assert not (study.rejections["file"] == "mini-01/ex.csv").sum() > 3     # only the three bad rows of EX_CSV
+    assert not (study.rejections["file"] == "raw/ex.csv").sum() > 3     # only the three bad rows of EX_CSV
     s1 = by_subject(study.datasets["EX"], "001")
     assert s1["EXDOSE"].tolist() == [2.5, 0.0, 3.0] and s1["EXSTDTC"].tolist() == ["2021-03-01", "2021-03-10",
                                                                                     "2021-03-29"]
@@ -336,13 +344,13 @@ def test_future_dates_without_a_cutoff_use_the_build_date(tmp_path, monkeypatch)
     study = map_study(config, raw, created=datetime(2026, 1, 15, 9, 0))
     late = study.findings[study.findings.rule == "TP0103"]
     assert late[["dataset", "variable", "file", "row", "value"]].values.tolist() == [
-        ["AE", "AESTDTC", "mini-01/ae.csv", 9, "2099-01-01"]]
+        ["AE", "AESTDTC", "raw/ae.csv", 9, "2099-01-01"]]
     assert late["message"].tolist() == ["AESTDTC is after the build date (no data cut-off given) 2026-01-15"]
     assert one(study.datasets["DM"], "002", "RFPENDTC") == "2099-01-01"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1609459200")  # 2021-01-01: the minimal study's 2021 dates too
     late = map_study(config, raw).findings.query("rule == 'TP0103'")
     assert late["message"].str.endswith("2021-01-01").all() and len(late) == late[["file", "row", "variable"]] \
-        .drop_duplicates().shape[0] and ("mini-01/ae.csv", 9) in set(zip(late["file"], late["row"]))
+        .drop_duplicates().shape[0] and ("raw/ae.csv", 9) in set(zip(late["file"], late["row"]))
     assert set(late["variable"]) == {"AESTDTC", "AEENDTC", "RFICDTC", "EXSTDTC", "EXENDTC", "DSSTDTC"}
 
 
@@ -421,7 +429,7 @@ def test_long_text_without_a_supp_continuation_is_bad_input(tmp_path):
     config = load_study_config(path)
     with pytest.raises(InputError) as err:
         map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
-    assert (err.value.file, err.value.row, err.value.column) == ("mini-01/ds.csv", 3, "DSTERM")
+    assert (err.value.file, err.value.row, err.value.column) == ("raw/ds.csv", 3, "DSTERM")
     assert "209 characters" in str(err.value)
 
 
@@ -470,11 +478,11 @@ def test_unbalanced_reconciliation_is_an_error(study):
 
     assert study.findings.query("rule == 'TP0110'").empty
     rec = study.reconciliation.copy()
-    rec.loc[rec["domain"] == "AE", ["rows_mapped", "balanced"]] = [4, False]   # one AE record lost
+    rec.loc[rec["domain"] == "AE", ["rows_mapped", "balanced"]] = [5, False]   # one AE record lost
     found = reconciliation_findings(rec)
     assert found[["rule", "severity", "dataset", "file", "value", "message"]].values.tolist() == [
-        ["TP0110", "error", "AE", "mini-01/ae.csv", 7,
-         "7 rows read but 4 mapped + 2 rejected = 6: the difference is in no dataset and no rejection"]]
+        ["TP0110", "error", "AE", "raw/ae.csv", 7,
+         "7 rows read but 5 mapped + 1 rejected = 6: the difference is in no dataset and no rejection"]]
 
 
 # A variant of the minimal study for the rules its main data do not reach ----------------------------
@@ -568,7 +576,7 @@ def test_age_taken_as_collected(variant):
     assert (one(dm, "001", "AGE"), one(dm, "001", "AGEU")) == (9, "YEARS")   # collected 9, not derived 8
     assert (one(dm, "002", "AGE"), one(dm, "002", "AGEU")) == (None, None)   # "ten": null with a finding
     bad = variant.findings[variant.findings.rule == "TP0109"]
-    assert bad[["file", "row", "variable", "value"]].values.tolist() == [["mini-01/dm.csv", 3, "AGE", "ten"]]
+    assert bad[["file", "row", "variable", "value"]].values.tolist() == [["raw/dm.csv", 3, "AGE", "ten"]]
     assert variant.findings.query("rule in ('TP0106', 'TP0108')").empty    # nothing derived from birth dates
 
 

@@ -72,7 +72,7 @@ def test_malformed_json_names_file_and_line(tmp_path):
      "200"),
     (lambda d: d["datasets"][0]["variables"][2].update(data_type="number"), "$.datasets[0].variables[2].data_type",
      "number"),
-    (lambda d: d["datasets"][0].update(colour="red"), "$.datasets[0]", "colour"),
+    (lambda d: d["datasets"][0].update(colour="red"), "$.datasets[0].colour", "unknown key 'colour'"),   # the path names the key itself
     # JSON Schema patterns are ECMA-262: "$" ends the string (Python's also matches before "\n")
     (lambda d: d["datasets"][0].update(name="DM\n"), "$.datasets[0].name", "not a valid SAS name"),
     (lambda d: d["datasets"][0]["variables"][3].update(name="SEX\n"), "$.datasets[0].variables[3].name",

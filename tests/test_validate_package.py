@@ -21,10 +21,11 @@ def test_revalidation_reports_the_build_findings_again(tmp_path_factory, tmp_pat
     assert proc.returncode in (0, 1), proc.stderr
     after = {(f["rule"], f.get("file"), f.get("row")) for f in findings_of(package)}
     assert after == before
-    # the minimal study's rejected raw records (TP0101) can only come from the build
-    assert {r for r in after if r[0] == "TP0101"} == {
-        ("TP0101", "mini-01/dm.csv", 9), ("TP0101", "mini-01/ae.csv", 7), ("TP0101", "mini-01/ae.csv", 8),
-        ("TP0101", "mini-01/ex.csv", 6), ("TP0101", "mini-01/ex.csv", 7), ("TP0101", "mini-01/ex.csv", 10)}
+    # the minimal study's rejected raw records (TP0101, TP0116) and the values it kept null (TP0102,
+    # TP0114, TP0115) can only come from the build
+    assert {r for r in after if r[0] in ("TP0101", "TP0102", "TP0114", "TP0115", "TP0116")} == {
+        ("TP0116", "raw/dm.csv", 9), ("TP0101", "raw/ae.csv", 8), ("TP0101", "raw/ex.csv", 7),
+        ("TP0114", "raw/ae.csv", 7), ("TP0115", "raw/ex.csv", 6), ("TP0102", "raw/ex.csv", 10)}
 
 
 def test_a_damaged_dataset_is_an_error_finding(tmp_path_factory, tmp_path):
@@ -73,9 +74,10 @@ def test_the_report_shows_each_raw_files_reconciliation(tmp_path_factory, tmp_pa
     package = tmp_path / "package"
     shutil.copytree(good_package(tmp_path_factory), package)
     expected = [
-        ["STUDYID", "DOMAIN", "RAWFILE", "ROWS_READ", "ROWS_MAPPED", "ROWS_REJECTED", "BLANK_ROWS", "BALANCED"],
-        ["MINI-01", "DM", "mini-01/dm.csv", 8, 7, 1, 0, "Y"], ["MINI-01", "AE", "mini-01/ae.csv", 7, 5, 2, 0, "Y"],
-        ["MINI-01", "EX", "mini-01/ex.csv", 9, 6, 3, 0, "Y"], ["MINI-01", "DS", "mini-01/ds.csv", 5, 5, 0, 0, "Y"]]
+        ["STUDYID", "DOMAIN", "RAWFILE", "ROWS_READ", "ROWS_MAPPED", "ROWS_REJECTED", "BLANK_ROWS", "BALANCED",
+         "UNMAPPED_COLUMNS"],
+        ["MINI-01", "DM", "raw/dm.csv", 8, 7, 1, 0, "Y", None], ["MINI-01", "AE", "raw/ae.csv", 7, 6, 1, 0, "Y", None],
+        ["MINI-01", "EX", "raw/ex.csv", 9, 8, 1, 0, "Y", None], ["MINI-01", "DS", "raw/ds.csv", 5, 5, 0, 0, "Y", None]]
     assert reconciliation_rows(package) == expected
     proc = run_cli("validate", str(package), "--quiet", cwd=tmp_path)
     assert proc.returncode in (0, 1), proc.stderr
@@ -255,10 +257,10 @@ def test_untouched_demo_package_validates_with_exit_0(tmp_path_factory, tmp_path
                                                                             "validation-report.xlsx")}
     proc = run_cli("validate", str(package), "--quiet", cwd=tmp_path)
     assert proc.returncode == 0 and proc.stderr == "" and proc.stdout == "", proc.stdout + proc.stderr
-    assert {f["rule"] for f in findings_of(package)} == {"TP0101"}  # the demo's five rejected raw records
+    assert {f["rule"] for f in findings_of(package)} == {"TP0116"}  # the demo's four duplicate DM rows
     assert {name: (package / "validation" / name).read_bytes() for name in built} == built
     sheet = load_workbook(package / "validation" / "validation-report.xlsx")["Rules"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("RULE", "SEVERITY", "DESCRIPTION", "FINDINGS")
     assert [r[:3] for r in rows[1:]] == [(k, *v) for k, v in RULES.items()]
-    assert dict((r[0], r[3]) for r in rows[1:])["TP0101"] == 5
+    assert dict((r[0], r[3]) for r in rows[1:])["TP0116"] == 4

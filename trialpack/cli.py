@@ -259,7 +259,8 @@ def _report_failure(exc: Exception) -> int:
     from specs.errors import TrialpackError
 
     if isinstance(exc, TrialpackError):
-        sys.stderr.write(f"trialpack: error: {_one_line(exc)}\n")
+        lines = exc.lines() if hasattr(exc, "lines") else [str(exc)]   # several problems: one line each
+        sys.stderr.write("".join(f"trialpack: error: {' '.join(line.split())}\n" for line in lines))
         return exc.exit_code
     if isinstance(exc, (OSError, MemoryError)):  # the environment: disk full, permissions, memory
         sys.stderr.write(f"trialpack: error: {type(exc).__name__}: {_one_line(exc)}\n")

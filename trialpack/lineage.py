@@ -7,7 +7,9 @@ in them.
                            TRTA/PARAMCD), SOURCE (dataset), SOURCESEQ (its --SEQ/AESEQ)
 ``lineage/raw-reconciliation.csv``  per raw file: STUDYID, DOMAIN, RAWFILE, ROWS_READ,
                            ROWS_MAPPED, ROWS_REJECTED, BLANK_ROWS, BALANCED (rows read =
-                           mapped + rejected); the validation report shows it as a sheet
+                           mapped + rejected), UNMAPPED_COLUMNS (the raw columns no field
+                           of the study config maps, "; "-separated); the validation
+                           report shows it as a sheet
 The report adds ``report/lineage/table-cells.parquet`` (each table cell -> the ADaM rows it
 counts; Parquet because it has millions of records at scale).
 """
@@ -28,7 +30,7 @@ ADAM_SDTM = "adam-sdtm.csv"
 RAW_RECONCILIATION = "raw-reconciliation.csv"
 SDTM_RAW_COLUMNS = ["STUDYID", "DATASET", "USUBJID", "SEQ", "RAWFILE", "RAWROW"]
 RECONCILIATION_COLUMNS = ["STUDYID", "DOMAIN", "RAWFILE", "ROWS_READ", "ROWS_MAPPED", "ROWS_REJECTED", "BLANK_ROWS",
-                          "BALANCED"]
+                          "BALANCED", "UNMAPPED_COLUMNS"]
 
 
 def sdtm_raw(studies) -> list[pd.DataFrame]:

@@ -70,28 +70,35 @@ def _relative(path: Path, base: Path) -> str:
 
 
 def input_files(iss, input_dir: Path | None) -> list[tuple[Path, str, str]]:
-    """Every raw or SDTM input file of the ISS: (path, key ``studyid/relative path``, STUDYID)."""
-    out = []
+    """Every raw or SDTM input file of the ISS, once each: (path, its name in the package's
+    findings and reconciliation — ``sdtm.mapping.raw_file_name`` —, STUDYID)."""
+    from sdtm.mapping import raw_file_name
+
+    out = {}
     for config in iss.studies:
         if config.source == "sdtm":
             folder = config.sdtm_dir(input_dir)
-            out += [(p, f"{config.studyid.lower()}/{p.name}", config.studyid) for p in sorted(folder.glob("*.xpt"))]
+            paths = sorted(folder.glob("*.xpt"))
         else:
             folder = config.raw_dir(input_dir)
-            out += [(folder / spec["path"], f"{config.studyid.lower()}/{spec['path']}", config.studyid)
-                    for spec in config.get("raw", {}).get("files", {}).values()]
-    return out
+            paths = [folder / spec["path"] for spec in config.get("raw", {}).get("files", {}).values()]
+        for path in paths:
+            out.setdefault(path, (path, raw_file_name(path, iss.file.parent), config.studyid))
+    return list(out.values())
 
 
 def inputs(result, base: Path, input_dir: Path | None) -> list[dict]:
-    rows = {}
+    """Each input file: path (relative to ``base``), study, bytes, sha256 and, for a raw file, the
+    records read from it by domain (a workbook may hold several forms) and their total."""
+    read: dict[str, dict[str, int]] = {}
     for study in result.studies:
         for rec in study.reconciliation.to_dict(orient="records"):
-            rows[rec["file"]] = rec["rows_read"]
+            read.setdefault(rec["file"], {})[rec["domain"]] = rec["rows_read"]
     files = input_files(result.iss, input_dir)
     hashed = sha256_all([path for path, _, _ in files])
-    return [{"path": _relative(path, base), "study": studyid, "bytes": path.stat().st_size,
-             "sha256": hashed[path], "rows": rows.get(key)} for path, key, studyid in files]
+    return [{"path": _relative(path, base), "study": studyid, "bytes": path.stat().st_size, "sha256": hashed[path],
+             "rows": sum(read[key].values()) if key in read else None, "records": read.get(key)}
+            for path, key, studyid in files]
 
 
 def package_files(root: Path) -> list[Path]:

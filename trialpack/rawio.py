@@ -48,7 +48,8 @@ class RawTable:
     name: str
     frame: pd.DataFrame
     blank_rows: int = 0
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)   # field -> the raw column it was read from
+    unmapped: list[str] = field(default_factory=list)       # raw columns no field maps
 
     @property
     def rows(self) -> int:
@@ -89,31 +90,35 @@ def read_raw(
 
 def _select(header: list[str], frame: pd.DataFrame, columns: dict[str, str], name: str,
             required: tuple[str, ...]) -> RawTable:
-    """The mapped columns renamed to field names and cleaned, blank records dropped and
-    counted. ``frame.attrs`` may carry the readers' account of records they skipped before
-    building the frame: ``record_rows`` (each frame row's row number) and ``blank_records``."""
+    """The mapped columns under their field names and cleaned, blank records dropped and
+    counted. One raw column may feed several fields (each gets the column's values). The
+    headers no field maps are kept in ``unmapped`` (the reconciliation lists them).
+    ``frame.attrs`` may carry the readers' account of records they skipped before building the
+    frame: ``record_rows`` (each frame row's row number) and ``blank_records``."""
     _check_duplicate_headers(header, name)
     for fld in required:
         if fld not in columns:
             raise InputError(f"the study config maps no raw column to required field {fld}", file=name)
     by_norm = {h.strip().lower(): h for h in header}
-    rename: dict[str, str] = {}
+    source: dict[str, str] = {}   # field -> the file's own header
     for fld, raw_header in columns.items():
         actual = by_norm.get(raw_header.strip().lower())
         if actual is None:
             raise InputError(f"column {raw_header!r} (field {fld}) is not in the file; its columns are: "
                              f"{', '.join(header)}", file=name, column=raw_header)
-        rename[actual] = fld
-    data = pd.DataFrame({fld: _clean_text(frame[actual]) for actual, fld in rename.items()}, index=frame.index)
+        source[fld] = actual
+    cleaned = {actual: _clean_text(frame[actual]) for actual in dict.fromkeys(source.values())}
+    data = pd.DataFrame({fld: cleaned[actual] for fld, actual in source.items()}, index=frame.index)
     blank = data.isna().all(axis=1) if len(data.columns) else pd.Series(False, index=data.index)
     rows = frame.attrs.get("record_rows")
     rows = np.arange(len(frame), dtype="int64") + 2 if rows is None else rows
-    _check_field_sizes(data, name, {v: k for k, v in rename.items()}, rows)
+    _check_field_sizes(data, name, source, rows)
     data.insert(0, RAW_ROW, rows)
     data.insert(0, RAW_FILE, name)
     kept = data[~blank.to_numpy()].reset_index(drop=True)
+    used = set(source.values())
     return RawTable(name=name, frame=kept, blank_rows=int(blank.sum()) + frame.attrs.get("blank_records", 0),
-                    headers={v: k for k, v in rename.items()})
+                    headers=source, unmapped=[h.strip() for h in header if h not in used])
 
 
 def _clean_text(col: pd.Series) -> pd.Series:
