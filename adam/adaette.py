@@ -87,8 +87,9 @@ class _Keys:
 def first_events(adae: pd.DataFrame, windows: pd.DataFrame, keys: _Keys, iss: ISSConfig) -> pd.DataFrame:
     """Per cell (subject, group, event: :meth:`_Keys.cell`) with an event, the first
     qualifying AE inside one of the group's windows: ADT (its start; a missing start counts at
-    the group's first window start) and SRCSEQ (its AESEQ), the earliest by ADT then AESEQ.
-    Joins and sorts run on integers."""
+    the group's first window start), SRCSEQ (its AESEQ) and SRCROW (its ADAE row: its STUDYID
+    says which study's AE SRCSEQ counts in), the earliest by ADT then AESEQ. Joins and sorts run
+    on integers."""
     emergent = (adae["TRTEMFL"] == "Y").fillna(False).to_numpy(dtype=bool)
     subject = index_in(adae["USUBJID"], keys.subjects)
     treatment = index_in(adae["TRTA"], keys.labels)
@@ -100,7 +101,8 @@ def first_events(adae: pd.DataFrame, windows: pd.DataFrame, keys: _Keys, iss: IS
         parts.append(pd.DataFrame({"_K": subject[rows] * len(keys.labels) + treatment[rows], "_A": rows,
                                    "_E": number}))
     if not parts:
-        return pd.DataFrame({"_CELL": np.array([], dtype=np.int64), "ADT": [], "SRCSEQ": []})
+        return pd.DataFrame({"_CELL": np.array([], dtype=np.int64), "ADT": [], "SRCSEQ": [],
+                             "SRCROW": np.array([], dtype=np.int64)})
     hits = pd.concat(parts, ignore_index=True)
     n = len(keys.labels)
     in_group = keys.subject * n + keys.group
@@ -114,12 +116,12 @@ def first_events(adae: pd.DataFrame, windows: pd.DataFrame, keys: _Keys, iss: IS
     adt = np.where(missing, first_start[w], onset)
     inside = missing | ((onset >= start[w]) & (onset <= windows["WEND"].to_numpy(dtype="float64")[w]))
     cell = keys.cell(keys.subject[w], keys.group[w], pairs["_E"].to_numpy())[inside]
-    adt, seq = adt[inside], adae["AESEQ"].to_numpy(dtype="float64")[a][inside]
+    adt, seq, a = adt[inside], adae["AESEQ"].to_numpy(dtype="float64")[a][inside], a[inside]
     order = np.lexsort((seq, adt, cell))
-    cell, adt, seq = cell[order], adt[order], seq[order]
+    cell, adt, seq, a = cell[order], adt[order], seq[order], a[order]
     first = np.ones(len(cell), dtype=bool)
     first[1:] = cell[1:] != cell[:-1]
-    return pd.DataFrame({"_CELL": cell[first], "ADT": adt[first], "SRCSEQ": seq[first]})
+    return pd.DataFrame({"_CELL": cell[first], "ADT": adt[first], "SRCSEQ": seq[first], "SRCROW": a[first]})
 
 
 def derive_adaette(adae: pd.DataFrame, windows: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
@@ -136,6 +138,7 @@ def derive_adaette(adae: pd.DataFrame, windows: pd.DataFrame, adsl: pd.DataFrame
     found = pd.Index(first["_CELL"]).get_indexer(cell)
     adt = np.append(first["ADT"].to_numpy(dtype="float64"), np.nan)[found]            # -1 (no event) -> NaN
     srcseq = np.append(first["SRCSEQ"].to_numpy(dtype="float64"), np.nan)[found]
+    srcrow = np.append(first["SRCROW"].to_numpy(dtype="float64"), np.nan)[found]
     wstart, last = windows["WSTART"].to_numpy(dtype="float64")[w], windows["LAST"].to_numpy(dtype="float64")[w]
     wend = windows["WEND"].to_numpy(dtype="float64")[w]
     unlimited = ~np.isfinite(wend)
@@ -168,10 +171,23 @@ def derive_adaette(adae: pd.DataFrame, windows: pd.DataFrame, adsl: pd.DataFrame
     tte["EVNTDESC"] = choose_text([CENSOR_TEXT, EVENT_TEXT], event)
     tte["CNSDTDSC"] = np.where(event, None, _last_present(why[order], starts, ends))
     tte["SRCDOM"] = choose_text([None, "AE"], event)
+    tte["STUDYID"] = _event_study(tte["STUDYID"], adae["STUDYID"], _last_present(srcrow[order], starts, ends, first=True))
     subject = index_in(tte["USUBJID"], adsl["USUBJID"])
     for name in [c for c in ADSL_COPIES if c in adsl]:
         tte[name] = adsl[name].array.take(subject)   # every ADAETTE subject is in ADSL
     return tte.iloc[_subject_order(tte)].reset_index(drop=True)
+
+
+def _event_study(studies: pd.Series, ae_studies: pd.Series, ae_rows: np.ndarray) -> pd.Series:
+    """STUDYID of each ADAETTE record: the study of its event's AE record (SRCDOM/SRCSEQ name a
+    record of that study's AE; a subject who rolled over may have the event in the extension),
+    else the study of its first window (``studies``)."""
+    has = ~np.isnan(ae_rows)
+    if not has.any() or (ae_studies.nunique() <= 1 and studies.nunique() <= 1):
+        return studies
+    out = studies.astype(object).to_numpy().copy()
+    out[has] = ae_studies.to_numpy(dtype=object)[ae_rows[has].astype(np.int64)]
+    return pd.Series(out, index=studies.index).astype(studies.dtype)
 
 
 def _last_present(values: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, first: bool = False) -> np.ndarray:

@@ -12,8 +12,8 @@ TRTDURD     days on the group's treatment: for each run of it (a stretch of     
             - first dose + 1, summed (pooled group: the sum over its groups); only
             dated records count, null when the subject has none in the group
 TRTDURY     TRTDURD / :data:`adam.units.DAYS_PER_YEAR`               YEARS
-TDOSE       sum over the group's EX records of EXDOSE x administrations per       EXDOSU
-            day (config ``doses_per_day`` by EXDOSFRQ) x (EXENDT - EXSTDT + 1)
+TDOSE       sum over the group's EX records of EXDOSE x the administrations in     EXDOSU
+            the record's days (:func:`administrations`)
 ADOSE       TDOSE / TRTDURD: mean amount per day                                  EXDOSU/day
 ==========  ==================================================================  ========
 
@@ -32,24 +32,33 @@ from adam.units import days_to_years
 ADSL_COPIES = ["AGE", "SEX", "RACE", "SAFFL"]
 
 
+def administrations(days, per_day):
+    """How many administrations an EX record of ``days`` days (EXENDT - EXSTDT + 1) holds at
+    ``per_day`` administrations a day (config ``doses_per_day`` by EXDOSFRQ): the first on its
+    first day, then one every 1/``per_day`` days — ceil(days x per_day). Twice daily for 10 days:
+    20; every 4 weeks (1/28) for one day (one record per injection): 1; for 57 days: 3 (days 1,
+    29, 57). Rounded to 9 decimals first, so that 28 x 1/28 is 1, not 1.0000000000000002."""
+    return np.ceil(np.round(np.asarray(days, dtype="float64") * np.asarray(per_day, dtype="float64"), 9))
+
+
 def dose_per_record(records: pd.DataFrame, iss: ISSConfig) -> pd.Series:
-    """EXDOSE x administrations per day (config ``doses_per_day`` by EXDOSFRQ) x days
-    (EXENDT - EXSTDT + 1); null where any factor is unknown."""
+    """EXDOSE x :func:`administrations` in the record's days; null where any factor is unknown."""
     per_day = records["EXDOSFRQ"].map(iss.doses_per_day).astype("float64")
-    return records["EXDOSE"].astype("float64") * per_day * (records["EXENDT"] - records["EXSTDT"] + 1)
+    days = records["EXENDT"] - records["EXSTDT"] + 1
+    return records["EXDOSE"].astype("float64") * pd.Series(administrations(days, per_day), index=records.index)
 
 
 def group_exposure(records: pd.DataFrame, windows: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
     """Per subject and group (pools included): first/last dose day, days, years, total dose.
     ``windows`` are the subject's runs of one treatment (:func:`adam.periods.emergence_windows`),
     whose spans (LAST - WSTART + 1) make the days."""
-    rec = records.dropna(subset=["GROUP"]).copy()
+    rec = records.dropna(subset=["GROUP"]).sort_values(["USUBJID", "EXSTDT"], kind="mergesort").copy()
     rec["_DOSE"] = dose_per_record(rec, iss)
     rec["_NODOSE"] = rec["_DOSE"].isna()
-    keys = ["STUDYID", "USUBJID", "GROUP", "GROUPN"]
-    base = rec.groupby(keys, sort=True).agg(ASTDT=("EXSTDT", "min"), AENDT=("EXENDT", "max"),
-                                             TDOSE=("_DOSE", "sum"), _NODOSE=("_NODOSE", "max"),
-                                             UNIT=("EXDOSU", "first")).reset_index()
+    keys = ["USUBJID", "GROUP", "GROUPN"]   # a person once per group, whichever studies they took it in
+    base = rec.groupby(keys, sort=True).agg(STUDYID=("STUDYID", "first"), ASTDT=("EXSTDT", "min"),
+                                             AENDT=("EXENDT", "max"), TDOSE=("_DOSE", "sum"),
+                                             _NODOSE=("_NODOSE", "max"), UNIT=("EXDOSU", "first")).reset_index()
     spans = (windows.assign(DAYS=windows["LAST"] - windows["WSTART"] + 1)
              .groupby(["USUBJID", "TRTAN"], sort=False)["DAYS"].sum().rename_axis(["USUBJID", "GROUPN"]).reset_index())
     base = base.merge(spans.astype({"GROUPN": "float64"}), on=["USUBJID", "GROUPN"], how="left")
@@ -57,13 +66,13 @@ def group_exposure(records: pd.DataFrame, windows: pd.DataFrame, iss: ISSConfig)
     for g in iss.groups:
         if not g.pooled:
             continue
-        part = base[base["GROUP"].isin(g.pools)]
+        part = base[base["GROUP"].isin(g.pools)].sort_values(["USUBJID", "ASTDT"], kind="mergesort")
         if not len(part):
             continue
-        pooled = part.groupby(["STUDYID", "USUBJID"], sort=True).agg(
-            ASTDT=("ASTDT", "min"), AENDT=("AENDT", "max"), TDOSE=("TDOSE", "sum"), _NODOSE=("_NODOSE", "max"),
-            UNIT=("UNIT", "first")).reset_index()
-        pooled["DAYS"] = part.groupby(["STUDYID", "USUBJID"], sort=True)["DAYS"].sum(min_count=1).to_numpy()
+        pooled = part.groupby("USUBJID", sort=True).agg(
+            STUDYID=("STUDYID", "first"), ASTDT=("ASTDT", "min"), AENDT=("AENDT", "max"), TDOSE=("TDOSE", "sum"),
+            _NODOSE=("_NODOSE", "max"), UNIT=("UNIT", "first")).reset_index()
+        pooled["DAYS"] = part.groupby("USUBJID", sort=True)["DAYS"].sum(min_count=1).to_numpy()
         pooled["GROUP"], pooled["GROUPN"] = g.label, g.number
         pools.append(pooled)
     out = pd.concat([base, *pools], ignore_index=True)

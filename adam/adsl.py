@@ -19,20 +19,39 @@ from specs.iso8601 import days_to_datetime, to_epoch_days
 def adsl_base(dm: pd.DataFrame, ds: pd.DataFrame | None, ex: pd.DataFrame) -> pd.DataFrame:
     """DM copies and the subject-level dates from DM and DS (before treatment variables).
 
-    Subjects: DM records with ARMCD or any EX record. RFICDT, DTHDT = DM.RFICDTC/DTHDTC as
-    dates (complete dates only). EOSSTT/DCSREAS/EOSDT from the subject's last disposition
-    event (DS, DSCAT "DISPOSITION EVENT", by date then DSSEQ): DSDECOD "COMPLETED" ->
-    EOSSTT "COMPLETED"; any other -> "DISCONTINUED" with DCSREAS = DSDECOD; no event ->
-    "ONGOING".
+    Subjects: DM records with ARMCD or any EX record, one ADSL record per person
+    (:func:`first_enrolments`: a subject who rolled over into an extension is one person with
+    one USUBJID in two studies' DM). RFICDT, DTHDT = DM.RFICDTC/DTHDTC as dates (complete
+    dates only). EOSSTT/DCSREAS/EOSDT from the subject's last disposition event in any study
+    (DS, DSCAT "DISPOSITION EVENT", by date then DSSEQ): DSDECOD "COMPLETED" -> EOSSTT
+    "COMPLETED"; any other -> "DISCONTINUED" with DCSREAS = DSDECOD; no event -> "ONGOING".
     """
     treated = is_in(dm["USUBJID"], ex["USUBJID"])
-    base = dm.loc[dm["ARMCD"].notna() | treated].copy()
+    base = first_enrolments(dm.loc[dm["ARMCD"].notna() | treated])
     keep = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ETHNIC", "ARMCD", "ARM",
             "ACTARM", "DTHFL"]
     adsl = base[[c for c in keep if c in base]].reset_index(drop=True)
     adsl["RFICDT"] = to_epoch_days(base["RFICDTC"])
     adsl["DTHDT"] = to_epoch_days(base["DTHDTC"]) if "DTHDTC" in base else np.nan
     return derive_end_of_study(adsl, ds)
+
+
+def first_enrolments(dm: pd.DataFrame) -> pd.DataFrame:
+    """One DM record per person: where a USUBJID is in several studies' DM (rolled over into an
+    extension), the record of the study the person entered first — the earliest informed consent
+    (RFICDTC, by the earliest day it can denote), then the first study in pooling order. Its
+    STUDYID, site, arm and demographics (AGE at first consent) are ADSL's; DTHFL/DTHDTC come from
+    any of the person's records (a death recorded in the extension is the person's)."""
+    if not dm["USUBJID"].duplicated().any():
+        return dm.copy()
+    order = dm.assign(_C=to_epoch_days(dm["RFICDTC"]), _P=np.arange(len(dm)))
+    first = order.sort_values(["_C", "_P"], kind="mergesort", na_position="last").drop_duplicates("USUBJID")
+    first = first.sort_values("_P", kind="mergesort").drop(columns=["_C", "_P"])
+    for var in ("DTHFL", "DTHDTC"):
+        if var in dm:
+            known = dm[dm[var].notna()].drop_duplicates("USUBJID").set_index("USUBJID")[var]
+            first[var] = first["USUBJID"].map(known).where(lambda s: s.notna(), None)
+    return first
 
 
 def derive_end_of_study(adsl: pd.DataFrame, ds: pd.DataFrame | None) -> pd.DataFrame:

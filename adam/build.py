@@ -23,8 +23,8 @@ from adam import adex as adex_mod
 from adam import adsl as adsl_mod
 from adam.adamspec import compose_adam_spec
 from adam.config import ISSConfig
-from adam.periods import (emergence_windows, exposure_records, planned_groups, subject_periods,
-                          treatment_pieces)
+from adam.periods import (emergence_windows, enrolment_offsets, exposure_records, planned_groups,
+                          subject_periods, treatment_pieces)
 from specs import findings
 from specs.columns import is_in
 from specs.errors import InputError
@@ -54,9 +54,14 @@ class ISSAnalysis:
     computed: dict = field(default_factory=dict, repr=False)  # results computed from it once (event rates)
 
 
-def pool_sdtm(studies: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+def pool_sdtm(studies: list[dict[str, pd.DataFrame]], *, extensions: dict[str, list[str]] | None = None
+              ) -> dict[str, pd.DataFrame]:
     """Stack each domain over the studies (each holding the variables the derivations read,
-    :func:`check_required_sdtm`); a USUBJID in two studies' DM is an error."""
+    :func:`check_required_sdtm`). One person has one USUBJID across every study of the
+    integration (SDTMIG §4.2.3), so a USUBJID in two studies' DM is the same person: allowed where
+    one study extends the other (``extensions``: STUDYID -> the studies it extends, the ISS
+    config's ``extension_of``; the subject rolled over), an error otherwise — two unrelated
+    studies would give one person two first periods."""
     for study in studies:   # before stacking: another study's column would hide the gap
         dm = study.get("DM")
         check_required_variables(study, ", ".join(map(str, dm["STUDYID"].dropna().unique()))
@@ -68,14 +73,28 @@ def pool_sdtm(studies: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]
             s[domain] for s in studies if domain in s)
     dm = pooled.get("DM")
     if dm is not None:
-        dup = dm.duplicated("USUBJID", keep=False)
-        if dup.any():
-            rows = dm.loc[dup, ["USUBJID", "STUDYID"]].sort_values(["USUBJID", "STUDYID"])
-            first = rows["USUBJID"].iloc[0]
-            where = ", ".join(rows.loc[rows["USUBJID"] == first, "STUDYID"])
-            raise InputError(f"USUBJID {first} is in DM of more than one study ({where}): USUBJID must "
-                             f"identify one person across the integration", column="USUBJID")
+        check_enrolments(dm, extensions or {})
     return pooled
+
+
+def check_enrolments(dm: pd.DataFrame, extensions: dict[str, list[str]]) -> None:
+    """A USUBJID in more than one study's DM is one person enrolled in each; every pair of those
+    studies must be linked by ``extension_of`` (one extends the other, directly or through others).
+    The error names the person, the studies and what to declare."""
+    from adam.config import linked_studies
+
+    dup = dm.duplicated("USUBJID", keep=False)
+    if not dup.any():
+        return
+    groups = linked_studies(extensions)
+    rows = dm.loc[dup, ["USUBJID", "STUDYID"]].astype(object)
+    studies = rows.groupby("USUBJID", sort=True)["STUDYID"].agg(lambda s: tuple(dict.fromkeys(s)))
+    for usubjid, where in studies.items():
+        if len(where) != len(set(where)) or not any(set(where) <= g for g in groups):
+            raise InputError(f"USUBJID {usubjid} is in DM of more than one study ({', '.join(where)}) that do not "
+                             "extend one another: one USUBJID is one person; if the subject rolled over into an "
+                             "extension, say so in the extension's study config (\"extension_of\": [...]), else give "
+                             "each person their own USUBJID", column="USUBJID")
 
 
 def check_required_sdtm(sdtm: dict[str, pd.DataFrame]) -> None:
@@ -124,15 +143,16 @@ def subject_level(sdtm: dict[str, pd.DataFrame], iss: ISSConfig) -> SubjectLevel
     found = [exposure_findings(ex, dm)]
     base = adsl_mod.adsl_base(dm, ds, ex)
     base = adsl_mod.derive_age_groups(base, iss.get("age_groups", []))
-    by_subject = base.set_index("USUBJID")
-    as_treated = by_subject["ACTARM"].fillna(by_subject["ARM"]) if "ACTARM" in by_subject else by_subject["ARM"]
-    records = exposure_records(ex, iss, eos=pd.Series(days_to_datetime(base["EOSDT"].to_numpy()).to_numpy(),
+    enrolled = dm.loc[is_in(dm["USUBJID"], base["USUBJID"])].set_index(["STUDYID", "USUBJID"])   # per study
+    as_treated = enrolled["ACTARM"].fillna(enrolled["ARM"]) if "ACTARM" in enrolled else enrolled["ARM"]
+    offsets = enrolment_offsets(enrolled.index.to_frame(index=False), iss)
+    records = exposure_records(ex, iss, offsets=offsets, eos=pd.Series(days_to_datetime(base["EOSDT"].to_numpy()).to_numpy(),
                                                       index=base["USUBJID"].to_numpy()),
                                death=pd.Series(days_to_datetime(base["DTHDT"].to_numpy()).to_numpy(),
                                                index=base["USUBJID"].to_numpy()),
-                               arms=as_treated if iss.actual_treatment == "exposure" else by_subject["ARM"])
+                               arms=as_treated if iss.actual_treatment == "exposure" else enrolled["ARM"])
     found.append(ungrouped_findings(records))
-    planned = planned_groups(base, iss)
+    planned = planned_groups(enrolled.reset_index()[["STUDYID", "USUBJID", "ARMCD", "ARM"]], iss, offsets)
     if iss.actual_treatment == "planned":
         records = as_planned(records, planned)
     found += [undated_findings(records, iss), dose_findings(records, iss), untreated_study_findings(records, iss)]
@@ -240,9 +260,10 @@ def exposure_findings(ex: pd.DataFrame, dm: pd.DataFrame) -> pd.DataFrame:
                          values=ex.loc[overlap, "EXSTDTC"],
                          file=study_file(ex.loc[overlap, "STUDYID"], "EX"), message="exposure interval overlaps the "
                          "previous interval of the same subject and treatment")] if len(overlap) else []
-    ref = dm.set_index("USUBJID")
-    lo = pd.Series(to_epoch_days(ex["USUBJID"].map(ref["RFXSTDTC"])), index=ex.index)
-    hi = pd.Series(to_epoch_days(ex["USUBJID"].map(ref["RFXENDTC"])), index=ex.index)
+    ref = dm.set_index(["STUDYID", "USUBJID"])   # each record against its own study's DM
+    keys = pd.MultiIndex.from_arrays([ex["STUDYID"], ex["USUBJID"]])
+    lo = pd.Series(to_epoch_days(ref["RFXSTDTC"].reindex(keys)), index=ex.index)
+    hi = pd.Series(to_epoch_days(ref["RFXENDTC"].reindex(keys)), index=ex.index)
     outside = (s < lo) | (e > hi)
     if outside.any():
         idx = np.flatnonzero(outside.to_numpy())

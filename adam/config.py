@@ -28,7 +28,10 @@ DEFAULT_IMPUTATION = {
     "treatment_end": {"missing": "none"},
 }
 DEFAULT_RATES = {"per": 100, "ci_method": "exact", "conf_level": 0.95, "strata": "STUDYID"}
-DEFAULT_DOSES_PER_DAY = {"QD": 1, "BID": 2, "TID": 3, "QID": 4}
+#: Administrations per day of the CDISC FREQ terms whose rate is fixed (the ISS config's
+#: ``doses_per_day`` adds or overrides; adam.adex.administrations counts a record's doses).
+DEFAULT_DOSES_PER_DAY = {"QD": 1, "BID": 2, "TID": 3, "QID": 4, "EVERY WEEK": 1 / 7, "EVERY 2 WEEKS": 1 / 14,
+                         "EVERY 3 WEEKS": 1 / 21, "EVERY 4 WEEKS": 1 / 28, "EVERY 8 WEEKS": 1 / 56}
 #: ISS config keys whose text becomes ADaM values (TRTA, PARAM, AGEGR1...): ASCII, as in XPT.
 ASCII_KEYS = ("groups", "events", "age_groups", "related_terms")
 
@@ -94,6 +97,25 @@ class ISSConfig:
     @property
     def events(self) -> list[dict]:
         return self.data.get("events", [])
+
+    @property
+    def extensions(self) -> dict[str, list[str]]:
+        """STUDYID -> the studies it extends (its subjects roll over from them), for those that do."""
+        return {s.studyid: list(s.extension_of) for s in self.studies if s.extension_of}
+
+    def study_rank(self, studyid: str) -> tuple[int, int]:
+        """Where a study comes in a person's timeline: after every study it extends (its depth in
+        the extension_of chain), then in the ISS config's order."""
+        by_id = {s.studyid: s for s in self.studies}
+
+        def depth(sid: str) -> int:
+            return max((depth(p) + 1 for p in by_id[sid].extension_of), default=0)
+
+        return depth(studyid), [s.studyid for s in self.studies].index(studyid)
+
+    def period_count(self, studyid: str) -> int:
+        """The study's treatment periods (a study whose config lists none has one)."""
+        return max(len(next(s for s in self.studies if s.studyid == studyid).periods), 1)
 
     @property
     def assign_by(self) -> str:
@@ -165,6 +187,7 @@ def check_iss_config(config: ISSConfig) -> None:
     for i, sid in enumerate(ids):
         if ids.index(sid) != i:
             fail(f"study {sid} is listed twice", f"$.studies[{i}]")
+    check_extensions(config)
     labels = [g.label for g in config.groups]
     numbers = [g.number for g in config.groups]
     for i, g in enumerate(config.groups):
@@ -198,6 +221,40 @@ def check_iss_config(config: ISSConfig) -> None:
     if "CUTOFF" in bounded_by and not config.get("data_cutoff"):
         fail("teae.bounded_by names CUTOFF but the config sets no data_cutoff",
              f"$.teae.bounded_by[{bounded_by.index('CUTOFF')}]")
+
+
+def check_extensions(config: ISSConfig) -> None:
+    """Each study an extension names is pooled in the integration, and no study extends itself,
+    directly or through others (its periods would have no place to start)."""
+    ids = [s.studyid for s in config.studies]
+    for study in config.studies:
+        for j, parent in enumerate(study.extension_of):
+            if parent not in ids:
+                raise InputError(f"extension_of names study {parent!r}, which the ISS config does not pool "
+                                 f"(studies: {', '.join(ids)})", file=study.file, path=f"$.extension_of[{j}]")
+    for study in config.studies:
+        seen, todo = set(), list(study.extension_of)
+        while todo:
+            parent = todo.pop()
+            if parent == study.studyid:
+                raise InputError(f"study {study.studyid} extends itself through extension_of", file=study.file,
+                                 path="$.extension_of")
+            if parent not in seen:
+                seen.add(parent)
+                todo += next(s for s in config.studies if s.studyid == parent).extension_of
+
+
+def linked_studies(extensions: dict[str, list[str]]) -> list[set[str]]:
+    """The groups of studies one person may be enrolled in together: a study and the studies it
+    extends, joined transitively (parent, extension, extension of the extension ...)."""
+    groups: list[set[str]] = []
+    for child, parents in extensions.items():
+        joined = {child, *parents}
+        for g in [g for g in groups if g & joined]:
+            joined |= g
+            groups.remove(g)
+        groups.append(joined)
+    return groups
 
 
 def check_imputation(config: ISSConfig) -> None:

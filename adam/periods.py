@@ -68,13 +68,38 @@ def group_of_arm(iss: ISSConfig) -> dict[str, tuple[str, int]]:
 
 
 def period_of_epoch(iss: ISSConfig) -> pd.DataFrame:
-    """(STUDYID, EPOCH) -> APERIOD from each study config's periods."""
+    """(STUDYID, EPOCH) -> the period's number in its study config's periods."""
     rows = [(s.studyid, p["epoch"], p["number"]) for s in iss.studies for p in s.periods]
     return pd.DataFrame(rows, columns=["STUDYID", "EPOCH", "APERIOD"])
 
 
+def enrolment_offsets(enrolments: pd.DataFrame, iss: ISSConfig) -> pd.Series:
+    """Per (STUDYID, USUBJID) enrolment, how many analysis periods of the person come before the
+    study's first. A person's studies follow one another (:meth:`adam.config.ISSConfig.study_rank`:
+    parents before the extensions into which the person rolled over), so the periods of one
+    person's studies are numbered on: parent period 1, extension period 1 -> APERIOD 2 (ADSL
+    TRT02P/A). A person in one study, or enrolled straight into an extension, starts at 1."""
+    pairs = enrolments[["STUDYID", "USUBJID"]].drop_duplicates()
+    if not pairs["USUBJID"].duplicated().any():   # nobody rolled over
+        return pd.Series(0, index=pd.MultiIndex.from_frame(pairs), dtype="int64")
+    rank = {s.studyid: iss.study_rank(s.studyid) for s in iss.studies}
+    pairs = pairs.assign(_R=pairs["STUDYID"].map(rank), _N=pairs["STUDYID"].map(iss.period_count))
+    pairs = pairs.sort_values(["USUBJID", "_R"], kind="mergesort")
+    offset = pairs.groupby("USUBJID", sort=False)["_N"].cumsum() - pairs["_N"]
+    return pd.Series(offset.to_numpy(dtype="int64"), index=pd.MultiIndex.from_frame(pairs[["STUDYID", "USUBJID"]]))
+
+
+def _offset_of(frame: pd.DataFrame, offsets: pd.Series | None) -> np.ndarray:
+    """Each row's enrolment offset (0 where none is known)."""
+    if offsets is None or not len(frame):
+        return np.zeros(len(frame), dtype="int64")
+    keys = pd.MultiIndex.from_arrays([frame["STUDYID"], frame["USUBJID"]])
+    return offsets.reindex(keys).fillna(0).to_numpy(dtype="int64")
+
+
 def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None = None,
-                     death: pd.Series | None = None, arms: pd.Series | None = None) -> pd.DataFrame:
+                     death: pd.Series | None = None, arms: pd.Series | None = None,
+                     offsets: pd.Series | None = None) -> pd.DataFrame:
     """EX records with ``EXSTDT``/``EXENDT`` (day numbers), flags, APERIOD and group.
 
     Dates: a partial EXSTDTC is imputed to its first possible day, a partial EXENDTC to its
@@ -85,10 +110,12 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     (the pilot's rule), else EXSTDTC (one application); either way flagged "Y": the whole date
     was imputed (ADaMIG DATEFL: year, month and day). Group: the group listing the record's
     EXTRT (``assign_by: exposure``), or the group listing the subject's arm (``assign_by: arm``;
-    ``arms`` maps USUBJID to DM.ACTARM, or to DM.ARM when the config says the actual treatment
-    is the planned one). A record whose treatment is in no group is an error: the ISS config
+    ``arms`` maps (STUDYID, USUBJID) to DM.ACTARM, or to DM.ARM when the config says the actual
+    treatment is the planned one: a subject who rolled over has an arm in each study). A record whose treatment is in no group is an error: the ISS config
     must say where every treatment goes; so is a record of a study with periods whose EPOCH is
-    none of them. EXROW is the record's row in its study's EX (for findings).
+    none of them. APERIOD is the period's number after the person's periods in the studies this
+    one extends (``offsets``, :func:`enrolment_offsets`). EXROW is the record's row in its study's
+    EX (for findings).
     """
     out = ex[["STUDYID", "USUBJID", "EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRQ", "EPOCH",
               "EXSTDTC", "EXENDTC"]].copy()
@@ -115,10 +142,12 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     out.loc[undated_end, "EXENDTF"] = "Y"   # the whole date came from another source
     out = out.merge(period_of_epoch(iss), on=["STUDYID", "EPOCH"], how="left")
     _check_periods(out, iss)
-    out["APERIOD"] = out["APERIOD"].fillna(1).astype("int64")
+    out["APERIOD"] = out["APERIOD"].fillna(1).astype("int64") + _offset_of(out, offsets)   # no periods: one
     if iss.assign_by == "arm":
         groups = group_of_arm(iss)
-        key = out["USUBJID"].map(arms if arms is not None else {}).astype("string").str.upper()
+        key = (pd.Series(arms.reindex(pd.MultiIndex.from_arrays([out["STUDYID"], out["USUBJID"]])).to_numpy(),
+                         index=out.index) if arms is not None else pd.Series(None, index=out.index, dtype=object))
+        key = key.astype("string").str.upper()
     else:
         groups = group_of_treatment(iss)
         key = out["EXTRT"].astype("string").str.upper()
@@ -187,8 +216,9 @@ def emergence_windows(pieces: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) 
     never before WSTART, and infinite when nothing limits it (a null window and no bound known).
     WHY names the limit that set WEND (:data:`LIMITS`; the first of them on a tie), null when
     none did."""
-    runs = (pieces.groupby(["STUDYID", "USUBJID", "RUN"], sort=False)
-            .agg(TRTA=("TRTA", "first"), TRTAN=("TRTAN", "first"), WSTART=("TRSDT", "min"), LAST=("TREDT", "max"))
+    runs = (pieces.groupby(["USUBJID", "RUN"], sort=False)   # a run may go on in an extension: one run
+            .agg(STUDYID=("STUDYID", "first"), TRTA=("TRTA", "first"), TRTAN=("TRTAN", "first"),
+                 WSTART=("TRSDT", "min"), LAST=("TREDT", "max"))
             .reset_index().sort_values(["USUBJID", "RUN"], kind="mergesort").reset_index(drop=True))
     teae = iss.teae
     subject = adsl.set_index("USUBJID")
@@ -260,25 +290,32 @@ def _attach_flags(agg: pd.DataFrame, span: pd.DataFrame, keys: list[str]) -> pd.
     return agg.merge(last.rename(columns={"EXENDTF": "TREDTF"}), on=keys, how="left")
 
 
-def planned_groups(adsl_base: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
-    """Per subject and period, the planned group (TRTP/TRTPN) from the planned arm."""
+def planned_groups(enrolments: pd.DataFrame, iss: ISSConfig, offsets: pd.Series | None = None) -> pd.DataFrame:
+    """Per subject and analysis period, the planned group (TRTP/TRTPN) from the planned arm of
+    each study the subject is enrolled in (``enrolments``: DM records, STUDYID, USUBJID, ARMCD,
+    ARM; a subject who rolled over has one per study), its periods numbered after those of the
+    studies it extends (``offsets``, :func:`enrolment_offsets`)."""
     rows = []
+    enrolments = enrolments.assign(_OFFSET=_offset_of(enrolments, offsets))
     if iss.assign_by == "arm":
         groups = group_of_arm(iss)
-        arm = adsl_base["ARM"].astype("string").str.upper()
-        rows.append(pd.DataFrame({"USUBJID": adsl_base["USUBJID"].to_numpy(), "APERIOD": 1,
+        arm = enrolments["ARM"].astype("string").str.upper()
+        rows.append(pd.DataFrame({"USUBJID": enrolments["USUBJID"].to_numpy(),
+                                  "APERIOD": enrolments["_OFFSET"].to_numpy(dtype="int64") + 1,
                                   "TRTP": arm.map({k: v[0] for k, v in groups.items()}).to_numpy(dtype=object),
                                   "TRTPN": arm.map({k: v[1] for k, v in groups.items()}).to_numpy(dtype=float)}))
     else:
         by_trt = group_of_treatment(iss)
         for study in iss.studies:
-            subjects = adsl_base[adsl_base["STUDYID"] == study.studyid]
+            subjects = enrolments[enrolments["STUDYID"] == study.studyid]
             for arm in study.arms:
-                who = subjects.loc[subjects["ARMCD"] == arm["armcd"], "USUBJID"].to_numpy()
+                who = subjects[subjects["ARMCD"] == arm["armcd"]]
                 for number, code in enumerate(arm["treatments"], start=1):
                     extrt = study.treatments[code]["extrt"].upper()
                     label, gnum = by_trt.get(extrt, (None, np.nan))
-                    rows.append(pd.DataFrame({"USUBJID": who, "APERIOD": number, "TRTP": label, "TRTPN": gnum}))
+                    rows.append(pd.DataFrame({"USUBJID": who["USUBJID"].to_numpy(),
+                                              "APERIOD": who["_OFFSET"].to_numpy(dtype="int64") + number,
+                                              "TRTP": label, "TRTPN": gnum}))
     if not rows:
         return pd.DataFrame(columns=["USUBJID", "APERIOD", "TRTP", "TRTPN"])
     out = pd.concat(rows, ignore_index=True)

@@ -77,7 +77,8 @@ class Console:
                  f"    subjects in ADSL: {s['subjects_in_adsl']}")
         py = "  ".join(f"{g} {v:.2f}" for g, v in s["patient_years"].items())
         self.out(f"  patient-years of exposure: {py}")
-        for line in event_lines(s["events_of_interest"]):
+        for line in [*event_lines(s.get("other_events", {}), "treatment-emergent events"),
+                     *event_lines(s["events_of_interest"], "adverse events of special interest")]:
             self.out(line)
         sdtm, adam = split_rows(s["rows"], result.iss.id)
         for line in sdtm_row_lines(sdtm):
@@ -127,14 +128,14 @@ def stop_reason(exc: BaseException) -> str:
 STUDIES_LISTED = 12
 
 
-def event_lines(events: dict[str, dict[str, int]]) -> list[str]:
-    """Subjects with each adverse event of special interest, one line per event, the groups
-    as columns named once in the heading."""
+def event_lines(events: dict[str, dict[str, int]], what: str) -> list[str]:
+    """Subjects with each event (``what`` they are), one line per event, the groups as columns
+    named once in the heading."""
     if not events:
         return []
     groups = list(next(iter(events.values())))
     width = max(len(name) for name in events)
-    return [f"  subjects with adverse events of special interest ({' / '.join(groups)}):",
+    return [f"  subjects with {what} ({' / '.join(groups)}):",
             *(f"    {name + ':':<{width + 1}} {' / '.join(str(counts.get(g, 0)) for g in groups)}"
               for name, counts in events.items())]
 

@@ -29,6 +29,7 @@ from sdtm.mapping import StudySDTM, map_study, read_study_raw
 from sdtm.source import read_study_sdtm
 from specs import findings
 from specs.clock import check_environment
+from specs.errors import InputError, InputErrors
 from trialpack import handover, layout, manifest, pagecache, parallel
 from trialpack.atomic import atomic_dir
 
@@ -93,7 +94,7 @@ def build(iss_path: str | Path, out: str | Path, *, input_dir: str | Path | None
     with stages.stage("configs", "reading configs"):
         iss = load_iss_config(iss_path)
     out = Path(out)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out) as tmp, named_from(iss.file.parent):
         result = build_into(tmp, iss, input_dir=Path(input_dir) if input_dir else None, formats=formats,
                             stages=stages)
     result.out = out
@@ -117,10 +118,26 @@ def demo(out: str | Path, *, subjects: int | None = None, studies: int | None = 
             iss_path = generate(tmp / "demo-input", ae_per_subject=ae_per_subject, **options)
         with stages.stage("configs", "reading configs"):
             iss = load_iss_config(iss_path)
-        result = build_into(tmp, iss, input_dir=None, formats=formats, stages=stages)
+        with named_from(iss.file.parent):
+            result = build_into(tmp, iss, input_dir=None, formats=formats, stages=stages)
     result.out = out
     result.files = [out / f.relative_to(tmp) for f in result.files]
     return result
+
+
+@contextmanager
+def named_from(base: Path) -> Iterator[None]:
+    """Input errors raised inside name raw files relative to ``base`` (the ISS config's folder,
+    as the package names them); the error leaving the build names them so that the user can
+    open them: ``base``/name as the user's own path to ``base`` reads (relative to the current
+    folder when the user gave a relative path)."""
+    try:
+        yield
+    except InputError as exc:
+        for problem in [exc, *getattr(exc, "problems", [])]:
+            if problem.file and not os.path.isabs(problem.file) and (base / problem.file).exists():
+                problem.relocate(os.path.normpath(base / problem.file))
+        raise
 
 
 def return_freed_memory() -> None:
@@ -171,21 +188,27 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
     # files made before the workers fork
     with handover.channels([c.studyid for c in raw_configs] if processes else []) as channels, \
             parallel.pool(processes) as workers:
-        jobs = [StudyJob(c, root, input_dir, formats, created, iss.get("data_cutoff"), channel)
+        jobs = [StudyJob(c, root, input_dir, formats, created, iss.get("data_cutoff"), channel, iss.file.parent)
                 for c, channel in zip(raw_configs, channels or [None] * len(raw_configs))]
         # largest study first, results as they come: the workers finish at about the same time
         results = (map(received_study, workers.imap_unordered(build_study_in_worker,
                                                                 sorted(jobs, key=_raw_bytes, reverse=True)))
-                   if workers else (build_study(job, stages) for job in jobs))
-        by_study = {}
+                   if workers else (build_study_or_problem(job, stages) for job in jobs))
+        by_study, problems = {}, []
         if workers:  # while the workers map: what the parent has to wait for anyway is cheaper now
             parallel.warm_imports()
-        for study, written, timings in results:
+        for outcome in results:
+            if isinstance(outcome, InputError):   # every study is mapped, and every study's problems reported
+                problems.append(outcome)
+                continue
+            study, written, timings = outcome
             if workers:
                 stages.progress(f"{study.studyid}: mapped to SDTM, datasets and define.xml written")
                 for name, seconds in timings.items():
                     stages.timings[name] = stages.timings.get(name, 0.0) + seconds
             by_study[study.studyid] = (study, written)
+    if problems:
+        raise InputErrors.of(problems, order={c.studyid: i for i, c in enumerate(iss.studies)})
     for config in iss.studies:
         if config.source == "sdtm":
             with stages.stage("read", f"{config.studyid}: reading SDTM"):
@@ -204,7 +227,7 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
     with parallel.forked(timed_check, sdtm_folders, root, studies, finished,
                          enabled=parallel.workers(2) > 1) as sdtm_check:
         with stages.stage("adam", "deriving the pooled ISS ADaM"):
-            analysis = derive_analysis_datasets(pool_sdtm(pooled_input), iss)
+            analysis = derive_analysis_datasets(pool_sdtm(pooled_input, extensions=iss.extensions), iss)
             trim_freed_memory()
         # the report needs the datasets only: it starts on the other core beside their checks
         with parallel.forked(timed_report, analysis, layout.report_dir(root), created,
@@ -267,8 +290,8 @@ def with_dataset_files(found: pd.DataFrame, root: Path, studies: list[StudySDTM]
     folders = {s.studyid: layout.sdtm_dir(root, s.studyid) for s in studies}
     adam = layout.adam_dir(root)
     fmt = "xpt" if "xpt" in formats else formats[0]
-    if not len(found):   # (pandas 2.2 cannot factorize an empty MultiIndex)
-        return found.assign(file=pd.Series(dtype=object)).drop(columns="study")
+    if not len(found):   # (pandas 2.2 cannot factorize an empty MultiIndex; an empty concat has no "study")
+        return found.assign(file=pd.Series(dtype=object)).drop(columns="study", errors="ignore")
     pairs = found[["study", "dataset"]].astype(object)
     codes, distinct = pd.factorize(pd.MultiIndex.from_frame(pairs))
     names = [layout.dataset_file(folders.get(study, adam), str(name), fmt).relative_to(root).as_posix()
@@ -287,6 +310,7 @@ class StudyJob:
     created: datetime
     cutoff: str | None
     channel: int | None = None   # the memory file the result is handed over in (trialpack.handover)
+    base: Path | None = None     # raw files are named relative to it: the ISS config's folder
 
 
 #: How much more mapping work a byte of a raw file is, by format, than a byte of CSV: an xlsx is
@@ -309,23 +333,40 @@ def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM,
     stages = stages or Stages(None)
     config = job.config
     with stages.stage("map", f"{config.studyid}: mapping raw data to SDTM"):
-        study = map_study(config, read_study_raw(config, job.input_dir), data_cutoff=job.cutoff, created=job.created)
+        study = map_study(config, read_study_raw(config, job.input_dir, base=job.base), data_cutoff=job.cutoff,
+                          created=job.created)
     with stages.stage("write", f"{config.studyid}: writing SDTM and define.xml"):
         files = write_package_datasets(study.spec, study.datasets, layout.sdtm_dir(job.root, config.studyid),
                                        formats=job.formats, created=job.created, study_oid=study.spec.study.oid)
     return study, files, dict(stages.timings)
 
 
+def build_study_or_problem(job: StudyJob, stages: Stages | None = None):
+    """:func:`build_study`, or the bad input it met, marked with the study (so that the build can
+    report every study's problems together, sorted by study)."""
+    try:
+        return build_study(job, stages)
+    except InputError as exc:
+        for problem in [exc, *getattr(exc, "problems", [])]:
+            problem.study = job.config.studyid
+        return exc
+
+
 def build_study_in_worker(job: StudyJob):
     """:func:`build_study` in a pool worker, its result handed over in ``job.channel`` with the
     digests its writers made of the files (:func:`trialpack.pagecache.known_digests`)."""
-    study, files, timings = build_study(job)
+    outcome = build_study_or_problem(job)
+    if isinstance(outcome, InputError):   # small: back through the pool's pipe
+        return outcome
+    study, files, timings = outcome
     return handover.send(job.channel, (study, files, timings, pagecache.known_digests(files)))
 
 
 def received_study(parcel) -> tuple[StudySDTM, list[Path], dict[str, float]]:
     """In the parent: a worker's :func:`build_study_in_worker` result, its files' digests
     remembered here (the manifest and the SDTM checks' worker, forked later, take them)."""
+    if isinstance(parcel, InputError):
+        return parcel
     study, files, timings, digests = handover.receive(parcel)
     pagecache.adopt_digests(digests)
     return study, files, timings

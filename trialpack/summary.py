@@ -16,6 +16,7 @@ def build_summary(result) -> dict:
         "participants": int((adsl["SAFFL"] == "Y").sum()),
         "patient_years": {g: round(float(years.get(g, 0.0)), 2) for g in groups},
         "events_of_interest": events_of_interest(result.analysis),
+        "other_events": events_of_interest(result.analysis, special=False),
         "rows": {f"{s.studyid}/{name}": int(len(df)) for s in result.studies for name, df in s.datasets.items()}
         | {f"{result.iss.id}/{name}": int(len(df)) for name, df in result.analysis.datasets.items()},
         "findings": findings.counts(result.findings),
@@ -23,15 +24,18 @@ def build_summary(result) -> dict:
     }
 
 
-def events_of_interest(analysis) -> dict[str, dict[str, int]]:
-    """Subjects with each adverse event of special interest, per group: the ISS config's
-    events with a customised-query index (``cq``; every event of interest when none has
-    one), counted as the report counts them (``adam.tables.event_rates``, from ADAETTE)."""
+def events_of_interest(analysis, *, special: bool = True) -> dict[str, dict[str, int]]:
+    """Subjects with each adverse event of special interest, per group — the ISS config's events
+    with a customised-query index (``cq``) — or, with ``special=False``, with each of its other
+    events (any TEAE, serious TEAE ...), counted as the report counts them
+    (``adam.tables.event_rates``, from ADAETTE)."""
     from adam.tables import event_rates
 
-    aesi = {e["paramcd"] for e in analysis.iss.events if "cq" in e} or {e["paramcd"] for e in analysis.iss.events}
+    chosen = {e["paramcd"] for e in analysis.iss.events if ("cq" in e) == special}
+    if not chosen:
+        return {}
     rates = event_rates(analysis)
-    rates = rates[rates["PARAMCD"].isin(aesi)]
+    rates = rates[rates["PARAMCD"].isin(chosen)]
     out: dict[str, dict[str, int]] = {}
     for event, group, subjects in rates[["event", "TRTA", "subjects_with_event"]].to_numpy().tolist():
         out.setdefault(event, {})[group] = int(subjects)  # events x groups: a few dozen cells

@@ -1,0 +1,222 @@
+"""Bad variants of the integration corpus (tests/integrations/): a user's integration with one thing
+broken, built with the CLI in a fresh process, each with its designed outcome.
+
+* refused — exit 2, the problems on stderr (one line each, naming the file the user can open and the
+  JSON path or row and column), nothing written;
+* kept with an error finding — exit 1, the package written (the user needs it to read the
+  findings), the record kept so that every count it is in stays (the numbers of the clean build).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cli_support import fingerprint, run_cli
+from tests.test_integrations import CORPUS, teae_subjects
+
+CLEAN = "clean-two-study"
+STUDY_201 = Path("studies/tvx-mig-201.json")
+EX_201 = Path("raw/tvx-mig-201/ex.csv")
+AE_201 = Path("raw/tvx-mig-201/ae.csv")
+
+
+def copy_case(tmp_path: Path, name: str = CLEAN) -> Path:
+    case = tmp_path / name
+    shutil.copytree(CORPUS / name, case)
+    return case
+
+
+def edit_json(path: Path, change) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def replace_line(path: Path, row: int, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` in the file's ``row`` (1-based, the header is row 1)."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert old in lines[row - 1], lines[row - 1]
+    lines[row - 1] = lines[row - 1].replace(old, new, 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def build(case: Path, out: Path, *extra: str):
+    return run_cli("build", "iss.json", "--out", str(out), "--quiet", *extra, cwd=case)
+
+
+def findings_of(package: Path) -> list[dict]:
+    return json.loads((package / "validation" / "findings.json").read_text(encoding="utf-8"))["findings"]
+
+
+def expected_numbers(name: str = CLEAN) -> dict:
+    return json.loads((CORPUS / name / "expected.json").read_text(encoding="utf-8"))
+
+
+def test_a_misspelt_field_is_refused_with_the_nearest_name(tmp_path):
+    """`"AESTDT": "START_DATE"` for AESTDAT would have left every AE start null (and, with
+    missing_start emergent, every AE treatment-emergent): refused before anything is read."""
+    case = copy_case(tmp_path)
+    edit_json(case / STUDY_201, lambda d: d["raw"]["files"]["AE"]["columns"].update(
+        AESTDT=d["raw"]["files"]["AE"]["columns"].pop("AESTDAT")))
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines() == [
+        "trialpack: error: studies/tvx-mig-201.json, at $.raw.files.AE.columns.AESTDT: unknown field 'AESTDT' "
+        "(did you mean AESTDAT?): the AE export can map " + ", ".join(_ae_fields())
+        + ", or a field named by supplemental.AE"]
+    assert not (tmp_path / "out").exists()
+
+
+def _ae_fields() -> list[str]:
+    from sdtm.forms import form_fields
+
+    return list(form_fields("AE"))
+
+
+def test_an_unknown_config_key_is_refused_with_the_nearest_name(tmp_path):
+    case = copy_case(tmp_path)
+    edit_json(case / STUDY_201, lambda d: d.update(arm=d.pop("arms")))
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 2
+    line = proc.stderr.strip()
+    assert line.startswith("trialpack: error: studies/tvx-mig-201.json, at $.arm: unknown key 'arm' "
+                           "(did you mean arms?)"), line
+
+
+def test_an_impossible_exposure_date_keeps_the_record_and_the_subject_treated(tmp_path):
+    """Subject 001's first diary record starts 2022-02-30: kept with EXSTDTC null and an error
+    (exit 1, package written); 001 stays in the safety population, so every participant count is
+    the clean build's."""
+    case = copy_case(tmp_path)
+    replace_line(case / EX_201, 2, "2022-01-24", "2022-02-30")
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 1 and proc.stderr == "", proc.stderr
+    errors = [(f["rule"], f["file"], f["row"], f["value"]) for f in findings_of(tmp_path / "out")
+              if f["severity"] == "error"]
+    assert ("TP0102", "raw/tvx-mig-201/ex.csv", 2, "2022-02-30") in errors
+    summary = json.loads((tmp_path / "out" / "report" / "iss-summary.json").read_text())
+    expected = expected_numbers()
+    assert summary["participants"] == expected["participants"]
+    assert {g["label"]: g["participants"] for g in summary["groups"]} == {
+        label: n["participants"] for label, n in expected["groups"].items()}
+
+
+def test_a_coded_ae_without_a_verbatim_term_still_counts(tmp_path):
+    """The verbatim term of subject 001's first AE (a TEAE) is blank: the record is kept with AETERM
+    null and an error finding; every group's count of participants with a TEAE is the clean build's."""
+    case = copy_case(tmp_path)
+    replace_line(case / AE_201, 2, ",Headache,Headache,", ",,Headache,")
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 1 and proc.stderr == "", proc.stderr
+    assert ("TP0114", "raw/tvx-mig-201/ae.csv", 2) in {(f["rule"], f["file"], f["row"]) for f in
+                                                         findings_of(tmp_path / "out")}
+    iss = json.loads((case / "iss.json").read_text())
+    assert teae_subjects(tmp_path / "out", iss) == {label: n["teae_subjects"] for label, n in
+                                                    expected_numbers()["groups"].items()}
+
+
+def test_out_on_a_folder_trialpack_did_not_write_is_refused_untouched(tmp_path):
+    case = copy_case(tmp_path)
+    foreign = tmp_path / "extension"
+    foreign.mkdir()
+    (foreign / "manifest.json").write_text('{"manifest_version": 3, "name": "My extension"}', encoding="utf-8")
+    (foreign / "background.js").write_text("chrome.runtime.onInstalled.addListener(() => {});\n", encoding="utf-8")
+    before = fingerprint(foreign)
+    proc = build(case, foreign)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert fingerprint(foreign) == before
+
+
+def _non_ascii(case: Path) -> None:
+    """Three non-ASCII values in two studies' AE exports (written in an order the report must not keep)."""
+    replace_line(case / "raw/tvx-mig-202/ae.csv", 3, ",Nausea,Nausea,", ",Nausée,Nausea,")
+    replace_line(case / AE_201, 3, ",Nausea,Nausea,", ",Naus\u00e9e,Nausea,")
+    replace_line(case / AE_201, 2, ",Headache,Headache,", ",Céphalée,Headache,")
+
+
+def test_non_ascii_text_is_refused_all_at_once_in_a_stable_order(tmp_path):
+    """Every non-ASCII value of every study is listed in one run, sorted by study, file, row and
+    column, the same whichever study a worker process maps first."""
+    case = copy_case(tmp_path)
+    _non_ascii(case)
+    runs = [build(case, tmp_path / "out", ), run_cli("build", "iss.json", "--out", str(tmp_path / "out"),
+                                                     "--quiet", cwd=case, env={"TRIALPACK_WORKERS": "1"})]
+    for proc in runs:
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert runs[0].stderr == runs[1].stderr
+    lines = runs[0].stderr.splitlines()
+    assert lines[0] == "trialpack: error: 3 problems in the input; each is listed below"
+    assert [line.split(": non-ASCII")[0] for line in lines[1:]] == [
+        "trialpack: error: raw/tvx-mig-201/ae.csv, row 2, column 'VERBATIM'",
+        "trialpack: error: raw/tvx-mig-201/ae.csv, row 3, column 'VERBATIM'",
+        "trialpack: error: raw/tvx-mig-202/ae.csv, row 3, column 'AETERM'"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_non_ascii_text_transliterated_on_request_is_a_finding_per_value(tmp_path):
+    case = copy_case(tmp_path)
+    _non_ascii(case)
+    for path in (case / STUDY_201, case / "studies/tvx-mig-202.json"):
+        edit_json(path, lambda d: d.update(text={"non_ascii": "transliterate"}))
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    found = [(f["rule"], f["file"], f["row"], f["value"], f["message"]) for f in findings_of(tmp_path / "out")
+             if f["rule"] == "TP0113"]
+    assert found == [
+        ("TP0113", "raw/tvx-mig-201/ae.csv", 2, "Céphalée", "'VERBATIM': 'Céphalée' transliterated to 'Cephalee'"),
+        ("TP0113", "raw/tvx-mig-201/ae.csv", 3, "Nausée", "'VERBATIM': 'Nausée' transliterated to 'Nausee'"),
+        ("TP0113", "raw/tvx-mig-202/ae.csv", 3, "Nausée", "'AETERM': 'Nausée' transliterated to 'Nausee'")]
+    from trialpack.xpt import read_xpt
+
+    ae, _ = read_xpt(tmp_path / "out/m5/datasets/tvx-mig-201/tabulations/sdtm/ae.xpt")
+    assert {"Cephalee", "Nausee"} <= set(ae["AETERM"])
+
+
+def test_unmapped_raw_columns_are_listed_in_the_reconciliation(tmp_path):
+    """A column no field maps (a kit number) is not read: a notice, and the reconciliation lists it."""
+    case = copy_case(tmp_path)
+    path = case / EX_201
+    lines = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    path.write_text("\n".join([lines[0] + ",KIT_NO", *(f"{line},K{i:03d}" for i, line in enumerate(lines[1:]))])
+                    + "\n", encoding="utf-8")
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    notices = [(f["rule"], f["severity"], f["file"], f["value"]) for f in findings_of(tmp_path / "out")
+               if f["rule"] == "TP0112"]
+    assert notices == [("TP0112", "notice", "raw/tvx-mig-201/ex.csv", "KIT_NO")]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    rows = {r["file"]: r["unmapped_columns"] for r in manifest["reconciliation"]}
+    assert rows["raw/tvx-mig-201/ex.csv"] == "KIT_NO" and rows["raw/tvx-mig-201/ae.csv"] == ""
+
+
+def test_rolled_over_subjects_in_unlinked_studies_are_refused(tmp_path):
+    """The roll-over integration without its extension_of: the same USUBJID in two studies that do not
+    extend one another is refused, saying how to declare an extension."""
+    case = copy_case(tmp_path, "oral-rollover")
+    extension = next(p for p in (case / "studies").glob("*.json") if "extension_of" in json.loads(p.read_text()))
+    edit_json(extension, lambda d: d.pop("extension_of"))
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert '"extension_of"' in proc.stderr and "one USUBJID is one person" in proc.stderr
+
+
+def test_an_extension_of_an_unknown_study_is_refused(tmp_path):
+    case = copy_case(tmp_path, "oral-rollover")
+    extension = next(p for p in (case / "studies").glob("*.json") if "extension_of" in json.loads(p.read_text()))
+    edit_json(extension, lambda d: d.update(extension_of=["KLT-999"]))
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 2
+    assert f"studies/{extension.name}, at $.extension_of[0]: extension_of names study 'KLT-999'" in proc.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_clean_integration_has_no_finding_whatever_the_workers(tmp_path, workers):
+    """Clean data, the normal case: exit 0, zero findings, serial or in worker processes."""
+    case = copy_case(tmp_path)
+    proc = run_cli("build", "iss.json", "--out", str(tmp_path / "out"), "--quiet", cwd=case,
+                   env={"TRIALPACK_WORKERS": workers})
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert findings_of(tmp_path / "out") == []
