@@ -51,11 +51,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _check_package_target(out: str) -> None:
-    """A build replaces the whole ``--out`` folder: refuse one that holds anything but a package."""
+    """A build replaces the whole ``--out`` folder: refuse one that holds anything but a package
+    trialpack wrote (:func:`trialpack.layout.is_package`)."""
     from trialpack import layout
     from trialpack.atomic import check_replaceable
 
-    check_replaceable(out, layout.is_package, "a trialpack package (no manifest.json)")
+    check_replaceable(out, layout.is_package, layout.NOT_A_PACKAGE)
 
 
 def _check_log_file(log_file: str | None, out: str) -> None:

@@ -102,14 +102,23 @@ def define_findings(path):
 
 
 def validate_folder(args: argparse.Namespace) -> int:
-    """``trialpack validate DIR``: re-read and check a built package; write its validation report."""
-    from trialpack.console import Console
-    from trialpack.validation import package_created, validate_package, write_validation
-    from trialpack import layout
+    """``trialpack validate DIR``: re-read and check a built package; write its validation report.
+
+    The reports are written into the folder, so it must be a package trialpack wrote
+    (:func:`trialpack.layout.is_package`); any other folder is refused before anything is read
+    or written (its define.xml or dataset files can be validated one by one)."""
     from pathlib import Path
 
-    console = Console(quiet=args.quiet, log_file=args.log_file)
+    from specs.errors import InputError
+    from trialpack import layout
+    from trialpack.console import Console
+    from trialpack.validation import package_created, validate_package, write_validation
+
     root = Path(args.path)
+    if not layout.is_package(root):
+        raise InputError(f"not {layout.NOT_A_PACKAGE}; validate a define.xml or a dataset file in it on its "
+                         "own instead", file=root)
+    console = Console(quiet=args.quiet, log_file=args.log_file)
     with console.progress() as progress:
         progress("re-reading datasets and define.xml files")
         found, details = validate_package(root)

@@ -406,13 +406,11 @@ def write_report_workbook(found: pd.DataFrame, counts: dict, path: Path, *, crea
 
 def package_created(root: Path) -> datetime:
     """The package's creation time (its manifest), so re-validation writes the same bytes."""
-    manifest = Path(root) / layout.MANIFEST
-    if manifest.is_file():
-        try:
-            return datetime.fromisoformat(json.loads(manifest.read_text(encoding="utf-8"))["created"])
-        except (ValueError, KeyError):
-            pass
-    return datetime.now().replace(microsecond=0)
+    manifest = layout.package_manifest(root) or {}
+    try:
+        return datetime.fromisoformat(manifest["created"])
+    except (ValueError, KeyError, TypeError):
+        return datetime.now().replace(microsecond=0)
 
 
 def validate_dataset_file(path: Path, *, spec_path: str | None = None) -> pd.DataFrame:
