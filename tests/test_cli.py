@@ -44,6 +44,19 @@ def test_no_command_prints_help_and_exits_2():
     assert proc.returncode == 2 and "usage:" in proc.stderr
 
 
+@pytest.mark.parametrize("path", ["nothere", "nothere.xpt", "nothere.json", "nothere.xml", "nothere.csv",
+                                  "nothere/define.xml"])
+def test_validate_a_path_that_does_not_exist(tmp_path, path):
+    """Whatever its name suggests (a folder, a dataset, a define, an unknown kind), a missing path is
+    said to be missing: one line, exit 2."""
+    from tests.cli_support import one_error_line, run_cli
+
+    proc = run_cli("validate", path, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert one_error_line(proc.stderr) == f"trialpack: error: {path}: no such path"
+    assert proc.stdout == "" and list(tmp_path.iterdir()) == []
+
+
 def test_bad_spec_is_one_line_exit_2(tmp_path):
     bad = tmp_path / "spec"
     bad.mkdir()

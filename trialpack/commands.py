@@ -44,11 +44,16 @@ def validate(args: argparse.Namespace) -> int:
     beside it and — when dataset files are beside it — the define <-> data cross-check
     (:func:`define_findings`). Prints a summary and the findings; exit 1 if any is an error,
     0 otherwise, 2 if the file cannot be read as XML (or declares a DOCTYPE, which is refused).
+    A path that does not exist is refused first ("no such path", exit 2), whatever its extension.
     """
     import sys
     from pathlib import Path
 
     path = Path(args.path)
+    if not path.exists():
+        from specs.errors import InputError
+
+        raise InputError("no such path", file=path)
     if path.is_dir():
         return validate_folder(args)
     if path.suffix.lower() in (".xpt", ".json", ".ndjson"):
