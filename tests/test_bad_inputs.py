@@ -211,6 +211,15 @@ def _dataset_json(text: str) -> Callable:
     return make
 
 
+def _csv_to_xpt(text: str) -> Callable:
+    """``trialpack convert dm.csv`` over a previous conversion: SDTMIG DM types its columns."""
+    def make(work: Path, target: Path, package: Path) -> list[str]:
+        (work / "dm.csv").write_text(text, encoding="utf-8")
+        (target / "dm.xpt").write_bytes(b"the previous conversion")
+        return ["convert", "dm.csv", str(target / "dm.xpt")]
+    return make
+
+
 def _xxe_define(work: Path, target: Path, package: Path) -> list[str]:
     (work / "secret.txt").write_text("TOPSECRET-DEFINE")
     (work / "define.xml").write_text(
@@ -464,6 +473,8 @@ REFUSED = [
             ("dm.json", "Dataset-JSON v1.1 schema")),
     Refused("dataset-json-malformed", _dataset_json('{"datasetJSONVersion": '), ("dm.json", "not valid JSON")),
     Refused("define-xml-external-entity", _xxe_define, ("define.xml", "not read as a define")),
+    Refused("csv-text-in-a-numeric-variable", _csv_to_xpt("USUBJID,SITEID,AGE\nS-1,001,63\nS-2,002,sixty\n"),
+            ("dm.csv", "row 3", "column 'AGE'", "'sixty' is not a number")),
     # command line and output folder
     Refused("unknown-format", lambda w, t, p: [*build_args(t), "--format", "sas"], ("unknown dataset format", "'sas'")),
     Refused("out-is-a-file", _out_file, ("notes.txt", "not a folder")),

@@ -167,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lossy", action="store_true",
                    help="write XPT special missing values (.A-.Z, ._) that the output cannot keep "
                    "as plain missing values instead of refusing them")
+    p.add_argument("--spec", metavar="SPEC", help="spec giving a CSV input's types and labels (its dataset: "
+                   "the file name, dm.csv is DM; default: the shipped SDTMIG 3.4/ADaMIG 1.3 spec that has "
+                   "it; columns no spec describes stay text)")
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("spec", help="JSON spec <-> xlsx workbook",

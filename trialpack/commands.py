@@ -168,7 +168,7 @@ def convert(args: argparse.Namespace) -> int:
     """``trialpack convert IN OUT``: .xpt, .json, .ndjson, .csv by extension."""
     from trialpack.convert import convert as run
 
-    rows, columns = run(args.src, args.dst, profile=args.profile, lossy=args.lossy)
+    rows, columns = run(args.src, args.dst, profile=args.profile, lossy=args.lossy, spec=args.spec)
     print(f"wrote {args.dst}: {rows} rows, {columns} columns")
     return 0
 
