@@ -1,9 +1,11 @@
 """The ``trialpack`` command line.
 
-Exit codes: 0 success; 1 the package was built or checked and has error-level findings;
-2 bad input or usage (one line on stderr, never a traceback); 3 an internal error (a bug in
-trialpack: one line on stderr; ``TRIALPACK_DEBUG=1`` shows the traceback); 130/143 interrupted
-by Ctrl-C/SIGTERM (the output folder is left as it was).
+Exit codes: 0 success; 1 the package was built (and, like 0, replaced the previous one) or
+checked, and has error-level findings; 2 bad input or usage (one line on stderr, never a
+traceback); 3 an internal error (a bug in trialpack: one line on stderr; ``TRIALPACK_DEBUG=1``
+shows the traceback); 130/143 interrupted by Ctrl-C/SIGTERM. With 2, 3, 130 and 143 the output
+is left as it was, unless the failure came after the new package was swapped in (while the
+summary is printed). README "Command line" says it for the user.
 
 Heavy libraries are imported inside the command functions so that ``--help`` and
 ``--version`` start fast.
