@@ -100,6 +100,8 @@ class InputErrors(InputError):
         first = self.problems[0]
         super().__init__(first.message, file=first.file, sheet=first.sheet, row=first.row, column=first.column,
                          path=first.path, offset=first.offset)
+        studies = {p.study for p in self.problems}
+        self.study = studies.pop() if len(studies) == 1 else None
 
     @classmethod
     def of(cls, problems: list[InputError], **kwargs) -> InputError:

@@ -28,6 +28,22 @@ MAX_NAME = 8
 Locator = Callable[[object, "str | None"], dict]
 
 
+#: The shipped standard specs that name a dataset file's metadata when no spec is given
+#: (``trialpack validate FILE``, ``trialpack convert FILE.csv``), searched in this order.
+STANDARD_SPECS = ("sdtmig-3.4", "adamig-1.3")
+
+
+def describing_spec(name: str, spec_path: str | Path | None = None) -> tuple[Spec, DatasetSpec] | None:
+    """The spec that describes dataset ``name`` (e.g. ``"DM"``) and its dataset: the spec at
+    ``spec_path`` when one is given, else the first shipped standard spec that has it
+    (:data:`STANDARD_SPECS`); None when none does."""
+    candidates = (load_spec(spec_path),) if spec_path else (standard_spec(s) for s in STANDARD_SPECS)
+    for spec in candidates:
+        if any(d.name == name for d in spec.datasets):
+            return spec, spec.dataset(name)
+    return None
+
+
 def standard_spec(name: str) -> Spec:
     """A spec shipped with trialpack, e.g. ``standard_spec("sdtmig-3.4")`` (a fresh copy each
     call; the files are read and validated once per process)."""

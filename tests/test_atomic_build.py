@@ -192,3 +192,58 @@ def test_first_build_into_a_new_folder_is_all_or_nothing(tmp_path) -> None:
                                         tmp_path / "target" / "new")
     assert killed and code == 143, stderr
     assert sorted(p.name for p in (tmp_path / "target").iterdir()) == []
+
+
+# -- which folders a build may replace: the packages trialpack wrote (a manifest.json alone is not one;
+#    the refused folders are in tests/test_bad_inputs.py) -----------------------------------------------
+
+
+def test_a_demo_package_is_replaced_by_the_next_build(tmp_path_factory, tmp_path) -> None:
+    from tests.cli_support import demo_package
+
+    iss = new_input(tmp_path / "input")
+    shutil.copytree(demo_package(tmp_path_factory)[0], tmp_path / "target" / "out")
+    before = fingerprint(tmp_path / "target" / "out")
+
+    proc = run_cli("build", str(iss), "--out", str(tmp_path / "target" / "out"), "--quiet", cwd=tmp_path)
+
+    assert proc.returncode in (0, 1), proc.stderr
+    package = tmp_path / "target" / "out"
+    assert fingerprint(package) != before and manifest_consistent(package)
+    assert not (package / "demo-input").exists()
+    manifest = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["trialpack_package"] == 1 and manifest["created"].startswith(NEW_CREATED[:10])
+
+
+def test_a_built_package_is_replaced_by_the_demo(previous, tmp_path) -> None:
+    shutil.copytree(previous, tmp_path / "out")
+
+    proc = run_cli("demo", "--out", str(tmp_path / "out"), "--subjects", "40", "--studies", "2", "--quiet",
+                   cwd=tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "demo-input").is_dir() and manifest_consistent(tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_build_with_error_findings_replaces_the_package(previous, tmp_path) -> None:
+    """Exit 1 is not a failure of the build: the package is built, with error-level findings, and
+    replaces the previous one so that the user can read them (README, exit codes). Here the study's
+    EX export has its header only: nobody is treated, an error (TP0207)."""
+    iss = new_input(tmp_path / "input")
+    ex = tmp_path / "input" / "raw" / "ex.csv"
+    ex.write_text(ex.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    shutil.copytree(previous, tmp_path / "target" / "out")
+    before = fingerprint(tmp_path / "target" / "out")
+
+    proc = run_cli("build", str(iss), "--out", str(tmp_path / "target" / "out"), cwd=tmp_path)
+
+    assert proc.returncode == 1, proc.stderr
+    assert all(line.startswith("[trialpack] ") for line in proc.stderr.splitlines()), proc.stderr  # progress only
+    package = tmp_path / "target" / "out"
+    assert fingerprint(package) != before and manifest_consistent(package)
+    assert json.loads((package / "manifest.json").read_text(encoding="utf-8"))["created"].startswith(NEW_CREATED[:10])
+    found = json.loads((package / "validation" / "findings.json").read_text(encoding="utf-8"))["findings"]
+    assert "TP0207" in {f["rule"] for f in found if f["severity"] == "error"}
+    assert f"Package written to {package}" in proc.stdout
+    assert scratch_left(tmp_path / "target") == []

@@ -211,6 +211,15 @@ def _dataset_json(text: str) -> Callable:
     return make
 
 
+def _csv_to_xpt(text: str) -> Callable:
+    """``trialpack convert dm.csv`` over a previous conversion: SDTMIG DM types its columns."""
+    def make(work: Path, target: Path, package: Path) -> list[str]:
+        (work / "dm.csv").write_text(text, encoding="utf-8")
+        (target / "dm.xpt").write_bytes(b"the previous conversion")
+        return ["convert", "dm.csv", str(target / "dm.xpt")]
+    return make
+
+
 def _xxe_define(work: Path, target: Path, package: Path) -> list[str]:
     (work / "secret.txt").write_text("TOPSECRET-DEFINE")
     (work / "define.xml").write_text(
@@ -265,6 +274,24 @@ def _out_user_folder(work: Path, target: Path, package: Path) -> list[str]:
     (target / "thesis").mkdir()
     (target / "thesis" / "chapter1.docx").write_bytes(b"two years of work")
     return ["build", ISS, "--out", str(target / "thesis"), "--quiet"]
+
+
+def _other_manifest(body: str, command: str = "build") -> Callable:
+    """A user's folder holding a manifest.json that trialpack did not write (``body``) and a file of its
+    own, given as ``--out`` of a build (which would replace it) or to ``validate`` (which would write
+    its reports into it)."""
+    def make(work: Path, target: Path, package: Path) -> list[str]:
+        (target / "extension").mkdir()
+        (target / "extension" / "manifest.json").write_text(body, encoding="utf-8")
+        (target / "extension" / "background.js").write_text("chrome.runtime.onInstalled.addListener(() => {});\n")
+        if command == "validate":
+            return ["validate", str(target / "extension"), "--quiet"]
+        return ["build", ISS, "--out", str(target / "extension"), "--quiet"]
+    return make
+
+
+BROWSER_EXTENSION = '{"manifest_version": 3, "name": "Tab sorter", "version": "1.0", ' \
+                    '"background": {"service_worker": "background.js"}}'
 
 
 def _out_file(work: Path, target: Path, package: Path) -> list[str]:
@@ -452,10 +479,23 @@ REFUSED = [
             ("dm.json", "Dataset-JSON v1.1 schema")),
     Refused("dataset-json-malformed", _dataset_json('{"datasetJSONVersion": '), ("dm.json", "not valid JSON")),
     Refused("define-xml-external-entity", _xxe_define, ("define.xml", "not read as a define")),
+    Refused("csv-text-in-a-numeric-variable", _csv_to_xpt("USUBJID,SITEID,AGE\nS-1,001,63\nS-2,002,sixty\n"),
+            ("dm.csv", "row 3", "column 'AGE'", "'sixty' is not a number")),
     # command line and output folder
     Refused("unknown-format", lambda w, t, p: [*build_args(t), "--format", "sas"], ("unknown dataset format", "'sas'")),
     Refused("out-is-a-file", _out_file, ("notes.txt", "not a folder")),
     Refused("out-is-a-user-folder", _out_user_folder, ("thesis", "not empty", "not a trialpack package")),
+    # a manifest.json alone does not make a package: trialpack's carries its own key
+    Refused("out-holds-a-browser-extension", _other_manifest(BROWSER_EXTENSION),
+            ("extension", "not empty", "not a trialpack package")),
+    Refused("out-holds-an-unreadable-manifest", _other_manifest('{"outputs": ['),
+            ("extension", "not a trialpack package")),
+    Refused("out-holds-a-manifest-that-is-no-object", _other_manifest("[1, 2, 3]"),
+            ("extension", "not a trialpack package")),
+    Refused("out-holds-a-manifest-naming-trialpack", _other_manifest('{"trialpack": "0.1.0", "pandas": "2.2.0"}'),
+            ("extension", "not a trialpack package")),
+    Refused("validate-a-browser-extension", _other_manifest(BROWSER_EXTENSION, "validate"),
+            ("extension", "not a trialpack package")),
     Refused("input-dir-missing", lambda w, t, p: [*build_args(t), "--input-dir", "nowhere"],
             ("raw/dm.csv", "not found", "nowhere/raw/dm.csv")),
     # wrong today outside the reliability fixes (see EXPECTED_TO_FAIL)

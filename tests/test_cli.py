@@ -44,6 +44,19 @@ def test_no_command_prints_help_and_exits_2():
     assert proc.returncode == 2 and "usage:" in proc.stderr
 
 
+@pytest.mark.parametrize("path", ["nothere", "nothere.xpt", "nothere.json", "nothere.xml", "nothere.csv",
+                                  "nothere/define.xml"])
+def test_validate_a_path_that_does_not_exist(tmp_path, path):
+    """Whatever its name suggests (a folder, a dataset, a define, an unknown kind), a missing path is
+    said to be missing: one line, exit 2."""
+    from tests.cli_support import one_error_line, run_cli
+
+    proc = run_cli("validate", path, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert one_error_line(proc.stderr) == f"trialpack: error: {path}: no such path"
+    assert proc.stdout == "" and list(tmp_path.iterdir()) == []
+
+
 def test_bad_spec_is_one_line_exit_2(tmp_path):
     bad = tmp_path / "spec"
     bad.mkdir()
@@ -90,6 +103,39 @@ def test_demo_summary_shows_the_headline_numbers(tmp_path_factory):
     assert studies == [f"TPZ-AD-{n}:" for n in (101, 102, 103, 201, 301, 302, 303, 304)]
     assert lines[head + 7].split(": ", 1)[1].startswith("DM 26, AE 5, EX 72")  # TPZ-AD-101: 24 participants
     assert lines[head + 15].startswith("  ADaM rows: ADSL 772, ADAE ")
+
+
+def test_progress_names_the_studies_the_workers_map(tmp_path):
+    """With worker processes, the progress says which studies are being mapped when they start and,
+    as each finishes, how many are done and which are still being mapped (one line each)."""
+    from tests.cli_support import run_cli
+
+    proc = run_cli("demo", "--out", str(tmp_path / "out"), "--subjects", "30", "--studies", "3", cwd=tmp_path,
+                   env={"TRIALPACK_WORKERS": "2"})
+    assert proc.returncode == 0, proc.stderr
+    lines = [line.removeprefix("[trialpack] ") for line in proc.stderr.splitlines()]
+    start = next(line for line in lines if line.startswith("mapping raw data to SDTM"))
+    head, listed = start.split(": ", 1)[1].split(": ")
+    assert head == "3 studies in 2 worker processes"
+    studies = listed.split(", ")
+    assert len(set(studies)) == 3 and all(s.startswith("TPZ-AD-") for s in studies)
+    done = [line for line in lines if "mapped to SDTM" in line]
+    finished = [line.split(": ")[0] for line in done]
+    assert sorted(finished) == sorted(studies)
+    assert [line.split(" written ")[1][:8] for line in done] == ["(1 of 3)", "(2 of 3)", "(3 of 3)"]
+    # the jobs go out in the order listed: after the first result, the other two are being mapped
+    assert done[0].split("; mapping ")[1].split(", ") == [s for s in studies if s != finished[0]]
+    assert "; mapping" not in done[-1]
+
+
+def test_progress_lists_of_studies_stay_short():
+    from trialpack.pipeline import mapped_message, study_list
+
+    names = [f"S-{n}" for n in range(1, 10)]
+    assert study_list(names[:6]) == "S-1, S-2, S-3, S-4, S-5, S-6"
+    assert study_list(names) == "S-1, S-2, S-3, S-4, S-5, S-6 and 3 more"
+    assert mapped_message("S-9", 7, 9, ["S-1", "S-2"]) == \
+        "S-9: mapped to SDTM, datasets and define.xml written (7 of 9); mapping S-1, S-2"
 
 
 class _LibraryError(Exception):

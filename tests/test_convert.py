@@ -95,15 +95,122 @@ def test_json_to_ndjson_keeps_the_column_metadata(tmp_path):
     assert [json.loads(line) for line in lines[1:]] == document["rows"]
 
 
-def test_csv_keeps_leading_zeros_as_text_and_reads_plain_numbers(tmp_path):
-    csv = tmp_path / "dm.csv"
-    csv.write_text("SITEID,AGE,WEIGHT,NOTE\n007,63,70.5,\n010,64,,NA\n")
-    convert(csv, tmp_path / "dm.xpt", created=CREATED)
+# -- CSV input: types and labels from the spec of its dataset, never guessed from the text ----------
+
+
+def _convert(tmp_path, *args):
+    from tests.cli_support import run_cli
+
+    return run_cli("convert", *args, cwd=tmp_path)
+
+
+def test_csv_of_a_standard_dataset_takes_the_specs_types_and_labels(tmp_path):
+    """dm.csv is SDTMIG DM: SITEID is Char (its zeros kept), AGE Num, each with its label; WEIGHT,
+    which DM lacks, stays text however numeric it looks."""
+    (tmp_path / "dm.csv").write_text("STUDYID,USUBJID,SITEID,AGE,WEIGHT,NOTE\n"
+                                     "S-1,S-1-001,001,63,70.5,\nS-1,S-1-002,010,,71,NA\n")
+    proc = _convert(tmp_path, "dm.csv", "dm.xpt")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     frame, meta = read_xpt(tmp_path / "dm.xpt")
-    assert frame["SITEID"].tolist() == ["007", "010"] and not meta.variable("SITEID").numeric
-    assert frame["AGE"].tolist() == [63.0, 64.0] and meta.variable("AGE").numeric
-    assert frame["WEIGHT"].isna().tolist() == [False, True]
+    assert meta.label == "Demographics"
+    assert [(v.name, v.label, v.numeric) for v in meta.variables] == [
+        ("STUDYID", "Study Identifier", False), ("USUBJID", "Unique Subject Identifier", False),
+        ("SITEID", "Study Site Identifier", False), ("AGE", "Age", True), ("WEIGHT", "", False), ("NOTE", "", False)]
+    assert frame["SITEID"].tolist() == ["001", "010"]
+    assert frame["AGE"].tolist()[0] == 63.0 and np.isnan(frame["AGE"].tolist()[1])
+    assert frame["WEIGHT"].tolist() == ["70.5", "71"]
     assert frame["NOTE"].tolist() == ["", "NA"]  # "NA" is text, not a missing value
+
+
+def test_csv_of_a_standard_dataset_to_dataset_json(tmp_path):
+    (tmp_path / "dm.csv").write_text("USUBJID,SITEID,AGE,RFSTDTC\nS-1-001,001,63,2021-03\n")
+    assert _convert(tmp_path, "dm.csv", "dm.json").returncode == 0
+    document = json.loads((tmp_path / "dm.json").read_text())
+    assert document["label"] == "Demographics" and document["rows"] == [["S-1-001", "001", 63, "2021-03"]]
+    assert [(c["name"], c["label"], c["dataType"]) for c in document["columns"]] == [
+        ("USUBJID", "Unique Subject Identifier", "string"), ("SITEID", "Study Site Identifier", "string"),
+        ("AGE", "Age", "integer"), ("RFSTDTC", "Subject Reference Start Date/Time", "date")]
+
+
+def test_csv_of_no_known_dataset_stays_text(tmp_path):
+    (tmp_path / "sites.csv").write_text("SITEID,N,RATE\n001,12,0.5\n")
+    assert _convert(tmp_path, "sites.csv", "sites.xpt").returncode == 0
+    frame, meta = read_xpt(tmp_path / "sites.xpt")
+    assert not any(v.numeric for v in meta.variables)
+    assert frame.iloc[0].tolist() == ["001", "12", "0.5"]
+
+
+def test_csv_typed_by_a_given_spec(tmp_path):
+    """--spec describes the dataset instead of the shipped specs (as for validate --spec)."""
+    spec = {"study": {"oid": "STDY.T", "name": "T"}, "datasets": [
+        {"name": "XX", "label": "Test domain", "keys": ["USUBJID"], "variables": [
+            {"name": "USUBJID", "label": "Unique Subject Identifier", "data_type": "text", "order": 1},
+            {"name": "XXSEQ", "label": "Sequence Number", "data_type": "integer", "order": 2},
+            {"name": "XXCODE", "label": "Code", "data_type": "text", "order": 3}]}]}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    (tmp_path / "xx.csv").write_text("USUBJID,XXSEQ,XXCODE\n007,1,0042\n")
+    proc = _convert(tmp_path, "xx.csv", "xx.xpt", "--spec", "spec.json")
+    assert proc.returncode == 0, proc.stderr
+    frame, meta = read_xpt(tmp_path / "xx.xpt")
+    assert meta.label == "Test domain"
+    assert [(v.name, v.label, v.numeric) for v in meta.variables] == [
+        ("USUBJID", "Unique Subject Identifier", False), ("XXSEQ", "Sequence Number", True), ("XXCODE", "Code", False)]
+    assert frame.iloc[0].tolist() == ["007", 1.0, "0042"]
+    (tmp_path / "dm.csv").write_text("AGE\n63\n")
+    proc = _convert(tmp_path, "dm.csv", "dm.xpt", "--spec", "spec.json")  # DM is not in that spec
+    assert proc.returncode == 2 and "spec.json: the spec describes no dataset DM" in proc.stderr
+
+
+@pytest.mark.parametrize("name, text, where", [
+    ("dm.csv", "USUBJID,AGE\nS-1,63\nS-2,sixty\n", "dm.csv, row 3, column 'AGE': 'sixty' is not a number"),
+    ("dm.csv", "USUBJID,AGE\nS-1,nan\n", "dm.csv, row 2, column 'AGE': 'nan' is not a number"),
+    ("adsl.csv", "USUBJID,TRTSDT\nS-1,02JAN2014\n",
+     "adsl.csv, row 2, column 'TRTSDT': '02JAN2014' is not an ISO 8601 date (YYYY-MM-DD)")])
+def test_csv_value_that_its_numeric_variable_cannot_hold_is_refused(tmp_path, name, text, where):
+    from tests.cli_support import fingerprint, one_error_line
+
+    (tmp_path / name).write_text(text)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "x.xpt").write_bytes(b"the previous conversion")
+    before = fingerprint(tmp_path / "out")
+    proc = _convert(tmp_path, name, str(Path("out") / "x.xpt"))
+    assert proc.returncode == 2
+    assert one_error_line(proc.stderr).startswith(f"trialpack: error: {where}")
+    assert fingerprint(tmp_path / "out") == before
+
+
+def test_spec_is_for_a_csv_input_only(tmp_path):
+    write_xpt(pd.DataFrame({"A": ["x"]}), tmp_path / "xx.xpt")
+    proc = _convert(tmp_path, "xx.xpt", "xx.csv", "--spec", "spec.json")
+    assert proc.returncode == 2 and "gives the types and labels of a CSV input only" in proc.stderr
+    assert not (tmp_path / "xx.csv").exists()
+
+
+def test_adam_xpt_to_csv_and_back_keeps_types_labels_and_dates(tmp_path):
+    """The CSV carries names and values only (labels are not written); back to XPT, ADaMIG ADSL gives
+    them again, and its DATE9. dates are read from the ISO 8601 dates convert wrote."""
+    import datetime as dt_
+
+    df = pd.DataFrame({"USUBJID": ["01", "02"], "AGE": [63.0, np.nan], "TRTSDT": pd.to_datetime(["2014-01-02", None]),
+                       "TRTDURY": [0.5, 1.25]})
+    variables = [{"name": "USUBJID", "label": "Unique Subject Identifier"},
+                 {"name": "AGE", "label": "Age", "data_type": "integer"},
+                 {"name": "TRTSDT", "label": "Date of First Exposure to Treatment", "data_type": "integer",
+                  "display_format": "DATE9."},
+                 {"name": "TRTDURY", "label": "Total Treatment Duration (Years)", "data_type": "float"}]
+    write_xpt(df, tmp_path / "adsl.xpt", label="Subject-Level Analysis Dataset", variables=variables)
+    assert _convert(tmp_path, "adsl.xpt", "adsl.csv").returncode == 0
+    assert (tmp_path / "adsl.csv").read_text().splitlines() == [
+        "USUBJID,AGE,TRTSDT,TRTDURY", "01,63.0,2014-01-02,0.5", "02,,,1.25"]
+    (tmp_path / "back").mkdir()
+    assert _convert(tmp_path, "adsl.csv", str(Path("back") / "adsl.xpt")).returncode == 0
+    frame, meta = read_xpt(tmp_path / "back" / "adsl.xpt")
+    original, original_meta = read_xpt(tmp_path / "adsl.xpt")
+    assert meta.label == original_meta.label
+    assert [(v.name, v.label, v.numeric, v.display_format) for v in meta.variables] == \
+        [(v.name, v.label, v.numeric, v.display_format) for v in original_meta.variables]
+    pd.testing.assert_frame_equal(frame, original)
+    assert frame["TRTSDT"].tolist()[0] == pd.Timestamp(dt_.date(2014, 1, 2))
 
 
 def test_xpt_to_csv(tmp_path):

@@ -1,9 +1,11 @@
 """The ``trialpack`` command line.
 
-Exit codes: 0 success; 1 the package was built or checked and has error-level findings;
-2 bad input or usage (one line on stderr, never a traceback); 3 an internal error (a bug in
-trialpack: one line on stderr; ``TRIALPACK_DEBUG=1`` shows the traceback); 130/143 interrupted
-by Ctrl-C/SIGTERM (the output folder is left as it was).
+Exit codes: 0 success; 1 the package was built (and, like 0, replaced the previous one) or
+checked, and has error-level findings; 2 bad input or usage (one line on stderr, never a
+traceback); 3 an internal error (a bug in trialpack: one line on stderr; ``TRIALPACK_DEBUG=1``
+shows the traceback); 130/143 interrupted by Ctrl-C/SIGTERM. With 2, 3, 130 and 143 the output
+is left as it was, unless the failure came after the new package was swapped in (while the
+summary is printed). README "Command line" says it for the user.
 
 Heavy libraries are imported inside the command functions so that ``--help`` and
 ``--version`` start fast.
@@ -51,11 +53,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _check_package_target(out: str) -> None:
-    """A build replaces the whole ``--out`` folder: refuse one that holds anything but a package."""
+    """A build replaces the whole ``--out`` folder: refuse one that holds anything but a package
+    trialpack wrote (:func:`trialpack.layout.is_package`)."""
     from trialpack import layout
     from trialpack.atomic import check_replaceable
 
-    check_replaceable(out, layout.is_package, "a trialpack package (no manifest.json)")
+    check_replaceable(out, layout.is_package, layout.NOT_A_PACKAGE)
 
 
 def _check_log_file(log_file: str | None, out: str) -> None:
@@ -166,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lossy", action="store_true",
                    help="write XPT special missing values (.A-.Z, ._) that the output cannot keep "
                    "as plain missing values instead of refusing them")
+    p.add_argument("--spec", metavar="SPEC", help="spec giving a CSV input's types and labels (its dataset: "
+                   "the file name, dm.csv is DM; default: the shipped SDTMIG 3.4/ADaMIG 1.3 spec that has "
+                   "it; columns no spec describes stay text)")
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("spec", help="JSON spec <-> xlsx workbook",

@@ -44,11 +44,16 @@ def validate(args: argparse.Namespace) -> int:
     beside it and — when dataset files are beside it — the define <-> data cross-check
     (:func:`define_findings`). Prints a summary and the findings; exit 1 if any is an error,
     0 otherwise, 2 if the file cannot be read as XML (or declares a DOCTYPE, which is refused).
+    A path that does not exist is refused first ("no such path", exit 2), whatever its extension.
     """
     import sys
     from pathlib import Path
 
     path = Path(args.path)
+    if not path.exists():
+        from specs.errors import InputError
+
+        raise InputError("no such path", file=path)
     if path.is_dir():
         return validate_folder(args)
     if path.suffix.lower() in (".xpt", ".json", ".ndjson"):
@@ -102,14 +107,23 @@ def define_findings(path):
 
 
 def validate_folder(args: argparse.Namespace) -> int:
-    """``trialpack validate DIR``: re-read and check a built package; write its validation report."""
-    from trialpack.console import Console
-    from trialpack.validation import package_created, validate_package, write_validation
-    from trialpack import layout
+    """``trialpack validate DIR``: re-read and check a built package; write its validation report.
+
+    The reports are written into the folder, so it must be a package trialpack wrote
+    (:func:`trialpack.layout.is_package`); any other folder is refused before anything is read
+    or written (its define.xml or dataset files can be validated one by one)."""
     from pathlib import Path
 
-    console = Console(quiet=args.quiet, log_file=args.log_file)
+    from specs.errors import InputError
+    from trialpack import layout
+    from trialpack.console import Console
+    from trialpack.validation import package_created, validate_package, write_validation
+
     root = Path(args.path)
+    if not layout.is_package(root):
+        raise InputError(f"not {layout.NOT_A_PACKAGE}; validate a define.xml or a dataset file in it on its "
+                         "own instead", file=root)
+    console = Console(quiet=args.quiet, log_file=args.log_file)
     with console.progress() as progress:
         progress("re-reading datasets and define.xml files")
         found, details = validate_package(root)
@@ -154,7 +168,7 @@ def convert(args: argparse.Namespace) -> int:
     """``trialpack convert IN OUT``: .xpt, .json, .ndjson, .csv by extension."""
     from trialpack.convert import convert as run
 
-    rows, columns = run(args.src, args.dst, profile=args.profile, lossy=args.lossy)
+    rows, columns = run(args.src, args.dst, profile=args.profile, lossy=args.lossy, spec=args.spec)
     print(f"wrote {args.dst}: {rows} rows, {columns} columns")
     return 0
 

@@ -57,9 +57,9 @@ class Console:
                     status.update(message)
                 yield report
         else:
-            def report(message: str) -> None:
+            def report(message: str) -> None:  # one line each, however long (a log or a pipe is read by line)
                 self.log(message)
-                err.print(f"[trialpack] {message}", markup=False)
+                err.print(f"[trialpack] {message}", markup=False, soft_wrap=True)
             yield report
 
     def out(self, line: str = "") -> None:

@@ -15,11 +15,19 @@ and :func:`inside` refuses any path that would leave the package folder.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from specs.errors import InputError
 
 MANIFEST = "manifest.json"
+#: The manifest key that marks a folder as a package trialpack wrote, and the format of that
+#: package: a key of trialpack's own, which no other tool's manifest.json (a browser extension's,
+#: a web app's, a data export's) has.
+PACKAGE_KEY = "trialpack_package"
+PACKAGE_FORMAT = 1
+#: What a folder that :func:`is_package` refuses is not (the CLI's refusals say it).
+NOT_A_PACKAGE = "a trialpack package folder (no manifest.json written by trialpack)"
 #: The dataset folders under OUT/m5/datasets: one per study (SDTM), one for the ISS (ADaM).
 DATASET_FOLDERS = ("*/tabulations/sdtm", "*/analysis/adam/datasets")
 DEFINE = "define.xml"
@@ -33,9 +41,25 @@ def inside(root: Path, *parts: str) -> Path:
     return path
 
 
+def package_manifest(root: Path) -> dict | None:
+    """The manifest of the package in ``root``: ``root/manifest.json`` when it is a JSON object
+    carrying :data:`PACKAGE_KEY` with a format number, as trialpack's manifest writer makes it
+    (:func:`trialpack.manifest.write_manifest`); None for no manifest, one that cannot be read
+    as JSON, or another tool's."""
+    try:
+        body = json.loads((Path(root) / MANIFEST).read_bytes())
+    except (OSError, ValueError, RecursionError):  # missing, a folder, not JSON, nested past the parser
+        return None
+    if isinstance(body, dict) and type(body.get(PACKAGE_KEY)) is int and body[PACKAGE_KEY] >= 1:
+        return body
+    return None
+
+
 def is_package(root: Path) -> bool:
-    """A folder trialpack built: it holds the package manifest (written last, swapped in whole)."""
-    return (Path(root) / MANIFEST).is_file()
+    """A folder trialpack built: it holds trialpack's package manifest (:func:`package_manifest`;
+    written last, swapped in whole). Only such a folder may be replaced by a build or have
+    validation reports written into it."""
+    return package_manifest(root) is not None
 
 
 def sdtm_dir(root: Path, studyid: str) -> Path:

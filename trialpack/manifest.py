@@ -1,12 +1,14 @@
 """manifest.json: what went in, what came out, and how they reconcile.
 
-Keys: ``trialpack`` (version), ``environment`` (Python and dependency versions),
-``created``, ``config`` (the ISS and study configs, each with sha256), ``inputs`` (every raw
-or SDTM input file: path, bytes, sha256, rows), ``outputs`` (every package file: path,
-bytes, sha256, and rows/columns for datasets), ``reconciliation`` (per raw file: rows read
-= rows mapped + rows rejected), ``findings`` (counts by severity), ``summary`` (the headline
-numbers) and ``lineage`` (the lineage files). Paths are relative (inputs to the ISS config's
-folder, outputs to the package), so the manifest is the same wherever the build ran.
+Keys: ``trialpack_package`` (the package format, :data:`trialpack.layout.PACKAGE_FORMAT`: the
+mark by which a later build or ``trialpack validate`` knows the folder as a trialpack package,
+:func:`trialpack.layout.is_package`), ``trialpack`` (version), ``environment`` (Python and
+dependency versions), ``created``, ``config`` (the ISS and study configs, each with sha256),
+``inputs`` (every raw or SDTM input file: path, bytes, sha256, rows), ``outputs`` (every
+package file: path, bytes, sha256, and rows/columns for datasets), ``reconciliation`` (per raw
+file: rows read = rows mapped + rows rejected), ``findings`` (counts by severity), ``summary``
+(the headline numbers) and ``lineage`` (the lineage files). Paths are relative (inputs to the
+ISS config's folder, outputs to the package), so the manifest is the same wherever the build ran.
 """
 from __future__ import annotations
 
@@ -136,6 +138,7 @@ def write_manifest(root: Path, result, *, input_dir: Path | None) -> Path:
         for fmt in ("xpt", "json"):
             shapes[(folder / f"{name.lower()}.{fmt}").relative_to(root).as_posix()] = (len(df), df.shape[1])
     body = {
+        layout.PACKAGE_KEY: layout.PACKAGE_FORMAT,
         "trialpack": __version__,
         "environment": environment(),
         "created": result.iss.created().isoformat(timespec="seconds"),

@@ -190,9 +190,12 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
             parallel.pool(processes) as workers:
         jobs = [StudyJob(c, root, input_dir, formats, created, iss.get("data_cutoff"), channel, iss.file.parent)
                 for c, channel in zip(raw_configs, channels or [None] * len(raw_configs))]
-        # largest study first, results as they come: the workers finish at about the same time
-        results = (map(received_study, workers.imap_unordered(build_study_in_worker,
-                                                                sorted(jobs, key=_raw_bytes, reverse=True)))
+        if workers:  # largest study first, results as they come: the workers finish at about the same time
+            jobs.sort(key=_raw_bytes, reverse=True)
+            pending = [job.config.studyid for job in jobs]
+            stages.progress(f"mapping raw data to SDTM: {len(jobs)} studies in {processes} worker processes: "
+                            f"{study_list(pending)}")
+        results = (map(received_study, workers.imap_unordered(build_study_in_worker, jobs))
                    if workers else (build_study_or_problem(job, stages) for job in jobs))
         by_study, problems = {}, []
         if workers:  # while the workers map: what the parent has to wait for anyway is cheaper now
@@ -200,10 +203,14 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
         for outcome in results:
             if isinstance(outcome, InputError):   # every study is mapped, and every study's problems reported
                 problems.append(outcome)
+                if workers:
+                    pending.remove(outcome.study)
                 continue
             study, written, timings = outcome
             if workers:
-                stages.progress(f"{study.studyid}: mapped to SDTM, datasets and define.xml written")
+                pending.remove(study.studyid)
+                stages.progress(mapped_message(study.studyid, len(jobs) - len(pending), len(jobs),
+                                               pending[:processes]))
                 for name, seconds in timings.items():
                     stages.timings[name] = stages.timings.get(name, 0.0) + seconds
             by_study[study.studyid] = (study, written)
@@ -324,6 +331,20 @@ def _raw_bytes(job: StudyJob) -> int:
     folder = job.config.raw_dir(job.input_dir)
     paths = [folder / f["path"] for f in job.config.get("raw", {}).get("files", {}).values()]
     return sum(p.stat().st_size * _WORK_PER_BYTE.get(p.suffix.lower(), 1) for p in paths if p.is_file())
+
+
+def study_list(studyids: list[str], shown: int = 6) -> str:
+    """``A, B, C`` for a progress line: the first ``shown`` studies, then how many more."""
+    more = len(studyids) - shown
+    return ", ".join(studyids[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
+def mapped_message(studyid: str, done: int, total: int, mapping: list[str]) -> str:
+    """The progress line of a study a worker has mapped: ``done`` of ``total`` studies mapped, and
+    which are being mapped now (``mapping``: the next unfinished studies, one per worker, as the
+    pool hands the jobs out in order, one at a time)."""
+    line = f"{studyid}: mapped to SDTM, datasets and define.xml written ({done} of {total})"
+    return line + (f"; mapping {study_list(mapping)}" if mapping else "")
 
 
 def build_study(job: StudyJob, stages: Stages | None = None) -> tuple[StudySDTM, list[Path], dict[str, float]]:

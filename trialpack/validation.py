@@ -406,19 +406,17 @@ def write_report_workbook(found: pd.DataFrame, counts: dict, path: Path, *, crea
 
 def package_created(root: Path) -> datetime:
     """The package's creation time (its manifest), so re-validation writes the same bytes."""
-    manifest = Path(root) / layout.MANIFEST
-    if manifest.is_file():
-        try:
-            return datetime.fromisoformat(json.loads(manifest.read_text(encoding="utf-8"))["created"])
-        except (ValueError, KeyError):
-            pass
-    return datetime.now().replace(microsecond=0)
+    manifest = layout.package_manifest(root) or {}
+    try:
+        return datetime.fromisoformat(manifest["created"])
+    except (ValueError, KeyError, TypeError):
+        return datetime.now().replace(microsecond=0)
 
 
 def validate_dataset_file(path: Path, *, spec_path: str | None = None) -> pd.DataFrame:
     """One dataset file: readable, then ``specs.check`` against ``--spec`` or the shipped
     standard spec that has its dataset (SDTMIG 3.4 or ADaMIG 1.3)."""
-    from specs.load import load_spec, standard_spec
+    from specs.load import describing_spec
     from trialpack.datasetjson import read_dataset_json
     from trialpack.xpt import read_xpt
 
@@ -426,8 +424,8 @@ def validate_dataset_file(path: Path, *, spec_path: str | None = None) -> pd.Dat
         raise InputError("file not found", file=path)
     df, _ = read_xpt(path) if path.suffix.lower() == ".xpt" else read_dataset_json(path)
     name = path.stem.upper()
-    candidates = [load_spec(spec_path)] if spec_path else [standard_spec("sdtmig-3.4"), standard_spec("adamig-1.3")]
-    for spec in candidates:
-        if name in {d.name for d in spec.datasets}:
-            return specs.check(df, spec.dataset(name), spec).assign(file=str(path))
-    raise InputError(f"no spec describes dataset {name}; give one with --spec", file=path)
+    described = describing_spec(name, spec_path)
+    if described is None:
+        raise InputError(f"no spec describes dataset {name}; give one with --spec", file=path)
+    spec, dataset = described
+    return specs.check(df, dataset, spec).assign(file=str(path))
