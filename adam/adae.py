@@ -317,7 +317,8 @@ def derive_arel(adae: pd.DataFrame, related_terms: list[str] | None) -> pd.Serie
     3. any other AEREL -> "NOT RELATED".
     """
     rel = adae["AEREL"].astype("string").str.upper()
-    terms = [t.upper() for t in (related_terms or ["RELATED", "POSSIBLY RELATED", "PROBABLY RELATED"])]
+    default = ["RELATED", "POSSIBLY RELATED", "PROBABLY RELATED"]
+    terms = [t.upper() for t in (related_terms if related_terms is not None else default)]   # []: none
     related = (rel.isna() | rel.isin(terms)).fillna(True).to_numpy(dtype=bool)
     return choose_text(["NOT RELATED", "RELATED"], related, index=adae.index)
 

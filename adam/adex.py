@@ -41,9 +41,16 @@ def administrations(days, per_day):
     return np.ceil(np.round(np.asarray(days, dtype="float64") * np.asarray(per_day, dtype="float64"), 9))
 
 
+def doses_per_day(records: pd.DataFrame, iss: ISSConfig) -> pd.Series:
+    """Administrations per day of each record's EXDOSFRQ (the ISS config's ``doses_per_day``,
+    matched in any case); null where the frequency has none."""
+    rates = {str(k).upper(): v for k, v in iss.doses_per_day.items()}
+    return records["EXDOSFRQ"].astype("string").str.upper().map(rates).astype("float64")
+
+
 def dose_per_record(records: pd.DataFrame, iss: ISSConfig) -> pd.Series:
     """EXDOSE x :func:`administrations` in the record's days; null where any factor is unknown."""
-    per_day = records["EXDOSFRQ"].map(iss.doses_per_day).astype("float64")
+    per_day = doses_per_day(records, iss)
     days = records["EXENDT"] - records["EXSTDT"] + 1
     return records["EXDOSE"].astype("float64") * pd.Series(administrations(days, per_day), index=records.index)
 

@@ -20,6 +20,7 @@ import specs
 from adam import adae as adae_mod
 from adam import adaette as adaette_mod
 from adam import adex as adex_mod
+from adam.adex import doses_per_day
 from adam import adsl as adsl_mod
 from adam.adamspec import compose_adam_spec
 from adam.config import ISSConfig
@@ -323,7 +324,7 @@ def dose_findings(records: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
     of its group are then null): EXDOSE missing, or EXDOSFRQ without a ``doses_per_day`` entry."""
     dated = records[records["EXSTDT"].notna()]
     no_dose = dated[dated["EXDOSE"].isna()]
-    no_frequency = dated[dated["EXDOSE"].notna() & dated["EXDOSFRQ"].map(iss.doses_per_day).isna()]
+    no_frequency = dated[dated["EXDOSE"].notna() & doses_per_day(dated, iss).isna().to_numpy()]
     out = []
     if len(no_dose):
         out.append(findings.make("TP0206", "EX", "EXDOSE", rows=no_dose["EXROW"].to_numpy(),

@@ -937,10 +937,10 @@ def _event_rates(ctx: Context) -> pd.DataFrame:
 
 
 def comparisons(iss: ISSConfig) -> list[tuple[str, str]]:
-    """(treatment, control) pairs: the config's ``comparisons``, else every non-control
-    group versus the control group (none without a control)."""
+    """(treatment, control) pairs: the config's ``comparisons`` (``[]``: none), else every
+    non-control group versus the control group (none without a control)."""
     given = iss.get("comparisons")
-    if given:
+    if given is not None:   # an empty list: no comparison
         return [(c["treatment"], c["control"]) for c in given]
     control = iss.control
     if control is None:

@@ -31,10 +31,8 @@ def map_adverse_events(raw: pd.DataFrame, config: StudyConfig, subjects: pd.Data
     """
     raw = reject_unknown_subjects(raw, subjects, ledger, DOMAIN)
     empty_required(raw, "AETERM", ledger, DOMAIN, "the reported term is required")
-    fmt = dict(formats=config.date_formats, unknown_tokens=config.unknown_date_tokens, ledger=ledger,
-               dataset=DOMAIN)
-    start = raw_dates(raw, "AESTDAT", variable="AESTDTC", **fmt)
-    end = raw_dates(raw, "AEENDAT", variable="AEENDTC", **fmt)
+    start = raw_dates(raw, "AESTDAT", config, variable="AESTDTC", ledger=ledger, dataset=DOMAIN)
+    end = raw_dates(raw, "AEENDAT", config, variable="AEENDTC", ledger=ledger, dataset=DOMAIN)
     ae = pd.DataFrame(index=raw.index)
     ae["STUDYID"] = config.studyid
     ae["DOMAIN"] = DOMAIN

@@ -140,9 +140,9 @@ def numbers(raw: pd.DataFrame, fld: str, ledger: "Ledger", dataset: str) -> pd.S
     return value.mask(unstorable)
 
 
-def raw_dates(frame: pd.DataFrame, fld: str, *, formats: list[str], unknown_tokens: list[str] | None,
-              ledger: Ledger, dataset: str, variable: str) -> pd.Series:
-    """Raw date field ``fld`` as ISO 8601 ``variable`` values (aligned to ``frame``).
+def raw_dates(frame: pd.DataFrame, fld: str, config, *, ledger: Ledger, dataset: str, variable: str) -> pd.Series:
+    """Raw date field ``fld`` as ISO 8601 ``variable`` values (aligned to ``frame``), read with the
+    study config's ``raw.date_formats``, ``unknown_date_tokens`` and ``year_cutoff``.
 
     One rule in every domain: a value that is not a valid date (``30 FEB 2022``, ``2021-13-01``)
     is never guessed and never drops its record — the record is kept with the ISO value null and
@@ -151,8 +151,9 @@ def raw_dates(frame: pd.DataFrame, fld: str, *, formats: list[str], unknown_toke
 
     if fld not in frame:
         return text([None] * len(frame), frame.index)
-    tokens = DEFAULT_UNKNOWN_TOKENS if unknown_tokens is None else tuple(unknown_tokens)
-    iso, problems = parse_raw_dates(frame[fld], formats, unknown_tokens=tokens)
+    tokens = DEFAULT_UNKNOWN_TOKENS if config.unknown_date_tokens is None else tuple(config.unknown_date_tokens)
+    iso, problems = parse_raw_dates(frame[fld], config.date_formats, unknown_tokens=tokens,
+                                    yearcutoff=config.get("raw", {}).get("year_cutoff"))
     if len(problems):
         bad = pd.Series(frame.index.isin(problems["row"]), index=frame.index)
         ledger.note("TP0102", frame, bad, dataset=dataset, variable=variable, values=frame[fld],

@@ -171,8 +171,8 @@ def _compile(fmt: str, unknown_tokens: tuple[str, ...], yearcutoff: int | None) 
         raise InputError(f"date format {fmt!r} names a date or time component twice")
     if "YY" in tokens and yearcutoff is None:
         raise InputError(
-            f"date format {fmt!r} has a two-digit year (YY): give yearcutoff (the first "
-            "year of the 100-year window, e.g. 1940) so the century is not guessed"
+            f"date format {fmt!r} has a two-digit year (YY): give raw.year_cutoff in the study config (the "
+            "first year of the 100-year window, e.g. 1940) so the century is not guessed"
         )
     if items.count(("open", "")) != items.count(("close", "")):
         raise InputError(f"date format {fmt!r}: unbalanced [ ]")

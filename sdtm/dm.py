@@ -83,8 +83,7 @@ def _refuse_conflicting_duplicates(raw: pd.DataFrame) -> None:
 
 def _parse_dates(raw, dm, config: StudyConfig, ledger: Ledger):
     for fld, var in (("BRTHDAT", "BRTHDTC"), ("RFICDAT", "RFICDTC")):
-        dm[var] = raw_dates(raw, fld, formats=config.date_formats, unknown_tokens=config.unknown_date_tokens,
-                            ledger=ledger, dataset=DOMAIN, variable=var)
+        dm[var] = raw_dates(raw, fld, config, ledger=ledger, dataset=DOMAIN, variable=var)
     return raw, dm
 
 

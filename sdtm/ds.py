@@ -25,8 +25,7 @@ def map_disposition(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFra
     TP0114) and a date that is not valid (left null, TP0102)."""
     raw = reject_unknown_subjects(raw, subjects, ledger, DOMAIN)
     empty_required(raw, "DSDECOD", ledger, DOMAIN, "the disposition term is required")
-    start = raw_dates(raw, "DSSTDAT", variable="DSSTDTC", formats=config.date_formats,
-                      unknown_tokens=config.unknown_date_tokens, ledger=ledger, dataset=DOMAIN)
+    start = raw_dates(raw, "DSSTDAT", config, variable="DSSTDTC", ledger=ledger, dataset=DOMAIN)
     ds = pd.DataFrame(index=raw.index)
     ds["STUDYID"] = config.studyid
     ds["DOMAIN"] = DOMAIN

@@ -43,10 +43,8 @@ def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame,
     refuse_unknown(raw, "EXTRT", config.treatments, "treatment")
     raw = raw.assign(_PERIOD=_periods(raw, config))
     dose = _doses(raw, ledger)
-    fmt = dict(formats=config.date_formats, unknown_tokens=config.unknown_date_tokens, ledger=ledger,
-               dataset=DOMAIN)
-    start = raw_dates(raw, "EXSTDAT", variable="EXSTDTC", **fmt)
-    end = raw_dates(raw, "EXENDAT", variable="EXENDTC", **fmt)
+    start = raw_dates(raw, "EXSTDAT", config, variable="EXSTDTC", ledger=ledger, dataset=DOMAIN)
+    end = raw_dates(raw, "EXENDAT", config, variable="EXENDTC", ledger=ledger, dataset=DOMAIN)
     ex = pd.DataFrame(index=raw.index)
     ex["STUDYID"] = config.studyid
     ex["DOMAIN"] = DOMAIN

@@ -181,7 +181,7 @@ def test_missing_values_are_not_problems():
 
 
 def test_two_digit_years_need_a_cutoff():
-    with pytest.raises(InputError, match="yearcutoff"):
+    with pytest.raises(InputError, match="year_cutoff"):
         parse_raw_dates(pd.Series(["15.01.39"]), ["DD.MM.YY"])
     iso, problems = _iso(["15.01.39", "15.01.40", "15.01.00", "15.01.99"], ["DD.MM.YY"], yearcutoff=1940)
     assert iso == ["2039-01-15", "1940-01-15", "2000-01-15", "1999-01-15"]

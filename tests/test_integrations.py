@@ -75,3 +75,19 @@ def test_integration_revalidates(name, built):
         pytest.fail(proc.stderr)
     check = run_cli("validate", str(package), cwd=case)
     assert check.returncode == expected.get("exit_code", 0), check.stdout + check.stderr
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_integration_manifest_lists_each_input_once_with_its_records(name, built):
+    """Each input file once (a workbook holding several forms too), with the records read from it
+    by domain, which sum to the reconciliation's rows read."""
+    case, package, proc = built(name)
+    manifest = json.loads((package / "manifest.json").read_text())
+    paths = [entry["path"] for entry in manifest["inputs"]]
+    assert len(paths) == len(set(paths))
+    read: dict = {}
+    for rec in manifest["reconciliation"]:
+        read[rec["file"]] = read.get(rec["file"], 0) + rec["rows_read"]
+    for entry in manifest["inputs"]:
+        if entry["records"] is not None:
+            assert entry["rows"] == sum(entry["records"].values()) == read[entry["path"]], entry

@@ -220,3 +220,105 @@ def test_the_clean_integration_has_no_finding_whatever_the_workers(tmp_path, wor
                    env={"TRIALPACK_WORKERS": workers})
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert findings_of(tmp_path / "out") == []
+
+
+# -- the same bad variants of every integration of the corpus ---------------------------------------
+
+RAW_CASES = [name for name in sorted(p.name for p in CORPUS.iterdir() if (p / "expected.json").is_file())
+             if any(json.loads(s.read_text()).get("source", "raw") == "raw" for s in (CORPUS / name).glob("studies/*.json"))]
+
+
+def _raw_study(case: Path, domain: str, *, csv_only: bool = False):
+    """The first study config of the case (in ISS order) whose raw files include ``domain`` (as CSV
+    when ``csv_only``): (config path, its JSON, the file's spec)."""
+    for rel in json.loads((case / "iss.json").read_text())["studies"]:
+        path = case / rel
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        spec = data.get("raw", {}).get("files", {}).get(domain)
+        if spec and (not csv_only or spec["path"].lower().endswith(".csv")):
+            return path, data, spec
+    return None
+
+
+def _render_date(fmt: str, year: int, month: int, day: int) -> str:
+    """A (possibly impossible) date in a study's raw date format, optional parts left out."""
+    import re
+
+    months = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
+    fmt = re.sub(r"\[.*?\]", "", fmt)
+    values = {"YYYY": f"{year:04d}", "MON": months[month - 1], "MM": f"{month:02d}", "DD": f"{day:02d}"}
+    return re.sub("YYYY|MON|MM|DD", lambda m: values[m.group()], fmt)
+
+
+def _set_cell(case: Path, config: dict, spec: dict, field: str, value: str, row: int = 2) -> str:
+    """Write ``value`` into ``field``'s column of raw ``row`` of a CSV export (only that line is
+    rewritten); return the column's header."""
+    import csv
+    import io
+
+    path = case / "studies" / config["raw"].get("dir", ".") / spec["path"]
+    encoding, delimiter = spec.get("encoding", "utf-8"), spec.get("delimiter", ",")
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig" if bom else encoding)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.split(newline)
+    header = next(csv.reader([lines[0]], delimiter=delimiter))
+    wanted = spec["columns"][field].strip().lower()
+    index = next(i for i, h in enumerate(header) if h.strip().lower() == wanted)
+    cells = next(csv.reader([lines[row - 1]], delimiter=delimiter))
+    cells[index] = value
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="").writerow(cells)
+    lines[row - 1] = out.getvalue()
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + newline.join(lines).encode(encoding))
+    return header[index].strip()
+
+
+@pytest.mark.parametrize("name", RAW_CASES)
+def test_every_integration_refuses_a_misspelt_start_date_field(tmp_path, name):
+    case = copy_case(tmp_path, name)
+    path, data, spec = _raw_study(case, "AE") or _raw_study(case, "EX")
+    field = "AESTDAT" if "AESTDAT" in spec["columns"] else "EXSTDAT"
+    spec["columns"][field[:-1]] = spec["columns"].pop(field)   # AESTDA: the last letter lost
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"unknown field '{field[:-1]}' (did you mean {field}?)" in proc.stderr
+    assert f"studies/{path.name}" in proc.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", [n for n in RAW_CASES if _raw_study(CORPUS / n, "EX", csv_only=True)])
+def test_every_integration_keeps_an_exposure_record_with_an_impossible_date(tmp_path, name):
+    """30 February in the first diary record's start: kept with EXSTDTC null and an error (exit 1); the
+    subject stays treated, so every group's participants are the clean build's."""
+    case = copy_case(tmp_path, name)
+    path, data, spec = _raw_study(case, "EX", csv_only=True)
+    impossible = _render_date(data["raw"].get("date_formats", ["YYYY-MM-DD"])[0], 2022, 2, 30)
+    column = _set_cell(case, data, spec, "EXSTDAT", impossible)
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    found = {(f["rule"], f["severity"], f["row"], f["value"]) for f in findings_of(tmp_path / "out")
+             if f["file"].endswith(spec["path"])}
+    assert ("TP0102", "error", 2, impossible) in found, (column, found)
+    summary = json.loads((tmp_path / "out" / "report" / "iss-summary.json").read_text())
+    expected = expected_numbers(name)
+    assert summary["participants"] == expected["participants"]
+    assert {g["label"]: g["participants"] for g in summary["groups"] if g["label"] in expected["groups"]} == {
+        label: n["participants"] for label, n in expected["groups"].items()}
+
+
+@pytest.mark.parametrize("name", [n for n in RAW_CASES if _raw_study(CORPUS / n, "AE", csv_only=True)])
+def test_every_integration_keeps_an_adverse_event_without_its_verbatim_term(tmp_path, name):
+    """The first AE record's verbatim term blanked: kept with AETERM null and an error (exit 1);
+    every group's participants with a TEAE are the clean build's."""
+    case = copy_case(tmp_path, name)
+    path, data, spec = _raw_study(case, "AE", csv_only=True)
+    _set_cell(case, data, spec, "AETERM", "")
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert ("TP0114", 2) in {(f["rule"], f["row"]) for f in findings_of(tmp_path / "out")
+                              if f["file"].endswith(spec["path"])}
+    iss = json.loads((case / "iss.json").read_text())
+    assert teae_subjects(tmp_path / "out", iss) == {label: n["teae_subjects"] for label, n in
+                                                    expected_numbers(name)["groups"].items()}

@@ -668,3 +668,22 @@ def test_printable_bytes_never_pass_a_value_the_character_check_refuses(values, 
         assert clean
     elif dtype == "str" and clean:
         pytest.fail("clean Arrow text judged unprintable")   # no false alarm without bytes under nulls
+
+
+def test_two_digit_years_read_with_the_configs_year_cutoff(tmp_path):
+    """raw.year_cutoff (SAS YEARCUTOFF=) makes a YY date format usable: with 1940, '31.03.21' is
+    2021-03-31; without it, the format is refused naming the key to give."""
+    path = write_minimal_study(tmp_path)
+    ds = tmp_path / "raw" / "ds.csv"
+    ds.write_text(ds.read_text().replace("005,Completed,31 MAR 2021,DB", "005,Completed,31.03.21,DB"))
+    cfg = json.loads(path.read_text())
+    cfg["raw"]["date_formats"].append("DD.MM.YY")
+    path.write_text(json.dumps(cfg))
+    config = load_study_config(path)
+    with pytest.raises(InputError, match="raw.year_cutoff"):
+        map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    cfg["raw"]["year_cutoff"] = 1940
+    path.write_text(json.dumps(cfg))
+    config = load_study_config(path)
+    study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
+    assert one(study.datasets["DS"], "005", "DSSTDTC") == "2021-03-31"

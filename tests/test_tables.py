@@ -650,3 +650,33 @@ def test_adae_in_an_unknown_or_pooled_group_is_a_clear_error(syn):
         data["ADAE"] = data["ADAE"].assign(TRTA=data["ADAE"]["TRTA"].replace({"Low": bad}))
         with pytest.raises(InputError, match=f"not non-pooled ISS config groups: {bad}"):
             T.context(SimpleNamespace(iss=syn.iss, datasets=data))
+
+
+def test_comparisons_empty_list_means_none_and_absent_means_each_group_versus_the_control():
+    groups = [{"label": "A", "number": 1, "treatments": ["A"]}, {"label": "B", "number": 2, "treatments": ["B"]},
+              {"label": "P", "number": 3, "treatments": ["P"], "control": True}]
+    base = {"id": "X", "title": "t", "studies": [], "groups": groups}
+    assert T.comparisons(ISSConfig(base, Path("x.json"), [])) == [("A", "P"), ("B", "P")]
+    assert T.comparisons(ISSConfig({**base, "comparisons": []}, Path("x.json"), [])) == []
+    assert T.comparisons(ISSConfig({**base, "comparisons": [{"treatment": "B", "control": "P"}]},
+                                   Path("x.json"), [])) == [("B", "P")]
+
+
+def test_related_terms_empty_list_counts_only_a_missing_causality_as_related():
+    from adam.adae import derive_arel
+
+    adae = pd.DataFrame({"AEREL": ["RELATED", "POSSIBLY RELATED", "NOT RELATED", None]})
+    assert derive_arel(adae, []).tolist() == ["NOT RELATED", "NOT RELATED", "NOT RELATED", "RELATED"]
+    assert derive_arel(adae, None).tolist() == ["RELATED", "RELATED", "NOT RELATED", "RELATED"]
+
+
+def test_doses_per_day_match_the_frequency_in_any_case():
+    from adam.adex import dose_per_record
+
+    iss = ISSConfig({"id": "X", "title": "t", "studies": [], "groups": [], "doses_per_day": {"Q2D": 0.5}},
+                    Path("x.json"), [])
+    records = pd.DataFrame({"EXDOSE": [2.0, 2.0, 300.0, 1.0], "EXDOSFRQ": ["bid", "q2d", "EVERY 4 WEEKS", "PRN"],
+                            "EXSTDT": [0.0, 0.0, 10.0, 0.0], "EXENDT": [9.0, 2.0, 10.0, 0.0]})
+    # BID 10 days: 20 x 2; every other day over 3 days: days 1 and 3; one injection; PRN has no rate
+    assert dose_per_record(records, iss).tolist()[:3] == [40.0, 4.0, 300.0]
+    assert np.isnan(dose_per_record(records, iss).iloc[3])
