@@ -203,20 +203,12 @@ def _xpt_case(change: Callable[[bytes], bytes], command: str) -> Callable:
     return make
 
 
-def _dataset_json(text: str) -> Callable:
+def _to_xpt(source: str, text: str) -> Callable:
+    """``trialpack convert SOURCE dm.xpt`` over a previous conversion (a CSV is typed by SDTMIG DM)."""
     def make(work: Path, target: Path, package: Path) -> list[str]:
-        (work / "dm.json").write_text(text, encoding="utf-8")
+        (work / source).write_text(text, encoding="utf-8")
         (target / "dm.xpt").write_bytes(b"the previous conversion")
-        return ["convert", "dm.json", str(target / "dm.xpt")]
-    return make
-
-
-def _csv_to_xpt(text: str) -> Callable:
-    """``trialpack convert dm.csv`` over a previous conversion: SDTMIG DM types its columns."""
-    def make(work: Path, target: Path, package: Path) -> list[str]:
-        (work / "dm.csv").write_text(text, encoding="utf-8")
-        (target / "dm.xpt").write_bytes(b"the previous conversion")
-        return ["convert", "dm.csv", str(target / "dm.xpt")]
+        return ["convert", source, str(target / "dm.xpt")]
     return make
 
 
@@ -475,11 +467,11 @@ REFUSED = [
     Refused("xpt-not-xpt", _xpt_case(lambda b: b"SAS? no" * 80, "convert"), ("dm.xpt", "not a SAS XPORT file")),
     Refused("xpt-impossible-length", _xpt_case(lambda b: b[:644] + b"\xff\xff" + b[646:], "validate"),
             ("dm.xpt", "byte offset 644", "length")),
-    Refused("dataset-json-fails-schema", _dataset_json('{"datasetJSONVersion": "1.1", "columns": []}'),
+    Refused("dataset-json-fails-schema", _to_xpt("dm.json", '{"datasetJSONVersion": "1.1", "columns": []}'),
             ("dm.json", "Dataset-JSON v1.1 schema")),
-    Refused("dataset-json-malformed", _dataset_json('{"datasetJSONVersion": '), ("dm.json", "not valid JSON")),
+    Refused("dataset-json-malformed", _to_xpt("dm.json", '{"datasetJSONVersion": '), ("dm.json", "not valid JSON")),
     Refused("define-xml-external-entity", _xxe_define, ("define.xml", "not read as a define")),
-    Refused("csv-text-in-a-numeric-variable", _csv_to_xpt("USUBJID,SITEID,AGE\nS-1,001,63\nS-2,002,sixty\n"),
+    Refused("csv-text-in-a-numeric-variable", _to_xpt("dm.csv", "USUBJID,SITEID,AGE\nS-1,001,63\nS-2,002,sixty\n"),
             ("dm.csv", "row 3", "column 'AGE'", "'sixty' is not a number")),
     # command line and output folder
     Refused("unknown-format", lambda w, t, p: [*build_args(t), "--format", "sas"], ("unknown dataset format", "'sas'")),
