@@ -181,12 +181,15 @@ def derive_adaette(adae: pd.DataFrame, windows: pd.DataFrame, adsl: pd.DataFrame
 def _event_study(studies: pd.Series, ae_studies: pd.Series, ae_rows: np.ndarray) -> pd.Series:
     """STUDYID of each ADAETTE record: the study of its event's AE record (SRCDOM/SRCSEQ name a
     record of that study's AE; a subject who rolled over may have the event in the extension),
-    else the study of its first window (``studies``)."""
-    has = ~np.isnan(ae_rows)
-    if not has.any() or (ae_studies.nunique() <= 1 and studies.nunique() <= 1):
+    else the study of its first window (``studies``). Compared as stored; rewritten only where
+    they differ (never, unless subjects rolled over)."""
+    events = np.flatnonzero(~np.isnan(ae_rows))
+    source = ae_studies.array.take(ae_rows[events].astype(np.int64))
+    differ = events[np.asarray(source != studies.array.take(events), dtype=bool)]
+    if not len(differ):
         return studies
-    out = studies.astype(object).to_numpy().copy()
-    out[has] = ae_studies.to_numpy(dtype=object)[ae_rows[has].astype(np.int64)]
+    out = studies.to_numpy(dtype=object).copy()
+    out[differ] = ae_studies.to_numpy(dtype=object)[ae_rows[differ].astype(np.int64)]
     return pd.Series(out, index=studies.index).astype(studies.dtype)
 
 
