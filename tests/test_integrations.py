@@ -91,3 +91,25 @@ def test_integration_manifest_lists_each_input_once_with_its_records(name, built
     for entry in manifest["inputs"]:
         if entry["records"] is not None:
             assert entry["rows"] == sum(entry["records"].values()) == read[entry["path"]], entry
+
+
+def test_injections_every_four_weeks_total_the_doses_given(built):
+    """injection-extension: one EX record per injection, EXDOSFRQ Q4W at 1/28 a day. Each one-day
+    record is one administration, so a participant's TDOSE in the active group is 300 mg x the
+    number of active injections in the raw exports of both studies (it was 1/28 of that)."""
+    import csv
+
+    from trialpack.xpt import read_xpt
+
+    case, package, proc = built("injection-extension")
+    injections: dict[str, int] = {}
+    for path in sorted((case / "raw").glob("*/ex.csv")):
+        with open(path, encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                if row["Product"].upper().startswith("OSTRALIMAB"):
+                    injections[row["Subject"]] = injections.get(row["Subject"], 0) + 1
+    adex, _ = read_xpt(package / "m5/datasets/iss/analysis/adam/datasets/adex.xpt")
+    tdose = adex[(adex["PARAMCD"] == "TDOSE") & (adex["TRTA"] == "Ostralimab 300 mg Q4W")]
+    got = {u.rsplit("-", 1)[-1]: v for u, v in zip(tdose["USUBJID"], tdose["AVAL"])}
+    assert got == {subject: 300.0 * n for subject, n in injections.items()}
+    assert len(got) == 8   # expected.json: 8 participants on ostralimab

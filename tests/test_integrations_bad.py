@@ -322,3 +322,14 @@ def test_every_integration_keeps_an_adverse_event_without_its_verbatim_term(tmp_
     iss = json.loads((case / "iss.json").read_text())
     assert teae_subjects(tmp_path / "out", iss) == {label: n["teae_subjects"] for label, n in
                                                     expected_numbers(name)["groups"].items()}
+
+
+def test_messages_name_files_the_user_can_open_from_where_they_ran(tmp_path):
+    """Run from the folder above the integration (`trialpack build clean-two-study/iss.json`): a bad
+    raw value is named as clean-two-study/raw/..., a path that opens from there."""
+    case = copy_case(tmp_path)
+    replace_line(case / AE_201, 3, ",Nausea,Nausea,", ",Naus\u00e9e,Nausea,")
+    proc = run_cli("build", f"{CLEAN}/iss.json", "--out", str(tmp_path / "out"), "--quiet", cwd=tmp_path)
+    assert proc.returncode == 2
+    named = proc.stderr.split("trialpack: error: ", 1)[1].split(",", 1)[0]
+    assert named == f"{CLEAN}/raw/tvx-mig-201/ae.csv" and (tmp_path / named).is_file()
