@@ -244,7 +244,8 @@ def test_data_types_and_formats(packages):
             where = f"{ds.name}.{var.name}"
             assert var.data_type in DATA_TYPES, where
             if var.data_type in ISO_DATE_TYPES:
-                assert var.name.endswith("DTC") and var.codelist is None and var.length is None, where
+                assert var.codelist is None and var.length is None, where
+                assert var.name.endswith(("DUR", "ELTM") if var.data_type == "durationDatetime" else ("DTC",)), where
             is_adam_date = not directory.startswith("sdtmig") and var.name.endswith("DT")
             assert (var.display_format == "DATE9.") is is_adam_date, where
             if is_adam_date:
@@ -275,16 +276,28 @@ def test_codelist_shapes(packages):
 # Known answers (SDTMIG 3.4, ADaMIG 1.3, NCI CT as quoted in standards.md section 3)
 # --------------------------------------------------------------------------------------
 def test_sdtm_datasets_carry_the_chosen_variables(sdtm):
+    """Every SDTMIG 3.4 variable of DM, AE, EX and DS (a study config may map any Perm one; a study's
+    spec keeps those its data use), with the timing variables VISITNUM and VISIT before the first
+    Timing variable of AE, EX and DS."""
     assert sdtm.dataset("DM").names == [
-        "STUDYID", "DOMAIN", "USUBJID", "SUBJID", "RFSTDTC", "RFENDTC", "RFXSTDTC", "RFXENDTC", "RFICDTC",
-        "RFPENDTC", "DTHDTC", "DTHFL", "SITEID", "BRTHDTC", "AGE", "AGEU", "SEX", "RACE", "ETHNIC", "ARMCD",
-        "ARM", "ACTARMCD", "ACTARM", "ARMNRS", "ACTARMUD", "COUNTRY"]
+        "STUDYID", "DOMAIN", "USUBJID", "SUBJID", "RFSTDTC", "RFENDTC", "RFXSTDTC", "RFXENDTC", "RFCSTDTC",
+        "RFCENDTC", "RFICDTC", "RFPENDTC", "DTHDTC", "DTHFL", "SITEID", "INVID", "INVNAM", "BRTHDTC", "AGE", "AGEU",
+        "SEX", "RACE", "ETHNIC", "ARMCD", "ARM", "ACTARMCD", "ACTARM", "ARMNRS", "ACTARMUD", "COUNTRY", "DMDTC",
+        "DMDY"]
     assert sdtm.dataset("EX").names == [
-        "STUDYID", "DOMAIN", "USUBJID", "EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRM", "EXDOSFRQ",
-        "EXROUTE", "EXLOC", "EPOCH", "EXSTDTC", "EXENDTC", "EXSTDY", "EXENDY"]
+        "STUDYID", "DOMAIN", "USUBJID", "EXSEQ", "EXGRPID", "EXREFID", "EXSPID", "EXLNKID", "EXLNKGRP", "EXTRT",
+        "EXCAT", "EXSCAT", "EXDOSE", "EXDOSTXT", "EXDOSU", "EXDOSFRM", "EXDOSFRQ", "EXDOSRGM", "EXROUTE", "EXLOT",
+        "EXLOC", "EXLAT", "EXDIR", "EXFAST", "EXADJ", "VISITNUM", "VISIT", "TAETORD", "EPOCH", "EXSTDTC", "EXENDTC",
+        "EXSTDY", "EXENDY", "EXDUR", "EXTPT", "EXTPTNUM", "EXELTM", "EXTPTREF", "EXRFTDTC"]
     ae = sdtm.dataset("AE")
-    assert ae.names[:6] == ["STUDYID", "DOMAIN", "USUBJID", "AESEQ", "AESPID", "AETERM"]
-    assert ae.names[-7:] == ["EPOCH", "AESTDTC", "AEENDTC", "AESTDY", "AEENDY", "AEENRTPT", "AEENTPT"]
+    assert ae.names[:9] == ["STUDYID", "DOMAIN", "USUBJID", "SPDEVID", "AESEQ", "AEGRPID", "AEREFID", "AESPID",
+                            "AETERM"]
+    assert ae.names[-12:] == ["VISITNUM", "VISIT", "TAETORD", "EPOCH", "AESTDTC", "AEENDTC", "AESTDY", "AEENDY",
+                              "AEDUR", "AEENRF", "AEENRTPT", "AEENTPT"]
+    assert {"AESCAN", "AESOD", "AECONTRT"} <= set(ae.names)
+    assert sdtm.dataset("DS").names[-8:] == ["DSSCAT", "VISITNUM", "VISIT", "EPOCH", "DSDTC", "DSSTDTC", "DSDY",
+                                             "DSSTDY"]
+    assert sdtm.dataset("DS").variable("VISITNUM").data_type == "float"   # unscheduled visits: 1.1
     assert sdtm.dataset("SUPPAE").names == [
         "STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL"]
 
@@ -402,9 +415,12 @@ def test_sdtm_variables_match_sdtmig(sdtm, cdisc):
         required = {r["Variable Name"] for r in rows if r["Core"] in ("Req", "Exp")}
         assert required <= set(ds.names), (ds.name, required - set(ds.names))
         ig_rank = [r["Variable Name"] for r in sorted(rows, key=lambda r: int(r["Variable Order"]))]
-        assert ds.names == [n for n in ig_rank if n in ds.names], ds.name
+        timing = [n for n in ds.names if n not in by_name]   # general-observation timing variables, from VS
+        assert timing in ([], ["VISITNUM", "VISIT"]), (ds.name, timing)
+        assert [n for n in ds.names if n in by_name] == [n for n in ig_rank if n in ds.names], ds.name
+        vs = {r["Variable Name"]: {**r, "Core": "Perm"} for r in cdisc["sdtmig"] if r["Dataset Name"] == "VS"}
         for var in ds.variables:
-            row, where = by_name[var.name], f"{ds.name}.{var.name}"
+            row, where = by_name.get(var.name) or vs[var.name], f"{ds.name}.{var.name}"
             assert (var.label, var.core, var.role) == (row["Variable Label"], row["Core"], row["Role"]), where
             assert type_fits(row["Type"], var.data_type), where
             assert (var.data_type in ISO_DATE_TYPES) == row["Described Value Domain(s)"].startswith("ISO 8601"), where
@@ -596,7 +612,7 @@ def sdtm_dataset(selection: dict, name: str) -> dict:
 
 @pytest.mark.parametrize("edit, message", [
     (lambda s: sdtm_dataset(s, "DM")["variables"]["AGE"].update(metod="MT.AGE"), r"DM\.variables\.AGE: unknown key"),
-    (lambda s: sdtm_dataset(s, "DM")["permissible"].append("SEX"), "SEX is not a Perm variable of DM"),
+    (lambda s: sdtm_dataset(s, "DM").update(permissible=["SEX"]), "SEX is not a Perm variable of DM"),
     (lambda s: sdtm_dataset(s, "AE")["variables"].pop("AESEQ"), r"AE\.variables\.AESEQ: no origin chosen"),
     (lambda s: sdtm_dataset(s, "DM")["variables"]["AGE"].update(origin="Collected/Investigator"),
      "a method is given exactly for Derived origins"),

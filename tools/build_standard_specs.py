@@ -328,21 +328,29 @@ def sdtm_data_type(row: Row, entry: dict[str, Any], selection: dict[str, Any]) -
         raise row.error(f"unknown IG type {row['Type']!r}", "Type")
     if row["Described Value Domain(s)"] == ISO8601_DATETIME:
         return selection["iso8601_date_type"]
+    if row["Described Value Domain(s)"] == "ISO 8601 duration":
+        return "durationDatetime"   # Define-XML 2.1 data type of an ISO 8601 duration (--DUR, --ELTM)
     if row["Described Value Domain(s)"].startswith("ISO 8601"):
         raise row.error(f"no data type chosen for {row['Described Value Domain(s)']}", "Described Value Domain(s)")
     return "text"
 
 
 def sdtm_variables(ds: dict[str, Any], sources: Sources, selection: dict, state: PackageState) -> list[VariableSpec]:
-    """The IG's Req and Exp variables plus the chosen Perm ones, in IG order renumbered 1..n."""
+    """The IG's Req and Exp variables plus the chosen Perm ones (``"permissible": "all"``: every
+    one, so that a study config can map any of them; unused ones are dropped per study) and the
+    general-observation timing variables ``timing`` names (VISITNUM, VISIT: their IG rows are
+    those of ``timing_from``), in IG order renumbered 1..n, the timing variables before the
+    domain's first Timing variable."""
     rows = sources.sdtm_variables.get(ds["ig_dataset"])
     if not rows:
         raise InputError(f"SDTMIG has no dataset {ds['ig_dataset']}", path=f"{ds['name']}.ig_dataset")
     by_name = {r["Variable Name"]: r for r in rows}
-    for name in ds["permissible"]:
+    every = ds["permissible"] == "all"
+    for name in [] if every else ds["permissible"]:
         if by_name.get(name) is None or by_name[name]["Core"] != "Perm":
             raise InputError(f"{name} is not a Perm variable of {ds['ig_dataset']}", path=f"{ds['name']}.permissible")
-    chosen = [r for r in rows if r["Core"] in ("Req", "Exp") or r["Variable Name"] in ds["permissible"]]
+    chosen = [r for r in rows if r["Core"] in ("Req", "Exp") or every or r["Variable Name"] in ds["permissible"]]
+    chosen = _with_timing(chosen, ds, sources)
     extra = set(ds["variables"]) - {r["Variable Name"] for r in chosen}
     if extra:
         raise InputError(f"variables {sorted(extra)} are not Req/Exp/chosen Perm", path=f"{ds['name']}.variables")
@@ -350,9 +358,9 @@ def sdtm_variables(ds: dict[str, Any], sources: Sources, selection: dict, state:
     for order, row in enumerate(chosen, start=1):
         name = row["Variable Name"]
         where = f"{ds['name']}.variables.{name}"
-        if name not in ds["variables"]:
+        if name not in ds["variables"] and not (every and row["Core"] == "Perm"):
             raise InputError("no origin chosen", path=where)
-        entry = ds["variables"][name]
+        entry = ds["variables"].get(name) or default_permissible(row, selection)
         check_entry_keys(entry, SDTM_VARIABLE_KEYS, where)
         ig_codes = codes_of(row)
         codelist = entry["codelist"] if "codelist" in entry else (
@@ -386,6 +394,32 @@ def sdtm_dataset(ds: dict[str, Any], sources: Sources, selection: dict, state: P
         repeating=ds["repeating"], reference_data=ds.get("reference_data", False), domain=ds["domain"],
         standard=ds["standard"], variables=variables,
     )
+
+
+def _with_timing(chosen: list[Row], ds: dict[str, Any], sources: Sources) -> list[Row]:
+    """``chosen`` with the timing variables ``ds["timing"]`` (rows of ``ds["timing_from"]``, Core
+    Perm) placed before the first Timing variable."""
+    names = ds.get("timing", [])
+    if not names:
+        return chosen
+    source = {r["Variable Name"]: r for r in sources.sdtm_variables.get(ds["timing_from"], [])}
+    missing = [n for n in names if n not in source]
+    if missing:
+        raise InputError(f"{ds['timing_from']} has no variable(s) {missing}", path=f"{ds['name']}.timing")
+    timing = [Row(source[n].file, source[n].number, {**source[n].values, "Dataset Name": ds["ig_dataset"],
+                                                     "Core": "Perm"}) for n in names]
+    at = next((i for i, r in enumerate(chosen) if r["Role"] == "Timing"), len(chosen))
+    return [*chosen[:at], *timing, *chosen[at:]]
+
+
+def default_permissible(row: Row, selection: dict[str, Any]) -> dict[str, Any]:
+    """The selection's default entry for a Perm variable it does not list (``"permissible": "all"``):
+    a study day (``--DY``, Timing, Num) is derived by the study-day method; any other is collected
+    by the investigator (``permissible_defaults`` in the selection)."""
+    defaults = selection["permissible_defaults"]
+    if row["Role"] == "Timing" and row["Type"] == "Num" and row["Variable Name"].endswith("DY"):
+        return defaults["study_day"]
+    return defaults["collected"]
 
 
 def _check_keys(ds: dict[str, Any], variables: list[VariableSpec]) -> None:
