@@ -287,13 +287,15 @@ def test_sdtm_datasets_carry_the_chosen_variables(sdtm):
     assert sdtm.dataset("EX").names == [
         "STUDYID", "DOMAIN", "USUBJID", "EXSEQ", "EXGRPID", "EXREFID", "EXSPID", "EXLNKID", "EXLNKGRP", "EXTRT",
         "EXCAT", "EXSCAT", "EXDOSE", "EXDOSTXT", "EXDOSU", "EXDOSFRM", "EXDOSFRQ", "EXDOSRGM", "EXROUTE", "EXLOT",
-        "EXLOC", "EXLAT", "EXDIR", "EXFAST", "EXADJ", "VISITNUM", "VISIT", "TAETORD", "EPOCH", "EXSTDTC", "EXENDTC",
+        "EXLOC", "EXLAT", "EXDIR", "EXFAST", "EXADJ", "VISITNUM", "VISIT", "TAETORD", "EPOCH", "EXDTC", "EXSTDTC",
+        "EXENDTC",
         "EXSTDY", "EXENDY", "EXDUR", "EXTPT", "EXTPTNUM", "EXELTM", "EXTPTREF", "EXRFTDTC"]
     ae = sdtm.dataset("AE")
     assert ae.names[:9] == ["STUDYID", "DOMAIN", "USUBJID", "SPDEVID", "AESEQ", "AEGRPID", "AEREFID", "AESPID",
                             "AETERM"]
-    assert ae.names[-12:] == ["VISITNUM", "VISIT", "TAETORD", "EPOCH", "AESTDTC", "AEENDTC", "AESTDY", "AEENDY",
-                              "AEDUR", "AEENRF", "AEENRTPT", "AEENTPT"]
+    assert ae.names[-13:] == ["VISITNUM", "VISIT", "TAETORD", "EPOCH", "AEDTC", "AESTDTC", "AEENDTC", "AESTDY",
+                              "AEENDY", "AEDUR", "AEENRF", "AEENRTPT", "AEENTPT"]
+    assert ae.variable("AEDTC").label == "Date/Time of Collection"   # the SDTM model's --DTC
     assert {"AESCAN", "AESOD", "AECONTRT"} <= set(ae.names)
     assert sdtm.dataset("DS").names[-8:] == ["DSSCAT", "VISITNUM", "VISIT", "EPOCH", "DSDTC", "DSSTDTC", "DSDY",
                                              "DSSTDY"]
@@ -416,9 +418,10 @@ def test_sdtm_variables_match_sdtmig(sdtm, cdisc):
         assert required <= set(ds.names), (ds.name, required - set(ds.names))
         ig_rank = [r["Variable Name"] for r in sorted(rows, key=lambda r: int(r["Variable Order"]))]
         timing = [n for n in ds.names if n not in by_name]   # general-observation timing variables, from VS
-        assert timing in ([], ["VISITNUM", "VISIT"]), (ds.name, timing)
+        assert timing in ([], ["VISITNUM", "VISIT"], ["VISITNUM", "VISIT", f"{ds.name}DTC"]), (ds.name, timing)
         assert [n for n in ds.names if n in by_name] == [n for n in ig_rank if n in ds.names], ds.name
         vs = {r["Variable Name"]: {**r, "Core": "Perm"} for r in cdisc["sdtmig"] if r["Dataset Name"] == "VS"}
+        vs[f"{ds.name}DTC"] = {**vs["VSDTC"], "Variable Label": "Date/Time of Collection"}
         for var in ds.variables:
             row, where = by_name.get(var.name) or vs[var.name], f"{ds.name}.{var.name}"
             assert (var.label, var.core, var.role) == (row["Variable Label"], row["Core"], row["Role"]), where

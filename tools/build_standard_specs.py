@@ -397,19 +397,27 @@ def sdtm_dataset(ds: dict[str, Any], sources: Sources, selection: dict, state: P
 
 
 def _with_timing(chosen: list[Row], ds: dict[str, Any], sources: Sources) -> list[Row]:
-    """``chosen`` with the timing variables ``ds["timing"]`` (rows of ``ds["timing_from"]``, Core
-    Perm) placed before the first Timing variable."""
-    names = ds.get("timing", [])
-    if not names:
+    """``chosen`` with the general-observation timing variables ``ds["timing"]``, Core Perm: a
+    name (VISITNUM) is the row of that name in ``ds["timing_from"]``, placed before the first Timing
+    variable; an object ``{"name", "from", "label", "before"}`` (AEDTC from VSDTC, labelled
+    "Date/Time of Collection") is that row renamed and relabelled, placed before ``before``."""
+    items = ds.get("timing", [])
+    if not items:
         return chosen
     source = {r["Variable Name"]: r for r in sources.sdtm_variables.get(ds["timing_from"], [])}
-    missing = [n for n in names if n not in source]
-    if missing:
-        raise InputError(f"{ds['timing_from']} has no variable(s) {missing}", path=f"{ds['name']}.timing")
-    timing = [Row(source[n].file, source[n].number, {**source[n].values, "Dataset Name": ds["ig_dataset"],
-                                                     "Core": "Perm"}) for n in names]
-    at = next((i for i, r in enumerate(chosen) if r["Role"] == "Timing"), len(chosen))
-    return [*chosen[:at], *timing, *chosen[at:]]
+    out = list(chosen)
+    first_timing = next((i for i, r in enumerate(chosen) if r["Role"] == "Timing"), len(chosen))
+    for count, item in enumerate(items):
+        spec = item if isinstance(item, dict) else {"name": item, "from": item}
+        if spec["from"] not in source:
+            raise InputError(f"{ds['timing_from']} has no variable {spec['from']}", path=f"{ds['name']}.timing")
+        row = source[spec["from"]]
+        values = {**row.values, "Dataset Name": ds["ig_dataset"], "Core": "Perm", "Variable Name": spec["name"],
+                  "Variable Label": spec.get("label", row["Variable Label"])}
+        at = (next(i for i, r in enumerate(out) if r["Variable Name"] == spec["before"]) if "before" in spec
+              else first_timing + count)
+        out.insert(at, Row(row.file, row.number, values))
+    return out
 
 
 def default_permissible(row: Row, selection: dict[str, Any]) -> dict[str, Any]:
