@@ -69,7 +69,7 @@ def _study_rows(iss: ISSConfig, datasets: dict[str, pd.DataFrame]):
 
 
 def _group_rows(iss: ISSConfig):
-    return [(str(g.number), g.label, ", ".join(g.pools or g.treatments or g.arms), "Yes" if g.control else "")
+    return [(str(g.number), g.label, ", ".join(g.pools or tuple(map(str, g.treatments)) or g.arms), "Yes" if g.control else "")
             for g in iss.groups]
 
 

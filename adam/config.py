@@ -36,13 +36,34 @@ DEFAULT_DOSES_PER_DAY = {"QD": 1, "BID": 2, "TID": 3, "QID": 4, "EVERY WEEK": 1 
 ASCII_KEYS = ("groups", "events", "age_groups", "related_terms")
 
 
+@dataclass(frozen=True)
+class TreatmentRef:
+    """A treatment a group holds: an EXTRT, optionally one dose level of it (EXDOSE, EXDOSU)."""
+
+    extrt: str
+    dose: float | None = None
+    dose_unit: str | None = None
+
+    @classmethod
+    def of(cls, item) -> "TreatmentRef":
+        """From the ISS config: an EXTRT text, or ``{"extrt", "dose", "dose_unit"}``."""
+        if isinstance(item, str):
+            return cls(item)
+        return cls(item["extrt"], float(item["dose"]), item.get("dose_unit"))
+
+    def __str__(self) -> str:
+        if self.dose is None:
+            return self.extrt
+        return " ".join(p for p in (self.extrt, f"{self.dose:g}", self.dose_unit) if p)
+
+
 @dataclass
 class Group:
     """A treatment group of the integrated analysis (``TRTA``/``TRTAN`` values)."""
 
     label: str
     number: int
-    treatments: tuple[str, ...] = ()
+    treatments: tuple[TreatmentRef, ...] = ()
     arms: tuple[str, ...] = ()
     pools: tuple[str, ...] = ()
     control: bool = False
@@ -67,7 +88,8 @@ class ISSConfig:
 
     @property
     def groups(self) -> list[Group]:
-        return [Group(g["label"], g["number"], tuple(g.get("treatments", ())), tuple(g.get("arms", ())),
+        return [Group(g["label"], g["number"], tuple(TreatmentRef.of(t) for t in g.get("treatments", ())),
+                      tuple(g.get("arms", ())),
                       tuple(g.get("pools", ())), bool(g.get("control", False))) for g in self.data["groups"]]
 
     @property

@@ -50,13 +50,27 @@ LIMITS = ("DEATH", "START OF ANOTHER TREATMENT", "END OF STUDY", "DATA CUT-OFF",
 BOUNDS = {"DTHDT": "DEATH", "EOSDT": "END OF STUDY", "CUTOFF": "DATA CUT-OFF"}
 
 
-def group_of_treatment(iss: ISSConfig) -> dict[str, tuple[str, int]]:
-    """EXTRT (upper case) -> (group label, number) for the non-pooled groups."""
-    out = {}
-    for g in iss.base_groups:
-        for trt in g.treatments:
-            out[trt.upper()] = (g.label, g.number)
-    return out
+def groups_of_treatments(extrt: pd.Series, dose: pd.Series, unit: pd.Series, iss: ISSConfig
+                         ) -> tuple[pd.Series, pd.Series]:
+    """The non-pooled group (label, number) of each exposure by its EXTRT (any case) and, for a
+    group that holds one dose level of a product, its EXDOSE (and EXDOSU, any case): a dose-level
+    treatment is matched before a group holding every dose of the product. None where no group
+    holds it."""
+    label = pd.Series(None, index=extrt.index, dtype=object)
+    number = pd.Series(np.nan, index=extrt.index)
+    name = extrt.astype("string").str.upper()
+    dose = pd.to_numeric(dose, errors="coerce").astype("float64")
+    unit = unit.astype("string").str.upper() if unit is not None else pd.Series(pd.NA, index=extrt.index)
+    refs = [(ref, g) for g in iss.base_groups for ref in g.treatments]
+    for ref, g in sorted(refs, key=lambda pair: pair[0].dose is None):   # dose levels first
+        holds = (name == ref.extrt.upper()).fillna(False)
+        if ref.dose is not None:
+            holds &= np.isclose(dose, ref.dose) & dose.notna()
+        if ref.dose_unit is not None:
+            holds &= (unit == ref.dose_unit.upper()).fillna(False)
+        take = holds.to_numpy(dtype=bool) & label.isna().to_numpy()
+        label[take], number[take] = g.label, float(g.number)
+    return label, number
 
 
 def group_of_arm(iss: ISSConfig) -> dict[str, tuple[str, int]]:
@@ -148,11 +162,10 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
         key = (pd.Series(arms.reindex(pd.MultiIndex.from_arrays([out["STUDYID"], out["USUBJID"]])).to_numpy(),
                          index=out.index) if arms is not None else pd.Series(None, index=out.index, dtype=object))
         key = key.astype("string").str.upper()
+        out["GROUP"] = key.map({k: v[0] for k, v in groups.items()}).astype(object)
+        out["GROUPN"] = key.map({k: v[1] for k, v in groups.items()}).astype("float64")
     else:
-        groups = group_of_treatment(iss)
-        key = out["EXTRT"].astype("string").str.upper()
-    out["GROUP"] = key.map({k: v[0] for k, v in groups.items()}).astype(object)
-    out["GROUPN"] = key.map({k: v[1] for k, v in groups.items()}).astype("float64")
+        out["GROUP"], out["GROUPN"] = groups_of_treatments(out["EXTRT"], out["EXDOSE"], out["EXDOSU"], iss)
     return out
 
 
@@ -305,14 +318,15 @@ def planned_groups(enrolments: pd.DataFrame, iss: ISSConfig, offsets: pd.Series 
                                   "TRTP": arm.map({k: v[0] for k, v in groups.items()}).to_numpy(dtype=object),
                                   "TRTPN": arm.map({k: v[1] for k, v in groups.items()}).to_numpy(dtype=float)}))
     else:
-        by_trt = group_of_treatment(iss)
         for study in iss.studies:
             subjects = enrolments[enrolments["STUDYID"] == study.studyid]
             for arm in study.arms:
                 who = subjects[subjects["ARMCD"] == arm["armcd"]]
                 for number, code in enumerate(arm["treatments"], start=1):
-                    extrt = study.treatments[code]["extrt"].upper()
-                    label, gnum = by_trt.get(extrt, (None, np.nan))
+                    trt = study.treatments[code]
+                    label, gnum = (s.iloc[0] for s in groups_of_treatments(
+                        pd.Series([trt["extrt"]]), pd.Series([trt.get("dose")]),
+                        pd.Series([trt.get("dose_unit")], dtype=object), iss))
                     rows.append(pd.DataFrame({"USUBJID": who["USUBJID"].to_numpy(),
                                               "APERIOD": who["_OFFSET"].to_numpy(dtype="int64") + number,
                                               "TRTP": label, "TRTPN": gnum}))

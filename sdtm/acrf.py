@@ -136,6 +136,9 @@ def _field(table: dict, meta: dict | None, supp: dict | None, name: str, header:
         case = _first_case(meta, config, table, columns)
         annotations += [text for item in case["annotations"] for text in _expand(item, config, table)]
         supplies += [tuple(t.split(".")) for t in case.get("supplies", [])]
+    for text, target in config_annotations(domain, name, meta is not None, config):
+        annotations.append(text)
+        supplies.append((domain, target))
     if supp is not None:
         values = {"supp": f"SUPP{domain}", "qnam": supp["qnam"]}
         prompt = supp["qlabel"] if meta is None else prompt
@@ -145,6 +148,30 @@ def _field(table: dict, meta: dict | None, supp: dict | None, name: str, header:
         annotations.append(table["not_submitted"])
     hint = list(config.date_formats) if entry == "date" else list(table["entries"][entry])
     return CRFField(name, header, prompt, tuple(hint), tuple(annotations), tuple(supplies))
+
+
+def config_annotations(domain: str, name: str, in_table: bool, config: StudyConfig) -> list[tuple[str, str]]:
+    r"""(annotation, variable) of what the study config makes of a field beyond the table
+    (``sdtm.variables``): a field named as a variable of the domain (``AE.AESCAN``), the CDASH
+    collection date or time of a --DTC variable (``DS.DSDTC``), and each mapping that reads the
+    field (``DM.SITEID (mapping: part of PATNUM by ^(\d+)-)``)."""
+    from sdtm.algorithms import describe_mapping, fields_of
+    from sdtm.config import domain_variables
+    from sdtm.forms import collection_fields
+
+    out = []
+    variables = domain_variables(domain)
+    maps = (config.raw_file(domain) or {}).get("map", {})
+    if not in_table and name in variables and name not in maps:
+        out.append((f"{domain}.{name}", name))
+    for var in variables:
+        pair = collection_fields(var)
+        if not in_table and pair and name in pair and var not in maps:
+            out.append((f"{domain}.{var}", var))
+    for var, mapping in maps.items():
+        if name in fields_of(mapping):
+            out.append((f"{domain}.{var} (mapping: {describe_mapping(mapping)})", var))
+    return out
 
 
 def _first_case(meta: dict, config: StudyConfig, table: dict, columns: dict) -> dict:

@@ -261,6 +261,32 @@ def condition(when: Any, raw: pd.DataFrame, context: Context) -> pd.Series:
     return holds
 
 
+def describe_mapping(mapping: Any) -> str:
+    """A mapping in words, for the aCRF and the define's comments."""
+    kind = kind_of(mapping)
+    if kind == "field":
+        name = mapping if isinstance(mapping, str) else mapping["field"]
+        text = f"part of {name} by {mapping['extract']}" if isinstance(mapping, dict) and "extract" in mapping else name
+    elif kind == "constant":
+        text = f"always {mapping['constant']!r}"
+    elif kind == "template":
+        text = f"{mapping['template']!r}"
+    elif kind == "first_of":
+        text = "the first of " + ", ".join(mapping["first_of"]) + " given"
+    elif kind == "date":
+        text = f"{mapping['date']} with time {mapping['time']}" if "time" in mapping else mapping["date"]
+    else:
+        cases = [f"{_branch_text(c['then'])} if {describe(c['when'])}" for c in mapping["cases"]]
+        text = "; ".join(cases) + (f"; else {_branch_text(mapping['else'])}" if "else" in mapping else "")
+    if isinstance(mapping, dict) and "value_map" in mapping:
+        text += ", value-mapped"
+    return text
+
+
+def _branch_text(mapping: Any) -> str:
+    return repr(mapping) if _is_value(mapping) else describe_mapping(mapping)
+
+
 def describe(when: Any) -> str:
     """A condition as text, for messages."""
     parts = []

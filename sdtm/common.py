@@ -151,6 +151,8 @@ def raw_dates(frame: pd.DataFrame, fld: str, config, *, ledger: Ledger, dataset:
 
     if fld not in frame:
         return text([None] * len(frame), frame.index)
+    if fld in frame.attrs.get("iso_fields", ()):   # made ISO 8601 by a date + time mapping (sdtm.variables)
+        return text(frame[fld], frame.index)
     tokens = DEFAULT_UNKNOWN_TOKENS if config.unknown_date_tokens is None else tuple(config.unknown_date_tokens)
     iso, problems = parse_raw_dates(frame[fld], config.date_formats, unknown_tokens=tokens,
                                     yearcutoff=config.get("raw", {}).get("year_cutoff"))

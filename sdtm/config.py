@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sdtm.forms import form_fields
+from sdtm.forms import collection_fields, consuming_field, form_fields
 from specs.errors import InputError, did_you_mean
 from specs.jsonio import load_json
 
@@ -151,12 +151,15 @@ def check_study_config(config: StudyConfig) -> None:
             if not is_inside_name(spec["path"]):
                 fail(f"raw file path {spec['path']!r} leaves the raw folder (absolute, '..' or a drive); name "
                      "the file relative to raw.dir", f"$.raw.files.{domain}.path")
+            fed = {consuming_field(domain, v) for v in spec.get("map", {})}
             for fld in REQUIRED_FIELDS.get(domain, ()):
-                if fld not in spec["columns"]:
+                if fld not in spec["columns"] and fld not in fed:
                     fail(f"{domain} raw file must map field {fld}", f"$.raw.files.{domain}.columns")
         for domain, spec in data["raw"]["files"].items():
             check_field_names(config, domain, spec["columns"])
-        dm_fields = ["STUDYID", *(config.raw_file("DM") or {"columns": {}})["columns"]]
+            check_mappings(config, domain, spec)
+        dm_raw = config.raw_file("DM") or {"columns": {}}
+        dm_fields = ["STUDYID", *dm_raw["columns"], *(consuming_field("DM", v) for v in dm_raw.get("map", {}))]
         for fld in re.findall(r"\{(\w+)\}", config.get("usubjid", "")):
             if fld not in dm_fields:
                 fail(f"USUBJID template uses field {{{fld}}}, which raw.files.DM.columns does not map"
@@ -181,18 +184,79 @@ def check_study_config(config: StudyConfig) -> None:
 
 
 def check_field_names(config: StudyConfig, domain: str, columns: dict[str, str]) -> None:
-    """Every field a raw file maps is one its form can hold (:func:`sdtm.forms.form_fields`), a
-    field a supplemental qualifier of the domain names, or (DM) one the USUBJID template uses: a
-    misspelt field (``AESTDT`` for ``AESTDAT``) would otherwise be read by nothing and its values
-    silently lost. The error names the JSON path and the nearest known field."""
-    known = [*form_fields(domain), *(q["field"] for q in config.supplemental(domain))]
+    """Every field a raw file maps is read by something (``sdtm.variables``): a field its form can
+    hold (:func:`sdtm.forms.form_fields`), one named as a variable of the domain (SDTMIG 3.4:
+    AESCAN, VISITNUM ...), the CDASH collection date or time of one of its --DTC variables
+    (AEDAT, DSTIM), a field a mapping (``map``) or a supplemental qualifier of the domain reads, or
+    (DM) one the USUBJID template uses. A misspelt field (``AESTDT`` for ``AESTDAT``) would
+    otherwise be read by nothing and its values silently lost: the error names the JSON path and
+    the nearest known field."""
+    from sdtm.algorithms import fields_of
+
+    variables = domain_variables(domain)
+    known = [*form_fields(domain), *(q["field"] for q in config.supplemental(domain)), *variables,
+             *(f for v in variables if collection_fields(v) for f in collection_fields(v)),
+             *(f for mapping in (config.raw_file(domain) or {}).get("map", {}).values() for f in fields_of(mapping))]
     if domain == "DM":
         known += re.findall(r"\{(\w+)\}", config.get("usubjid", ""))
     for fld in columns:
-        if fld not in known:
-            raise InputError(f"unknown field {fld!r}{did_you_mean(fld, known)}: the {domain} export can map "
-                             f"{', '.join(form_fields(domain))}, or a field named by supplemental.{domain}",
+        if fld not in known:   # the form's own fields suggested first: AESTDT is AESTDAT, not AESTDTC
+            hint = did_you_mean(fld, form_fields(domain)) or did_you_mean(fld, known)
+            raise InputError(f"unknown field {fld!r}{hint}: the {domain} export can map "
+                             f"{', '.join(form_fields(domain))}, a variable of {domain}, a collection date "
+                             f"(--DAT, --TIM), or a field a mapping or supplemental.{domain} reads",
                              file=config.file, path=f"$.raw.files.{domain}.columns.{fld}")
+
+
+def domain_variables(domain: str) -> list[str]:
+    """The variables of ``domain`` in the shipped SDTMIG 3.4 spec (none for a domain it lacks)."""
+    from specs.load import standard_spec
+
+    spec = standard_spec("sdtmig-3.4")
+    return spec.dataset(domain).names if domain in [d.name for d in spec.datasets] else []
+
+
+def check_mappings(config: StudyConfig, domain: str, raw: dict) -> None:
+    """Each ``map`` entry names a variable of the domain and is a mapping that can work
+    (:func:`sdtm.algorithms.check_mapping`: fields the raw file maps, a regex with one group,
+    a codelist the spec knows); a variable may not be both mapped and named by a field."""
+    from sdtm.algorithms import check_mapping
+    from specs.load import standard_spec
+
+    variables = domain_variables(domain)
+    codelists = {c.oid.removeprefix("CL.") for c in standard_spec("sdtmig-3.4").codelists}
+
+    def fail(message: str, path: str) -> None:
+        raise InputError(message, file=config.file, path=path)
+
+    for variable, mapping in raw.get("map", {}).items():
+        path = f"$.raw.files.{domain}.map.{variable}"
+        if variable not in variables:
+            fail(f"{variable!r} is not a variable of {domain}{did_you_mean(variable, variables)}", path)
+        if variable in raw["columns"] and variable not in form_fields(domain):
+            fail(f"{variable} is given twice: by a mapping and by the field of its name in columns", path)
+        check_mapping(mapping, list(raw["columns"]), fail, path, codelist_known=lambda name: name in codelists)
+        for where, value in mapped_terms(mapping, path):
+            check_term(variable, value, config, where)
+
+
+def mapped_terms(mapping, path: str):
+    """(JSON path, value) of every value a mapping sets outright: constants, bare case values and
+    value-map targets (what a codelist check can judge at load)."""
+    if not isinstance(mapping, dict):
+        return
+    if "constant" in mapping:
+        yield f"{path}.constant", mapping["constant"]
+    for raw_value, value in mapping.get("value_map", {}).items():
+        yield f"{path}.value_map.{raw_value}", value
+    branches = [(f"{path}.cases[{i}].then", c["then"]) for i, c in enumerate(mapping.get("cases", []))]
+    if "else" in mapping:
+        branches.append((f"{path}.else", mapping["else"]))
+    for where, branch in branches:
+        if isinstance(branch, dict):
+            yield from mapped_terms(branch, where)
+        else:
+            yield where, branch
 
 
 def check_value_map_names(config: StudyConfig) -> None:
@@ -206,15 +270,36 @@ def check_value_map_names(config: StudyConfig) -> None:
     known = {"NY", *(v.name for _, v in standard_spec("sdtmig-3.4").iter_variables())}
     for domain in ("DM", "AE", "EX", "DS"):
         known.update(form_fields(domain))
-    for name in maps:
+    for name, mapping in maps.items():
         if name not in known:
             raise InputError(f"value_maps names {name!r}, which is no SDTM variable or raw field"
                              f"{did_you_mean(name, known)}", file=config.file, path=f"$.value_maps.{name}")
+        for raw_value, value in mapping.items():
+            check_term(name, value, config, f"$.value_maps.{name}.{raw_value}")
+
+
+def check_term(variable: str, value, config: StudyConfig, path: str) -> None:
+    """A value the config gives a variable bound to a non-extensible codelist (a value map's
+    target, a constant) is one of its terms, spelt as CT spells it (null is always allowed)."""
+    from specs.load import standard_spec
+
+    if value is None:
+        return
+    spec = standard_spec("sdtmig-3.4")
+    oid = next((v.codelist for _, v in spec.iter_variables() if v.name == variable and v.codelist), None)
+    codelist = next((c for c in spec.codelists if c.oid == oid), None) if oid else None
+    if codelist is None or codelist.extensible or codelist.is_external:
+        return
+    terms = codelist.values()
+    if str(value) not in terms:
+        raise InputError(f"{value!r} is not a term of {codelist.name} ({oid}), which is not extensible"
+                         f"{did_you_mean(str(value), terms)}", file=config.file, path=path)
 
 
 #: JSON paths of config strings that never become SDTM values (file locations, raw spellings
 #: matched against the export): everything else ends up in an XPT file, where FDA requires ASCII.
-NOT_SDTM_VALUES = re.compile(r"^\$\.(raw|spec|sdtm_dir|source)\b|^\$\.(arms|periods)\[\d+\]\.raw\b")
+NOT_SDTM_VALUES = re.compile(r"^\$\.(raw(?!\.files\.\w+\.map\b)|spec|sdtm_dir|source)\b"
+                             r"|^\$\.(arms|periods)\[\d+\]\.raw\b")
 
 
 def check_ascii_values(data: Any, file: Path, *, exclude: re.Pattern | None = None, path: str = "$") -> None:

@@ -11,6 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from sdtm.algorithms import apply_value_map
 from sdtm.common import Ledger, map_values, numbers, raw_dates, refuse_rows, text
 from sdtm.config import StudyConfig
 from specs.iso8601 import date_fields, date_bounds, to_epoch_days
@@ -30,7 +31,6 @@ def map_subjects(raw: pd.DataFrame, config: StudyConfig, ledger: Ledger, codelis
     """
     raw = _reject_blank_identifiers(raw, config, ledger)
     raw = _reject_exact_duplicates(raw, ledger)
-    _refuse_conflicting_duplicates(raw)
     dm = pd.DataFrame(index=raw.index)
     dm["STUDYID"] = config.studyid
     dm["DOMAIN"] = DOMAIN
@@ -38,6 +38,8 @@ def map_subjects(raw: pd.DataFrame, config: StudyConfig, ledger: Ledger, codelis
     dm["SITEID"] = raw["SITEID"]
     dm["USUBJID"] = derive_usubjid(pd.concat([dm[["STUDYID"]], raw[config.usubjid_fields]], axis=1),
                                    config.usubjid_template)
+    _refuse_conflicting_duplicates(raw.assign(_USUBJID=dm["USUBJID"]))
+    dm["_LINK"] = raw["_LINK"] if "_LINK" in raw else raw["SUBJID"]
     raw, dm = _parse_dates(raw, dm, config, ledger)
     for var in ("SEX", "RACE", "ETHNIC"):
         dm[var] = map_values(raw[var], config.value_map(var), codelists.get(var)) if var in raw else None
@@ -71,11 +73,11 @@ def _reject_exact_duplicates(raw: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
 
 
 def _refuse_conflicting_duplicates(raw: pd.DataFrame) -> None:
-    """Two different demographics rows for one subject: which is right cannot be decided (every
-    such row listed)."""
-    dup = raw.duplicated(subset=["SUBJID"], keep="first")
+    """Two different demographics rows for one subject (one USUBJID): which is right cannot be
+    decided (every such row listed)."""
+    dup = raw.duplicated(subset=["_USUBJID"], keep="first")
     if dup.any():
-        first = raw.groupby("SUBJID", sort=False)[RAW_ROW].transform("first")
+        first = raw.groupby("_USUBJID", sort=False)[RAW_ROW].transform("first")
         refuse_rows(raw, dup, "SUBJID", ("the subject has two different demographics records (rows "
                                          + first.astype(str) + " and " + raw[RAW_ROW].astype(str)
                                          + "); correct the export").to_numpy())
@@ -110,9 +112,10 @@ def derive_country(raw: pd.DataFrame, config: StudyConfig) -> pd.Series:
 
 
 def derive_planned_arm(raw: pd.DataFrame, config: StudyConfig) -> tuple[pd.Series, pd.Series]:
-    """ARMCD/ARM: the randomised arm matched (trimmed, any case) against each config arm's
-    ``raw`` values, ARMCD and ARM; blank -> null (ARMNRS then says why). A value matching no
-    arm is bad input."""
+    """ARMCD/ARM: the randomised arm, after the study's ``value_maps.ARM`` (a raw "Screen
+    Failure" mapped to null: no planned arm), matched (trimmed, any case) against each config
+    arm's ``raw`` values, ARMCD and ARM; blank -> null (ARMNRS then says why). A value matching
+    no arm is bad input."""
     lookup: dict[str, dict] = {}
     for arm in config.arms:
         for key in (arm["armcd"], arm["arm"], *arm.get("raw", [])):
@@ -120,7 +123,8 @@ def derive_planned_arm(raw: pd.DataFrame, config: StudyConfig) -> tuple[pd.Serie
     if "ARM" not in raw:
         none = text([None] * len(raw), raw.index)
         return none, none
-    norm = raw["ARM"].astype("string").str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
+    mapped = apply_value_map(raw["ARM"], config.value_map("ARM"))
+    norm = mapped.astype("string").str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
     unknown = norm.notna() & ~norm.isin(list(lookup))
     if unknown.any():
         refuse_rows(raw, unknown, "ARM", f"arm is not one of the study's arms "
@@ -192,22 +196,38 @@ def derive_rfpendtc(dm: pd.DataFrame, dated: list[tuple[pd.DataFrame, str]]) -> 
 
 
 def derive_death(dm: pd.DataFrame, ds: pd.DataFrame | None, ae: pd.DataFrame | None) -> pd.DataFrame:
-    """DTHDTC/DTHFL: the date of a DS "DEATH" disposition, else the end date of an AE with
-    outcome FATAL; DTHFL = "Y" for any such subject (even with no date), else null — never
-    "N" (SDTMIG §5.2)."""
+    """DTHDTC/DTHFL (SDTMIG §5.2). DTHDTC, in order:
+
+    1. the collected death date (DM's ``DTHDAT`` field, already in ``dm["DTHDTC"]``);
+    2. else the date of the subject's DS "DEATH" disposition (the latest, if several);
+    3. else the end date of the subject's AE with outcome FATAL or AESDTH "Y" (the latest).
+
+    DTHFL = "Y" for a subject with any of them (even with no date), else null — never "N"."""
     dm = dm.copy()
-    sources = []
-    if ds is not None and len(ds):
-        sources.append(ds.loc[ds["DSDECOD"] == "DEATH", ["USUBJID", "DSSTDTC"]].rename(columns={"DSSTDTC": "DTC"}))
-    if ae is not None and len(ae):
-        fatal = (ae["AEOUT"] == "FATAL") | (ae.get("AESDTH") == "Y")
-        sources.append(ae.loc[fatal, ["USUBJID", "AEENDTC"]].rename(columns={"AEENDTC": "DTC"}))
-    deaths = pd.concat(sources, ignore_index=True) if sources else pd.DataFrame(columns=["USUBJID", "DTC"])
-    died = dm["USUBJID"].isin(deaths["USUBJID"])
-    dated = deaths[deaths["DTC"].notna()]
-    dm["DTHDTC"] = text(dm["USUBJID"].map(_extreme(dated, "DTC", "first")) if len(dated) else None, dm.index)
+    collected = dm["DTHDTC"] if "DTHDTC" in dm else pd.Series(None, index=dm.index, dtype=object)
+    candidates = [collected]
+    died = collected.notna()
+    for frame, date, mask in _death_sources(ds, ae):
+        dated = frame.loc[mask, ["USUBJID", date]].rename(columns={date: "DTC"})
+        died |= dm["USUBJID"].isin(dated["USUBJID"])
+        dated = dated[dated["DTC"].notna()]
+        latest = _extreme(dated, "DTC", "last") if len(dated) else pd.Series(dtype=object)
+        candidates.append(dm["USUBJID"].map(latest))
+    dthdtc = candidates[0].astype(object)
+    for later in candidates[1:]:
+        dthdtc = dthdtc.where(dthdtc.notna(), later.astype(object))
+    dm["DTHDTC"] = text(dthdtc, dm.index)
     dm["DTHFL"] = text(np.where(died, "Y", None), dm.index)
     return dm
+
+
+def _death_sources(ds: pd.DataFrame | None, ae: pd.DataFrame | None):
+    """(records, their date variable, which of them record a death): DS, then AE."""
+    if ds is not None and len(ds):
+        yield ds, "DSSTDTC", (ds["DSDECOD"] == "DEATH").fillna(False).to_numpy(dtype=bool)
+    if ae is not None and len(ae):
+        fatal = (ae["AEOUT"] == "FATAL").fillna(False) | (ae.get("AESDTH") == "Y")
+        yield ae, "AEENDTC", pd.Series(fatal).fillna(False).to_numpy(dtype=bool)
 
 
 def derive_age(dm: pd.DataFrame, *, at: str = "RFICDTC") -> tuple[pd.Series, pd.Series]:

@@ -1,8 +1,9 @@
 """DS — Disposition (SDTMIG v3.4 §6.2.3): one record per disposition event per subject.
 
 trialpack maps the disposition events of the raw export (completion or discontinuation of
-each period, screen failure, death) with DSCAT "DISPOSITION EVENT"; DSDECOD takes the
-NCOMPLT terms through ``value_maps.DSDECOD``. DM (RFENDTC, RFPENDTC, ARMNRS, death) and
+each period, screen failure, death, protocol milestones such as informed consent and
+randomisation) with DSCAT from DSDECOD's codelist (:func:`derive_dscat`); DSDECOD takes the
+CT terms through ``value_maps.DSDECOD``. DM (RFENDTC, RFPENDTC, ARMNRS, death) and
 ADSL (EOSSTT, DCSREAS) read it.
 """
 from __future__ import annotations
@@ -33,12 +34,27 @@ def map_disposition(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFra
     decod = map_values(raw["DSDECOD"], config.value_map("DSDECOD"), codelists.get("DSDECOD"))
     ds["DSTERM"] = raw["DSTERM"].where(raw["DSTERM"].notna(), decod) if "DSTERM" in raw else decod
     ds["DSDECOD"] = decod
-    ds["DSCAT"] = "DISPOSITION EVENT"
+    ds["DSCAT"] = derive_dscat(decod, codelists)
     ds["DSSTDTC"] = start
     ds["_PERIOD"] = _period_numbers(raw, config)
     ds[RAW_FILE] = raw[RAW_FILE]
     ds[RAW_ROW] = raw[RAW_ROW]
     return ds
+
+
+#: DSCAT of a DSDECOD term by the CDISC codelist holding it (SDTMIG 3.4 §6.2.3, DS assumption 3).
+DSCAT_BY_CODELIST = (("CL.PROTMLST", "PROTOCOL MILESTONE"), ("CL.OTHEVENT", "OTHER EVENT"))
+
+
+def derive_dscat(decod: pd.Series, codelists: dict[str, list[str]]) -> pd.Series:
+    """DSCAT from DSDECOD's codelist, in order: a term of PROTMLST (INFORMED CONSENT OBTAINED,
+    RANDOMIZED ...) -> "PROTOCOL MILESTONE"; of OTHEVENT -> "OTHER EVENT"; any other (NCOMPLT:
+    COMPLETED, ADVERSE EVENT, SCREEN FAILURE ...) -> "DISPOSITION EVENT". A study config may map
+    DSCAT explicitly instead (``raw.files.DS.map.DSCAT``)."""
+    norm = decod.astype("string").str.upper()
+    conditions = [norm.isin([t.upper() for t in codelists.get(oid, [])]).fillna(False).to_numpy(dtype=bool)
+                  for oid, _ in DSCAT_BY_CODELIST]
+    return text(np.select(conditions, [cat for _, cat in DSCAT_BY_CODELIST], "DISPOSITION EVENT"), decod.index)
 
 
 def _period_numbers(raw: pd.DataFrame, config: StudyConfig) -> pd.Series:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sdtm.algorithms import apply_value_map
 from sdtm.common import UNSTORABLE, Ledger, map_values, raw_dates, refuse_rows, text, to_numbers
 from sdtm.config import StudyConfig
 from specs.iso8601 import to_epoch_days
@@ -40,20 +41,21 @@ def map_exposure(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFrame,
     is a finding; the record is kept (SDTM practice).
     """
     raw = reject_unknown_subjects(raw, subjects, ledger, DOMAIN)
-    refuse_unknown(raw, "EXTRT", config.treatments, "treatment")
-    raw = raw.assign(_PERIOD=_periods(raw, config))
     dose = _doses(raw, ledger)
+    codes = treatment_codes(raw, config, dose)
+    refuse_unplaced(raw, codes, "EXTRT", "treatment", ", ".join(map(str, config.treatments)))
+    raw = raw.assign(_PERIOD=_periods(raw, config))
     start = raw_dates(raw, "EXSTDAT", config, variable="EXSTDTC", ledger=ledger, dataset=DOMAIN)
     end = raw_dates(raw, "EXENDAT", config, variable="EXENDTC", ledger=ledger, dataset=DOMAIN)
     ex = pd.DataFrame(index=raw.index)
     ex["STUDYID"] = config.studyid
     ex["DOMAIN"] = DOMAIN
     ex["USUBJID"] = raw["SUBJID"].map(subjects.set_index("SUBJID")["USUBJID"])
-    codes = _lookup_key(raw["EXTRT"], config.treatments)
     ex["EXTRT"] = text(codes.map({k: v["extrt"] for k, v in config.treatments.items()}), raw.index)
     ex["EXDOSE"] = dose
     defaults = config.exposure
-    ex["EXDOSU"] = defaults.get("dose_unit")
+    unit = map_values(raw["EXDOSU"], config.value_map("EXDOSU"), codelists.get("EXDOSU")) if "EXDOSU" in raw else None
+    ex["EXDOSU"] = _or_default(unit, defaults.get("dose_unit"))
     ex["EXDOSFRM"] = defaults.get("dose_form")
     freq = map_values(raw["EXDOSFRQ"], config.value_map("EXDOSFRQ"), codelists.get("EXDOSFRQ")) \
         if "EXDOSFRQ" in raw else None
@@ -86,10 +88,32 @@ def reject_unknown_subjects(raw: pd.DataFrame, subjects: pd.DataFrame, ledger: L
     return ledger.reject(raw, ~known, domain=domain, column="SUBJID", reason=pd.Series(reason, index=raw.index))
 
 
-def _lookup_key(values: pd.Series, table: dict) -> pd.Series:
-    norm = values.astype("string").str.strip().str.upper()
-    keys = {str(k).strip().upper(): k for k in table}
-    return norm.map(keys).astype(object)
+def treatment_codes(raw: pd.DataFrame, config: StudyConfig, dose: pd.Series) -> pd.Series:
+    """The study config's treatment (its key) of each record, null where none:
+
+    1. the raw product name, after ``value_maps.EXTRT``, is one of the treatment's ``raw`` names
+       (default: its key), compared trimmed, in any case, runs of spaces as one;
+    2. a treatment that gives a ``dose`` (and ``dose_unit``) takes only records of that EXDOSE
+       (and EXDOSU: the raw field, else the protocol's ``exposure.dose_unit``, any case) — so that
+       XANOMELINE 54 mg and 81 mg are two treatments of one product;
+    3. a treatment with a dose is matched before one without."""
+    names = _normal(apply_value_map(raw["EXTRT"], config.value_map("EXTRT")))
+    unit = _normal(raw["EXDOSU"] if "EXDOSU" in raw else
+                   pd.Series(config.exposure.get("dose_unit"), index=raw.index, dtype=object))
+    code = pd.Series(None, index=raw.index, dtype=object)
+    for key, trt in sorted(config.treatments.items(), key=lambda item: "dose" not in item[1]):
+        wanted = trt.get("raw", key)
+        holds = names.isin(list(_normal(pd.Series([wanted] if isinstance(wanted, str) else wanted)))).fillna(False)
+        if "dose" in trt:
+            holds &= dose.notna() & np.isclose(dose.fillna(-1.0), trt["dose"])
+        if "dose_unit" in trt:
+            holds &= (unit == trt["dose_unit"].upper()).fillna(False)
+        code = code.mask(holds.to_numpy(dtype=bool) & code.isna().to_numpy(), key)
+    return code
+
+
+def _normal(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
 
 
 def _doses(raw: pd.DataFrame, ledger: Ledger) -> pd.Series:
@@ -108,13 +132,13 @@ def _doses(raw: pd.DataFrame, ledger: Ledger) -> pd.Series:
     return dose.mask(bad | not_number)
 
 
-def refuse_unknown(raw: pd.DataFrame, fld: str, table: dict, what: str) -> None:
-    """Every record whose ``fld`` is empty or not one of ``table``'s keys (trimmed, any case) is
-    bad input: the study config must say what each raw value is. All such rows are listed."""
-    bad = _lookup_key(raw[fld], table).isna()
+def refuse_unplaced(raw: pd.DataFrame, codes: pd.Series, fld: str, what: str, known: str) -> None:
+    """Every record the config cannot place (``codes`` null) is bad input: the study config must
+    say what each raw value is. All such rows are listed."""
+    bad = codes.isna()
     if bad.any():
         refuse_rows(raw, bad, fld, np.where(raw[fld].isna(), f"{what} is empty",
-                                            f"{what} is not one of the study's {what}s ({', '.join(map(str, table))})"))
+                                            f"{what} is not one of the study's {what}s ({known})"))
 
 
 def _periods(raw: pd.DataFrame, config: StudyConfig) -> pd.Series:

@@ -31,6 +31,7 @@ from sdtm.config import REQUIRED_FIELDS, StudyConfig
 from sdtm.epoch import epoch_windows
 from sdtm.studyspec import add_supplemental_metadata, compose_study_spec
 from sdtm.supp import SUPP_PREFIX, build_supp, split_long_text
+from sdtm.variables import LINK, add_variables, fed_fields, feed_form_fields
 from sdtm.ts import build_trial_summary
 from specs import findings
 from specs.checks import is_date_variable
@@ -77,7 +78,8 @@ def read_study_raw(config: StudyConfig, input_dir: Path | None = None, *, base: 
         name = raw_file_name(path, base if base is not None else config.file.parent)
         tables[domain] = read_raw(path, spec["columns"], name=name, fmt=spec.get("format"),
                                   encoding=spec.get("encoding", "utf-8"), delimiter=spec.get("delimiter", ","),
-                                  sheet=spec.get("sheet"), required=REQUIRED_FIELDS.get(domain, ()))
+                                  sheet=spec.get("sheet"),
+                                  required=tuple(f for f in REQUIRED_FIELDS.get(domain, ()) if f not in fed_fields(config, domain)))
     return tables
 
 
@@ -101,15 +103,19 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
     spec = spec.copy() if spec is not None else compose_study_spec(config)
     values = codelist_values(spec)
     ledger = Ledger()
-    frames = {d: with_headers(t.frame, t.headers) for d, t in raw.items()}
-    subjects = dm_mod.map_subjects(frames["DM"], config, ledger, values)
+    frames = {d: feed_form_fields(with_headers(t.frame, t.headers), d, config, spec, ledger) for d, t in raw.items()}
+    subjects = collected(dm_mod.map_subjects(frames["DM"], config, ledger, values), frames, "DM", config, spec,
+                         ledger, values)
     for q in config.supplemental("DM"):
         subjects[SUPP_PREFIX + q["qnam"]] = frames["DM"].loc[subjects.index, q["field"]]
-    keys = subjects[["SUBJID", "USUBJID"]]
-    ex = (ex_mod.map_exposure(frames["EX"], config, keys, ledger, values) if "EX" in frames
+    keys = subjects[[LINK, "USUBJID"]].rename(columns={LINK: "SUBJID"})   # how AE, EX, DS name the subject
+    ex = (collected(ex_mod.map_exposure(frames["EX"], config, keys, ledger, values), frames, "EX", config, spec,
+                    ledger, values) if "EX" in frames
           else _empty_records(("_PERIOD", "_TRTCODE", "EXSTDTC", "EXENDTC")))
-    ds = ds_mod.map_disposition(frames["DS"], config, keys, ledger, values) if "DS" in frames else None
-    ae = ae_mod.map_adverse_events(frames["AE"], config, keys, ledger, values) if "AE" in frames else None
+    ds = (collected(ds_mod.map_disposition(frames["DS"], config, keys, ledger, values), frames, "DS", config, spec,
+                    ledger, values) if "DS" in frames else None)
+    ae = (collected(ae_mod.map_adverse_events(frames["AE"], config, keys, ledger, values), frames, "AE", config,
+                    spec, ledger, values) if "AE" in frames else None)
     dm = derive_dm(subjects, ex, ds, ae, config, ledger)
     windows = epoch_windows(dm, ex, config)
     out = {"DM": dm, "EX": ex_mod.derive_study_days(ex, dm)}
@@ -147,6 +153,12 @@ def _reviewers_guide(config: StudyConfig, spec: Spec, datasets: dict, found: pd.
     return [reviewers_guide(config, spec, datasets, found, reconciliation, rejections)]
 
 
+def collected(records: pd.DataFrame, frames: dict[str, pd.DataFrame], domain: str, config: StudyConfig, spec: Spec,
+              ledger: Ledger, values: dict[str, list[str]]) -> pd.DataFrame:
+    """A mapper's records with the domain's other variables the config gives (``sdtm.variables``)."""
+    return add_variables(records, frames[domain], domain, config, spec, ledger, values)
+
+
 def with_headers(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
     """The raw frame, knowing (in ``attrs``) the raw column each field was read from: messages
     about a record name the column as the export spells it."""
@@ -156,9 +168,10 @@ def with_headers(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
 
 
 def codelist_values(spec: Spec) -> dict[str, list[str]]:
-    """Allowed values by variable name, for mapping raw codes."""
+    """Allowed values by variable name, for mapping raw codes, and by codelist OID (``CL.PROTMLST``:
+    what a derivation needs of a codelist no variable is bound to)."""
     by_oid = {c.oid: c.values() for c in spec.codelists if not c.is_external}
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[str]] = dict(by_oid)
     for _, var in spec.iter_variables():
         if var.codelist in by_oid:
             out.setdefault(var.name, by_oid[var.codelist])

@@ -28,38 +28,16 @@ import pandas as pd
 from sdtm import algorithms
 from sdtm.common import Ledger, map_values, numbers, raw_dates
 from sdtm.config import StudyConfig
-from sdtm.forms import form_fields, read_annotation_table
+from sdtm.forms import collection_fields, consuming_field, form_fields
 from specs import findings
 from specs.checks import is_date_variable
 from specs.model import Spec
 from trialpack.rawio import RAW_FILE
 
 
-def supplies(domain: str) -> dict[str, list[str]]:
-    """Form field -> the variables of ``domain`` it supplies (the annotation table's ``supplies``)."""
-    form = read_annotation_table()["forms"].get(domain, {"fields": {}})
-    out = {}
-    for name, fld in form["fields"].items():
-        targets = fld.get("supplies") or [t for case in fld.get("cases", []) for t in case.get("supplies", [])]
-        out[name] = [t.split(".", 1)[1] for t in targets if t.startswith(f"{domain}.")]
-    return out
-
-
-def consuming_field(domain: str, variable: str) -> str | None:
-    """The form field through which the mapper derives ``variable``: the field of the same name,
-    else the first field whose first supply it is (AESTDTC <- AESTDAT; ARMCD <- ARM)."""
-    fields = supplies(domain)
-    if variable in fields and variable in fields[variable]:
-        return variable
-    return next((name for name, targets in fields.items() if targets[:1] == [variable]), None)
-
-
-def collection_fields(variable: str) -> tuple[str, str] | None:
-    """The CDASH date and time fields of a ``--DTC`` variable (AEDTC -> AEDAT, AETIM)."""
-    if not variable.endswith("DTC"):
-        return None
-    stem = variable[:-3]
-    return f"{stem}DAT", f"{stem}TIM"
+#: The DM column naming each subject as the other exports do (AE, EX and DS records are linked by
+#: their SUBJID field): DM's SUBJID field as exported, kept when a mapping makes SUBJID of part of it.
+LINK = "_LINK"
 
 
 def mappings(config: StudyConfig, domain: str) -> dict[str, object]:
@@ -105,8 +83,12 @@ def read_datetime(frame: pd.DataFrame, config: StudyConfig, ledger: Ledger, doma
 def feed_form_fields(frame: pd.DataFrame, domain: str, config: StudyConfig, spec: Spec | None,
                      ledger: Ledger) -> pd.DataFrame:
     """Each mapping for a variable a form field supplies, evaluated into that field (step 1 of the
-    module docstring); the field's raw column, if the file has one, is replaced."""
+    module docstring); the field's raw column, if the file has one, is replaced. In DM the subject's
+    link (:data:`LINK`) is the SUBJID field as exported, or the field the SUBJID mapping reads."""
     fed = {}
+    if domain == "DM":
+        sources = ["SUBJID"] if "SUBJID" in frame else algorithms.fields_of(mappings(config, "DM").get("SUBJID"))
+        fed[LINK] = frame[sources[0]] if sources else None
     for variable, mapping in mappings(config, domain).items():
         field = consuming_field(domain, variable)
         if field is None:
@@ -116,8 +98,8 @@ def feed_form_fields(frame: pd.DataFrame, domain: str, config: StudyConfig, spec
         fed[field] = got.values
         if algorithms.kind_of(mapping) == "date":
             frame.attrs.setdefault("iso_fields", set()).add(field)
-    if not fed:
-        return frame
+    if len(fed) == (domain == "DM"):
+        return frame.assign(**fed) if fed else frame
     out = frame.assign(**fed)
     out.attrs = {**frame.attrs, "headers": {**frame.attrs.get("headers", {}),
                                             **{f: f"map.{f}" for f in fed}}}

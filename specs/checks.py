@@ -49,9 +49,32 @@ def check(df: pd.DataFrame, dataset: DatasetSpec, spec: Spec | None = None) -> p
                                      message=f"{var.name} is {var.data_type} (character) but the column is numeric"))
         else:
             texts.append(var)
-    out += _check_text_variables(df, texts, dataset.name, codelists)
+    out += _check_text_variables(df, texts, dataset.name, codelists, value_level_codelists(df, dataset, spec))
     out.append(_check_keys(df, dataset))
     return findings.concat(out)
+
+
+def value_level_codelists(df: pd.DataFrame, dataset: DatasetSpec, spec: Spec | None
+                          ) -> dict[str, list[tuple[np.ndarray, str]]]:
+    """Per text variable, the codelists its value-level metadata gives and the rows each applies
+    to (its where clause holds: EQ and IN checks on variables of ``df``), e.g. DS.DSDECOD: PROTMLST
+    where DSCAT is "PROTOCOL MILESTONE", NCOMPLT where it is "DISPOSITION EVENT". Rows no such
+    clause covers keep the variable's own codelist."""
+    if spec is None or not spec.value_level:
+        return {}
+    clauses = {w.oid: w for w in spec.where_clauses}
+    out: dict[str, list[tuple[np.ndarray, str]]] = {}
+    for row in spec.value_level:
+        clause = clauses.get(row.where_clause)
+        if row.dataset != dataset.name or not row.codelist or clause is None or row.variable not in df:
+            continue
+        if any(c.variable not in df or c.comparator not in ("EQ", "IN") for c in clause.checks):
+            continue
+        holds = np.ones(len(df), dtype=bool)
+        for c in clause.checks:
+            holds &= df[c.variable].astype("string").isin(c.values).fillna(False).to_numpy(dtype=bool)
+        out.setdefault(row.variable, []).append((holds, row.codelist))
+    return out
 
 
 def _check_variables(df: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
@@ -173,19 +196,19 @@ _TEXT_RULES = ("TP0004", "TP0008", "TP0006", "TP0007", "TP0011", "TP0012", "TP00
 
 
 def _check_text_variables(df: pd.DataFrame, variables: list[VariableSpec], ds: str,
-                          codelists: dict | None) -> list:
+                          codelists: dict | None, value_lists: dict | None = None) -> list:
     """TP0004 (Req null), TP0008 (ASCII), TP0006 (200 bytes), TP0007 (spec length),
     TP0011/TP0012 (ISO 8601), TP0009/TP0010 (codelists) on every text variable, each with
     a few Arrow kernels over the column as stored; ISO 8601 validity once per distinct value."""
     by_rule: dict[str, list] = {rule: [] for rule in _TEXT_RULES}
     for var in variables:
         text = _Text(df[var.name], var)
-        for rule, found in _text_findings(text, ds, codelists):
+        for rule, found in _text_findings(text, ds, codelists, (value_lists or {}).get(var.name, [])):
             by_rule[rule].append(found)
     return [f for rule in _TEXT_RULES for f in by_rule[rule]]
 
 
-def _text_findings(text: _Text, ds: str, codelists: dict | None):
+def _text_findings(text: _Text, ds: str, codelists: dict | None, value_lists: list | None = None):
     """(rule, findings) of one text variable."""
     var, nbytes = text.var, text.nbytes
     if var.core == "Req":
@@ -205,7 +228,7 @@ def _text_findings(text: _Text, ds: str, codelists: dict | None):
                                       f"value of {var.name} is longer than its spec length {var.length}")
     yield from _iso8601_findings(text, ds)
     if codelists is not None and var.codelist:
-        yield from _codelist_findings(text, ds, codelists)
+        yield from _codelist_findings(text, ds, codelists, value_lists or [])
 
 
 def _describe_char(ch: str) -> str:
@@ -229,18 +252,30 @@ def _iso8601_findings(text: _Text, ds: str):
                                       f"{var.name} is not a valid ISO 8601 date/time")
 
 
-def _codelist_findings(text: _Text, ds: str, codelists: dict):
-    """Membership of every coded value in the variable's codelist."""
+def _codelist_findings(text: _Text, ds: str, codelists: dict, value_lists: list):
+    """Membership of every coded value in its codelist: the value-level one where a where clause
+    gives one for the row (``value_lists``: (rows, codelist OID)), else the variable's."""
+    covered = np.zeros(len(text.missing), dtype=bool)
+    for rows, oid in value_lists:
+        yield from _membership(text, ds, codelists, oid, rows & ~covered)
+        covered |= rows
+    yield from _membership(text, ds, codelists, text.var.codelist, ~covered)
+
+
+def _membership(text: _Text, ds: str, codelists: dict, oid: str, rows: np.ndarray):
+    """Rows (of ``rows``) whose value is not a term of codelist ``oid``."""
     var = text.var
-    cl = codelists.get(var.codelist)
+    cl = codelists.get(oid)
     if cl is None:
-        yield "TP0016", findings.make("TP0016", ds, var.name, message=f"codelist {var.codelist} is not in the spec")
+        yield "TP0016", findings.make("TP0016", ds, var.name, message=f"codelist {oid} is not in the spec")
         return
     terms = codelist_terms(cl)
-    if not terms:
+    if cl.extensible:   # a sponsor's extended value (def:ExtendedValue) is reported like any value CT lacks
+        terms = [item.value for item in cl.items if not item.extended] if cl.items else terms
+    if not terms or not rows.any():
         return
     allowed = pa.array([str(value) for value in terms], type=pa.string())
-    outside = ~np.asarray(pc.is_in(text.raw, value_set=allowed)).astype(bool) & ~text.missing
+    outside = ~np.asarray(pc.is_in(text.raw, value_set=allowed)).astype(bool) & ~text.missing & rows
     if cl.extensible:
         yield "TP0010", text.findings("TP0010", ds, outside, f"{var.name} value is not in extensible codelist "
                                                              f"{cl.name} ({cl.oid}); flag it as an extended value")

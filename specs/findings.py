@@ -52,6 +52,7 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0114": ("error", "A value the record needs is empty: the record is kept with it null"),
     "TP0115": ("error", "Dose not a storable non-negative number: record kept, EXDOSE null"),
     "TP0116": ("warning", "Raw record rejected as an exact duplicate of an earlier row (nothing lost)"),
+    "TP0117": ("warning", "A mapping of the study config produced nothing across a whole raw file"),
     # SDTM -> ADaM
     "TP0201": ("notice", "AE of a subject not in ADSL (not analysed)"),
     "TP0202": ("warning", "Exposure intervals of one subject and treatment overlap"),

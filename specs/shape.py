@@ -130,4 +130,30 @@ def drop_unused_variables(spec, datasets: dict[str, pd.DataFrame], keep: set[str
     # the datasets and variables are new objects; codelists, methods and the rest are shared
     out = spec.subset([d.name for d in kept])
     out.datasets = kept
-    return out
+    return drop_unmatched_value_level(out, datasets)
+
+
+def drop_unmatched_value_level(spec, datasets: dict[str, pd.DataFrame]):
+    """The spec without the value-level rows of a dataset with records that no record matches
+    (a where clause of EQ checks on variables the data hold: DS.DSDECOD's PROTMLST row in a study
+    without protocol milestones), and without the where clauses no row uses any more."""
+    clauses = {w.oid: w for w in spec.where_clauses}
+
+    def matched(row) -> bool:
+        df = datasets.get(row.dataset)
+        clause = clauses.get(row.where_clause)
+        if df is None or not len(df) or clause is None or any(
+                c.comparator not in ("EQ", "IN") or c.variable not in df for c in clause.checks):
+            return True
+        holds = pd.Series(True, index=df.index)
+        for c in clause.checks:
+            holds &= df[c.variable].astype("string").isin(c.values).fillna(False)
+        return bool(holds.any())
+
+    kept = [row for row in spec.value_level if matched(row)]
+    if len(kept) == len(spec.value_level):
+        return spec
+    dropped = {row.where_clause for row in spec.value_level} - {row.where_clause for row in kept}
+    spec.value_level = kept
+    spec.where_clauses = [w for w in spec.where_clauses if w.oid not in dropped]
+    return spec

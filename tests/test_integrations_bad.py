@@ -66,7 +66,7 @@ def test_a_misspelt_field_is_refused_with_the_nearest_name(tmp_path):
     assert proc.stderr.splitlines() == [
         "trialpack: error: studies/tvx-mig-201.json, at $.raw.files.AE.columns.AESTDT: unknown field 'AESTDT' "
         "(did you mean AESTDAT?): the AE export can map " + ", ".join(_ae_fields())
-        + ", or a field named by supplemental.AE"]
+        + ", a variable of AE, a collection date (--DAT, --TIM), or a field a mapping or supplemental.AE reads"]
     assert not (tmp_path / "out").exists()
 
 
@@ -333,3 +333,63 @@ def test_messages_name_files_the_user_can_open_from_where_they_ran(tmp_path):
     assert proc.returncode == 2
     named = proc.stderr.split("trialpack: error: ", 1)[1].split(",", 1)[0]
     assert named == f"{CLEAN}/raw/tvx-mig-201/ae.csv" and (tmp_path / named).is_file()
+
+
+# -- the mapping algorithms of a study config: what cannot work is refused at load ------------------
+
+LEGACY = "legacy-edc"
+LEGACY_STUDY = Path("studies/xnl-td-302.json")
+
+
+def _legacy_refusal(tmp_path, change) -> str:
+    case = copy_case(tmp_path, LEGACY)
+    edit_json(case / LEGACY_STUDY, change)
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()
+    return proc.stderr.strip()
+
+
+def _dm_map(d):
+    return d["raw"]["files"]["DM"]["map"]
+
+
+def _ds_map(d):
+    return d["raw"]["files"]["DS"]["map"]
+
+
+@pytest.mark.parametrize("change, where, words", [
+    (lambda d: _dm_map(d)["SITEID"].update(extract="^(\\d+-"), "$.raw.files.DM.map.SITEID.extract",
+     "does not compile"),
+    (lambda d: _dm_map(d)["SITEID"].update(extract="^\\d+-"), "$.raw.files.DM.map.SITEID.extract",
+     "has 0 groups; it needs exactly one"),
+    (lambda d: _ds_map(d).update(DSTERM={"template": "{DSOTHER} / {DSTERM_RAW}"}), "$.raw.files.DS.map.DSTERM.template",
+     "field 'DSTERM_RAW' is not mapped in this raw file's columns"),
+    (lambda d: _ds_map(d)["DSDECOD"]["cases"][0]["when"][0].update(field="DSOTHR"),
+     "$.raw.files.DS.map.DSDECOD.cases[0].when[0].field", "(did you mean DSOTHER?)"),
+    (lambda d: _ds_map(d).update(VISIT={"constant": "BASELINE"}), "$.raw.files.DS.map.VISIT",
+     "VISIT is given twice: by a mapping and by the field of its name"),
+    (lambda d: _dm_map(d).update(STIEID={"constant": "701"}), "$.raw.files.DM.map.STIEID",
+     "'STIEID' is not a variable of DM (did you mean SITEID?)"),
+    (lambda d: _ds_map(d).update(DSCAT={"constant": "MILESTONE"}), "$.raw.files.DS.map.DSCAT.constant",
+     "'MILESTONE' is not a term of Category of Disposition Event (CL.DSCAT), which is not extensible"),
+    (lambda d: d["value_maps"].update(SEX={"1": "M", "2": "Female"}), "$.value_maps.SEX.2",
+     "'Female' is not a term of Sex (CL.SEX), which is not extensible"),
+])
+def test_a_mapping_that_cannot_work_is_refused_with_its_json_path(tmp_path, change, where, words):
+    line = _legacy_refusal(tmp_path, change)
+    assert line.startswith(f"trialpack: error: studies/xnl-td-302.json, at {where}: "), line
+    assert words in line, line
+
+
+def test_a_mapping_that_never_applies_is_a_warning_with_counts(tmp_path):
+    """A regex that matches no value of the whole file (the site is written SITE701 nowhere) is a
+    warning naming the mapping; SITEID is then null everywhere, which the spec check reports."""
+    case = copy_case(tmp_path, LEGACY)
+    edit_json(case / LEGACY_STUDY, lambda d: _dm_map(d)["SITEID"].update(extract="^SITE(\\d+)"))
+    proc = build(case, tmp_path / "out")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    found = [f for f in findings_of(tmp_path / "out") if f["rule"] == "TP0117"]
+    assert [(f["severity"], f["dataset"], f["variable"], f["value"], f["message"]) for f in found] == [
+        ("warning", "DM", "SITEID", 16, "the mapping of SITEID: extract '^SITE(\\\\d+)' matches none of the 16 values "
+                                        "of PATNUM")]

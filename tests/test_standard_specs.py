@@ -53,7 +53,7 @@ LABEL_OVERRIDES = {("ADAE", "AOCCFL"): "1st Occurrence within Subject Flag"}
 CORE_OVERRIDES = {("ADSL", "TRT02P"): "Cond"}
 SPONSOR_VARIABLES = {("ADEX", "AVALU"), ("ADAETTE", "AVALU")}
 #: Variables whose origin lives at value level only.
-VALUE_LEVEL_ORIGIN = {("SUPPDM", "QVAL"), ("SUPPAE", "QVAL"), ("TS", "TSVAL"), ("ADEX", "AVAL")}
+VALUE_LEVEL_ORIGIN = {("SUPPDM", "QVAL"), ("SUPPAE", "QVAL"), ("TS", "TSVAL"), ("ADEX", "AVAL"), ("DS", "DSDECOD")}
 #: Code lists decoded by the name list of the same C-codes (TSPARMCD by TSPARM), not by NCI preferred terms.
 PAIRED_DECODES = {"C66738": "C67152"}
 
@@ -213,7 +213,7 @@ def test_origins_follow_define_xml(packages):
             if var.origin_type is None:
                 assert (ds.name, var.name) in VALUE_LEVEL_ORIGIN, where
                 assert not var.method, where
-                if directory != "sdtmig-3.4" or ds.name == "TS":  # SUPP-- value level comes with the study
+                if directory != "sdtmig-3.4" or ds.name in ("TS", "DS"):  # SUPP-- value level comes with the study
                     assert spec.value_levels(ds.name, var.name), where
                 continue
             assert var.origin_type in ORIGIN_TYPES, where

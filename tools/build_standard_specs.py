@@ -645,7 +645,7 @@ def value_level(ds: dict[str, Any], dataset: DatasetSpec, sources: Sources, sele
         (variable, value), = entry["where"].items()
         if entry["variable"] not in dataset or variable not in dataset:
             raise InputError(f"{entry['variable']} or {variable} is not a variable of {ds['name']}", path=where)
-        oid = f"WC.{ds['name']}.{variable}.{value}"
+        oid = f"WC.{ds['name']}.{variable}." + re.sub(r"[^A-Za-z0-9_.-]", "_", value)   # a valid OID
         clauses.append(WhereClause(oid, [RangeCheck(ds["name"], variable, "EQ", [value])]))
         row = ValueLevel(
             dataset=ds["name"], variable=entry["variable"], where_clause=oid,
@@ -660,13 +660,17 @@ def value_level(ds: dict[str, Any], dataset: DatasetSpec, sources: Sources, sele
 
 def where_value_decode(var: VariableSpec, value: str, selection: dict[str, Any], state: PackageState,
                        where: str) -> str:
-    """The decode of ``value`` in the codelist of the where-clause variable ``var``."""
+    """The decode of ``value`` in the codelist of the where-clause variable ``var``; the value itself
+    where that codelist has no decodes (DSCAT: the term is its own name)."""
     if var.codelist is None:
         raise InputError(f"{var.name} has no codelist to give the value-level label of {value}", path=where)
     codelist = build_codelist(var.codelist, selection, state)
     for item in codelist.items:
-        if item.value == value and item.decode:
-            return item.decode
+        if item.value == value:
+            if item.decode:
+                return item.decode
+            if not any(i.decode for i in codelist.items):
+                return value
     raise InputError(f"{value} has no decode in {var.codelist}", path=where)
 
 

@@ -91,7 +91,12 @@ def literal(value) -> str:
 
 
 def base_type(node: dict) -> str:
-    """The JSON type(s) a schema allows, e.g. ``string``, ``integer or null``."""
+    """The JSON type(s) a schema allows, e.g. ``string``, ``integer or null``; a reference to a
+    definition is its name (its table follows the config's)."""
+    if "$ref" in node:
+        return f"{node['$ref'].rsplit('/', 1)[-1]} (see below)"
+    if "anyOf" in node:
+        return " or ".join(dict.fromkeys(base_type(alt) for alt in node["anyOf"]))
     if "type" in node:
         types = node["type"] if isinstance(node["type"], list) else [node["type"]]
     elif "enum" in node or "const" in node:
@@ -170,6 +175,11 @@ def is_level(node: dict) -> bool:
     return isinstance(node.get("properties"), dict)
 
 
+def alternatives(node: dict) -> list[dict]:
+    """The schemas a node allows: its ``anyOf`` alternatives, or itself."""
+    return node["anyOf"] if "anyOf" in node else [node]
+
+
 def conditional_required(node: dict) -> dict[str, str]:
     """Key -> Required text for the keys an ``allOf`` if/then/else of ``node`` requires."""
     out: dict[str, str] = {}
@@ -215,6 +225,11 @@ class Renderer:
         self.inner(rows, levels, path, node)
 
     def inner(self, rows: list, levels: list, path: str, node: dict) -> None:
+        if "anyOf" in node:   # the alternatives' own keys and items
+            for alt in node["anyOf"]:
+                if "$ref" not in alt and (is_level(alt) or alt.get("type") == "array"):
+                    self.inner(rows, levels, path, alt)
+            return
         if is_level(node):
             levels.append((path, node))
             return
@@ -273,9 +288,20 @@ def nested(node: dict) -> bool:
 
 
 def render_config(heading: str, name: str, schema: dict) -> list[str]:
-    """The section of one config: its description, then a table per object level."""
-    return [f"## {heading}", "", " ".join(schema.get("description", "").split()), "",
-            f"Schema: `specs/schema/{name}.schema.json`.", "", *Renderer(name).table("", schema)]
+    """The section of one config: its description, then a table per object level, then a table
+    per definition it refers to (``$defs``: a mapping, a condition)."""
+    renderer = Renderer(name)
+    out = [f"## {heading}", "", " ".join(schema.get("description", "").split()), "",
+           f"Schema: `specs/schema/{name}.schema.json`.", "", *renderer.table("", schema)]
+    for def_name, node in schema.get("$defs", {}).items():
+        rows: list[str] = []
+        levels: list[tuple[str, dict]] = []
+        renderer.entries(rows, levels, def_name, node, NONE)
+        out += [f"### Definition `{def_name}`", "", "| Key | Required | Type | Default | Description |",
+                "|---|---|---|---|---|", *rows, ""]
+        for sub_path, sub in levels:
+            out += renderer.table(sub_path, sub)
+    return out
 
 
 def render() -> str:
