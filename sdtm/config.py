@@ -128,9 +128,35 @@ def load_study_config(path: str | Path) -> StudyConfig:
     """Read and check a study config; errors name the file and the JSON path."""
     path = Path(path)
     data = load_json(path, "study-config")
-    config = StudyConfig(data, path)
+    config = StudyConfig(with_sheet_mappings(data, path), path)
     check_study_config(config)
     return config
+
+
+def with_sheet_mappings(data: dict, path: Path) -> dict:
+    """The config with the mappings of the Mapping sheet of its ``spec`` workbook
+    (:mod:`sdtm.mappingsheet`) added to ``raw.files.<DOMAIN>.map``; a variable mapped in both the
+    sheet and the JSON, or a form the config's raw files lack, is refused."""
+    from sdtm.mappingsheet import SHEET, read_mapping_sheet
+
+    spec = data.get("spec")
+    if not spec or not str(spec).lower().endswith(".xlsx") or data.get("source", "raw") != "raw":
+        return data
+    sheet = read_mapping_sheet(path.parent / spec)
+    if not sheet:
+        return data
+    files = data.get("raw", {}).get("files", {})
+    for domain, variables in sheet.items():
+        if domain not in files:
+            raise InputError(f"the Mapping sheet maps form {domain}, which raw.files does not list",
+                             file=path.parent / spec, sheet=SHEET)
+        given = files[domain].setdefault("map", {})
+        for variable, mapping in variables.items():
+            if variable in given:
+                raise InputError(f"{domain}.{variable} is mapped both here and in the {SHEET} sheet of {spec}",
+                                 file=path, path=f"$.raw.files.{domain}.map.{variable}")
+            given[variable] = mapping
+    return data
 
 
 def check_study_config(config: StudyConfig) -> None:

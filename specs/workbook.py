@@ -22,7 +22,7 @@ import zipfile
 from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from specs.errors import InputError, SpecError
 from specs.model import Spec
@@ -110,8 +110,10 @@ def _norm(text: Any) -> str:
 # -- writing ------------------------------------------------------------------------------
 
 
-def write_workbook(spec: Spec, path: str | Path, *, created: datetime | None = None) -> Path:
-    """Write ``spec`` as an xlsx workbook (sheets in :data:`SHEET_ORDER`)."""
+def write_workbook(spec: Spec, path: str | Path, *, created: datetime | None = None,
+                   more: Callable[[Any], None] | None = None) -> Path:
+    """Write ``spec`` as an xlsx workbook (sheets in :data:`SHEET_ORDER`); ``more`` may add sheets
+    of its own to the openpyxl workbook before it is saved (a study's Mapping sheet)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -124,6 +126,8 @@ def write_workbook(spec: Spec, path: str | Path, *, created: datetime | None = N
         ws = wb.create_sheet(sheet)
         write_rows(ws, [c.header for c in SHEETS[sheet]],
                     [[_to_cell(row.get(c.key), c.kind) for c in SHEETS[sheet]] for row in rows])
+    if more is not None:
+        more(wb)
     for ws in wb.worksheets:
         for cell in ws[1]:
             cell.font = Font(bold=True)

@@ -177,9 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("spec", help="JSON spec <-> xlsx workbook",
                        description="Export a JSON spec to a Pinnacle 21-style workbook or import one.")
     spec_sub = p.add_subparsers(dest="spec_command", metavar="ACTION", parser_class=_Parser)
-    pe = spec_sub.add_parser("export", help="JSON spec folder -> xlsx workbook",
-                             description="Write the spec in SPEC_DIR as an xlsx workbook.")
-    pe.add_argument("spec_dir", metavar="SPEC_DIR")
+    pe = spec_sub.add_parser("export", help="JSON spec folder (or a study config) -> xlsx workbook",
+                             description="Write the spec in SOURCE as an xlsx workbook; a study config's "
+                                         "composed spec comes with a Mapping sheet of its mappings.")
+    pe.add_argument("spec_dir", metavar="SOURCE")
     pe.add_argument("xlsx", metavar="OUT.xlsx")
     pe.set_defaults(func=_cmd_spec_export)
     pi = spec_sub.add_parser("import", help="xlsx workbook -> JSON spec folder",

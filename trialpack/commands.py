@@ -174,18 +174,48 @@ def convert(args: argparse.Namespace) -> int:
 
 
 def spec_export(args: argparse.Namespace) -> int:
-    """``trialpack spec export SPEC_DIR OUT.xlsx``."""
-    from specs.load import load_spec
+    """``trialpack spec export SOURCE OUT.xlsx``: SOURCE a spec (folder, JSON file, workbook), or a
+    study config, whose composed spec is written with a Mapping sheet of its mappings
+    (``sdtm.mappingsheet``) — the workbook a study config's ``spec`` may name."""
     from specs.clock import default_created
     from specs.workbook import write_workbook
     from trialpack.atomic import atomic_path
 
-    spec = load_spec(args.spec_dir)
+    spec, maps = _export_source(args.spec_dir)
+    more = None
+    if maps is not None:
+        from sdtm.mappingsheet import write_mapping_sheet
+
+        more = lambda wb: write_mapping_sheet(wb, maps)   # noqa: E731
     with atomic_path(args.xlsx) as tmp:
-        write_workbook(spec, tmp, created=default_created())
+        write_workbook(spec, tmp, created=default_created(), more=more)
+    mapped = f", {sum(len(v) for v in maps.values())} mappings" if maps is not None else ""
     print(f"wrote {args.xlsx}: {len(spec.datasets)} datasets, "
-          f"{sum(len(d.variables) for d in spec.datasets)} variables, {len(spec.codelists)} codelists")
+          f"{sum(len(d.variables) for d in spec.datasets)} variables, {len(spec.codelists)} codelists{mapped}")
     return 0
+
+
+def _export_source(source: str):
+    """(spec, mappings or None) of ``spec export``'s SOURCE: a study config JSON (it has a
+    ``studyid``) gives its composed spec (without the documents each build makes) and its ``map``
+    entries; anything else is a spec."""
+    from pathlib import Path
+
+    from specs.jsonio import read_json
+    from specs.load import load_spec
+
+    path = Path(source)
+    if path.is_file() and path.suffix.lower() == ".json" and isinstance(data := read_json(path), dict) \
+            and "studyid" in data:
+        from sdtm.config import load_study_config
+        from sdtm.studyspec import compose_study_spec
+
+        config = load_study_config(path)
+        maps = {d: f["map"] for d, f in config.get("raw", {}).get("files", {}).items() if f.get("map")}
+        spec = compose_study_spec(config)
+        spec.documents = []   # the aCRF and reviewer's guide are made by each build, not kept in a workbook
+        return spec, maps
+    return load_spec(source), None
 
 
 def spec_import(args: argparse.Namespace) -> int:
