@@ -11,7 +11,8 @@ variables, collection dates, visits):
    from an "other, specify" field, DSDECOD by a condition);
 2. after the mapper (:func:`add_variables`), each other variable of the domain gets its value
    from, in order: a mapping for it (which replaces what the mapper derived, e.g. DSCAT); a raw
-   field named as the variable (``AESCAN``, ``VISITNUM``); for a ``--DTC`` variable, the CDASH
+   field named as the variable (``AESCAN``, ``VISITNUM``; it too replaces a derived value); for a
+   ``--DTC`` variable the mapper does not derive, the CDASH
    collection date ``--DAT`` with its time ``--TIM`` (``AEDAT`` -> AEDTC, ``DSDAT`` + ``DSTIM`` ->
    DSDTC). Values are then shaped by the variable's spec: dates read with the study's date
    formats (an invalid one kept null with an error, TP0102), numbers read as numbers (TP0109),
@@ -122,10 +123,10 @@ def add_variables(records: pd.DataFrame, frame: pd.DataFrame, domain: str, confi
             note_silent(got.silent, rows, domain, name, ledger)
             dated = algorithms.kind_of(maps[name]) == "date"
             out[name] = shaped(got.values, var, rows, config, ledger, domain, codelists, iso=dated)
+        elif name in rows and name not in form_fields(domain):   # collected: replaces a derived value (DSCAT)
+            out[name] = shaped(rows[name], var, rows, config, ledger, domain, codelists)
         elif name in records:
             continue
-        elif name in rows and name not in form_fields(domain):
-            out[name] = shaped(rows[name], var, rows, config, ledger, domain, codelists)
         elif is_date_variable(var) and collection_fields(name) and collection_fields(name)[0] in rows:
             date, time = collection_fields(name)
             pair = rows.assign(_D=rows[date], _T=rows[time] if time in rows else None)
