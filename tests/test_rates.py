@@ -55,7 +55,7 @@ def test_days_per_year_is_defined_in_one_place():
     root = Path(__file__).resolve().parents[1]
     offenders = [
         str(path.relative_to(root))
-        for package in ("adam", "sdtm", "specs", "define", "trialpack")
+        for package in ("adam", "sdtm", "specs", "fileformats", "define", "trialpack")
         for path in (root / package).rglob("*.py")
         if path.name != "units.py" and ("365.25" in path.read_text() or "365.24" in path.read_text())
     ]

@@ -1,2 +1,2 @@
-"""trialpack: the application — XPT v5 and Dataset-JSON I/O, raw readers, demo, pipeline, CLI."""
+"""trialpack: the application — demo, pipeline, validation, report, CLI (file formats: ``fileformats``)."""
 __version__ = "0.1.0"

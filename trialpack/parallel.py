@@ -80,8 +80,8 @@ def warm_imports() -> None:
         import rtflite  # noqa: F401
         import scipy.special  # noqa: F401
 
-        from trialpack.pdf import embedded_font
-        from trialpack.textdoc import SANS
+        from fileformats.pdf import embedded_font
+        from fileformats.textdoc import SANS
 
         for bold in (False, True):
             embedded_font(SANS, bold)

@@ -25,12 +25,13 @@ import pandas as pd
 
 from adam.build import ISSAnalysis, check_analysis, derive_analysis_datasets, pool_sdtm
 from adam.config import ISSConfig, load_iss_config
+from fileformats import pagecache
 from sdtm.mapping import StudySDTM, map_study, read_study_raw
 from sdtm.source import read_study_sdtm
 from specs import findings
 from specs.clock import check_environment
 from specs.errors import InputError, InputErrors
-from trialpack import handover, layout, manifest, pagecache, parallel
+from trialpack import handover, layout, manifest, parallel
 from trialpack.atomic import atomic_dir
 
 FORMATS = ("xpt", "json")
@@ -375,7 +376,7 @@ def build_study_or_problem(job: StudyJob, stages: Stages | None = None):
 
 def build_study_in_worker(job: StudyJob):
     """:func:`build_study` in a pool worker, its result handed over in ``job.channel`` with the
-    digests its writers made of the files (:func:`trialpack.pagecache.known_digests`)."""
+    digests its writers made of the files (:func:`fileformats.pagecache.known_digests`)."""
     outcome = build_study_or_problem(job)
     if isinstance(outcome, InputError):   # small: back through the pool's pipe
         return outcome
@@ -398,7 +399,7 @@ def timed_check(folders: dict, root: Path, studies: list[StudySDTM], finished: l
     """:func:`trialpack.validation.check_folder` of each written folder (spec checks excepted:
     the build made them), the SDTM side of the lineage (:func:`trialpack.lineage.write_sdtm_lineage`)
     and the manifest's digests of the ``finished`` files and of that lineage
-    (:func:`trialpack.manifest.sha256_all`, :func:`trialpack.pagecache.known_digests`), with the
+    (:func:`trialpack.manifest.sha256_all`, :func:`fileformats.pagecache.known_digests`), with the
     time each took (stages validate_sdtm, lineage_sdtm, hash_sdtm), to be handed back from a
     worker."""
     from trialpack.lineage import write_sdtm_lineage
