@@ -226,7 +226,7 @@ def compile_checkout() -> None:
     does on every start where bytecode is not written, e.g. with PYTHONDONTWRITEBYTECODE)."""
     import compileall
 
-    for package in ("specs", "fileformats", "sdtm", "adam", "define", "trialpack"):
+    for package in ("specs", "fileformats", "sdtm", "adam", "define", "report", "trialpack"):
         compileall.compile_dir(str(ROOT / package), quiet=1)
 
 

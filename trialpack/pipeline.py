@@ -426,9 +426,9 @@ def timed_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> tupl
 
 
 def write_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> list[Path]:
-    """The ISS report (tables, figures, summary) — see ``trialpack.report``."""
+    """The ISS report (tables, figures, summary) — see ``report.render``."""
     try:
-        from trialpack.report import write_report as render
+        from report.render import write_report as render
     except ImportError:  # the report module has not landed in this checkout
         return []
     return list(render(analysis, folder, created=created).values())
