@@ -178,7 +178,7 @@ def spec_export(args: argparse.Namespace) -> int:
     from specs.load import load_spec
     from specs.clock import default_created
     from specs.workbook import write_workbook
-    from trialpack.atomic import atomic_path
+    from trialpack.process.atomic import atomic_path
 
     spec = load_spec(args.spec_dir)
     with atomic_path(args.xlsx) as tmp:
@@ -192,7 +192,7 @@ def spec_import(args: argparse.Namespace) -> int:
     """``trialpack spec import IN.xlsx OUT_DIR``."""
     from specs.load import save_spec
     from specs.workbook import read_workbook
-    from trialpack.atomic import atomic_dir
+    from trialpack.process.atomic import atomic_dir
 
     spec = read_workbook(args.xlsx)
     with atomic_dir(args.out_dir) as tmp:

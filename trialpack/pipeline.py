@@ -6,7 +6,7 @@ ADaM; write its datasets and define.xml; compute rates and write the report; wri
 lineage files; validate the written package (the define checks against each file's header
 records and the frames it was written from, the cross-dataset checks); write the validation
 report and the manifest. ``trialpack validate`` re-reads every file. The package is built in a hidden folder beside the target and swapped in
-only when complete (``trialpack.atomic``), so an interrupted build leaves the previous
+only when complete (``trialpack.process.atomic``), so an interrupted build leaves the previous
 package untouched. Timestamps come from the config (``creation_datetime``) or
 ``SOURCE_DATE_EPOCH``: the same inputs give the same bytes.
 """
@@ -31,8 +31,9 @@ from sdtm.source import read_study_sdtm
 from specs import findings
 from specs.clock import check_environment
 from specs.errors import InputError, InputErrors
-from trialpack import handover, layout, manifest, parallel
-from trialpack.atomic import atomic_dir
+from trialpack import layout, manifest
+from trialpack.process import handover, parallel
+from trialpack.process.atomic import atomic_dir
 
 FORMATS = ("xpt", "json")
 Progress = Callable[[str], None]
@@ -176,7 +177,8 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
                stages: Stages) -> BuildResult:
     """Write the whole package into ``root`` (an empty folder)."""
     return_freed_memory()
-    from trialpack import collector, lineage, validation
+    from trialpack import lineage, validation
+    from trialpack.process import collector
     from trialpack.writing import write_package_datasets
 
     collector.settle()   # the modules imported so far live as long as the program
@@ -185,7 +187,7 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
     raw_configs = [c for c in iss.studies if c.source != "sdtm"]
     studies, pooled_input, files = [], [], []
     processes = parallel.workers(len(raw_configs))
-    # each worker's result comes back through memory shared with it (trialpack.handover), the
+    # each worker's result comes back through memory shared with it (trialpack.process.handover), the
     # files made before the workers fork
     with handover.channels([c.studyid for c in raw_configs] if processes else []) as channels, \
             parallel.pool(processes) as workers:
@@ -317,7 +319,7 @@ class StudyJob:
     formats: tuple[str, ...]
     created: datetime
     cutoff: str | None
-    channel: int | None = None   # the memory file the result is handed over in (trialpack.handover)
+    channel: int | None = None   # the memory file the result is handed over in (trialpack.process.handover)
     base: Path | None = None     # raw files are named relative to it: the ISS config's folder
 
 

@@ -26,7 +26,7 @@ import specs
 from specs import findings
 from specs.errors import InputError
 from trialpack import layout
-from trialpack.atomic import atomic_path
+from trialpack.process.atomic import atomic_path
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
 #: Findings made while building (raw-record rejections, mapping and derivation notes) cannot be
