@@ -14,9 +14,9 @@ from __future__ import annotations
 import pandas as pd
 
 from adam.config import ISSConfig
-from specs.model import Spec
-from trialpack.textdoc import (GeneratedDocument, Heading, Paragraph, Table, dataset_table, findings_table,
+from fileformats.textdoc import (GeneratedDocument, Heading, Paragraph, Table, dataset_table, findings_table,
                                standards_text)
+from specs.model import Spec
 
 ADRG_ID = "LF.adrg"
 ADRG_HREF = "adrg.pdf"

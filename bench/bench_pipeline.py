@@ -226,7 +226,7 @@ def compile_checkout() -> None:
     does on every start where bytecode is not written, e.g. with PYTHONDONTWRITEBYTECODE)."""
     import compileall
 
-    for package in ("specs", "sdtm", "adam", "define", "trialpack"):
+    for package in ("specs", "fileformats", "sdtm", "adam", "define", "report", "trialpack"):
         compileall.compile_dir(str(ROOT / package), quiet=1)
 
 
@@ -398,7 +398,7 @@ def main() -> None:
     compile_checkout()
     print_machine_state("before the runs")
     sys.path.insert(0, str(ROOT))
-    from trialpack.xpt import _native   # what the runs' XPT writer uses (the demo imports it alike)
+    from fileformats.xpt import _native   # what the runs' XPT writer uses (the demo imports it alike)
     print("XPT row fill: " + ("C kernel (_trialpack_xpt)" if _native.kernel else "numpy (no C kernel built)"))
     results = []
     for n in args.subjects:

@@ -1,4 +1,4 @@
-"""Benchmark: trialpack.xpt.write_xpt / read_xpt vs pyreadstat and a plain file write.
+"""Benchmark: fileformats.xpt.write_xpt / read_xpt vs pyreadstat and a plain file write.
 
 Usage:  python bench/bench_xpt.py [--rows 1000000] [--repeat 5] [--out bench/out] [--object-text]
         TRIALPACK_XPT_NUMPY=1 python bench/bench_xpt.py    # the numpy fill, without the C kernel
@@ -9,7 +9,7 @@ an integer sequence and a datetime with 10% missing), then in one run times
 * ``write_xpt``                                   (trialpack)
 * ``pyreadstat.write_xport(..., file_format_version=5)``
 * writing the same number of bytes with one plain ``file.write``
-* both again with the default page-cache policy for large files (``trialpack.pagecache``:
+* both again with the default page-cache policy for large files (``fileformats.pagecache``:
   flushed and dropped from the cache every 32 MB behind the writer; the first pair keeps
   the cache, ``TRIALPACK_PAGE_CACHE=keep``, and gives the target's rate)
 * ``read_xpt`` and ``pyreadstat.read_xport`` on the file written by ``write_xpt``
@@ -37,8 +37,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trialpack import pagecache  # noqa: E402
-from trialpack.xpt import read_xpt, write_xpt  # noqa: E402
+from fileformats import pagecache  # noqa: E402
+from fileformats.xpt import read_xpt, write_xpt  # noqa: E402
 
 SOCS = [
     "Gastrointestinal disorders", "Nervous system disorders", "Infections and infestations",
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             df[column] = pd.Series(df[column].to_numpy(dtype=object), dtype=object, index=df.index)
     ours, theirs, plain = out / "ae.xpt", out / "ae_pyreadstat.xpt", out / "plain.bin"
     print(f"machine: {machine()}")
-    from trialpack.xpt import _native
+    from fileformats.xpt import _native
     print("row fill: " + ("C kernel (_trialpack_xpt, built by pip install)" if _native.kernel else
                           "numpy (no C kernel, or TRIALPACK_XPT_NUMPY=1)"))
     storage = getattr(df["USUBJID"].dtype, "storage", "Python objects")

@@ -6,6 +6,15 @@
 >>> define.cross_check("out/define.xml", frames, folder="out")             # define <-> data
 >>> define.write_define_html("out/define.xml", "out/define.html")
 >>> spec, found = define.read_define("out/define.xml")                      # define.xml -> Spec
+
+Holds: ``writer`` (define.xml from a spec and its datasets), ``reader`` (define.xml -> spec),
+``validate`` (XSD and business rules), ``crosscheck`` (define <-> data), ``html`` (define.html),
+``facts`` (what the data say about a variable), ``_doc`` and ``_xml`` (parsing, namespaces,
+schemas).
+
+May import: ``specs``, ``fileformats``, ``sdtm`` and ``adam`` (it needs only ``specs`` today);
+never ``report`` or ``trialpack`` (tests/test_layering.py). The version it writes as
+SourceSystemVersion comes from trialpack's installed distribution, not from the application.
 """
 from define.crosscheck import check_leaves, cross_check
 from define.html import write_define_html

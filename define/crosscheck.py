@@ -2,7 +2,7 @@
 
 :func:`cross_check` takes the define (path, bytes, lxml tree) and the data as DataFrames,
 optionally with what the dataset files store (labels, lengths, types: an ``XptMetadata``
-from :func:`trialpack.xpt.read_xpt`, or a dict of the same shape) and the folder the
+from :func:`fileformats.xpt.read_xpt`, or a dict of the same shape) and the folder the
 define's ``def:leaf`` hrefs are relative to. Rules (ids in :data:`specs.findings.RULES`),
 in the order they run (Define-XML 2.1 section 5; FDA sdTCG; the P21/CORE families of
 standards reference section 6.11):

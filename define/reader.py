@@ -84,12 +84,13 @@ from define._doc import read_define as parse_define
 from define.writer import NODATA_TEXT
 from specs import findings
 from specs.errors import InputError, SpecError
-from specs.load import MAX_LABEL_BYTES, MAX_LENGTH, STANDARD_DIR, validate_spec
+from specs.load import STANDARD_DIR
 from specs.model import (
     COMPARATORS, DATA_TYPES, METHOD_TYPES, ORIGIN_TYPES, Codelist, CodelistItem, Comment,
     DatasetSpec, Document, Method, RangeCheck, Spec, Standard, Study, ValueLevel, VariableSpec, WhereClause,
     is_sas_name,
 )
+from specs.rules import MAX_LABEL_BYTES, MAX_LENGTH, validate_spec
 
 #: The reader's rule ids -> (severity, what it reports), defined once in specs.findings.RULES.
 RULES = {k: v for k, v in findings.RULES.items() if k.startswith("DD02")}

@@ -40,6 +40,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Mapping
 
@@ -54,6 +55,8 @@ from specs.iso8601 import DTC_DATATYPES, dtc_column_datatype
 from specs.model import Codelist, CodelistItem, DatasetSpec, Spec, ValueLevel, VariableSpec
 
 DEFINE_VERSION = "2.1.0"
+#: The writing tool's version (SourceSystemVersion), from its installed distribution: no import of the application.
+TRIALPACK_VERSION = version("trialpack")
 SDTM_CLASS_ORDER = ("TRIAL DESIGN", "SPECIAL PURPOSE", "INTERVENTIONS", "EVENTS", "FINDINGS",
                     "FINDINGS ABOUT", "RELATIONSHIP", "STUDY REFERENCE")
 CONTEXTS = ("Submission", "Other")
@@ -349,8 +352,6 @@ def build_define(
     originator: str = "trialpack",
 ) -> etree._ElementTree:
     """The Define-XML 2.1 document of ``spec`` and ``datasets`` as an lxml tree (no I/O)."""
-    from trialpack import __version__
-
     plan = _plan(spec, datasets, context)
     refs = _Refs()
     study = spec.study
@@ -359,7 +360,7 @@ def build_define(
     for name, value in (("ODMVersion", "1.3.2"), ("FileType", "Snapshot"),
                         ("FileOID", f"DEFINE.{_study_key(plan)}.{model}"),
                         ("CreationDateTime", _creation_time(created)), ("Originator", originator),
-                        ("SourceSystem", "trialpack"), ("SourceSystemVersion", __version__),
+                        ("SourceSystem", "trialpack"), ("SourceSystemVersion", TRIALPACK_VERSION),
                         (X.d("Context"), context)):
         root.set(name, value)
     root.addprevious(etree.PI("xml-stylesheet", 'type="text/xsl" href="define2-1.xsl"'))

@@ -378,14 +378,14 @@ SANS, MONO = "DejaVu Sans", "DejaVu Sans Mono"
 
 def write_acrf(config: StudyConfig, path: str | Path, *, created: datetime | None) -> Path:
     """Draw the aCRF of ``config`` into ``path`` (PDF, US Letter, the pages of :func:`layout`,
-    one bookmark per page) with :mod:`trialpack.pdf`.
+    one bookmark per page) with :mod:`fileformats.pdf`.
 
     The same config and ``created`` give the same bytes: the bundled DejaVu Sans (regular,
     bold) and DejaVu Sans Mono are embedded as TrueType subsets; no tool version is written;
     the PDF CreationDate is ``created`` when it carries a time zone (a naive time is printed in
     the footer only).
     """
-    from trialpack.pdf import Document
+    from fileformats.pdf import Document
 
     pages = layout(config)
     doc = Document(title=f"{config.studyid} {ACRF_TITLE}", subject=DISCLAIMER, created=created)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fileformats.rawio import RAW_FILE, RAW_ROW
 from sdtm.common import Ledger, empty_required, map_values, numbers, raw_dates, text
 from sdtm.config import StudyConfig
 from sdtm.ex import note_end_before_start, reject_unknown_subjects
-from trialpack.rawio import RAW_FILE, RAW_ROW
 
 DOMAIN = "AE"
 MEDDRA_TEXT = ("AELLT", "AEDECOD", "AEHLT", "AEHLGT", "AEBODSYS")

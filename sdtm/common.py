@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from fileformats.rawio import RAW_FILE, RAW_ROW
 from specs import findings
 from specs.columns import TEXT_DTYPE, utf8_bytes
-from trialpack.rawio import RAW_FILE, RAW_ROW
 
 REJECTION_COLUMNS = ["domain", "file", "row", "column", "value", "reason", "rule"]
 
@@ -129,7 +129,7 @@ def to_numbers(column: pd.Series) -> pd.Series:
 def numbers(raw: pd.DataFrame, fld: str, ledger: "Ledger", dataset: str) -> pd.Series:
     """A collected number; text that is not one, or a number no SAS XPORT file can hold
     (1e300, infinity), becomes null with a TP0109 finding on its raw row (the record is kept)."""
-    from trialpack.xpt._ibm import out_of_range
+    from fileformats.xpt._ibm import out_of_range
 
     value = to_numbers(raw[fld])
     unstorable = pd.Series(out_of_range(value.to_numpy(dtype="float64", na_value=np.nan)), index=raw.index)

@@ -11,11 +11,11 @@ import re
 import numpy as np
 import pandas as pd
 
+from fileformats.rawio import RAW_FILE, RAW_ROW
 from sdtm.algorithms import apply_value_map
 from sdtm.common import Ledger, map_values, numbers, raw_dates, refuse_rows, text
 from sdtm.config import StudyConfig
 from specs.iso8601 import date_fields, date_bounds, to_epoch_days
-from trialpack.rawio import RAW_FILE, RAW_ROW
 
 DOMAIN = "DM"
 

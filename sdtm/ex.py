@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fileformats.rawio import RAW_FILE, RAW_ROW
+from fileformats.xpt._ibm import out_of_range
 from sdtm.algorithms import apply_value_map
 from sdtm.common import UNSTORABLE, Ledger, map_values, raw_dates, refuse_rows, text, to_numbers
 from sdtm.config import StudyConfig
 from specs.iso8601 import to_epoch_days
-from trialpack.rawio import RAW_FILE, RAW_ROW
-from trialpack.xpt._ibm import out_of_range
 
 DOMAIN = "EX"
 #: The study config's ``exposure`` defaults and the EX variable each fills where the diary has

@@ -21,14 +21,15 @@ import numpy as np
 import pandas as pd
 
 import specs
+from fileformats.rawio import RAW_FILE, RAW_ROW, RawTable, read_raw
 from sdtm import ae as ae_mod
 from sdtm import dm as dm_mod
 from sdtm import ds as ds_mod
 from sdtm import ex as ex_mod
 from sdtm.common import Ledger, reconcile, reconciliation_findings, text, unmapped_findings
-from sdtm.rawtext import submission_text
 from sdtm.config import REQUIRED_FIELDS, StudyConfig
 from sdtm.epoch import epoch_windows
+from sdtm.rawtext import submission_text
 from sdtm.studyspec import add_supplemental_metadata, compose_study_spec
 from sdtm.supp import SUPP_PREFIX, build_supp, split_long_text
 from sdtm.variables import LINK, add_variables, fed_fields, feed_form_fields
@@ -39,7 +40,6 @@ from specs.clock import default_created
 from specs.errors import InputError
 from specs.model import Spec
 from specs.shape import drop_unused_variables
-from trialpack.rawio import RAW_FILE, RAW_ROW, RawTable, read_raw
 
 OUTPUT_ORDER = ("DM", "AE", "EX", "DS", "TS", "SUPPDM", "SUPPAE")
 SEQ_VARIABLE = {"AE": "AESEQ", "EX": "EXSEQ", "DS": "DSSEQ"}

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from fileformats.rawio import RAW_FILE, RAW_ROW
 from sdtm.common import printable_ascii_bytes
 from specs import findings
 from specs.columns import arrow_text
 from specs.errors import InputError
-from trialpack.rawio import RAW_FILE, RAW_ROW
 
 #: Anything but printable ASCII (space to tilde).
 NOT_PRINTABLE_ASCII = r"[^\x20-\x7e]"

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from fileformats.textdoc import (GeneratedDocument, Heading, Paragraph, Table, dataset_table, findings_table,
+                               standards_text)
 from sdtm.config import StudyConfig
 from specs.model import Spec
-from trialpack.textdoc import (GeneratedDocument, Heading, Paragraph, Table, dataset_table, findings_table,
-                               standards_text)
 
 SDRG_ID = "LF.csdrg"
 SDRG_HREF = "csdrg.pdf"
@@ -29,7 +29,7 @@ SDRG_TITLE = "Clinical Study Data Reviewer's Guide"
 def reviewers_guide(config: StudyConfig, spec: Spec, datasets: dict[str, pd.DataFrame], found: pd.DataFrame,
                     reconciliation: pd.DataFrame, rejections: pd.DataFrame) -> GeneratedDocument:
     """The study's cSDRG as a spec document (``LF.csdrg``, kind SupplementalDoc)."""
-    from trialpack.writing import submitted_datasets
+    from sdtm.supp import submitted_datasets
 
     written = submitted_datasets(datasets)
     blocks = [

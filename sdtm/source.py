@@ -58,7 +58,7 @@ def with_optional_variables(sdtm: dict[str, pd.DataFrame]) -> dict[str, pd.DataF
 
 def read_study_sdtm(config: StudyConfig, input_dir: Path | None = None) -> dict[str, pd.DataFrame]:
     """The study's SDTM datasets by name (DM, AE, EX required; DS, SUPPDM, SUPPAE, TS if present)."""
-    from trialpack.xpt import read_xpt
+    from fileformats.xpt import read_xpt
 
     folder = config.sdtm_dir(input_dir)
     if not folder.is_dir():

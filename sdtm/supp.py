@@ -14,12 +14,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fileformats.rawio import RAW_FILE, RAW_ROW
 from sdtm.common import text
 from sdtm.studyspec import qorig_of
 from specs.columns import arrow_text
 from specs.errors import InputError
 from specs.model import Spec
-from trialpack.rawio import RAW_FILE, RAW_ROW
 
 SUPP_COLUMNS = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL"]
 SUPP_PREFIX = "_SUPP_"
@@ -29,6 +29,11 @@ MAX_TEXT = 200
 GENERAL_OBSERVATION_CLASSES = ("EVENTS", "INTERVENTIONS", "FINDINGS")
 #: QNAM suffixes are one digit (1..9): the parent and nine SUPP-- records hold 2,000 characters.
 MAX_PIECES = 10
+
+
+def submitted_datasets(datasets: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The datasets a package holds: all but the empty SUPP-- ones (SDTMIG §8.4)."""
+    return {name: df for name, df in datasets.items() if not (name.startswith("SUPP") and not len(df))}
 
 
 def build_supp(parent: pd.DataFrame, domain: str, qualifiers: list[dict], *, idvar: str | None) -> pd.DataFrame:

@@ -33,7 +33,7 @@ from sdtm.forms import collection_fields, consuming_field, form_fields
 from specs import findings
 from specs.checks import is_date_variable
 from specs.model import Spec
-from trialpack.rawio import RAW_FILE
+from fileformats.rawio import RAW_FILE
 
 
 #: The DM column naming each subject as the other exports do (AE, EX and DS records are linked by

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 from specs.errors import InputError, SpecError
 from specs.model import Spec
+from specs.rules import validate_spec
 
 YES, NO = "Yes", "No"
 
@@ -519,7 +520,6 @@ class _Reader:
     # -- validation with cell locations ----------------------------------------------------
     def build(self, data: dict) -> Spec:
         from specs.jsonio import first_schema_error, json_path, schema_message
-        from specs.load import validate_spec
 
         err = first_schema_error(data, "spec")
         if err is not None:  # a missing key is reported in its own column of the row

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from trialpack.atomic import SCRATCH_MARK
+from trialpack.process.atomic import SCRATCH_MARK
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What a user sees of the environment: the checkout importable, no debug or epoch settings

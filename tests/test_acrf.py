@@ -20,6 +20,7 @@ from lxml import etree
 
 import define
 from define._xml import DEF, ODM, XLINK
+from fileformats.rawio import RAW_FILE, RAW_ROW
 from sdtm import acrf
 from sdtm import ae as ae_mod
 from sdtm import dm as dm_mod
@@ -31,7 +32,6 @@ from sdtm.mapping import codelist_values, map_study, read_study_raw
 from sdtm.studyspec import compose_study_spec
 from specs import Document
 from tests.minimal_study import CONFIG, write_minimal_study
-from trialpack.rawio import RAW_FILE, RAW_ROW
 from trialpack.writing import write_package_datasets
 
 NS = {"odm": ODM, "def": DEF, "xlink": XLINK}

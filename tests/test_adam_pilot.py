@@ -30,9 +30,9 @@ import specs
 from adam.adamspec import compose_adam_spec
 from adam.build import derive_adam, pool_sdtm
 from adam.config import load_iss_config
+from fileformats.xpt import read_xpt
 from sdtm.source import read_study_sdtm
 from tests.conftest import PILOT_SDTM, ROOT
-from trialpack.xpt import read_xpt
 
 pytestmark = pytest.mark.skipif(not PILOT_SDTM.is_dir(), reason="../shared/data/cdiscpilot01/sdtm is not present")
 

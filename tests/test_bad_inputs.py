@@ -249,7 +249,7 @@ def _malformed_spec(work: Path, target: Path) -> list[str]:
 def _sdtm_study_missing(domain: str, variable: str) -> Callable:
     """A study that arrives as SDTM (source "sdtm") whose ``domain`` lacks ``variable``."""
     def make(work: Path, target: Path, package: Path) -> None:
-        from trialpack.xpt import read_xpt, write_xpt
+        from fileformats.xpt import read_xpt, write_xpt
 
         sdtm = package / "m5" / "datasets" / "mini-01" / "tabulations" / "sdtm"
         (work / "sdtm").mkdir()
@@ -810,7 +810,7 @@ def test_sdtm_input_without_ex_epoch_builds_as_treated(tmp_path: Path, package: 
     period. Subject 001 had vehicle 2021-03-01..03-28, then cream 1.5% 03-29..06-30, now in that one
     period: each AE follows the treatment received at its onset (AESEQ 2, 03-01: vehicle; AESEQ 4,
     "UN APR 2021": cream), and ADAETTE has both groups."""
-    from trialpack.xpt import read_xpt
+    from fileformats.xpt import read_xpt
 
     work = tmp_path / "work"
     write_minimal_iss(work)
@@ -828,7 +828,7 @@ def test_sdtm_input_without_ex_epoch_builds_as_treated(tmp_path: Path, package: 
 
 def test_sdtm_dataset_missing_a_required_variable_is_a_finding(tmp_path: Path, package: Path) -> None:
     """``trialpack validate dm.xpt`` of an SDTM DM without USUBJID: exit 1, finding TP0001."""
-    from trialpack.xpt import read_xpt, write_xpt
+    from fileformats.xpt import read_xpt, write_xpt
 
     frame, meta = read_xpt(package / "m5" / "datasets" / "mini-01" / "tabulations" / "sdtm" / "dm.xpt")
     write_xpt(frame.drop(columns=["USUBJID"]), tmp_path / "dm.xpt", name="DM", label=meta.label)
@@ -873,8 +873,8 @@ CSV_ACCEPTED = [
 
 @pytest.mark.parametrize("text, message", [c[1:] for c in CSV_STRUCTURE], ids=[c[0] for c in CSV_STRUCTURE])
 def test_csv_structure_is_refused_with_its_row(tmp_path: Path, text: str, message: str) -> None:
+    from fileformats.rawio import read_raw
     from specs.errors import InputError
-    from trialpack.rawio import read_raw
 
     (tmp_path / "x.csv").write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as exc:
@@ -884,7 +884,7 @@ def test_csv_structure_is_refused_with_its_row(tmp_path: Path, text: str, messag
 
 @pytest.mark.parametrize("text, records, blank", [c[1:] for c in CSV_ACCEPTED], ids=[c[0] for c in CSV_ACCEPTED])
 def test_unusual_but_valid_csv_is_read_exactly(tmp_path: Path, text: str, records, blank: int) -> None:
-    from trialpack.rawio import read_raw
+    from fileformats.rawio import read_raw
 
     (tmp_path / "x.csv").write_text(text, encoding="utf-8")
     table = read_raw(tmp_path / "x.csv", {"A": "a", "B": "b", "C": "c"})

@@ -228,8 +228,8 @@ def test_conform_and_the_xpt_writer_agree_on_date_formats(tmp_path, fmt, kind):
     """One list of SAS date/datetime/time formats (specs.formats) for conform and write_xpt:
     a temporal column under a temporal format is kept by conform and stored by the writer as
     days or seconds since 1960 (2013-02-04 is day 19393); under another format both refuse it."""
+    from fileformats.xpt import read_xpt, write_xpt
     from specs.formats import format_kind
-    from trialpack.xpt import read_xpt, write_xpt
 
     assert format_kind(fmt) == kind
     var = VariableSpec("ADT", "Analysis Date", data_type="integer", display_format=fmt, order=1)

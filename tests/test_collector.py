@@ -1,4 +1,4 @@
-"""trialpack.collector: long-lived objects kept out of the garbage collector's walks in the
+"""trialpack.process.collector: long-lived objects kept out of the garbage collector's walks in the
 ``trialpack`` program only; a Python caller's collector is left as it was."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from trialpack import collector
+from trialpack.process import collector
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +24,7 @@ def test_outside_the_program_nothing_is_frozen_and_collection_stays_on():
 
 def _in_program(code: str) -> str:
     """Run ``code`` in a fresh interpreter that has entered program mode; its stdout."""
-    prelude = "import gc\nfrom trialpack import collector\ncollector.program_mode()\n"
+    prelude = "import gc\nfrom trialpack.process import collector\ncollector.program_mode()\n"
     result = subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, check=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
     return result.stdout.strip()
@@ -56,7 +56,7 @@ def test_collection_is_back_on_when_an_import_fails():
 
 
 def test_a_forked_worker_settles_what_it_inherited():
-    from trialpack import parallel
+    from trialpack.process import parallel
 
     def frozen_in_child() -> int:
         return gc.get_freeze_count()

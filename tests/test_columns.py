@@ -62,9 +62,9 @@ def test_factorize_parts_known_answer():
 def test_text_built_by_arrow_keeps_rows_of_any_index():
     """Arrow-built text is placed by position on the caller's index, whatever its labels (a
     Series built with ``index=`` would align on labels and null every row not in 0..n-1)."""
+    from fileformats.rawio import _clean_text
     from specs.columns import choose_text
     from specs.shape import _as_text
-    from trialpack.rawio import _clean_text
 
     index = pd.Index([7, 3, 12])
     assert choose_text(["NOT RELATED", "RELATED"], [1, 0, 1], index=index).tolist() == \

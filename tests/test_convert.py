@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from jsonschema import Draft201909Validator
 
+from fileformats.xpt import read_xpt, write_xpt
 from specs.errors import InputError
 from trialpack.cli import main
 from trialpack.convert import convert
-from trialpack.xpt import read_xpt, write_xpt
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SDTM = DATA / "cdiscpilot01" / "sdtm"

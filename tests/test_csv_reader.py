@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fileformats import rawio
+from fileformats.rawio import _read_csv_by_arrow, _read_csv_by_pandas, _record_layout, _record_layout_numpy, read_raw
 from specs.errors import InputError
-from trialpack import rawio
-from trialpack.rawio import _read_csv_by_arrow, _read_csv_by_pandas, _record_layout, _record_layout_numpy, read_raw
 
 C_LAYOUT = rawio._csv_kernel
 needs_c_layout = pytest.mark.skipif(C_LAYOUT is None, reason="the C record layout is not built here")
@@ -195,7 +195,7 @@ def test_calamine_reads_what_openpyxl_reads(tmp_path_factory, top, left, rows):
     path, the reference, for strings, numbers, dates, datetimes and booleans placed anywhere."""
     from openpyxl import Workbook
 
-    from trialpack import rawio
+    from fileformats import rawio
 
     wb = Workbook()
     ws = wb.active
@@ -223,7 +223,7 @@ def test_calamine_reads_what_openpyxl_reads(tmp_path_factory, top, left, rows):
 def test_a_workbook_with_a_formula_is_read_by_openpyxl_which_names_the_cell(tmp_path):
     from openpyxl import Workbook
 
-    from trialpack.rawio import _calamine_sheet
+    from fileformats.rawio import _calamine_sheet
 
     wb = Workbook()
     wb.active["A1"], wb.active["A2"], wb.active["B2"] = "Subj", "001", "=1+2"

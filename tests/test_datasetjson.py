@@ -1,4 +1,4 @@
-"""trialpack.datasetjson: Dataset-JSON v1.1 JSON and NDJSON against the official schema.
+"""fileformats.datasetjson: Dataset-JSON v1.1 JSON and NDJSON against the official schema.
 
 Known answers are the v1.1 specification's own rules (data type combinations, ISO 8601,
 null vs "", decimals as strings); every file written validates with jsonschema against
@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft201909Validator
 
+from fileformats.datasetjson import read_dataset_json, write_dataset_json
 from specs.errors import InputError
 from specs.model import VariableSpec
-from trialpack.datasetjson import read_dataset_json, write_dataset_json
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OFFICIAL = DATA / "schemas" / "dataset-json-1.1"
-PACKAGED = Path(__file__).resolve().parents[1] / "trialpack" / "data" / "schemas" / "dataset-json-1.1"
+PACKAGED = Path(__file__).resolve().parents[1] / "fileformats" / "data" / "schemas" / "dataset-json-1.1"
 CREATED = dt.datetime(2024, 1, 2, 3, 4, 5)
 needs_official = pytest.mark.skipif(not OFFICIAL.is_dir(), reason="../shared/data schemas absent")
 

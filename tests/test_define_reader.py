@@ -382,7 +382,7 @@ def test_pilot_adam_define(tmp_path):
 
 def test_pilot_sdtm_data_checked_against_the_spec_read_from_its_define(pilot_sdtm):
     """specs.check on the pilot's SAS files finds exactly the pilot's known defects."""
-    from trialpack.xpt import read_xpt
+    from fileformats.xpt import read_xpt
 
     path, _, spec, _ = pilot_sdtm
     files = sorted(path.parent.glob("*.xpt"))

@@ -15,12 +15,12 @@ from lxml import etree
 
 import define
 from define._xml import DEF, ODM
+from fileformats.xpt import write_xpt
 from specs import InputError, VariableSpec
 from tests.conftest import SHARED_DATA
 from tests.define_fixtures import CREATED, sdtm_package
 from trialpack.cli import main
 from trialpack.commands import define_findings
-from trialpack.xpt import write_xpt
 
 PILOT = SHARED_DATA / "cdiscpilot01"
 NS = {"odm": ODM, "def": DEF}

@@ -83,7 +83,7 @@ def test_source_date_epoch_gives_the_same_files(epoch_builds) -> None:
 
 
 def test_source_date_epoch_is_the_creation_time(epoch_builds) -> None:
-    from trialpack.xpt import read_xpt
+    from fileformats.xpt import read_xpt
 
     package = epoch_builds[1]
     assert json.loads((package / "manifest.json").read_text(encoding="utf-8"))["created"] == EPOCH_TIME

@@ -61,7 +61,7 @@ def survives_json(load, path: Path, document):
 
 
 def read_csv_bytes(folder: Path, data: bytes, *, encoding: str = "utf-8", delimiter: str = ","):
-    from trialpack.rawio import read_raw
+    from fileformats.rawio import read_raw
 
     path = folder / "raw.csv"
     path.write_bytes(data)
@@ -145,8 +145,8 @@ def damaged_xlsx(draw) -> bytes:
 @given(damaged_xlsx())
 def test_xlsx_readers_damaged_workbooks(folder, data):
     """The raw reader and the spec workbook reader (it finds no spec sheets: an empty spec)."""
+    from fileformats.rawio import read_raw
     from specs.workbook import read_workbook
-    from trialpack.rawio import read_raw
 
     path = folder / "raw.xlsx"
     path.write_bytes(data)
@@ -335,7 +335,7 @@ def damaged_xpt(draw, good: bytes) -> bytes:
 
 @pytest.fixture(scope="module")
 def good_v8(folder) -> bytes:
-    from trialpack.xpt import read_xpt
+    from fileformats.xpt import read_xpt
 
     data = v8_xpt(folder)
     frame, meta = read_xpt(folder / "v8.xpt")
@@ -347,7 +347,7 @@ def good_v8(folder) -> bytes:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_xpt_reader_damaged_v8_headers(folder, good_v8, data):
-    from trialpack.xpt import read_xpt
+    from fileformats.xpt import read_xpt
 
     path = folder / "damaged.xpt"
     path.write_bytes(data.draw(damaged_xpt(good_v8)))
@@ -360,7 +360,7 @@ def test_xpt_reader_damaged_v8_headers(folder, good_v8, data):
 @FUZZ
 @given(st.binary(max_size=1600).map(lambda b: b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + b))
 def test_xpt_reader_random_bytes_after_a_library_header(folder, data):
-    from trialpack.xpt import read_xpt
+    from fileformats.xpt import read_xpt
 
     path = folder / "random.xpt"
     path.write_bytes(data)

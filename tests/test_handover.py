@@ -1,4 +1,4 @@
-"""A mapping worker's result reaches the build through shared memory (trialpack.handover):
+"""A mapping worker's result reaches the build through shared memory (trialpack.process.handover):
 the same frames as sent, their arrays views of the memory file the worker wrote, writable
 by the build without changing what another reader maps."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trialpack import handover
+from trialpack.process import handover
 
 needs_memfd = pytest.mark.skipif(not hasattr(os, "memfd_create") or
                                  "fork" not in multiprocessing.get_all_start_methods(),

@@ -19,7 +19,7 @@ CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "expected.json").is_file
 def teae_subjects(package: Path, iss: dict) -> dict[str, int]:
     """Participants with a treatment-emergent AE per group label: ADAE TRTEMFL "Y" by TRTA;
     a pooled group counts the participants of its member groups, each once."""
-    from trialpack.xpt import read_xpt
+    from fileformats.xpt import read_xpt
 
     adae, _ = read_xpt(package / "m5/datasets/iss/analysis/adam/datasets/adae.xpt")
     emergent = adae[adae["TRTEMFL"] == "Y"] if "TRTEMFL" in adae else adae.iloc[0:0]

@@ -169,7 +169,7 @@ def test_non_ascii_text_transliterated_on_request_is_a_finding_per_value(tmp_pat
         ("TP0113", "raw/tvx-mig-201/ae.csv", 2, "Céphalée", "'VERBATIM': 'Céphalée' transliterated to 'Cephalee'"),
         ("TP0113", "raw/tvx-mig-201/ae.csv", 3, "Nausée", "'VERBATIM': 'Nausée' transliterated to 'Nausee'"),
         ("TP0113", "raw/tvx-mig-202/ae.csv", 3, "Nausée", "'AETERM': 'Nausée' transliterated to 'Nausee'")]
-    from trialpack.xpt import read_xpt
+    from fileformats.xpt import read_xpt
 
     ae, _ = read_xpt(tmp_path / "out/m5/datasets/tvx-mig-201/tabulations/sdtm/ae.xpt")
     assert {"Cephalee", "Nausee"} <= set(ae["AETERM"])

@@ -1,4 +1,4 @@
-"""The optional C kernels (trialpack.native) are built wherever a C compiler is: ``pip install .``
+"""The optional C kernels (fileformats.native) are built wherever a C compiler is: ``pip install .``
 compiles them (setup.py), and only their environment switch turns them off."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from trialpack import rawio
-from trialpack.xpt import _native
+from fileformats import rawio
+from fileformats.xpt import _native
 
 
 @pytest.mark.parametrize("kernel, switch, extension", [

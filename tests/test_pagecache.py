@@ -1,4 +1,4 @@
-"""Large files written and read dropping the page cache behind (trialpack.pagecache): the
+"""Large files written and read dropping the page cache behind (fileformats.pagecache): the
 bytes and digests are those of plain I/O, the whole file is flushed and dropped in order,
 and small files or ``TRIALPACK_PAGE_CACHE=keep`` leave the cache alone."""
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fileformats import pagecache
+from fileformats.xpt import _writer, read_xpt, write_xpt
 from specs.model import Spec, Study
-from trialpack import pagecache
-from trialpack.xpt import _writer, read_xpt, write_xpt
 
 needs_fadvise = pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
 

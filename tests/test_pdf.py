@@ -1,4 +1,4 @@
-"""trialpack.pdf: embedded fonts, searchable WinAnsi text, bookmarks, same bytes every time."""
+"""fileformats.pdf: embedded fonts, searchable WinAnsi text, bookmarks, same bytes every time."""
 from __future__ import annotations
 
 import re
@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from trialpack import pdf
+from fileformats import pdf
 
 
 def sample(created=None) -> bytes:
@@ -57,11 +57,11 @@ def test_text_width_from_the_font_metrics():
     assert sans.width("i", 10) < sans.width("m", 10)  # proportional: the glyph lookup works
 
 
-# -- trialpack.textdoc: flowing documents (the reviewer's guides) ---------------------------------
+# -- fileformats.textdoc: flowing documents (the reviewer's guides) ---------------------------------
 
 
 def test_wrap_fits_the_measured_width_and_keeps_every_word():
-    from trialpack.textdoc import SANS, wrap
+    from fileformats.textdoc import SANS, wrap
 
     font = pdf.embedded_font(SANS)
     text = "Each raw form was read from the EDC export named in the study configuration " * 3
@@ -75,8 +75,8 @@ def test_wrap_fits_the_measured_width_and_keeps_every_word():
 
 
 def test_long_table_breaks_pages_with_its_header_repeated(tmp_path):
+    from fileformats.textdoc import Heading, Table, write_text_document
     from tests.test_acrf import pdf_pages
-    from trialpack.textdoc import Heading, Table, write_text_document
 
     rows = tuple((f"R{i:03d}", f"value {i}") for i in range(120))
     path = write_text_document(tmp_path / "guide.pdf", title="Guide", subtitle=["sub"], footer="Guide",

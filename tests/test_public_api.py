@@ -7,11 +7,12 @@ import pandas as pd
 def test_design_names_exist():
     import adam
     import define
+    import report
     import sdtm
     import specs
     from trialpack.xpt import read_xpt, write_xpt
 
-    for obj in (sdtm.map_study, adam.derive_adsl, adam.eair, define.write_define, specs.load_spec, specs.check,
+    for obj in (sdtm.map_study, adam.derive_adsl, report.eair, define.write_define, specs.load_spec, specs.check,
                 read_xpt, write_xpt):
         assert callable(obj)
 

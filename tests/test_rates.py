@@ -1,4 +1,4 @@
-"""adam.rates: one-rate confidence intervals, crude incidence, EAIR and EAER.
+"""report.rates: one-rate confidence intervals, crude incidence, EAIR and EAER.
 
 Expected values come from three kinds of source, each named where it is used:
 * published numbers (tern test snapshots, DescTools documentation, standards.md §5.4);
@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from adam.rates import CI_METHODS, crude_incidence, eair, event_rate, poisson_rate_ci
 from adam.units import DAYS_PER_YEAR, days_to_years
+from report.rates import CI_METHODS, crude_incidence, eair, event_rate, poisson_rate_ci
 from specs.errors import InputError
 
 METHODS = sorted(CI_METHODS)
@@ -55,7 +55,7 @@ def test_days_per_year_is_defined_in_one_place():
     root = Path(__file__).resolve().parents[1]
     offenders = [
         str(path.relative_to(root))
-        for package in ("adam", "sdtm", "specs", "define", "trialpack")
+        for package in ("adam", "sdtm", "specs", "fileformats", "define", "report", "trialpack")
         for path in (root / package).rglob("*.py")
         if path.name != "units.py" and ("365.25" in path.read_text() or "365.24" in path.read_text())
     ]

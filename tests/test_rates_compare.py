@@ -1,4 +1,4 @@
-"""adam.rates.compare_rates: crude pooled and Mantel-Haenszel stratified comparisons.
+"""report.rates.compare_rates: crude pooled and Mantel-Haenszel stratified comparisons.
 
 Expected values: the published two-study example of standards.md §5.4(b) (two decimals),
 and a plain-Python transcription of the formulas of standards.md §5.3 written here, one
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from adam.rates import compare_rates, eair
+from report.rates import compare_rates, eair
 from specs.errors import InputError
 
 Z95 = stats.norm.ppf(0.975)

@@ -1,4 +1,4 @@
-"""trialpack.report: iss-summary.json, RTF, XLSX, HTML (rendered in headless Chromium),
+"""report.render: iss-summary.json, RTF, XLSX, HTML (rendered in headless Chromium),
 figures and the lineage file, on the minimal study and the hand-built synthetic analysis.
 
 Expected numbers are computed in the tests directly from the ADaM frames with pandas and
@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from adam import tables as T
+from report import tables as T
+from report import render as R
 from tests.test_tables import GROUPS, minimal_analysis, synthetic_analysis
-from trialpack import report as R
 
 CHROMIUM = Path("/usr/bin/chromium")
 CREATED = datetime(2026, 3, 1, 12, 0, 0)

@@ -457,8 +457,8 @@ def test_sas7bdat_datetimes_keep_their_time():
     XLSX date cell does), DATE9. values read as dates, and the ISO parser takes them on."""
     from pathlib import Path
 
+    from fileformats.rawio import read_raw
     from sdtm.dates import parse_raw_dates
-    from trialpack.rawio import read_raw
 
     table = read_raw(Path(__file__).parent / "data" / "ae_datetimes.sas7bdat",
                      {"SUBJID": "subjid", "AESTDAT": "AESTDTM", "AEENDAT": "AEENDAT", "EXDOSE": "GRAMS"})

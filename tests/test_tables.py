@@ -1,4 +1,4 @@
-"""adam.tables: ISS table frames checked against direct pandas counts on the same ADaM.
+"""report.tables: ISS table frames checked against direct pandas counts on the same ADaM.
 
 Two analyses are used:
 
@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from adam import tables as T
 from adam.config import ISSConfig
+from report import tables as T
 from specs.errors import InputError
 
 # --------------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def analysis(request, syn, mini):
 # independent counts
 # --------------------------------------------------------------------------------------
 def members_of(analysis) -> dict[str, list[str]]:
-    """Group membership written out from the config (independent of adam.tables)."""
+    """Group membership written out from the config (independent of report.tables)."""
     return {g["label"]: list(g.get("pools") or [g["label"]]) for g in analysis.iss.data["groups"]}
 
 

@@ -92,7 +92,7 @@ ADAM = "m5/datasets/iss/analysis/adam/datasets"
 
 def edit_xpt(path, change):
     """Rewrite an XPT file with ``change(frame)`` applied, its metadata kept."""
-    from trialpack.xpt import read_xpt, write_xpt
+    from fileformats.xpt import read_xpt, write_xpt
 
     frame, meta = read_xpt(path)
     write_xpt(change(frame.copy()), path, **meta.write_options())
@@ -119,7 +119,7 @@ def first(mask) -> int:
 def plant_defects(package) -> dict[str, list[dict]]:
     """One defect per rule, each in a study or dataset no other defect touches; returns the
     findings each must give (keys of findings.json), by rule."""
-    from trialpack.xpt import read_xpt
+    from fileformats.xpt import read_xpt
 
     expected: dict[str, list[dict]] = {}
 

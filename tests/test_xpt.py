@@ -1,4 +1,4 @@
-"""trialpack.xpt: byte layout, IBM doubles, dates, missing values and every FDA refusal.
+"""fileformats.xpt: byte layout, IBM doubles, dates, missing values and every FDA refusal.
 
 Known answers come from SAS TS-140 and from bytes of SAS-written files (see
 reference/standards.md section 1); independent readers (pyreadstat, pandas.read_sas) check
@@ -16,10 +16,10 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from fileformats.xpt import read_xpt, write_xpt
+from fileformats.xpt._ibm import ibm_to_ieee, ieee_to_ibm
 from specs.errors import InputError
 from specs.model import VariableSpec
-from trialpack.xpt import read_xpt, write_xpt
-from trialpack.xpt._ibm import ibm_to_ieee, ieee_to_ibm
 
 CREATED = dt.datetime(2020, 8, 21, 9, 14, 29)
 

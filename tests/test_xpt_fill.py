@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialpack import pagecache
-from trialpack.xpt import _native, _writer, read_xpt, write_xpt
+from fileformats import pagecache
+from fileformats.xpt import _native, _writer, read_xpt, write_xpt
 
 KERNEL = _native.kernel
 needs_kernel = pytest.mark.skipif(KERNEL is None, reason="the C row fill is not built here")

@@ -1,4 +1,4 @@
-"""trialpack.xpt on the CDISC pilot's SAS-written SDTM files (../shared/data).
+"""fileformats.xpt on the CDISC pilot's SAS-written SDTM files (../shared/data).
 
 * read_xpt's values equal pyreadstat's on every file (ts.xpt is cp1252 text);
 * reading then writing with the same metadata reproduces the NAMESTR records and the whole
@@ -14,8 +14,8 @@ import numpy as np
 import pyreadstat
 import pytest
 
+from fileformats.xpt import read_xpt, write_xpt
 from specs.errors import InputError
-from trialpack.xpt import read_xpt, write_xpt
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SDTM = DATA / "cdiscpilot01" / "sdtm"
@@ -107,7 +107,7 @@ def test_metadata_from_the_headers_alone_equals_the_full_read(path):
     """read_xpt_metadata reads the header records and the last record only: the SAS-written
     files' names, labels, types, lengths, positions, formats and row counts, as read_xpt
     gives them."""
-    from trialpack.xpt import read_xpt_metadata
+    from fileformats.xpt import read_xpt_metadata
 
     full = read_xpt(path)[1]
     head = read_xpt_metadata(path)

@@ -1,4 +1,4 @@
-"""Properties of trialpack.xpt (hypothesis).
+"""Properties of fileformats.xpt (hypothesis).
 
 * Round trip: any frame within the v5 limits (names, labels, 200-byte text, IBM range,
   special missing codes, dates) reads back exactly as written, with its metadata.
@@ -15,8 +15,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fileformats.xpt import read_xpt, write_xpt
 from specs.errors import InputError
-from trialpack.xpt import read_xpt, write_xpt
 
 NAMES = st.from_regex(r"[A-Z][A-Z0-9_]{0,7}", fullmatch=True)
 ASCII = "".join(chr(c) for c in range(1, 128))

@@ -1,4 +1,4 @@
-"""trialpack.xpt without Arrow: the numpy encoders and decoder (object-dtype text, as with
+"""fileformats.xpt without Arrow: the numpy encoders and decoder (object-dtype text, as with
 pandas 2.x without pyarrow) give the same bytes and the same refusals as the Arrow path."""
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fileformats.xpt import _reader, _text, read_xpt, write_xpt
 from specs.errors import InputError
-from trialpack.xpt import _reader, _text, read_xpt, write_xpt
 
 
 @pytest.fixture()

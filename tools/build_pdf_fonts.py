@@ -1,6 +1,6 @@
 """Make the font subsets trialpack embeds in the PDFs it writes (the annotated CRF).
 
-Run: python tools/build_pdf_fonts.py        (writes trialpack/data/fonts/*-cp1252.ttf)
+Run: python tools/build_pdf_fonts.py        (writes fileformats/data/fonts/*-cp1252.ttf)
 
 Each is the Windows-1252 repertoire of a DejaVu font bundled with matplotlib, without
 hinting; the DejaVu licence (Bitstream Vera) allows redistribution and is copied beside them.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trialpack.pdf import FONT_FILES, SUBSET_FOLDER, font_folder, make_subset, subset_file  # noqa: E402
+from fileformats.pdf import FONT_FILES, SUBSET_FOLDER, font_folder, make_subset, subset_file  # noqa: E402
 
 USED = [("DejaVu Sans", False), ("DejaVu Sans", True), ("DejaVu Sans Mono", False)]
 

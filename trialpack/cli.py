@@ -20,14 +20,10 @@ import warnings
 from typing import Callable, Sequence
 
 from trialpack import __version__
+from trialpack.process.signals import Terminated
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that clean-up (``finally``) runs as for Ctrl-C:
-    the scratch folder of an interrupted build is removed and the target is left as it was."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,7 +52,7 @@ def _check_package_target(out: str) -> None:
     """A build replaces the whole ``--out`` folder: refuse one that holds anything but a package
     trialpack wrote (:func:`trialpack.layout.is_package`)."""
     from trialpack import layout
-    from trialpack.atomic import check_replaceable
+    from trialpack.process.atomic import check_replaceable
 
     check_replaceable(out, layout.is_package, layout.NOT_A_PACKAGE)
 
@@ -95,8 +91,8 @@ def _cmd_spec_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_spec_import(args: argparse.Namespace) -> int:
-    from trialpack.atomic import check_replaceable
     from trialpack.commands import spec_import
+    from trialpack.process.atomic import check_replaceable
 
     check_replaceable(args.out_dir, _is_spec_folder, "a spec folder (files other than *.json)")
     return spec_import(args)
@@ -213,11 +209,11 @@ def entry() -> None:
     file is written and closed (a package is moved into place whole, the log is written line
     by line), so freeing the build's objects one by one would only delay the exit: 0.36 s of
     the demo's 5.8 s. For the same reason the program may keep long-lived objects out of the
-    garbage collector's walks (:mod:`trialpack.collector`). Usage errors (argparse's
+    garbage collector's walks (:mod:`trialpack.process.collector`). Usage errors (argparse's
     SystemExit) exit as usual."""
     import os
 
-    from trialpack import collector
+    from trialpack.process import collector
 
     collector.program_mode()
     code = main()

@@ -179,7 +179,7 @@ def spec_export(args: argparse.Namespace) -> int:
     (``sdtm.mappingsheet``) — the workbook a study config's ``spec`` may name."""
     from specs.clock import default_created
     from specs.workbook import write_workbook
-    from trialpack.atomic import atomic_path
+    from trialpack.process.atomic import atomic_path
 
     spec, maps = _export_source(args.spec_dir)
     more = None
@@ -222,7 +222,7 @@ def spec_import(args: argparse.Namespace) -> int:
     """``trialpack spec import IN.xlsx OUT_DIR``."""
     from specs.load import save_spec
     from specs.workbook import read_workbook
-    from trialpack.atomic import atomic_dir
+    from trialpack.process.atomic import atomic_dir
 
     spec = read_workbook(args.xlsx)
     with atomic_dir(args.out_dir) as tmp:

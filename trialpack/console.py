@@ -114,7 +114,7 @@ class Console:
 def stop_reason(exc: BaseException) -> str:
     """What stopped a command, in one line (as the CLI reports it)."""
     from specs.errors import TrialpackError
-    from trialpack.cli import Terminated
+    from trialpack.process.signals import Terminated
 
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"

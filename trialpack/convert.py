@@ -33,13 +33,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fileformats.datasetjson import read_dataset_json, write_dataset_json
+from fileformats.xpt import read_xpt, write_xpt
 from sdtm.common import to_numbers
 from specs.errors import InputError
 from specs.formats import format_kind
 from specs.load import describing_spec
 from specs.model import VariableSpec
-from trialpack.datasetjson import read_dataset_json, write_dataset_json
-from trialpack.xpt import read_xpt, write_xpt
 
 FORMATS = (".xpt", ".json", ".ndjson", ".csv")
 #: A time as convert writes it to CSV (``10:11:12``, pandas' ``0 days 10:11:12``).
@@ -138,7 +138,7 @@ def convert(src: str | os.PathLike, dst: str | os.PathLike, *, lossy: bool = Fal
             spec: str | os.PathLike | None = None) -> tuple[int, int]:
     """Convert ``src`` to ``dst`` by their extensions; returns (rows, columns) written.
 
-    ``profile``/``encoding`` apply to an XPT output (see :func:`trialpack.xpt.write_xpt`);
+    ``profile``/``encoding`` apply to an XPT output (see :func:`fileformats.xpt.write_xpt`);
     ``created`` sets the output's creation timestamp (default SOURCE_DATE_EPOCH, else now);
     ``spec`` (a spec folder, JSON file or workbook) gives a CSV input's types and labels
     instead of the shipped standard specs (see the module docstring).

@@ -18,21 +18,22 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from trialpack import __version__, layout, pagecache
+from fileformats import pagecache
+from trialpack import __version__, layout
 
 DEPENDENCIES = ("numpy", "pandas", "pyarrow", "pyreadstat", "lxml", "jsonschema", "openpyxl", "defineutils",
                 "scipy", "matplotlib", "rtflite", "rich")
 
 
 def sha256(path: Path) -> str:
-    """The file's sha256 (a large file read without filling the page cache: :mod:`trialpack.pagecache`)."""
+    """The file's sha256 (a large file read without filling the page cache: :mod:`fileformats.pagecache`)."""
     return pagecache.sha256(path)
 
 
 def sha256_all(paths: list[Path], *, threads: int = 2) -> dict[Path, str]:
     """sha256 of each file, ``threads`` at a time (hashlib releases the GIL while it hashes:
     the gigabytes of a large package hash on both cores). A file whose digest is known and
-    unchanged since (:func:`trialpack.pagecache.known_digest`: hashed by its writer as it wrote
+    unchanged since (:func:`fileformats.pagecache.known_digest`: hashed by its writer as it wrote
     it, or here before) is not read again; what is hashed here is remembered, so the build can
     hash finished files ahead of the manifest while a core is free."""
     out, todo = {}, []

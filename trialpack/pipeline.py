@@ -6,7 +6,7 @@ ADaM; write its datasets and define.xml; compute rates and write the report; wri
 lineage files; validate the written package (the define checks against each file's header
 records and the frames it was written from, the cross-dataset checks); write the validation
 report and the manifest. ``trialpack validate`` re-reads every file. The package is built in a hidden folder beside the target and swapped in
-only when complete (``trialpack.atomic``), so an interrupted build leaves the previous
+only when complete (``trialpack.process.atomic``), so an interrupted build leaves the previous
 package untouched. Timestamps come from the config (``creation_datetime``) or
 ``SOURCE_DATE_EPOCH``: the same inputs give the same bytes.
 """
@@ -25,13 +25,15 @@ import pandas as pd
 
 from adam.build import ISSAnalysis, check_analysis, derive_analysis_datasets, pool_sdtm
 from adam.config import ISSConfig, load_iss_config
+from fileformats import pagecache
 from sdtm.mapping import StudySDTM, map_study, read_study_raw
 from sdtm.source import read_study_sdtm
 from specs import findings
 from specs.clock import check_environment
 from specs.errors import InputError, InputErrors
-from trialpack import handover, layout, manifest, pagecache, parallel
-from trialpack.atomic import atomic_dir
+from trialpack import layout, manifest
+from trialpack.process import handover, parallel
+from trialpack.process.atomic import atomic_dir
 
 FORMATS = ("xpt", "json")
 Progress = Callable[[str], None]
@@ -175,7 +177,8 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
                stages: Stages) -> BuildResult:
     """Write the whole package into ``root`` (an empty folder)."""
     return_freed_memory()
-    from trialpack import collector, lineage, validation
+    from trialpack import lineage, validation
+    from trialpack.process import collector
     from trialpack.writing import write_package_datasets
 
     collector.settle()   # the modules imported so far live as long as the program
@@ -184,7 +187,7 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
     raw_configs = [c for c in iss.studies if c.source != "sdtm"]
     studies, pooled_input, files = [], [], []
     processes = parallel.workers(len(raw_configs))
-    # each worker's result comes back through memory shared with it (trialpack.handover), the
+    # each worker's result comes back through memory shared with it (trialpack.process.handover), the
     # files made before the workers fork
     with handover.channels([c.studyid for c in raw_configs] if processes else []) as channels, \
             parallel.pool(processes) as workers:
@@ -316,7 +319,7 @@ class StudyJob:
     formats: tuple[str, ...]
     created: datetime
     cutoff: str | None
-    channel: int | None = None   # the memory file the result is handed over in (trialpack.handover)
+    channel: int | None = None   # the memory file the result is handed over in (trialpack.process.handover)
     base: Path | None = None     # raw files are named relative to it: the ISS config's folder
 
 
@@ -375,7 +378,7 @@ def build_study_or_problem(job: StudyJob, stages: Stages | None = None):
 
 def build_study_in_worker(job: StudyJob):
     """:func:`build_study` in a pool worker, its result handed over in ``job.channel`` with the
-    digests its writers made of the files (:func:`trialpack.pagecache.known_digests`)."""
+    digests its writers made of the files (:func:`fileformats.pagecache.known_digests`)."""
     outcome = build_study_or_problem(job)
     if isinstance(outcome, InputError):   # small: back through the pool's pipe
         return outcome
@@ -398,7 +401,7 @@ def timed_check(folders: dict, root: Path, studies: list[StudySDTM], finished: l
     """:func:`trialpack.validation.check_folder` of each written folder (spec checks excepted:
     the build made them), the SDTM side of the lineage (:func:`trialpack.lineage.write_sdtm_lineage`)
     and the manifest's digests of the ``finished`` files and of that lineage
-    (:func:`trialpack.manifest.sha256_all`, :func:`trialpack.pagecache.known_digests`), with the
+    (:func:`trialpack.manifest.sha256_all`, :func:`fileformats.pagecache.known_digests`), with the
     time each took (stages validate_sdtm, lineage_sdtm, hash_sdtm), to be handed back from a
     worker."""
     from trialpack.lineage import write_sdtm_lineage
@@ -425,9 +428,7 @@ def timed_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> tupl
 
 
 def write_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> list[Path]:
-    """The ISS report (tables, figures, summary) — see ``trialpack.report``."""
-    try:
-        from trialpack.report import write_report as render
-    except ImportError:  # the report module has not landed in this checkout
-        return []
+    """The ISS report (tables, figures, summary) — see ``report.render``."""
+    from report.render import write_report as render   # a broken import fails the build, never hides the report
+
     return list(render(analysis, folder, created=created).values())

@@ -28,8 +28,8 @@ def events_of_interest(analysis, *, special: bool = True) -> dict[str, dict[str,
     """Subjects with each adverse event of special interest, per group — the ISS config's events
     with a customised-query index (``cq``) — or, with ``special=False``, with each of its other
     events (any TEAE, serious TEAE ...), counted as the report counts them
-    (``adam.tables.event_rates``, from ADAETTE)."""
-    from adam.tables import event_rates
+    (``report.tables.event_rates``, from ADAETTE)."""
+    from report.tables import event_rates
 
     chosen = {e["paramcd"] for e in analysis.iss.events if ("cq" in e) == special}
     if not chosen:

@@ -26,7 +26,7 @@ import specs
 from specs import findings
 from specs.errors import InputError
 from trialpack import layout
-from trialpack.atomic import atomic_path
+from trialpack.process.atomic import atomic_path
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
 #: Findings made while building (raw-record rejections, mapping and derivation notes) cannot be
@@ -54,8 +54,8 @@ def read_folder(folder: Path) -> Folder:
     1. a file that cannot be read is a TP0309 finding (the rest of the package is still checked);
     2. the XPT file is the dataset's data; its Dataset-JSON twin is compared with it (TP0312,
        :func:`twin_differences`); a Dataset-JSON file without XPT is the dataset's data."""
-    from trialpack.datasetjson import read_dataset_json
-    from trialpack.xpt import read_xpt
+    from fileformats.datasetjson import read_dataset_json
+    from fileformats.xpt import read_xpt
 
     out = Folder()
     paths = [*sorted(folder.glob("*.xpt")), *sorted(folder.glob("*.json"))]
@@ -84,7 +84,7 @@ def written_folder(folder: Path, datasets: dict[str, pd.DataFrame]) -> Folder:
     metadata comes from each file's header records (``read_xpt_metadata``). The dataset of a
     file is the frame it was written from (the XPT file when there is one, else the
     Dataset-JSON file); a dataset written to no file (an empty SUPP--) is not in the folder."""
-    from trialpack.xpt import read_xpt_metadata
+    from fileformats.xpt import read_xpt_metadata
 
     out = Folder()
     files = {name: [p for p in (layout.dataset_file(folder, name, fmt) for fmt in ("xpt", "json")) if p.is_file()]
@@ -416,9 +416,9 @@ def package_created(root: Path) -> datetime:
 def validate_dataset_file(path: Path, *, spec_path: str | None = None) -> pd.DataFrame:
     """One dataset file: readable, then ``specs.check`` against ``--spec`` or the shipped
     standard spec that has its dataset (SDTMIG 3.4 or ADaMIG 1.3)."""
+    from fileformats.datasetjson import read_dataset_json
+    from fileformats.xpt import read_xpt
     from specs.load import describing_spec
-    from trialpack.datasetjson import read_dataset_json
-    from trialpack.xpt import read_xpt
 
     if not path.is_file():
         raise InputError("file not found", file=path)

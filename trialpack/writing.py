@@ -12,13 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from sdtm.supp import submitted_datasets
 from specs.model import Spec
 from trialpack import layout
-
-
-def submitted_datasets(datasets: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The datasets a package holds: all but the empty SUPP-- ones (SDTMIG §8.4)."""
-    return {name: df for name, df in datasets.items() if not (name.startswith("SUPP") and not len(df))}
 
 
 def write_package_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], folder: Path, *,
@@ -28,8 +24,8 @@ def write_package_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], folder
     ``sdtm.acrf.AnnotatedCRF``) is written at its href; any other document is the user's to put
     there (validation's DD0114 names a def:leaf whose file is missing)."""
     from define import write_define, write_define_html
-    from trialpack.datasetjson import write_dataset_json
-    from trialpack.xpt import write_xpt
+    from fileformats.datasetjson import write_dataset_json
+    from fileformats.xpt import write_xpt
 
     kept = submitted_datasets(datasets)
     spec = spec.subset(list(kept))

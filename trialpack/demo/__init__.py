@@ -112,7 +112,7 @@ from pathlib import Path
 import numpy as np
 
 from specs.errors import InputError
-from trialpack.atomic import atomic_dir, atomic_path
+from trialpack.process.atomic import atomic_dir, atomic_path
 
 from . import design
 from .cohort import PARTICIPANT, build_cohort, build_diary, site_countries, slice_rows

@@ -1,9 +1,9 @@
 /*
- * _trialpack_csv: the raw CSV reader's record layout in C (optional; trialpack.rawio falls
+ * _trialpack_csv: the raw CSV reader's record layout in C (optional; fileformats.rawio falls
  * back to numpy, and tests hold the two equal).
  *
  * record_layout(data, delimiter, out) reads UTF-8 CSV bytes with "\n" line ends once, by the
- * strict grammar of trialpack.rawio._record_layout: a double quote opens a quoted field only
+ * strict grammar of fileformats.rawio._record_layout: a double quote opens a quoted field only
  * at the start of a field (the file's start, or after the delimiter or a line end); inside,
  * "" is a quote; a closing quote must be followed by the delimiter, a line end or the end of
  * the file. Delimiters and line ends inside quoted fields separate nothing.
@@ -102,7 +102,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_trialpack_csv",
-    "The raw CSV reader's record layout in C (see trialpack.rawio).", -1, methods,
+    "The raw CSV reader's record layout in C (see fileformats.rawio).", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__trialpack_csv(void)

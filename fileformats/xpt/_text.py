@@ -31,10 +31,10 @@ from operator import methodcaller
 import numpy as np
 import pandas as pd
 
+from fileformats.xpt import _native
 from specs.columns import utf8_buffers, utf8_bytes
 from specs.errors import InputError
 from specs.model import is_sas_name
-from trialpack.xpt import _native
 
 #: XPT v5 limits (SAS TS-140; FDA sdTCG) in bytes.
 MAX_NAME = 8
@@ -104,7 +104,7 @@ def encode_text(text: str, what: str, limit: int, profile: Profile, *, file: obj
 #
 # ``fill(rows, position, start, stop)`` writes one column of rows ``start:stop`` into
 # ``rows``, a chunk of records (uint8, one row per record), at byte ``position`` of each.
-# The C kernel (:mod:`trialpack.xpt._native`) does it in one pass; without it numpy copies
+# The C kernel (:mod:`fileformats.xpt._native`) does it in one pass; without it numpy copies
 # whole ``V<width>`` items through a view striding by the row length (many times faster
 # than a 2-D byte copy with a short inner dimension).
 

@@ -27,9 +27,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fileformats.native import load
 from specs.columns import TEXT_DTYPE, arrow_text, empty_as_null, text_column
 from specs.errors import InputError
-from trialpack.native import load
 
 RAW_FILE = "_RAWFILE"
 RAW_ROW = "_RAWROW"
@@ -250,7 +250,7 @@ def _record_layout(data: bytes, delimiter: str) -> _Records | None:
     after a closing quote, a delimiter that is not one ASCII byte): the csv module then reads
     the file and names the row of any error.
 
-    The pass is the C kernel ``_trialpack_csv`` where it is built (:mod:`trialpack.native`);
+    The pass is the C kernel ``_trialpack_csv`` where it is built (:mod:`fileformats.native`);
     :func:`_record_layout_numpy` gives the same answer in a few vectorised passes (at 100,000
     subjects it took 40% of mapping a study: a byte mask and an int64 per separator, all
     fresh memory)."""

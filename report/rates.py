@@ -26,7 +26,7 @@ from specs.errors import InputError
 
 def _special():
     """scipy.special (the distribution functions, without scipy.stats' import cost), imported
-    when an interval is first computed rather than whenever :mod:`adam` is imported."""
+    when an interval is first computed rather than whenever :mod:`report` is imported."""
     from scipy import special
 
     return special

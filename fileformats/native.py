@@ -3,9 +3,9 @@
 Each has a numpy twin that gives the same result, and tests hold the two equal; an
 environment variable switches a kernel off on purpose:
 
-- ``_trialpack_xpt`` (trialpack/xpt/_rowfill.c): the XPT writer's row fill;
+- ``_trialpack_xpt`` (fileformats/xpt/_rowfill.c): the XPT writer's row fill;
   ``TRIALPACK_XPT_NUMPY=1``.
-- ``_trialpack_csv`` (trialpack/_csvscan.c): the raw CSV reader's record layout;
+- ``_trialpack_csv`` (fileformats/_csvscan.c): the raw CSV reader's record layout;
   ``TRIALPACK_CSV_NUMPY=1``.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Flowing text documents — headings, paragraphs and tables on US Letter pages — written with
-:mod:`trialpack.pdf`: the reviewer's guides a package's define.xml cites as def:SupplementalDoc.
+:mod:`fileformats.pdf`: the reviewer's guides a package's define.xml cites as def:SupplementalDoc.
 
 A document is a list of blocks (:class:`Heading`, :class:`Paragraph`, :class:`Table`) laid out
 top to bottom: text wrapped to the measured width of the embedded DejaVu font, a table row
@@ -57,7 +57,7 @@ Block = Heading | Paragraph | Table
 
 def wrap(text: str, width: float, size: float, *, bold: bool = False) -> list[str]:
     """Greedy word wrap of ``text`` to ``width`` points (a word longer than a line is cut)."""
-    from trialpack.pdf import embedded_font
+    from fileformats.pdf import embedded_font
 
     font = embedded_font(SANS, bold)
     lines: list[str] = []
@@ -175,7 +175,7 @@ def write_text_document(path: str | Path, *, title: str, subtitle: list[str], bl
                         footer: str, created: datetime | None) -> Path:
     """Lay out ``blocks`` under ``title`` and write the PDF to ``path`` (see the module docstring).
     ``created`` is printed in the footer (and is the PDF CreationDate when it has a time zone)."""
-    from trialpack.pdf import Document as PDF
+    from fileformats.pdf import Document as PDF
 
     layout = _Layout()
     _title(layout, title, subtitle)

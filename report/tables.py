@@ -19,9 +19,9 @@ Counting rules (standards.md §7.3, §5), the same in every table:
 * The *all-active reference* orders SOC/PT rows by descending frequency: the config group
   whose ``pools`` are exactly the non-control non-pooled groups (e.g. "All cream"); when
   no group pools them, the union of the non-control non-pooled groups.
-* Rates come from :mod:`adam.rates` on ADAETTE (time to first event): EAIR per
+* Rates come from :mod:`report.rates` on ADAETTE (time to first event): EAIR per
   ``rates.per`` patient-years with the config's CI method, and the study-stratified
-  Mantel-Haenszel rate difference versus the control (:func:`adam.rates.compare_rates`).
+  Mantel-Haenszel rate difference versus the control (:func:`report.rates.compare_rates`).
 
 Every function is pure (ADaM frames and the ISS config in, frames out); records are
 counted with vectorised merges and group-bys, never row loops.
@@ -37,8 +37,8 @@ from pandas.api.types import union_categoricals
 
 from adam.adae import matches_event
 from adam.config import Group, ISSConfig
-from adam.rates import CI_METHODS, compare_rates, eair
 from adam.units import DAYS_PER_YEAR
+from report.rates import CI_METHODS, compare_rates, eair
 from specs.columns import factorize_parts, index_in, is_in, ranks_of
 from specs.errors import InputError
 
@@ -882,7 +882,7 @@ def _event_record_counts(ctx: Context) -> pd.DataFrame:
 
 def event_rates(analysis, *, ctx: Context | None = None) -> pd.DataFrame:
     """EAIR per event of interest (config order) x group (number order), every group
-    listed even without subjects: :func:`adam.rates.eair` on ADAETTE with N from ADEX,
+    listed even without subjects: :func:`report.rates.eair` on ADAETTE with N from ADEX,
     plus ``events`` (ADAE records meeting the event's definition, recurrences counted).
 
     Columns: PARAMCD, event, TRTA, TRTAN, subjects_in_population, subjects_at_risk,
@@ -958,7 +958,7 @@ def _strata_column(ctx: Context, strata: str) -> pd.DataFrame:
 
 
 def rate_comparisons(analysis, *, ctx: Context | None = None) -> pd.DataFrame:
-    """Each comparison of :func:`comparisons` per event: :func:`adam.rates.compare_rates`
+    """Each comparison of :func:`comparisons` per event: :func:`report.rates.compare_rates`
     on per-stratum EAIRs (strata = the config's ``rates.strata``, default STUDYID), crude
     pooled and Mantel-Haenszel rows. Comparisons whose groups have no subjects are absent
     (the table shows NE). Adds ``event`` (the event's name)."""

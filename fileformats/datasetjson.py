@@ -26,7 +26,7 @@ double, so nothing is lost; decimals as strings keep every digit given (Decimal 
 or the double's shortest exact digits, in plain notation (no exponent).
 
 Every file written is validated against the official v1.1 JSON schema (shipped in
-``trialpack/data/schemas/dataset-json-1.1``); every file read is validated too, and a
+``fileformats/data/schemas/dataset-json-1.1``); every file read is validated too, and a
 failure names the JSON path (``$.columns[3].dataType``). The NDJSON schema as published
 refers to ``#/$defs/Column`` and ``#/$defs/SourceSystem`` without defining them; they are
 taken from the JSON schema (same model). The schemas validate the metadata; the rows, which
@@ -43,6 +43,7 @@ from dataclasses import dataclass, field as dc_field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
+from importlib.metadata import version
 from operator import methodcaller
 from pathlib import Path
 from typing import Any, Iterable
@@ -50,15 +51,16 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
+from fileformats._variables import field, resolve_entries
+from fileformats.xpt._text import check_spec_length
 from specs.errors import InputError
+from specs.formats import parse_format, temporal_kind
 from specs.jsonio import JsonContentError, json_path, parse_json, schema_validator
 from specs.model import NUMERIC_TYPES
-from trialpack import __version__
-from trialpack._variables import field, resolve_entries
-from specs.formats import parse_format, temporal_kind
-from trialpack.xpt._text import check_spec_length
 
 VERSION = "1.1.0"
+#: The writing tool's version (sourceSystem), from its installed distribution: no import of the application.
+TRIALPACK_VERSION = version("trialpack")
 _SCHEMA_DIR = "data/schemas/dataset-json-1.1"
 _ISO_TYPES = {"date": "date", "partialDate": "date", "datetime": "datetime",
               "partialDatetime": "datetime", "incompleteDatetime": "datetime", "time": "time",
@@ -73,7 +75,7 @@ _FLOAT_MAX = int(np.finfo(np.float64).max)
 
 
 def _load_schema(name: str) -> dict:
-    raw = resources.files("trialpack").joinpath(f"{_SCHEMA_DIR}/{name}").read_bytes()
+    raw = resources.files("fileformats").joinpath(f"{_SCHEMA_DIR}/{name}").read_bytes()
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = raw.decode("utf-16")  # the published NDJSON schema is UTF-16 with a BOM
     else:
@@ -413,7 +415,7 @@ def write_dataset_json(
 ) -> Path:
     """Write ``df`` as Dataset-JSON v1.1: NDJSON when ``path`` ends in ``.ndjson``, else JSON.
 
-    Column metadata comes from ``variables`` (as for :func:`trialpack.xpt.write_xpt`:
+    Column metadata comes from ``variables`` (as for :func:`fileformats.xpt.write_xpt`:
     VariableSpec, XptVariable, DatasetJsonColumn or dicts) or is inferred from the dtypes;
     ``keys`` lists the key variables in order (keySequence 1, 2, ...). ``itemOID`` is
     ``IT.<NAME>.<VAR>`` and ``itemGroupOID`` ``IG.<NAME>`` unless given. ``decimals="string"``
@@ -455,7 +457,7 @@ def write_dataset_json(
         name=name, label=label or "", item_group_oid=item_group_oid or f"IG.{name}",
         columns=columns, records=len(df), created=_iso_created(created), file_oid=file_oid,
         db_last_modified=db_last_modified, originator=originator,
-        source_system=source_system or {"name": "trialpack", "version": __version__},
+        source_system=source_system or {"name": "trialpack", "version": TRIALPACK_VERSION},
         study_oid=study_oid, metadata_version_oid=metadata_version_oid, metadata_ref=metadata_ref)
     header = meta.to_json()
     _validate(header, ndjson, file)

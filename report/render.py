@@ -30,15 +30,17 @@ import math
 import re
 import warnings
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from adam import tables as T
+from report import tables as T
 from specs.workbook import workbook_bytes
-from trialpack import __version__
 
+#: The writing tool's version, from its installed distribution: no import of the application.
+TRIALPACK_VERSION = version("trialpack")
 FIGURE_NAME = "eair-forest"
 FONT = "DejaVu Sans"          # ships with matplotlib: the same glyphs on every machine
 SVG_SALT = "trialpack"
@@ -63,7 +65,7 @@ def iss_summary(analysis, *, tables: dict[str, T.Table] | None = None, created: 
 
     ``participants``: subjects in the safety population (ADSL.SAFFL = "Y");
     ``patient_years``: total exposure (sum of ADEX TRTDURY) of the all-active group
-    (:func:`adam.tables.all_active_group`, named in ``all_cream_group``) and of each group;
+    (:func:`report.tables.all_active_group`, named in ``all_cream_group``) and of each group;
     ``events``: one entry per event of interest (the ISS config's ``events``) and group,
     groups without subjects included (their rate and CI null), with subjects with the
     event and patient-years at risk (ADAETTE), events (ADAE records meeting the
@@ -111,7 +113,7 @@ def iss_summary(analysis, *, tables: dict[str, T.Table] | None = None, created: 
         "iss": iss.id,
         "title": iss.get("title"),
         "created": created.isoformat() if created else None,
-        "tool": {"name": "trialpack", "version": __version__},
+        "tool": {"name": "trialpack", "version": TRIALPACK_VERSION},
         "participants": int(safety["USUBJID"].nunique()),
         "subjects_in_adsl": int(adsl["USUBJID"].nunique()),
         "studies": len(studies),
@@ -211,7 +213,7 @@ def render_figure(rates: pd.DataFrame, iss, groups: list[str]) -> tuple[bytes, b
 
     rows = forest_rows(rates, iss)
     settings = iss.rates
-    from adam.rates import CI_METHODS
+    from report.rates import CI_METHODS
 
     with matplotlib.rc_context({"font.family": FONT, "svg.hashsalt": SVG_SALT, "svg.fonttype": "path",
                                 "path.simplify": False}):
@@ -236,7 +238,7 @@ def rtf_escape(text: str) -> str:
 def _source_line(table: T.Table, iss, created: datetime | None) -> str:
     when = f" on {created.isoformat()}" if created else ""
     return (f"Source: ISS ADaM ADSL, ADAE, ADEX, ADAETTE ({iss.id}); cell lineage in lineage/table-cells.parquet. "
-            f"trialpack {__version__}{when}.")
+            f"trialpack {TRIALPACK_VERSION}{when}.")
 
 
 def _report_footnotes(iss) -> list[str]:
@@ -500,7 +502,7 @@ def render_html(tables: dict[str, T.Table], summary: dict, svg: bytes, iss, *, c
     if iss.get("sponsor"):
         meta.insert(0, iss.get("sponsor"))
     if created:
-        meta.append(f"Created {created.isoformat()} with trialpack {__version__}")
+        meta.append(f"Created {created.isoformat()} with trialpack {TRIALPACK_VERSION}")
     fig = (f'<section class="output" id="figure-{FIGURE_NAME}">\n<h2>{_e(figure_title)}</h2>\n'
            f'<p class="population">{_e(next(iter(tables.values())).population) if tables else ""}</p>\n'
            f'<figure>{inline_svg(svg)}<figcaption>Points: EAIR per {summary["rates"]["per"]:g} patient-years; '
@@ -530,7 +532,7 @@ def _json_bytes(data: dict) -> bytes:
 
 
 def lineage_parquet(tables: dict[str, T.Table]) -> bytes:
-    """The tables' cell lineage (:func:`adam.tables.lineage_table`) as Parquet bytes, zstd.
+    """The tables' cell lineage (:func:`report.tables.lineage_table`) as Parquet bytes, zstd.
 
     Parquet rather than CSV: one record per table cell x ADaM record is 2 million records
     (240 MB of CSV) at 10,000 subjects and ten times that at 100,000; as Parquet it is a few

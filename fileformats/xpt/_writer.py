@@ -15,15 +15,15 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from specs.errors import InputError
-from specs.model import NUMERIC_TYPES
-from trialpack import _sasdates, pagecache
-from trialpack._variables import field, resolve_entries
-from trialpack.xpt import _layout as L
-from specs.formats import format_text, parse_format, temporal_kind
-from trialpack.xpt._numeric import NumericEncoder, check_numbers, numeric_values, special_codes
-from trialpack.xpt._text import (MAX_LABEL, Profile, char_encoder, check_name, encode_text,
+from fileformats import _sasdates, pagecache
+from fileformats._variables import field, resolve_entries
+from fileformats.xpt import _layout as L
+from fileformats.xpt._numeric import NumericEncoder, check_numbers, numeric_values, special_codes
+from fileformats.xpt._text import (MAX_LABEL, Profile, char_encoder, check_name, encode_text,
                                  resolve_profile)
+from specs.errors import InputError
+from specs.formats import format_text, parse_format, temporal_kind
+from specs.model import NUMERIC_TYPES
 
 #: FDA/ESG limit for one dataset file (sdTCG: 5 GB).
 FIVE_GB = 5 * 1024 ** 3
@@ -225,7 +225,7 @@ def _stream_rows(out, variables: list[_Var], nobs: int, row_length: int, digest
     Where the system has ``pwrite`` two threads each fill a chunk and write it at its own
     offset (the C fill, numpy and the write all release the GIL, so both cores work), and
     a large file is flushed and dropped from the page cache behind them
-    (:mod:`trialpack.pagecache`; the :class:`~trialpack.pagecache.DropBehind` is returned,
+    (:mod:`fileformats.pagecache`; the :class:`~fileformats.pagecache.DropBehind` is returned,
     to drop the rest once the file is complete); elsewhere one thread fills chunks while
     this one writes them in order.
     """
@@ -382,7 +382,7 @@ def write_xpt(
        with types inferred from the dtypes. Every spec variable must be a column and every
        column a spec variable. Names as above; labels <= 40 bytes.
     3. ``data_type`` integer/float is numeric, anything else character. Numerics are
-       8-byte IBM doubles, exact; see :mod:`trialpack.xpt._numeric` for dates, datetimes,
+       8-byte IBM doubles, exact; see :mod:`fileformats.xpt._numeric` for dates, datetimes,
        times (days or seconds since 1960-01-01; default formats DATE9. for
        ``datetime.date`` values, DATETIME20. for datetime64 without a format, TIME8. for
        timedelta64), missing values and ``special_missing`` (``{column: {row position:
@@ -399,7 +399,7 @@ def write_xpt(
     ``created``/``modified`` set the header timestamps (default ``SOURCE_DATE_EPOCH``,
     else now) so builds are reproducible; ``sas_version``/``os_name`` fill the 8-byte
     header fields. ``remember_sha256`` also hashes the bytes as they are written and remembers
-    the file's sha256 (:func:`trialpack.pagecache.known_digest`), for a package manifest that
+    the file's sha256 (:func:`fileformats.pagecache.known_digest`), for a package manifest that
     would otherwise read the file back: one sha256 pass over the data, about 1 GB/s here.
     Returns the path written.
     """

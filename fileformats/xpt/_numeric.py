@@ -13,7 +13,7 @@ Rules, in the order they apply to a column:
    with no format is always written as a datetime, whatever its values: the stored type
    never depends on the data. Give ``DATE9.`` in the spec to store dates. Under a date,
    datetime or time format the SAS numbers must lie in the span SAS handles (dates from
-   1582 to 19,900: :func:`trialpack._sasdates.out_of_range`); the writer checks that.
+   1582 to 19,900: :func:`fileformats._sasdates.out_of_range`); the writer checks that.
 4. Infinite values are refused; finite values outside the IBM range (|x| < 16**-65 or
    >= 16**63) are refused rather than flushed to zero or clipped.
 5. NaN / None / NaT become the ordinary missing value ``.``; ``special_missing`` codes
@@ -24,12 +24,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fileformats import _sasdates
+from fileformats.xpt import _native
+from fileformats.xpt._ibm import MISSING_BYTES, ieee_to_ibm, missing_pattern, out_of_range
+from fileformats.xpt._text import column_view
 from specs.errors import InputError
-from trialpack import _sasdates
 from specs.formats import temporal_kind
-from trialpack.xpt import _native
-from trialpack.xpt._ibm import MISSING_BYTES, ieee_to_ibm, missing_pattern, out_of_range
-from trialpack.xpt._text import column_view
 
 DATE9 = ("DATE", 9, 0)
 DATETIME20 = ("DATETIME", 20, 0)

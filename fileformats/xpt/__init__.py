@@ -7,8 +7,8 @@ back, with every missing-value code, format, label and length, so that
 ``write_xpt(df, out, **meta.write_options())`` reproduces the NAMESTRs and observations
 byte for byte.
 """
-from trialpack.xpt._meta import XptMetadata, XptVariable
-from trialpack.xpt._reader import read_xpt, read_xpt_metadata
-from trialpack.xpt._writer import FIVE_GB, write_xpt
+from fileformats.xpt._meta import XptMetadata, XptVariable
+from fileformats.xpt._reader import read_xpt, read_xpt_metadata
+from fileformats.xpt._writer import FIVE_GB, write_xpt
 
 __all__ = ["FIVE_GB", "XptMetadata", "XptVariable", "read_xpt", "read_xpt_metadata", "write_xpt"]

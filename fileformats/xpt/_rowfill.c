@@ -1,9 +1,9 @@
 /*
- * _trialpack_xpt: the XPT v5 row fill in C (optional; trialpack.xpt falls back to numpy).
+ * _trialpack_xpt: the XPT v5 row fill in C (optional; fileformats.xpt falls back to numpy).
  *
  * Each function writes one variable of rows [start, stop) into a chunk of observation
  * records: `out` is the chunk (row_length bytes per row, row `start` first) and the
- * variable's bytes begin at `position` in each row. The caller (trialpack.xpt._text and
+ * variable's bytes begin at `position` in each row. The caller (fileformats.xpt._text and
  * _numeric) has already checked every value: lengths fit the width, numbers lie in the
  * IBM range, text is valid. The loops repeat those bounds checks that keep memory safe
  * (a length over the width or an offset outside its buffer raises ValueError) and
@@ -40,7 +40,7 @@ static int optional_buffer(PyObject *obj, Py_buffer *view)
     return obj == Py_None ? 0 : PyObject_GetBuffer(obj, view, PyBUF_SIMPLE);
 }
 
-/* The IBM bit pattern of a finite double inside the IBM range (as trialpack.xpt._ibm.ieee_to_ibm). */
+/* The IBM bit pattern of a finite double inside the IBM range (as fileformats.xpt._ibm.ieee_to_ibm). */
 static inline uint64_t ieee_to_ibm(double x)
 {
     uint64_t bits;
@@ -279,7 +279,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_trialpack_xpt",
-    "XPT v5 row fill in C for trialpack.xpt (optional; numpy does the same without it).", -1, methods,
+    "XPT v5 row fill in C for fileformats.xpt (optional; numpy does the same without it).", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__trialpack_xpt(void)

@@ -20,7 +20,7 @@ import os
 import signal
 from typing import Iterator
 
-from trialpack import collector
+from trialpack.process import collector
 
 _PR_SET_PDEATHSIG = 1
 
@@ -69,7 +69,7 @@ def warm_imports() -> None:
     loading them on the critical path. Done before the first result is collected, it never
     delays a result (measured on the demo: collecting the last study's result waited 0.6 s
     when this ran once a core was free). What they make lives as long as the program and is
-    kept out of its garbage collections (:func:`trialpack.collector.importing`)."""
+    kept out of its garbage collections (:func:`trialpack.process.collector.importing`)."""
     with collector.importing():
         import matplotlib
 
@@ -80,8 +80,8 @@ def warm_imports() -> None:
         import rtflite  # noqa: F401
         import scipy.special  # noqa: F401
 
-        from trialpack.pdf import embedded_font
-        from trialpack.textdoc import SANS
+        from fileformats.pdf import embedded_font
+        from fileformats.textdoc import SANS
 
         for bold in (False, True):
             embedded_font(SANS, bold)

@@ -7,7 +7,7 @@ the two paths equal. Only the fill is in C: every check runs in Python before it
 """
 from __future__ import annotations
 
-from trialpack.native import load
+from fileformats.native import load
 
 #: The C module, or None: the encoders read it at each fill (tests switch it off).
 kernel = load("_trialpack_xpt", "TRIALPACK_XPT_NUMPY")

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fileformats import _sasdates
+from fileformats.xpt import _layout as L
+from fileformats.xpt._ibm import ibm_to_ieee, missing_mask
+from fileformats.xpt._meta import XptMetadata, XptVariable
 from specs.errors import InputError
-from trialpack import _sasdates
-from trialpack.xpt import _layout as L
-from trialpack.xpt._ibm import ibm_to_ieee, missing_mask
-from trialpack.xpt._meta import XptMetadata, XptVariable
 
 _PREFIX = b"HEADER RECORD*******"
 _MEMBER_PREFIXES = (L.MEMBER_HEADER[:48], _PREFIX + b"MEMBV8  HEADER RECORD!!!!!!!")
