@@ -234,7 +234,9 @@ def test_extended_value_reads_back_as_extended(sdtm, tmp_path):
     assert freq.extensible and freq.code == "C71113"
     assert [(t.value, t.code, t.extended) for t in freq.items] == [("BID", "C64496", False),
                                                                    ("5 TIMES DAILY", None, True)]
-    assert specs.check(frames["EX"], got.dataset("EX"), got).empty
+    # an extended value is reported as the build reports it (TP0010): one set of findings
+    found = specs.check(frames["EX"], got.dataset("EX"), got)
+    assert found[["rule", "variable", "row", "value"]].values.tolist() == [["TP0010", "EXDOSFRQ", 1, "5 TIMES DAILY"]]
 
 
 # -- the CDISC pilot's Define-XML 2.0 defines ---------------------------------------------------------
@@ -392,6 +394,11 @@ def test_pilot_sdtm_data_checked_against_the_spec_read_from_its_define(pilot_sdt
         df, _ = read_xpt(file)
         found.append(specs.check(df, spec.dataset(file.stem), spec))
     found = pd.concat(found, ignore_index=True)
+    # the pilot's sponsor-extended DSDECOD terms (def:ExtendedValue="Yes"), each row a TP0010 warning
+    extended = found[found["rule"] == "TP0010"]
+    assert (extended["dataset"] == "DS").all() and (extended["variable"] == "DSDECOD").all()
+    assert sorted(set(extended["value"])) == ["FINAL LAB VISIT", "FINAL RETRIEVAL VISIT"] and len(extended) == 290
+    found = found[found["rule"] != "TP0010"].reset_index(drop=True)
     assert found[["rule", "dataset", "variable", "row"]].values.tolist() == [
         # SAS stored 9.299999999999999 (shown as 9.3 by its 8.1 format): not the codelist's 9.3
         ["TP0009", "SV", "VISITNUM", 2556],
