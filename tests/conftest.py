@@ -26,11 +26,9 @@ def pilot_sdtm() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_package(tmp_path_factory) -> Path:
-    """The demo integration's whole package (``trialpack demo``), built once per test session by
-    the CLI (read-only: copy it before changing anything)."""
-    from tests.cli_support import run_cli
+    """The demo integration's whole package (``trialpack demo --format xpt,json``), built once per
+    test session by the CLI (read-only: copy it before changing anything); the same package as
+    :func:`tests.cli_support.demo_package`."""
+    from tests.cli_support import demo_package as built_demo
 
-    base = tmp_path_factory.mktemp("demo-package")
-    proc = run_cli("demo", "--out", str(base / "package"), "--quiet", cwd=base)
-    assert proc.returncode == 0, proc.stderr
-    return base / "package"
+    return built_demo(tmp_path_factory)[0]

@@ -465,17 +465,8 @@ def test_html_report_renders_in_headless_chromium(syn, syn_report, tmp_path):
 # infections, both on the 1.5% cream")
 # --------------------------------------------------------------------------------------
 @pytest.mark.slow
-def test_demo_report_carries_the_published_headline_numbers(tmp_path):
-    demo = pytest.importorskip("trialpack.demo", reason="the demo generator is not in this checkout")
-    from adam.build import derive_adam, pool_sdtm
-    from adam.config import load_iss_config
-    from sdtm.mapping import map_study, read_study_raw
-
-    iss = load_iss_config(demo.generate(tmp_path / "demo"))
-    studies = [map_study(c, read_study_raw(c)) for c in iss.studies]
-    analysis = derive_adam(pool_sdtm([s.datasets for s in studies]), iss)
-    R.write_report(analysis, tmp_path / "report")
-    s = load_summary(tmp_path / "report")
+def test_demo_report_carries_the_published_headline_numbers(demo_package):
+    s = load_summary(demo_package / "report")
     assert s["participants"] == 767
     assert round(s["patient_years"]["all_cream"], 2) == 509.62
     by_event: dict[str, dict[str, int]] = {}
