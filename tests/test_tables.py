@@ -313,17 +313,17 @@ def test_soc_pt_counts_equal_direct_pandas_counts(analysis, serious):
 
 
 def test_soc_pt_counts_match_the_first_occurrence_flags(mini):
-    """ADAE's AOCCSFL/AOCCPFL flag the first TEAE per subject x TRTA x SOC (PT): for the
+    """ADAE's AOCC02FL/AOCC03FL flag the first TEAE per subject x TRTA x SOC (PT): for the
     non-pooled groups, the count of flags is the table's n (an independent derivation)."""
     table = T.soc_pt_table(mini)
     adae = mini.datasets["ADAE"]
     for group in [g.label for g in mini.iss.base_groups]:
         mine = adae[(adae["TRTA"] == group)]
-        for soc, part in mine[mine["AOCCSFL"] == "Y"].groupby("AEBODSYS"):
+        for soc, part in mine[mine["AOCC02FL"] == "Y"].groupby("AEBODSYS"):
             assert cell(table, f"soc|{soc}", group)["value"] == len(part)
-        for (soc, pt), part in mine[mine["AOCCPFL"] == "Y"].groupby(["AEBODSYS", "AEDECOD"]):
+        for (soc, pt), part in mine[mine["AOCC03FL"] == "Y"].groupby(["AEBODSYS", "AEDECOD"]):
             assert cell(table, f"pt|{soc}|{pt}", group)["value"] == len(part)
-        assert cell(table, "any", group)["value"] == int((mine["AOCCFL"] == "Y").sum())
+        assert cell(table, "any", group)["value"] == int((mine["AOCC01FL"] == "Y").sum())
 
 
 def test_soc_pt_sorted_by_descending_all_active_frequency(syn):
