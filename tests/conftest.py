@@ -1,9 +1,16 @@
 """Shared fixtures: where the real reference data lives (../shared/data), skipping cleanly if absent."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Builds run inside the test process (the Python API, trialpack.cli.main) use one process: a
+# pytest-xdist worker runs threads, and forking beside them can stop (README "Limitations"). The
+# CLI tests run fresh processes without this setting (tests/cli_support.BASE_ENV), so the forked
+# path is still the one they test.
+os.environ["TRIALPACK_WORKERS"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
