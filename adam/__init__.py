@@ -6,7 +6,8 @@
 
 Holds derivations only: ``build`` (pool the studies' SDTM, derive and check the analysis
 datasets), one module per dataset (``adsl``, ``adae``, ``adex``, ``adaette``), ``periods``,
-``imputation`` (partial dates), ``units`` (days per year: the one place), the ISS config
+``groups`` (which treatment group holds a treatment or arm), ``pools`` (the analysis pools and
+their flags), ``imputation`` (partial dates), ``units`` (days per year: the one place), the ISS config
 (``config``), the composed ADaM spec (``adamspec``) and the reviewer's guide (``adrg``). The
 rates, their comparisons and the table frames computed from these datasets are the report's
 (``report.eair``, ``report.compare_rates``, ``report.poisson_rate_ci``, ``report.tables``).

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from adam.config import ISSConfig
+from adam.pools import derive_record_flags
 from adam.imputation import impute_start_end
 from specs.columns import choose_text, is_in
 from specs.errors import InputError
@@ -120,11 +121,14 @@ def derive_period(adae: pd.DataFrame, pieces: pd.DataFrame) -> pd.DataFrame:
     3. otherwise (before the first dose, no dated treatment) -> null.
 
     APERIODC = "Period " and APERIOD in two digits ("Period 01"), one-to-one with APERIOD. RUN
-    (the piece's run, for the treatment-emergent window) is kept for :func:`derive_trtemfl`.
+    (the piece's run, for the treatment-emergent window) is kept for :func:`derive_trtemfl`, and
+    the piece's study and own period number (PSTUDYID, SPERIOD) for the pool flags
+    (:func:`adam.pools.derive_record_flags`).
     """
     adae = detached(adae)
-    columns = ["APERIOD", "TRTA", "TRTAN", "RUN"]
-    p = pieces[["USUBJID", *columns, "TRSDT"]].sort_values(["TRSDT", "RUN"], kind="mergesort")
+    columns = ["APERIOD", "TRTA", "TRTAN", "RUN", "PSTUDYID", "SPERIOD"]
+    p = (pieces.rename(columns={"STUDYID": "PSTUDYID"})[["USUBJID", *columns, "TRSDT"]]
+         .sort_values(["TRSDT", "RUN"], kind="mergesort"))
     starts = p[["USUBJID", "TRSDT"]].assign(_p=np.arange(len(p)), TRSDT=p["TRSDT"].astype("float64"))
     first = (p.assign(_p=np.arange(len(p))).sort_values(["USUBJID", "TRSDT", "RUN"], kind="mergesort")
              .drop_duplicates("USUBJID").set_index("USUBJID"))
@@ -135,7 +139,7 @@ def derive_period(adae: pd.DataFrame, pieces: pd.DataFrame) -> pd.DataFrame:
     for name in columns:
         values = p[name].to_numpy(dtype=object)[np.where(placed, piece, 0)] if len(p) else np.full(len(adae), None)
         adae[name] = pd.Series(np.where(placed, values, None), index=adae.index, dtype=object)
-    for name in ("APERIOD", "TRTAN", "RUN"):
+    for name in ("APERIOD", "TRTAN", "RUN", "SPERIOD"):
         adae[name] = adae[name].astype("float64")
     aperiod = adae["APERIOD"]
     adae["APERIODC"] = np.where(aperiod.notna(), "Period " + aperiod.fillna(0).astype(int).astype(str).str.zfill(2),
@@ -223,22 +227,35 @@ def derive_trtemfl(adae: pd.DataFrame, *, window_days: int | None = 30, window_e
     return pd.Series(flag, index=adae.index, dtype=object).where(lambda x: x.notna(), None)
 
 
-def derive_occurrence_flags(adae: pd.DataFrame, *, by: tuple[str, ...] = ("USUBJID", "TRTA")) -> pd.DataFrame:
-    """AOCCFL, AOCCSFL, AOCCPFL (OCCDS §3.x): "Y" on the first treatment-emergent record
-    within ``by`` (the subject within a treatment group, so that a subject who received
-    vehicle then cream counts once in each group), within ``by`` x AEBODSYS, and within
-    ``by`` x AEBODSYS x AEDECOD; "first" after sorting by ASTDT then AESEQ (missing ASTDT
-    last). Other records null."""
+#: OCCDS 1.1 first-occurrence flags: (within subject, within subject x treatment) for any TEAE,
+#: per SOC and per SOC x PT
+OCCURRENCE_FLAGS = (("AOCCFL", "AOCC01FL", ()), ("AOCCSFL", "AOCC02FL", ("AEBODSYS",)),
+                    ("AOCCPFL", "AOCC03FL", ("AEBODSYS", "AEDECOD")))
+
+
+def derive_occurrence_flags(adae: pd.DataFrame, *, subject: str = "USUBJID", treatment: str = "TRTA"
+                            ) -> pd.DataFrame:
+    """First-occurrence flags (ADaM OCCDS 1.1): "Y" on the first treatment-emergent record
+    (TRTEMFL "Y"), other records null; "first" after sorting by ASTDT then AESEQ (missing ASTDT
+    last). Cases, per :data:`OCCURRENCE_FLAGS`:
+
+    1. AOCCFL, AOCCSFL, AOCCPFL: the first within the subject ("1st Occurrence within Subject
+       Flag"), within subject x AEBODSYS, within subject x AEBODSYS x AEDECOD — one per person,
+       whichever treatments they received;
+    2. AOCC01FL, AOCC02FL, AOCC03FL: the same within subject x actual treatment (TRTA), so that a
+       subject who received vehicle, then cream, has a first occurrence in each group (the
+       per-group counts of the tables)."""
     emergent = np.flatnonzero((adae["TRTEMFL"] == "Y").fillna(False).to_numpy(dtype=bool))
-    teae = adae[[*by, "AEBODSYS", "AEDECOD", "AESEQ"]].iloc[emergent].assign(
+    teae = adae[[subject, treatment, "AEBODSYS", "AEDECOD", "AESEQ"]].iloc[emergent].assign(
         _S=adae["ASTDT"].iloc[emergent].astype("float64").fillna(np.inf).to_numpy(), _P=emergent)
-    teae = teae.sort_values([*by, "_S", "AESEQ"], kind="mergesort")
+    teae = teae.sort_values([subject, "_S", "AESEQ"], kind="mergesort")
     flags = {}
-    for flag, keys in (("AOCCFL", []), ("AOCCSFL", ["AEBODSYS"]), ("AOCCPFL", ["AEBODSYS", "AEDECOD"])):
-        first = teae["_P"].to_numpy()[~teae.duplicated([*by, *keys]).to_numpy()]
-        values = np.full(len(adae), None, dtype=object)
-        values[first] = "Y"
-        flags[flag] = values
+    for within_subject, within_treatment, keys in OCCURRENCE_FLAGS:
+        for flag, by in ((within_subject, [subject]), (within_treatment, [subject, treatment])):
+            first = teae["_P"].to_numpy()[~teae.duplicated([*by, *keys]).to_numpy()]
+            values = np.full(len(adae), None, dtype=object)
+            values[first] = "Y"
+            flags[flag] = values
     return adae.assign(**flags)
 
 
@@ -335,7 +352,7 @@ def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, pieces: pd.DataFrame, wind
     adae["TRTEMFL"] = derive_trtemfl(adae.assign(_WEND=derive_emergence_window(adae, windows)), window_end="_WEND",
                                      missing_start=teae["missing_start"],
                                      not_emergent_value=teae["not_emergent_value"])
-    adae = adae.drop(columns="RUN")
+    adae = derive_record_flags(adae, iss.analysis_pools).drop(columns=["RUN", "PSTUDYID", "SPERIOD"])
     adae = derive_occurrence_flags(adae)
     adae["AREL"] = derive_arel(adae, iss.get("related_terms"))
     adae = derive_custom_queries(adae, iss.events)

@@ -11,8 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from adam.config import ISSConfig
+from adam.pools import AnalysisPool
 from specs.load import load_spec, standard_spec
-from specs.model import Codelist, CodelistItem, RangeCheck, Spec, Study, ValueLevel, WhereClause
+from specs.model import (Codelist, CodelistItem, Method, RangeCheck, Spec, Study, ValueLevel, VariableSpec,
+                         WhereClause)
 
 STANDARD = "adamig-1.3"
 TRT_TEXT = ("TRTA", "TRT01P", "TRT01A", "TRT02P", "TRT02A")
@@ -48,6 +50,8 @@ def compose_adam_spec(iss: ISSConfig, standard: Spec | None = None) -> Spec:
                 ds.variable("TRTEMFL").codelist = "CL.NY_YN"
     spec.methods = [replace(m, description=trtemfl_method_text(iss.teae, bool(iss.get("data_cutoff")))) if m.oid == "MT.TRTEMFL" else m
                     for m in spec.methods]
+    for previous, pool in zip([None, *iss.analysis_pools], iss.analysis_pools):
+        _pool_variables(spec, pool, previous)
     if iss.get("spec"):
         spec = load_spec(Path(iss.file).parent / iss.get("spec"), base=spec)
     return spec
@@ -74,6 +78,41 @@ def trtemfl_method_text(teae: dict, cutoff: bool = False) -> str:
     otherwise = "'N'" if teae["not_emergent_value"] == "N" else "Null"
     return (f"TRTEMFL = 'Y' if TRTSDT is not null, AENDT is not before TRTSDT and {rule}. {missing} "
             f"{otherwise} otherwise.")
+
+
+def pool_method_texts(pool: AnalysisPool) -> tuple[str, str]:
+    """The methods of an analysis pool's ADSL flag and record flag (adam.pools), as the config
+    defines the pool."""
+    where = f"period{'s' if pool.periods and len(pool.periods) > 1 else ''} " + ", ".join(
+        str(p) for p in pool.periods) + " of " if pool.periods else ""
+    scope = f"{where}stud{'ies' if len(pool.studies) > 1 else 'y'} {', '.join(pool.studies)}"
+    return (f"{pool.flag} = 'Y' if the subject has an exposure record (EX, dated or not) in {scope} "
+            f"({pool.label}); 'N' otherwise.",
+            f"{pool.record_flag} = 'Y' if the record's analysis period (the study and period of the treatment "
+            f"received at onset: APERIOD, TRTA) is in {scope} ({pool.label}); null otherwise.")
+
+
+def _pool_variables(spec: Spec, pool: AnalysisPool, previous: AnalysisPool | None) -> None:
+    """An analysis pool's ADSL flag (after ITTFL) and ADAE record flag (after TRTEMFL), each with
+    its method; a later pool's after the ``previous`` one's."""
+    subject_text, record_text = pool_method_texts(pool)
+    for dataset, name, label, codelist, after, text in (
+            ("ADSL", pool.flag, pool.flag_label, "CL.NY_YN", previous.flag if previous else "ITTFL", subject_text),
+            ("ADAE", pool.record_flag, pool.record_label, "CL.NY_Y",
+             previous.record_flag if previous else "TRTEMFL", record_text)):
+        try:
+            ds = spec.dataset(dataset)
+        except KeyError:
+            continue
+        oid = f"MT.{dataset}.{name}"
+        spec.methods = [m for m in spec.methods if m.oid != oid] + [Method(oid, f"Algorithm to derive {name}", text)]
+        variables = [v for v in ds.variables if v.name != name]
+        at = next((i + 1 for i, v in enumerate(variables) if v.name == after), len(variables))
+        variables.insert(at, VariableSpec(name=name, label=label, data_type="text", core="Cond", codelist=codelist,
+                                          origin_type="Derived", origin_source="Sponsor", method=oid))
+        for order, v in enumerate(variables, start=1):
+            v.order = order
+        ds.variables = variables
 
 
 def _codelist(spec: Spec, oid: str, name: str, terms: list[tuple[str, str | None]], variables: tuple[str, ...],

@@ -24,6 +24,7 @@ from adam.adex import doses_per_day
 from adam import adsl as adsl_mod
 from adam.adamspec import compose_adam_spec
 from adam.config import ISSConfig
+from adam.pools import derive_pool_flags
 from adam.periods import (emergence_windows, enrolment_offsets, exposure_records, planned_groups,
                           subject_periods, treatment_pieces)
 from specs import findings
@@ -159,6 +160,7 @@ def subject_level(sdtm: dict[str, pd.DataFrame], iss: ISSConfig) -> SubjectLevel
     found += [undated_findings(records, iss), dose_findings(records, iss), untreated_study_findings(records, iss)]
     periods = subject_periods(records, base, iss, planned)
     adsl = adsl_mod.derive_population_flags(adsl_mod.derive_treatment_variables(base, periods, planned), records)
+    adsl = derive_pool_flags(adsl, records, iss.analysis_pools)
     pieces = treatment_pieces(records)
     return SubjectLevel(adsl, periods, records, found, pieces, emergence_windows(pieces, adsl, iss))
 

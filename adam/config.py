@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from adam.imputation import check_imputation_options
+from adam.pools import AnalysisPool, analysis_pools, check_pools
 from sdtm.config import StudyConfig, check_ascii_values, load_study_config
 from specs.clock import default_created
 from specs.errors import InputError
@@ -33,7 +34,7 @@ DEFAULT_RATES = {"per": 100, "ci_method": "exact", "conf_level": 0.95, "strata":
 DEFAULT_DOSES_PER_DAY = {"QD": 1, "BID": 2, "TID": 3, "QID": 4, "EVERY WEEK": 1 / 7, "EVERY 2 WEEKS": 1 / 14,
                          "EVERY 3 WEEKS": 1 / 21, "EVERY 4 WEEKS": 1 / 28, "EVERY 8 WEEKS": 1 / 56}
 #: ISS config keys whose text becomes ADaM values (TRTA, PARAM, AGEGR1...): ASCII, as in XPT.
-ASCII_KEYS = ("groups", "events", "age_groups", "related_terms")
+ASCII_KEYS = ("groups", "analysis_pools", "events", "age_groups", "related_terms")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,11 @@ class ISSConfig:
     def base_groups(self) -> list[Group]:
         """Groups a record can belong to directly (not pools)."""
         return [g for g in self.groups if not g.pooled]
+
+    @property
+    def analysis_pools(self) -> list[AnalysisPool]:
+        """The analysis pools (``analysis_pools``, adam.pools), none when the config lists none."""
+        return analysis_pools(self.data)
 
     @property
     def control(self) -> Group | None:
@@ -191,7 +197,8 @@ def load_iss_config(path: str | Path) -> ISSConfig:
 def check_iss_config(config: ISSConfig) -> None:
     """Cross-references, in order: unique study ids, group labels and numbers; pools name
     base groups; at most one control group; comparisons name groups; unique event codes and
-    CQ indexes; age groups with unique numbers."""
+    CQ indexes; age groups with unique numbers; the imputation rules; the analysis pools and the
+    pool of each comparison (adam.pools.check_pools)."""
     file = config.file
 
     def fail(message: str, path: str) -> None:
@@ -239,6 +246,7 @@ def check_iss_config(config: ISSConfig) -> None:
     if len(set(ages)) != len(ages):
         fail("age group numbers must be unique", "$.age_groups")
     check_imputation(config)
+    check_pools(config)
     bounded_by = config.get("teae", {}).get("bounded_by", [])
     if "CUTOFF" in bounded_by and not config.get("data_cutoff"):
         fail("teae.bounded_by names CUTOFF but the config sets no data_cutoff",

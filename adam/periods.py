@@ -16,7 +16,10 @@ records to one row per subject and period for ADSL (which holds one treatment pe
 
 =========  ==============================================================================
 APERIOD    period number: the position of the record's EPOCH among the study config's
-           ``periods`` (a study without periods has one, period 1)
+           ``periods`` (a study without periods has one, period 1), after the person's
+           periods in the studies this one extends
+SPERIOD    the period's number in its own study (APERIOD without that offset; the
+           analysis pools name periods so, adam.pools)
 TRTP(N)    planned group: the group of the treatment the subject's planned arm gives in
            that period (config ``assign_by: exposure``), or the group listing DM.ARM
            (``assign_by: arm``)
@@ -36,49 +39,19 @@ import numpy as np
 import pandas as pd
 
 from adam.config import ISSConfig
+from adam.groups import group_of_arm, groups_of_treatments
 from adam.imputation import impute_dates
 from specs.errors import InputError
 from specs.iso8601 import days_to_datetime, to_epoch_days
 
 PERIOD_COLUMNS = ["STUDYID", "USUBJID", "APERIOD", "TRTP", "TRTPN", "TRTA", "TRTAN",
                   "TRSDT", "TRSDTF", "TREDT", "TREDTF", "APSDT", "APEDT"]
-PIECE_COLUMNS = ["STUDYID", "USUBJID", "APERIOD", "TRTA", "TRTAN", "RUN", "TRSDT", "TREDT"]
+PIECE_COLUMNS = ["STUDYID", "USUBJID", "APERIOD", "SPERIOD", "TRTA", "TRTAN", "RUN", "TRSDT", "TREDT"]
 WINDOW_COLUMNS = ["STUDYID", "USUBJID", "RUN", "TRTA", "TRTAN", "WSTART", "LAST", "WEND", "WHY"]
 #: what can end a treatment-emergent window (ADAETTE.CNSDTDSC), in the order that breaks a tie
 LIMITS = ("DEATH", "START OF ANOTHER TREATMENT", "END OF STUDY", "DATA CUT-OFF", "LAST EXPOSURE PLUS WINDOW")
 #: the ``teae.bounded_by`` names of the ISS config -> the limit each stands for
 BOUNDS = {"DTHDT": "DEATH", "EOSDT": "END OF STUDY", "CUTOFF": "DATA CUT-OFF"}
-
-
-def groups_of_treatments(extrt: pd.Series, dose: pd.Series, unit: pd.Series, iss: ISSConfig
-                         ) -> tuple[pd.Series, pd.Series]:
-    """The non-pooled group (label, number) of each exposure by its EXTRT (any case) and, for a
-    group that holds one dose level of a product, its EXDOSE (and EXDOSU, any case): a dose-level
-    treatment is matched before a group holding every dose of the product. None where no group
-    holds it."""
-    label = pd.Series(None, index=extrt.index, dtype=object)
-    number = pd.Series(np.nan, index=extrt.index)
-    name = extrt.astype("string").str.upper()
-    dose = pd.to_numeric(dose, errors="coerce").astype("float64")
-    unit = unit.astype("string").str.upper() if unit is not None else pd.Series(pd.NA, index=extrt.index)
-    refs = [(ref, g) for g in iss.base_groups for ref in g.treatments]
-    for ref, g in sorted(refs, key=lambda pair: pair[0].dose is None):   # dose levels first
-        holds = (name == ref.extrt.upper()).fillna(False)
-        if ref.dose is not None:
-            holds &= np.isclose(dose, ref.dose) & dose.notna()
-        if ref.dose_unit is not None:
-            holds &= (unit == ref.dose_unit.upper()).fillna(False)
-        take = holds.to_numpy(dtype=bool) & label.isna().to_numpy()
-        label[take], number[take] = g.label, float(g.number)
-    return label, number
-
-
-def group_of_arm(iss: ISSConfig) -> dict[str, tuple[str, int]]:
-    out = {}
-    for g in iss.base_groups:
-        for arm in g.arms:
-            out[arm.upper()] = (g.label, g.number)
-    return out
 
 
 def period_of_epoch(iss: ISSConfig) -> pd.DataFrame:
@@ -156,7 +129,8 @@ def exposure_records(ex: pd.DataFrame, iss: ISSConfig, *, eos: pd.Series | None 
     out.loc[undated_end, "EXENDTF"] = "Y"   # the whole date came from another source
     out = out.merge(period_of_epoch(iss), on=["STUDYID", "EPOCH"], how="left")
     _check_periods(out, iss)
-    out["APERIOD"] = out["APERIOD"].fillna(1).astype("int64") + _offset_of(out, offsets)   # no periods: one
+    out["SPERIOD"] = out["APERIOD"].fillna(1).astype("int64")   # no periods: one
+    out["APERIOD"] = out["SPERIOD"] + _offset_of(out, offsets)
     if iss.assign_by == "arm":
         groups = group_of_arm(iss)
         key = (pd.Series(arms.reindex(pd.MultiIndex.from_arrays([out["STUDYID"], out["USUBJID"]])).to_numpy(),
@@ -208,7 +182,8 @@ def treatment_pieces(records: pd.DataFrame) -> pd.DataFrame:
     pieces = (dated.assign(RUN=run, _PIECE=piece)
               .groupby("_PIECE", sort=False)
               .agg(STUDYID=("STUDYID", "first"), USUBJID=("USUBJID", "first"), APERIOD=("APERIOD", "first"),
-                   TRTA=("GROUP", "first"), TRTAN=("GROUPN", "first"), RUN=("RUN", "first"),
+                   SPERIOD=("SPERIOD", "first"), TRTA=("GROUP", "first"), TRTAN=("GROUPN", "first"),
+                   RUN=("RUN", "first"),
                    TRSDT=("EXSTDT", "min"), TREDT=("EXENDT", "max"))
               .reset_index(drop=True))
     return pieces[PIECE_COLUMNS]

@@ -623,7 +623,7 @@ def _death_groups(ctx: Context) -> pd.DataFrame:
     return joined.drop_duplicates("USUBJID", keep="last")[columns]
 
 
-def overview_table(analysis, *, ctx: Context | None = None, number: int = 2) -> Table:
+def overview_table(analysis, *, ctx: Context | None = None, number: int = 3) -> Table:
     """Overview of TEAEs: participants with any TEAE, related, severe, serious, serious
     related, leading to discontinuation of study treatment, deaths, and each adverse event
     of special interest (ADAE.CQzzNAM), n (%) per group (standards.md §7.3 item 5).
@@ -764,7 +764,7 @@ def _coded(values: pd.Series) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=names)
 
 
-def soc_pt_table(analysis, *, ctx: Context | None = None, number: int = 3) -> Table:
+def soc_pt_table(analysis, *, ctx: Context | None = None, number: int = 4) -> Table:
     """Participants with TEAEs by system organ class and preferred term, n (%) per group
     (standards.md §7.3 item 6): a participant counts once per SOC and once per PT in each
     group; SOCs, and PTs within SOC, by descending frequency in the all-active reference
@@ -775,7 +775,7 @@ def soc_pt_table(analysis, *, ctx: Context | None = None, number: int = 3) -> Ta
                    any_label="Participants with at least one TEAE", extra_footnotes=[])
 
 
-def serious_teae_table(analysis, *, ctx: Context | None = None, number: int = 4) -> Table:
+def serious_teae_table(analysis, *, ctx: Context | None = None, number: int = 5) -> Table:
     """Participants with serious TEAEs (ADAE.AESER = "Y") by SOC and PT (standards.md §7.3
     item 10), laid out and sorted as :func:`soc_pt_table`."""
     ctx = ctx or context(analysis)
@@ -792,7 +792,7 @@ def serious_teae_table(analysis, *, ctx: Context | None = None, number: int = 4)
 # --------------------------------------------------------------------------------------
 # exposure
 # --------------------------------------------------------------------------------------
-def exposure_table(analysis, *, ctx: Context | None = None, number: int = 1) -> Table:
+def exposure_table(analysis, *, ctx: Context | None = None, number: int = 2) -> Table:
     """Extent of exposure (standards.md §7.3 item 4) per group, from ADEX: participants;
     duration of exposure in days (PARAMCD TRTDURD: mean, SD, median, min, max); total
     patient-years (sum of PARAMCD TRTDURY); participants by cumulative duration
@@ -848,6 +848,108 @@ def exposure_table(analysis, *, ctx: Context | None = None, number: int = 1) -> 
                  f"durations / {DAYS_PER_YEAR:g} (ADEX PARAMCD = \"{DURATION_YEARS}\").",
                  "Duration categories are cumulative (1 week = 7 days). SD = standard deviation. NE = not estimable."]
     return Table(name, number, "Extent of exposure to study treatment", _population_text(ctx), "Statistic",
+                 _group_columns(ctx), rows, cells, footnotes, _concat_lineage(lineage), sources=ctx.datasets)
+
+
+# --------------------------------------------------------------------------------------
+# demographic and baseline characteristics
+# --------------------------------------------------------------------------------------
+#: ADSL variables summarised as n (%) in the demographics table, in order, with their row label
+DEMOGRAPHIC_CATEGORIES = (("AGEGR1", "Age group"), ("SEX", "Sex"), ("RACE", "Race"), ("ETHNIC", "Ethnicity"))
+#: the continuous summary of a variable: (row id suffix, label, statistic, digits)
+CONTINUOUS_STATS = (("n", "n", "n", 0), ("mean", "Mean", "mean", 1), ("sd", "SD", "sd", 2),
+                    ("median", "Median", "median", 1), ("min", "Min", "min", 0), ("max", "Max", "max", 0))
+MISSING = "Missing"
+
+
+def _participants(ctx: Context, variables: list[str]) -> pd.DataFrame:
+    """One row per participant and group they count in (the N of every table: the ADEX duration
+    records of the group), with the participant's ADSL ``variables`` and ADSL record (RECORD)."""
+    members = pd.DataFrame({"USUBJID": ctx.exposed["USUBJID"].to_numpy(dtype=object),
+                            "TRTA": ctx.exposed["TRTA"].to_numpy(dtype=object)})
+    adsl = ctx.adsl[[RECORD, "USUBJID", *variables]].astype({"USUBJID": object})
+    return members.merge(adsl, on="USUBJID", how="inner")
+
+
+def _category_order(values: pd.Series, codelist) -> list[tuple[str, str]]:
+    """(value, label) of the values present: the codelist's terms in its order, shown by their
+    decode where it has one; then other values alphabetically; missing last (:data:`MISSING`)."""
+    present = set(values.dropna().astype(str))
+    out = []
+    for item in (codelist.items if codelist is not None else []):
+        if item.value in present:
+            out.append((item.value, item.decode or item.value))
+            present.discard(item.value)
+    out += [(v, v) for v in sorted(present)]
+    if values.isna().any():
+        out.append((None, MISSING))
+    return out
+
+
+def _codelist_of(analysis, variable: str):
+    """The ADaM spec's codelist of ADSL ``variable`` (None where there is none)."""
+    spec = getattr(analysis, "spec", None)
+    try:
+        return spec.codelist(spec.dataset("ADSL").variable(variable).codelist)
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
+def demographics_table(analysis, *, ctx: Context | None = None, number: int = 1) -> Table:
+    """Demographic and baseline characteristics per group (ICH E3 14.1; FDA ISS guidance), from
+    ADSL: age in years (n, mean, SD, median, min, max), then n (%) of participants by
+    :data:`DEMOGRAPHIC_CATEGORIES` — each variable's values in its codelist's order and shown by
+    their decode where the ADaM spec has one, other values alphabetically, missing last. A
+    participant counts in each group received (N as in every table); % = 100 x n / N."""
+    ctx = ctx or context(analysis)
+    name = "demographics"
+    labels = ctx.labels
+    categories = [(v, label) for v, label in DEMOGRAPHIC_CATEGORIES if v in ctx.adsl]
+    people = _participants(ctx, [v for v in ("AGE", *[v for v, _ in categories]) if v in ctx.adsl])
+    row_records: list[tuple[str, str, int, bool]] = []
+    pieces, lineage = [], [_header_lineage(ctx)]
+    if "AGE" in people:
+        row_records.append(("age", "Age (years)", 0, True))
+        aged = people[people["AGE"].notna()].assign(AGE=lambda d: d["AGE"].astype(float))
+        by = aged.groupby("TRTA")["AGE"]
+        stats = {"n": by.size(), "mean": by.mean(), "sd": by.std(ddof=1), "median": by.median(),
+                 "min": by.min(), "max": by.max()}
+        for suffix, label, stat, digits in CONTINUOUS_STATS:
+            rid = f"age|{suffix}"
+            row_records.append((rid, label, 1, False))
+            values = stats[stat].reindex(labels).to_numpy(dtype=float)
+            if stat == "n":
+                values = np.nan_to_num(values)
+            pieces.append(pd.DataFrame({"row_id": rid, "column": labels, "stat": stat, "value": values,
+                                        "denominator": np.nan, "text": format_numbers(values, digits)}))
+            lineage.append(_bds_lineage(aged, rid, aged["TRTA"], "ADSL"))
+    counts = []
+    for variable, title in categories:
+        row_records.append((variable, f"{title}, n (%)", 0, True))
+        for value, label in _category_order(people[variable], _codelist_of(analysis, variable)):
+            rid = f"{variable}|{MISSING if value is None else value}"
+            row_records.append((rid, label, 1, False))
+            hit = people[people[variable].isna()] if value is None else people[people[variable].astype(str) == value]
+            counts.append(hit.groupby("TRTA")["USUBJID"].nunique().rename("n").rename_axis("_GROUP").reset_index()
+                          .assign(row_id=rid))
+            lineage.append(_bds_lineage(hit, rid, hit["TRTA"], "ADSL"))
+    rows = _rows(row_records)
+    parts = []
+    if pieces:
+        stat_cells = pd.concat(pieces, ignore_index=True).merge(rows[["row", "row_id", "row_label", "indent"]],
+                                                                 on="row_id")
+        parts.append(stat_cells.assign(table=name, group=stat_cells["column"], lower=np.nan, upper=np.nan)[CELL_COLUMNS])
+    if counts:
+        category_rows = rows[~rows["row_id"].str.startswith("age")]
+        parts.append(_count_cells(category_rows, pd.concat(counts, ignore_index=True), ctx, name))
+    cells = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CELL_COLUMNS))
+    cells = cells.sort_values(["row"], kind="mergesort").reset_index(drop=True)
+    footnotes = [*_common_footnotes(ctx),
+                 "Age in years as in DM (ADSL.AGE); age group as the ISS config defines it (ADSL.AGEGR1). "
+                 "SD = standard deviation. n (%) = participants in the category; % = 100 x n / N.",
+                 f"Sex, race and ethnicity as collected (ADSL.SEX, RACE, ETHNIC), shown by their CDISC decode; "
+                 f"{MISSING} = not collected."]
+    return Table(name, number, "Demographic and baseline characteristics", _population_text(ctx), "Characteristic",
                  _group_columns(ctx), rows, cells, footnotes, _concat_lineage(lineage), sources=ctx.datasets)
 
 
@@ -1001,7 +1103,7 @@ def mantel_haenszel_difference(comparison_rows: pd.DataFrame) -> pd.DataFrame:
     return rows[keep.to_numpy(dtype=bool)]
 
 
-def aesi_eair_table(analysis, *, ctx: Context | None = None, number: int = 5) -> Table:
+def aesi_eair_table(analysis, *, ctx: Context | None = None, number: int = 6) -> Table:
     """Exposure-adjusted incidence rates of the events of interest (any TEAE, serious TEAE,
     each AESI; the ISS config's ``events``), standards.md §5 and §7.3 items 12-13.
 
@@ -1124,9 +1226,9 @@ def _row_ids(paramcd: pd.Series, group) -> pd.Categorical:
 def build_tables(analysis, *, ctx: Context | None = None) -> dict[str, Table]:
     """Every ISS table of the analysis, by name, in report order."""
     ctx = ctx or context(analysis)
-    tables = [exposure_table(analysis, ctx=ctx, number=1), overview_table(analysis, ctx=ctx, number=2),
-              soc_pt_table(analysis, ctx=ctx, number=3), serious_teae_table(analysis, ctx=ctx, number=4),
-              aesi_eair_table(analysis, ctx=ctx, number=5)]
+    tables = [demographics_table(analysis, ctx=ctx, number=1), exposure_table(analysis, ctx=ctx, number=2),
+              overview_table(analysis, ctx=ctx, number=3), soc_pt_table(analysis, ctx=ctx, number=4),
+              serious_teae_table(analysis, ctx=ctx, number=5), aesi_eair_table(analysis, ctx=ctx, number=6)]
     return {t.name: t for t in tables}
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 from trialpack.process.atomic import SCRATCH_MARK
 
 ROOT = Path(__file__).resolve().parents[1]
-#: What a user sees of the environment: the checkout importable, no debug or epoch settings
-#: leaking in from the machine that runs the tests.
-BASE_ENV = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH", "TRIALPACK_DEBUG")}
+#: What a user sees of the environment: the checkout importable, no debug, epoch or worker
+#: settings leaking in from the machine or the test process (tests/conftest.py); a test that
+#: wants one passes it in ``env``.
+BASE_ENV = {k: v for k, v in os.environ.items()
+            if k not in ("SOURCE_DATE_EPOCH", "TRIALPACK_DEBUG", "TRIALPACK_WORKERS")}
 BASE_ENV["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 

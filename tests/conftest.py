@@ -1,9 +1,16 @@
 """Shared fixtures: where the real reference data lives (../shared/data), skipping cleanly if absent."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Builds run inside the test process (the Python API, trialpack.cli.main) use one process: a
+# pytest-xdist worker runs threads, and forking beside them can stop (README "Limitations"). The
+# CLI tests run fresh processes without this setting (tests/cli_support.BASE_ENV), so the forked
+# path is still the one they test.
+os.environ["TRIALPACK_WORKERS"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -26,11 +33,9 @@ def pilot_sdtm() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_package(tmp_path_factory) -> Path:
-    """The demo integration's whole package (``trialpack demo``), built once per test session by
-    the CLI (read-only: copy it before changing anything)."""
-    from tests.cli_support import run_cli
+    """The demo integration's whole package (``trialpack demo --format xpt,json``), built once per
+    test session by the CLI (read-only: copy it before changing anything); the same package as
+    :func:`tests.cli_support.demo_package`."""
+    from tests.cli_support import demo_package as built_demo
 
-    base = tmp_path_factory.mktemp("demo-package")
-    proc = run_cli("demo", "--out", str(base / "package"), "--quiet", cwd=base)
-    assert proc.returncode == 0, proc.stderr
-    return base / "package"
+    return built_demo(tmp_path_factory)[0]

@@ -86,36 +86,28 @@ def test_an_unknown_config_key_is_refused_with_the_nearest_name(tmp_path):
                            "(did you mean arms?)"), line
 
 
-def test_an_impossible_exposure_date_keeps_the_record_and_the_subject_treated(tmp_path):
-    """Subject 001's first diary record starts 2022-02-30: kept with EXSTDTC null and an error
-    (exit 1, package written); 001 stays in the safety population, so every participant count is
-    the clean build's."""
+def test_an_impossible_exposure_date_and_a_blank_verbatim_term_are_kept_with_errors(tmp_path):
+    """Subject 001's first diary record starts 2022-02-30: kept with EXSTDTC null and an error;
+    001 stays in the safety population, so every participant count is the clean build's. The
+    verbatim term of 001's first AE (a TEAE) is blank: kept with AETERM null and an error; every
+    group's count of participants with a TEAE is the clean build's. Exit 1, package written."""
     case = copy_case(tmp_path)
     replace_line(case / EX_201, 2, "2022-01-24", "2022-02-30")
+    replace_line(case / AE_201, 2, ",Headache,Headache,", ",,Headache,")
     proc = build(case, tmp_path / "out")
     assert proc.returncode == 1 and proc.stderr == "", proc.stderr
     errors = [(f["rule"], f["file"], f["row"], f["value"]) for f in findings_of(tmp_path / "out")
               if f["severity"] == "error"]
     assert ("TP0102", "raw/tvx-mig-201/ex.csv", 2, "2022-02-30") in errors
+    assert ("TP0114", "raw/tvx-mig-201/ae.csv", 2) in {e[:3] for e in errors}
     summary = json.loads((tmp_path / "out" / "report" / "iss-summary.json").read_text())
     expected = expected_numbers()
     assert summary["participants"] == expected["participants"]
     assert {g["label"]: g["participants"] for g in summary["groups"]} == {
         label: n["participants"] for label, n in expected["groups"].items()}
-
-
-def test_a_coded_ae_without_a_verbatim_term_still_counts(tmp_path):
-    """The verbatim term of subject 001's first AE (a TEAE) is blank: the record is kept with AETERM
-    null and an error finding; every group's count of participants with a TEAE is the clean build's."""
-    case = copy_case(tmp_path)
-    replace_line(case / AE_201, 2, ",Headache,Headache,", ",,Headache,")
-    proc = build(case, tmp_path / "out")
-    assert proc.returncode == 1 and proc.stderr == "", proc.stderr
-    assert ("TP0114", "raw/tvx-mig-201/ae.csv", 2) in {(f["rule"], f["file"], f["row"]) for f in
-                                                         findings_of(tmp_path / "out")}
     iss = json.loads((case / "iss.json").read_text())
     assert teae_subjects(tmp_path / "out", iss) == {label: n["teae_subjects"] for label, n in
-                                                    expected_numbers()["groups"].items()}
+                                                    expected["groups"].items()}
 
 
 def test_out_on_a_folder_trialpack_did_not_write_is_refused_untouched(tmp_path):

@@ -57,8 +57,8 @@ def case(request, syn, mini, syn_report, mini_report):
 
 EXPECTED_FILES = {"iss-report.html", "iss-summary.json", "figures/eair-forest.png", "figures/eair-forest.svg",
                   "lineage/table-cells.parquet"} | {f"tables/{n}.{ext}" for n in
-                                               ("exposure", "teae-overview", "teae-soc-pt", "serious-teae-soc-pt",
-                                                "aesi-eair") for ext in ("rtf", "xlsx")}
+                                               ("demographics", "exposure", "teae-overview", "teae-soc-pt",
+                                                "serious-teae-soc-pt", "aesi-eair") for ext in ("rtf", "xlsx")}
 
 
 def test_write_report_writes_every_output(case):
@@ -291,7 +291,7 @@ def test_xlsx_formula_like_text_stays_text(syn_report):
 
     out, _ = syn_report
     path = out / "tables" / "teae-soc-pt.xlsx"
-    ws = load_workbook(path)["Table 3"]
+    ws = load_workbook(path)["Table 4"]
     hits = [c for row in ws.iter_rows() for c in row if c.value == "=1+1"]
     assert hits and all(c.data_type == "s" for c in hits)
     with zipfile.ZipFile(path) as z:
@@ -334,7 +334,8 @@ def test_lineage_file_is_the_tables_lineage(case):
     expected = T.lineage_frame(T.build_tables(analysis))
     got = got.astype({c: "str" for c in T.LINEAGE_COLUMNS if c != "AESEQ"})
     pd.testing.assert_frame_equal(got, expected)
-    assert set(got["table"]) == {"exposure", "teae-overview", "teae-soc-pt", "serious-teae-soc-pt", "aesi-eair"}
+    assert set(got["table"]) == {"demographics", "exposure", "teae-overview", "teae-soc-pt", "serious-teae-soc-pt",
+                                 "aesi-eair"}
     tables = got["table"].map({name: i for i, name in enumerate(T.build_tables(analysis))})
     assert tables.is_monotonic_increasing  # in report order
 
@@ -465,17 +466,8 @@ def test_html_report_renders_in_headless_chromium(syn, syn_report, tmp_path):
 # infections, both on the 1.5% cream")
 # --------------------------------------------------------------------------------------
 @pytest.mark.slow
-def test_demo_report_carries_the_published_headline_numbers(tmp_path):
-    demo = pytest.importorskip("trialpack.demo", reason="the demo generator is not in this checkout")
-    from adam.build import derive_adam, pool_sdtm
-    from adam.config import load_iss_config
-    from sdtm.mapping import map_study, read_study_raw
-
-    iss = load_iss_config(demo.generate(tmp_path / "demo"))
-    studies = [map_study(c, read_study_raw(c)) for c in iss.studies]
-    analysis = derive_adam(pool_sdtm([s.datasets for s in studies]), iss)
-    R.write_report(analysis, tmp_path / "report")
-    s = load_summary(tmp_path / "report")
+def test_demo_report_carries_the_published_headline_numbers(demo_package):
+    s = load_summary(demo_package / "report")
     assert s["participants"] == 767
     assert round(s["patient_years"]["all_cream"], 2) == 509.62
     by_event: dict[str, dict[str, int]] = {}

@@ -49,7 +49,10 @@ ADAM_CLASSES = {"SUBJECT LEVEL ANALYSIS DATASET", "BASIC DATA STRUCTURE", "OCCUR
 ISO_DATE_TYPES = set(DATA_TYPES) - NUMERIC_TYPES - {"text"}
 ORIGIN_SOURCES = {"Investigator", "Sponsor", "Subject", "Vendor"}
 #: Documented departures from the IG CSVs (each reasoned in tools/standard_selection.json).
-LABEL_OVERRIDES = {("ADAE", "AOCCFL"): "1st Occurrence within Subject Flag"}
+LABEL_OVERRIDES = {("ADAE", "AOCCFL"): "1st Occurrence within Subject Flag",
+                   ("ADAE", "AOCC01FL"): "1st Occurrence within Subj x Trt Flag",   # AOCCzzFL: '1st Occurrence of ....'
+                   ("ADAE", "AOCC02FL"): "1st Occ of SOC within Subj x Trt Flag",
+                   ("ADAE", "AOCC03FL"): "1st Occ of PT within Subj x Trt Flag"}
 CORE_OVERRIDES = {("ADSL", "TRT02P"): "Cond"}
 SPONSOR_VARIABLES = {("ADEX", "AVALU"), ("ADAETTE", "AVALU")}
 #: Variables whose origin lives at value level only.

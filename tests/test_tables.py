@@ -313,17 +313,17 @@ def test_soc_pt_counts_equal_direct_pandas_counts(analysis, serious):
 
 
 def test_soc_pt_counts_match_the_first_occurrence_flags(mini):
-    """ADAE's AOCCSFL/AOCCPFL flag the first TEAE per subject x TRTA x SOC (PT): for the
+    """ADAE's AOCC02FL/AOCC03FL flag the first TEAE per subject x TRTA x SOC (PT): for the
     non-pooled groups, the count of flags is the table's n (an independent derivation)."""
     table = T.soc_pt_table(mini)
     adae = mini.datasets["ADAE"]
     for group in [g.label for g in mini.iss.base_groups]:
         mine = adae[(adae["TRTA"] == group)]
-        for soc, part in mine[mine["AOCCSFL"] == "Y"].groupby("AEBODSYS"):
+        for soc, part in mine[mine["AOCC02FL"] == "Y"].groupby("AEBODSYS"):
             assert cell(table, f"soc|{soc}", group)["value"] == len(part)
-        for (soc, pt), part in mine[mine["AOCCPFL"] == "Y"].groupby(["AEBODSYS", "AEDECOD"]):
+        for (soc, pt), part in mine[mine["AOCC03FL"] == "Y"].groupby(["AEBODSYS", "AEDECOD"]):
             assert cell(table, f"pt|{soc}|{pt}", group)["value"] == len(part)
-        assert cell(table, "any", group)["value"] == int((mine["AOCCFL"] == "Y").sum())
+        assert cell(table, "any", group)["value"] == int((mine["AOCC01FL"] == "Y").sum())
 
 
 def test_soc_pt_sorted_by_descending_all_active_frequency(syn):
@@ -373,6 +373,9 @@ def test_all_active_group_is_the_pool_of_exactly_the_active_groups(syn):
 # --------------------------------------------------------------------------------------
 def test_zero_subject_group_appears_in_every_table(syn):
     for table in T.build_tables(syn).values():
+        if table.name == "demographics":   # the synthetic ADSL has no demographic variables
+            assert table.cells.empty
+            continue
         if table.name == "aesi-eair":
             rows = table.cells[table.cells["group"] == "Mid"]
             assert len(rows) == 5 * len(syn.iss.events)            # N, n, PY, EAIR, difference per event
@@ -612,8 +615,9 @@ def test_grid_layout_has_every_row_and_column(syn):
 
 def test_build_tables_order_and_names(syn):
     tables = T.build_tables(syn)
-    assert list(tables) == ["exposure", "teae-overview", "teae-soc-pt", "serious-teae-soc-pt", "aesi-eair"]
-    assert [t.number for t in tables.values()] == [1, 2, 3, 4, 5]
+    assert list(tables) == ["demographics", "exposure", "teae-overview", "teae-soc-pt", "serious-teae-soc-pt",
+                            "aesi-eair"]
+    assert [t.number for t in tables.values()] == [1, 2, 3, 4, 5, 6]
     for t in tables.values():
         assert set(T.CELL_COLUMNS) == set(t.cells.columns)
         assert t.cells["text"].map(lambda x: isinstance(x, str)).all()
@@ -680,3 +684,29 @@ def test_doses_per_day_match_the_frequency_in_any_case():
     # BID 10 days: 20 x 2; every other day over 3 days: days 1 and 3; one injection; PRN has no rate
     assert dose_per_record(records, iss).tolist()[:3] == [40.0, 4.0, 300.0]
     assert np.isnan(dose_per_record(records, iss).iloc[3])
+
+
+def test_demographics_categories_add_up_to_n_and_trace_to_adsl(mini):
+    """Each participant of a group has one value (or Missing) of each characteristic, so every
+    characteristic's n add up to the group's N; every counted cell traces to ADSL records."""
+    table = T.demographics_table(mini)
+    counts = table.cells[table.cells["stat"] == "n"]
+    N = {c.key: int(c.header.split("N=")[1].rstrip(")")) for c in table.columns}
+    for variable in ("SEX", "RACE", "ETHNIC"):
+        part = counts[counts["row_id"].str.startswith(f"{variable}|")]
+        assert part.groupby("column")["value"].sum().to_dict() == {k: float(v) for k, v in N.items()}, variable
+    ages = counts[counts["row_id"] == "age|n"]
+    assert ages.set_index("column")["value"].to_dict() == {k: float(v) for k, v in N.items()}
+    lineage = table.lineage
+    counted = lineage[lineage["row_id"].astype(str) != T.HEADER_ROW]
+    assert set(counted["dataset"].astype(str)) == {"ADSL"}
+    sex = counts[counts["row_id"].str.startswith("SEX|")]
+    per_cell = counted[counted["row_id"].astype(str).str.startswith("SEX|")].groupby(
+        [counted["row_id"].astype(str), counted["column"].astype(str)]).size()
+    for _, cell in sex.iterrows():
+        assert per_cell.get((cell["row_id"], cell["column"]), 0) == cell["value"]
+
+
+def test_demographics_without_demographic_variables_is_an_empty_table(syn):
+    table = T.demographics_table(syn)   # the synthetic ADSL has no AGE, SEX, RACE or ETHNIC
+    assert table.cells.empty and list(table.rows["row_id"]) == []

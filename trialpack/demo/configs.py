@@ -146,6 +146,11 @@ def iss_config(plans: tuple[d.StudyPlan, ...]) -> dict:
             {"label": label["VEH"], "number": 3, "treatments": [d.EXTRT["VEH"]], "control": True},
             {"label": "All cream", "number": 4, "pools": [label["TPZ075"], label["TPZ15"]]},
         ],
+        "analysis_pools": [
+            {"id": "VC", "label": "Vehicle-controlled pool", "flag": "VCPOOLFL",
+             "studies": [p.studyid for p in plans if p.phase > 1], "periods": [1]},
+            {"id": "ALL", "label": "All-exposure pool", "flag": "ALLEXPFL", "studies": [p.studyid for p in plans]},
+        ],
         "assign_by": "exposure",
         "comparisons": [
             {"treatment": group, "control": label["VEH"]}
