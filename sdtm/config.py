@@ -236,9 +236,9 @@ def check_field_names(config: StudyConfig, domain: str, columns: dict[str, str])
 
 def domain_variables(domain: str) -> list[str]:
     """The variables of ``domain`` in the shipped SDTMIG 3.4 spec (none for a domain it lacks)."""
-    from specs.load import standard_spec
+    from specs.load import shipped_standard
 
-    spec = standard_spec("sdtmig-3.4")
+    spec = shipped_standard("sdtmig-3.4")
     return spec.dataset(domain).names if domain in [d.name for d in spec.datasets] else []
 
 
@@ -247,10 +247,10 @@ def check_mappings(config: StudyConfig, domain: str, raw: dict) -> None:
     (:func:`sdtm.algorithms.check_mapping`: fields the raw file maps, a regex with one group,
     a codelist the spec knows); a variable may not be both mapped and named by a field."""
     from sdtm.algorithms import check_mapping
-    from specs.load import standard_spec
+    from specs.load import shipped_standard
 
     variables = domain_variables(domain)
-    codelists = {c.oid.removeprefix("CL.") for c in standard_spec("sdtmig-3.4").codelists}
+    codelists = {c.oid.removeprefix("CL.") for c in shipped_standard("sdtmig-3.4").codelists}
 
     def fail(message: str, path: str) -> None:
         raise InputError(message, file=config.file, path=path)
@@ -288,12 +288,12 @@ def mapped_terms(mapping, path: str):
 def check_value_map_names(config: StudyConfig) -> None:
     """``value_maps`` are keyed by an SDTM variable, a raw field or ``NY`` (the yes/no default):
     a map under any other name would apply to nothing."""
-    from specs.load import standard_spec
+    from specs.load import shipped_standard
 
     maps = config.get("value_maps", {})
     if not maps:
         return
-    known = {"NY", *(v.name for _, v in standard_spec("sdtmig-3.4").iter_variables())}
+    known = {"NY", *(v.name for _, v in shipped_standard("sdtmig-3.4").iter_variables())}
     for domain in ("DM", "AE", "EX", "DS"):
         known.update(form_fields(domain))
     for name, mapping in maps.items():
@@ -307,11 +307,11 @@ def check_value_map_names(config: StudyConfig) -> None:
 def check_term(variable: str, value, config: StudyConfig, path: str) -> None:
     """A value the config gives a variable bound to a non-extensible codelist (a value map's
     target, a constant) is one of its terms, spelt as CT spells it (null is always allowed)."""
-    from specs.load import standard_spec
+    from specs.load import shipped_standard
 
     if value is None:
         return
-    spec = standard_spec("sdtmig-3.4")
+    spec = shipped_standard("sdtmig-3.4")
     oid = next((v.codelist for _, v in spec.iter_variables() if v.name == variable and v.codelist), None)
     codelist = next((c for c in spec.codelists if c.oid == oid), None) if oid else None
     if codelist is None or codelist.extensible or codelist.is_external:

@@ -47,6 +47,13 @@ def standard_spec(name: str) -> Spec:
     return _standard_spec(name).copy()
 
 
+def shipped_standard(name: str) -> Spec:
+    """The shipped spec ``name`` itself, shared by every caller in the process: to look things up
+    in (a config check asks it hundreds of times), never to change — :func:`standard_spec` gives a
+    copy to build on."""
+    return _standard_spec(name)
+
+
 @lru_cache(maxsize=None)
 def _standard_spec(name: str) -> Spec:
     path = STANDARD_DIR / name
