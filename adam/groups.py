@@ -44,20 +44,29 @@ def group_of_arm(iss) -> dict[str, tuple[str, int]]:
     return out
 
 
+def arm_treatment_groups(study, iss) -> pd.DataFrame:
+    """The group each arm of a study config plans in each of its periods: ARMCD, PERIOD (the
+    period's number in the study), TRTP, TRTPN (null where no group holds the treatment). With
+    ``assign_by: exposure``, the group holding the arm's treatment of the period (one lookup for
+    all of them); with ``assign_by: arm``, the group listing the arm (its ARM or ARMCD), planned in
+    the arm's first period, as ADSL's TRTxxP are derived (adam.periods.planned_groups)."""
+    rows = [(arm["armcd"], arm["arm"], number, study.treatments.get(code, {}))
+            for arm in study.arms for number, code in enumerate(arm["treatments"], start=1)]
+    frame = pd.DataFrame({"ARMCD": [r[0] for r in rows], "PERIOD": [r[2] for r in rows]})
+    if iss.assign_by == "arm":
+        by_arm = group_of_arm(iss)
+        found = [by_arm.get(r[1].upper(), by_arm.get(r[0].upper(), (None, np.nan))) if r[2] == 1 else (None, np.nan)
+                 for r in rows]
+        return frame.assign(TRTP=pd.Series([f[0] for f in found], dtype=object),
+                            TRTPN=pd.Series([f[1] for f in found], dtype="float64"))
+    label, number = groups_of_treatments(pd.Series([r[3].get("extrt") for r in rows], dtype=object),
+                                         pd.Series([r[3].get("dose") for r in rows], dtype=object),
+                                         pd.Series([r[3].get("dose_unit") for r in rows], dtype=object), iss)
+    return frame.assign(TRTP=label.to_numpy(dtype=object), TRTPN=number.to_numpy(dtype="float64"))
+
+
 def planned_groups_of_arms(study, iss) -> dict[int, set[str]]:
-    """Per period number of a study config, the labels of the groups its arms plan in it: the
-    group holding the arm's treatment of that period (``assign_by: exposure``), or the group
-    listing the arm, in every period the arm has (``assign_by: arm``)."""
-    out: dict[int, set[str]] = {}
-    by_arm = group_of_arm(iss)
-    for arm in study.arms:
-        for number, code in enumerate(arm["treatments"], start=1):
-            if iss.assign_by == "arm":
-                label = by_arm.get(arm["arm"].upper(), by_arm.get(arm["armcd"].upper(), (None,)))[0]
-            else:
-                trt = study.treatments.get(code, {})
-                label = groups_of_treatments(pd.Series([trt.get("extrt")], dtype=object), pd.Series([trt.get("dose")]),
-                                             pd.Series([trt.get("dose_unit")], dtype=object), iss)[0].iloc[0]
-            if label is not None and label == label:
-                out.setdefault(number, set()).add(label)
-    return out
+    """Per period number of a study config, the labels of the groups its arms plan in it
+    (:func:`arm_treatment_groups`)."""
+    planned = arm_treatment_groups(study, iss).dropna(subset=["TRTP"])
+    return {int(period): set(part["TRTP"]) for period, part in planned.groupby("PERIOD")}

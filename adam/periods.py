@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from adam.config import ISSConfig
-from adam.groups import group_of_arm, groups_of_treatments
+from adam.groups import arm_treatment_groups, group_of_arm, groups_of_treatments
 from adam.imputation import impute_dates
 from specs.errors import InputError
 from specs.iso8601 import days_to_datetime, to_epoch_days
@@ -295,16 +295,10 @@ def planned_groups(enrolments: pd.DataFrame, iss: ISSConfig, offsets: pd.Series 
     else:
         for study in iss.studies:
             subjects = enrolments[enrolments["STUDYID"] == study.studyid]
-            for arm in study.arms:
-                who = subjects[subjects["ARMCD"] == arm["armcd"]]
-                for number, code in enumerate(arm["treatments"], start=1):
-                    trt = study.treatments[code]
-                    label, gnum = (s.iloc[0] for s in groups_of_treatments(
-                        pd.Series([trt["extrt"]]), pd.Series([trt.get("dose")]),
-                        pd.Series([trt.get("dose_unit")], dtype=object), iss))
-                    rows.append(pd.DataFrame({"USUBJID": who["USUBJID"].to_numpy(),
-                                              "APERIOD": who["_OFFSET"].to_numpy(dtype="int64") + number,
-                                              "TRTP": label, "TRTPN": gnum}))
+            plan = subjects[["USUBJID", "ARMCD", "_OFFSET"]].merge(arm_treatment_groups(study, iss), on="ARMCD")
+            rows.append(pd.DataFrame({"USUBJID": plan["USUBJID"].to_numpy(),
+                                      "APERIOD": plan["_OFFSET"].to_numpy(dtype="int64") + plan["PERIOD"].to_numpy(),
+                                      "TRTP": plan["TRTP"].to_numpy(dtype=object), "TRTPN": plan["TRTPN"].to_numpy()}))
     if not rows:
         return pd.DataFrame(columns=["USUBJID", "APERIOD", "TRTP", "TRTPN"])
     out = pd.concat(rows, ignore_index=True)
