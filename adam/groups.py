@@ -44,29 +44,32 @@ def group_of_arm(iss) -> dict[str, tuple[str, int]]:
     return out
 
 
-def arm_treatment_groups(study, iss) -> pd.DataFrame:
-    """The group each arm of a study config plans in each of its periods: ARMCD, PERIOD (the
-    period's number in the study), TRTP, TRTPN (null where no group holds the treatment). With
-    ``assign_by: exposure``, the group holding the arm's treatment of the period (one lookup for
-    all of them); with ``assign_by: arm``, the group listing the arm (its ARM or ARMCD), planned in
-    the arm's first period, as ADSL's TRTxxP are derived (adam.periods.planned_groups)."""
-    rows = [(arm["armcd"], arm["arm"], number, study.treatments.get(code, {}))
-            for arm in study.arms for number, code in enumerate(arm["treatments"], start=1)]
-    frame = pd.DataFrame({"ARMCD": [r[0] for r in rows], "PERIOD": [r[2] for r in rows]})
+def arm_treatment_groups(studies, iss) -> pd.DataFrame:
+    """The group each arm of the study configs ``studies`` plans in each of its periods: STUDYID,
+    ARMCD, PERIOD (the period's number in the study), TRTP, TRTPN (null where no group holds the
+    treatment). With ``assign_by: exposure``, the group holding the arm's treatment of the period
+    (one lookup for every study's arms); with ``assign_by: arm``, the group listing the arm (its
+    ARM or ARMCD), planned in the arm's first period, as ADSL's TRTxxP are derived
+    (adam.periods.planned_groups)."""
+    rows = [(study.studyid, arm["armcd"], arm["arm"], number, study.treatments.get(code, {}))
+            for study in studies for arm in study.arms for number, code in enumerate(arm["treatments"], start=1)]
+    frame = pd.DataFrame({"STUDYID": pd.Series([r[0] for r in rows], dtype=object),
+                          "ARMCD": pd.Series([r[1] for r in rows], dtype=object),
+                          "PERIOD": pd.Series([r[3] for r in rows], dtype="int64")})
     if iss.assign_by == "arm":
         by_arm = group_of_arm(iss)
-        found = [by_arm.get(r[1].upper(), by_arm.get(r[0].upper(), (None, np.nan))) if r[2] == 1 else (None, np.nan)
+        found = [by_arm.get(r[2].upper(), by_arm.get(r[1].upper(), (None, np.nan))) if r[3] == 1 else (None, np.nan)
                  for r in rows]
         return frame.assign(TRTP=pd.Series([f[0] for f in found], dtype=object),
                             TRTPN=pd.Series([f[1] for f in found], dtype="float64"))
-    label, number = groups_of_treatments(pd.Series([r[3].get("extrt") for r in rows], dtype=object),
-                                         pd.Series([r[3].get("dose") for r in rows], dtype=object),
-                                         pd.Series([r[3].get("dose_unit") for r in rows], dtype=object), iss)
+    label, number = groups_of_treatments(pd.Series([r[4].get("extrt") for r in rows], dtype=object),
+                                         pd.Series([r[4].get("dose") for r in rows], dtype=object),
+                                         pd.Series([r[4].get("dose_unit") for r in rows], dtype=object), iss)
     return frame.assign(TRTP=label.to_numpy(dtype=object), TRTPN=number.to_numpy(dtype="float64"))
 
 
-def planned_groups_of_arms(study, iss) -> dict[int, set[str]]:
-    """Per period number of a study config, the labels of the groups its arms plan in it
-    (:func:`arm_treatment_groups`)."""
-    planned = arm_treatment_groups(study, iss).dropna(subset=["TRTP"])
-    return {int(period): set(part["TRTP"]) for period, part in planned.groupby("PERIOD")}
+def planned_groups_of_arms(studies, iss) -> dict[tuple[str, int], set[str]]:
+    """Per study and period number of the study configs ``studies``, the labels of the groups
+    their arms plan in it (:func:`arm_treatment_groups`)."""
+    planned = arm_treatment_groups(studies, iss).dropna(subset=["TRTP"])
+    return {(sid, int(period)): set(part["TRTP"]) for (sid, period), part in planned.groupby(["STUDYID", "PERIOD"])}

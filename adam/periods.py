@@ -283,24 +283,19 @@ def planned_groups(enrolments: pd.DataFrame, iss: ISSConfig, offsets: pd.Series 
     each study the subject is enrolled in (``enrolments``: DM records, STUDYID, USUBJID, ARMCD,
     ARM; a subject who rolled over has one per study), its periods numbered after those of the
     studies it extends (``offsets``, :func:`enrolment_offsets`)."""
-    rows = []
     enrolments = enrolments.assign(_OFFSET=_offset_of(enrolments, offsets))
     if iss.assign_by == "arm":
         groups = group_of_arm(iss)
         arm = enrolments["ARM"].astype("string").str.upper()
-        rows.append(pd.DataFrame({"USUBJID": enrolments["USUBJID"].to_numpy(),
-                                  "APERIOD": enrolments["_OFFSET"].to_numpy(dtype="int64") + 1,
-                                  "TRTP": arm.map({k: v[0] for k, v in groups.items()}).to_numpy(dtype=object),
-                                  "TRTPN": arm.map({k: v[1] for k, v in groups.items()}).to_numpy(dtype=float)}))
+        out = pd.DataFrame({"USUBJID": enrolments["USUBJID"].to_numpy(),
+                            "APERIOD": enrolments["_OFFSET"].to_numpy(dtype="int64") + 1,
+                            "TRTP": arm.map({k: v[0] for k, v in groups.items()}).to_numpy(dtype=object),
+                            "TRTPN": arm.map({k: v[1] for k, v in groups.items()}).to_numpy(dtype=float)})
     else:
-        for study in iss.studies:
-            subjects = enrolments[enrolments["STUDYID"] == study.studyid]
-            plan = subjects[["USUBJID", "ARMCD", "_OFFSET"]].merge(arm_treatment_groups(study, iss), on="ARMCD")
-            rows.append(pd.DataFrame({"USUBJID": plan["USUBJID"].to_numpy(),
-                                      "APERIOD": plan["_OFFSET"].to_numpy(dtype="int64") + plan["PERIOD"].to_numpy(),
-                                      "TRTP": plan["TRTP"].to_numpy(dtype=object), "TRTPN": plan["TRTPN"].to_numpy()}))
-    if not rows:
-        return pd.DataFrame(columns=["USUBJID", "APERIOD", "TRTP", "TRTPN"])
-    out = pd.concat(rows, ignore_index=True)
+        plan = enrolments[["STUDYID", "USUBJID", "ARMCD", "_OFFSET"]].merge(
+            arm_treatment_groups(iss.studies, iss), on=["STUDYID", "ARMCD"])
+        out = pd.DataFrame({"USUBJID": plan["USUBJID"].to_numpy(),
+                            "APERIOD": plan["_OFFSET"].to_numpy(dtype="int64") + plan["PERIOD"].to_numpy(),
+                            "TRTP": plan["TRTP"].to_numpy(dtype=object), "TRTPN": plan["TRTPN"].to_numpy()})
     out["TRTPN"] = out["TRTPN"].astype("float64")
     return out

@@ -129,37 +129,43 @@ def _check_pool_studies(config, pool: AnalysisPool, path: str, fail) -> None:
 
 def _check_comparisons(config, pools: list[AnalysisPool], fail) -> None:
     ids = [p.id for p in pools]
+    planned = planned_groups_of_arms(config.studies, config)
     for i, comp in enumerate(config.get("comparisons", [])):
         path = f"$.comparisons[{i}]"
         if "pool" in comp:
             if comp["pool"] not in ids:
                 fail(f"comparison names unknown analysis pool {comp['pool']!r} (pools: {', '.join(ids) or 'none'})",
                      f"{path}.pool")
-            why = randomised_together(config, pools[ids.index(comp["pool"])], comp["treatment"], comp["control"])
+            why = randomised_together(config, pools[ids.index(comp["pool"])], comp["treatment"], comp["control"],
+                                      planned)
             if why:
                 fail(f"{comp['treatment']!r} cannot be compared with {comp['control']!r} in analysis pool "
                      f"{comp['pool']!r}: {why}", f"{path}.pool")
-        elif pools and all(randomised_together(config, p, comp["treatment"], comp["control"]) for p in pools):
+        elif pools and all(randomised_together(config, p, comp["treatment"], comp["control"], planned) for p in pools):
             fail(f"{comp['treatment']!r} and {comp['control']!r} are randomised together in no analysis pool "
                  f"(pools: {', '.join(ids)}); name the pool a comparison is made in", path)
 
 
-def randomised_together(config, pool: AnalysisPool, treatment: str, control: str) -> str | None:
+def randomised_together(config, pool: AnalysisPool, treatment: str, control: str,
+                        planned: dict[tuple[str, int], set[str]] | None = None) -> str | None:
     """Why ``treatment`` cannot be compared with ``control`` in ``pool`` (None: it can).
 
     A comparison is made within a pool only when both groups were randomised there, against each
     other: every study period of the pool in which an arm plans the treatment (or, for a pooled
     group, one of its groups) also has an arm that plans the control, and there is at least one
     such study period. The extension period of a study whose subjects all receive the treatment
-    is what this keeps out: its time and events have no concurrent control."""
+    is what this keeps out: its time and events have no concurrent control. ``planned``: the
+    groups the study configs' arms plan per study and period (:func:`adam.groups.planned_groups_of_arms`,
+    worked out here when not given)."""
+    planned = planned_groups_of_arms(config.studies, config) if planned is None else planned
     members = {treatment, *next((g.pools for g in config.groups if g.label == treatment), ())}
     compared, uncontrolled = [], []
     for study in (s for s in config.studies if s.studyid in pool.studies):
-        for number, planned in sorted(planned_groups_of_arms(study, config).items()):
-            if pool.periods is not None and number not in pool.periods:
+        for (sid, number), groups in sorted(planned.items()):
+            if sid != study.studyid or (pool.periods is not None and number not in pool.periods):
                 continue
-            if planned & members:
-                (compared if control in planned else uncontrolled).append(f"{study.studyid} period {number}")
+            if groups & members:
+                (compared if control in groups else uncontrolled).append(f"{study.studyid} period {number}")
     if uncontrolled:
         return f"no arm plans {control!r} in {', '.join(uncontrolled)}"
     if not compared:
@@ -172,7 +178,8 @@ def comparison_pools(config, treatment: str, control: str, pool: str | None = No
     the two groups were randomised together (:func:`randomised_together`)."""
     if pool is not None:
         return [pool]
-    return [p.id for p in config.analysis_pools if not randomised_together(config, p, treatment, control)]
+    planned = planned_groups_of_arms(config.studies, config)
+    return [p.id for p in config.analysis_pools if not randomised_together(config, p, treatment, control, planned)]
 
 
 def derive_pool_flags(adsl: pd.DataFrame, records: pd.DataFrame, pools: list[AnalysisPool]) -> pd.DataFrame:
