@@ -187,9 +187,12 @@ def derive_pool_flags(adsl: pd.DataFrame, records: pd.DataFrame, pools: list[Ana
     USUBJID and SPERIOD, the period's number in its study) in one of the pool's study periods,
     else "N" (a population flag is never null, ADaMIG 1.3 §3.1.4)."""
     adsl = adsl.copy()
+    person = pd.Index(adsl["USUBJID"]).get_indexer(records["USUBJID"])   # the ADSL row of each record
     for pool in pools:
-        inside = records.loc[pool.holds(records["STUDYID"], records["SPERIOD"]), "USUBJID"]
-        adsl[pool.flag] = np.where(adsl["USUBJID"].isin(inside), "Y", "N")
+        rows = person[pool.holds(records["STUDYID"], records["SPERIOD"]) & (person >= 0)]
+        inside = np.zeros(len(adsl), dtype=bool)
+        inside[rows] = True
+        adsl[pool.flag] = np.where(inside, "Y", "N")
     return adsl
 
 
