@@ -15,6 +15,7 @@ from fileformats.rawio import RAW_FILE, RAW_ROW
 from sdtm.algorithms import apply_value_map
 from sdtm.common import Ledger, map_values, numbers, raw_dates, refuse_rows, text
 from sdtm.config import StudyConfig
+from specs.columns import is_in
 from specs.iso8601 import date_fields, date_bounds, to_epoch_days
 
 DOMAIN = "DM"
@@ -209,7 +210,7 @@ def derive_death(dm: pd.DataFrame, ds: pd.DataFrame | None, ae: pd.DataFrame | N
     died = collected.notna()
     for frame, date, mask in _death_sources(ds, ae):
         dated = frame.loc[mask, ["USUBJID", date]].rename(columns={date: "DTC"})
-        died |= dm["USUBJID"].isin(dated["USUBJID"])
+        died |= is_in(dm["USUBJID"], dated["USUBJID"])
         dated = dated[dated["DTC"].notna()]
         latest = _extreme(dated, "DTC", "last") if len(dated) else pd.Series(dtype=object)
         candidates.append(dm["USUBJID"].map(latest))

@@ -16,6 +16,7 @@ from fileformats.xpt._ibm import out_of_range
 from sdtm.algorithms import apply_value_map
 from sdtm.common import UNSTORABLE, Ledger, map_values, raw_dates, refuse_rows, text, to_numbers
 from sdtm.config import StudyConfig
+from specs.columns import is_in
 from specs.iso8601 import to_epoch_days
 
 DOMAIN = "EX"
@@ -83,7 +84,7 @@ def _or_default(values: pd.Series | None, default):
 
 def reject_unknown_subjects(raw: pd.DataFrame, subjects: pd.DataFrame, ledger: Ledger, domain: str) -> pd.DataFrame:
     """Records of subjects missing from DM cannot be mapped (no USUBJID): rejected."""
-    known = raw["SUBJID"].isin(subjects["SUBJID"])
+    known = pd.Series(is_in(raw["SUBJID"], subjects["SUBJID"]), index=raw.index)
     reason = np.where(raw["SUBJID"].isna(), "subject identifier is empty", "subject is not in DM")
     return ledger.reject(raw, ~known, domain=domain, column="SUBJID", reason=pd.Series(reason, index=raw.index))
 

@@ -36,6 +36,7 @@ from sdtm.variables import LINK, add_variables, fed_fields, feed_form_fields
 from sdtm.ts import build_trial_summary
 from specs import findings
 from specs.checks import is_date_variable
+from specs.columns import is_in
 from specs.clock import default_created
 from specs.errors import InputError
 from specs.model import Spec
@@ -188,7 +189,8 @@ def derive_dm(subjects: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame | None,
     dm = dm_mod.derive_reference_dates(subjects, ex, ds, config)
     dm = dm_mod.derive_death(dm, ds, ae)
     dm = dm_mod.derive_actual_arm(dm, ex, config)
-    failed = (dm["USUBJID"].isin(ds.loc[ds["DSDECOD"] == "SCREEN FAILURE", "USUBJID"]) if ds is not None
+    failed = (pd.Series(is_in(dm["USUBJID"], ds.loc[ds["DSDECOD"] == "SCREEN FAILURE", "USUBJID"]), index=dm.index)
+              if ds is not None
               else pd.Series(False, index=dm.index))
     dm["ARMNRS"] = dm_mod.derive_armnrs(dm, failed)
     if config.get("age", "derived") == "derived" or "AGE" not in dm:
