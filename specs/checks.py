@@ -270,9 +270,13 @@ def _membership(text: _Text, ds: str, codelists: dict, oid: str, rows: np.ndarra
         yield "TP0016", findings.make("TP0016", ds, var.name, message=f"codelist {oid} is not in the spec")
         return
     terms = codelist_terms(cl)
-    if cl.extensible:   # a sponsor's extended value (def:ExtendedValue) is reported like any value CT lacks
-        terms = [item.value for item in cl.items if not item.extended] if cl.items else terms
-    if not terms or not rows.any():
+    # a sponsor's extended value (def:ExtendedValue) is reported like any value CT lacks, also where
+    # a define lists only extended values (the data use no CT term: nothing is left to allow)
+    if cl.extensible and cl.items:
+        terms = [item.value for item in cl.items if not item.extended]
+    elif not terms:
+        return
+    if not rows.any():
         return
     allowed = pa.array([str(value) for value in terms], type=pa.string())
     outside = ~np.asarray(pc.is_in(text.raw, value_set=allowed)).astype(bool) & ~text.missing & rows

@@ -239,6 +239,21 @@ def test_extended_value_reads_back_as_extended(sdtm, tmp_path):
     assert found[["rule", "variable", "row", "value"]].values.tolist() == [["TP0010", "EXDOSFRQ", 1, "5 TIMES DAILY"]]
 
 
+
+def test_only_extended_values_read_back_as_extended(sdtm, tmp_path):
+    """A study whose data use no CT term of an extensible list (every EXDOSFRQ 'Q4W', the CT term
+    being 'EVERY 4 WEEKS'): the define lists the extended value alone, and reading it back still
+    reports each row as the build does (TP0010), not an empty list that allows anything."""
+    spec, frames, _ = sdtm
+    frames = {k: v.copy() for k, v in frames.items()}
+    frames["EX"]["EXDOSFRQ"] = "Q4W"
+    path = define.write_define(spec, frames, tmp_path / "define.xml", created=CREATED)
+    got, _ = define.read_define(path)
+    assert [(t.value, t.extended) for t in got.codelist("CL.FREQ").items] == [("Q4W", True)]
+    found = specs.check(frames["EX"], got.dataset("EX"), got)
+    assert found[["rule", "variable", "value"]].values.tolist() == [["TP0010", "EXDOSFRQ", "Q4W"]] * len(frames["EX"])
+    assert found["row"].tolist() == list(range(1, len(frames["EX"]) + 1))
+
 # -- the CDISC pilot's Define-XML 2.0 defines ---------------------------------------------------------
 
 

@@ -161,14 +161,7 @@ def _cell(value) -> str:
     return str(value)
 
 
-#: Known differences between the build's findings and `trialpack validate`'s (open in issue 20's note).
-REVALIDATION_GAPS = {"injection-extension": "validate does not report the extended EXDOSFRQ term Q4W (TP0010) that "
-                                            "the build reports; hidden until now because another test re-validated "
-                                            "the shared package in place first"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=REVALIDATION_GAPS[n]))
-                                  if n in REVALIDATION_GAPS else n for n in CASES])
+@pytest.mark.parametrize("name", CASES)
 def test_revalidation_reports_what_the_build_reported(name, built, tmp_path):
     """One set of findings: `trialpack validate` on a copy of the package reports exactly the
     findings the build reported (rule, file, row, value), extended codelist values included."""
