@@ -871,19 +871,28 @@ def _participants(ctx: Context, variables: list[str]) -> pd.DataFrame:
     return members.merge(adsl, on="USUBJID", how="inner")
 
 
-def _category_order(values: pd.Series, codelist) -> list[tuple[str, str]]:
-    """(value, label) of the values present: the codelist's terms in its order, shown by their
+def _category_order(present: list[str], missing: bool, codelist) -> list[tuple[str, str]]:
+    """(value, label) of the values ``present``: the codelist's terms in its order, shown by their
     decode where it has one; then other values alphabetically; missing last (:data:`MISSING`)."""
-    present = set(values.dropna().astype(str))
+    left = set(present)
     out = []
     for item in (codelist.items if codelist is not None else []):
-        if item.value in present:
+        if item.value in left:
             out.append((item.value, item.decode or item.value))
-            present.discard(item.value)
-    out += [(v, v) for v in sorted(present)]
-    if values.isna().any():
+            left.discard(item.value)
+    out += [(v, v) for v in sorted(left)]
+    if missing:
         out.append((None, MISSING))
     return out
+
+
+def _category_rows(values: pd.Series, codelist) -> list[tuple[str, str, np.ndarray]]:
+    """(value, label, rows holding it) of each category of ``values`` in :func:`_category_order`
+    (each value's text compared once: the column is factorised, not compared per category)."""
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    position = {str(u): i for i, u in enumerate(uniques)}
+    return [(value, label, codes == (-1 if value is None else position[value]))
+            for value, label in _category_order(list(position), bool((codes == -1).any()), codelist)]
 
 
 def _codelist_of(analysis, variable: str):
@@ -926,10 +935,10 @@ def demographics_table(analysis, *, ctx: Context | None = None, number: int = 1)
     counts = []
     for variable, title in categories:
         row_records.append((variable, f"{title}, n (%)", 0, True))
-        for value, label in _category_order(people[variable], _codelist_of(analysis, variable)):
+        for value, label, holds in _category_rows(people[variable], _codelist_of(analysis, variable)):
             rid = f"{variable}|{MISSING if value is None else value}"
             row_records.append((rid, label, 1, False))
-            hit = people[people[variable].isna()] if value is None else people[people[variable].astype(str) == value]
+            hit = people[holds]
             counts.append(hit.groupby("TRTA")["USUBJID"].nunique().rename("n").rename_axis("_GROUP").reset_index()
                           .assign(row_id=rid))
             lineage.append(_bds_lineage(hit, rid, hit["TRTA"], "ADSL"))
