@@ -13,6 +13,7 @@ import pandas as pd
 
 from adam.config import ISSConfig
 from adam.pools import derive_record_flags
+from adam.queries import derive_standardised_queries
 from adam.imputation import impute_start_end
 from specs.columns import choose_text, is_in
 from specs.errors import InputError
@@ -284,6 +285,10 @@ def event_masks(adae: pd.DataFrame, events: list[dict]) -> list[np.ndarray]:
             terms.append(pt.isin(event["pt"]))
         if event.get("pt_contains"):
             terms.append(pt.contains(event["pt_contains"]))
+        if "query_terms" in event:   # a standardised query's terms in its scope (adam.queries)
+            terms.append(pt.isin(event["query_terms"]["PT"]))
+            if event["query_terms"]["LLT"] and "AELLT" in adae:
+                terms.append(_UpperTerms(adae["AELLT"]).isin(event["query_terms"]["LLT"]))
         hit = np.logical_or.reduce(terms) if terms else np.ones(len(adae), dtype=bool)
         if event.get("pt_exclude"):
             hit = hit & ~pt.isin(event["pt_exclude"])
@@ -312,6 +317,15 @@ class _UpperTerms:
     def contains(self, parts: list[str]) -> np.ndarray:
         pattern = "|".join(re.escape(p.upper()) for p in parts)
         return self._spread(self.terms.str.contains(pattern, regex=True).fillna(False))
+
+
+def derive_query_variables(adae: pd.DataFrame, events: list[dict], queries=None) -> pd.DataFrame:
+    """The query variables of the events of interest: CQzzNAM of each event with a ``cq`` index
+    (:func:`derive_custom_queries`), then SMQzzNAM/CD/SC/SCN of each naming a standardised
+    query (adam.queries.derive_standardised_queries)."""
+    adae = derive_custom_queries(adae, events)
+    standard = sorted((e for e in events if "smq" in e), key=lambda e: e["smq"])
+    return derive_standardised_queries(adae, standard, queries, event_masks(adae, standard))
 
 
 def derive_custom_queries(adae: pd.DataFrame, events: list[dict]) -> pd.DataFrame:
@@ -355,7 +369,7 @@ def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, pieces: pd.DataFrame, wind
     adae = derive_record_flags(adae, iss.analysis_pools).drop(columns=["RUN", "PSTUDYID", "SPERIOD"])
     adae = derive_occurrence_flags(adae)
     adae["AREL"] = derive_arel(adae, iss.get("related_terms"))
-    adae = derive_custom_queries(adae, iss.events)
+    adae = derive_query_variables(adae, iss.events, iss.queries)
     adae["SRCDOM"] = "AE"
     adae["SRCSEQ"] = adae["AESEQ"]
     return adae, outside

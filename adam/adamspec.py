@@ -44,6 +44,12 @@ def compose_adam_spec(iss: ISSConfig, standard: Spec | None = None) -> Spec:
         if "cq" in e:
             name = f"CQ{e['cq']:02d}NAM"
             _codelist(spec, f"CL.{name}", f"Customized Query {e['cq']:02d} Name", [(e["name"], None)], (name,))
+        if "smq" in e:
+            zz = f"{e['smq']:02d}"
+            _codelist(spec, f"CL.SMQ{zz}NAM", f"SMQ {zz} Name", [(e["query"], None)], (f"SMQ{zz}NAM",))
+            _codelist(spec, f"CL.SMQ{zz}SC", f"SMQ {zz} Scope", [("BROAD", None), ("NARROW", None)], (f"SMQ{zz}SC",))
+            _codelist(spec, f"CL.SMQ{zz}SCN", f"SMQ {zz} Scope (N)", [("1", "BROAD"), ("2", "NARROW")],
+                      (f"SMQ{zz}SCN",), data_type="integer")
     if iss.teae["not_emergent_value"] == "N":  # TRTEMFL takes Y and N (e.g. the CDISC pilot's SAP)
         for ds in spec.datasets:
             if "TRTEMFL" in ds:

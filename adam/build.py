@@ -25,6 +25,7 @@ from adam import adsl as adsl_mod
 from adam.adamspec import compose_adam_spec
 from adam.config import ISSConfig
 from adam.pools import derive_pool_flags
+from adam.queries import aesi_variable
 from adam.periods import (emergence_windows, enrolment_offsets, exposure_records, planned_groups,
                           subject_periods, treatment_pieces)
 from specs import findings
@@ -205,7 +206,7 @@ def derive_analysis_datasets(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, s
     adex = adex_mod.derive_adex(exposure, adsl, param_names(spec, "CL.ADEX.PARAMCD"))
     adaette = adaette_mod.derive_adaette(adae, windows, adsl[adsl["SAFFL"] == "Y"], iss)
     raw = {"ADSL": adsl, "ADAE": adae, "ADEX": adex, "ADAETTE": adaette}
-    planned_variables = ({f"CQ{e['cq']:02d}NAM" for e in iss.events if "cq" in e}
+    planned_variables = ({aesi_variable(e) for e in iss.events if aesi_variable(e)}
                          | {"DTHFL", "DTHDT", "SRCDOM", "SRCSEQ"}   # traceability even when no event
                          | {"TRTA", "TRTAN", "TRTEMFL"})   # the analysis variables, even when nobody is treated
     datasets, spec = finalise(raw, spec, keep=planned_variables)

@@ -10,12 +10,14 @@ branch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from adam.imputation import check_imputation_options
 from adam.pools import AnalysisPool, analysis_pools, check_pools
+from adam.queries import Queries, check_query_events, load_query_file, with_query_terms
 from sdtm.config import StudyConfig, check_ascii_values, load_study_config
 from specs.clock import default_created
 from specs.errors import InputError
@@ -79,6 +81,7 @@ class ISSConfig:
     data: dict[str, Any]
     file: Path
     studies: list[StudyConfig]
+    queries: Queries | None = None   # the query file's terms (``query_file``), adam.queries
 
     @property
     def id(self) -> str:
@@ -122,9 +125,10 @@ class ISSConfig:
     def doses_per_day(self) -> dict[str, float]:
         return {**DEFAULT_DOSES_PER_DAY, **self.data.get("doses_per_day", {})}
 
-    @property
+    @cached_property
     def events(self) -> list[dict]:
-        return self.data.get("events", [])
+        """The events of interest, each naming a query with its terms (adam.queries.with_query_terms)."""
+        return [with_query_terms(e, self.queries) for e in self.data.get("events", [])]
 
     @property
     def extensions(self) -> dict[str, list[str]]:
@@ -189,7 +193,13 @@ def load_iss_config(path: str | Path) -> ISSConfig:
         if not found:
             raise InputError(f"study config {rel!r} not found", file=path, path=f"$.studies[{i}]")
         studies.append(load_study_config(study_path))
-    config = ISSConfig(data, path, studies)
+    queries = None
+    if data.get("query_file"):
+        query_path = path.parent / data["query_file"]
+        if not query_path.is_file():
+            raise InputError(f"query file {data['query_file']!r} not found", file=path, path="$.query_file")
+        queries = load_query_file(query_path, name=data["query_file"])
+    config = ISSConfig(data, path, studies, queries)
     check_iss_config(config)
     return config
 
@@ -197,7 +207,7 @@ def load_iss_config(path: str | Path) -> ISSConfig:
 def check_iss_config(config: ISSConfig) -> None:
     """Cross-references, in order: unique study ids, group labels and numbers; pools name
     base groups; at most one control group; comparisons name groups; unique event codes and
-    CQ indexes; age groups with unique numbers; the imputation rules; the analysis pools and the
+    CQ indexes; events naming a query (adam.queries.check_query_events); age groups with unique numbers; the imputation rules; the analysis pools and the
     pool of each comparison (adam.pools.check_pools)."""
     file = config.file
 
@@ -242,6 +252,7 @@ def check_iss_config(config: ISSConfig) -> None:
             fail(f"event code {e['paramcd']} is used twice", f"$.events[{i}].paramcd")
         if "cq" in e and cqs.count(e["cq"]) > 1:
             fail(f"CQ index {e['cq']} is used twice", f"$.events[{i}].cq")
+    check_query_events(config.events, config.queries, file, lambda i, key: f"$.events[{i}].{key}")
     ages = [a["number"] for a in config.get("age_groups", [])]
     if len(set(ages)) != len(ages):
         fail("age group numbers must be unique", "$.age_groups")

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from adam.queries import aesi_variable
 from report import tables as T
 from specs.columns import is_in
 from specs.workbook import workbook_bytes
@@ -140,8 +141,8 @@ def iss_summary(analysis, *, tables: dict[str, T.Table] | None = None, created: 
 # --------------------------------------------------------------------------------------
 def forest_rows(rates: pd.DataFrame, iss) -> pd.DataFrame:
     """The rows of the forest plot: the adverse events of special interest (events with a
-    CQ index; every event of interest when there are none) x group, in config order."""
-    aesi = [e["paramcd"] for e in iss.events if "cq" in e] or [e["paramcd"] for e in iss.events]
+    query variable, adam.queries.aesi_variable; every event of interest when there are none) x group, in config order."""
+    aesi = [e["paramcd"] for e in iss.events if aesi_variable(e)] or [e["paramcd"] for e in iss.events]
     return rates[rates["PARAMCD"].isin(aesi)].reset_index(drop=True)
 
 

@@ -37,6 +37,7 @@ from pandas.api.types import union_categoricals
 
 from adam.adae import matches_event
 from adam.config import Group, ISSConfig
+from adam.queries import aesi_variable
 from adam.units import DAYS_PER_YEAR
 from report.rates import CI_METHODS, compare_rates, eair
 from specs.columns import factorize_parts, index_in, is_in, ranks_of
@@ -555,6 +556,8 @@ def describe_event(event: dict) -> str:
         terms.append("PT " + ", ".join(f'"{s}"' for s in event["pt"]))
     if event.get("pt_contains"):
         terms.append("PT containing " + " or ".join(f'"{s}"' for s in event["pt_contains"]))
+    if event.get("query"):
+        terms.append(f'PT or LLT of query "{event["query"]}" ({event.get("scope", "broad")} scope)')
     text = "TEAEs" if event.get("teae_only", True) else "adverse events"
     if terms:
         text += " with " + " or ".join(terms)
@@ -626,20 +629,21 @@ def _death_groups(ctx: Context) -> pd.DataFrame:
 def overview_table(analysis, *, ctx: Context | None = None, number: int = 3) -> Table:
     """Overview of TEAEs: participants with any TEAE, related, severe, serious, serious
     related, leading to discontinuation of study treatment, deaths, and each adverse event
-    of special interest (ADAE.CQzzNAM), n (%) per group (standards.md §7.3 item 5).
+    of special interest (ADAE.CQzzNAM or SMQzzNAM), n (%) per group (standards.md §7.3 item 5).
 
     Row definitions (on TEAE records, ADAE.TRTEMFL = "Y"): related AREL = "RELATED";
     severe AESEV = "SEVERE"; serious AESER = "Y"; leading to discontinuation AEACN =
     "DRUG WITHDRAWN"; deaths = a fatal TEAE (AEOUT = "FATAL" or AESDTH = "Y") or ADSL.DTHFL =
     "Y" (a death without a fatal TEAE counts in the group of the last treatment started
-    on or before the death date); AESI = CQzzNAM is the event's name. A row whose ADAE
+    on or before the death date); AESI = its query variable (CQzzNAM the event's name, or
+    SMQzzNAM the name of the query it names). A row whose ADAE
     variable is absent shows NA, never 0.
     """
     ctx = ctx or context(analysis)
     name = "teae-overview"
     teae = ctx.teae
     defs = _overview_definitions(ctx)
-    aesi = [e for e in ctx.iss.events if "cq" in e]
+    aesi = [e for e in ctx.iss.events if aesi_variable(e)]
     row_records = [(rid, label, 0, False) for rid, label, _, _ in defs]
     row_records.append(("deaths", "Deaths", 0, False))
     if aesi:
@@ -652,9 +656,9 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 3) -> 
     parts.append(("deaths", keys[_fatal(teae).to_numpy(dtype=bool)]))
     missing_cq = []
     for e in aesi:
-        var = f"CQ{e['cq']:02d}NAM"
+        var = aesi_variable(e)
         if var in teae:
-            hit = _equals(teae, var, e["name"])
+            hit = _equals(teae, var, e["query"] if var.startswith("SMQ") else e["name"])
         else:  # an all-null CQzzNAM may be dropped from ADAE: apply the definition it is derived by
             missing_cq.append(var)
             hit = matches_event(teae, e)
@@ -681,7 +685,7 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 3) -> 
                  "Deaths: participants with a fatal TEAE (ADAE.AEOUT = \"FATAL\" or ADAE.AESDTH = \"Y\") or who died "
                  "(ADSL.DTHFL = \"Y\"); a death without a fatal TEAE counts in the group of the last treatment "
                  "started on or before the death date."]
-    footnotes += [f"{e['name']}: ADAE.CQ{e['cq']:02d}NAM, {describe_event(e)}." for e in aesi]
+    footnotes += [f"{e['name']}: ADAE.{aesi_variable(e)}, {describe_event(e)}." for e in aesi]
     absent = sorted({var for rid, _, var, mask in defs if mask is None})
     if missing_cq:
         footnotes.append(f"ADAE has no {', '.join(missing_cq)}: those rows apply the ISS config's event "

@@ -71,11 +71,19 @@ def test_two_serious_infections_on_cream_1_5_neither_related(built):
     assert events.groupby("TRTA").size().to_dict() == {"All cream": 2, "Cream 1.5%": 2}
 
 
-@pytest.mark.parametrize("cq, key", [("CQ02NAM", "mace"), ("CQ03NAM", "thromboembolic"),
-                                     ("CQ04NAM", "malignancies"), ("CQ05NAM", "deaths")])
-def test_no_events_of_special_interest(built, cq, key):
+@pytest.mark.parametrize("query, key", [("CQ02NAM", "mace"), ("SMQ01NAM", "thromboembolic"),
+                                        ("SMQ02NAM", "malignancies")])
+def test_no_events_of_special_interest(built, query, key):
     adae = built[2].datasets["ADAE"]
-    assert ((adae["TRTEMFL"] == "Y") & adae[cq].notna()).sum() == HEADLINE[key] == 0
+    assert ((adae["TRTEMFL"] == "Y") & adae[query].notna()).sum() == HEADLINE[key] == 0
+
+
+def test_no_fatal_adverse_events(built):
+    # deaths are counted from the AE outcome and ADSL (test_no_deaths), not as a query
+    adae = built[2].datasets["ADAE"]
+    fatal = (adae["AEOUT"] == "FATAL") | (adae.get("AESDTH") == "Y")
+    assert fatal.sum() == HEADLINE["deaths"] == 0
+    assert not [c for c in adae.columns if c.startswith("CQ05")]
 
 
 def test_no_deaths(built):

@@ -94,15 +94,16 @@ def test_demo_summary_shows_the_headline_numbers(tmp_path_factory):
     assert lines[head] == "  subjects with adverse events of special interest (Cream 0.75% / Cream 1.5% / " \
                           "Vehicle / All cream):"
     events = {name.strip(): [int(n) for n in counts.split(" / ")] for name, counts in
-              (line.rsplit(":", 1) for line in lines[head + 1:head + 6])}
+              (line.rsplit(":", 1) for line in lines[head + 1:head + 5])}
     assert events == {"Serious infections": [0, 2, 0, 2],
                       **{name: [0, 0, 0, 0] for name in ("Major adverse cardiovascular events", "Thromboembolic events",
-                                                         "Malignancies", "Deaths")}}
-    assert lines[head + 6] == "  SDTM rows:"
-    studies = [line.split()[0] for line in lines[head + 7:head + 15]]
+                                                         "Malignancies")}}
+    assert lines[head - 1] == "    Deaths:       0 / 0 / 0 / 0"   # an event of interest, not a query (AESI)
+    assert lines[head + 5] == "  SDTM rows:"
+    studies = [line.split()[0] for line in lines[head + 6:head + 14]]
     assert studies == [f"TPZ-AD-{n}:" for n in (101, 102, 103, 201, 301, 302, 303, 304)]
-    assert lines[head + 7].split(": ", 1)[1].startswith("DM 26, AE 5, EX 72")  # TPZ-AD-101: 24 participants
-    assert lines[head + 15].startswith("  ADaM rows: ADSL 772, ADAE ")
+    assert lines[head + 6].split(": ", 1)[1].startswith("DM 26, AE 5, EX 72")  # TPZ-AD-101: 24 participants
+    assert lines[head + 14].startswith("  ADaM rows: ADSL 772, ADAE ")
 
 
 def test_progress_names_the_studies_the_workers_map(tmp_path):

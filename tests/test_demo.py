@@ -297,7 +297,8 @@ def test_layout_matches_the_contract(default_iss):
         f"raw/tpz-ad-301/{d}.csv" for d in ("dm", "ae", "ex", "ds")}
     xlsx = [n for n in names if n.endswith(".xlsx")]
     assert sorted(xlsx) == [f"raw/tpz-ad-101/{d}.xlsx" for d in ("ae", "dm", "ds", "ex")]
-    assert len(names) == 1 + 8 + 8 * 4
+    assert "queries.csv" in names   # the demo's fictional standardised queries (the ISS config's query_file)
+    assert len(names) == 2 + 8 + 8 * 4
 
 
 def test_same_seed_gives_identical_bytes(default_iss, tmp_path):
@@ -346,7 +347,10 @@ def test_iss_config_groups_events_and_rates(programme):
     assert iss["teae"] == {"window_days": 30, "missing_start": "emergent"}
     events = {e["paramcd"]: e for e in iss["events"]}
     assert events["TTEANY"]["name"] == "Any TEAE" and events["TTESER"]["serious"] is True
-    assert [events[p]["cq"] for p in ("TTESINF", "TTEMACE", "TTETHRM", "TTEMALIG", "TTEDTH")] == [1, 2, 3, 4, 5]
+    assert [events[p]["cq"] for p in ("TTESINF", "TTEMACE")] == [1, 2]
+    assert [(events[p]["smq"], events[p]["query"]) for p in ("TTETHRM", "TTEMALIG")] == [
+        (1, "Embolic and thrombotic events (demo query)"), (2, "Malignancies (demo query)")]
+    assert iss["query_file"] == "queries.csv" and "cq" not in events["TTEDTH"]   # deaths are not a query
     assert events["TTESINF"]["soc"] == ["Infections and infestations"] and events["TTESINF"]["serious"]
     assert events["TTEDTH"]["fatal"] is True
     assert iss["rates"] == {"per": 100, "ci_method": "exact", "conf_level": 0.95, "strata": "STUDYID"}

@@ -3,7 +3,7 @@
 Keys: ``trialpack_package`` (the package format, :data:`trialpack.layout.PACKAGE_FORMAT`: the
 mark by which a later build or ``trialpack validate`` knows the folder as a trialpack package,
 :func:`trialpack.layout.is_package`), ``trialpack`` (version), ``environment`` (Python and
-dependency versions), ``created``, ``config`` (the ISS and study configs, each with sha256),
+dependency versions), ``created``, ``config`` (the ISS and study configs and the query file, each with sha256),
 ``inputs`` (every raw or SDTM input file: path, bytes, sha256, rows), ``outputs`` (every
 package file: path, bytes, sha256, and rows/columns for datasets), ``reconciliation`` (per raw
 file: rows read = rows mapped + rows rejected), ``findings`` (counts by severity), ``summary``
@@ -90,6 +90,14 @@ def input_files(iss, input_dir: Path | None) -> list[tuple[Path, str, str]]:
     return list(out.values())
 
 
+def _query_file(iss, base: Path) -> dict:
+    """``{"query_file": {path, sha256}}`` when the ISS config gives a query file, else nothing."""
+    if not iss.get("query_file"):
+        return {}
+    path = iss.file.parent / iss.get("query_file")
+    return {"query_file": {"path": _relative(path, base), "sha256": sha256(path)}}
+
+
 def inputs(result, base: Path, input_dir: Path | None) -> list[dict]:
     """Each input file: path (relative to ``base``), study, bytes, sha256 and, for a raw file, the
     records read from it by domain (a workbook may hold several forms) and their total."""
@@ -145,7 +153,8 @@ def write_manifest(root: Path, result, *, input_dir: Path | None) -> Path:
         "created": result.iss.created().isoformat(timespec="seconds"),
         "config": {"iss": {"path": result.iss.file.name, "sha256": sha256(result.iss.file)},
                    "studies": [{"studyid": c.studyid, "path": _relative(c.file, base), "sha256": sha256(c.file)}
-                               for c in result.iss.studies]},
+                               for c in result.iss.studies],
+                   **_query_file(result.iss, base)},
         "inputs": inputs(result, base, input_dir),
         "outputs": outputs(root, shapes),
         "reconciliation": [dict(rec, study=s.studyid) for s in result.studies

@@ -4,6 +4,7 @@
 topical JAK inhibitor) in children aged 2-17 with atopic dermatitis::
 
     out_dir/iss.json                        ISS config ("studies": ["studies/<studyid>.json", ...])
+    out_dir/queries.csv                     its query file (fictional standardised queries, adam.queries)
     out_dir/studies/<studyid>.json          study config per study ("raw": {"dir": "../raw/<studyid>"})
     out_dir/raw/<studyid>/dm ae ex ds.csv   raw EDC exports (the smallest study exports .xlsx)
 
@@ -118,6 +119,7 @@ from . import design
 from .cohort import PARTICIPANT, build_cohort, build_diary, site_countries, slice_rows
 from .configs import iss_config, raw_file_name, study_config, study_file_name, study_sites
 from .data import profile as _profile
+from .data import query_file_text
 from .data import vendors as _vendors
 from .events import build_events
 from .invalid import InvalidRecord, invalid_records, plant
@@ -190,6 +192,8 @@ def generate(out_dir: str | Path, *, subjects: int = design.DEFAULT_SUBJECTS, st
     with atomic_dir(out_dir / "raw") as raw_dir, atomic_dir(out_dir / "studies") as study_dir:
         for chunk in _chunks(plans):  # whole studies, a bounded number of subjects at a time
             _write_chunk(renderer, chunk, cohort, diary, events, records, raw_dir, study_dir)
+    with atomic_path(out_dir / "queries.csv") as tmp:
+        tmp.write_text(query_file_text(), encoding="utf-8")
     iss_path = out_dir / "iss.json"
     with atomic_path(iss_path) as tmp:
         _write_json(tmp, iss_config(plans))

@@ -35,12 +35,6 @@ FILE_BASENAMES = {"DM": "dm", "AE": "ae", "EX": "ex", "DS": "ds"}
 MACE_TERMS = ("Myocardial infarction", "Acute myocardial infarction", "Silent myocardial infarction",
               "Ischaemic stroke", "Haemorrhagic stroke", "Cerebrovascular accident", "Cardiac death",
               "Sudden cardiac death", "Sudden death")
-THROMBOEMBOLIC_TERMS = ("Deep vein thrombosis", "Pulmonary embolism", "Venous thrombosis", "Venous thrombosis limb",
-                        "Thrombosis", "Embolism", "Arterial thrombosis", "Embolism venous",
-                        "Cerebral venous sinus thrombosis", "Thrombophlebitis")
-MALIGNANCY_TERMS = ("Basal cell carcinoma", "Squamous cell carcinoma of skin", "Malignant melanoma", "Lymphoma",
-                    "Hodgkin's disease", "Non-Hodgkin's lymphoma", "Leukaemia", "Acute lymphocytic leukaemia",
-                    "Acute myeloid leukaemia", "Neuroblastoma", "Wilms' tumour", "Osteosarcoma")
 
 
 def study_file_name(plan: d.StudyPlan) -> str:
@@ -173,10 +167,12 @@ def iss_config(plans: tuple[d.StudyPlan, ...]) -> dict:
             {"paramcd": "TTESINF", "name": "Serious infections", "cq": 1, "soc": ["Infections and infestations"],
              "serious": True},
             {"paramcd": "TTEMACE", "name": "Major adverse cardiovascular events", "cq": 2, "pt": list(MACE_TERMS)},
-            {"paramcd": "TTETHRM", "name": "Thromboembolic events", "cq": 3, "pt": list(THROMBOEMBOLIC_TERMS)},
-            {"paramcd": "TTEMALIG", "name": "Malignancies", "cq": 4, "pt": list(MALIGNANCY_TERMS)},
-            {"paramcd": "TTEDTH", "name": "Deaths", "cq": 5, "fatal": True},
+            {"paramcd": "TTETHRM", "name": "Thromboembolic events", "smq": 1,
+             "query": "Embolic and thrombotic events (demo query)"},
+            {"paramcd": "TTEMALIG", "name": "Malignancies", "smq": 2, "query": "Malignancies (demo query)"},
+            {"paramcd": "TTEDTH", "name": "Deaths", "fatal": True},
         ],
+        "query_file": "queries.csv",
         "rates": {"per": 100, "ci_method": "exact", "conf_level": 0.95, "strata": "STUDYID"},
     }
 

@@ -15,6 +15,8 @@ _FOLDER = ("data", "demo")
 
 DICTIONARY_FILE = "meddra_demo.csv"
 PROFILE_FILE = "ae_profile.csv"
+#: The demo's standardised-query file (fictional queries and codes: trialpack ships no MedDRA content).
+QUERY_FILE = "queries_demo.csv"
 VENDORS_FILE = "vendors.json"
 
 #: Dictionary columns (CDASH-like AE field -> dictionary column).
@@ -81,3 +83,8 @@ def vendors() -> dict:
     styles = json.loads(_text(VENDORS_FILE))
     styles.pop("_comment", None)
     return styles
+
+
+def query_file_text() -> str:
+    """The demo's query file (:data:`QUERY_FILE`), written beside its ISS config as ``queries.csv``."""
+    return _text(QUERY_FILE)
