@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from adam.config import ISSConfig
+from adam.config import ISSConfig, related_terms
 from adam.pools import derive_record_flags
 from adam.queries import derive_standardised_queries
 from adam.imputation import impute_start_end
@@ -269,6 +269,30 @@ def matches_event(adae: pd.DataFrame, event: dict) -> pd.Series:
     return pd.Series(event_masks(adae, [event])[0], index=adae.index)
 
 
+def event_terms_text(event: dict) -> str:
+    """An event of interest's terms and qualifiers in words, as :func:`matches_event` applies
+    them: ' with SOC "..." or PT "...", ... except PT "...", serious (AESER = "Y")'; empty for
+    an event that takes every record. The define's methods and the tables' footnotes say it."""
+    terms = []
+    if event.get("soc"):
+        terms.append("SOC " + " or ".join(f'"{s}"' for s in event["soc"]))
+    if event.get("pt"):
+        terms.append("PT " + ", ".join(f'"{s}"' for s in event["pt"]))
+    if event.get("pt_contains"):
+        terms.append("PT containing " + " or ".join(f'"{s}"' for s in event["pt_contains"]))
+    if event.get("query"):
+        terms.append(f'PT or LLT of query "{event["query"]}" ({event.get("scope", "broad")} scope)')
+    text = " with " + " or ".join(terms) if terms else ""
+    if event.get("pt_exclude"):
+        text += " except PT " + ", ".join(f'"{s}"' for s in event["pt_exclude"])
+    for key, yes, no in (("serious", "serious (AESER = \"Y\")", "not serious"),
+                         ("fatal", "fatal (AEOUT = \"FATAL\" or AESDTH = \"Y\")", "not fatal"),
+                         ("related", "related (AREL = \"RELATED\")", "not related")):
+        if key in event:
+            text += f", {yes if event[key] else no}"
+    return text
+
+
 def event_masks(adae: pd.DataFrame, events: list[dict]) -> list[np.ndarray]:
     """:func:`matches_event` of each event, as boolean arrays; the terms are compared once
     per distinct AEBODSYS and AEDECOD, not once per record."""
@@ -339,19 +363,18 @@ def derive_custom_queries(adae: pd.DataFrame, events: list[dict]) -> pd.DataFram
     return adae
 
 
-def derive_arel(adae: pd.DataFrame, related_terms: list[str] | None) -> pd.Series:
+def derive_arel(adae: pd.DataFrame, related: list[str] | None = None) -> pd.Series:
     """AREL, the cases in order (the define's MT.AREL):
 
     1. AEREL missing -> "RELATED" (the conservative SAP convention: a causality the
        investigator did not give counts as related);
-    2. AEREL one of the config's ``related_terms`` (any case) -> "RELATED";
+    2. AEREL one of ``related`` (the config's ``related_terms``, any case; left out, the default
+       categories of adam.config.related_terms) -> "RELATED";
     3. any other AEREL -> "NOT RELATED".
     """
     rel = adae["AEREL"].astype("string").str.upper()
-    default = ["RELATED", "POSSIBLY RELATED", "PROBABLY RELATED"]
-    terms = [t.upper() for t in (related_terms if related_terms is not None else default)]   # []: none
-    related = (rel.isna() | rel.isin(terms)).fillna(True).to_numpy(dtype=bool)
-    return choose_text(["NOT RELATED", "RELATED"], related, index=adae.index)
+    hit = (rel.isna() | rel.isin(related_terms(related))).fillna(True).to_numpy(dtype=bool)
+    return choose_text(["NOT RELATED", "RELATED"], hit, index=adae.index)
 
 
 def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, pieces: pd.DataFrame, windows: pd.DataFrame,

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from adam.config import ISSConfig
+from adam.adae import event_terms_text
+from adam.config import ISSConfig, related_terms
 from adam.pools import AnalysisPool
 from specs.load import load_spec, standard_spec
 from specs.model import (Codelist, CodelistItem, Method, RangeCheck, Spec, Study, ValueLevel, VariableSpec,
@@ -56,11 +57,57 @@ def compose_adam_spec(iss: ISSConfig, standard: Spec | None = None) -> Spec:
                 ds.variable("TRTEMFL").codelist = "CL.NY_YN"
     spec.methods = [replace(m, description=trtemfl_method_text(iss.teae, bool(iss.get("data_cutoff")))) if m.oid == "MT.TRTEMFL" else m
                     for m in spec.methods]
+    written_out = configured_method_texts(iss)
+    spec.methods = [replace(m, description=f"{m.description} {written_out[m.oid]}") if m.oid in written_out else m
+                    for m in spec.methods]
     for previous, pool in zip([None, *iss.analysis_pools], iss.analysis_pools):
         _pool_variables(spec, pool, previous)
     if iss.get("spec"):
         spec = load_spec(Path(iss.file).parent / iss.get("spec"), base=spec)
     return spec
+
+
+def configured_method_texts(iss: ISSConfig) -> dict[str, str]:
+    """The value mappings of this ISS config, written out for the methods that apply them (a
+    define reader needs the terms, not 'as the configuration says'): the causality categories
+    counted as related (AREL), the age groups (AGEGR1/AGEGR1N), the treatment groups and what
+    each holds (TRTxxP/TRTxxA/TRTA and their numbers), each customised and standardised query."""
+    out = {"MT.AREL": "In this integration the categories counted as related are "
+                      + (", ".join(f"'{t}'" for t in related_terms(iss.get("related_terms"))) or "none") + " (any case)."}
+    ages = sorted(iss.get("age_groups", []), key=lambda a: a["number"])
+    if ages:
+        out["MT.AGEGR1"] = out["MT.AGEGR1N"] = "In this integration: " + "; ".join(
+            f"'{a['label']}' (AGEGR1N {a['number']}): {_age_range(a)}" for a in ages) + "."
+    groups = "In this integration: " + "; ".join(f"'{g.label}' ({g.number}): {_holds(g, iss)}" for g in iss.groups) + "."
+    for oid in ("MT.TRTXXP", "MT.TRTXXPN", "MT.TRTXXA", "MT.TRTXXAN", "MT.TRTAN", "MT.TRTA_EXPOSED",
+                "MT.TRTAN_EXPOSED"):
+        out[oid] = groups
+    queries = [e for e in iss.events if "cq" in e]
+    if queries:
+        out["MT.CQNAM"] = "In this integration: " + "; ".join(
+            f"CQ{e['cq']:02d}NAM '{e['name']}': records{event_terms_text(e) or ' (every record)'}" for e in queries) + "."
+    standard = [e for e in iss.events if "smq" in e]
+    if standard:
+        out["MT.SMQNAM"] = "In this integration: " + "; ".join(
+            f"SMQ{e['smq']:02d}NAM '{e['query']}' (code {iss.queries.code(e['query'])}, query file "
+            f"{iss.get('query_file')}): records{event_terms_text(e)}" for e in standard) + "."
+    return out
+
+
+def _age_range(group: dict) -> str:
+    lower = f"{group['lower']} <= AGE" if group.get("lower") is not None else "AGE"
+    if group.get("upper") is None:
+        return lower
+    return f"{lower} {'<=' if group.get('upper_inclusive') else '<'} {group['upper']}"
+
+
+def _holds(group, iss: ISSConfig) -> str:
+    if group.pooled:
+        return "pools " + ", ".join(f"'{p}'" for p in group.pools)
+    if iss.assign_by == "arm":
+        return "arm " + ", ".join(f"'{a}'" for a in group.arms)
+    return ", ".join(f"EXTRT '{t.extrt}'" + (f" at EXDOSE {t.dose:g}" if t.dose is not None else "")
+                     + (f" {t.dose_unit}" if t.dose_unit else "") for t in group.treatments)
 
 
 def trtemfl_method_text(teae: dict, cutoff: bool = False) -> str:

@@ -35,6 +35,8 @@ DEFAULT_RATES = {"per": 100, "ci_method": "exact", "conf_level": 0.95, "strata":
 #: ``doses_per_day`` adds or overrides; adam.adex.administrations counts a record's doses).
 DEFAULT_DOSES_PER_DAY = {"QD": 1, "BID": 2, "TID": 3, "QID": 4, "EVERY WEEK": 1 / 7, "EVERY 2 WEEKS": 1 / 14,
                          "EVERY 3 WEEKS": 1 / 21, "EVERY 4 WEEKS": 1 / 28, "EVERY 8 WEEKS": 1 / 56}
+#: Causality categories (AEREL, any case) counted as related when the config gives no ``related_terms``.
+DEFAULT_RELATED_TERMS = ("RELATED", "POSSIBLY RELATED", "PROBABLY RELATED")
 #: ISS config keys whose text becomes ADaM values (TRTA, PARAM, AGEGR1...): ASCII, as in XPT.
 ASCII_KEYS = ("groups", "analysis_pools", "events", "age_groups", "related_terms")
 
@@ -315,3 +317,9 @@ def check_imputation(config: ISSConfig) -> None:
                                      names if bounds == "max" else [], key)
         except InputError as exc:
             raise InputError(exc.message, file=config.file, path=path) from None
+
+
+def related_terms(given: list[str] | None = None) -> list[str]:
+    """The causality categories (upper case) counted as related: the config's ``related_terms``
+    (``given``), else :data:`DEFAULT_RELATED_TERMS` (an empty list: none)."""
+    return [t.upper() for t in (given if given is not None else DEFAULT_RELATED_TERMS)]

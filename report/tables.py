@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from adam.adae import matches_event
+from adam.adae import event_terms_text, matches_event
 from adam.config import Group, ISSConfig
 from adam.queries import aesi_variable
 from adam.units import DAYS_PER_YEAR
@@ -546,29 +546,13 @@ def _sort_footnote(ctx: Context) -> str:
 def describe_event(event: dict) -> str:
     """The definition of an event of interest in words: its ``description`` when given,
     else the records it takes (TEAEs unless ``teae_only`` is false), its terms and its
-    qualifiers, e.g. 'TEAEs with SOC "Infections and infestations", serious (AESER = "Y")'."""
+    qualifiers, e.g. 'TEAEs with SOC "Infections and infestations", serious (AESER = "Y")'
+    (:func:`adam.adae.event_terms_text`)."""
     if event.get("description"):
         return event["description"]
-    terms = []
-    if event.get("soc"):
-        terms.append("SOC " + " or ".join(f'"{s}"' for s in event["soc"]))
-    if event.get("pt"):
-        terms.append("PT " + ", ".join(f'"{s}"' for s in event["pt"]))
-    if event.get("pt_contains"):
-        terms.append("PT containing " + " or ".join(f'"{s}"' for s in event["pt_contains"]))
-    if event.get("query"):
-        terms.append(f'PT or LLT of query "{event["query"]}" ({event.get("scope", "broad")} scope)')
     text = "TEAEs" if event.get("teae_only", True) else "adverse events"
-    if terms:
-        text += " with " + " or ".join(terms)
-    if event.get("pt_exclude"):
-        text += " except PT " + ", ".join(f'"{s}"' for s in event["pt_exclude"])
-    for key, yes, no in (("serious", "serious (AESER = \"Y\")", "not serious"),
-                         ("fatal", "fatal (AEOUT = \"FATAL\" or AESDTH = \"Y\")", "not fatal"),
-                         ("related", "related (AREL = \"RELATED\")", "not related")):
-        if key in event:
-            text += f", {yes if event[key] else no}"
-    return text if "," in text or terms else f"all {text}"
+    terms = event_terms_text(event)
+    return f"{text}{terms}" if terms.startswith(" with") or "," in terms else f"all {text}{terms}"
 
 
 # --------------------------------------------------------------------------------------

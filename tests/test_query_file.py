@@ -148,3 +148,24 @@ def test_integration_with_a_query_file(tmp_path):
     assert manifest["config"]["query_file"]["path"] == "queries.csv"
     define = (out / "m5/datasets/iss/analysis/adam/datasets/define.xml").read_text()
     assert 'OID="MT.SMQSC"' in define and 'CodedValue="NARROW"' in define
+    assert "SMQ01NAM 'Neurological events (test query)' (code 99100001, query file queries.csv)" in define
+
+
+def test_define_methods_write_out_the_config_value_mappings():
+    """Issue 17 item 6: every value mapping the ISS config applies is written out in its method, as
+    clean-two-study's iss.json gives it: related terms, age groups, groups, each query."""
+    from adam.adamspec import compose_adam_spec
+
+    spec = compose_adam_spec(load_iss_config(CORPUS / "clean-two-study/iss.json"))
+    text = {m.oid: m.description for m in spec.methods}
+    assert text["MT.AREL"].endswith("In this integration the categories counted as related are "
+                                    "'POSSIBLY RELATED', 'RELATED' (any case).")
+    assert text["MT.AGEGR1"].endswith("In this integration: '18 to <40 years' (AGEGR1N 1): 18 <= AGE < 40; "
+                                      "'40 to <65 years' (AGEGR1N 2): 40 <= AGE < 65.")
+    assert text["MT.TRTXXA"].endswith("In this integration: 'Tervoxafen 25 mg' (1): EXTRT 'TERVOXAFEN 25 MG'; "
+                                      "'Tervoxafen 50 mg' (2): EXTRT 'TERVOXAFEN 50 MG'; 'Placebo' (3): EXTRT "
+                                      "'PLACEBO'; 'All tervoxafen' (4): pools 'Tervoxafen 25 mg', 'Tervoxafen 50 mg'.")
+    assert text["MT.CQNAM"].endswith(
+        "In this integration: CQ01NAM 'Somnolence and sedation': records with PT \"Somnolence\", \"Sedation\", "
+        "\"Hypersomnia\"; CQ02NAM 'Hepatic disorders': records with SOC \"Hepatobiliary disorders\"; CQ03NAM "
+        "'Deaths': records, fatal (AEOUT = \"FATAL\" or AESDTH = \"Y\").")
