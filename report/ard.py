@@ -226,9 +226,9 @@ def _overview(iss) -> dict[str, tuple[str, Condition | Compound]]:
     return rows
 
 
-def _define(table: T.Table, key: str, iss) -> Analysis:
+def _define(table: str, key: str, iss) -> Analysis:
     """The analysis ``key`` of ``table`` (see :func:`_row_key`)."""
-    name, aid = table.name, analysis_id(table.name, key)
+    name, aid = table, analysis_id(table, key)
     if name == "demographics":
         if key == "age":
             return Analysis(aid, name, key, "Age (years)", "ADSL", "AGE", "M_SUMMARY",
@@ -285,7 +285,7 @@ def analysis_catalogue(tables: dict[str, T.Table], iss) -> list[Analysis]:
             out.append(header_analysis(table))
         keys = dict.fromkeys(_row_key(table.name, r, c) for r, c in
                              zip(table.cells["row_id"].astype(str), table.cells["column"].astype(str)))
-        out += [_define(table, key, iss) for key in keys]
+        out += [_define(table.name, key, iss) for key in keys]
     return out
 
 
