@@ -207,7 +207,7 @@ def _category(dataset: str, variable: str, value: str) -> Condition:
     return eq(dataset, variable, MISSING_TEXT if value in (T.MISSING, T.UNCODED) else value)
 
 
-def _overview(iss) -> dict[str, tuple[str, Condition | Compound]]:
+def overview_rows(iss) -> dict[str, tuple[str, Condition | Compound]]:
     """TEAE overview rows: row id -> (name, where clause), as :func:`report.tables.overview_table` counts."""
     related, serious = eq("ADAE", "AREL", "RELATED"), eq("ADAE", "AESER", "Y")
     rows = {"any": ("Any TEAE", TEAE),
@@ -226,7 +226,7 @@ def _overview(iss) -> dict[str, tuple[str, Condition | Compound]]:
     return rows
 
 
-def _define(table: str, key: str, iss) -> Analysis:
+def define_analysis(table: str, key: str, iss) -> Analysis:
     """The analysis ``key`` of ``table`` (see :func:`_row_key`)."""
     name, aid = table, analysis_id(table, key)
     if name == "demographics":
@@ -246,7 +246,7 @@ def _define(table: str, key: str, iss) -> Analysis:
         return Analysis(aid, name, key, f"Participants exposed >= {days} days", "ADEX", "USUBJID", "M_COUNT",
                         both(EXPOSED, Condition("ADEX", "AVAL", "GE", (str(days),))))
     if name == "teae-overview":
-        label, where = _overview(iss)[key]
+        label, where = overview_rows(iss)[key]
         return Analysis(aid, name, key, label, "ADAE", "USUBJID", "M_COUNT", where)
     if name in ("teae-soc-pt", "serious-teae-soc-pt"):
         base = both(TEAE, eq("ADAE", "AESER", "Y")) if name.startswith("serious") else TEAE
@@ -285,7 +285,7 @@ def analysis_catalogue(tables: dict[str, T.Table], iss) -> list[Analysis]:
             out.append(header_analysis(table))
         keys = dict.fromkeys(_row_key(table.name, r, c) for r, c in
                              zip(table.cells["row_id"].astype(str), table.cells["column"].astype(str)))
-        out += [_define(table.name, key, iss) for key in keys]
+        out += [define_analysis(table.name, key, iss) for key in keys]
     return out
 
 
@@ -327,35 +327,36 @@ def _pool(iss) -> str:
 def ard_frame(tables: dict[str, T.Table], iss, N: pd.Series) -> pd.DataFrame:
     """The Analysis Results Dataset of ``tables`` (:data:`ARD_COLUMNS`): table by table, the
     header N of each group column, then each cell's statistics in row, column and display order.
-    ``N`` is the population count per group (:attr:`report.tables.Context.N`)."""
-    catalogue = {(a.output, a.key): a for a in analysis_catalogue(tables, iss)}
+    ``N`` is the population count per group (:attr:`report.tables.Context.N`). Each analysis'
+    and group's attributes are made once and joined to the statistics (no work per record)."""
+    catalogue = analysis_catalogue(tables, iss)
+    attributes = pd.DataFrame({"output_id": [a.output for a in catalogue], "_key": [a.key for a in catalogue],
+                               "analysis_id": [a.id for a in catalogue], "method_id": [a.method for a in catalogue],
+                               "dataset": [a.dataset for a in catalogue], "variable": [a.variable for a in catalogue],
+                               "where": [a.where_text() for a in catalogue]})
     parts = []
     for table in tables.values():
-        order = {c.key: i for i, c in enumerate(table.columns)}
         groups = [c.group for c in table.columns if c.group]
         header = pd.DataFrame({"row_id": T.HEADER_ROW, "row": -1, "row_label": "", "column": groups, "group": groups,
                                "stat": "N", "value": [float(N[g]) for g in groups], "denominator": np.nan,
                                "order": 0, "_key": "N"})
         header["text"] = [f"N={int(v)}" for v in header["value"]]
-        stats = cell_statistics(table.cells)
-        stats["_key"] = [_row_key(table.name, r, c) for r, c in zip(stats["row_id"].astype(str),
-                                                                     stats["column"].astype(str))]
+        stats = cell_statistics(table.cells).astype({"row_id": object, "column": object})
+        cells = stats[["row_id", "column"]].drop_duplicates()
+        cells["_key"] = [_row_key(table.name, r, c) for r, c in zip(cells["row_id"], cells["column"])]
+        stats = stats.merge(cells, on=["row_id", "column"], how="left")
         frame = pd.concat([header, stats], ignore_index=True)
-        frame["_col"] = frame["column"].map(order).fillna(-1)
-        frame = frame.sort_values(["row", "_col", "order"], kind="mergesort")
-        analyses = [catalogue[(table.name, k)] for k in frame["_key"]]
-        frame["analysis_id"] = [a.id for a in analyses]
-        frame["method_id"] = [a.method for a in analyses]
-        frame["operation_id"] = [operation_id(a.method, s) for a, s in zip(analyses, frame["stat"])]
-        frame["dataset"] = [a.dataset for a in analyses]
-        frame["variable"] = [a.variable for a in analyses]
-        frame["where"] = [a.where_text() for a in analyses]
-        frame["group_where"] = [group_where(a.dataset, g, iss).text(a.dataset) if isinstance(g, str) and g else ""
-                                for a, g in zip(analyses, frame["group"])]
+        frame["_col"] = frame["column"].map({c.key: i for i, c in enumerate(table.columns)}).fillna(-1)
         frame["column_label"] = frame["column"].map({c.key: " ".join(c.header.split()) for c in table.columns})
-        frame["output_id"] = table.name
-        parts.append(frame)
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ARD_COLUMNS)
+        frame = frame.sort_values(["row", "_col", "order"], kind="mergesort").assign(output_id=table.name)
+        parts.append(frame.merge(attributes, on=["output_id", "_key"], how="left", validate="many_to_one"))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*ARD_COLUMNS, "group"])
+    out["operation_id"] = out["method_id"] + "_" + out["stat"]
+    pairs = out[["dataset", "group"]].drop_duplicates()
+    pairs = pairs[pairs["group"].notna() & (pairs["group"] != "")]
+    pairs = pairs.assign(group_where=[group_where(d, g, iss).text(d) for d, g in zip(pairs["dataset"], pairs["group"])])
+    out = out.merge(pairs, on=["dataset", "group"], how="left")
+    out["group_where"] = out["group_where"].fillna("")
     out["pool"] = _pool(iss)
     out["analysis_set"] = ANALYSIS_SET
     return out[ARD_COLUMNS].reset_index(drop=True)

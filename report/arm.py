@@ -51,9 +51,9 @@ def _result(analysis: A.Analysis, variables: tuple[str, ...], *, parameter: str 
 
 def arm_displays(iss) -> list[DA.ResultDisplay]:
     """The ARM result displays of the key safety tables (see the module docstring)."""
-    overview = [A._define("teae-overview", key, iss) for key in A._overview(iss)]
-    soc_pt = A._define("teae-soc-pt", "any", iss)
-    eair = [A._define("aesi-eair", e["paramcd"], iss) for e in iss.events]
+    overview = [A.define_analysis("teae-overview", key, iss) for key in A.overview_rows(iss)]
+    soc_pt = A.define_analysis("teae-soc-pt", "any", iss)
+    eair = [A.define_analysis("aesi-eair", e["paramcd"], iss) for e in iss.events]
     displays = [
         ("teae-overview", [_result(x, ("USUBJID", "TRTA")) for x in overview]),
         ("teae-soc-pt", [_result(soc_pt, ("USUBJID", "AEBODSYS", "AEDECOD", "TRTA"))]),
