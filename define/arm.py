@@ -6,14 +6,14 @@
 * one ``arm:ResultDisplay`` per display (OID, Name, Description), each with
 * one ``arm:AnalysisResult`` per result: OID, ``ParameterOID`` (the PARAMCD item, for a
   BDS parameter), ``AnalysisReason``, ``AnalysisPurpose``, Description, ``arm:AnalysisDatasets``
-  (per dataset its ItemGroupOID, a ``def:WhereClauseRef`` and its ``arm:AnalysisVariable``\\ s),
-  ``arm:Documentation`` and ``arm:ProgrammingCode``;
+  (per dataset its ItemGroupOID, a ``def:WhereClauseRef`` and its ``arm:AnalysisVariable``
+  elements), ``arm:Documentation`` and ``arm:ProgrammingCode``;
 
 (a result whose variables the define does not describe is left out), and the
-``def:WhereClauseDef``\\ s the results refer to, made by the writer's
-:func:`define.whereclause.where_clause_element`, as the value-level metadata's (RangeChecks that must all hold). A where clause
-ARM cannot express (an OR) is not given as RangeChecks: its dataset's conjunctive part is,
-and the result's Documentation gives the whole clause.
+``def:WhereClauseDef`` elements the results refer to (RangeChecks that must all hold), made
+by :func:`define.whereclause.where_clause_element` as the value-level metadata's are. A where
+clause ARM cannot express (an OR) is not given as RangeChecks: its dataset's conjunctive
+part is, and the result's Documentation gives the whole clause.
 
 ``arm_schema()`` is the ARM 1.0 XSD for Define-XML 2.1 as ``odmlib`` ships it (it redefines
 the Define-XML 2.1 schema to allow the ARM element), loaded without network access.

@@ -1,5 +1,5 @@
 """``def:WhereClauseDef`` elements (Define-XML 2.1 section 5.3.7): the records a value-level item
-or an analysis result applies to, as ``RangeCheck``\\ s that must all hold. Used by the define's
+or an analysis result applies to, as ``RangeCheck`` elements that must all hold. Used by the define's
 value-level metadata (:mod:`define.writer`) and its Analysis Results Metadata (:mod:`define.arm`)."""
 from __future__ import annotations
 

@@ -354,7 +354,7 @@ def build_define(
     analysis_results: Sequence = (),
 ) -> etree._ElementTree:
     """The Define-XML 2.1 document of ``spec`` and ``datasets`` as an lxml tree (no I/O), with the
-    Analysis Results Metadata of ``analysis_results`` (:class:`define.arm.ResultDisplay`\ s) when given."""
+    Analysis Results Metadata of ``analysis_results`` (:class:`define.arm.ResultDisplay` objects) when given."""
     plan = _plan(spec, datasets, context)
     refs = _Refs()
     study = spec.study

@@ -3,12 +3,12 @@
 One record per statistic of every table cell (CDISC Analysis Results Standard 1.0, the ARD
 "one row per result"): the analysis that produced it (``analysis_id``), the output (table)
 it is shown in (``output_id``), the analysis pool (``pool``; empty while the tables are on
-the whole ISS), the row and column it is shown in (ids and the displayed labels), the treatment group and the records that
-group counts (``group_where``), the method and its operation, the statistic (``stat``:
-``N``, ``n``, ``pct``, ``mean``, ``eair``, ``eair_lower`` ...), its number (``value``, full
-precision), its denominator, the cell's text as displayed, and the ADaM dataset, variable
-and where clause that select the records it is computed on (``dataset``, ``variable``,
-``where``; ``analysis_set`` the population).
+the whole ISS), the row and column it is shown in (ids and the displayed labels), the
+treatment group and the records that group counts (``group_where``), the method and its
+operation, the statistic (``stat``: ``N``, ``n``, ``pct``, ``mean``, ``eair``,
+``eair_lower`` ...), its number (``value``, full precision), its denominator, the cell's
+text as displayed, and the ADaM dataset, variable and where clause that select the records
+it is computed on (``dataset``, ``variable``, ``where``; ``analysis_set`` the population).
 
 The ARD is made from the tables themselves (their cells and their row ids) and from one
 catalogue of the tables' analyses (:func:`analysis_catalogue`): every analysis' dataset,

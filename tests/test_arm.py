@@ -95,3 +95,30 @@ def test_demo_iss_define_carries_valid_arm(demo_package):
     assert eair == [f"AR.aesi-eair_{e['paramcd']}" for e in iss["events"]]
     found = V.validate_define(path)
     assert not (found["severity"] == "error").any(), found
+
+
+def test_pilot_adam_define_with_arm_is_valid_and_cross_checks_clean(tmp_path):
+    """A real, very different ISS (the CDISC pilot, examples/cdiscpilot01) written with its ARM as
+    the build writes it: no finding from define.validate (ARM schema, business rules) or from the
+    define/data cross-checks, and a result for each overview row whose ADAE variables it has."""
+    from tests.conftest import PILOT_SDTM
+
+    if not PILOT_SDTM.is_dir():
+        pytest.skip("../shared/data/cdiscpilot01/sdtm is not present")
+    from adam.config import load_iss_config
+    from tests.test_adam_pilot import PILOT_ISS, derive_adam, pool_sdtm, read_study_sdtm
+    from trialpack.commands import define_findings
+    from trialpack.writing import write_package_datasets
+
+    iss = load_iss_config(PILOT_ISS)
+    analysis = derive_adam(pool_sdtm([read_study_sdtm(c) for c in iss.studies]), iss)
+    write_package_datasets(analysis.spec, analysis.datasets, tmp_path, formats=("xpt",), created=iss.created(),
+                           study_oid=analysis.spec.study.oid, analysis_results=arm.arm_displays(iss))
+    path = tmp_path / "define.xml"
+    assert V.validate_define(path).empty
+    found = define_findings(path)
+    assert found.empty, found.head(10).to_string()
+    root = etree.parse(str(path)).getroot()
+    assert DA.arm_errors(root.getroottree()) == []
+    overview = root.xpath("//arm:ResultDisplay[@OID='RD.teae-overview']/arm:AnalysisResult/@OID", namespaces=NS)
+    assert "AR.teae-overview_any" in overview and "AR.teae-overview_serious" in overview

@@ -16,8 +16,7 @@ from report import tables as T
 from tests.test_tables import synthetic_analysis
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "reference" / "ars" / "ars_ldm.schema.json"
-if not SCHEMA.is_file():
-    SCHEMA = Path("/work/shared/reference/ars/ars_ldm.schema.json")
+"""The published ARS 1.0 JSON schema (../shared/reference/ars, beside the checkout)."""
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ def write_package_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], folder
     written. A spec document with a ``write(path, *, created)`` method (e.g. the generated aCRF,
     ``sdtm.acrf.AnnotatedCRF``) is written at its href; any other document is the user's to put
     there (validation's DD0114 names a def:leaf whose file is missing). ``analysis_results``
-    (``define.arm.ResultDisplay``\\ s) go into the define as Analysis Results Metadata."""
+    (``define.arm.ResultDisplay`` objects) go into the define as Analysis Results Metadata."""
     from define import write_define, write_define_html
     from fileformats.datasetjson import write_dataset_json
     from fileformats.xpt import write_xpt
