@@ -10,7 +10,9 @@ data model, ars_ldm.schema.json) in the shape of CDISC's example reporting event
   the groups it pools; ADEX and ADAETTE: the group's TRTA), as :func:`report.ard.group_where` says;
 * ``dataSubsets``: each distinct where clause of the analyses (a condition, or an AND/OR
   compound expression of where clauses);
-* ``methods``: :data:`report.ard.METHODS`, their operations the statistics of the ARD;
+* ``methods``: :data:`report.ard.METHODS`, their operations the statistics of the ARD (a
+  percentage refers to its numerator, n, and its denominator, the table's header N, as
+  ARS ReferencedOperationRelationships; each count analysis names the analyses they are in);
 * ``analyses``: :func:`report.ard.analysis_catalogue`, each with its dataset, variable,
   analysis set, data subset, grouping and ``results`` — the ARD's statistics, one
   OperationResult per statistic and group (``rawValue`` the full-precision number, omitted
@@ -73,11 +75,45 @@ def groupings(iss, datasets: list[str]) -> list[dict]:
     return out
 
 
+PERCENT_OF = {"M_COUNT": ("pct", "n", ("M_N", "N"))}
+"""Percentages whose numerator and denominator are other operations' results (ARS
+ReferencedOperationRelationship): method -> (percentage, numerator in the same analysis,
+denominator (method, statistic) in the table's header-N analysis)."""
+
+
+def relationship_id(method: str, role: str) -> str:
+    return f"{A.operation_id(method, PERCENT_OF[method][0])}_{role[:3]}"
+
+
+def _operation(method: A.Method, stat: str, label: str, order: int) -> dict:
+    out = {"id": A.operation_id(method.id, stat), "name": label, "label": label, "order": order}
+    if method.id in PERCENT_OF and PERCENT_OF[method.id][0] == stat:
+        _, numerator, (den_method, den_stat) = PERCENT_OF[method.id]
+        out["referencedOperationRelationships"] = [
+            {"id": relationship_id(method.id, "NUMERATOR"), "referencedOperationRole": {"controlledTerm": "NUMERATOR"},
+             "operationId": A.operation_id(method.id, numerator),
+             "description": "The count of participants of the same analysis and group."},
+            {"id": relationship_id(method.id, "DENOMINATOR"),
+             "referencedOperationRole": {"controlledTerm": "DENOMINATOR"},
+             "operationId": A.operation_id(den_method, den_stat),
+             "description": "The group's N: the table's header analysis, same group."}]
+    return out
+
+
 def _methods() -> list[dict]:
     return [{"id": m.id, "name": m.name, "description": m.description,
-             "operations": [{"id": A.operation_id(m.id, stat), "name": label, "label": label, "order": i}
-                            for i, (stat, label) in enumerate(m.operations, start=1)]}
+             "operations": [_operation(m, stat, label, i) for i, (stat, label) in enumerate(m.operations, start=1)]}
             for m in A.METHODS.values()]
+
+
+def _referenced(analysis: A.Analysis, headers: dict[str, str]) -> list[dict]:
+    """The analyses whose results a percentage of ``analysis`` divides (this one's n, the header N)."""
+    if analysis.method not in PERCENT_OF or analysis.output not in headers:
+        return []
+    return [{"referencedOperationRelationshipId": relationship_id(analysis.method, "NUMERATOR"),
+             "analysisId": analysis.id},
+            {"referencedOperationRelationshipId": relationship_id(analysis.method, "DENOMINATOR"),
+             "analysisId": headers[analysis.output]}]
 
 
 def _raw(value) -> str | None:
@@ -127,6 +163,7 @@ def reporting_event(tables: dict[str, T.Table], iss, ard: pd.DataFrame, *, name:
         if a.where is not None and a.where_text() not in subsets:
             subsets[a.where_text()] = {"id": f"DS_{len(subsets) + 1}", "name": a.where.text(), **where_clause(a.where)}
     by_analysis = dict(tuple(ard.groupby("analysis_id", sort=False)))
+    headers = {a.output: a.id for a in catalogue if a.method == "M_N"}
     analyses = []
     for a in catalogue:
         rows = by_analysis.get(a.id, ard.iloc[:0])
@@ -137,6 +174,8 @@ def reporting_event(tables: dict[str, T.Table], iss, ard: pd.DataFrame, *, name:
         if a.where is not None:
             item["dataSubsetId"] = subsets[a.where_text()]["id"]
         item["orderedGroupings"] = [{"order": 1, "groupingId": grouping_id(a.dataset), "resultsByGroup": True}]
+        if referenced := _referenced(a, headers):
+            item["referencedAnalysisOperations"] = referenced
         item["results"] = _results(rows, a.dataset, numbers)
         analyses.append(item)
     contents = [{"name": t.caption, "level": 1, "order": i, "outputId": output_id(t),

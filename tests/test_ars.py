@@ -52,8 +52,13 @@ def check_event(validator, event: dict, ard: pd.DataFrame) -> None:
               for item in output["sublist"]["listItems"]]
     assert {i["outputId"] for i in event["mainListOfContents"]["contentsList"]["listItems"]} == outputs
     assert sorted(i["analysisId"] for i in listed) == sorted(analyses)
+    relationships = {r["id"]: r["operationId"] for m in event["methods"] for o in m["operations"]
+                     for r in o.get("referencedOperationRelationships", [])}
     results = []
     for a in event["analyses"]:
+        for ref in a.get("referencedAnalysisOperations", []):  # the referenced analysis has the operation
+            referenced = analyses[ref["analysisId"]]
+            assert relationships[ref["referencedOperationRelationshipId"]] in methods[referenced["methodId"]]
         assert a["analysisSetId"] == ars.ANALYSIS_SET_ID and a.get("dataSubsetId", "DS_1") in subsets
         grouping = a["orderedGroupings"][0]["groupingId"]
         for r in a["results"]:
@@ -99,6 +104,9 @@ def test_reporting_event_known_entries(syn):
     mine = {r["operationId"]: r for r in anyteae["results"] if r["resultGroups"][0]["groupId"] == high}
     assert mine["M_COUNT_n"]["rawValue"] == "4.0" and mine["M_COUNT_n"]["formattedValue"] == "4 (80.0)"
     assert mine["M_COUNT_pct"]["rawValue"] == "80.0"
+    assert anyteae["referencedAnalysisOperations"] == [
+        {"referencedOperationRelationshipId": "M_COUNT_pct_NUM", "analysisId": "A_teae-overview_any"},
+        {"referencedOperationRelationshipId": "M_COUNT_pct_DEN", "analysisId": "A_teae-overview_N"}]
 
 
 def test_demo_reporting_event_is_valid_and_is_its_ard(validator, demo_package):
