@@ -122,3 +122,23 @@ def test_pilot_adam_define_with_arm_is_valid_and_cross_checks_clean(tmp_path):
     assert DA.arm_errors(root.getroottree()) == []
     overview = root.xpath("//arm:ResultDisplay[@OID='RD.teae-overview']/arm:AnalysisResult/@OID", namespaces=NS)
     assert "AR.teae-overview_any" in overview and "AR.teae-overview_serious" in overview
+
+
+def test_reading_an_arm_define_notes_the_arm_once(defines, tmp_path):
+    """define.read_define of a define with ARM: the spec is the one without it, and one notice
+    (DD0210) says the result displays and their where clauses were not imported — the ARM's
+    where clauses are not reported as unreferenced."""
+    from define import read_define
+
+    _, plain, with_arm = defines
+    (tmp_path / "plain.xml").write_bytes(serialize(plain))
+    (tmp_path / "arm.xml").write_bytes(serialize(with_arm))
+    spec0, found0 = read_define(tmp_path / "plain.xml")
+    spec1, found1 = read_define(tmp_path / "arm.xml")
+    assert [d.name for d in spec1.datasets] == [d.name for d in spec0.datasets]
+    assert sorted(found1["rule"]) == sorted([*found0["rule"], "DD0210"])
+    notes = set(found1["message"]) - set(found0["message"])
+    wheres = len(with_arm.getroot().xpath("//arm:AnalysisDataset/def:WhereClauseRef", namespaces=NS))
+    assert notes == {f"3 Analysis Results Metadata display(s) (arm:ResultDisplay) and their {wheres} where "
+                     f"clause(s) were not imported: a spec has no analysis results (trialpack writes them from "
+                     f"the ISS tables)"}
