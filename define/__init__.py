@@ -9,8 +9,9 @@
 
 Holds: ``writer`` (define.xml from a spec and its datasets), ``reader`` (define.xml -> spec),
 ``validate`` (XSD and business rules), ``crosscheck`` (define <-> data), ``html`` (define.html),
-``facts`` (what the data say about a variable), ``_doc`` and ``_xml`` (parsing, namespaces,
-schemas).
+``facts`` (what the data say about a variable), ``arm`` (Analysis Results Metadata, ARM 1.0,
+and its schema), ``whereclause`` (def:WhereClauseDef elements), ``_doc`` and ``_xml`` (parsing,
+namespaces, schemas).
 
 May import: ``specs``, ``fileformats``, ``sdtm`` and ``adam`` (it needs only ``specs`` today);
 never ``report`` or ``trialpack`` (tests/test_layering.py). The version it writes as

@@ -81,6 +81,7 @@ from lxml import etree
 from define import _xml as X
 from define._doc import DefineDoc
 from define._doc import read_define as parse_define
+from define.arm import ARM
 from define.writer import NODATA_TEXT
 from specs import findings
 from specs.errors import InputError, SpecError
@@ -791,11 +792,21 @@ class _Reader:
         return Comment(oid=oid, description=description, document=document, pages=pages)
 
     def unreferenced(self) -> None:
-        """One notice per kind of definition that nothing imported refers to."""
+        """One notice per kind of definition that nothing imported refers to; where clauses of
+        Analysis Results Metadata (ARM), which a spec does not hold, are one notice of their own."""
+        displays = self.doc.root.findall(f".//{{{ARM}}}ResultDisplay")
+        analysis_wheres = {ref.get("WhereClauseOID") for ref in
+                           self.doc.root.iterfind(f".//{{{ARM}}}AnalysisDataset/{self.doc.d('WhereClauseRef')}")}
+        if displays:
+            self.note("DD0210", f"{len(displays)} Analysis Results Metadata display(s) (arm:ResultDisplay) and their "
+                                f"{len(analysis_wheres)} where clause(s) were not imported: a spec has no analysis "
+                                "results (trialpack writes them from the ISS tables)", displays[0])
         for kind, tag in (("codelist", "CodeList"), ("method", "MethodDef"), ("comment", "def:CommentDef"),
                           ("where_clause", "def:WhereClauseDef")):
             wanted = self.wanted.get(kind, {})
             for raw, el in self._index(kind).items():
+                if kind == "where_clause" and raw in analysis_wheres:
+                    continue
                 if raw not in wanted and not (kind == "comment" and self.generated(raw)):
                     self.tally(f"unused {kind}", "DD0210", f"{{n}} {tag} definitions are referenced by no dataset, "
                                                            "variable or value list and were not imported", el, raw)

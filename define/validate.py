@@ -8,8 +8,10 @@ findings (rule ids in :data:`specs.findings.RULES`, ``row`` = line in the file).
    document that is not a Define-XML ODM (an ODM without a def namespace, another root)
    is DD0003 — one finding each, nothing else is checked.
 2. XSD validation against the official schema of the define's version: Define-XML 2.1
-   (``define2-1-0.xsd``) or 2.0 (``define2-0-0.xsd``) — DD0004, one per error, ``row``
-   its line; namespace URIs shown as ``def:``/``xlink:`` prefixes.
+   (``define2-1-0.xsd``) or 2.0 (``define2-0-0.xsd``); a 2.1 define with Analysis Results
+   Metadata (``arm:AnalysisResultDisplays``) against the ARM 1.0 schema, which includes 2.1's
+   (:func:`define.arm.arm_schema`) — DD0004, one per error, ``row`` its line; namespace URIs
+   shown as ``def:``/``xlink:`` prefixes.
 3. Business rules of Define-XML 2.1 section 4.9 and 5 that the XSD cannot express (on a
    2.0 define, those 2.0 shares: the submission-context rules — DD0013, DD0018, DD0021,
    DD0022 and a missing key — are keyed on 2.1's ``def:Context``, which 2.0 does not have):
@@ -72,7 +74,11 @@ def validate_define(path: str | os.PathLike) -> pd.DataFrame:
 def schema_findings(tree: etree._ElementTree, file: str | None, ns: str = X.DEF) -> pd.DataFrame:
     """One DD0004 finding per XSD error of the Define-XML ``ns`` version's schema; the line is
     the finding's ``row`` (the message is libxml2's, with prefixes for namespace URIs)."""
+    from define.arm import ARM, arm_schema
+
     schema = X.schema_for(ns)
+    if ns == X.DEF and tree.getroot().find(f".//{{{ARM}}}AnalysisResultDisplays") is not None:
+        schema = arm_schema()   # Define-XML 2.1 with Analysis Results Metadata: the ARM 1.0 schema
     if schema.validate(tree):
         return findings.empty()
     version = "2.0" if ns == X.DEF20 else "2.1"

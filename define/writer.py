@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,7 @@ from lxml import etree
 
 from define import _xml as X
 from define.facts import LENGTH_TYPES, Facts, facts, missing, range_mask, used_values
+from define.whereclause import where_clause_element
 from specs.errors import InputError
 from specs.iso8601 import DTC_DATATYPES, dtc_column_datatype
 from specs.model import Codelist, CodelistItem, DatasetSpec, Spec, ValueLevel, VariableSpec
@@ -350,8 +351,10 @@ def build_define(
     created: datetime | None = None,
     leaf_hrefs: Mapping[str, str] | None = None,
     originator: str = "trialpack",
+    analysis_results: Sequence = (),
 ) -> etree._ElementTree:
-    """The Define-XML 2.1 document of ``spec`` and ``datasets`` as an lxml tree (no I/O)."""
+    """The Define-XML 2.1 document of ``spec`` and ``datasets`` as an lxml tree (no I/O), with the
+    Analysis Results Metadata of ``analysis_results`` (:class:`define.arm.ResultDisplay` objects) when given."""
     plan = _plan(spec, datasets, context)
     refs = _Refs()
     study = spec.study
@@ -387,7 +390,12 @@ def build_define(
                *codelists, *methods, *comments, *documents["leaves"]]:
         if el is not None:
             mdv.append(el)
-    return root.getroottree()
+    tree = root.getroottree()
+    if analysis_results:
+        from define.arm import add_analysis_results
+
+        add_analysis_results(tree, list(analysis_results))
+    return tree
 
 
 def _detached(tag: str, attrs: list[tuple[str, object]] | None = None):
@@ -496,17 +504,13 @@ def _value_list(plan: _Plan, oid: str, items: list[_Item], refs: _Refs):
 
 def _where_clause(plan: _Plan, oid: str, refs: _Refs):
     wc = plan.spec.where_clause(oid)
-    el = _detached(X.d("WhereClauseDef"), [("OID", oid), (X.d("CommentOID"), refs.add(refs.comments, wc.comment))])
     written = {ds.name for ds in plan.datasets}
     for check in wc.checks:
         if check.dataset not in written or check.variable not in plan.spec.dataset(check.dataset):
             raise InputError(f"where clause {oid} tests {check.dataset}.{check.variable}, a dataset this "
                              "define does not describe")
-        rc = _el(el, X.odm("RangeCheck"), [("Comparator", check.comparator), ("SoftHard", "Soft"),
-                                          (X.d("ItemOID"), f"IT.{check.dataset}.{check.variable}")])
-        for value in check.values:
-            _el(rc, X.odm("CheckValue"), text=value)
-    return el
+    return where_clause_element(oid, [(c.dataset, c.variable, c.comparator, c.values) for c in wc.checks],
+                                comment=refs.add(refs.comments, wc.comment))
 
 
 def _referenced_codelists(plan: _Plan) -> list[str]:
@@ -641,6 +645,7 @@ def write_define(
     leaf_hrefs: Mapping[str, str] | None = None,
     originator: str = "trialpack",
     stylesheet: bool = True,
+    analysis_results: Sequence = (),
 ) -> Path:
     """Write the Define-XML 2.1 file of ``spec`` and ``datasets`` to ``path``; return the path.
 
@@ -649,10 +654,11 @@ def write_define(
     maps a dataset name to its file's relative path (default ``<name>.xpt``, lower case).
     ``created`` fixes CreationDateTime (default ``SOURCE_DATE_EPOCH``, else now).
     With ``stylesheet`` (default), CDISC's ``define2-1.xsl`` is written beside it.
+    ``analysis_results`` adds Analysis Results Metadata (ARM 1.0, :mod:`define.arm`).
     """
     path = Path(path)
     tree = build_define(spec, datasets, context=context, created=created, leaf_hrefs=leaf_hrefs,
-                        originator=originator)
+                        originator=originator, analysis_results=analysis_results)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, serialize(tree))
     if stylesheet:

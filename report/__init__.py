@@ -14,7 +14,10 @@ Holds:
 * ``tables`` the ISS table frames (exposure, TEAE overview, SOC/PT, serious TEAEs, EAIR of
   the events of interest): cells, rows, footnotes and each cell's ADaM records;
 * ``render`` the tables as RTF and XLSX, one self-contained HTML report, the EAIR forest plot
-  (PNG, SVG), ``iss-summary.json`` and the table-cell lineage. Later: ARD/ARS.
+  (PNG, SVG), ``iss-summary.json`` and the table-cell lineage;
+* ``ard`` the Analysis Results Dataset (every displayed statistic with its analysis, group,
+  dataset and where clause) and the catalogue of the tables' analyses;
+* ``ars`` the same analyses and results as a CDISC ARS 1.0 reporting event.
 
 May import: ``specs``, ``fileformats``, ``sdtm``, ``adam`` and ``define``; never ``trialpack``
 (tests/test_layering.py).

@@ -14,6 +14,12 @@ table-cell lineage file.
     out_dir/lineage/table-cells.parquet  table cell -> the ADaM records it counts (Parquet:
                                        millions of records at 10,000 subjects, see
                                        :func:`lineage_parquet`)
+    out_dir/results/ard.csv            the Analysis Results Dataset: every displayed
+                                       statistic with its analysis, group, dataset and
+                                       where clause (:mod:`report.ard`)
+    out_dir/results/reporting-event.json  the same analyses, methods, where clauses, groups,
+                                       outputs and results as a CDISC ARS 1.0 reporting
+                                       event (:mod:`report.ars`)
 
 The same analysis and ``created`` give the same bytes: the only timestamp is ``created``
 (default: the ISS config's, see :meth:`adam.config.ISSConfig.created`), the XLSX zip
@@ -37,6 +43,8 @@ import numpy as np
 import pandas as pd
 
 from adam.queries import aesi_variable
+from report import ard as ARD
+from report import ars as ARS
 from report import tables as T
 from specs.columns import is_in
 from specs.workbook import workbook_bytes
@@ -570,6 +578,10 @@ def write_report(analysis, out_dir, *, created: datetime | None = None) -> dict[
         files[f"tables/{table.name}.rtf"] = render_rtf(table, analysis.iss, created=created)
         files[f"tables/{table.name}.xlsx"] = render_xlsx(table, analysis.iss, created=created)
     files["lineage/table-cells.parquet"] = lineage_parquet(tables)
+    ard = ARD.ard_frame(tables, analysis.iss, ctx.N)
+    files["results/ard.csv"] = ARD.ard_csv(ard)
+    files["results/reporting-event.json"] = _json_bytes(ARS.reporting_event(tables, analysis.iss, ard,
+                                                                            name=_report_title(analysis.iss)))
     files["iss-report.html"] = render_html(tables, summary, svg, analysis.iss, created=created).encode("utf-8")
     written = {}
     for name, data in files.items():

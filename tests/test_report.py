@@ -56,7 +56,7 @@ def case(request, syn, mini, syn_report, mini_report):
 
 
 EXPECTED_FILES = {"iss-report.html", "iss-summary.json", "figures/eair-forest.png", "figures/eair-forest.svg",
-                  "lineage/table-cells.parquet"} | {f"tables/{n}.{ext}" for n in
+                  "lineage/table-cells.parquet", "results/ard.csv", "results/reporting-event.json"} | {f"tables/{n}.{ext}" for n in
                                                ("demographics", "exposure", "teae-overview", "teae-soc-pt",
                                                 "serious-teae-soc-pt", "aesi-eair") for ext in ("rtf", "xlsx")}
 

@@ -251,7 +251,8 @@ def build_into(root: Path, iss: ISSConfig, *, input_dir: Path | None, formats: t
                 check_analysis(analysis)
             with stages.stage("write", "writing ADaM and define.xml"):
                 files += write_package_datasets(analysis.spec, analysis.datasets, layout.adam_dir(root),
-                                                formats=formats, created=created, study_oid=analysis.spec.study.oid)
+                                                formats=formats, created=created, study_oid=analysis.spec.study.oid,
+                                                analysis_results=analysis_results_metadata(iss))
                 trim_freed_memory()
             with stages.stage("lineage", "writing lineage"):
                 files += (lineage.write_lineage(root, studies, analysis) if sdtm_check is None
@@ -425,6 +426,13 @@ def timed_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> tupl
     start = time.perf_counter()
     files = write_report(analysis, folder, created)
     return files, time.perf_counter() - start, analysis.computed
+
+
+def analysis_results_metadata(iss: ISSConfig) -> list:
+    """The ISS define's Analysis Results Metadata: the key safety results (``report.arm``)."""
+    from report.arm import arm_displays
+
+    return arm_displays(iss)
 
 
 def write_report(analysis: ISSAnalysis, folder: Path, created: datetime) -> list[Path]:

@@ -18,11 +18,13 @@ from trialpack import layout
 
 
 def write_package_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], folder: Path, *,
-                           formats: tuple[str, ...], created: datetime, study_oid: str) -> list[Path]:
+                           formats: tuple[str, ...], created: datetime, study_oid: str,
+                           analysis_results=()) -> list[Path]:
     """Datasets, documents, define.xml (+ define2-1.xsl) and define.html into ``folder``; the files
     written. A spec document with a ``write(path, *, created)`` method (e.g. the generated aCRF,
     ``sdtm.acrf.AnnotatedCRF``) is written at its href; any other document is the user's to put
-    there (validation's DD0114 names a def:leaf whose file is missing)."""
+    there (validation's DD0114 names a def:leaf whose file is missing). ``analysis_results``
+    (``define.arm.ResultDisplay`` objects) go into the define as Analysis Results Metadata."""
     from define import write_define, write_define_html
     from fileformats.datasetjson import write_dataset_json
     from fileformats.xpt import write_xpt
@@ -45,6 +47,7 @@ def write_package_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], folder
             files.append(doc.write(folder / doc.href, created=created))
     leaf = "xpt" if "xpt" in formats else "json"
     hrefs = {name: f"{name.lower()}.{leaf}" for name in kept}
-    define_xml = write_define(spec, kept, folder / "define.xml", created=created, leaf_hrefs=hrefs)
+    define_xml = write_define(spec, kept, folder / "define.xml", created=created, leaf_hrefs=hrefs,
+                              analysis_results=analysis_results)
     files += [define_xml, folder / "define2-1.xsl", write_define_html(define_xml, folder / "define.html")]
     return files

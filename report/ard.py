@@ -1,0 +1,367 @@
+"""Analysis Results Dataset (ARD): every statistic the ISS tables show, as data.
+
+One record per statistic of every table cell (CDISC Analysis Results Standard 1.0, the ARD
+"one row per result"): the analysis that produced it (``analysis_id``), the output (table)
+it is shown in (``output_id``), the analysis pool (``pool``; empty while the tables are on
+the whole ISS), the row and column it is shown in (ids and the displayed labels), the
+treatment group and the records that group counts (``group_where``), the method and its
+operation, the statistic (``stat``: ``N``, ``n``, ``pct``, ``mean``, ``eair``,
+``eair_lower`` ...), its number (``value``, full precision), its denominator, the cell's
+text as displayed, and the ADaM dataset, variable and where clause that select the records
+it is computed on (``dataset``, ``variable``, ``where``; ``analysis_set`` the population).
+
+The ARD is made from the tables themselves (their cells and their row ids) and from one
+catalogue of the tables' analyses (:func:`analysis_catalogue`): every analysis' dataset,
+variable, method and where clause, written as the data the tables count (ARS where clauses,
+:class:`Condition`, :class:`Compound`). The ARS reporting event (:mod:`report.ars`) and the
+define's Analysis Results Metadata are written from the same catalogue, so the three cannot
+disagree.
+
+Statistics of a cell, in display order (what :func:`cell_statistics` explodes a cell into):
+
+1. the cell's statistic (``stat`` of the tidy cell) and its ``value``;
+2. ``pct`` = 100 x n / denominator, where the cell is a count with a denominator (n (%));
+3. ``<stat>_lower`` and ``<stat>_upper``, where the cell has a confidence interval;
+4. the column headers' population count ``N`` (row id ``header``) of each group column.
+
+File: ``report/results/ard.csv`` (UTF-8, comma-separated, one header line). CSV rather than
+Parquet: the ARD has one record per displayed number — thousands, whatever the number of
+subjects — so it stays small, and the reviewer opens it in Excel, SAS, R or a text editor;
+numbers are written at full precision (shortest round-trip text), text is text. Programs
+that want typed results read the same numbers from the reporting event's ``results``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from report import tables as T
+
+ARD_COLUMNS = ["analysis_id", "output_id", "pool", "row_id", "row_label", "column", "column_label", "group",
+               "group_where",
+               "method_id", "operation_id", "stat", "value", "denominator", "text", "dataset", "variable", "where",
+               "analysis_set"]
+"""The ARD's columns, in file order."""
+
+ANALYSIS_SET = "ADSL.SAFFL = \"Y\""
+"""Every table's population: the safety analysis set."""
+
+
+# --------------------------------------------------------------------------------------
+# where clauses (ARS WhereClause: a condition, or a compound expression of where clauses)
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Condition:
+    """``dataset.variable comparator values`` (ARS WhereClauseCondition; comparators EQ, NE,
+    IN, NOTIN, GE, ...). A missing value is the empty text (ADaM's missing character)."""
+
+    dataset: str
+    variable: str
+    comparator: str
+    values: tuple[str, ...]
+
+    def text(self, home: str | None = None) -> str:
+        name = self.variable if self.dataset == home else f"{self.dataset}.{self.variable}"
+        shown = [f'"{v}"' if not _is_number(v) else v for v in self.values]
+        if self.comparator in ("IN", "NOTIN"):
+            return f"{name} {'in' if self.comparator == 'IN' else 'not in'} ({', '.join(shown)})"
+        return f"{name} {_SYMBOLS[self.comparator]} {shown[0]}"
+
+    def conditions(self) -> list["Condition"]:
+        return [self]
+
+
+@dataclass(frozen=True)
+class Compound:
+    """Where clauses joined by AND or OR (ARS WhereClauseCompoundExpression)."""
+
+    operator: str
+    parts: tuple = field(default_factory=tuple)
+
+    def text(self, home: str | None = None) -> str:
+        joined = f" {self.operator.lower()} ".join(
+            f"({p.text(home)})" if isinstance(p, Compound) else p.text(home) for p in self.parts)
+        return joined
+
+    def conditions(self) -> list[Condition]:
+        return [c for p in self.parts for c in p.conditions()]
+
+
+_SYMBOLS = {"EQ": "=", "NE": "^=", "GT": ">", "GE": ">=", "LT": "<", "LE": "<="}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def eq(dataset: str, variable: str, value) -> Condition:
+    return Condition(dataset, variable, "EQ", (str(value),))
+
+
+def both(*parts) -> Condition | Compound:
+    """The where clauses AND-ed (one clause stays itself; nested ANDs are flattened)."""
+    flat = []
+    for p in parts:
+        flat += list(p.parts) if isinstance(p, Compound) and p.operator == "AND" else [p]
+    return flat[0] if len(flat) == 1 else Compound("AND", tuple(flat))
+
+
+# --------------------------------------------------------------------------------------
+# the analyses of the tables
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Method:
+    """An analysis method (ARS AnalysisMethod): its operations are statistics by name."""
+
+    id: str
+    name: str
+    description: str
+    operations: tuple[tuple[str, str], ...]   # (stat, label) in result order
+
+
+METHODS = {m.id: m for m in (
+    Method("M_N", "Count of participants",
+           "Participants in the safety population exposed to the group's treatment (one ADEX duration record per "
+           "participant and group)", (("N", "N"),)),
+    Method("M_COUNT", "Count and percentage of participants",
+           "Participants with at least one record meeting the where clause, each counted once per group; "
+           "% = 100 x n / N", (("n", "n"), ("pct", "%"))),
+    Method("M_SUMMARY", "Summary statistics of a continuous variable",
+           "Number of participants with a value, mean, standard deviation (n - 1), median, minimum, maximum",
+           (("n", "n"), ("mean", "Mean"), ("sd", "SD"), ("median", "Median"), ("min", "Min"), ("max", "Max"))),
+    Method("M_SUM", "Sum", "Sum of the analysis variable over the records (patient-years of exposure)",
+           (("py", "Patient-years"),)),
+    Method("M_EAIR", "Exposure-adjusted incidence rate",
+           "Participants at risk, participants with the event (n, % of N), patient-years at risk (time to the "
+           "first event or to the end of the at-risk period), EAIR = per x n / patient-years with its confidence "
+           "interval (the ISS config's rates.ci_method)",
+           (("subjects_at_risk", "N at risk"), ("subjects_with_event", "n"), ("pct", "%"),
+            ("patient_years_at_risk", "Patient-years at risk"), ("eair", "EAIR"), ("eair_lower", "Lower CL"),
+            ("eair_upper", "Upper CL"))),
+    Method("M_MH_RD", "Mantel-Haenszel rate difference",
+           "Study-stratified Mantel-Haenszel difference of exposure-adjusted incidence rates (treatment - control) "
+           "with its Wald confidence interval",
+           (("rate_difference_mh", "Difference"), ("rate_difference_mh_lower", "Lower CL"),
+            ("rate_difference_mh_upper", "Upper CL"))),
+)}
+
+
+def operation_id(method: str, stat: str) -> str:
+    return f"{method}_{stat}"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One analysis of one table (ARS Analysis): what it counts and how."""
+
+    id: str
+    output: str          # the table's name
+    key: str             # the analysis' part of the table's row ids
+    name: str
+    dataset: str
+    variable: str
+    method: str
+    where: Condition | Compound | None
+    comparison: str | None = None   # the control group of a comparison
+
+    def where_text(self) -> str:
+        return self.where.text(self.dataset) if self.where is not None else ""
+
+
+SAFETY = eq("ADSL", "SAFFL", "Y")
+TEAE = eq("ADAE", "TRTEMFL", "Y")
+EXPOSED = eq("ADEX", "PARAMCD", T.DURATION_DAYS)
+MISSING_TEXT = ""
+
+
+def analysis_id(output: str, key: str) -> str:
+    """``A_<table>_<key>``, e.g. ``A_teae-overview_related`` (the row id's parts joined by ``_``)."""
+    return f"A_{output}_{key.replace('|', '_')}"
+
+
+def _row_key(table: str, row_id: str, column: str) -> str:
+    """The analysis a cell belongs to, from its table, row id and column:
+
+    * demographics: ``age`` for the age rows (one summary), else the row (a category);
+    * exposure: ``duration`` for the duration summary rows, else the row;
+    * EAIR table: the event (``PARAMCD``), or ``PARAMCD|vs|control`` in a difference column;
+    * every other table: the row.
+    """
+    if table == "demographics" and row_id.startswith("age|"):
+        return "age"
+    if table == "exposure" and row_id in ("n", "mean", "sd", "median", "min", "max"):
+        return "duration"
+    if table == "aesi-eair":
+        event = row_id.split("|", 1)[0]
+        return f"{event}|vs|{column.split('|', 1)[1]}" if column.startswith("diff|") else event
+    return row_id
+
+
+def _category(dataset: str, variable: str, value: str) -> Condition:
+    return eq(dataset, variable, MISSING_TEXT if value in (T.MISSING, T.UNCODED) else value)
+
+
+def overview_rows(iss) -> dict[str, tuple[str, Condition | Compound]]:
+    """TEAE overview rows: row id -> (name, where clause), as :func:`report.tables.overview_table` counts."""
+    related, serious = eq("ADAE", "AREL", "RELATED"), eq("ADAE", "AESER", "Y")
+    rows = {"any": ("Any TEAE", TEAE),
+            "related": ("Related TEAE", both(TEAE, related)),
+            "severe": ("Severe TEAE", both(TEAE, eq("ADAE", "AESEV", "SEVERE"))),
+            "serious": ("Serious TEAE", both(TEAE, serious)),
+            "serious_related": ("Serious related TEAE", both(TEAE, serious, related)),
+            "discontinued": ("TEAE leading to discontinuation of study treatment",
+                             both(TEAE, eq("ADAE", "AEACN", "DRUG WITHDRAWN"))),
+            "deaths": ("Deaths", Compound("OR", (both(TEAE, Compound("OR", (eq("ADAE", "AEOUT", "FATAL"),
+                                                                              eq("ADAE", "AESDTH", "Y")))),
+                                                 eq("ADSL", "DTHFL", "Y"))))}
+    for e in iss.events:
+        if "cq" in e:
+            rows[f"aesi|{e['paramcd']}"] = (e["name"], both(TEAE, eq("ADAE", f"CQ{e['cq']:02d}NAM", e["name"])))
+    return rows
+
+
+def define_analysis(table: str, key: str, iss) -> Analysis:
+    """The analysis ``key`` of ``table`` (see :func:`_row_key`)."""
+    name, aid = table, analysis_id(table, key)
+    if name == "demographics":
+        if key == "age":
+            return Analysis(aid, name, key, "Age (years)", "ADSL", "AGE", "M_SUMMARY",
+                            Condition("ADSL", "AGE", "NE", (MISSING_TEXT,)))
+        variable, value = key.split("|", 1)
+        return Analysis(aid, name, key, f"{variable} = {value}", "ADSL", "USUBJID", "M_COUNT",
+                        _category("ADSL", variable, value))
+    if name == "exposure":
+        if key == "duration":
+            return Analysis(aid, name, key, "Duration of exposure (days)", "ADEX", "AVAL", "M_SUMMARY", EXPOSED)
+        if key == "py":
+            return Analysis(aid, name, key, "Total exposure (patient-years)", "ADEX", "AVAL", "M_SUM",
+                            eq("ADEX", "PARAMCD", T.DURATION_YEARS))
+        days = int(key[2:])
+        return Analysis(aid, name, key, f"Participants exposed >= {days} days", "ADEX", "USUBJID", "M_COUNT",
+                        both(EXPOSED, Condition("ADEX", "AVAL", "GE", (str(days),))))
+    if name == "teae-overview":
+        label, where = overview_rows(iss)[key]
+        return Analysis(aid, name, key, label, "ADAE", "USUBJID", "M_COUNT", where)
+    if name in ("teae-soc-pt", "serious-teae-soc-pt"):
+        base = both(TEAE, eq("ADAE", "AESER", "Y")) if name.startswith("serious") else TEAE
+        level, _, rest = key.partition("|")
+        if level == "any":
+            return Analysis(aid, name, key, "Any TEAE", "ADAE", "USUBJID", "M_COUNT", base)
+        if level == "soc":
+            return Analysis(aid, name, key, rest, "ADAE", "USUBJID", "M_COUNT",
+                            both(base, _category("ADAE", "AEBODSYS", rest)))
+        soc, pt = rest.split("|", 1)
+        return Analysis(aid, name, key, f"{soc} / {pt}", "ADAE", "USUBJID", "M_COUNT",
+                        both(base, _category("ADAE", "AEBODSYS", soc), _category("ADAE", "AEDECOD", pt)))
+    if name == "aesi-eair":
+        event, _, control = key.partition("|vs|")
+        title = next(e["name"] for e in iss.events if e["paramcd"] == event)
+        where = eq("ADAETTE", "PARAMCD", event)
+        if control:
+            return Analysis(aid, name, key, f"{title}: difference vs {control}", "ADAETTE", "AVAL", "M_MH_RD",
+                            where, comparison=control)
+        return Analysis(aid, name, key, title, "ADAETTE", "AVAL", "M_EAIR", where)
+    raise KeyError(f"no analysis definition for table {name!r}")
+
+
+def header_analysis(table: T.Table) -> Analysis:
+    """The analysis behind a table's column headers' N."""
+    return Analysis(analysis_id(table.name, "N"), table.name, "N", "Participants exposed (N)", "ADEX", "USUBJID",
+                    "M_N", EXPOSED)
+
+
+def analysis_catalogue(tables: dict[str, T.Table], iss) -> list[Analysis]:
+    """Every analysis of the tables, table by table, in row order (each once): the header N
+    of a table with group columns, then one per :func:`_row_key` of its cells."""
+    out: list[Analysis] = []
+    for table in tables.values():
+        if any(c.group for c in table.columns):
+            out.append(header_analysis(table))
+        keys = dict.fromkeys(_row_key(table.name, r, c) for r, c in
+                             zip(table.cells["row_id"].astype(str), table.cells["column"].astype(str)))
+        out += [define_analysis(table.name, key, iss) for key in keys]
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# groups
+# --------------------------------------------------------------------------------------
+def group_where(dataset: str, group: str, iss) -> Condition:
+    """The records a treatment group counts in ``dataset``: in ADAE the group's own records or,
+    for a pooled group, those of the groups it pools (TRTA, the treatment at onset); in ADEX,
+    ADAETTE and ADSL (through the ADEX duration records) the group's records (TRTA)."""
+    members = T.group_members(iss).get(group, (group,))
+    if dataset == "ADAE" and (len(members) > 1 or members[0] != group):
+        return Condition("ADAE", "TRTA", "IN", tuple(members))
+    return eq("ADEX" if dataset == "ADSL" else dataset, "TRTA", group)
+
+
+# --------------------------------------------------------------------------------------
+# the ARD
+# --------------------------------------------------------------------------------------
+def cell_statistics(cells: pd.DataFrame) -> pd.DataFrame:
+    """The tidy cells exploded into one record per statistic (see the module docstring, items
+    1-3), each with ``order`` (its place in the cell's displayed text)."""
+    base = cells.assign(order=0)
+    counted = cells[cells["denominator"].notna()]
+    pct = counted.assign(stat="pct", order=1, value=np.where(counted["denominator"] > 0,
+                                                            100.0 * counted["value"] / counted["denominator"].where(
+                                                                counted["denominator"] > 0, 1), np.nan))
+    ci = cells[cells["lower"].notna() | cells["upper"].notna() | cells["stat"].isin(["eair", "rate_difference_mh"])]
+    lower = ci.assign(stat=ci["stat"] + "_lower", order=2, value=ci["lower"], denominator=np.nan)
+    upper = ci.assign(stat=ci["stat"] + "_upper", order=3, value=ci["upper"], denominator=np.nan)
+    return pd.concat([base, pct, lower, upper], ignore_index=True)
+
+
+def _pool(iss) -> str:
+    """The analysis pool of the tables: empty (the whole ISS) until tables are made per pool."""
+    return ""
+
+
+def ard_frame(tables: dict[str, T.Table], iss, N: pd.Series) -> pd.DataFrame:
+    """The Analysis Results Dataset of ``tables`` (:data:`ARD_COLUMNS`): table by table, the
+    header N of each group column, then each cell's statistics in row, column and display order.
+    ``N`` is the population count per group (:attr:`report.tables.Context.N`). Each analysis'
+    and group's attributes are made once and joined to the statistics (no work per record)."""
+    catalogue = analysis_catalogue(tables, iss)
+    attributes = pd.DataFrame({"output_id": [a.output for a in catalogue], "_key": [a.key for a in catalogue],
+                               "analysis_id": [a.id for a in catalogue], "method_id": [a.method for a in catalogue],
+                               "dataset": [a.dataset for a in catalogue], "variable": [a.variable for a in catalogue],
+                               "where": [a.where_text() for a in catalogue]})
+    parts = []
+    for table in tables.values():
+        groups = [c.group for c in table.columns if c.group]
+        header = pd.DataFrame({"row_id": T.HEADER_ROW, "row": -1, "row_label": "", "column": groups, "group": groups,
+                               "stat": "N", "value": [float(N[g]) for g in groups], "denominator": np.nan,
+                               "order": 0, "_key": "N"})
+        header["text"] = [f"N={int(v)}" for v in header["value"]]
+        stats = cell_statistics(table.cells).astype({"row_id": object, "column": object})
+        cells = stats[["row_id", "column"]].drop_duplicates()
+        cells["_key"] = [_row_key(table.name, r, c) for r, c in zip(cells["row_id"], cells["column"])]
+        stats = stats.merge(cells, on=["row_id", "column"], how="left")
+        frame = pd.concat([header, stats], ignore_index=True)
+        frame["_col"] = frame["column"].map({c.key: i for i, c in enumerate(table.columns)}).fillna(-1)
+        frame["column_label"] = frame["column"].map({c.key: " ".join(c.header.split()) for c in table.columns})
+        frame = frame.sort_values(["row", "_col", "order"], kind="mergesort").assign(output_id=table.name)
+        parts.append(frame.merge(attributes, on=["output_id", "_key"], how="left", validate="many_to_one"))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*ARD_COLUMNS, "group"])
+    out["operation_id"] = out["method_id"] + "_" + out["stat"]
+    pairs = out[["dataset", "group"]].drop_duplicates()
+    pairs = pairs[pairs["group"].notna() & (pairs["group"] != "")]
+    pairs = pairs.assign(group_where=[group_where(d, g, iss).text(d) for d, g in zip(pairs["dataset"], pairs["group"])])
+    out = out.merge(pairs, on=["dataset", "group"], how="left")
+    out["group_where"] = out["group_where"].fillna("")
+    out["pool"] = _pool(iss)
+    out["analysis_set"] = ANALYSIS_SET
+    return out[ARD_COLUMNS].reset_index(drop=True)
+
+
+def ard_csv(ard: pd.DataFrame) -> bytes:
+    """The ARD as CSV bytes (UTF-8, ``\\n`` line ends, numbers at full precision, missing empty)."""
+    return ard.to_csv(index=False, lineterminator="\n", float_format=None).encode("utf-8")
