@@ -144,6 +144,12 @@ def aesi_variable(event: dict) -> str | None:
     return None
 
 
+def aesi_value(event: dict) -> str:
+    """The value :func:`aesi_variable` holds on the event's records: the event's name in
+    CQzzNAM, the query's name in SMQzzNAM."""
+    return event["name"] if "cq" in event else event["query"]
+
+
 def with_query_terms(event: dict, queries: Queries | None) -> dict:
     """The event with its query's terms in its scope as ``query_terms`` ({"PT": [...], "LLT":
     [...]}), which adam.adae.event_masks matches; an event without a query unchanged."""

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from adam.queries import aesi_value, aesi_variable
 from report import tables as T
 
 ARD_COLUMNS = ["analysis_id", "output_id", "pool", "row_id", "row_label", "column", "column_label", "group",
@@ -221,8 +222,8 @@ def overview_rows(iss) -> dict[str, tuple[str, Condition | Compound]]:
                                                                               eq("ADAE", "AESDTH", "Y")))),
                                                  eq("ADSL", "DTHFL", "Y"))))}
     for e in iss.events:
-        if "cq" in e:
-            rows[f"aesi|{e['paramcd']}"] = (e["name"], both(TEAE, eq("ADAE", f"CQ{e['cq']:02d}NAM", e["name"])))
+        if aesi_variable(e):
+            rows[f"aesi|{e['paramcd']}"] = (e["name"], both(TEAE, eq("ADAE", aesi_variable(e), aesi_value(e))))
     return rows
 
 

@@ -37,7 +37,7 @@ from pandas.api.types import union_categoricals
 
 from adam.adae import event_terms_text, matches_event
 from adam.config import Group, ISSConfig
-from adam.queries import aesi_variable
+from adam.queries import aesi_value, aesi_variable
 from adam.units import DAYS_PER_YEAR
 from report.rates import CI_METHODS, compare_rates, eair
 from specs.columns import factorize_parts, index_in, is_in, ranks_of
@@ -642,7 +642,7 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 3) -> 
     for e in aesi:
         var = aesi_variable(e)
         if var in teae:
-            hit = _equals(teae, var, e["query"] if var.startswith("SMQ") else e["name"])
+            hit = _equals(teae, var, aesi_value(e))
         else:  # an all-null CQzzNAM may be dropped from ADAE: apply the definition it is derived by
             missing_cq.append(var)
             hit = matches_event(teae, e)
