@@ -21,7 +21,7 @@ May import: ``specs``, ``fileformats``, ``sdtm``, ``adam`` and ``define``; never
 """
 from report.rates import compare_rates, crude_incidence, eair, event_rate, poisson_rate_ci
 from report.render import write_report
-from report.tables import build_tables
+from report.catalogue import build_tables
 
 __all__ = ["build_tables", "compare_rates", "crude_incidence", "eair", "event_rate", "poisson_rate_ci",
            "write_report"]

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from report import tables as T
+from report.catalogue import build_tables
 from specs.workbook import workbook_bytes
 
 #: The writing tool's version, from its installed distribution: no import of the application.
@@ -74,7 +75,7 @@ def iss_summary(analysis, *, tables: dict[str, T.Table] | None = None, created: 
     Mantel-Haenszel); ``overview``: participants per row of the TEAE overview and group.
     """
     ctx = ctx or T.context(analysis)
-    tables = tables if tables is not None else T.build_tables(analysis, ctx=ctx)
+    tables = tables if tables is not None else build_tables(analysis, ctx=ctx)
     iss = analysis.iss
     adsl = ctx.adsl
     safety = adsl[adsl["SAFFL"] == "Y"]
@@ -555,7 +556,7 @@ def write_report(analysis, out_dir, *, created: datetime | None = None) -> dict[
     out = Path(out_dir)
     created = created if created is not None else analysis.iss.created()
     ctx = T.context(analysis)
-    tables = T.build_tables(analysis, ctx=ctx)
+    tables = build_tables(analysis, ctx=ctx)
     summary = iss_summary(analysis, tables=tables, created=created, ctx=ctx)
     rates = T.event_rates(analysis, ctx=ctx)
     png, svg = render_figure(rates, analysis.iss, ctx.labels)
