@@ -2,23 +2,32 @@
 
 Each table function is ``f(analysis, *, ctx, number) -> Table`` (:class:`report.tables.Table`);
 they live in :mod:`report.tables` (demographics, exposure, TEAE overview, SOC/PT, serious,
-EAIR) and :mod:`report.adverse_events` (severity, related, discontinuation, AESIs by PT).
+EAIR), :mod:`report.adverse_events` (severity, related, discontinuation, AESIs by PT) and
+:mod:`report.disposition` and :mod:`report.listings` (deaths, SAEs, AEs leading to discontinuation).
 """
 from __future__ import annotations
 
 from report import adverse_events as ae
+from report import disposition as D
+from report import listings as L
 from report import tables as T
 
-TABLES = (("demographics", T.demographics_table), ("exposure", T.exposure_table),
+TABLES = (("demographics", T.demographics_table), ("disposition", D.disposition_table), ("exposure", T.exposure_table),
           ("teae-overview", T.overview_table), ("teae-soc-pt", T.soc_pt_table),
           ("teae-severity", ae.severity_table), ("related-teae-soc-pt", ae.related_teae_table),
           ("serious-teae-soc-pt", T.serious_teae_table), ("discontinuation-teae-soc-pt", ae.discontinuation_teae_table),
           ("aesi-pt", ae.aesi_pt_table), ("aesi-eair", T.aesi_eair_table))
 """(table id, function) in report order; a table's number is its position among the tables made."""
+LISTINGS = (("listing-deaths", L.deaths_listing), ("listing-sae", L.sae_listing),
+            ("listing-ae-discontinuation", L.discontinuation_listing))
+"""(listing id, function) in report order, after the tables; listings are numbered apart."""
 
 
 def build_tables(analysis, *, ctx: T.Context | None = None) -> dict[str, T.Table]:
-    """Every ISS table of the analysis, by name, in report order, numbered from 1."""
+    """Every ISS table and listing of the analysis, by name, in report order; tables numbered
+    from 1, listings from 1."""
     ctx = ctx or T.context(analysis)
-    tables = [build(analysis, ctx=ctx, number=number) for number, (_, build) in enumerate(TABLES, start=1)]
-    return {t.name: t for t in tables}
+    made = []
+    for outputs in (TABLES, LISTINGS):
+        made += [build(analysis, ctx=ctx, number=number) for number, (_, build) in enumerate(outputs, start=1)]
+    return {t.name: t for t in made}

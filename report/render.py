@@ -373,7 +373,7 @@ def render_xlsx(table: T.Table, iss, *, created: datetime | None = None) -> byte
 
     wb = Workbook()
     ws = wb.active
-    ws.title = f"Table {table.number}"
+    ws.title = f"{table.kind} {table.number}"
     grid = table.grid()
     keys = [c.key for c in table.columns]
     bold, thin = Font(bold=True), Side(style="thin")

@@ -66,7 +66,7 @@ def decimal_aligned(texts: list[str]) -> list[str]:
 def centring_indent(texts: list[str], width_inches: float) -> int:
     """The left indent (twips) that centres a column's widest text in a cell ``width_inches``
     wide (0 when the text fills it)."""
-    widest = max([_text_width(t) for t in texts if t] + [0.0])
+    widest = max([_text_width(line) for t in texts if t for line in str(t).split("\n") if line] + [0.0])
     return max(int((width_inches - widest) / 2 * 1440) - 108, 0)  # 108: the cell's own padding (trgaph)
 
 
@@ -74,7 +74,7 @@ def lines_of(texts: list[str], widths_inches: list[float]) -> int:
     """Lines one row takes: per cell its text lines, each wrapped at the cell's width; the most."""
     most = 1
     for text, width in zip(texts, widths_inches):
-        lines = sum(int(_text_width(part) / width) + 1 for part in str(text).split("\n"))
+        lines = sum(int(_text_width(part) / width) + 1 if part else 1 for part in str(text).split("\n"))
         most = max(most, lines)
     return most
 

@@ -106,10 +106,11 @@ class Table:
     notes: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict, repr=False)  # ADaM name -> frame the lineage's records index
     _grid: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    kind: str = "Table"           # or "Listing" (numbered apart: report.listings)
 
     @property
     def caption(self) -> str:
-        return f"Table {self.number}. {self.title}"
+        return f"{self.kind} {self.number}. {self.title}"
 
     def grid(self) -> pd.DataFrame:
         """The table as shown: one record per row (``row_id``, ``row_label``, ``indent``,
@@ -1266,7 +1267,11 @@ def lineage_table(tables: dict[str, Table]):
     ``report/lineage/table-cells.parquet``), one chunk per table (:func:`lineage_parts`)."""
     import pyarrow as pa
 
-    return pa.concat_tables(list(lineage_parts(tables)))
+    parts = list(lineage_parts(tables))
+    if not parts:  # no cell traces to a record (an empty listing)
+        text = pa.dictionary(pa.int32(), pa.string())
+        return pa.table({c: pa.array([], type=pa.int64() if c == "AESEQ" else text) for c in LINEAGE_COLUMNS})
+    return pa.concat_tables(parts)
 
 
 LINEAGE_SLICE = 1 << 20

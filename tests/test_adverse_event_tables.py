@@ -174,7 +174,8 @@ def duplicated_rows(table: T.Table) -> list:
 def test_no_row_is_duplicated_in_any_table(dd_tables):
     for table in dd_tables.values():
         assert table.rows["row_id"].is_unique, table.name
-        assert duplicated_rows(table) == [], table.name
+        if table.kind == "Table":  # a listing lists a participant once per record
+            assert duplicated_rows(table) == [], table.name
 
 
 def test_duplicate_row_check_finds_the_old_deaths_row(dd, monkeypatch):
