@@ -23,11 +23,24 @@ LISTINGS = (("listing-deaths", L.deaths_listing), ("listing-sae", L.sae_listing)
 """(listing id, function) in report order, after the tables; listings are numbered apart."""
 
 
+def table_ids() -> list[str]:
+    """Every table and listing id, in report order (the ISS config's ``report.tables`` values)."""
+    return [name for name, _ in (*TABLES, *LISTINGS)]
+
+
+def chosen_tables(iss) -> set[str]:
+    """The ids the ISS config's ``report.tables`` lists; left out, every id."""
+    chosen = (iss.get("report") or {}).get("tables")
+    return set(table_ids() if chosen is None else chosen)
+
+
 def build_tables(analysis, *, ctx: T.Context | None = None) -> dict[str, T.Table]:
-    """Every ISS table and listing of the analysis, by name, in report order; tables numbered
-    from 1, listings from 1."""
+    """The ISS tables and listings the config asks for (:func:`chosen_tables`), by name, in
+    report order; tables numbered from 1 and listings from 1 among those made."""
     ctx = ctx or T.context(analysis)
+    chosen = chosen_tables(analysis.iss)
     made = []
     for outputs in (TABLES, LISTINGS):
-        made += [build(analysis, ctx=ctx, number=number) for number, (_, build) in enumerate(outputs, start=1)]
+        wanted = [build for name, build in outputs if name in chosen]
+        made += [build(analysis, ctx=ctx, number=number) for number, build in enumerate(wanted, start=1)]
     return {t.name: t for t in made}
