@@ -11,10 +11,14 @@ Holds:
 * ``rates`` exposure-adjusted incidence and event rates, one-rate confidence intervals
   (``poisson_rate_ci``), crude incidence and treatment comparisons (``compare_rates``:
   crude and Mantel-Haenszel) — until this floor existed they were ``adam.eair`` etc.;
-* ``tables`` the ISS table frames (exposure, TEAE overview, SOC/PT, serious TEAEs, EAIR of
-  the events of interest): cells, rows, footnotes and each cell's ADaM records;
-* ``render`` the tables as RTF and XLSX, one self-contained HTML report, the EAIR forest plot
-  (PNG, SVG), ``iss-summary.json`` and the table-cell lineage. Later: ARD/ARS.
+* ``tables`` the ISS table frames (demographics, exposure, TEAE overview, SOC/PT, serious
+  TEAEs, EAIR of the events of interest): cells, rows, footnotes and each cell's ADaM records,
+  and the counting context the other table modules share; ``adverse_events`` (by maximum
+  severity, related, leading to discontinuation, AESIs by PT), ``disposition`` and
+  ``listings`` (deaths, SAEs, AEs leading to discontinuation) build on it; ``catalogue`` is
+  the report's order and the config's choice of tables (``build_tables``);
+* ``render`` the tables as RTF (pages, "(continued)" and decimal alignment: ``rtf_pages``)
+  and XLSX, one self-contained HTML report, the EAIR forest plot (PNG, SVG), ``iss-summary.json`` and the table-cell lineage. Later: ARD/ARS.
 
 May import: ``specs``, ``fileformats``, ``sdtm``, ``adam`` and ``define``; never ``trialpack``
 (tests/test_layering.py).
