@@ -98,9 +98,18 @@ def _listing(ctx: Context, listed: pd.DataFrame, *, name: str, number: int, titl
                  _concat_lineage(lineage), sources=ctx.datasets, kind="Listing")
 
 
-def _safety_adae(ctx: Context) -> pd.DataFrame:
-    """Every ADAE record of the safety population with the variables listings show."""
-    return ctx.datasets["ADAE"].iloc[ctx.adae[RECORD].to_numpy()].assign(**{RECORD: ctx.adae[RECORD].to_numpy()})
+SHOWN = ("STUDYID", "USUBJID", "AESEQ", "TRTA", "TRTEMFL", "ASTDY", "AETERM", "AEDECOD", "ASEV", "AESEV", "AEREL",
+         "AREL", "AEOUT")
+"""The ADAE variables a listing shows or sorts by."""
+
+
+def _safety_adae(ctx: Context, keep) -> pd.DataFrame:
+    """The ADAE records of the safety population where ``keep(ctx.adae)`` (a mask over the
+    counted records), with the variables listings show, taken from the full ADAE only for
+    those records."""
+    records = ctx.adae[RECORD].to_numpy()[keep(ctx.adae).to_numpy(dtype=bool)]
+    source = ctx.datasets["ADAE"]
+    return source[[c for c in SHOWN if c in source]].iloc[records].assign(**{RECORD: records})
 
 
 def deaths_listing(analysis, *, ctx: Context | None = None, number: int = 1) -> Table:
@@ -108,8 +117,7 @@ def deaths_listing(analysis, *, ctx: Context | None = None, number: int = 1) -> 
     of ADSL (DTHFL = "Y") without one, listed from ADSL with the day of death (DTHDT - TRTSDT
     + 1, day 1 the first dose; DTHDT - TRTSDT where death precedes it) and the term "Death"."""
     ctx = ctx or context(analysis)
-    adae = _safety_adae(ctx)
-    fatal = _listing_frame(adae[_fatal(adae).to_numpy(dtype=bool)])
+    fatal = _listing_frame(_safety_adae(ctx, _fatal))
     adsl = ctx.adsl
     parts = [fatal]
     if "DTHFL" in adsl:
@@ -134,9 +142,8 @@ def deaths_listing(analysis, *, ctx: Context | None = None, number: int = 1) -> 
 def sae_listing(analysis, *, ctx: Context | None = None, number: int = 2) -> Table:
     """Listing of serious adverse events (ADAE.AESER = "Y")."""
     ctx = ctx or context(analysis)
-    adae = _safety_adae(ctx)
-    serious = _equals(adae, "AESER", "Y") if "AESER" in adae else pd.Series(False, index=adae.index)
-    return _listing(ctx, _listing_frame(adae[serious.to_numpy(dtype=bool)]), name="listing-sae", number=number,
+    adae = _safety_adae(ctx, lambda a: _equals(a, "AESER", "Y") if "AESER" in a else pd.Series(False, index=a.index))
+    return _listing(ctx, _listing_frame(adae), name="listing-sae", number=number,
                     title="Serious adverse events", footnotes=["Serious: ADAE.AESER = \"Y\"."])
 
 
@@ -144,8 +151,8 @@ def discontinuation_listing(analysis, *, ctx: Context | None = None, number: int
     """Listing of adverse events leading to discontinuation of study treatment (ADAE.AEACN =
     "DRUG WITHDRAWN")."""
     ctx = ctx or context(analysis)
-    adae = _safety_adae(ctx)
-    withdrawn = _equals(adae, "AEACN", DRUG_WITHDRAWN) if "AEACN" in adae else pd.Series(False, index=adae.index)
-    return _listing(ctx, _listing_frame(adae[withdrawn.to_numpy(dtype=bool)]), name="listing-ae-discontinuation",
+    adae = _safety_adae(ctx, lambda a: _equals(a, "AEACN", DRUG_WITHDRAWN) if "AEACN" in a else
+                        pd.Series(False, index=a.index))
+    return _listing(ctx, _listing_frame(adae), name="listing-ae-discontinuation",
                     number=number, title="Adverse events leading to discontinuation of study treatment",
                     footnotes=[f"Leading to discontinuation of study treatment: ADAE.AEACN = \"{DRUG_WITHDRAWN}\"."])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 FIGURE_SPACE = "\u2007"
 CONTINUED = " (continued)"
@@ -32,7 +33,9 @@ _LEAD = re.compile(r"^([<>]?-?)(\d+)")
 _PAREN = re.compile(r"\(([<>]?-?)(\d+)")
 
 
+@lru_cache(maxsize=1 << 16)
 def _text_width(text: str) -> float:
+    """Inches of ``text`` in the body font (cached: a table repeats its texts)."""
     from rtflite.strwidth import get_string_width
 
     return float(get_string_width(text, font=FONT, font_size=FONT_SIZE))
