@@ -11,10 +11,15 @@ Holds:
 * ``rates`` exposure-adjusted incidence and event rates, one-rate confidence intervals
   (``poisson_rate_ci``), crude incidence and treatment comparisons (``compare_rates``:
   crude and Mantel-Haenszel) — until this floor existed they were ``adam.eair`` etc.;
-* ``tables`` the ISS table frames (exposure, TEAE overview, SOC/PT, serious TEAEs, EAIR of
-  the events of interest): cells, rows, footnotes and each cell's ADaM records;
-* ``render`` the tables as RTF and XLSX, one self-contained HTML report, the EAIR forest plot
-  (PNG, SVG), ``iss-summary.json`` and the table-cell lineage;
+* ``tables`` the ISS table frames (demographics, exposure, TEAE overview, SOC/PT, serious
+  TEAEs, EAIR of the events of interest): cells, rows, footnotes and each cell's ADaM records,
+  and the counting context the other table modules share; ``adverse_events`` (by maximum
+  severity, related, leading to discontinuation, AESIs by PT), ``disposition`` and
+  ``listings`` (deaths, SAEs, AEs leading to discontinuation) build on it; ``catalogue`` is
+  the report's order and the config's choice of tables (``build_tables``);
+* ``render`` the tables as RTF (pages, "(continued)" and decimal alignment: ``rtf_pages``)
+  and XLSX, one self-contained HTML report, the EAIR forest plot (PNG, SVG), ``iss-summary.json``
+  and the table-cell lineage;
 * ``ard`` the Analysis Results Dataset (every displayed statistic with its analysis, group,
   dataset and where clause) and the catalogue of the tables' analyses;
 * ``ars`` the same analyses and results as a CDISC ARS 1.0 reporting event.
@@ -24,7 +29,7 @@ May import: ``specs``, ``fileformats``, ``sdtm``, ``adam`` and ``define``; never
 """
 from report.rates import compare_rates, crude_incidence, eair, event_rate, poisson_rate_ci
 from report.render import write_report
-from report.tables import build_tables
+from report.catalogue import build_tables
 
 __all__ = ["build_tables", "compare_rates", "crude_incidence", "eair", "event_rate", "poisson_rate_ci",
            "write_report"]

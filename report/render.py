@@ -42,10 +42,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from adam.queries import aesi_variable
 from report import ard as ARD
 from report import ars as ARS
 from report import tables as T
+from report.catalogue import build_tables
 from specs.columns import is_in
 from specs.workbook import workbook_bytes
 
@@ -84,7 +84,7 @@ def iss_summary(analysis, *, tables: dict[str, T.Table] | None = None, created: 
     Mantel-Haenszel); ``overview``: participants per row of the TEAE overview and group.
     """
     ctx = ctx or T.context(analysis)
-    tables = tables if tables is not None else T.build_tables(analysis, ctx=ctx)
+    tables = tables if tables is not None else build_tables(analysis, ctx=ctx)
     iss = analysis.iss
     adsl = ctx.adsl
     safety = adsl[adsl["SAFFL"] == "Y"]
@@ -149,8 +149,8 @@ def iss_summary(analysis, *, tables: dict[str, T.Table] | None = None, created: 
 # --------------------------------------------------------------------------------------
 def forest_rows(rates: pd.DataFrame, iss) -> pd.DataFrame:
     """The rows of the forest plot: the adverse events of special interest (events with a
-    query variable, adam.queries.aesi_variable; every event of interest when there are none) x group, in config order."""
-    aesi = [e["paramcd"] for e in iss.events if aesi_variable(e)] or [e["paramcd"] for e in iss.events]
+    query variable, report.tables.aesi_events; every event of interest when there are none) x group, in config order."""
+    aesi = [e["paramcd"] for e in T.aesi_events(iss)] or [e["paramcd"] for e in iss.events]
     return rates[rates["PARAMCD"].isin(aesi)].reset_index(drop=True)
 
 
@@ -268,22 +268,40 @@ def render_rtf(table: T.Table, iss, *, created: datetime | None = None) -> bytes
     """One table as an RTF document laid out as a submitted table: landscape US letter,
     1-inch margins, "Page x of y" at the top right, three centred title lines (the ISS
     title, table number and title, population), bordered column headers, the body with
-    indented row labels and bold section rows, footnotes and a source line."""
-    import polars as pl
-    import rtflite as rtf
+    indented row labels and bold section rows, numbers decimal-aligned, footnotes and a
+    source line on the last page.
+
+    Pages are made by :func:`report.rtf_pages.paginate` (a section split over pages is
+    repeated with "(continued)") and each rendered by rtflite as a table of its own; the pages
+    are joined with rtflite's page break into one document."""
+    from report import rtf_pages as P
 
     grid = table.grid()
     keys = [c.key for c in table.columns]
-    body = {"__stub__": [rtf_escape(t) for t in grid["row_label"]]}
-    for i, key in enumerate(keys):
-        body[f"c{i}"] = [rtf_escape(t) for t in grid[key]]
-    frame = pl.DataFrame(body)
-    n_rows, n_cols = len(grid), len(keys) + 1
     widths = _col_widths(table)
-    indent = [[int(level) * 240] + [0] * len(keys) for level in grid["indent"]] if n_rows else [[0] * n_cols]
-    fmt = [["b" if is_header else ""] + [""] * len(keys) for is_header in grid["is_header"]] if n_rows else \
-        [[""] * n_cols]
-    just = [["l"] + ["c"] * len(keys)] * max(n_rows, 1)
+    inches = [w * RTF_TABLE_WIDTH / sum(widths) for w in widths]
+    columns = [P.decimal_aligned(list(grid[key])) for key in keys]
+    indents = [P.centring_indent(col, width) for col, width in zip(columns, inches[1:])]
+    rows = [P.Row(label, int(level), bool(is_header), [col[i] for col in columns])
+            for i, (label, level, is_header) in enumerate(zip(grid["row_label"], grid["indent"], grid["is_header"]))]
+    headers = _rtf_headers(table, widths)
+    header_lines = sum(P.lines_of(h.text, inches) for h in headers)
+    pages = P.paginate(rows, inches, header_lines=header_lines) if rows else [[]]
+    texts = [_rtf_page(table, iss, page, widths, indents, headers, last=(i == len(pages) - 1), created=created)
+             for i, page in enumerate(pages)]
+    return _join_rtf_pages(texts).encode("ascii", errors="strict")
+
+
+RTF_TABLE_WIDTH = 8.5
+"""rtflite's table width on a landscape page (inches), over which the relative widths spread."""
+RTF_PAGE_BREAK = "{\\pard\\fs2\\par}\\page{\\pard\\fs2\\par}\n"
+"""What rtflite writes between two pages of one table."""
+
+
+def _rtf_headers(table: T.Table, widths: list[float]) -> list:
+    import rtflite as rtf
+
+    keys = [c.key for c in table.columns]
     headers = []
     if any(c.span for c in table.columns):
         texts, rel = [""], [widths[0]]
@@ -297,13 +315,37 @@ def render_rtf(table: T.Table, iss, *, created: datetime | None = None) -> bytes
     headers.append(rtf.RTFColumnHeader(
         text=[rtf_escape(table.stub_header)] + [rtf_escape(c.header) for c in table.columns],
         col_rel_width=widths, text_convert=False, text_justification=["l"] + ["c"] * len(keys),
-        text_font_size=[9] * n_cols))
-    footnotes = [rtf_escape(f) for f in [*table.footnotes, *_report_footnotes(iss)]]
+        text_font_size=[9] * (len(keys) + 1)))
+    return headers
+
+
+def _rtf_page(table: T.Table, iss, rows: list, widths: list[float], indents: list[int], headers: list, *,
+              last: bool, created: datetime | None) -> str:
+    """One page of a table as an rtflite document (footnotes and source on the last page)."""
+    import polars as pl
+    import rtflite as rtf
+
+    n_cols = len(widths)
+    body = {"__stub__": [rtf_escape(r.label) for r in rows]}
+    for i in range(n_cols - 1):
+        body[f"c{i}"] = [rtf_escape(r.texts[i]) for r in rows]
+    n_rows = max(len(rows), 1)
+    indent = [[r.indent * 240] + indents for r in rows] or [[0] * n_cols]
+    fmt = [["b" if r.is_header else ""] + [""] * (n_cols - 1) for r in rows] or [[""] * n_cols]
+    just = [["l"] * n_cols] * n_rows
+    extra = {}
+    if last:
+        footnotes = [rtf_escape(f) for f in [*table.footnotes, *_report_footnotes(iss)]]
+        extra = {"rtf_footnote": rtf.RTFFootnote(text=footnotes, text_convert=False,
+                                                 text_font_size=[8] * len(footnotes)),
+                 "rtf_source": rtf.RTFSource(text=[rtf_escape(_source_line(table, iss, created))],
+                                             text_convert=False, text_font_size=[8])}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydantic serialiser chatter inside rtflite
         doc = rtf.RTFDocument(
-            df=frame,
-            rtf_page=rtf.RTFPage(orientation="landscape", margin=[1.0, 1.0, 1.0, 1.0, 0.5, 0.5], nrow=42),
+            df=pl.DataFrame(body),
+            rtf_page=rtf.RTFPage(orientation="landscape", margin=[1.0, 1.0, 1.0, 1.0, 0.5, 0.5],
+                                 nrow=10 * (len(rows) + 50)),  # the page is made here: rtflite never splits it
             rtf_page_header=rtf.RTFPageHeader(text_font_size=[9]),
             rtf_title=rtf.RTFTitle(text=[rtf_escape(_report_title(iss)), rtf_escape(table.caption),
                                          rtf_escape(table.population)], text_convert=False,
@@ -311,12 +353,17 @@ def render_rtf(table: T.Table, iss, *, created: datetime | None = None) -> bytes
             rtf_column_header=headers,
             rtf_body=rtf.RTFBody(col_rel_width=widths, text_justification=just, text_indent_left=indent,
                                  text_format=fmt, text_convert=False, text_font_size=[[9] * n_cols]),
-            rtf_footnote=rtf.RTFFootnote(text=footnotes, text_convert=False, text_font_size=[8] * len(footnotes)),
-            rtf_source=rtf.RTFSource(text=[rtf_escape(_source_line(table, iss, created))], text_convert=False,
-                                     text_font_size=[8]),
-        )
-        text = doc.rtf_encode()
-    return text.encode("ascii", errors="strict")
+            **extra)
+        return doc.rtf_encode()
+
+
+def _join_rtf_pages(texts: list[str]) -> str:
+    """rtflite documents of one page each as one document: the first whole, each next one's
+    page (from its page setup, ``\\paperw``) after a page break."""
+    out = texts[0]
+    for text in texts[1:]:
+        out = out.rstrip()[:-1] + RTF_PAGE_BREAK + text[text.index("\\paperw"):]
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -335,7 +382,7 @@ def render_xlsx(table: T.Table, iss, *, created: datetime | None = None) -> byte
 
     wb = Workbook()
     ws = wb.active
-    ws.title = f"Table {table.number}"
+    ws.title = f"{table.kind} {table.number}"
     grid = table.grid()
     keys = [c.key for c in table.columns]
     bold, thin = Font(bold=True), Side(style="thin")
@@ -565,7 +612,7 @@ def write_report(analysis, out_dir, *, created: datetime | None = None) -> dict[
     out = Path(out_dir)
     created = created if created is not None else analysis.iss.created()
     ctx = T.context(analysis)
-    tables = T.build_tables(analysis, ctx=ctx)
+    tables = build_tables(analysis, ctx=ctx)
     summary = iss_summary(analysis, tables=tables, created=created, ctx=ctx)
     rates = T.event_rates(analysis, ctx=ctx)
     png, svg = render_figure(rates, analysis.iss, ctx.labels)

@@ -107,10 +107,11 @@ class Table:
     notes: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict, repr=False)  # ADaM name -> frame the lineage's records index
     _grid: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    kind: str = "Table"           # or "Listing" (numbered apart: report.listings)
 
     @property
     def caption(self) -> str:
-        return f"Table {self.number}. {self.title}"
+        return f"{self.kind} {self.number}. {self.title}"
 
     def grid(self) -> pd.DataFrame:
         """The table as shown: one record per row (``row_id``, ``row_label``, ``indent``,
@@ -610,6 +611,34 @@ def _death_groups(ctx: Context) -> pd.DataFrame:
     return joined.drop_duplicates("USUBJID", keep="last")[columns]
 
 
+TERM_CRITERIA = ("soc", "pt", "pt_contains")
+"""The keys of an event of interest that select terms (AEBODSYS, AEDECOD)."""
+
+
+def is_death_event(event: dict) -> bool:
+    """An event of interest that is fatal TEAEs and nothing else (``fatal: true``, no SOC, PT
+    or other qualifier): it is the overview's "Deaths" row (fatal TEAEs and ADSL.DTHFL), not
+    an adverse event of special interest of its own."""
+    return bool(event.get("fatal")) and not any(event.get(k) for k in TERM_CRITERIA) and \
+        not any(k in event for k in ("serious", "related"))
+
+
+def aesi_events(iss: ISSConfig) -> list[dict]:
+    """The adverse events of special interest: the config's events with a customised or
+    standardised query (``cq``/``smq``: ADAE.CQzzNAM/SMQzzNAM, adam.queries.aesi_variable), in
+    config order, except a death event (:func:`is_death_event`), which the tables count as deaths."""
+    return [e for e in iss.events if aesi_variable(e) and not is_death_event(e)]
+
+
+def aesi_records(teae: pd.DataFrame, event: dict) -> np.ndarray:
+    """The records of ``teae`` in an adverse event of special interest: its query variable holds
+    its value (adam.queries.aesi_variable/aesi_value); where ADAE lacks the variable (an
+    all-null one may be dropped), the event's definition it is derived by, applied to ADAE."""
+    var = aesi_variable(event)
+    hit = _equals(teae, var, aesi_value(event)) if var in teae else matches_event(teae, event)
+    return hit.to_numpy(dtype=bool)
+
+
 def overview_table(analysis, *, ctx: Context | None = None, number: int = 3) -> Table:
     """Overview of TEAEs: participants with any TEAE, related, severe, serious, serious
     related, leading to discontinuation of study treatment, deaths, and each adverse event
@@ -627,7 +656,7 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 3) -> 
     name = "teae-overview"
     teae = ctx.teae
     defs = _overview_definitions(ctx)
-    aesi = [e for e in ctx.iss.events if aesi_variable(e)]
+    aesi = aesi_events(ctx.iss)
     row_records = [(rid, label, 0, False) for rid, label, _, _ in defs]
     row_records.append(("deaths", "Deaths", 0, False))
     if aesi:
@@ -638,15 +667,8 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 3) -> 
     keys = teae[[RECORD, SUBJECT, "TRTA"]]
     parts = [(rid, keys[mask.to_numpy(dtype=bool)]) for rid, _, _, mask in defs if mask is not None]
     parts.append(("deaths", keys[_fatal(teae).to_numpy(dtype=bool)]))
-    missing_cq = []
-    for e in aesi:
-        var = aesi_variable(e)
-        if var in teae:
-            hit = _equals(teae, var, aesi_value(e))
-        else:  # an all-null CQzzNAM may be dropped from ADAE: apply the definition it is derived by
-            missing_cq.append(var)
-            hit = matches_event(teae, e)
-        parts.append((f"aesi|{e['paramcd']}", keys[hit.to_numpy(dtype=bool)]))
+    missing_cq = [aesi_variable(e) for e in aesi if aesi_variable(e) not in teae]
+    parts += [(f"aesi|{e['paramcd']}", keys[aesi_records(teae, e)]) for e in aesi]
     expanded = _expand(_stack(parts), ctx)
     deaths = _expand(_stack([("deaths", _death_groups(ctx))]), ctx)
     counts = _subject_counts(_concat([expanded[["row_id", "_GROUP", SUBJECT]],
@@ -670,6 +692,8 @@ def overview_table(analysis, *, ctx: Context | None = None, number: int = 3) -> 
                  "(ADSL.DTHFL = \"Y\"); a death without a fatal TEAE counts in the group of the last treatment "
                  "started on or before the death date."]
     footnotes += [f"{e['name']}: ADAE.{aesi_variable(e)}, {describe_event(e)}." for e in aesi]
+    footnotes += [f"The event of interest {e['name']!r} (ADAE.{aesi_variable(e)}: fatal TEAEs) is the Deaths row."
+                  for e in ctx.iss.events if aesi_variable(e) and is_death_event(e)]
     absent = sorted({var for rid, _, var, mask in defs if mask is None})
     if missing_cq:
         footnotes.append(f"ADAE has no {', '.join(missing_cq)}: those rows apply the ISS config's event "
@@ -691,7 +715,32 @@ UNCODED = "Uncoded"
 
 
 def _soc_pt(ctx: Context, records: pd.DataFrame, *, name: str, number: int, title: str, any_label: str,
-            extra_footnotes: list[str]) -> Table:
+            extra_footnotes: list[str], absent: str | None = None) -> Table:
+    """A SOC/PT table of ADAE ``records``; ``absent``: the ADAE variable that selects them is
+    missing (the table is its "any" row, NA: not available, never 0)."""
+    if absent:
+        records = records.iloc[:0]
+        extra_footnotes = [*extra_footnotes, f"NA = not available: ADAE has no {absent}."]
+    expanded, counts, rows = soc_pt_layout(ctx, records, any_label=any_label)
+    cells = _count_cells(rows, counts, ctx, name, {"any"} if absent else frozenset())
+    lineage = _concat_lineage([_header_lineage(ctx), _adae_lineage(expanded)])
+    notes, lost = _unassigned_note(ctx)
+    footnotes = [*_common_footnotes(ctx), _pct_footnote(), _teae_footnote(ctx), *extra_footnotes,
+                 _sort_footnote(ctx), f"{UNCODED} = AEBODSYS or AEDECOD missing.", *notes]
+    return Table(name, number, title, _population_text(ctx), SOC_PT_STUB,
+                 _group_columns(ctx), rows, cells, footnotes, lineage, notes={"unassigned_teae_records": lost},
+                 sources=ctx.datasets)
+
+
+SOC_PT_STUB = "System organ class\n  Preferred term"
+
+
+def soc_pt_layout(ctx: Context, records: pd.DataFrame, *, any_label: str
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The SOC/PT rows of ADAE ``records``: (the records expanded to their rows and groups,
+    subjects per row x group, the rows in display order). Rows: "any" first; SOCs by
+    descending frequency in the all-active reference, then by name; PTs likewise within
+    their SOC (indent 1)."""
     stacked, keys = _soc_pt_rows(records)
     expanded = _expand(stacked, ctx)
     counts = _subject_counts(expanded, ["row_id"])
@@ -708,15 +757,7 @@ def _soc_pt(ctx: Context, records: pd.DataFrame, *, name: str, number: int, titl
     labels = np.where(keys["_LEVEL"] == 1, keys["_SOC"], keys["_PT"])
     row_records = [("any", any_label, 0, False)] + list(zip(keys["row_id"], labels, keys["_LEVEL"] - 1,
                                                             [False] * len(keys)))
-    rows = _rows(row_records)
-    cells = _count_cells(rows, counts, ctx, name)
-    lineage = _concat_lineage([_header_lineage(ctx), _adae_lineage(expanded)])
-    notes, lost = _unassigned_note(ctx)
-    footnotes = [*_common_footnotes(ctx), _pct_footnote(), _teae_footnote(ctx), *extra_footnotes,
-                 _sort_footnote(ctx), f"{UNCODED} = AEBODSYS or AEDECOD missing.", *notes]
-    return Table(name, number, title, _population_text(ctx), "System organ class\n  Preferred term",
-                 _group_columns(ctx), rows, cells, footnotes, lineage, notes={"unassigned_teae_records": lost},
-                 sources=ctx.datasets)
+    return expanded, counts, _rows(row_records)
 
 
 def _soc_pt_rows(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -1220,21 +1261,16 @@ def _row_ids(paramcd: pd.Series, group) -> pd.Categorical:
 # --------------------------------------------------------------------------------------
 # all tables
 # --------------------------------------------------------------------------------------
-def build_tables(analysis, *, ctx: Context | None = None) -> dict[str, Table]:
-    """Every ISS table of the analysis, by name, in report order."""
-    ctx = ctx or context(analysis)
-    tables = [demographics_table(analysis, ctx=ctx, number=1), exposure_table(analysis, ctx=ctx, number=2),
-              overview_table(analysis, ctx=ctx, number=3), soc_pt_table(analysis, ctx=ctx, number=4),
-              serious_teae_table(analysis, ctx=ctx, number=5), aesi_eair_table(analysis, ctx=ctx, number=6)]
-    return {t.name: t for t in tables}
-
-
 def lineage_table(tables: dict[str, Table]):
     """All tables' lineage as one Arrow table (:data:`LINEAGE_COLUMNS`; the package's
     ``report/lineage/table-cells.parquet``), one chunk per table (:func:`lineage_parts`)."""
     import pyarrow as pa
 
-    return pa.concat_tables(list(lineage_parts(tables)))
+    parts = list(lineage_parts(tables))
+    if not parts:  # no cell traces to a record (an empty listing)
+        text = pa.dictionary(pa.int32(), pa.string())
+        return pa.table({c: pa.array([], type=pa.int64() if c == "AESEQ" else text) for c in LINEAGE_COLUMNS})
+    return pa.concat_tables(parts)
 
 
 LINEAGE_SLICE = 1 << 20

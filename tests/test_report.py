@@ -21,6 +21,7 @@ import pytest
 from scipy import stats
 
 from report import tables as T
+from report.catalogue import build_tables
 from report import render as R
 from tests.test_tables import GROUPS, minimal_analysis, synthetic_analysis
 
@@ -55,10 +56,12 @@ def case(request, syn, mini, syn_report, mini_report):
     return (syn, *syn_report) if request.param == "synthetic" else (mini, *mini_report)
 
 
+TABLE_NAMES = ("demographics", "disposition", "exposure", "teae-overview", "teae-soc-pt", "teae-severity",
+               "related-teae-soc-pt", "serious-teae-soc-pt", "discontinuation-teae-soc-pt", "aesi-pt", "aesi-eair", "listing-deaths",
+               "listing-sae", "listing-ae-discontinuation")
 EXPECTED_FILES = {"iss-report.html", "iss-summary.json", "figures/eair-forest.png", "figures/eair-forest.svg",
-                  "lineage/table-cells.parquet", "results/ard.csv", "results/reporting-event.json"} | {f"tables/{n}.{ext}" for n in
-                                               ("demographics", "exposure", "teae-overview", "teae-soc-pt",
-                                                "serious-teae-soc-pt", "aesi-eair") for ext in ("rtf", "xlsx")}
+                  "lineage/table-cells.parquet", "results/ard.csv", "results/reporting-event.json"} | \
+        {f"tables/{n}.{ext}" for n in TABLE_NAMES for ext in ("rtf", "xlsx")}
 
 
 def test_write_report_writes_every_output(case):
@@ -228,12 +231,13 @@ def assert_rows_in_order(cells: list[str], rows: list[list[str]]) -> None:
 
 def test_rtf_parses_and_holds_titles_headers_cells_and_footnotes(case):
     analysis, out, _ = case
-    for table in T.build_tables(analysis).values():
+    for table in build_tables(analysis).values():
         raw = (out / "tables" / f"{table.name}.rtf").read_bytes()
         text = raw.decode("ascii")
         rtf_check_groups(text)
         assert "\\landscape" in text and "\\chpgn" in text            # landscape pages numbered
         plain, cells = rtf_read(text)
+        cells = [c.replace("\u2007", "") for c in cells]  # decimal-alignment padding (report.rtf_pages)
         for title in (analysis.iss.get("title"), table.caption, table.population):
             assert title in plain
         header = [table.stub_header] + [c.header for c in table.columns]
@@ -262,9 +266,9 @@ def test_xlsx_opens_and_matches_the_table(case):
     from openpyxl import load_workbook
 
     analysis, out, _ = case
-    for table in T.build_tables(analysis).values():
+    for table in build_tables(analysis).values():
         wb = load_workbook(out / "tables" / f"{table.name}.xlsx")
-        ws = wb[f"Table {table.number}"]
+        ws = wb[f"{table.kind} {table.number}"]
         values = [[c.value for c in row] for row in ws.iter_rows()]
         assert values[1][0] == table.caption and values[2][0] == table.population
         header_at = next(i for i, row in enumerate(values) if row[0] == table.stub_header)
@@ -282,7 +286,7 @@ def test_xlsx_opens_and_matches_the_table(case):
         rows = list(sheet.iter_rows(values_only=True))
         assert list(rows[0]) == T.CELL_COLUMNS and len(rows) == len(table.cells) + 1
         got = pd.DataFrame(rows[1:], columns=rows[0])
-        assert got["text"].tolist() == table.cells["text"].tolist()
+        assert got["text"].fillna("").tolist() == table.cells["text"].tolist()  # "" is an empty cell
         np.testing.assert_allclose(got["value"].astype(float), table.cells["value"].astype(float))
 
 
@@ -291,7 +295,7 @@ def test_xlsx_formula_like_text_stays_text(syn_report):
 
     out, _ = syn_report
     path = out / "tables" / "teae-soc-pt.xlsx"
-    ws = load_workbook(path)["Table 4"]
+    ws = load_workbook(path)["Table 5"]
     hits = [c for row in ws.iter_rows() for c in row if c.value == "=1+1"]
     assert hits and all(c.data_type == "s" for c in hits)
     with zipfile.ZipFile(path) as z:
@@ -331,17 +335,17 @@ def test_lineage_file_is_the_tables_lineage(case):
     assert pq.read_schema(path).field("AESEQ").type == pa.int64()
     got = pd.read_parquet(path).astype({"AESEQ": "Int64"})
     assert list(got.columns) == T.LINEAGE_COLUMNS
-    expected = T.lineage_frame(T.build_tables(analysis))
+    expected = T.lineage_frame(build_tables(analysis))
     got = got.astype({c: "str" for c in T.LINEAGE_COLUMNS if c != "AESEQ"})
     pd.testing.assert_frame_equal(got, expected)
-    assert set(got["table"]) == {"demographics", "exposure", "teae-overview", "teae-soc-pt", "serious-teae-soc-pt",
-                                 "aesi-eair"}
-    tables = got["table"].map({name: i for i, name in enumerate(T.build_tables(analysis))})
+    assert set(got["table"]) == {name for name, t in build_tables(analysis).items() if len(t.rows) or
+                                 t.kind == "Table"}  # an empty listing has no cells to trace
+    tables = got["table"].map({name: i for i, name in enumerate(build_tables(analysis))})
     assert tables.is_monotonic_increasing  # in report order
 
 
 def test_lineage_keeps_every_tables_records_in_table_row_column_order(syn):
-    tables = T.build_tables(syn)
+    tables = build_tables(syn)
     lin = T.lineage_frame(tables)
     for name, table in tables.items():
         part = lin[lin["table"] == name]
@@ -381,7 +385,7 @@ def test_html_is_self_contained_and_holds_every_table(case):
         assert forbidden not in lowered, forbidden
     import html as h
 
-    for table in T.build_tables(analysis).values():
+    for table in build_tables(analysis).values():
         assert f'data-table="{table.name}"' in html
         assert h.escape(table.caption) in html
         for text in table.cells["text"]:
@@ -439,11 +443,11 @@ def test_html_report_renders_in_headless_chromium(syn, syn_report, tmp_path):
     probed.write_text(page.replace("</body>", BOX_SCRIPT + "\n</body>"), encoding="utf-8")
     url = probed.resolve().as_uri()
     dom = _chromium(["--window-size=1400,3000", "--dump-dom", url], tmp_path).stdout
-    for table in T.build_tables(syn).values():
+    for table in build_tables(syn).values():
         assert f'data-table="{table.name}"' in dom
     assert re.search(r"<figure><svg[^>]*>.*?<path", dom, flags=re.S), "the figure is not in the rendered DOM"
     boxes = json.loads(html.unescape(re.search(r'data-boxes="([^"]*)"', dom).group(1)))
-    assert set(boxes["tables"]) == {t.name for t in T.build_tables(syn).values()}
+    assert set(boxes["tables"]) == {t.name for t in build_tables(syn).values()}
     for name, (_, _, width, height) in boxes["tables"].items():
         assert width > 400 and height > 40, (name, width, height)              # laid out, not collapsed
     assert boxes["figure"] is not None and boxes["figure"][2] > 300 and boxes["figure"][3] > 150

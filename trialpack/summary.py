@@ -1,7 +1,6 @@
 """The headline numbers of a build, computed from the datasets (never typed)."""
 from __future__ import annotations
 
-from adam.queries import aesi_variable
 from specs import findings
 
 
@@ -27,12 +26,13 @@ def build_summary(result) -> dict:
 
 def events_of_interest(analysis, *, special: bool = True) -> dict[str, dict[str, int]]:
     """Subjects with each adverse event of special interest, per group — the ISS config's events
-    with a customised or standardised query (``cq``, ``smq``: adam.queries.aesi_variable) — or, with ``special=False``, with each of its other
+    with a customised or standardised query (``report.tables.aesi_events``) — or, with ``special=False``, with each of its other
     events (any TEAE, serious TEAE ...), counted as the report counts them
     (``report.tables.event_rates``, from ADAETTE)."""
-    from report.tables import event_rates
+    from report.tables import aesi_events, event_rates
 
-    chosen = {e["paramcd"] for e in analysis.iss.events if bool(aesi_variable(e)) == special}
+    special_codes = {e["paramcd"] for e in aesi_events(analysis.iss)}
+    chosen = {e["paramcd"] for e in analysis.iss.events if (e["paramcd"] in special_codes) == special}
     if not chosen:
         return {}
     rates = event_rates(analysis)
