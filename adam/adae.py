@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from adam.config import ISSConfig
+from adam.groups import derive_pooled_groups, planned_of_periods
 from adam.pools import derive_record_flags
 from adam.imputation import impute_start_end
 from specs.columns import choose_text, is_in
@@ -353,6 +354,7 @@ def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, pieces: pd.DataFrame, wind
                                      missing_start=teae["missing_start"],
                                      not_emergent_value=teae["not_emergent_value"])
     adae = derive_record_flags(adae, iss.analysis_pools).drop(columns=["RUN", "PSTUDYID", "SPERIOD"])
+    adae = derive_pooled_groups(adae, iss, planned=planned_of_periods(adae, adsl))
     adae = derive_occurrence_flags(adae)
     adae["AREL"] = derive_arel(adae, iss.get("related_terms"))
     adae = derive_custom_queries(adae, iss.events)

@@ -80,7 +80,7 @@ def iss_summary(analysis, *, tables: dict[str, T.Table] | None = None, created: 
     safety = adsl[adsl["SAFFL"] == "Y"]
     rates = T.event_rates(analysis, ctx=ctx)
     comp = T.rate_comparisons(analysis, ctx=ctx)
-    years = ctx.adex[(ctx.adex["PARAMCD"] == T.DURATION_YEARS) & ctx.adex["USUBJID"].isin(safety["USUBJID"])]
+    years = ctx.exposed_years
     by_group = years.groupby(years["TRTA"].astype(object))["AVAL"].sum().reindex(ctx.labels, fill_value=0.0)
     ref_label, ref_members, ref_in_config = ctx.reference
     all_py = float(by_group[ref_label]) if ref_in_config else float(by_group.reindex(list(ref_members)).sum())
