@@ -173,11 +173,13 @@ def treatment_pieces(records: pd.DataFrame) -> pd.DataFrame:
     dated = piece_of_records(records)
     if not len(dated):
         return _empty(PIECE_COLUMNS, text=("STUDYID", "USUBJID", "TRTA"))
-    pieces = (dated.groupby(["USUBJID", "PIECE"], sort=False)
-              .agg(STUDYID=("STUDYID", "first"), APERIOD=("APERIOD", "first"),
+    pieces = (dated.assign(_PIECE=_ordinal(dated))
+              .groupby("_PIECE", sort=False)
+              .agg(STUDYID=("STUDYID", "first"), USUBJID=("USUBJID", "first"), APERIOD=("APERIOD", "first"),
                    SPERIOD=("SPERIOD", "first"), TRTA=("GROUP", "first"), TRTAN=("GROUPN", "first"),
-                   RUN=("RUN", "first"), TRSDT=("EXSTDT", "min"), TREDT=("EXENDT", "max"))
-              .reset_index())
+                   RUN=("RUN", "first"), PIECE=("PIECE", "first"), TRSDT=("EXSTDT", "min"),
+                   TREDT=("EXENDT", "max"))
+              .reset_index(drop=True))
     return pieces[PIECE_COLUMNS]
 
 
@@ -193,6 +195,14 @@ def piece_of_records(records: pd.DataFrame) -> pd.DataFrame:
     new_run = new_subject | np.r_[True, group[1:] != group[:-1]] if len(dated) else new_subject
     new_piece = new_run | np.r_[True, period[1:] != period[:-1]] if len(dated) else new_subject
     return dated.assign(RUN=_number_within(new_run, new_subject), PIECE=_number_within(new_piece, new_subject))
+
+
+def _ordinal(dated: pd.DataFrame) -> np.ndarray:
+    """Each record's piece as one number over all subjects (records in :func:`piece_of_records`
+    order): a new one wherever PIECE changes."""
+    piece = dated["PIECE"].to_numpy()
+    subject = dated["USUBJID"].to_numpy(dtype=object)
+    return np.cumsum(np.r_[True, (piece[1:] != piece[:-1]) | (subject[1:] != subject[:-1])])
 
 
 def _number_within(new: np.ndarray, new_subject: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.adam_frames import C075, C15, P1, P2, VEH, ae, day, derive, dm, ds, ex, row, usubjid
+from tests.adam_frames import C075, C15, P1, P2, VEH, ae, day, derive, dm, ds, ex, group_tte, row, usubjid
 
 INF, NERV = "Infections and infestations", "Nervous system disorders"
 SUBJECTS = dm({"subject": "001", "ARMCD": "VEH-TPZ15"},
@@ -86,7 +86,7 @@ def tte(analysis):
 @pytest.mark.parametrize("sid, group, paramcd, start, adt, cnsr, days, seq, why", ROWS,
                          ids=[f"{r[0]}-{r[1]}-{r[2]}" for r in ROWS])
 def test_time_at_risk(tte, sid, group, paramcd, start, adt, cnsr, days, seq, why):
-    rec = row(tte, USUBJID=usubjid(sid), TRTA=group, PARAMCD=paramcd)
+    rec = group_tte(tte, USUBJID=usubjid(sid), TRTA=group, PARAMCD=paramcd)
     assert (day(rec["STARTDT"]), day(rec["ADT"]), rec["CNSR"]) == (start, adt, cnsr)
     assert rec["AVAL"] == pytest.approx(days / YEAR, rel=1e-12)
     assert rec["AVALU"] == "YEARS"
@@ -98,14 +98,19 @@ def test_time_at_risk(tte, sid, group, paramcd, start, adt, cnsr, days, seq, why
         assert (rec["EVNTDESC"], rec["CNSDTDSC"]) == ("NO EVENT DURING TIME AT RISK", why)
 
 
-def test_one_record_per_subject_group_and_event(tte):
+def test_one_record_per_subject_piece_and_event_pooled_groups_as_variables(tte):
+    """One record per subject, treatment piece and event; "All cream" is no record of its own but
+    the TRTAG1 of every cream record (the ADaMIG 1.3 pooled treatment), so no time is counted twice."""
     groups = tte.groupby("USUBJID")["TRTA"].agg(lambda t: sorted(set(t))).to_dict()
-    assert groups == {"S1-001": ["All cream", "Cream 1.5%", "Vehicle"], "S1-002": ["All cream", "Cream 1.5%"],
-                      "S1-003": ["All cream", "Cream 1.5%"], "S1-004": ["All cream", "Cream 1.5%"],
-                      "S1-005": ["All cream", "Cream 0.75%", "Cream 1.5%"]}
-    assert not tte.duplicated(["USUBJID", "TRTA", "PARAMCD"]).any()
+    assert groups == {"S1-001": ["Cream 1.5%", "Vehicle"], "S1-002": ["Cream 1.5%"],
+                      "S1-003": ["Cream 1.5%"], "S1-004": ["Cream 1.5%"], "S1-005": ["Cream 0.75%", "Cream 1.5%"]}
+    assert not tte.duplicated(["USUBJID", "PARAMCD", "APERIOD", "TRTA", "STARTDT"]).any()
     assert tte.groupby(["USUBJID", "TRTA"]).size().eq(3).all()
     assert usubjid("006") not in set(tte["USUBJID"])
+    cream = tte["TRTA"].str.startswith("Cream")
+    assert (tte.loc[cream, ["TRTAG1", "TRTAG1N"]].to_numpy().tolist()
+            == [["All cream", 4]] * int(cream.sum()))
+    assert tte.loc[~cream, "TRTAG1"].isna().all() and tte.loc[~cream, "TRTAG1N"].isna().all()
 
 
 def test_event_sequence_points_at_a_treatment_emergent_adae_record(analysis):
