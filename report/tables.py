@@ -246,6 +246,7 @@ class Context:
     teae: pd.DataFrame            # the treatment-emergent ADAE records (TRTEMFL = "Y")
     exposed_years: pd.DataFrame = None   # ADEX TRTDURY records, as ``exposed``
     tte_records: pd.DataFrame = None     # ADAETTE records counted to each group's first event (TRTA = group)
+    pool: str | None = None              # the analysis pool counted (its id), None: every record
     computed: dict = field(default_factory=dict, repr=False)  # rates and comparisons, computed once
 
     @property
@@ -264,8 +265,10 @@ def _require(frame: pd.DataFrame, columns, dataset: str) -> None:
                          column=missing[0])
 
 
-def context(analysis) -> Context:
-    """The counting context of an analysis (``.iss`` and ``.datasets`` ADSL, ADAE, ADEX, ADAETTE)."""
+def context(analysis, *, pool: str | None = None) -> Context:
+    """The counting context of an analysis (``.iss`` and ``.datasets`` ADSL, ADAE, ADEX, ADAETTE);
+    with ``pool`` (an analysis pool's id), of the ADAE, ADEX and ADAETTE records in that pool
+    (:func:`pool_records`): its participants, exposure, events and rates."""
     iss: ISSConfig = analysis.iss
     data = analysis.datasets
     for name in ("ADSL", "ADAE", "ADEX", "ADAETTE"):
@@ -281,19 +284,27 @@ def context(analysis) -> Context:
     labels = [g.label for g in groups]
     base_labels = {g.label for g in groups if not g.pooled}
     for name, frame in (("ADAE", adae), ("ADEX", adex), ("ADAETTE", adaette)):
-        strays = sorted(set(map(str, frame["TRTA"].dropna().unique())) - base_labels)
+        strays = sorted(set(map(str, frame.loc[_present(frame["TRTA"]), "TRTA"].unique())) - base_labels)
         if strays:
             raise InputError(f"{name} TRTA has value(s) that are not non-pooled ISS config groups: "
                              f"{', '.join(strays)}; a pooled group is a record's TRTAGy, never its TRTA",
                              column="TRTA")
     reference = all_active_group(iss)
-    pairs = [(label, label) for label in labels if label in base_labels] + pooled_pairs(adae)
+    pooled = pooled_pairs(adae)
+    unknown = sorted({g for _, g in pooled} - {g.label for g in groups if g.pooled})
+    if unknown:
+        raise InputError(f"ADAE TRTAGy has value(s) that are not pooled ISS config groups: {', '.join(unknown)}",
+                         column=pooled_columns(adae)[0])
+    pairs = [(label, label) for label in labels if label in base_labels] + pooled
     if not reference[2]:
         pairs += [(base, _SORT) for base in reference[1]]
     membership = pd.DataFrame(pairs, columns=["TRTA", "_GROUP"], dtype=object)
-    adsl, adex, adaette = (_numbered(frame) for frame in (adsl, adex, adaette))
+    adsl, adae, adex, adaette = (_numbered(frame) for frame in (adsl, adae, adex, adaette))
+    if pool is not None:   # after numbering: RECORD stays the position in the whole dataset (lineage)
+        adae, adex, adaette = (pool_records(frame, iss, pool, name)
+                               for name, frame in (("ADAE", adae), ("ADEX", adex), ("ADAETTE", adaette)))
     adsl = adsl.assign(**{SUBJECT: adsl[RECORD]})
-    adae = _numbered(_counted_variables(adae))
+    adae = _counted_variables(adae)
     adae = adae.assign(**{SUBJECT: index_in(adae["USUBJID"], adsl["USUBJID"])})
     adae = _rows_where(adae, is_in(adae["USUBJID"], safety))
     adaette = _rows_where(adaette, is_in(adaette["USUBJID"], safety))
@@ -313,7 +324,19 @@ def context(analysis) -> Context:
     counted = pieces[counted_to_first_event(pieces, order=_tte_order(pieces))] if len(pieces) else pieces
     adaette = time_to_first_event(pieces, order=_tte_order(pieces)) if len(pieces) else adaette
     return Context(iss, data, adsl, adae, adex, adaette, groups, membership, reference, exposed, N, teae,
-                   exposed_years=years, tte_records=counted)
+                   exposed_years=years, tte_records=counted, pool=pool)
+
+
+def pool_records(frame: pd.DataFrame, iss: ISSConfig, pool: str, dataset: str) -> pd.DataFrame:
+    """The records of analysis pool ``pool`` (its id in the ISS config's ``analysis_pools``): those
+    whose pool record flag (ANLzzFL, adam.pools) is "Y" — selected, never derived again."""
+    found = [p for p in iss.analysis_pools if p.id == pool]
+    if not found:
+        raise InputError(f"unknown analysis pool {pool!r} (pools: {', '.join(p.id for p in iss.analysis_pools) or 'none'})")
+    flag = found[0].record_flag
+    if flag not in frame:
+        raise InputError(f"{dataset} lacks {flag}, the record flag of analysis pool {pool!r}", column=flag)
+    return frame[(frame[flag] == "Y").to_numpy(dtype=bool)]
 
 
 def pooled_columns(frame: pd.DataFrame) -> list[str]:
@@ -331,7 +354,7 @@ def in_groups(records: pd.DataFrame, *, treatment: str = "TRTA") -> pd.DataFrame
         return records
     parts = []
     for column in columns:
-        keep = records[column].notna().to_numpy(dtype=bool)
+        keep = _present(records[column])
         parts.append(records[keep].assign(**{treatment: records.loc[keep, column].astype(object)}))
     return pd.concat(parts).reset_index(drop=True) if parts else records
 
@@ -341,9 +364,14 @@ def pooled_pairs(adae: pd.DataFrame) -> list[tuple[str, str]]:
     from the records' TRTAGy (:func:`pooled_columns`)."""
     pairs = []
     for column in pooled_columns(adae):
-        found = adae[["TRTA", column]].dropna().astype(object).drop_duplicates()
-        pairs += list(found.itertuples(index=False, name=None))
+        found = adae.loc[_present(adae[column]) & _present(adae["TRTA"]), ["TRTA", column]]
+        pairs += list(found.astype(object).drop_duplicates().itertuples(index=False, name=None))
     return pairs
+
+
+def _present(values: pd.Series) -> np.ndarray:
+    """Non-missing text: neither null nor empty (XPT stores a missing text as blanks)."""
+    return (values.notna() & (values.astype(object) != "")).to_numpy(dtype=bool)
 
 
 def _tte_order(records: pd.DataFrame) -> str:
@@ -377,7 +405,8 @@ ADAE_COUNTED = ("STUDYID", "USUBJID", "AESEQ", "TRTA", "TRTEMFL", "AEBODSYS", "A
 def _counted_variables(adae: pd.DataFrame) -> pd.DataFrame:
     """ADAE narrowed to :data:`ADAE_COUNTED` and CQzzNAM: every table filters and stacks
     these records several times, the other variables would only be copied along."""
-    keep = [c for c in adae.columns if c in ADAE_COUNTED or (c.startswith("CQ") and c.endswith("NAM"))]
+    keep = [c for c in adae.columns if c in ADAE_COUNTED or c == RECORD
+            or (c.startswith("CQ") and c.endswith("NAM"))]
     return adae[keep]
 
 
