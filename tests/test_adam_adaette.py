@@ -177,3 +177,29 @@ def test_a_window_nothing_limits_is_censored_at_the_last_dose(tmp_path):
     censored = row(tte, USUBJID=usubjid("101"), TRTA="Cream 1.5%", PARAMCD="TTEANY")
     assert (day(censored["ADT"]), censored["CNSR"], round(censored["AVAL"] * YEAR, 9), censored["CNSDTDSC"]) == (
         "2021-03-31", 1, 31, "LAST EXPOSURE")
+
+
+def test_pooled_group_eair_accumulates_a_switchers_pieces_to_the_first_event(analysis):
+    """The report's EAIR of "All cream" (report.tables.event_rates: ADAETTE through TRTAG1, each
+    subject's pieces in time order up to the first event), by hand from the windows above:
+
+    TTESER — 001 cream window 03-29..05-01, the serious cellulitis: event, 34 days; 002 censored
+    at death 04-10, 41 days; 003 cut-off, 61 days; 004 censored 04-30 (its serious syncope of
+    05-01 is outside the window), 61 days; 005 (0.75% -> 1.5%): the whole 0.75% window (31 days,
+    no serious event) then 1.5% to the syncope 02-05 (5 days): 36 days and one event, once.
+    n = 2, T = 34 + 41 + 61 + 61 + 36 = 233 days; EAIR = 2 / (233 / 365.25) x 100 = 313.52.
+    TTESINF — only 001's cellulitis: n = 1, T = 34 + 41 + 61 + 61 + (31 + 50) = 278 days:
+    100 / (278 / 365.25) = 131.38 (005 adds both pieces, no event)."""
+    from report.tables import event_rates
+
+    rates = event_rates(analysis).set_index(["PARAMCD", "TRTA"])
+    ser, sinf = rates.loc[("TTESER", "All cream")], rates.loc[("TTESINF", "All cream")]
+    assert (ser["subjects_at_risk"], ser["subjects_with_event"]) == (5, 2)
+    assert ser["patient_years_at_risk"] == pytest.approx(233 / YEAR, rel=1e-12)
+    assert round(ser["eair"], 2) == 313.52
+    assert (sinf["subjects_with_event"], round(sinf["patient_years_at_risk"] * YEAR, 6)) == (1, 278)
+    assert round(sinf["eair"], 2) == 131.38
+    # the duplicated records are gone: each day of 005 once in ADAETTE, in its own group's piece
+    mine = analysis.datasets["ADAETTE"]
+    mine = mine[(mine["USUBJID"] == usubjid("005")) & (mine["PARAMCD"] == "TTESINF")]
+    assert sorted(round(v * YEAR) for v in mine["AVAL"]) == [31, 50]
