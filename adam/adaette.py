@@ -1,30 +1,30 @@
 """ADAETTE — time to first adverse event of interest (ADaMIG 1.3 BDS TIME-TO-EVENT).
 
-One record per treated subject, treatment group (pooled groups included) and event of
-interest (the ISS config's ``events``: any TEAE, serious TEAE, each AESI). It is the input
-of every exposure-adjusted incidence rate, so each rate traces to submitted data.
+One record per treated subject, treatment piece (a run of one treatment within a period,
+:func:`adam.periods.treatment_pieces`) and event of interest (the ISS config's ``events``: any
+TEAE, serious TEAE, each AESI). It is the input of every exposure-adjusted incidence rate, so
+each rate traces to submitted data. Pooled groups are not records: each record names the pooled
+groups it belongs to in TRTAGy (ADaMIG 1.3), and carries each analysis pool's record flag
+(ANLzzFL, by the piece's study and period), so no subject's time or event is counted twice.
 
-At-risk windows: the treatment-emergent windows of :func:`adam.periods.emergence_windows`,
-the same windows ADAE.TRTEMFL uses — one per run of one treatment:
+Time at risk: the treatment-emergent window of the piece's run (:func:`adam.periods.emergence_windows`,
+the same windows ADAE.TRTEMFL uses: from the run's first dose to the earliest of its last dose +
+``teae.window_days``, the day before the subject's next treatment starts, and death, end of study
+and the data cut-off as ``teae.bounded_by`` names them), split at the pieces:
+:func:`adam.periods.piece_windows` — a piece from its first dose (STARTDT) to the day before the
+next piece of the same run starts ("END OF PERIOD"), the run's last piece to the window's end.
 
-* start: the first dose of the run (STARTDT: the first start in the group);
-* end: the earliest of the run's last dose + the TEAE window (config ``teae.window_days``;
-  none = no limit), the day before the subject's next treatment starts (a vehicle subject's
-  vehicle time ends when cream starts), and those of death (DTHDT), end of study (EOSDT) and
-  the data cut-off that ``teae.bounded_by`` names.
-
-A group's windows are its runs (a subject can return to a treatment); a pooled group's windows
-are those of its groups. For each event: the first treatment-emergent AE meeting the event's
-definition (:func:`adam.adae.matches_event`), assigned to one of the group's treatments
-(ADAE.TRTA), that starts inside a window (an AE with a missing start counts at the first
-window's start) — so every treatment-emergent AE of the group is inside a window, and the
-first of them per subject is the event. With an event, CNSR = 0, ADT = its start, EVNTDESC
-"ADVERSE EVENT", SRCDOM/SRCSEQ = "AE"/its AESEQ (the SDTM AE record, which ADAE keeps one to
-one); without, CNSR = 1, ADT = the end of the last window, EVNTDESC "NO EVENT DURING TIME AT
-RISK" and CNSDTDSC the limit that ended that window (:data:`adam.periods.LIMITS`); a window
-nothing limits (no TEAE window and no bound known) is censored at the last dose, "LAST
-EXPOSURE". AVAL = days at risk up to ADT (inclusive, summed over windows) / DAYS_PER_YEAR, in
-YEARS.
+Per piece and event: the first AE meeting the event's definition (:func:`adam.adae.matches_event`;
+treatment-emergent unless the event says otherwise) whose treatment at onset (ADAE.TRTA) is the
+piece's group and whose ASTDT is inside the piece's window (an AE with a missing start counts at
+the first dose of the subject's first piece of its group, where ADAE places it). With an event,
+CNSR = 0, ADT = its start, EVNTDESC "ADVERSE EVENT", SRCDOM/SRCSEQ = "AE"/its AESEQ (STUDYID
+the study of its AE record); without, CNSR = 1, ADT = the end of the window, EVNTDESC "NO EVENT
+DURING TIME AT RISK" and CNSDTDSC the limit that ended it (:data:`adam.periods.LIMITS` or "END OF
+PERIOD"); a window nothing limits is censored at the run's last dose, "LAST EXPOSURE". AVAL =
+(ADT - STARTDT + 1) / DAYS_PER_YEAR, in YEARS. A group's (or pooled group's) time to first event
+accumulates the subject's records of it in time order up to the first event
+(:func:`report.rates.time_to_first_event`).
 """
 from __future__ import annotations
 

@@ -1,25 +1,32 @@
-"""ADEX — Exposure Analysis Dataset (ADaMIG 1.3 BDS, standards.md §4.4), pooled by group.
+"""ADEX — Exposure Analysis Dataset (ADaMIG 1.3 BDS, standards.md §4.4), pooled.
 
-One record per subject, treatment group (TRTA, including pooled groups such as "All
-cream") and parameter. Parameters (PARAM texts are the decodes of the spec's
-CL.ADEX.PARAMCD; AVALU the unit):
+One record per subject, treatment piece and parameter. A piece (adam.periods.treatment_pieces) is
+a run of one treatment (a stretch of the subject's dated EX records with no other treatment in
+between) within one period: a run continued from a parent study's period into its extension is
+two pieces, so that each record lies in one study period and carries each analysis pool's record
+flag (ANLzzFL, :func:`adam.pools.derive_record_flags`). Pooled groups (e.g. "All cream") are not
+records: a record names the pooled groups it belongs to in TRTAGy/TRTAGyN (ADaMIG 1.3; TRTPGy from
+the planned treatment of its period), so that summing AVAL over any set of records counts each day
+once. Parameters (PARAM texts are the decodes of the spec's CL.ADEX.PARAMCD; AVALU the unit):
 
 ==========  ==================================================================  ========
 PARAMCD     AVAL                                                                AVALU
 ==========  ==================================================================  ========
-TRTDURD     days on the group's treatment: for each run of it (a stretch of     DAYS
-            treatment with no other treatment in between, adam.periods), last dose
-            - first dose + 1, summed (pooled group: the sum over its groups); only
-            dated records count, null when the subject has none in the group
+TRTDURD     days of the piece: first dose to the day before the next piece of   DAYS
+            the same run starts, or, for a run's last piece, its last dose, + 1
+            (the pieces of a run add up to last dose - first dose + 1); null for
+            undated EX records (one record per subject, period and group)
 TRTDURY     TRTDURD / :data:`adam.units.DAYS_PER_YEAR`               YEARS
-TDOSE       sum over the group's EX records of EXDOSE x the administrations in     EXDOSU
+TDOSE       sum over the piece's EX records of EXDOSE x the administrations in    EXDOSU
             the record's days (:func:`administrations`)
 ADOSE       TDOSE / TRTDURD: mean amount per day                                  EXDOSU/day
 ==========  ==================================================================  ========
 
-ASTDT/AENDT are the first and last dose dates in the group. TDOSE (and ADOSE) is null when the
-dose of any of the group's records cannot be computed (EXDOSE missing, EXDOSFRQ without a
-``doses_per_day`` entry, no start date); the build reports each such record (TP0206).
+ASTDT/AENDT are the piece's first and last dose dates. TDOSE (and ADOSE) is null when the dose of
+any of the piece's records cannot be computed (EXDOSE missing, EXDOSFRQ without a
+``doses_per_day`` entry); the build reports each such record (TP0206). A group's exposure is the
+sum over its records (TRTA, or TRTAGy for a pooled group): the report's
+:func:`report.tables.subject_totals`.
 """
 from __future__ import annotations
 

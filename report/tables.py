@@ -10,16 +10,20 @@ resolved to the records' keys only where it is written (:func:`lineage_table`).
 
 Counting rules (standards.md §7.3, §5), the same in every table:
 
-* Groups are the ISS config's groups, in the order of their numbers. A subject is in a
-  group's population (N) when in the safety population (ADSL.SAFFL = "Y") and exposed in
-  the group (an ADEX record with that TRTA; ADEX has pooled groups).
+* Groups are the ISS config's groups, in the order of their numbers. A record counts in its
+  group (TRTA) and in each pooled group it belongs to (ADaMIG 1.3 TRTAGy: :func:`in_groups`;
+  a pooled group is never a record of its own). A subject is in a group's population (N) when
+  in the safety population (ADSL.SAFFL = "Y") and exposed in the group (an ADEX record of it);
+  a subject's exposure to a group is the sum over its ADEX records (treatment pieces) of it.
 * An ADAE record counts in group G when its TRTA (the group of treatment at onset) is G,
-  or one of G's ``pools`` when G is a pooled group. Incidence rows count each subject once
+  or its TRTAGy is G when G is a pooled group. Incidence rows count each subject once
   per row and group (n); percentages are 100 x n / N.
 * The *all-active reference* orders SOC/PT rows by descending frequency: the config group
   whose ``pools`` are exactly the non-control non-pooled groups (e.g. "All cream"); when
   no group pools them, the union of the non-control non-pooled groups.
-* Rates come from :mod:`report.rates` on ADAETTE (time to first event): EAIR per
+* Rates come from :mod:`report.rates` on ADAETTE (time to first event; a subject's records
+  of a group, one per treatment piece, accumulated up to the first event:
+  :func:`report.rates.time_to_first_event`): EAIR per
   ``rates.per`` patient-years with the config's CI method, and the study-stratified
   Mantel-Haenszel rate difference versus the control (:func:`report.rates.compare_rates`).
 
@@ -46,7 +50,7 @@ from specs.errors import InputError
 POOLED = re.compile(r"^TRTAG\d+$")
 """The record-level pooled actual treatments (ADaMIG 1.3 TRTAGy)."""
 DURATION_DAYS = "TRTDURD"
-"""ADEX parameter: duration of exposure in days (one record per subject x group)."""
+"""ADEX parameter: duration of exposure in days (one record per subject x treatment piece)."""
 DURATION_YEARS = "TRTDURY"
 """ADEX parameter: duration of exposure in years."""
 DURATION_THRESHOLDS = ((1, "\u2265 1 day"), (28, "\u2265 4 weeks"), (84, "\u2265 12 weeks"),
@@ -205,11 +209,6 @@ def confidence_text(conf_level: float) -> str:
 def ordered_groups(iss: ISSConfig) -> list[Group]:
     """The config's groups in the order of their numbers (TRTAN)."""
     return sorted(iss.groups, key=lambda g: g.number)
-
-
-def group_members(iss: ISSConfig) -> dict[str, tuple[str, ...]]:
-    """Group label -> the non-pooled groups (ADAE.TRTA values) whose records it counts."""
-    return {g.label: (g.pools if g.pooled else (g.label,)) for g in ordered_groups(iss)}
 
 
 def all_active_group(iss: ISSConfig) -> tuple[str, tuple[str, ...], bool]:

@@ -145,7 +145,6 @@ def synthetic_analysis(aeacn: bool = True):
         "DTHDT": [_date(s[3]) for s in SUBJECTS.values()]})
     exposure = []
     for subj, (study, _, _, _, periods) in SUBJECTS.items():
-        active = [(g, start, days) for g, start, days in periods if g != "Placebo"]
         exposure += [(study, subj, g, start, days) for g, start, days in periods]
     adex = _adex(exposure)
     adae = pd.DataFrame(AES, columns=["USUBJID", "AESEQ", "TRTA", "TRTEMFL", "AEBODSYS", "AEDECOD", "AESER", "AREL",
