@@ -738,3 +738,20 @@ def test_demographics_categories_add_up_to_n_and_trace_to_adsl(mini):
 def test_demographics_without_demographic_variables_is_an_empty_table(syn):
     table = T.demographics_table(syn)   # the synthetic ADSL has no AGE, SEX, RACE or ETHNIC
     assert table.cells.empty and list(table.rows["row_id"]) == []
+
+
+def test_counting_in_an_unknown_pool_or_without_its_record_flag_is_a_clear_error(syn):
+    with pytest.raises(InputError, match="unknown analysis pool 'XX' \\(pools: none\\)"):
+        T.context(syn, pool="XX")
+    pooled = SimpleNamespace(iss=ISSConfig({**SYN_CONFIG, "analysis_pools": [
+        {"id": "A", "label": "Study A", "flag": "APOOLFL", "studies": ["ST-A"]}]}, Path("x.json"), []),
+        datasets=syn.datasets)
+    with pytest.raises(InputError, match="ADAE lacks ANL01FL, the record flag of analysis pool 'A'"):
+        T.context(pooled, pool="A")
+
+
+def test_a_pooled_treatment_the_config_does_not_pool_is_a_clear_error(syn):
+    data = dict(syn.datasets)
+    data["ADAE"] = data["ADAE"].assign(TRTAG1=data["ADAE"]["TRTAG1"].replace({"All active": "All doses"}))
+    with pytest.raises(InputError, match="ADAE TRTAGy has value.*not pooled ISS config groups: All doses"):
+        T.context(SimpleNamespace(iss=syn.iss, datasets=data))
