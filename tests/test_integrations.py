@@ -103,7 +103,8 @@ def test_integration_manifest_lists_each_input_once_with_its_records(name, built
 def test_injections_every_four_weeks_total_the_doses_given(built):
     """injection-extension: one EX record per injection, EXDOSFRQ Q4W at 1/28 a day. Each one-day
     record is one administration, so a participant's TDOSE in the active group is 300 mg x the
-    number of active injections in the raw exports of both studies (it was 1/28 of that)."""
+    number of active injections in the raw exports of both studies (it was 1/28 of that), summed
+    over its ADEX records of the group (one per treatment piece: parent study, extension)."""
     import csv
 
     from trialpack.xpt import read_xpt
@@ -117,7 +118,8 @@ def test_injections_every_four_weeks_total_the_doses_given(built):
                     injections[row["Subject"]] = injections.get(row["Subject"], 0) + 1
     adex, _ = read_xpt(package / "m5/datasets/iss/analysis/adam/datasets/adex.xpt")
     tdose = adex[(adex["PARAMCD"] == "TDOSE") & (adex["TRTA"] == "Ostralimab 300 mg Q4W")]
-    got = {u.rsplit("-", 1)[-1]: v for u, v in zip(tdose["USUBJID"], tdose["AVAL"])}
+    tdose = tdose.groupby("USUBJID")["AVAL"].sum()   # one record per treatment piece (parent, extension)
+    got = {u.rsplit("-", 1)[-1]: v for u, v in tdose.items()}
     assert got == {subject: 300.0 * n for subject, n in injections.items()}
     assert len(got) == 8   # expected.json: 8 participants on ostralimab
 
