@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from adam.config import ISSConfig, related_terms
+from adam.groups import derive_pooled_groups, planned_of_periods
 from adam.pools import derive_record_flags
 from adam.queries import derive_standardised_queries
 from adam.imputation import impute_start_end
@@ -390,6 +391,7 @@ def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, pieces: pd.DataFrame, wind
                                      missing_start=teae["missing_start"],
                                      not_emergent_value=teae["not_emergent_value"])
     adae = derive_record_flags(adae, iss.analysis_pools).drop(columns=["RUN", "PSTUDYID", "SPERIOD"])
+    adae = derive_pooled_groups(adae, iss, planned=planned_of_periods(adae, adsl))
     adae = derive_occurrence_flags(adae)
     adae["AREL"] = derive_arel(adae, iss.get("related_terms"))
     adae = derive_query_variables(adae, iss.events, iss.queries)

@@ -7,11 +7,13 @@ twice. A spec folder named in the ISS config (``spec``) is laid over the result.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
 from adam.adae import event_terms_text
 from adam.config import ISSConfig, related_terms
+from adam.groups import pooled_levels
 from adam.pools import AnalysisPool
 from specs.load import load_spec, standard_spec
 from specs.model import (Codelist, CodelistItem, Method, RangeCheck, Spec, Study, ValueLevel, VariableSpec,
@@ -20,6 +22,33 @@ from specs.model import (Codelist, CodelistItem, Method, RangeCheck, Spec, Study
 STANDARD = "adamig-1.3"
 TRT_TEXT = ("TRTA", "TRT01P", "TRT01A", "TRT02P", "TRT02A")
 TRT_NUMBERS = ("TRTAN", "TRT01PN", "TRT01AN", "TRT02PN", "TRT02AN")
+#: ADaMIG 1.3 pooled treatments: TRTPGy/TRTAGy (BDS, OCCDS), TRxxPGy/TRxxAGy (ADSL)
+POOLED_TEXT = re.compile(r"^(TRT|TR\d\d)[PA]G(\d+)$")
+POOLED_LEVEL = re.compile(r"^((?:TRT|TR\d\d)[PA]G)1(N?)$")
+
+
+def _pooled_levels(spec: Spec, levels: int) -> None:
+    """One set of pooled-treatment variables per pooled group (pooling level y = 1..``levels``):
+    the shipped spec has level 1 (TRTAG1, TR01AG1, ...); each further level is a copy of it with
+    y in its name and label ("Actual Pooled Treatment 2"), placed after the level-1 block."""
+    if levels < 2:
+        return
+    for ds in spec.datasets:
+        variables, pending = [], []
+        for var in ds.variables:
+            match = POOLED_LEVEL.match(var.name)
+            if not match:
+                variables += pending
+                pending = []
+            variables.append(var)
+            for y in range(2, levels + 1) if match else ():
+                pending.append(replace(var, name=f"{match.group(1)}{y}{match.group(2)}",
+                                       label=re.sub(r"(Pooled (?:Treatment|Trt)) 1\b", rf"\g<1> {y}", var.label)))
+        variables += pending
+        if len(variables) != len(ds.variables):
+            ds.variables = variables
+            for order, v in enumerate(ds.variables, start=1):
+                v.order = order
 
 
 def compose_adam_spec(iss: ISSConfig, standard: Spec | None = None) -> Spec:
@@ -28,9 +57,11 @@ def compose_adam_spec(iss: ISSConfig, standard: Spec | None = None) -> Spec:
     spec.study = Study(oid=f"STDY.{iss.id}", name=iss.id, description=iss.get("title", iss.id),
                        protocol_name=iss.id)
     groups = sorted(iss.groups, key=lambda g: g.number)
-    _codelist(spec, "CL.TRT", "Treatment Group", [(g.label, None) for g in groups], TRT_TEXT)
-    _codelist(spec, "CL.TRTN", "Treatment Group (N)", [(str(g.number), g.label) for g in groups], TRT_NUMBERS,
-              data_type="integer")
+    _pooled_levels(spec, len(pooled_levels(iss)))
+    pooled = [v.name for ds in spec.datasets for v in ds.variables if POOLED_TEXT.match(v.name)]
+    _codelist(spec, "CL.TRT", "Treatment Group", [(g.label, None) for g in groups], (*TRT_TEXT, *pooled))
+    _codelist(spec, "CL.TRTN", "Treatment Group (N)", [(str(g.number), g.label) for g in groups],
+              (*TRT_NUMBERS, *(f"{name}N" for name in pooled)), data_type="integer")
     ages = sorted(iss.get("age_groups", []), key=lambda a: a["number"])
     if ages:
         _codelist(spec, "CL.AGEGR1", "Pooled Age Group 1", [(a["label"], None) for a in ages], ("AGEGR1",))
@@ -133,26 +164,33 @@ def trtemfl_method_text(teae: dict, cutoff: bool = False) -> str:
             f"{otherwise} otherwise.")
 
 
-def pool_method_texts(pool: AnalysisPool) -> tuple[str, str]:
-    """The methods of an analysis pool's ADSL flag and record flag (adam.pools), as the config
-    defines the pool."""
+def pool_method_texts(pool: AnalysisPool) -> tuple[str, str, str]:
+    """The methods of an analysis pool's ADSL flag, ADAE record flag and ADEX/ADAETTE record flag
+    (adam.pools), as the config defines the pool."""
     where = f"period{'s' if pool.periods and len(pool.periods) > 1 else ''} " + ", ".join(
         str(p) for p in pool.periods) + " of " if pool.periods else ""
     scope = f"{where}stud{'ies' if len(pool.studies) > 1 else 'y'} {', '.join(pool.studies)}"
     return (f"{pool.flag} = 'Y' if the subject has an exposure record (EX, dated or not) in {scope} "
             f"({pool.label}); 'N' otherwise.",
             f"{pool.record_flag} = 'Y' if the record's analysis period (the study and period of the treatment "
-            f"received at onset: APERIOD, TRTA) is in {scope} ({pool.label}); null otherwise.")
+            f"received at onset: APERIOD, TRTA) is in {scope} ({pool.label}); null otherwise.",
+            f"{pool.record_flag} = 'Y' if the record's treatment piece (a run of one treatment within a period: "
+            f"APERIOD, TRTA) was given in {scope} ({pool.label}); null otherwise.")
 
 
 def _pool_variables(spec: Spec, pool: AnalysisPool, previous: AnalysisPool | None) -> None:
-    """An analysis pool's ADSL flag (after ITTFL) and ADAE record flag (after TRTEMFL), each with
-    its method; a later pool's after the ``previous`` one's."""
-    subject_text, record_text = pool_method_texts(pool)
+    """An analysis pool's ADSL flag (after ITTFL) and its record flag in ADAE (after TRTEMFL),
+    ADEX and ADAETTE (after the last pooled treatment, TRTAGyN, else TRTAN), each with its
+    method; a later pool's after the ``previous`` one's."""
+    subject_text, record_text, piece_text = pool_method_texts(pool)
     for dataset, name, label, codelist, after, text in (
             ("ADSL", pool.flag, pool.flag_label, "CL.NY_YN", previous.flag if previous else "ITTFL", subject_text),
             ("ADAE", pool.record_flag, pool.record_label, "CL.NY_Y",
-             previous.record_flag if previous else "TRTEMFL", record_text)):
+             previous.record_flag if previous else "TRTEMFL", record_text),
+            ("ADEX", pool.record_flag, pool.record_label, "CL.NY_Y", previous.record_flag if previous else None,
+             piece_text),
+            ("ADAETTE", pool.record_flag, pool.record_label, "CL.NY_Y", previous.record_flag if previous else None,
+             piece_text)):
         try:
             ds = spec.dataset(dataset)
         except KeyError:
@@ -160,6 +198,8 @@ def _pool_variables(spec: Spec, pool: AnalysisPool, previous: AnalysisPool | Non
         oid = f"MT.{dataset}.{name}"
         spec.methods = [m for m in spec.methods if m.oid != oid] + [Method(oid, f"Algorithm to derive {name}", text)]
         variables = [v for v in ds.variables if v.name != name]
+        if after is None:   # after the treatment variables
+            after = [v.name for v in variables if v.name == "TRTAN" or POOLED_TEXT.match(v.name.rstrip("N"))][-1]
         at = next((i + 1 for i, v in enumerate(variables) if v.name == after), len(variables))
         variables.insert(at, VariableSpec(name=name, label=label, data_type="text", core="Cond", codelist=codelist,
                                           origin_type="Derived", origin_source="Sponsor", method=oid))

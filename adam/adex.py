@@ -1,25 +1,32 @@
-"""ADEX — Exposure Analysis Dataset (ADaMIG 1.3 BDS, standards.md §4.4), pooled by group.
+"""ADEX — Exposure Analysis Dataset (ADaMIG 1.3 BDS, standards.md §4.4), pooled.
 
-One record per subject, treatment group (TRTA, including pooled groups such as "All
-cream") and parameter. Parameters (PARAM texts are the decodes of the spec's
-CL.ADEX.PARAMCD; AVALU the unit):
+One record per subject, treatment piece and parameter. A piece (adam.periods.treatment_pieces) is
+a run of one treatment (a stretch of the subject's dated EX records with no other treatment in
+between) within one period: a run continued from a parent study's period into its extension is
+two pieces, so that each record lies in one study period and carries each analysis pool's record
+flag (ANLzzFL, :func:`adam.pools.derive_record_flags`). Pooled groups (e.g. "All cream") are not
+records: a record names the pooled groups it belongs to in TRTAGy/TRTAGyN (ADaMIG 1.3; TRTPGy from
+the planned treatment of its period), so that summing AVAL over any set of records counts each day
+once. Parameters (PARAM texts are the decodes of the spec's CL.ADEX.PARAMCD; AVALU the unit):
 
 ==========  ==================================================================  ========
 PARAMCD     AVAL                                                                AVALU
 ==========  ==================================================================  ========
-TRTDURD     days on the group's treatment: for each run of it (a stretch of     DAYS
-            treatment with no other treatment in between, adam.periods), last dose
-            - first dose + 1, summed (pooled group: the sum over its groups); only
-            dated records count, null when the subject has none in the group
+TRTDURD     days of the piece: first dose to the day before the next piece of   DAYS
+            the same run starts, or, for a run's last piece, its last dose, + 1
+            (the pieces of a run add up to last dose - first dose + 1); null for
+            undated EX records (one record per subject, period and group)
 TRTDURY     TRTDURD / :data:`adam.units.DAYS_PER_YEAR`               YEARS
-TDOSE       sum over the group's EX records of EXDOSE x the administrations in     EXDOSU
+TDOSE       sum over the piece's EX records of EXDOSE x the administrations in    EXDOSU
             the record's days (:func:`administrations`)
 ADOSE       TDOSE / TRTDURD: mean amount per day                                  EXDOSU/day
 ==========  ==================================================================  ========
 
-ASTDT/AENDT are the first and last dose dates in the group. TDOSE (and ADOSE) is null when the
-dose of any of the group's records cannot be computed (EXDOSE missing, EXDOSFRQ without a
-``doses_per_day`` entry, no start date); the build reports each such record (TP0206).
+ASTDT/AENDT are the piece's first and last dose dates. TDOSE (and ADOSE) is null when the dose of
+any of the piece's records cannot be computed (EXDOSE missing, EXDOSFRQ without a
+``doses_per_day`` entry); the build reports each such record (TP0206). A group's exposure is the
+sum over its records (TRTA, or TRTAGy for a pooled group): the report's
+:func:`report.tables.subject_totals`.
 """
 from __future__ import annotations
 
@@ -27,6 +34,9 @@ import numpy as np
 import pandas as pd
 
 from adam.config import ISSConfig
+from adam.groups import derive_pooled_groups, planned_of_periods
+from adam.periods import piece_of_records
+from adam.pools import derive_record_flags
 from adam.units import days_to_years
 
 ADSL_COPIES = ["AGE", "SEX", "RACE", "SAFFL"]
@@ -55,42 +65,42 @@ def dose_per_record(records: pd.DataFrame, iss: ISSConfig) -> pd.Series:
     return records["EXDOSE"].astype("float64") * pd.Series(administrations(days, per_day), index=records.index)
 
 
-def group_exposure(records: pd.DataFrame, windows: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
-    """Per subject and group (pools included): first/last dose day, days, years, total dose.
-    ``windows`` are the subject's runs of one treatment (:func:`adam.periods.emergence_windows`),
-    whose spans (LAST - WSTART + 1) make the days."""
-    rec = records.dropna(subset=["GROUP"]).sort_values(["USUBJID", "EXSTDT"], kind="mergesort").copy()
+def piece_exposure(records: pd.DataFrame, pieces: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """Per subject and treatment piece (:func:`adam.periods.piece_windows`: a run of one
+    treatment within a period, with PEND, the end of its share of the run): the piece's study
+    (STUDYID, SPERIOD), APERIOD, group (GROUP/GROUPN), first/last dose (ASTDT/AENDT), DAYS
+    (PEND - first dose + 1: the pieces of a run add up to the run), YEARS, TDOSE (the doses of
+    the piece's EX records, :func:`dose_per_record`; null when one cannot be computed) and the
+    dose UNIT. Undated EX records (no EXSTDT: in no piece) are one more record per subject,
+    period and group, with no dates, DAYS or TDOSE: the subject was exposed (SAFFL) but nothing
+    can be measured."""
+    rec = records.dropna(subset=["GROUP"]).copy()
     rec["_DOSE"] = dose_per_record(rec, iss)
-    rec["_NODOSE"] = rec["_DOSE"].isna()
-    keys = ["USUBJID", "GROUP", "GROUPN"]   # a person once per group, whichever studies they took it in
-    base = rec.groupby(keys, sort=True).agg(STUDYID=("STUDYID", "first"), ASTDT=("EXSTDT", "min"),
-                                             AENDT=("EXENDT", "max"), TDOSE=("_DOSE", "sum"),
-                                             _NODOSE=("_NODOSE", "max"), UNIT=("EXDOSU", "first")).reset_index()
-    spans = (windows.assign(DAYS=windows["LAST"] - windows["WSTART"] + 1)
-             .groupby(["USUBJID", "TRTAN"], sort=False)["DAYS"].sum().rename_axis(["USUBJID", "GROUPN"]).reset_index())
-    base = base.merge(spans.astype({"GROUPN": "float64"}), on=["USUBJID", "GROUPN"], how="left")
-    pools = []
-    for g in iss.groups:
-        if not g.pooled:
-            continue
-        part = base[base["GROUP"].isin(g.pools)].sort_values(["USUBJID", "ASTDT"], kind="mergesort")
-        if not len(part):
-            continue
-        pooled = part.groupby("USUBJID", sort=True).agg(
-            STUDYID=("STUDYID", "first"), ASTDT=("ASTDT", "min"), AENDT=("AENDT", "max"), TDOSE=("TDOSE", "sum"),
-            _NODOSE=("_NODOSE", "max"), UNIT=("UNIT", "first")).reset_index()
-        pooled["DAYS"] = part.groupby("USUBJID", sort=True)["DAYS"].sum(min_count=1).to_numpy()
-        pooled["GROUP"], pooled["GROUPN"] = g.label, g.number
-        pools.append(pooled)
-    out = pd.concat([base, *pools], ignore_index=True)
-    out.loc[out["_NODOSE"].astype(bool), "TDOSE"] = np.nan   # a dose that cannot be computed is not 0
-    out = out.drop(columns="_NODOSE")
-    out["YEARS"] = days_to_years(out["DAYS"])
-    return out.sort_values(["STUDYID", "USUBJID", "GROUPN"], kind="mergesort").reset_index(drop=True)
+    dated = piece_of_records(rec)
+    doses = (dated.assign(_NODOSE=dated["_DOSE"].isna())
+             .groupby(["USUBJID", "PIECE"], sort=False)
+             .agg(TDOSE=("_DOSE", "sum"), _NODOSE=("_NODOSE", "max"), UNIT=("EXDOSU", "first")).reset_index())
+    out = pieces.merge(doses, on=["USUBJID", "PIECE"], how="left")
+    out = pd.DataFrame({"STUDYID": out["STUDYID"], "USUBJID": out["USUBJID"], "APERIOD": out["APERIOD"],
+                        "SPERIOD": out["SPERIOD"], "GROUP": out["TRTA"], "GROUPN": out["TRTAN"],
+                        "ASTDT": out["TRSDT"], "AENDT": out["TREDT"], "DAYS": out["PEND"] - out["TRSDT"] + 1,
+                        "TDOSE": out["TDOSE"].where(~out["_NODOSE"].astype(bool)), "UNIT": out["UNIT"]})
+    undated = (rec[rec["EXSTDT"].isna()]
+               .groupby(["USUBJID", "APERIOD", "GROUPN"], sort=False)
+               .agg(STUDYID=("STUDYID", "first"), SPERIOD=("SPERIOD", "first"), GROUP=("GROUP", "first"),
+                    UNIT=("EXDOSU", "first")).reset_index())
+    undated = undated.assign(ASTDT=np.nan, AENDT=np.nan, DAYS=np.nan, TDOSE=np.nan)
+    out = pd.concat([out, undated[out.columns]], ignore_index=True)
+    out["YEARS"] = days_to_years(out["DAYS"].astype("float64"))
+    return out.sort_values(["STUDYID", "USUBJID", "ASTDT", "APERIOD", "GROUPN"], kind="mergesort",
+                           na_position="last").reset_index(drop=True)
 
 
-def derive_adex(exposure: pd.DataFrame, adsl: pd.DataFrame, param_names: dict[str, str]) -> pd.DataFrame:
-    """ADEX records from :func:`group_exposure` (see the module docstring)."""
+def derive_adex(exposure: pd.DataFrame, adsl: pd.DataFrame, param_names: dict[str, str], iss: ISSConfig
+                ) -> pd.DataFrame:
+    """ADEX records from :func:`piece_exposure` (see the module docstring), with the pooled
+    groups (:func:`adam.groups.derive_pooled_groups`) and the pools' record flags
+    (:func:`adam.pools.derive_record_flags`)."""
     params = [("TRTDURD", exposure["DAYS"], "DAYS", 1), ("TRTDURY", exposure["YEARS"], "YEARS", 2),
               ("TDOSE", exposure["TDOSE"], exposure["UNIT"], 3),
               ("ADOSE", exposure["TDOSE"] / exposure["DAYS"], exposure["UNIT"] + "/day", 4)]
@@ -98,6 +108,7 @@ def derive_adex(exposure: pd.DataFrame, adsl: pd.DataFrame, param_names: dict[st
     for code, aval, unit, number in params:
         parts.append(pd.DataFrame({
             "STUDYID": exposure["STUDYID"].to_numpy(), "USUBJID": exposure["USUBJID"].to_numpy(),
+            "APERIOD": exposure["APERIOD"].to_numpy(dtype=float), "SPERIOD": exposure["SPERIOD"].to_numpy(),
             "TRTA": exposure["GROUP"].to_numpy(), "TRTAN": exposure["GROUPN"].to_numpy(dtype=float),
             "PARAMCD": code, "PARAM": param_names.get(code, code), "PARAMN": float(number),
             "AVAL": np.asarray(aval, dtype=float), "AVALU": np.asarray(unit, dtype=object),
@@ -107,4 +118,7 @@ def derive_adex(exposure: pd.DataFrame, adsl: pd.DataFrame, param_names: dict[st
     for name in ADSL_COPIES:
         if name in copies:
             adex[name] = adex["USUBJID"].map(copies[name])
-    return adex.sort_values(["STUDYID", "USUBJID", "TRTAN", "PARAMN"], kind="mergesort").reset_index(drop=True)
+    adex = derive_pooled_groups(adex, iss, planned=planned_of_periods(adex, adsl))
+    adex = derive_record_flags(adex, iss.analysis_pools, study="STUDYID").drop(columns="SPERIOD")
+    return adex.sort_values(["STUDYID", "USUBJID", "ASTDT", "APERIOD", "TRTAN", "PARAMN"], kind="mergesort",
+                            na_position="last").reset_index(drop=True)

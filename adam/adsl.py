@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from adam.config import ISSConfig
+from adam.groups import derive_pooled_groups
 from adam.units import days_to_years
 from specs.columns import is_in
 from specs.shape import detached
@@ -118,6 +119,19 @@ def derive_treatment_variables(adsl: pd.DataFrame, periods: pd.DataFrame, planne
     adsl["TRTEDTF"] = adsl["USUBJID"].map(last["TREDTF"])
     adsl["TRTDURD"] = adsl["TRTEDT"] - adsl["TRTSDT"] + 1
     adsl["TRTDURY"] = days_to_years(adsl["TRTDURD"])
+    return adsl
+
+
+def derive_period_pooled_groups(adsl: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:
+    """Per period xx and pooling level y (ADaMIG 1.3: one level per pooled group of the ISS
+    config, :func:`adam.groups.pooled_levels`): TRxxPGy/TRxxPGyN = the pooled group pooling
+    TRTxxP, TRxxAGy/TRxxAGyN = the one pooling TRTxxA (null where the level's group does not
+    pool the period's treatment)."""
+    periods = [c[3:5] for c in adsl.columns if len(c) == 6 and c.startswith("TRT") and c[3:5].isdigit()
+               and c[5] == "A"]
+    for xx in periods:
+        adsl = derive_pooled_groups(adsl, iss, actual=f"TRT{xx}A", planned=adsl.get(f"TRT{xx}P"),
+                                    names=(f"TR{xx}AG{{y}}", f"TR{xx}PG{{y}}"))
     return adsl
 
 

@@ -26,7 +26,7 @@ from adam.adamspec import compose_adam_spec
 from adam.config import ISSConfig
 from adam.pools import derive_pool_flags
 from adam.queries import aesi_variable
-from adam.periods import (emergence_windows, enrolment_offsets, exposure_records, planned_groups,
+from adam.periods import (emergence_windows, enrolment_offsets, exposure_records, piece_windows, planned_groups,
                           subject_periods, treatment_pieces)
 from specs import findings
 from specs.columns import is_in
@@ -161,7 +161,7 @@ def subject_level(sdtm: dict[str, pd.DataFrame], iss: ISSConfig) -> SubjectLevel
     found += [undated_findings(records, iss), dose_findings(records, iss), untreated_study_findings(records, iss)]
     periods = subject_periods(records, base, iss, planned)
     adsl = adsl_mod.derive_population_flags(adsl_mod.derive_treatment_variables(base, periods, planned), records)
-    adsl = derive_pool_flags(adsl, records, iss.analysis_pools)
+    adsl = derive_pool_flags(adsl_mod.derive_period_pooled_groups(adsl, iss), records, iss.analysis_pools)
     pieces = treatment_pieces(records)
     return SubjectLevel(adsl, periods, records, found, pieces, emergence_windows(pieces, adsl, iss))
 
@@ -202,9 +202,10 @@ def derive_analysis_datasets(sdtm: dict[str, pd.DataFrame], iss: ISSConfig, *, s
     adsl, records, windows, found = subjects.adsl, subjects.records, subjects.windows, subjects.findings
     adae, outside = adae_mod.derive_adae(sdtm["AE"], adsl, subjects.pieces, windows, iss)
     found.append(outside_findings(outside, sdtm["AE"], sdtm["DM"]))
-    exposure = adex_mod.group_exposure(records, windows, iss)
-    adex = adex_mod.derive_adex(exposure, adsl, param_names(spec, "CL.ADEX.PARAMCD"))
-    adaette = adaette_mod.derive_adaette(adae, windows, adsl[adsl["SAFFL"] == "Y"], iss)
+    shares = piece_windows(subjects.pieces, windows)
+    exposure = adex_mod.piece_exposure(records, shares, iss)
+    adex = adex_mod.derive_adex(exposure, adsl, param_names(spec, "CL.ADEX.PARAMCD"), iss)
+    adaette = adaette_mod.derive_adaette(adae, shares, adsl[adsl["SAFFL"] == "Y"], iss)
     raw = {"ADSL": adsl, "ADAE": adae, "ADEX": adex, "ADAETTE": adaette}
     planned_variables = ({aesi_variable(e) for e in iss.events if aesi_variable(e)}
                          | {"DTHFL", "DTHDT", "SRCDOM", "SRCSEQ"}   # traceability even when no event

@@ -73,3 +73,50 @@ def planned_groups_of_arms(studies, iss) -> dict[tuple[str, int], set[str]]:
     their arms plan in it (:func:`arm_treatment_groups`)."""
     planned = arm_treatment_groups(studies, iss).dropna(subset=["TRTP"])
     return {(sid, int(period)): set(part["TRTP"]) for (sid, period), part in planned.groupby(["STUDYID", "PERIOD"])}
+
+
+def pooled_levels(iss) -> list:
+    """The pooled groups of the ISS config (those with ``pools``) in the order of their numbers:
+    pooling level y = position + 1 of the ADaMIG pooled-treatment variables (TRTAGy, TRxxAGy)."""
+    return sorted((g for g in iss.groups if g.pooled), key=lambda g: g.number)
+
+
+def pooled_group(treatment: pd.Series, group) -> tuple[pd.Series, pd.Series]:
+    """The pooled ``group``'s label and number where ``treatment`` (a group label) is one of the
+    groups it pools, null elsewhere."""
+    member = treatment.isin(group.pools).to_numpy(dtype=bool)
+    label = pd.Series(np.where(member, group.label, None), index=treatment.index, dtype=object)
+    number = pd.Series(np.where(member, float(group.number), np.nan), index=treatment.index)
+    return label, number
+
+
+def derive_pooled_groups(frame: pd.DataFrame, iss, *, actual: str = "TRTA", planned: pd.Series | None = None,
+                         names: tuple[str, str] = ("TRTAG{y}", "TRTPG{y}")) -> pd.DataFrame:
+    """ADaMIG 1.3 pooled treatments of each record (BDS/OCCDS TRTAGy/TRTAGyN, TRTPGy/TRTPGyN), one
+    level y per pooled group (:func:`pooled_levels`): TRTAGy = the pooled group's label where the
+    record's ``actual`` group is one it pools, else null; TRTPGy the same of ``planned`` (the
+    record's planned group, :func:`planned_of_periods`; none when not given). ``names`` are the
+    actual and planned variables' patterns (ADSL: ``("TR01AG{y}", "TR01PG{y}")``); each ...N holds
+    the pooled group's number."""
+    frame = frame.copy()
+    for y, group in enumerate(pooled_levels(iss), start=1):
+        for pattern, source in ((names[1], planned), (names[0], frame[actual] if actual in frame else None)):
+            if source is None:
+                continue
+            name = pattern.format(y=y)
+            frame[name], frame[f"{name}N"] = pooled_group(pd.Series(source, index=frame.index).astype(object), group)
+    return frame
+
+
+def planned_of_periods(frame: pd.DataFrame, adsl: pd.DataFrame, *, period: str = "APERIOD") -> pd.Series:
+    """Each record's planned group: ADSL TRTxxP of its subject with xx = the record's ``period``
+    (null without a period or a planned group)."""
+    columns = [c for c in adsl.columns if len(c) == 6 and c.startswith("TRT") and c[3:5].isdigit() and c[5] == "P"]
+    if not columns or period not in frame:
+        return pd.Series(None, index=frame.index, dtype=object)
+    long = adsl[["USUBJID", *columns]].melt(id_vars="USUBJID", var_name="_P", value_name="_TRTP")
+    long = long.assign(_APERIOD=long["_P"].str[3:5].astype("float64"), USUBJID=long["USUBJID"].astype(object))
+    keys = frame[["USUBJID", period]].astype({"USUBJID": object}).astype({period: "float64"})
+    found = keys.merge(long[["USUBJID", "_APERIOD", "_TRTP"]], left_on=["USUBJID", period],
+                       right_on=["USUBJID", "_APERIOD"], how="left")
+    return pd.Series(found["_TRTP"].to_numpy(dtype=object), index=frame.index)

@@ -46,11 +46,13 @@ from specs.iso8601 import days_to_datetime, to_epoch_days
 
 PERIOD_COLUMNS = ["STUDYID", "USUBJID", "APERIOD", "TRTP", "TRTPN", "TRTA", "TRTAN",
                   "TRSDT", "TRSDTF", "TREDT", "TREDTF", "APSDT", "APEDT"]
-PIECE_COLUMNS = ["STUDYID", "USUBJID", "APERIOD", "SPERIOD", "TRTA", "TRTAN", "RUN", "TRSDT", "TREDT"]
+PIECE_COLUMNS = ["STUDYID", "USUBJID", "APERIOD", "SPERIOD", "TRTA", "TRTAN", "RUN", "PIECE", "TRSDT", "TREDT"]
 WINDOW_COLUMNS = ["STUDYID", "USUBJID", "RUN", "TRTA", "TRTAN", "WSTART", "LAST", "WEND", "WHY"]
 #: what can end a treatment-emergent window (ADAETTE.CNSDTDSC), in the order that breaks a tie
 LIMITS = ("DEATH", "START OF ANOTHER TREATMENT", "END OF STUDY", "DATA CUT-OFF", "LAST EXPOSURE PLUS WINDOW")
 #: the ``teae.bounded_by`` names of the ISS config -> the limit each stands for
+#: what ends a piece whose run goes on in the next period (:func:`piece_windows`)
+PERIOD_END = "END OF PERIOD"
 BOUNDS = {"DTHDT": "DEATH", "EOSDT": "END OF STUDY", "CUTOFF": "DATA CUT-OFF"}
 
 
@@ -165,28 +167,72 @@ def treatment_pieces(records: pd.DataFrame) -> pd.DataFrame:
     runs: a run is a stretch of consecutive records of one group, numbered RUN 1, 2, ... per
     subject (vehicle, then cream 1.5%, then vehicle again are three runs; cream 1.5% continued
     from one period into the next is one run). A piece is a run within a period: a period in
-    which the subject had two treatments is two pieces. TRSDT/TREDT are the piece's first and
-    last dose; TRTA/TRTAN its group."""
-    dated = records[records["EXSTDT"].notna()].sort_values(["USUBJID", "EXSTDT", "EXENDT", "EXSEQ"],
-                                                            kind="mergesort")
+    which the subject had two treatments is two pieces. PIECE numbers them per subject in date
+    order (:func:`piece_of_records` gives each record its piece); TRSDT/TREDT are the piece's
+    first and last dose; TRTA/TRTAN its group."""
+    dated = piece_of_records(records)
     if not len(dated):
         return _empty(PIECE_COLUMNS, text=("STUDYID", "USUBJID", "TRTA"))
-    subject = dated["USUBJID"].to_numpy(dtype=object)
-    group = dated["GROUPN"].to_numpy(dtype="float64")
-    period = dated["APERIOD"].to_numpy()
-    new_subject = np.r_[True, subject[1:] != subject[:-1]]
-    new_run = new_subject | np.r_[True, group[1:] != group[:-1]]
-    runs = np.cumsum(new_run)
-    run = runs - np.maximum.accumulate(np.where(new_subject, runs, 0)) + 1
-    piece = np.cumsum(new_run | np.r_[True, period[1:] != period[:-1]])
-    pieces = (dated.assign(RUN=run, _PIECE=piece)
+    pieces = (dated.assign(_PIECE=_ordinal(dated))
               .groupby("_PIECE", sort=False)
               .agg(STUDYID=("STUDYID", "first"), USUBJID=("USUBJID", "first"), APERIOD=("APERIOD", "first"),
                    SPERIOD=("SPERIOD", "first"), TRTA=("GROUP", "first"), TRTAN=("GROUPN", "first"),
-                   RUN=("RUN", "first"),
-                   TRSDT=("EXSTDT", "min"), TREDT=("EXENDT", "max"))
+                   RUN=("RUN", "first"), PIECE=("PIECE", "first"), TRSDT=("EXSTDT", "min"),
+                   TREDT=("EXENDT", "max"))
               .reset_index(drop=True))
     return pieces[PIECE_COLUMNS]
+
+
+def piece_of_records(records: pd.DataFrame) -> pd.DataFrame:
+    """The dated EX records (EXSTDT known) in date order (USUBJID, EXSTDT, EXENDT, EXSEQ), each
+    with its RUN and PIECE (:func:`treatment_pieces`), numbered 1, 2, ... per subject."""
+    dated = records[records["EXSTDT"].notna()].sort_values(["USUBJID", "EXSTDT", "EXENDT", "EXSEQ"],
+                                                            kind="mergesort")
+    subject = dated["USUBJID"].to_numpy(dtype=object)
+    group = dated["GROUPN"].to_numpy(dtype="float64")
+    period = dated["APERIOD"].to_numpy()
+    new_subject = np.r_[True, subject[1:] != subject[:-1]] if len(dated) else np.zeros(0, dtype=bool)
+    new_run = new_subject | np.r_[True, group[1:] != group[:-1]] if len(dated) else new_subject
+    new_piece = new_run | np.r_[True, period[1:] != period[:-1]] if len(dated) else new_subject
+    return dated.assign(RUN=_number_within(new_run, new_subject), PIECE=_number_within(new_piece, new_subject))
+
+
+def _ordinal(dated: pd.DataFrame) -> np.ndarray:
+    """Each record's piece as one number over all subjects (records in :func:`piece_of_records`
+    order): a new one wherever PIECE changes."""
+    piece = dated["PIECE"].to_numpy()
+    subject = dated["USUBJID"].to_numpy(dtype=object)
+    return np.cumsum(np.r_[True, (piece[1:] != piece[:-1]) | (subject[1:] != subject[:-1])])
+
+
+def _number_within(new: np.ndarray, new_subject: np.ndarray) -> np.ndarray:
+    """1, 2, ... at each ``new`` row, restarting at each subject's first row."""
+    count = np.cumsum(new)
+    return count - np.maximum.accumulate(np.where(new_subject, count, 0)) + 1
+
+
+def piece_windows(pieces: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
+    """The pieces (:func:`treatment_pieces`) with the part of their run's exposure and
+    treatment-emergent window (:func:`emergence_windows`) each holds, so that the pieces of a run
+    add up to the run (day numbers):
+
+    * PEND, the end of the piece's exposure: the day before the next piece of the same run starts
+      (the run goes on in the next period), else the run's last dose (LAST);
+    * WEND, the end of its time at risk: the day before the next piece of the same run starts,
+      else the run's window end (infinite when nothing limits it);
+    * WHY, what ended it: "END OF PERIOD" where the run goes on, else the run's limit
+      (:data:`LIMITS`; null when none did); LAST, the run's last dose.
+
+    A run in one period is one piece with the run's LAST and window."""
+    runs = windows[["USUBJID", "RUN", "LAST", "WEND", "WHY"]].astype({"USUBJID": object, "RUN": "float64"})
+    out = pieces.astype({"RUN": "float64"}).merge(runs, on=["USUBJID", "RUN"], how="left", sort=False)
+    out.index = pieces.index
+    following = out.groupby(["USUBJID", "RUN"], sort=False)["TRSDT"].shift(-1)
+    goes_on = following.notna()
+    out["PEND"] = np.where(goes_on, following - 1, out["LAST"])
+    out["WEND"] = np.where(goes_on, following - 1, out["WEND"])
+    out["WHY"] = np.where(goes_on, PERIOD_END, out["WHY"])
+    return out
 
 
 def emergence_windows(pieces: pd.DataFrame, adsl: pd.DataFrame, iss: ISSConfig) -> pd.DataFrame:

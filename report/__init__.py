@@ -1,7 +1,8 @@
 """report: the analysis results of the ISS and their rendering (the floor above define).
 
 >>> import report
->>> rates = report.eair(analysis.datasets["ADAETTE"], by=("PARAMCD", "TRTA"))     # EAIR with CIs
+>>> tte = report.time_to_first_event(report.in_groups(analysis.datasets["ADAETTE"]))   # per subject x group
+>>> rates = report.eair(tte, by=("PARAMCD", "TRTA"))                                 # EAIR with CIs
 >>> diff = report.compare_rates(rates, control="Vehicle", treatments=["Cream 1.5%"])
 >>> tables = report.build_tables(analysis)                                         # table frames
 >>> files = report.write_report(analysis, "output/report", created=when)          # RTF, XLSX, HTML, figures
@@ -27,9 +28,10 @@ Holds:
 May import: ``specs``, ``fileformats``, ``sdtm``, ``adam`` and ``define``; never ``trialpack``
 (tests/test_layering.py).
 """
-from report.rates import compare_rates, crude_incidence, eair, event_rate, poisson_rate_ci
+from report.rates import compare_rates, crude_incidence, eair, event_rate, poisson_rate_ci, time_to_first_event
 from report.render import write_report
 from report.catalogue import build_tables
+from report.tables import in_groups
 
-__all__ = ["build_tables", "compare_rates", "crude_incidence", "eair", "event_rate", "poisson_rate_ci",
-           "write_report"]
+__all__ = ["build_tables", "compare_rates", "crude_incidence", "eair", "event_rate", "in_groups", "poisson_rate_ci",
+           "time_to_first_event", "write_report"]

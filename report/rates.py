@@ -385,6 +385,77 @@ def _attach_population(out: pd.DataFrame, population, by: Sequence[str], group: 
     return merged
 
 
+def counted_to_first_event(
+    records: pd.DataFrame,
+    *,
+    by: Sequence[str] = ("PARAMCD", "TRTA"),
+    subject: str = "USUBJID",
+    order: str = "STARTDT",
+    censor: str = "CNSR",
+) -> np.ndarray:
+    """Which time-to-event records count in a subject's time to the first event of a ``by`` cell
+    (standards.md §5.1), when a subject has several records in it — one per treatment piece
+    (ADAETTE: a run of one treatment within a period), each with its own time at risk to its
+    own first event: the subject's records of the cell in the order of ``order`` (their start),
+    up to and including the first with ``censor`` = 0. A subject switching from one member of a
+    pooled group to another accumulates the time of both up to the first event, and has one
+    event at most. Returns a boolean mask over ``records`` (in their order)."""
+    by = list(by)
+    _require_columns(records, [*by, subject, order, censor], "ADAETTE")
+    if not len(records):
+        return np.zeros(0, dtype=bool)
+    keys = [*by, subject]
+    event = (pd.to_numeric(records[censor], errors="coerce") == 0).to_numpy(dtype=np.int64)
+    cell = records[keys].astype(object).groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    rank = np.lexsort((np.arange(len(records)), _sortable(records[order]), cell))
+    sorted_cell, sorted_event = cell[rank], event[rank]
+    before = pd.Series(sorted_event).groupby(sorted_cell).cumsum().to_numpy() - sorted_event
+    counted = np.empty(len(records), dtype=bool)
+    counted[rank] = before == 0
+    return counted
+
+
+def _sortable(values: pd.Series) -> np.ndarray:
+    """Numbers or dates as float64 in their order (dates as seconds; missing as NaN, sorted last)."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        seconds = values.to_numpy(dtype="datetime64[s]")
+        return np.where(np.isnat(seconds), np.nan, seconds.astype("int64").astype("float64"))
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+
+
+def time_to_first_event(
+    records: pd.DataFrame,
+    *,
+    by: Sequence[str] = ("PARAMCD", "TRTA"),
+    subject: str = "USUBJID",
+    order: str = "STARTDT",
+    time: str = "AVAL",
+    censor: str = "CNSR",
+    carry: Sequence[str] = ("STUDYID", "AVALU"),
+) -> pd.DataFrame:
+    """One record per ``by`` cell and subject from time-to-event records of pieces
+    (:func:`counted_to_first_event`): ``time`` = the sum over the counted records, ``censor`` = 0
+    if one of them is an event, else 1; each ``carry`` column (where present) from the event
+    record, else from the first. The input of :func:`eair` when a subject may have several
+    records in a cell."""
+    by = list(by)
+    keys = [*by, subject]
+    carry = [c for c in carry if c in records and c not in keys]
+    counted = records[counted_to_first_event(records, by=by, subject=subject, order=order, censor=censor)]
+    counted = counted.iloc[np.argsort(_sortable(counted[order]), kind="stable")]
+    work = counted[[*keys, *carry]].astype({k: object for k in keys}).assign(
+        _t=pd.to_numeric(counted[time], errors="coerce").to_numpy(dtype="float64"),
+        _e=(pd.to_numeric(counted[censor], errors="coerce") == 0).to_numpy(dtype=np.int64))
+    grouped = work.groupby(keys, sort=False, dropna=False)
+    out = grouped.agg(**{time: ("_t", "sum"), "_e": ("_e", "max"),
+                         **{f"_first_{c}": (c, "first") for c in carry},
+                         **{f"_last_{c}": (c, "last") for c in carry}}).reset_index()
+    for c in carry:
+        out[c] = np.where(out["_e"] == 1, out[f"_last_{c}"], out[f"_first_{c}"])
+    out[censor] = np.where(out["_e"] == 1, 0.0, 1.0)
+    return out[[*keys, *carry, time, censor]]
+
+
 def eair(
     adaette: pd.DataFrame,
     *,

@@ -46,7 +46,6 @@ from report import ard as ARD
 from report import ars as ARS
 from report import tables as T
 from report.catalogue import build_tables
-from specs.columns import is_in
 from specs.workbook import workbook_bytes
 
 #: The writing tool's version, from its installed distribution: no import of the application.
@@ -90,7 +89,7 @@ def iss_summary(analysis, *, tables: dict[str, T.Table] | None = None, created: 
     safety = adsl[adsl["SAFFL"] == "Y"]
     rates = T.event_rates(analysis, ctx=ctx)
     comp = T.rate_comparisons(analysis, ctx=ctx)
-    years = ctx.adex[(ctx.adex["PARAMCD"] == T.DURATION_YEARS) & is_in(ctx.adex["USUBJID"], safety["USUBJID"])]
+    years = ctx.exposed_years
     by_group = years.groupby(years["TRTA"].astype(object))["AVAL"].sum().reindex(ctx.labels, fill_value=0.0)
     ref_label, ref_members, ref_in_config = ctx.reference
     all_py = float(by_group[ref_label]) if ref_in_config else float(by_group.reindex(list(ref_members)).sum())

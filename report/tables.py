@@ -10,16 +10,20 @@ resolved to the records' keys only where it is written (:func:`lineage_table`).
 
 Counting rules (standards.md §7.3, §5), the same in every table:
 
-* Groups are the ISS config's groups, in the order of their numbers. A subject is in a
-  group's population (N) when in the safety population (ADSL.SAFFL = "Y") and exposed in
-  the group (an ADEX record with that TRTA; ADEX has pooled groups).
+* Groups are the ISS config's groups, in the order of their numbers. A record counts in its
+  group (TRTA) and in each pooled group it belongs to (ADaMIG 1.3 TRTAGy: :func:`in_groups`;
+  a pooled group is never a record of its own). A subject is in a group's population (N) when
+  in the safety population (ADSL.SAFFL = "Y") and exposed in the group (an ADEX record of it);
+  a subject's exposure to a group is the sum over its ADEX records (treatment pieces) of it.
 * An ADAE record counts in group G when its TRTA (the group of treatment at onset) is G,
-  or one of G's ``pools`` when G is a pooled group. Incidence rows count each subject once
+  or its TRTAGy is G when G is a pooled group. Incidence rows count each subject once
   per row and group (n); percentages are 100 x n / N.
 * The *all-active reference* orders SOC/PT rows by descending frequency: the config group
   whose ``pools`` are exactly the non-control non-pooled groups (e.g. "All cream"); when
   no group pools them, the union of the non-control non-pooled groups.
-* Rates come from :mod:`report.rates` on ADAETTE (time to first event): EAIR per
+* Rates come from :mod:`report.rates` on ADAETTE (time to first event; a subject's records
+  of a group, one per treatment piece, accumulated up to the first event:
+  :func:`report.rates.time_to_first_event`): EAIR per
   ``rates.per`` patient-years with the config's CI method, and the study-stratified
   Mantel-Haenszel rate difference versus the control (:func:`report.rates.compare_rates`).
 
@@ -28,6 +32,7 @@ counted with vectorised merges and group-bys, never row loops.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -39,12 +44,14 @@ from adam.adae import event_terms_text, matches_event
 from adam.config import Group, ISSConfig
 from adam.queries import aesi_value, aesi_variable
 from adam.units import DAYS_PER_YEAR
-from report.rates import CI_METHODS, compare_rates, eair
+from report.rates import CI_METHODS, compare_rates, counted_to_first_event, eair, time_to_first_event
 from specs.columns import factorize_parts, index_in, is_in, ranks_of
 from specs.errors import InputError
 
+POOLED = re.compile(r"^TRTAG\d+$")
+"""The record-level pooled actual treatments (ADaMIG 1.3 TRTAGy)."""
 DURATION_DAYS = "TRTDURD"
-"""ADEX parameter: duration of exposure in days (one record per subject x group)."""
+"""ADEX parameter: duration of exposure in days (one record per subject x treatment piece)."""
 DURATION_YEARS = "TRTDURY"
 """ADEX parameter: duration of exposure in years."""
 DURATION_THRESHOLDS = ((1, "\u2265 1 day"), (28, "\u2265 4 weeks"), (84, "\u2265 12 weeks"),
@@ -206,11 +213,6 @@ def ordered_groups(iss: ISSConfig) -> list[Group]:
     return sorted(iss.groups, key=lambda g: g.number)
 
 
-def group_members(iss: ISSConfig) -> dict[str, tuple[str, ...]]:
-    """Group label -> the non-pooled groups (ADAE.TRTA values) whose records it counts."""
-    return {g.label: (g.pools if g.pooled else (g.label,)) for g in ordered_groups(iss)}
-
-
 def all_active_group(iss: ISSConfig) -> tuple[str, tuple[str, ...], bool]:
     """The all-active reference: ``(label, member groups, is a config group)``.
 
@@ -240,9 +242,12 @@ class Context:
     groups: list[Group]
     membership: pd.DataFrame      # TRTA (non-pooled) -> _GROUP (every group it counts in, + reference)
     reference: tuple[str, tuple[str, ...], bool]
-    exposed: pd.DataFrame         # ADEX duration records of safety subjects: one per subject x group
+    exposed: pd.DataFrame         # ADEX TRTDURD records of safety subjects, once per group they count in (TRTA)
     N: pd.Series                  # group label -> subjects exposed (safety population)
     teae: pd.DataFrame            # the treatment-emergent ADAE records (TRTEMFL = "Y")
+    exposed_years: pd.DataFrame = None   # ADEX TRTDURY records, as ``exposed``
+    tte_records: pd.DataFrame = None     # ADAETTE records counted to each group's first event (TRTA = group)
+    pool: str | None = None              # the analysis pool counted (its id), None: every record
     computed: dict = field(default_factory=dict, repr=False)  # rates and comparisons, computed once
 
     @property
@@ -261,8 +266,10 @@ def _require(frame: pd.DataFrame, columns, dataset: str) -> None:
                          column=missing[0])
 
 
-def context(analysis) -> Context:
-    """The counting context of an analysis (``.iss`` and ``.datasets`` ADSL, ADAE, ADEX, ADAETTE)."""
+def context(analysis, *, pool: str | None = None) -> Context:
+    """The counting context of an analysis (``.iss`` and ``.datasets`` ADSL, ADAE, ADEX, ADAETTE);
+    with ``pool`` (an analysis pool's id), of the ADAE, ADEX and ADAETTE records in that pool
+    (:func:`pool_records`): its participants, exposure, events and rates."""
     iss: ISSConfig = analysis.iss
     data = analysis.datasets
     for name in ("ADSL", "ADAE", "ADEX", "ADAETTE"):
@@ -276,36 +283,108 @@ def context(analysis) -> Context:
     safety = adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"]
     groups = ordered_groups(iss)
     labels = [g.label for g in groups]
-    unknown = sorted(set(map(str, adex["TRTA"].dropna().unique())) - set(labels))
-    if unknown:
-        raise InputError(f"ADEX TRTA has value(s) that are not ISS config groups: {', '.join(unknown)}",
-                         column="TRTA")
     base_labels = {g.label for g in groups if not g.pooled}
-    strays = sorted(set(map(str, adae["TRTA"].dropna().unique())) - base_labels)
-    if strays:
-        raise InputError(f"ADAE TRTA has value(s) that are not non-pooled ISS config groups: {', '.join(strays)}; "
-                         f"their records would not be counted", column="TRTA")
+    for name, frame in (("ADAE", adae), ("ADEX", adex), ("ADAETTE", adaette)):
+        strays = sorted(set(map(str, frame.loc[_present(frame["TRTA"]), "TRTA"].unique())) - base_labels)
+        if strays:
+            raise InputError(f"{name} TRTA has value(s) that are not non-pooled ISS config groups: "
+                             f"{', '.join(strays)}; a pooled group is a record's TRTAGy, never its TRTA",
+                             column="TRTA")
     reference = all_active_group(iss)
-    pairs = [(base, label) for label, bases in group_members(iss).items() for base in bases]
+    pooled = pooled_pairs(adae)
+    unknown = sorted({g for _, g in pooled} - {g.label for g in groups if g.pooled})
+    if unknown:
+        raise InputError(f"ADAE TRTAGy has value(s) that are not pooled ISS config groups: {', '.join(unknown)}",
+                         column=pooled_columns(adae)[0])
+    pairs = [(label, label) for label in labels if label in base_labels] + pooled
     if not reference[2]:
         pairs += [(base, _SORT) for base in reference[1]]
     membership = pd.DataFrame(pairs, columns=["TRTA", "_GROUP"], dtype=object)
-    adsl, adex, adaette = (_numbered(frame) for frame in (adsl, adex, adaette))
+    adsl, adae, adex, adaette = (_numbered(frame) for frame in (adsl, adae, adex, adaette))
+    if pool is not None:   # after numbering: RECORD stays the position in the whole dataset (lineage)
+        adae, adex, adaette = (pool_records(frame, iss, pool, name)
+                               for name, frame in (("ADAE", adae), ("ADEX", adex), ("ADAETTE", adaette)))
     adsl = adsl.assign(**{SUBJECT: adsl[RECORD]})
-    adae = _numbered(_counted_variables(adae))
+    adae = _counted_variables(adae)
     adae = adae.assign(**{SUBJECT: index_in(adae["USUBJID"], adsl["USUBJID"])})
     adae = _rows_where(adae, is_in(adae["USUBJID"], safety))
     adaette = _rows_where(adaette, is_in(adaette["USUBJID"], safety))
-    exposed = adex[(adex["PARAMCD"] == DURATION_DAYS).to_numpy(dtype=bool) & is_in(adex["USUBJID"], safety)]
-    dup = exposed.duplicated(["USUBJID", "TRTA"])
+    durations = adex[(adex["PARAMCD"] == DURATION_DAYS).to_numpy(dtype=bool) & is_in(adex["USUBJID"], safety)]
+    piece = [c for c in ("USUBJID", "APERIOD", "TRTA", "ASTDT") if c in durations]
+    dup = durations.duplicated(piece)
     if dup.any():
-        row = exposed.loc[dup].iloc[0]
-        raise InputError(f"ADEX has more than one {DURATION_DAYS} record for subject {row['USUBJID']} in group "
-                         f"{row['TRTA']!r}", column="PARAMCD")
+        row = durations.loc[dup].iloc[0]
+        raise InputError(f"ADEX has more than one {DURATION_DAYS} record for subject {row['USUBJID']} and "
+                         f"treatment piece ({', '.join(piece[1:])}) in group {row['TRTA']!r}", column="PARAMCD")
+    exposed = in_groups(durations)
+    years = in_groups(adex[(adex["PARAMCD"] == DURATION_YEARS).to_numpy(dtype=bool) & is_in(adex["USUBJID"], safety)])
     N = exposed.groupby(exposed["TRTA"].astype(object))["USUBJID"].nunique().reindex(labels, fill_value=0)
     N = N.astype("int64").rename_axis("TRTA")
     teae = adae[(adae["TRTEMFL"] == "Y").fillna(False).to_numpy(dtype=bool)]
-    return Context(iss, data, adsl, adae, adex, adaette, groups, membership, reference, exposed, N, teae)
+    pieces = in_groups(adaette)
+    counted = pieces[counted_to_first_event(pieces, order=_tte_order(pieces))] if len(pieces) else pieces
+    adaette = time_to_first_event(pieces, order=_tte_order(pieces)) if len(pieces) else adaette
+    return Context(iss, data, adsl, adae, adex, adaette, groups, membership, reference, exposed, N, teae,
+                   exposed_years=years, tte_records=counted, pool=pool)
+
+
+def pool_records(frame: pd.DataFrame, iss: ISSConfig, pool: str, dataset: str) -> pd.DataFrame:
+    """The records of analysis pool ``pool`` (its id in the ISS config's ``analysis_pools``): those
+    whose pool record flag (ANLzzFL, adam.pools) is "Y" — selected, never derived again."""
+    found = [p for p in iss.analysis_pools if p.id == pool]
+    if not found:
+        raise InputError(f"unknown analysis pool {pool!r} (pools: {', '.join(p.id for p in iss.analysis_pools) or 'none'})")
+    flag = found[0].record_flag
+    if flag not in frame:
+        raise InputError(f"{dataset} lacks {flag}, the record flag of analysis pool {pool!r}", column=flag)
+    return frame[(frame[flag] == "Y").to_numpy(dtype=bool)]
+
+
+def pooled_columns(frame: pd.DataFrame) -> list[str]:
+    """The record's pooled actual treatments present in ``frame`` (TRTAG1, TRTAG2, ...: ADaMIG 1.3
+    BDS and OCCDS), in level order."""
+    return sorted((c for c in frame.columns if POOLED.match(c)), key=lambda c: int(c[5:]))
+
+
+def in_groups(records: pd.DataFrame, *, treatment: str = "TRTA") -> pd.DataFrame:
+    """Each record once per group it counts in, ``treatment`` holding that group: its own group
+    (TRTA), then each pooled group it belongs to (a non-null TRTAGy, :func:`pooled_columns`).
+    A pooled group is never a record of its own: its records are its members' records."""
+    columns = [treatment, *pooled_columns(records)]
+    if len(columns) == 1:
+        return records
+    parts = []
+    for column in columns:
+        keep = _present(records[column])
+        parts.append(records[keep].assign(**{treatment: records.loc[keep, column].astype(object)}))
+    return pd.concat(parts).reset_index(drop=True) if parts else records
+
+
+def pooled_pairs(adae: pd.DataFrame) -> list[tuple[str, str]]:
+    """(TRTA, pooled group) for each pooled group a non-pooled group's ADAE records count in, read
+    from the records' TRTAGy (:func:`pooled_columns`)."""
+    pairs = []
+    for column in pooled_columns(adae):
+        found = adae.loc[_present(adae[column]) & _present(adae["TRTA"]), ["TRTA", column]]
+        pairs += list(found.astype(object).drop_duplicates().itertuples(index=False, name=None))
+    return pairs
+
+
+def _present(values: pd.Series) -> np.ndarray:
+    """Non-missing text: neither null nor empty (XPT stores a missing text as blanks)."""
+    return (values.notna() & (values.astype(object) != "")).to_numpy(dtype=bool)
+
+
+def _tte_order(records: pd.DataFrame) -> str:
+    """The column that orders a subject's ADAETTE records in time: STARTDT (as day numbers)."""
+    return "STARTDT" if "STARTDT" in records else "AVAL"
+
+
+def subject_totals(records: pd.DataFrame) -> pd.DataFrame:
+    """Per group (TRTA, as :func:`in_groups` gives it) and subject, the sum of AVAL over the
+    subject's records (null when all are null): one treatment piece per record."""
+    work = records[["TRTA", "USUBJID", "AVAL"]].astype({"TRTA": object, "USUBJID": object})
+    return work.groupby(["TRTA", "USUBJID"], sort=False)["AVAL"].sum(min_count=1).reset_index()
 
 
 def _rows_where(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
@@ -327,7 +406,8 @@ ADAE_COUNTED = ("STUDYID", "USUBJID", "AESEQ", "TRTA", "TRTEMFL", "AEBODSYS", "A
 def _counted_variables(adae: pd.DataFrame) -> pd.DataFrame:
     """ADAE narrowed to :data:`ADAE_COUNTED` and CQzzNAM: every table filters and stacks
     these records several times, the other variables would only be copied along."""
-    keep = [c for c in adae.columns if c in ADAE_COUNTED or (c.startswith("CQ") and c.endswith("NAM"))]
+    keep = [c for c in adae.columns if c in ADAE_COUNTED or c == RECORD
+            or (c.startswith("CQ") and c.endswith("NAM"))]
     return adae[keep]
 
 
@@ -829,10 +909,10 @@ def exposure_table(analysis, *, ctx: Context | None = None, number: int = 2) -> 
     ctx = ctx or context(analysis)
     name = "exposure"
     days = ctx.exposed.assign(TRTA=ctx.exposed["TRTA"].astype(object))
-    years = ctx.adex[(ctx.adex["PARAMCD"] == DURATION_YEARS).to_numpy(dtype=bool) & is_in(ctx.adex["USUBJID"], days["USUBJID"])]
-    years = years.assign(TRTA=years["TRTA"].astype(object))
+    years = ctx.exposed_years.assign(TRTA=ctx.exposed_years["TRTA"].astype(object))
     labels = ctx.labels
-    by = days.groupby("TRTA")["AVAL"]
+    totals = subject_totals(days)   # a subject's days in a group: the sum over its pieces
+    by = totals.groupby("TRTA")["AVAL"]
     stats = pd.DataFrame({
         "n": ctx.N.astype(float),
         "mean": by.mean().reindex(labels), "sd": by.std(ddof=1).reindex(labels),
@@ -854,7 +934,7 @@ def exposure_table(analysis, *, ctx: Context | None = None, number: int = 2) -> 
         pieces.append(pd.DataFrame({"row_id": rid, "column": labels, "stat": stat, "value": values,
                                     "denominator": np.nan, "text": format_numbers(values, digits)}))
     for d, _ in DURATION_THRESHOLDS:
-        n = days[days["AVAL"] >= d].groupby("TRTA")["USUBJID"].nunique().reindex(labels, fill_value=0)
+        n = totals[totals["AVAL"] >= d].groupby("TRTA")["USUBJID"].nunique().reindex(labels, fill_value=0)
         N = ctx.N.reindex(labels).to_numpy(dtype=float)
         pieces.append(pd.DataFrame({"row_id": f"ge{d}", "column": labels, "stat": "n",
                                     "value": n.to_numpy(dtype=float), "denominator": N,
@@ -869,11 +949,13 @@ def exposure_table(analysis, *, ctx: Context | None = None, number: int = 2) -> 
         lineage.append(_bds_lineage(days, rid, days["TRTA"], "ADEX"))
     lineage.append(_bds_lineage(years, "py", years["TRTA"], "ADEX"))
     for d, _ in DURATION_THRESHOLDS:
-        part = days[days["AVAL"] >= d]
+        part = days[is_in(days["USUBJID"] + "|" + days["TRTA"],
+                          (totals["USUBJID"] + "|" + totals["TRTA"])[totals["AVAL"] >= d])]
         lineage.append(_bds_lineage(part, f"ge{d}", part["TRTA"], "ADEX"))
     footnotes = [*_common_footnotes(ctx),
                  f"Duration of exposure (days) = last dose date - first dose date + 1 in the group (ADEX PARAMCD = "
-                 f"\"{DURATION_DAYS}\"); for a pooled group the sum over its groups. Patient-years = sum of "
+                 f"\"{DURATION_DAYS}\", summed over the participant's records of the group: TRTA, or TRTAGy for a "
+                 f"pooled group). Patient-years = sum of "
                  f"durations / {DAYS_PER_YEAR:g} (ADEX PARAMCD = \"{DURATION_YEARS}\").",
                  "Duration categories are cumulative (1 week = 7 days). SD = standard deviation. NE = not estimable."]
     return Table(name, number, "Extent of exposure to study treatment", _population_text(ctx), "Statistic",
@@ -895,7 +977,7 @@ def _participants(ctx: Context, variables: list[str]) -> pd.DataFrame:
     """One row per participant and group they count in (the N of every table: the ADEX duration
     records of the group), with the participant's ADSL ``variables`` and ADSL record (RECORD)."""
     members = pd.DataFrame({"USUBJID": ctx.exposed["USUBJID"].to_numpy(dtype=object),
-                            "TRTA": ctx.exposed["TRTA"].to_numpy(dtype=object)})
+                            "TRTA": ctx.exposed["TRTA"].to_numpy(dtype=object)}).drop_duplicates()
     adsl = ctx.adsl[[RECORD, "USUBJID", *variables]].astype({"USUBJID": object})
     return members.merge(adsl, on="USUBJID", how="inner")
 
@@ -1187,7 +1269,7 @@ def aesi_eair_table(analysis, *, ctx: Context | None = None, number: int = 6) ->
                     text=format_estimate_ci(rates["eair"], rates["ci_lower"], rates["ci_upper"])),
     ]
     lineage_parts = [_header_lineage(ctx)]
-    tte = ctx.adaette[is_in(ctx.adaette["PARAMCD"], [e["paramcd"] for e in ctx.iss.events])]
+    tte = ctx.tte_records[is_in(ctx.tte_records["PARAMCD"], [e["paramcd"] for e in ctx.iss.events])]
     tte_rid = _row_ids(tte["PARAMCD"], tte["TRTA"])
     for column in ("N", "py", "eair"):
         lineage_parts.append(_bds_lineage(tte, tte_rid, column, "ADAETTE"))

@@ -224,3 +224,38 @@ def by_seq(adae: pd.DataFrame, subject: str) -> pd.DataFrame:
     """One subject's ADAE records indexed by AESEQ (int)."""
     out = adae[adae["USUBJID"] == usubjid(subject)]
     return out.set_index(out["AESEQ"].astype(int))
+
+
+def in_group(frame: pd.DataFrame, **where) -> pd.DataFrame:
+    """The records of ``frame`` (ADEX, ADAETTE) counted in group ``TRTA`` — its own records, or
+    for a pooled group those whose TRTAGy names it (as the report reads them,
+    :func:`report.tables.in_groups`) — matching every other column=value in ``where``."""
+    from report.tables import in_groups
+
+    frame = in_groups(frame)
+    mask = np.ones(len(frame), dtype=bool)
+    for name, value in where.items():
+        mask &= (frame[name] == value).to_numpy()
+    hits = frame[mask]
+    assert len(hits), f"no records match {where}"
+    return hits
+
+
+def group_total(frame: pd.DataFrame, **where) -> float:
+    """AVAL summed over a subject's records of a group and parameter (null when all are null)."""
+    return in_group(frame, **where)["AVAL"].sum(min_count=1)
+
+
+def group_tte(tte: pd.DataFrame, **where) -> pd.Series:
+    """A subject's time to the first event of a group from its ADAETTE records of the group
+    (one per treatment piece), as the report counts it (:func:`report.rates.counted_to_first_event`):
+    the last counted record (the event's, or the last piece's) with STARTDT of the first and AVAL
+    summed over the counted ones."""
+    from report.rates import counted_to_first_event
+
+    hits = in_group(tte, **where).sort_values("STARTDT", kind="mergesort")
+    counted = hits[counted_to_first_event(hits)]
+    out = counted.iloc[-1].copy()
+    out["STARTDT"] = counted["STARTDT"].iloc[0]
+    out["AVAL"] = counted["AVAL"].sum()
+    return out

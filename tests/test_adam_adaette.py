@@ -24,7 +24,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.adam_frames import C075, C15, P1, P2, VEH, ae, day, derive, dm, ds, ex, row, usubjid
+from tests.adam_frames import C075, C15, P1, P2, VEH, ae, day, derive, dm, ds, ex, group_tte, row, usubjid
 
 INF, NERV = "Infections and infestations", "Nervous system disorders"
 SUBJECTS = dm({"subject": "001", "ARMCD": "VEH-TPZ15"},
@@ -86,7 +86,7 @@ def tte(analysis):
 @pytest.mark.parametrize("sid, group, paramcd, start, adt, cnsr, days, seq, why", ROWS,
                          ids=[f"{r[0]}-{r[1]}-{r[2]}" for r in ROWS])
 def test_time_at_risk(tte, sid, group, paramcd, start, adt, cnsr, days, seq, why):
-    rec = row(tte, USUBJID=usubjid(sid), TRTA=group, PARAMCD=paramcd)
+    rec = group_tte(tte, USUBJID=usubjid(sid), TRTA=group, PARAMCD=paramcd)
     assert (day(rec["STARTDT"]), day(rec["ADT"]), rec["CNSR"]) == (start, adt, cnsr)
     assert rec["AVAL"] == pytest.approx(days / YEAR, rel=1e-12)
     assert rec["AVALU"] == "YEARS"
@@ -98,14 +98,19 @@ def test_time_at_risk(tte, sid, group, paramcd, start, adt, cnsr, days, seq, why
         assert (rec["EVNTDESC"], rec["CNSDTDSC"]) == ("NO EVENT DURING TIME AT RISK", why)
 
 
-def test_one_record_per_subject_group_and_event(tte):
+def test_one_record_per_subject_piece_and_event_pooled_groups_as_variables(tte):
+    """One record per subject, treatment piece and event; "All cream" is no record of its own but
+    the TRTAG1 of every cream record (the ADaMIG 1.3 pooled treatment), so no time is counted twice."""
     groups = tte.groupby("USUBJID")["TRTA"].agg(lambda t: sorted(set(t))).to_dict()
-    assert groups == {"S1-001": ["All cream", "Cream 1.5%", "Vehicle"], "S1-002": ["All cream", "Cream 1.5%"],
-                      "S1-003": ["All cream", "Cream 1.5%"], "S1-004": ["All cream", "Cream 1.5%"],
-                      "S1-005": ["All cream", "Cream 0.75%", "Cream 1.5%"]}
-    assert not tte.duplicated(["USUBJID", "TRTA", "PARAMCD"]).any()
+    assert groups == {"S1-001": ["Cream 1.5%", "Vehicle"], "S1-002": ["Cream 1.5%"],
+                      "S1-003": ["Cream 1.5%"], "S1-004": ["Cream 1.5%"], "S1-005": ["Cream 0.75%", "Cream 1.5%"]}
+    assert not tte.duplicated(["USUBJID", "PARAMCD", "APERIOD", "TRTA", "STARTDT"]).any()
     assert tte.groupby(["USUBJID", "TRTA"]).size().eq(3).all()
     assert usubjid("006") not in set(tte["USUBJID"])
+    cream = tte["TRTA"].str.startswith("Cream")
+    assert (tte.loc[cream, ["TRTAG1", "TRTAG1N"]].to_numpy().tolist()
+            == [["All cream", 4]] * int(cream.sum()))
+    assert tte.loc[~cream, "TRTAG1"].isna().all() and tte.loc[~cream, "TRTAG1N"].isna().all()
 
 
 def test_event_sequence_points_at_a_treatment_emergent_adae_record(analysis):
@@ -172,3 +177,29 @@ def test_a_window_nothing_limits_is_censored_at_the_last_dose(tmp_path):
     censored = row(tte, USUBJID=usubjid("101"), TRTA="Cream 1.5%", PARAMCD="TTEANY")
     assert (day(censored["ADT"]), censored["CNSR"], round(censored["AVAL"] * YEAR, 9), censored["CNSDTDSC"]) == (
         "2021-03-31", 1, 31, "LAST EXPOSURE")
+
+
+def test_pooled_group_eair_accumulates_a_switchers_pieces_to_the_first_event(analysis):
+    """The report's EAIR of "All cream" (report.tables.event_rates: ADAETTE through TRTAG1, each
+    subject's pieces in time order up to the first event), by hand from the windows above:
+
+    TTESER — 001 cream window 03-29..05-01, the serious cellulitis: event, 34 days; 002 censored
+    at death 04-10, 41 days; 003 cut-off, 61 days; 004 censored 04-30 (its serious syncope of
+    05-01 is outside the window), 61 days; 005 (0.75% -> 1.5%): the whole 0.75% window (31 days,
+    no serious event) then 1.5% to the syncope 02-05 (5 days): 36 days and one event, once.
+    n = 2, T = 34 + 41 + 61 + 61 + 36 = 233 days; EAIR = 2 / (233 / 365.25) x 100 = 313.52.
+    TTESINF — only 001's cellulitis: n = 1, T = 34 + 41 + 61 + 61 + (31 + 50) = 278 days:
+    100 / (278 / 365.25) = 131.38 (005 adds both pieces, no event)."""
+    from report.tables import event_rates
+
+    rates = event_rates(analysis).set_index(["PARAMCD", "TRTA"])
+    ser, sinf = rates.loc[("TTESER", "All cream")], rates.loc[("TTESINF", "All cream")]
+    assert (ser["subjects_at_risk"], ser["subjects_with_event"]) == (5, 2)
+    assert ser["patient_years_at_risk"] == pytest.approx(233 / YEAR, rel=1e-12)
+    assert round(ser["eair"], 2) == 313.52
+    assert (sinf["subjects_with_event"], round(sinf["patient_years_at_risk"] * YEAR, 6)) == (1, 278)
+    assert round(sinf["eair"], 2) == 131.38
+    # the duplicated records are gone: each day of 005 once in ADAETTE, in its own group's piece
+    mine = analysis.datasets["ADAETTE"]
+    mine = mine[(mine["USUBJID"] == usubjid("005")) & (mine["PARAMCD"] == "TTESINF")]
+    assert sorted(round(v * YEAR) for v in mine["AVAL"]) == [31, 50]

@@ -1,5 +1,5 @@
-"""ADEX (BDS): per subject and treatment group (pooled groups included) TRTDURD, TRTDURY, TDOSE, ADOSE
-with AVAL/AVALU, worked out by hand.
+"""ADEX (BDS): per subject and treatment piece TRTDURD, TRTDURY, TDOSE, ADOSE with AVAL/AVALU; a
+group's (or, through TRTAG1, the pooled group's) values are the sums over its records, worked out by hand.
 
 001 VEH-TPZ15, the vehicle-to-cream switcher:
     vehicle  2021-03-01..03-28  2.5 g BID   28 days                        TDOSE 2.5 x 2 x 28 = 140 g
@@ -22,7 +22,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.adam_frames import C075, C15, P1, P2, VEH, day, derive, dm, ex, row, usubjid
+from tests.adam_frames import C075, C15, P1, P2, VEH, day, derive, dm, ex, group_total, in_group, row, usubjid
 
 SUBJECTS = dm({"subject": "001", "ARMCD": "VEH-TPZ15"}, {"subject": "002", "ARMCD": "TPZ075-TPZ15"},
               {"subject": "003", "ARMCD": "TPZ15-TPZ15"}, {"subject": "004", "ARMCD": "TPZ15-TPZ15"},
@@ -48,7 +48,10 @@ def adex(analysis):
 
 
 def aval(adex, sid, group, paramcd):
-    return row(adex, USUBJID=usubjid(sid), TRTA=group, PARAMCD=paramcd)["AVAL"]
+    """A group's value: the sum over the subject's records of it (ADOSE: TDOSE / TRTDURD of the group)."""
+    if paramcd == "ADOSE":
+        return aval(adex, sid, group, "TDOSE") / aval(adex, sid, group, "TRTDURD")
+    return group_total(adex, USUBJID=usubjid(sid), TRTA=group, PARAMCD=paramcd)
 
 
 @pytest.mark.parametrize("sid, group, expected", [
@@ -65,14 +68,20 @@ def test_parameters(adex, sid, group, expected):
     assert got == pytest.approx(expected, rel=1e-12)
 
 
-def test_groups_of_each_subject(adex):
+def test_one_record_per_piece_pooled_group_as_a_variable(adex):
+    """No pooled records: each record is one treatment piece; "All cream" is the TRTAG1 of the cream
+    records. 001's cream 1.5% is in period 2 only: one piece of two EX records."""
     groups = adex.groupby("USUBJID")["TRTA"].agg(lambda t: sorted(set(t))).to_dict()
-    assert groups == {"S1-001": ["All cream", "Cream 1.5%", "Vehicle"],
-                      "S1-002": ["All cream", "Cream 0.75%", "Cream 1.5%"],
-                      "S1-003": ["All cream", "Cream 1.5%"], "S1-004": ["All cream", "Cream 1.5%"]}
-    assert adex.groupby(["USUBJID", "TRTA"]).size().eq(4).all()   # four parameters each
-    assert set(zip(adex["TRTA"], adex["TRTAN"])) == {("Cream 0.75%", 1), ("Cream 1.5%", 2), ("Vehicle", 3),
-                                                    ("All cream", 4)}
+    assert groups == {"S1-001": ["Cream 1.5%", "Vehicle"], "S1-002": ["Cream 0.75%", "Cream 1.5%"],
+                      "S1-003": ["Cream 1.5%"], "S1-004": ["Cream 1.5%"]}
+    assert adex.groupby(["USUBJID", "TRTA"]).size().eq(4).all()   # one piece each, four parameters
+    assert not adex.duplicated(["USUBJID", "PARAMCD", "APERIOD", "TRTA", "ASTDT"]).any()
+    assert set(zip(adex["TRTA"], adex["TRTAN"])) == {("Cream 0.75%", 1), ("Cream 1.5%", 2), ("Vehicle", 3)}
+    pooled = adex[["TRTA", "TRTAG1", "TRTAG1N"]].drop_duplicates().astype(object).where(lambda f: f.notna(), None)
+    assert sorted(map(tuple, pooled.to_numpy().tolist()), key=str) == sorted(
+        [("Cream 0.75%", "All cream", 4), ("Cream 1.5%", "All cream", 4), ("Vehicle", None, None)], key=str)
+    years = adex[adex["PARAMCD"] == "TRTDURY"]["AVAL"].sum()
+    assert years == pytest.approx((28 + 94 + 10 + 20 + 10 + 10) / YEAR, rel=1e-12)   # each day once
 
 
 def test_unknown_frequency_gives_no_dose(adex):
@@ -90,8 +99,8 @@ def test_units_and_parameter_names(adex, analysis):
 
 
 def test_interval_of_each_group(adex):
-    pooled = row(adex, USUBJID=usubjid("002"), TRTA="All cream", PARAMCD="TRTDURD")
-    assert (day(pooled["ASTDT"]), day(pooled["AENDT"])) == ("2021-01-01", "2021-02-20")
+    pooled = in_group(adex, USUBJID=usubjid("002"), TRTA="All cream", PARAMCD="TRTDURD")
+    assert (day(pooled["ASTDT"].min()), day(pooled["AENDT"].max())) == ("2021-01-01", "2021-02-20")
     vehicle = row(adex, USUBJID=usubjid("001"), TRTA="Vehicle", PARAMCD="TDOSE")
     assert (day(vehicle["ASTDT"]), day(vehicle["AENDT"])) == ("2021-03-01", "2021-03-28")
 

@@ -10,7 +10,8 @@ import pytest
 from adam.build import derive_adam, pool_sdtm
 from sdtm.source import OPTIONAL_VARIABLES, REQUIRED_VARIABLES
 from specs.errors import InputError
-from tests.adam_frames import C15, P1, VEH, ae, day, derive, dm, ds, ex, iss_config, row, text, usubjid
+from tests.adam_frames import (C15, P1, VEH, ae, day, derive, dm, ds, ex, group_total, iss_config, row, text,
+                               usubjid)
 
 
 def test_usubjid_in_two_studies_is_an_error():
@@ -200,9 +201,12 @@ def test_exposure_without_a_start_date_is_treatment_without_dates(tmp_path):
     assert adsl.loc[usubjid("001"), "TRT01A"] == "Cream 1.5%"
     assert [day(adsl.loc[usubjid("002"), n]) for n in ("TRTSDT", "TRTEDT")] == ["2021-03-01", "2021-03-10"]
     adex = got.datasets["ADEX"]
-    for group in ("Cream 1.5%", "All cream"):
-        assert pd.isna(row(adex, USUBJID=usubjid("001"), TRTA=group, PARAMCD="TRTDURD")["AVAL"])
-        assert row(adex, USUBJID=usubjid("002"), TRTA=group, PARAMCD="TRTDURD")["AVAL"] == 10
+    for group in ("Cream 1.5%", "All cream"):   # the group's records (pooled: TRTAG1), summed
+        assert pd.isna(group_total(adex, USUBJID=usubjid("001"), TRTA=group, PARAMCD="TRTDURD"))
+        assert group_total(adex, USUBJID=usubjid("002"), TRTA=group, PARAMCD="TRTDURD") == 10
+    # 002: its dated piece and, apart, its undated record (no dates, no duration)
+    assert sorted(adex.loc[(adex["USUBJID"] == usubjid("002")) & (adex["PARAMCD"] == "TRTDURD"), "AVAL"].fillna(-1)) \
+        == [-1, 10]
     assert usubjid("001") not in set(got.datasets["ADAETTE"]["USUBJID"])
     found = got.findings[got.findings["rule"] == "TP0204"]
     assert list(zip(found["row"], found["file"], found["variable"], found["severity"])) == [

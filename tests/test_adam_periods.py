@@ -19,7 +19,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.adam_frames import C075, C15, P1, P2, VEH, ae, by_seq, day, derive, dm, ds, ex, row, text, usubjid
+from tests.adam_frames import (C075, C15, P1, P2, VEH, ae, by_seq, day, derive, dm, ds, ex, group_total, group_tte,
+                               row, text, usubjid)
 
 SUBJECTS = dm({"subject": "001", "ARMCD": "VEH-TPZ15"}, {"subject": "003", "ARMCD": "TPZ15-TPZ15"},
               {"subject": "004", "ARMCD": "TPZ15-TPZ15"}, {"subject": "007", "ARMCD": "TPZ15-TPZ15"})
@@ -151,7 +152,7 @@ def test_adsl_holds_the_main_treatment_of_a_period_with_two(switches):
     ("011", "Cream 0.75%", 10), ("011", "Vehicle", 20), ("011", "Cream 1.5%", 10), ("011", "All cream", 20),
     ("012", "Vehicle", 21), ("012", "Cream 1.5%", 10), ("012", "All cream", 10)])
 def test_exposure_days_per_treatment(switches, sid, group, days):
-    assert row(switches.datasets["ADEX"], USUBJID=usubjid(sid), TRTA=group, PARAMCD="TRTDURD")["AVAL"] == days
+    assert group_total(switches.datasets["ADEX"], USUBJID=usubjid(sid), TRTA=group, PARAMCD="TRTDURD") == days
 
 
 @pytest.mark.parametrize("sid, group, paramcd, adt, cnsr, days, why", [
@@ -168,7 +169,7 @@ def test_exposure_days_per_treatment(switches, sid, group, days):
     ("012", "Cream 1.5%", "TTEANY", "2021-03-20", 1, 10, "START OF ANOTHER TREATMENT"),
 ])
 def test_time_at_risk_per_treatment(switches, sid, group, paramcd, adt, cnsr, days, why):
-    rec = row(switches.datasets["ADAETTE"], USUBJID=usubjid(sid), TRTA=group, PARAMCD=paramcd)
+    rec = group_tte(switches.datasets["ADAETTE"], USUBJID=usubjid(sid), TRTA=group, PARAMCD=paramcd)
     assert (day(rec["ADT"]), rec["CNSR"], round(rec["AVAL"] * 365.25, 9)) == (adt, cnsr, days)
     assert text(pd.Series([rec["CNSDTDSC"]]))[0] == why
 

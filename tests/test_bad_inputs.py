@@ -809,7 +809,7 @@ def test_sdtm_input_without_ex_epoch_builds_as_treated(tmp_path: Path, package: 
     """EX.EPOCH is Permissible: a study given as SDTM without it, whose config lists no periods, is one
     period. Subject 001 had vehicle 2021-03-01..03-28, then cream 1.5% 03-29..06-30, now in that one
     period: each AE follows the treatment received at its onset (AESEQ 2, 03-01: vehicle; AESEQ 4,
-    "UN APR 2021": cream), and ADAETTE has both groups."""
+    "UN APR 2021": cream), and ADAETTE has both groups (the pooled group as TRTAG1)."""
     from fileformats.xpt import read_xpt
 
     work = tmp_path / "work"
@@ -823,7 +823,9 @@ def test_sdtm_input_without_ex_epoch_builds_as_treated(tmp_path: Path, package: 
     assert (first.loc[2, "TRTA"], first.loc[4, "TRTA"], set(first["APERIOD"].dropna())) == ("Vehicle", "Cream 1.5%",
                                                                                            {1})
     tte = read_xpt(adam / "adaette.xpt")[0]
-    assert set(tte.loc[tte["USUBJID"] == "MINI-01-01-001", "TRTA"]) == {"Vehicle", "Cream 1.5%", "All cream"}
+    mine = tte[tte["USUBJID"] == "MINI-01-01-001"]
+    assert set(mine["TRTA"]) == {"Vehicle", "Cream 1.5%"}   # "All cream" is the cream records' TRTAG1
+    assert set(mine.loc[mine["TRTA"] == "Cream 1.5%", "TRTAG1"]) == {"All cream"}
 
 
 def test_sdtm_dataset_missing_a_required_variable_is_a_finding(tmp_path: Path, package: Path) -> None:

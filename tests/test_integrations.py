@@ -103,7 +103,8 @@ def test_integration_manifest_lists_each_input_once_with_its_records(name, built
 def test_injections_every_four_weeks_total_the_doses_given(built):
     """injection-extension: one EX record per injection, EXDOSFRQ Q4W at 1/28 a day. Each one-day
     record is one administration, so a participant's TDOSE in the active group is 300 mg x the
-    number of active injections in the raw exports of both studies (it was 1/28 of that)."""
+    number of active injections in the raw exports of both studies (it was 1/28 of that), summed
+    over its ADEX records of the group (one per treatment piece: parent study, extension)."""
     import csv
 
     from trialpack.xpt import read_xpt
@@ -117,7 +118,8 @@ def test_injections_every_four_weeks_total_the_doses_given(built):
                     injections[row["Subject"]] = injections.get(row["Subject"], 0) + 1
     adex, _ = read_xpt(package / "m5/datasets/iss/analysis/adam/datasets/adex.xpt")
     tdose = adex[(adex["PARAMCD"] == "TDOSE") & (adex["TRTA"] == "Ostralimab 300 mg Q4W")]
-    got = {u.rsplit("-", 1)[-1]: v for u, v in zip(tdose["USUBJID"], tdose["AVAL"])}
+    tdose = tdose.groupby("USUBJID")["AVAL"].sum()   # one record per treatment piece (parent, extension)
+    got = {u.rsplit("-", 1)[-1]: v for u, v in tdose.items()}
     assert got == {subject: 300.0 * n for subject, n in injections.items()}
     assert len(got) == 8   # expected.json: 8 participants on ostralimab
 
@@ -221,3 +223,62 @@ def test_oral_rollover_demographics_table(built):
     assert shown["BLACK OR AFRICAN AMERICAN"] == ("0", "1 (25.0)", "2 (20.0)", "2 (16.7)")
     assert shown["ASIAN"] == ("0", "0", "1 (10.0)", "1 (8.3)")
     assert shown["HISPANIC OR LATINO"] == ("0", "1 (25.0)", "0", "1 (8.3)")
+
+
+POOLED_CASES = [n for n in CASES if any(g.get("pools") for g in json.loads((CORPUS / n / "iss.json").read_text())["groups"])]
+
+
+@pytest.mark.parametrize("name", POOLED_CASES)
+def test_integration_exposure_is_counted_once(name, built):
+    """A pooled group is the records' TRTAGy, never records of its own: ADEX TRTDURY summed over
+    the whole dataset is the exposure (the sum of the non-pooled groups' hand-worked patient-years),
+    a pooled group's records (TRTAGy) sum to its own, and no subject's treatment piece appears twice
+    in ADEX or ADAETTE."""
+    from fileformats.xpt import read_xpt
+
+    case, package, proc = built(name)
+    expected = json.loads((case / "expected.json").read_text())["groups"]
+    groups = json.loads((case / "iss.json").read_text())["groups"]
+    adam = package / "m5/datasets/iss/analysis/adam/datasets"
+    adex, _ = read_xpt(adam / "adex.xpt")
+    tte, _ = read_xpt(adam / "adaette.xpt")
+    years = adex[adex["PARAMCD"] == "TRTDURY"]
+    base = [g["label"] for g in groups if not g.get("pools")]
+    assert set(years["TRTA"]) <= set(base)
+    assert years["AVAL"].sum() == pytest.approx(sum(expected[g]["patient_years"] for g in base if g in expected),
+                                                abs=0.0051 * len(base))
+    for level, group in enumerate((g for g in sorted(groups, key=lambda g: g["number"]) if g.get("pools")), start=1):
+        if group["label"] in expected:
+            pooled = years.loc[years[f"TRTAG{level}"] == group["label"], "AVAL"].sum()
+            assert pooled == pytest.approx(expected[group["label"]]["patient_years"], abs=0.0051), group["label"]
+    assert not adex.duplicated(["USUBJID", "PARAMCD", "APERIOD", "TRTA", "ASTDT"]).any()
+    assert not tte.duplicated(["USUBJID", "PARAMCD", "APERIOD", "TRTA", "STARTDT"]).any()
+
+
+def test_oral_rollover_pooled_treatment_variables(built):
+    """ADaMIG 1.3 pooled treatments of oral-rollover ("All doses", group 3, pools 10 mg and 25 mg;
+    level 1), by hand from its README: per period the pooled group of TRTxxA; 1202's 25 mg run goes
+    on from KLT-301 into KLT-303: two ADEX pieces of 84 days (04-11..07-03: the day before the first
+    extension dose; 07-04..09-25), each in All doses, only the first in the placebo-controlled pool
+    (ANL01FL), both in the all-exposure pool (ANL02FL). All doses: 1204 days = 3.2964 PY through
+    TRTAG1; the PC pool's 25 mg exposure 1202 84 + 1203 84 + 2202 84 + 2203 28 = 280 days."""
+    from fileformats.xpt import read_xpt
+
+    case, package, proc = built("oral-rollover")
+    adam = package / "m5/datasets/iss/analysis/adam/datasets"
+    adsl = read_xpt(adam / "adsl.xpt")[0].set_index("USUBJID")
+    adex = read_xpt(adam / "adex.xpt")[0]
+    pooled = adsl[["TR01AG1", "TR01AG1N", "TR02AG1", "TR02AG1N"]].astype(object).where(lambda f: f != "", None)
+    assert pooled.loc["KLT-1101"].tolist()[2:] == ["All doses", 3] and pooled.loc["KLT-1101", "TR01AG1"] is None
+    assert pooled.loc["KLT-1103"].tolist() == ["All doses", 3, "All doses", 3]
+    assert pooled.loc["KLT-1102"].isna().all()
+    assert pooled.loc["KLT-3101"].tolist()[:2] == ["All doses", 3]
+    assert (adsl.loc[["KLT-1101", "KLT-1103"], "TR01PG1"].tolist()) == ["", "All doses"]
+    days = adex[adex["PARAMCD"] == "TRTDURD"]
+    rolled = days[days["USUBJID"] == "KLT-1202"].sort_values("ASTDT")
+    assert rolled[["STUDYID", "APERIOD", "TRTA", "TRTAG1", "TRTAG1N", "AVAL", "ANL01FL", "ANL02FL"]].astype(
+        object).values.tolist() == [["KLT-301", 1, "Keltrapine 25 mg", "All doses", 3, 84, "Y", "Y"],
+                                    ["KLT-303", 2, "Keltrapine 25 mg", "All doses", 3, 84, "", "Y"]]
+    assert days.loc[days["TRTAG1"] == "All doses", "AVAL"].sum() == 1204
+    assert days.loc[(days["TRTA"] == "Keltrapine 25 mg") & (days["ANL01FL"] == "Y"), "AVAL"].sum() == 280
+    assert (days.loc[days["TRTA"] == "Placebo", "TRTAG1"] == "").all()

@@ -120,9 +120,17 @@ def make_analysis(config: dict, adsl, adae, adex, adaette):
     return SimpleNamespace(iss=iss, datasets={"ADSL": adsl, "ADAE": adae, "ADEX": adex, "ADAETTE": adaette})
 
 
+def _pooled(groups: pd.Series) -> pd.Series:
+    """TRTAG1 of records of ``groups``: "All active" for the active groups, else null."""
+    return pd.Series(np.where(groups.isin(MEMBERS["All active"]), "All active", None), index=groups.index,
+                     dtype=object)
+
+
 def _adex(rows) -> pd.DataFrame:
-    """rows: (study, subject, group, first day, days) -> TRTDURD and TRTDURY records."""
+    """rows: (study, subject, group, first day, days) -> TRTDURD and TRTDURY records, the pooled
+    group in TRTAG1 (never a record of its own)."""
     frame = pd.DataFrame(rows, columns=["STUDYID", "USUBJID", "TRTA", "START", "DAYS"])
+    frame["TRTAG1"] = _pooled(frame["TRTA"])
     days = frame.assign(PARAMCD="TRTDURD", AVAL=frame["DAYS"].astype(float))
     years = frame.assign(PARAMCD="TRTDURY", AVAL=frame["DAYS"] / 365.25)
     out = pd.concat([days, years], ignore_index=True)
@@ -138,29 +146,26 @@ def synthetic_analysis(aeacn: bool = True):
         "DTHDT": [_date(s[3]) for s in SUBJECTS.values()]})
     exposure = []
     for subj, (study, _, _, _, periods) in SUBJECTS.items():
-        active = [(g, start, days) for g, start, days in periods if g != "Placebo"]
         exposure += [(study, subj, g, start, days) for g, start, days in periods]
-        if active:
-            exposure.append((study, subj, "All active", min(a[1] for a in active), sum(a[2] for a in active)))
     adex = _adex(exposure)
     adae = pd.DataFrame(AES, columns=["USUBJID", "AESEQ", "TRTA", "TRTEMFL", "AEBODSYS", "AEDECOD", "AESER", "AREL",
                                       "AESEV", "AEACN", "AEOUT", "AESDTH"]).astype(object)
     adae.insert(0, "STUDYID", adae["USUBJID"].map({k: v[0] for k, v in SUBJECTS.items()}))
     adae["AESEQ"] = adae["AESEQ"].astype(float)
+    adae["TRTAG1"] = _pooled(adae["TRTA"])
     adae["CQ01NAM"] = np.where(adae["AEBODSYS"] == INF, "Infections", None)
     adae["CQ02NAM"] = np.where(adae["AEDECOD"] == "Basal cell carcinoma", "Malignancies", None)
     if not aeacn:
         adae = adae.drop(columns="AEACN")
     tte = []
     for paramcd, firsts in FIRST.items():
-        for study, subj, group, _, days in exposure:
-            base = [group] if group != "All active" else MEMBERS["All active"]
-            hit = [firsts[(subj, g)] for g in base if (subj, g) in firsts]
-            event = min(hit) if hit else None
-            tte.append((study, subj, group, paramcd, (event if event is not None else days) / 365.25,
+        for study, subj, group, start, days in exposure:
+            event = firsts.get((subj, group))
+            tte.append((study, subj, group, paramcd, _date(start), (event if event is not None else days) / 365.25,
                         0.0 if event is not None else 1.0))
-    adaette = pd.DataFrame(tte, columns=["STUDYID", "USUBJID", "TRTA", "PARAMCD", "AVAL", "CNSR"])
+    adaette = pd.DataFrame(tte, columns=["STUDYID", "USUBJID", "TRTA", "PARAMCD", "STARTDT", "AVAL", "CNSR"])
     adaette["AVALU"] = "YEARS"
+    adaette["TRTAG1"] = _pooled(adaette["TRTA"])
     return make_analysis(SYN_CONFIG, adsl, adae, adex, adaette)
 
 
@@ -203,10 +208,33 @@ def safety(analysis) -> set:
     return set(adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"])
 
 
+def of_group(frame: pd.DataFrame, group: str) -> pd.DataFrame:
+    """The records of ``group``: TRTA, or for a pooled group TRTAG1 (written out, independent of
+    report.tables)."""
+    pooled = frame["TRTAG1"] == group if "TRTAG1" in frame else False
+    return frame[((frame["TRTA"] == group) | pooled).to_numpy(dtype=bool)]
+
+
 def group_N(analysis) -> dict[str, int]:
     adex = analysis.datasets["ADEX"]
     days = adex[(adex["PARAMCD"] == "TRTDURD") & adex["USUBJID"].isin(safety(analysis))]
-    return {g: int(days.loc[days["TRTA"] == g, "USUBJID"].nunique()) for g in members_of(analysis)}
+    return {g: int(of_group(days, g)["USUBJID"].nunique()) for g in members_of(analysis)}
+
+
+def to_first_event(part: pd.DataFrame) -> pd.DataFrame:
+    """Per subject, its records (one per treatment piece) in STARTDT order up to and including
+    the first event: AVAL summed, CNSR 0 if one is an event (written out, independent of
+    report.rates)."""
+    rows = []
+    for usubjid, records in part.sort_values("STARTDT", kind="mergesort").groupby("USUBJID", sort=True):
+        years, event = 0.0, False
+        for aval, cnsr in zip(records["AVAL"], records["CNSR"]):
+            years += aval
+            if cnsr == 0:
+                event = True
+                break
+        rows.append((usubjid, years, 0.0 if event else 1.0))
+    return pd.DataFrame(rows, columns=["USUBJID", "AVAL", "CNSR"])
 
 
 def teae_in(analysis, group: str) -> pd.DataFrame:
@@ -351,7 +379,7 @@ def test_soc_pt_sorted_by_descending_all_active_frequency(syn):
 def test_soc_pt_sorting_without_a_pooled_group_uses_the_union_of_active_groups():
     config = {**SYN_CONFIG, "groups": [g for g in SYN_CONFIG["groups"] if not g.get("pools")]}
     base = synthetic_analysis()
-    data = {k: v[v["TRTA"] != "All active"] if "TRTA" in v else v for k, v in base.datasets.items()}
+    data = {k: v.drop(columns=[c for c in v if c.startswith("TRTAG")]) for k, v in base.datasets.items()}
     analysis = make_analysis(config, data["ADSL"], data["ADAE"], data["ADEX"], data["ADAETTE"])
     label, members, in_config = T.all_active_group(analysis.iss)
     assert (label, members, in_config) == ("Low + Mid + High", ("Low", "Mid", "High"), False)
@@ -401,9 +429,9 @@ def test_exposure_statistics_equal_direct_computations(analysis):
     adex = analysis.datasets["ADEX"]
     ids = safety(analysis)
     for group in members_of(analysis):
-        days = adex.loc[(adex["PARAMCD"] == "TRTDURD") & (adex["TRTA"] == group) & adex["USUBJID"].isin(ids), "AVAL"]
-        years = adex.loc[(adex["PARAMCD"] == "TRTDURY") & (adex["TRTA"] == group) & adex["USUBJID"].isin(ids),
-                         "AVAL"]
+        mine = of_group(adex[adex["USUBJID"].isin(ids)], group)
+        days = mine[mine["PARAMCD"] == "TRTDURD"].groupby("USUBJID")["AVAL"].sum(min_count=1)   # per subject
+        years = mine.loc[mine["PARAMCD"] == "TRTDURY", "AVAL"]
         assert table.value("n", group) == len(days)
         assert table.value("py", group) == pytest.approx(years.sum(), abs=1e-12)
         if len(days):
@@ -435,7 +463,7 @@ def test_eair_cells_equal_hand_formulas(analysis):
     tte = tte[tte["USUBJID"].isin(safety(analysis))]
     for event in analysis.iss.events:
         for group in members_of(analysis):
-            part = tte[(tte["PARAMCD"] == event["paramcd"]) & (tte["TRTA"] == group)]
+            part = to_first_event(of_group(tte[tte["PARAMCD"] == event["paramcd"]], group))
             n, T_ = int((part["CNSR"] == 0).sum()), float(part["AVAL"].sum())
             rid = f"{event['paramcd']}|{group}"
             assert cell(table, rid, "N")["value"] == len(part)
@@ -483,7 +511,7 @@ def test_eair_difference_is_the_study_stratified_mantel_haenszel_difference(syn)
             strata = []
             for study in ("ST-A", "ST-B"):
                 part = tte[(tte["PARAMCD"] == event["paramcd"]) & (tte["STUDYID"] == study)]
-                trt, ctl = part[part["TRTA"] == group], part[part["TRTA"] == "Placebo"]
+                trt, ctl = of_group(part, group), part[part["TRTA"] == "Placebo"]
                 strata.append(((trt["CNSR"] == 0).sum(), trt["AVAL"].sum(), (ctl["CNSR"] == 0).sum(),
                                ctl["AVAL"].sum()))
             rd, lo, hi = reference_mh(strata)
@@ -639,7 +667,7 @@ def test_missing_variable_is_a_clear_error(syn):
 def test_exposure_in_an_unknown_group_is_a_clear_error(syn):
     data = dict(syn.datasets)
     data["ADEX"] = data["ADEX"].assign(TRTA=data["ADEX"]["TRTA"].replace({"Low": "Lo"}))
-    with pytest.raises(InputError, match="not ISS config groups: Lo"):
+    with pytest.raises(InputError, match="ADEX TRTA has value.*not non-pooled ISS config groups: Lo"):
         build_tables(SimpleNamespace(iss=syn.iss, datasets=data))
 
 
@@ -716,3 +744,20 @@ def test_demographics_categories_add_up_to_n_and_trace_to_adsl(mini):
 def test_demographics_without_demographic_variables_is_an_empty_table(syn):
     table = T.demographics_table(syn)   # the synthetic ADSL has no AGE, SEX, RACE or ETHNIC
     assert table.cells.empty and list(table.rows["row_id"]) == []
+
+
+def test_counting_in_an_unknown_pool_or_without_its_record_flag_is_a_clear_error(syn):
+    with pytest.raises(InputError, match="unknown analysis pool 'XX' \\(pools: none\\)"):
+        T.context(syn, pool="XX")
+    pooled = SimpleNamespace(iss=ISSConfig({**SYN_CONFIG, "analysis_pools": [
+        {"id": "A", "label": "Study A", "flag": "APOOLFL", "studies": ["ST-A"]}]}, Path("x.json"), []),
+        datasets=syn.datasets)
+    with pytest.raises(InputError, match="ADAE lacks ANL01FL, the record flag of analysis pool 'A'"):
+        T.context(pooled, pool="A")
+
+
+def test_a_pooled_treatment_the_config_does_not_pool_is_a_clear_error(syn):
+    data = dict(syn.datasets)
+    data["ADAE"] = data["ADAE"].assign(TRTAG1=data["ADAE"]["TRTAG1"].replace({"All active": "All doses"}))
+    with pytest.raises(InputError, match="ADAE TRTAGy has value.*not pooled ISS config groups: All doses"):
+        T.context(SimpleNamespace(iss=syn.iss, datasets=data))

@@ -7,7 +7,9 @@ from specs import findings
 def build_summary(result) -> dict:
     adsl = result.analysis.datasets["ADSL"]
     adex = result.analysis.datasets["ADEX"]
-    years = adex[adex["PARAMCD"] == "TRTDURY"].groupby("TRTA")["AVAL"].sum()
+    from report.tables import in_groups
+
+    years = in_groups(adex[adex["PARAMCD"] == "TRTDURY"]).groupby("TRTA")["AVAL"].sum()   # pooled: TRTAGy
     groups = [g.label for g in sorted(result.iss.groups, key=lambda g: g.number)]
     return {
         "studies": len(result.iss.studies),
