@@ -187,13 +187,16 @@ def derive_actsub(dm: pd.DataFrame, *, arm: str = "ARMCD") -> list[TsValue]:
     return [TsValue(str(int(dm[arm].notna().sum())))]
 
 
-def derive_age_limit(dm: pd.DataFrame, which: str, *, age: str = "AGE", unit: str = "AGEU") -> list[TsValue]:
-    """AGEMIN (``which="min"``) / AGEMAX (``"max"``): the youngest / oldest subject's AGE as an
-    ISO 8601 duration in its AGEU (P17Y); subjects aged in another unit than the most common one
-    are converted by their unit's length in days. TSVALNF "NI" when no subject has an age."""
+def derive_age_limit(dm: pd.DataFrame, which: str, *, age: str = "AGE", unit: str = "AGEU",
+                     arm: str = "ARMCD") -> list[TsValue]:
+    """AGEMIN (``which="min"``) / AGEMAX (``"max"``): the youngest / oldest age (AGE, completed
+    units) of the subjects entered into the trial (those ACTSUB counts: ARMCD not null; screen
+    failures need not have met the eligibility ages), as an ISO 8601 duration in AGEU (P17Y).
+    Ages in another unit than the most common one are converted by the units' length in days.
+    TSVALNF "NI" when no entered subject has an age."""
     if age not in dm or unit not in dm:
         return [TsValue(None, null_flavor="NI")]
-    known = dm[age].notna() & dm[unit].isin(list(AGE_UNITS))
+    known = dm[age].notna() & dm[unit].isin(list(AGE_UNITS)) & (dm[arm].notna() if arm in dm else True)
     if not known.any():
         return [TsValue(None, null_flavor="NI")]
     units = dm.loc[known, unit]
