@@ -235,3 +235,39 @@ def test_validate_finds_core_000741_in_a_package_without_intmodel(demo_package, 
     found = json.loads((package / "validation" / "findings.json").read_text())["findings"]
     ts_rules = sorted((f["rule"], f["value"]) for f in found if f["dataset"] == "TS" and f["rule"] != "DD0112")
     assert ("CORE-000741", "INTMODEL") in ts_rules and ("TP0401", "INTMODEL") in ts_rules, proc.stdout
+
+
+def test_a_corpus_integration_builds_with_and_without_the_trial_summary_keys(tmp_path):
+    """clean-two-study as it is (every TS key given) and with ``trial_summary`` taken out of both
+    study configs: both build (exit 0, no error); with the keys TS has no finding, without them
+    each study has one TP0401 and one CORE-000741 warning. Derived values from its README: 8 and
+    6 subjects, sites in USA/CAN and DEU/GBR, two arms each; 202 has no placebo (COMPTRT NA)."""
+    from fileformats.xpt import read_xpt
+    from tests.cli_support import run_cli
+    from tests.test_integrations import CORPUS
+
+    results = {}
+    for keys in (True, False):
+        case = tmp_path / f"keys-{keys}"
+        shutil.copytree(CORPUS / "clean-two-study", case)
+        for path in (case / "studies").glob("*.json"):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            assert "trial_summary" in data
+            if not keys:
+                del data["trial_summary"]
+                path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        proc = run_cli("build", "iss.json", "--out", str(case / "package"), "--quiet", cwd=case)
+        assert proc.returncode == 0, proc.stderr
+        found = json.loads((case / "package/validation/findings.json").read_text())
+        results[keys] = (found["counts"], sorted((f["rule"], f["file"]) for f in found["findings"]), case / "package")
+    assert results[True][0] == {"error": 0, "warning": 0, "notice": 0}
+    assert results[False][0] == {"error": 0, "warning": 4, "notice": 0}
+    assert [rule for rule, _ in results[False][1]] == ["CORE-000741", "CORE-000741", "TP0401", "TP0401"]
+    sdtm = results[True][2] / "m5/datasets"
+    ts201 = read_xpt(sdtm / "tvx-mig-201/tabulations/sdtm/ts.xpt")[0]
+    ts202 = read_xpt(sdtm / "tvx-mig-202/tabulations/sdtm/ts.xpt")[0]
+    assert (values(ts201, "ACTSUB"), values(ts202, "ACTSUB")) == (["8"], ["6"])
+    assert (values(ts201, "FCNTRY"), values(ts202, "FCNTRY")) == (["CAN", "USA"], ["DEU", "GBR"])
+    assert (values(ts201, "NARMS"), values(ts202, "NARMS")) == (["2"], ["2"])
+    assert (values(ts201, "COMPTRT"), values(ts202, "COMPTRT", "TSVALNF")) == (["PLACEBO"], ["NA"])
+    assert values(ts201, "INDIC", "TSVALCD") == ["37796009"] and values(ts202, "TCNTRL") == ["DOSE RESPONSE"]
