@@ -212,11 +212,11 @@ def check_study_config(config: StudyConfig) -> None:
 
 def check_trial_summary_values(config: StudyConfig) -> None:
     """The TS values the config gives (``trial_summary``, ``phase`` ...) against the shipped
-    SDTMIG spec's TS parameters and codelists (:func:`sdtm.ts.check_trial_summary_config`)."""
-    from sdtm.ts import check_trial_summary_config
+    SDTMIG spec's TS parameters and codelists (:func:`sdtm.tsparams.check_config_values`)."""
+    from sdtm.tsparams import check_config_values
     from specs.load import shipped_standard
 
-    check_trial_summary_config(config, shipped_standard("sdtmig-3.4"))
+    check_config_values(config.data, config.file, shipped_standard("sdtmig-3.4"))
 
 
 def check_field_names(config: StudyConfig, domain: str, columns: dict[str, str]) -> None:

@@ -23,28 +23,22 @@ TSPARMCD in the spec's codelist: nothing here types terminology.
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from sdtm.common import text
 from sdtm.config import StudyConfig
-from specs.errors import InputError, did_you_mean
+from sdtm.tsparams import DESIGN_KEYS, codelist_of, entries, fda_parameters, parameter_codelists
 from specs.iso8601 import dtc_date
-from specs.model import Codelist, Spec
+from specs.model import Spec
 
 TS_COLUMNS = ["STUDYID", "DOMAIN", "TSSEQ", "TSPARMCD", "TSPARM", "TSVAL", "TSVALNF", "TSVALCD", "TSVCDREF",
               "TSVCDVER"]
-FDA_FILE = Path(__file__).parent / "data" / "fda_trial_summary.json"
 CDISC_CT = "CDISC CT"
 #: DM.AGEU -> the ISO 8601 duration designator of AGEMIN/AGEMAX.
 AGE_UNITS = {"YEARS": "Y", "MONTHS": "M", "WEEKS": "W", "DAYS": "D"}
-#: TS parameters the config gives through its own keys (not ``trial_summary``).
-DESIGN_KEYS = {"TITLE": "title", "TPHASE": "phase", "SPONSOR": "sponsor", "INDIC": "indication"}
 
 
 class TsValue(NamedTuple):
@@ -55,12 +49,6 @@ class TsValue(NamedTuple):
     system: str | None = None
     version: str | None = None
     null_flavor: str | None = None
-
-
-@lru_cache(maxsize=1)
-def fda_parameters() -> dict[str, Any]:
-    """The FDA-expected TS parameter set (``sdtm/data/fda_trial_summary.json``)."""
-    return json.loads(FDA_FILE.read_text(encoding="ascii"))
 
 
 def build_trial_summary(config: StudyConfig, dm: pd.DataFrame, spec: Spec, *,
@@ -84,22 +72,13 @@ def build_trial_summary(config: StudyConfig, dm: pd.DataFrame, spec: Spec, *,
 
 def ts_parameters(spec: Spec) -> list[str]:
     """TSPARMCD of each value-level row of TS.TSVAL, in the spec's order."""
-    return list(_parameter_codelists(spec))
-
-
-def _parameter_codelists(spec: Spec) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for vl in spec.value_levels("TS", "TSVAL") if "TS" in [d.name for d in spec.datasets] else []:
-        checks = spec.where_clause(vl.where_clause).checks
-        if len(checks) == 1 and checks[0].variable == "TSPARMCD" and len(checks[0].values) == 1:
-            out[checks[0].values[0]] = vl.codelist
-    return out
+    return list(parameter_codelists(spec))
 
 
 # -- values from the config ---------------------------------------------------------------------
 def configured_values(config: StudyConfig, spec: Spec) -> dict[str, list[TsValue]]:
     """The parameters the config gives (cases 2 and 3 of the module docstring), coded."""
-    given = {code: _entries(entry) for code, entry in config.get("trial_summary", {}).items()}
+    given = {code: entries(entry) for code, entry in config.get("trial_summary", {}).items()}
     for code, key in DESIGN_KEYS.items():   # trial_summary may give these parameters' codes only
         if config.get(key) is not None:
             given[code] = [{**given.get(code, [{}])[0], "value": config.get(key)}]
@@ -112,14 +91,8 @@ def configured_values(config: StudyConfig, spec: Spec) -> dict[str, list[TsValue
     for code, key in (("ROUTE", "route"), ("DOSFRM", "dose_form")):
         if config.exposure.get(key):
             given[code] = [{"value": config.exposure[key]}]
-    codelists = _parameter_codelists(spec)
+    codelists = parameter_codelists(spec)
     return {code: [coded(e, spec, codelists.get(code)) for e in entries] for code, entries in given.items() if entries}
-
-
-def _entries(entry) -> list[dict]:
-    """A config TS value (text, number, object or list of them) as a list of objects."""
-    items = entry if isinstance(entry, list) else [entry]
-    return [i if isinstance(i, dict) else {"value": str(i)} for i in items]
 
 
 def _treatment(treatment: dict) -> dict:
@@ -136,7 +109,7 @@ def coded(entry: dict, spec: Spec, codelist: str | None) -> TsValue:
     if value is None:
         return TsValue(None, null_flavor=flavor or "NI")
     value = str(value)
-    cl = _codelist(spec, codelist)
+    cl = codelist_of(spec, codelist)
     if cl is not None and cl.is_external:
         return TsValue(value, value, cl.dictionary, cl.version)
     if cl is not None:
@@ -164,7 +137,7 @@ def derived_values(config: StudyConfig, dm: pd.DataFrame, spec: Spec, *,
         "DCUTDTC": [TsValue(data_cutoff)] if data_cutoff else [],
         "SDTIGVER": [TsValue(ig)] if ig else [],
         "SDTMVER": [TsValue(model)] if model else [],
-        "EXTTIND": [coded({"value": "Y" if config.extension_of else "N"}, spec, _parameter_codelists(spec).get("EXTTIND"))],
+        "EXTTIND": [coded({"value": "Y" if config.extension_of else "N"}, spec, parameter_codelists(spec).get("EXTTIND"))],
     }
     return {code: values for code, values in out.items() if values}
 
@@ -225,62 +198,8 @@ def derive_sdtm_versions(spec: Spec) -> tuple[str | None, str | None]:
 
 
 def _decodes(spec: Spec, oid: str) -> dict[str, str]:
-    cl = _codelist(spec, oid)
+    cl = codelist_of(spec, oid)
     return {i.value: i.decode for i in cl.items if i.decode} if cl is not None else {}
-
-
-def _codelist(spec: Spec, oid: str | None) -> Codelist | None:
-    if oid is None:
-        return None
-    try:
-        return spec.codelist(oid)
-    except KeyError:
-        return None
-
-
-# -- config checks --------------------------------------------------------------------------------
-def check_trial_summary_config(config: StudyConfig, spec: Spec) -> None:
-    """The TS values a config gives, refused at load naming the JSON path: a parameter the
-    spec's TS does not describe; a value of a CDISC CT parameter that is not a term of its
-    codelist (``phase`` too), or one given a code (C-codes are looked up, never typed); a code
-    without its code system, or a code system that is not a DICTNAM term."""
-    codelists = _parameter_codelists(spec)
-    systems = _codelist(spec, "CL.DICTNAM")
-    places = [(f"$.{key}", code, config.get(key)) for code, key in DESIGN_KEYS.items() if config.get(key) is not None]
-    places += [(f"$.trial_summary.{code}", code, entry) for code, entry in config.get("trial_summary", {}).items()]
-    for path, code, entry in places:
-        if code not in codelists:
-            _fail(config, f"{code} is not a TS parameter of the spec{did_you_mean(code, list(codelists))}", path)
-        if path.startswith("$.trial_summary") and code in DESIGN_KEYS and config.get(DESIGN_KEYS[code]) is not None \
-                and any("value" in e for e in _entries(entry)):
-            _fail(config, f"TS {code} is given by {DESIGN_KEYS[code]!r}: trial_summary.{code} may give its code only",
-                  path)
-        many = isinstance(entry, list)
-        for i, item in enumerate(_entries(entry)):
-            where = f"{path}[{i}]" if many else path
-            _check_entry(config, spec, item, code, _codelist(spec, codelists[code]), systems, where)
-
-
-def _check_entry(config, spec, item: dict, code: str, cl: Codelist | None, systems: Codelist | None,
-                 where: str) -> None:
-    if cl is not None and not cl.is_external:
-        if "code" in item:
-            _fail(config, f"{code} takes a CDISC CT term, whose C-code is looked up in {cl.oid}: give no code",
-                  f"{where}.code")
-        if "value" in item and str(item["value"]) not in cl.values():
-            _fail(config, f"{item['value']!r} is not a term of {cl.name} ({cl.oid}), the codelist of TS {code}"
-                          f"{did_you_mean(str(item['value']), cl.values())}", where)
-    if "code" in item and not item.get("code_system"):
-        _fail(config, f"the code {item['code']!r} of TS {code} has no code system (code_system: e.g. SNOMED, "
-                      "UNII, MED-RT)", where)
-    known = systems.values() if systems is not None else []
-    if item.get("code_system") and known and item["code_system"] not in known:
-        _fail(config, f"code system {item['code_system']!r} is not a Dictionary Name (DICTNAM) term"
-                      f"{did_you_mean(item['code_system'], known)}", f"{where}.code_system")
-
-
-def _fail(config: StudyConfig, message: str, path: str) -> None:
-    raise InputError(message, file=config.file, path=path)
 
 
 # -- validation rules -----------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import pytest
 import specs
 from sdtm.config import load_study_config
 from sdtm.mapping import map_study, read_study_raw
-from sdtm.ts import check_trial_summary, fda_parameters
+from sdtm.ts import check_trial_summary
+from sdtm.tsparams import fda_parameters
 from specs import InputError
 from tests.minimal_study import CONFIG, write_minimal_study
 
