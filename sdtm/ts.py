@@ -92,7 +92,7 @@ def configured_values(config: StudyConfig, spec: Spec) -> dict[str, list[TsValue
         if config.exposure.get(key):
             given[code] = [{"value": config.exposure[key]}]
     codelists = parameter_codelists(spec)
-    return {code: [coded(e, spec, codelists.get(code)) for e in entries] for code, entries in given.items() if entries}
+    return {code: [coded(e, spec, codelists.get(code)) for e in items] for code, items in given.items() if items}
 
 
 def _treatment(treatment: dict) -> dict:
@@ -137,7 +137,8 @@ def derived_values(config: StudyConfig, dm: pd.DataFrame, spec: Spec, *,
         "DCUTDTC": [TsValue(data_cutoff)] if data_cutoff else [],
         "SDTIGVER": [TsValue(ig)] if ig else [],
         "SDTMVER": [TsValue(model)] if model else [],
-        "EXTTIND": [coded({"value": "Y" if config.extension_of else "N"}, spec, parameter_codelists(spec).get("EXTTIND"))],
+        "EXTTIND": [coded({"value": "Y" if config.extension_of else "N"}, spec,
+                          parameter_codelists(spec).get("EXTTIND"))],
     }
     return {code: values for code, values in out.items() if values}
 

@@ -85,12 +85,13 @@ def test_every_fda_expected_parameter_is_there_with_its_codes(full):
     coded = full.set_index(["TSPARMCD", "TSSEQ"])
     assert tuple(coded.loc[("INDIC", 1), ["TSVAL", "TSVALCD", "TSVCDREF", "TSVCDVER"]]) == (
         "Atopic dermatitis", "24079001", "SNOMED", "2024-09-01")
-    assert tuple(coded.loc[("TRT", 1), ["TSVAL", "TSVALCD", "TSVCDREF"]]) == ("TOPAZITINIB CREAM 1.5%", "TPZ0000150", "UNII")
+    assert tuple(coded.loc[("TRT", 1), ["TSVAL", "TSVALCD", "TSVCDREF"]]) == (
+        "TOPAZITINIB CREAM 1.5%", "TPZ0000150", "UNII")
     assert tuple(coded.loc[("PCLAS", 1), ["TSVALCD", "TSVCDREF"]]) == ("N0000000000", "MED-RT")
     # CDISC CT terms: the C-codes of the SDTM CT 2025-03-28 file
     assert values(full, "TBLIND", "TSVALCD") == ["C15228"] and values(full, "INTMODEL", "TSVALCD") == ["C82639"]
     assert values(full, "TTYPE", "TSVALCD") == ["C49666", "C49667"] and values(full, "RANDOM", "TSVALCD") == ["C49488"]
-    assert set(values(full, "TBLIND", "TSVCDREF")) == {"CDISC CT"} and values(full, "TBLIND", "TSVCDVER") == ["2025-03-28"]
+    assert (values(full, "TBLIND", "TSVCDREF"), values(full, "TBLIND", "TSVCDVER")) == (["CDISC CT"], ["2025-03-28"])
     # not applicable: no comparator drug code for the vehicle, CURTRT as ADDON is N, TDIGRP as given
     assert values(full, "COMPTRT") == ["VEHICLE CREAM"] and values(full, "COMPTRT", "TSVALCD") == [None]
     assert (values(full, "CURTRT"), values(full, "CURTRT", "TSVALNF")) == ([None], ["NA"])
