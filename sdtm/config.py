@@ -170,6 +170,7 @@ def check_study_config(config: StudyConfig) -> None:
 
     check_ascii_values(data, file, exclude=NOT_SDTM_VALUES)
     check_value_map_names(config)
+    check_trial_summary_values(config)
     if config.source == "raw":
         if "raw" not in data:
             fail("a raw-data study needs a 'raw' section", "$")
@@ -207,6 +208,15 @@ def check_study_config(config: StudyConfig) -> None:
                 if supp["field"] not in raw["columns"]:
                     fail(f"supplemental field {supp['field']} is not mapped in raw.files.{domain}.columns",
                          f"$.supplemental.{domain}[{i}].field")
+
+
+def check_trial_summary_values(config: StudyConfig) -> None:
+    """The TS values the config gives (``trial_summary``, ``phase`` ...) against the shipped
+    SDTMIG spec's TS parameters and codelists (:func:`sdtm.tsparams.check_config_values`)."""
+    from sdtm.tsparams import check_config_values
+    from specs.load import shipped_standard
+
+    check_config_values(config.data, config.file, shipped_standard("sdtmig-3.4"))
 
 
 def check_field_names(config: StudyConfig, domain: str, columns: dict[str, str]) -> None:

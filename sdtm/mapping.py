@@ -129,7 +129,7 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
         if name in SUPP_IDVAR:
             add_supplemental_metadata(spec, f"SUPP{name}", qualifiers)
             out[f"SUPP{name}"] = build_supp(out[name], name, qualifiers, idvar=SUPP_IDVAR[name])
-    out["TS"] = build_trial_summary(config, dm, spec)
+    out["TS"] = build_trial_summary(config, dm, spec, data_cutoff=data_cutoff)
     note_future_dates(out, spec, future_reference(data_cutoff, created), ledger)
     note_dates_before_birth(out, spec, ledger)
     lineage = record_lineage(out)

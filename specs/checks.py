@@ -227,7 +227,7 @@ def _text_findings(text: _Text, ds: str, codelists: dict | None, value_lists: li
         yield "TP0007", text.findings("TP0007", ds, (nbytes > var.length) & ~too_long,
                                       f"value of {var.name} is longer than its spec length {var.length}")
     yield from _iso8601_findings(text, ds)
-    if codelists is not None and var.codelist:
+    if codelists is not None and (var.codelist or value_lists):
         yield from _codelist_findings(text, ds, codelists, value_lists or [])
 
 
@@ -254,12 +254,14 @@ def _iso8601_findings(text: _Text, ds: str):
 
 def _codelist_findings(text: _Text, ds: str, codelists: dict, value_lists: list):
     """Membership of every coded value in its codelist: the value-level one where a where clause
-    gives one for the row (``value_lists``: (rows, codelist OID)), else the variable's."""
+    gives one for the row (``value_lists``: (rows, codelist OID)), else the variable's (if it has
+    one: TS.TSVAL has codelists per parameter only)."""
     covered = np.zeros(len(text.missing), dtype=bool)
     for rows, oid in value_lists:
         yield from _membership(text, ds, codelists, oid, rows & ~covered)
         covered |= rows
-    yield from _membership(text, ds, codelists, text.var.codelist, ~covered)
+    if text.var.codelist:
+        yield from _membership(text, ds, codelists, text.var.codelist, ~covered)
 
 
 def _membership(text: _Text, ds: str, codelists: dict, oid: str, rows: np.ndarray):

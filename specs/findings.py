@@ -77,6 +77,11 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0313": ("warning", "DM.RFSTDTC/RFENDTC do not span the exposure (sponsor-defined; usually first to last dose)"),
     "TP0314": ("error", "DM.RFENDTC is before DM.RFSTDTC"),
     "TP0315": ("error", "Study day (--DY, --STDY, --ENDY) disagrees with its date and DM.RFSTDTC"),
+    # Trial Summary (sdtm.ts.check_trial_summary): FDA rules, by their FDA/CDISC ids where they have one
+    "TP0401": ("warning", "FDA-expected Trial Summary parameter has no TS record (FDA sdTCG TS parameters)"),
+    "CORE-000741": ("warning", "STYPE INTERVENTIONAL without INTMODEL, INTTYPE and PCLAS populated in TS (FDA FB1111)"),
+    "TP0402": ("warning", "TS coded value (TSVALCD) without its code system (TSVCDREF)"),
+    "TP0403": ("warning", "TS record with both or neither of TSVAL and TSVALNF (SDTMIG 3.4 TS assumption 10)"),
     # define.xml: file, schema and Define-XML 2.1 business rules (define.validate)
     "DD0001": ("error", "define.xml is not well-formed XML"),
     "DD0002": ("error", "define.xml declares a DOCTYPE/entities and is refused (never resolved)"),

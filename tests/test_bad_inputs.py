@@ -420,6 +420,26 @@ REFUSED = [
         0, "XYZ")), ("mini-01.json", "$.arms[0].treatments[0]", "'XYZ'")),
     Refused("study-non-ascii-arm", lambda w, t, p: study(w, lambda c: c["arms"][0].update(arm=NOT_ASCII)),
             ("mini-01.json", "$.arms[0].arm", "non-ASCII", "U+00E9")),
+    # Trial Summary values (sdtm.ts.check_trial_summary_config)
+    Refused("study-ts-value-not-in-codelist", lambda w, t, p: study(w, lambda c: c.update(
+        trial_summary={"TBLIND": "DOUBLE-BLIND"})), ("mini-01.json", "$.trial_summary.TBLIND", "'DOUBLE-BLIND'",
+                                                     "TBLIND", "DOUBLE BLIND")),
+    Refused("study-ts-value-not-in-codelist-in-list", lambda w, t, p: study(w, lambda c: c.update(
+        trial_summary={"TTYPE": ["EFFICACY", "SAFETY STUDY"]})), ("mini-01.json", "$.trial_summary.TTYPE[1]",
+                                                                   "'SAFETY STUDY'")),
+    Refused("study-ts-phase-not-in-codelist", lambda w, t, p: study(w, lambda c: c.update(phase="PHASE 3")),
+            ("mini-01.json", "$.phase", "'PHASE 3'", "TPHASE")),
+    Refused("study-ts-code-without-code-system", lambda w, t, p: study(w, lambda c: c.update(
+        trial_summary={"PCLAS": {"value": "Janus Kinase Inhibitor", "code": "N0000000001"}})),
+            ("mini-01.json", "$.trial_summary.PCLAS", "code_system")),
+    Refused("study-ts-unknown-code-system", lambda w, t, p: study(w, lambda c: c.update(
+        trial_summary={"INDIC": {"code": "24079001", "code_system": "SNOMEDCT"}}, indication="Atopic dermatitis")),
+            ("mini-01.json", "$.trial_summary.INDIC.code_system", "'SNOMEDCT'", "SNOMED")),
+    Refused("study-ts-cdisc-term-given-a-code", lambda w, t, p: study(w, lambda c: c.update(
+        trial_summary={"INTMODEL": {"value": "PARALLEL", "code": "C82639", "code_system": "CDISC CT"}})),
+            ("mini-01.json", "$.trial_summary.INTMODEL.code", "looked up")),
+    Refused("study-ts-derived-parameter-typed", lambda w, t, p: study(w, lambda c: c.update(
+        trial_summary={"SSTDTC": "2021-01-01"})), ("mini-01.json", "$.trial_summary", "SSTDTC")),
     Refused("study-spec-malformed-json", _study_spec('{"datasets": [\n  {"name": "XX",]}'),
             ("studyspec/xx.json", "row 2", "malformed JSON")),
     Refused("study-spec-unknown-codelist", _study_spec(json.dumps({"datasets": [

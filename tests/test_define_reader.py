@@ -420,7 +420,10 @@ def test_pilot_sdtm_data_checked_against_the_spec_read_from_its_define(pilot_sdt
         # TSPARMCD AGEMAX has no TSVAL, which the define marks Mandatory
         ["TP0004", "TS", "TSVAL", 2],
         # TDIGRP and TITLE hold a right single quotation mark (U+2019)
-        ["TP0008", "TS", "TSVAL", 8], ["TP0008", "TS", "TSVAL", 28]]
+        ["TP0008", "TS", "TSVAL", 8], ["TP0008", "TS", "TSVAL", 28],
+        # TPHASE "PHASE II TRIAL", where its define's TPHASE codelist (value-level, for TSVAL where
+        # TSPARMCD is TPHASE) spells the term "Phase II Trial"
+        ["TP0009", "TS", "TSVAL", 22]]
     assert found.iloc[0]["value"] == 9.299999999999999 and "9.3" in spec.codelist("CL.VISITNUM").values()
     assert found.iloc[2]["message"] == "non-ASCII character '\u2019' (U+2019) in TSVAL"
 

@@ -15,7 +15,8 @@ Rules, in order:
 * TP0304 every ADSL subject is in DM;
 * TP0305 SAFFL = "Y" exactly for the DM subjects with exposure (EX);
 * TP0306 ADAE holds exactly the AE records of the ADSL subjects (STUDYID, USUBJID, AESEQ);
-* TP0307 ADaM SRCDOM/SRCSEQ name an existing record (ADaMIG 1.3 traceability variables).
+* TP0307 ADaM SRCDOM/SRCSEQ name an existing record (ADaMIG 1.3 traceability variables);
+* the FDA Trial Summary rules of :func:`sdtm.ts.check_trial_summary` (TP0401-TP0403, CORE-000741).
 
 Studies whose SDTM is not in the package (SDTM given as input) are skipped by the rules that
 need it, with a notice (TP0308).
@@ -25,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sdtm.ts import check_trial_summary
 from specs import findings
 from specs.columns import is_in
 from specs.iso8601 import date_bounds, date_fields
@@ -80,6 +82,8 @@ def sdtm_checks(sdtm: dict[str, pd.DataFrame], files: dict[str, str]) -> pd.Data
     if "EX" in sdtm:
         out += reference_dates(dm, sdtm["EX"], files.get("DM"))
     out += study_days(sdtm, files)
+    if "TS" in sdtm:
+        out.append(check_trial_summary(sdtm["TS"], file=files.get("TS")))
     return findings.concat(out)
 
 

@@ -12,6 +12,24 @@ CREATION_DATETIME = "2026-01-15T09:00:00"
 DATA_CUTOFF = "2023-12-31"
 SPONSOR = "Topaz Dermatology (fictional)"
 INDICATION = "Atopic dermatitis"
+#: SNOMED CT concept 24079001 "Atopic dermatitis (disorder)", International Edition 2024-09-01.
+INDICATION_CODE = {"code": "24079001", "code_system": "SNOMED", "version": "2024-09-01"}
+#: The fictional drug's ingredient code: a made-up UNII (10 characters, as FDA's substance
+#: registry gives them) so that TS TRT shows where the code goes; the vehicle has none.
+UNII = {"TPZ075": "TPZ0000075", "TPZ15": "TPZ0000150"}
+#: The Trial Summary parameters only the protocol says (TS, SDTMIG 3.4 section 7.6.1), by phase.
+TRIAL_SUMMARY_DESIGN = {
+    1: {"TTYPE": ["SAFETY", "PHARMACOKINETIC"], "INTMODEL": "SINGLE GROUP", "TBLIND": "OPEN LABEL", "TCNTRL": "NONE",
+        "RANDOM": "N", "LENGTH": "P4W",
+        "OBJPRIM": "To assess the safety and systemic exposure of topazitinib cream 1.5% applied twice daily "
+                   "under maximum-use conditions"},
+    2: {"TTYPE": ["EFFICACY", "SAFETY", "DOSE RESPONSE"], "INTMODEL": "PARALLEL", "TBLIND": "DOUBLE BLIND",
+        "TCNTRL": "PLACEBO", "RANDOM": "Y", "LENGTH": "P52W",
+        "OBJPRIM": "To compare the efficacy of topazitinib cream 0.75% and 1.5% with vehicle at week 8"},
+    3: {"TTYPE": ["EFFICACY", "SAFETY"], "INTMODEL": "PARALLEL", "TBLIND": "DOUBLE BLIND", "TCNTRL": "PLACEBO",
+        "RANDOM": "Y", "LENGTH": "P52W",
+        "OBJPRIM": "To compare the efficacy of topazitinib cream 0.75% and 1.5% with vehicle at week 8"},
+}
 
 SUPPLEMENTAL = {
     "DM": [
@@ -72,6 +90,7 @@ def study_config(plan: d.StudyPlan, style: dict, sites: dict[str, str],
                 "strength": d.STRENGTH[d.TREATMENTS[t]],
                 "strength_unit": "%",
                 "active": d.TREATMENTS[t] != "VEH",
+                **({"unii": UNII[d.TREATMENTS[t]]} if d.TREATMENTS[t] in UNII else {}),
             }
             for t in used
         },
@@ -84,6 +103,31 @@ def study_config(plan: d.StudyPlan, style: dict, sites: dict[str, str],
         "supplemental": SUPPLEMENTAL,
         "reference_dates": {"rfendtc": "end_of_participation"},
         "age": "derived",
+        "trial_summary": trial_summary(plan),
+    }
+
+
+def trial_summary(plan: d.StudyPlan) -> dict:
+    """The study's TS parameters from the protocol (``trial_summary`` of the study config): the
+    design of its phase, the planned subjects (those the plan randomises or assigns), and what
+    every study of the programme shares. The demo programme is fictional and registered nowhere:
+    REGID has the null flavour NA; its pharmacologic class is given without a MED-RT code."""
+    return {
+        "STYPE": "INTERVENTIONAL",
+        **TRIAL_SUMMARY_DESIGN[plan.phase],
+        "INTTYPE": "DRUG",
+        "TINDTP": "TREATMENT",
+        "ADDON": "N",
+        "ADAPT": "N",
+        "HLTSUBJI": "N",
+        "SEXPOP": "BOTH",
+        "PLANSUB": plan.participants + plan.not_treated,
+        "INDIC": INDICATION_CODE,
+        "TDIGRP": "Children and adolescents with atopic dermatitis",
+        "PCLAS": "Janus Kinase Inhibitor",
+        "REGID": {"null_flavor": "NA"},
+        "STOPRULE": "Last subject completed the last visit, or the sponsor ended the study",
+        "DCUTDESC": "Data cut-off of the integrated summary of safety",
     }
 
 
