@@ -185,6 +185,12 @@ def _empty_records(columns: tuple[str, ...]) -> pd.DataFrame:
 def derive_dm(subjects: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame | None, ae: pd.DataFrame | None,
               config: StudyConfig, ledger: Ledger) -> pd.DataFrame:
     """DM's derived variables, each by its own rule in ``sdtm.dm``."""
+    dated = [(ex, "EXENDTC"), (ex, "EXSTDTC")]
+    if ds is not None:
+        dated.append((ds, "DSSTDTC"))
+    if ae is not None:
+        dated += [(ae, "AESTDTC"), (ae, "AEENDTC")]
+    subjects = subjects.assign(RFPENDTC=dm_mod.derive_rfpendtc(subjects, dated))
     dm = dm_mod.derive_reference_dates(subjects, ex, ds, config)
     dm = dm_mod.derive_death(dm, ds, ae)
     dm = dm_mod.derive_actual_arm(dm, ex, config)
@@ -200,12 +206,6 @@ def derive_dm(subjects: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame | None,
         ledger.note("TP0106", dm, ambiguous, dataset="DM", variable="AGE", values=dm["BRTHDTC"],
                     message="birth date too partial to give completed years at consent; AGE left null")
     dm["AGEU"] = text(np.where(dm["AGE"].notna(), "YEARS", None), dm.index)
-    dated = [(ex, "EXENDTC"), (ex, "EXSTDTC")]
-    if ds is not None:
-        dated.append((ds, "DSSTDTC"))
-    if ae is not None:
-        dated += [(ae, "AESTDTC"), (ae, "AEENDTC")]
-    dm["RFPENDTC"] = dm_mod.derive_rfpendtc(dm, dated)
     return dm
 
 

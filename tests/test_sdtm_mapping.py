@@ -60,9 +60,12 @@ def test_reference_dates_from_ex_and_ds(study):
     # 002: the 21-22 MAR record (dose -1, kept with EXDOSE null) and the record starting 30 FEB (kept,
     # EXSTDTC null, ending 2021-03-31) count: first start 03-10, last end 03-31
     assert one(dm, "002", "RFXSTDTC") == "2021-03-10" and one(dm, "002", "RFXENDTC") == "2021-03-31"
-    # 003 screen failure and 004 never treated: no reference start/end, RFPENDTC = last record
+    # 003 screen failure and 004 never treated: no reference start, RFPENDTC = last record
     for s in ("003", "004"):
-        assert one(dm, s, "RFSTDTC") is None and one(dm, s, "RFENDTC") is None and one(dm, s, "RFXSTDTC") is None
+        assert one(dm, s, "RFSTDTC") is None and one(dm, s, "RFXSTDTC") is None
+    # RFENDTC (SDTMIG 3.4, CG0529): null for the screen failure 003; randomised but untreated 004
+    # left the study on 2021-03-03 (its withdrawal, the end of its participation)
+    assert one(dm, "003", "RFENDTC") is None and one(dm, "004", "RFENDTC") == "2021-03-03"
     assert one(dm, "003", "RFPENDTC") == "2021-03-05" and one(dm, "004", "RFPENDTC") == "2021-03-03"
     # RFPENDTC is the last date of any record: 001's ongoing AE has no end; last is 2021-06-30
     assert one(dm, "001", "RFPENDTC") == "2021-06-30"
@@ -606,7 +609,9 @@ def test_earliest_and_latest_dates_per_subject_by_the_days_they_denote():
     last = _extreme(frame, "DTC", "last")
     # A: 2021 -> Jan 1..Dec 31, 2021-03 -> Mar 1..31, 2021-03-15 -> Mar 15; B: Apr 1..30 and May 1 (twice)
     assert first.to_dict() == {"A": "2021", "B": "2021-04"}
-    assert last.to_dict() == {"A": "2021", "B": "2021-05-01T08:00"}
+    # latest: A's 2021-03-15 — neither "2021" nor "2021-03" must be later (they may mean January,
+    # March 1st); B: 2021-05-01 twice (the time the larger text), "2021-04" is earlier
+    assert last.to_dict() == {"A": "2021-03-15", "B": "2021-05-01T08:00"}
     assert "C" not in first.index
 
 
@@ -624,10 +629,50 @@ def test_extreme_is_a_sort_by_subject_day_and_text(records, which):
         assert _extreme(frame, "DTC", which).empty
         return
     low, high = date_bounds(date_fields(frame["DTC"]))
-    ranked = frame.assign(day=low if which == "first" else high).dropna(subset=["day"])
-    ranked = ranked.sort_values(["USUBJID", "day", "DTC"], kind="mergesort")
+    ranked = frame.assign(low=low, high=-high).dropna(subset=["low"])
+    keys = ["USUBJID", "low", "DTC"] if which == "first" else ["USUBJID", "low", "high", "DTC"]
+    ranked = ranked.sort_values(keys, kind="mergesort")
     expected = ranked.groupby("USUBJID").head(1) if which == "first" else ranked.groupby("USUBJID").tail(1)
     assert _extreme(frame, "DTC", which).to_dict() == dict(zip(expected["USUBJID"], expected["DTC"]))
+
+
+@pytest.mark.parametrize("dates, latest", [
+    (["2023", "2023-09-04"], "2023-09-04"),        # TPZ-AD-304 402013: AEENDTC "2023", DS 2023-09-04
+    (["2023-09", "2023-09-04"], "2023-09-04"),     # September may be the 1st
+    (["2023-10", "2023-09-04"], "2023-10"),        # every day of October is after 09-04
+    (["2024", "2023-12-31"], "2024"),
+    (["2023", "2023-01", "2023-01-01"], "2023-01-01"),   # same earliest day: the most precise
+])
+def test_the_latest_date_is_later_only_when_it_must_be(dates, latest):
+    from sdtm.dm import _extreme
+
+    frame = pd.DataFrame({"USUBJID": "S", "DTC": dates})
+    assert _extreme(frame, "DTC", "last").to_dict() == {"S": latest}
+    assert _extreme(frame.iloc[::-1], "DTC", "last").to_dict() == {"S": latest}
+
+
+_DAYS = st.dates(min_value=pd.Timestamp("2022-11-01").date(), max_value=pd.Timestamp("2024-02-28").date())
+_DTC = st.one_of(_DAYS.map(lambda d: d.isoformat()), _DAYS.map(lambda d: d.isoformat()[:7]),
+                 _DAYS.map(lambda d: d.isoformat()[:4]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_DTC, min_size=1, max_size=8))
+def test_rfpendtc_never_prefers_a_partial_date_that_may_be_earlier(dates):
+    """RFPENDTC's order: no candidate's earliest possible day is after the chosen one's; a complete
+    date on or after the chosen value's earliest day is never passed over for a partial one."""
+    from sdtm.dm import derive_rfpendtc
+    from specs.iso8601 import date_bounds, date_fields
+
+    dm = pd.DataFrame({"USUBJID": ["S"], "RFICDTC": [None]})
+    picked = derive_rfpendtc(dm, [(pd.DataFrame({"USUBJID": "S", "DTC": dates}), "DTC")]).iloc[0]
+    assert picked in dates
+    low, _ = date_bounds(date_fields(pd.Series(dates)))
+    (picked_low,), _ = date_bounds(date_fields(pd.Series([picked])))
+    assert low.max() == picked_low                       # nothing can be later than the chosen date
+    complete_days = {d: (pd.Timestamp(d) - pd.Timestamp("1970-01-01")).days for d in dates if len(d) == 10}
+    if picked_low in complete_days.values():             # a complete date as late: that one, not a partial
+        assert len(picked) == 10
 
 
 # ----------------------------------------------------------------- numbers per distinct value
