@@ -496,6 +496,8 @@ def test_unbalanced_reconciliation_is_an_error(study):
 #   AE  001: rash starting 28 MAR 2021 (last day of period 1), rash on 29 MAR (first dose of
 #       period 2), cough on 05 JUL (after the last dose 30 JUN: FOLLOW-UP); 002: fatal sepsis
 #       ending 19 MAR; an "Other specify" column feeding SUPPAE QNAM AESOSP (001's cellulitis).
+#       005: nausea starting "2021-03", ended 04 MAR, and again "2021-03" ended 06 MAR (first dose
+#       05 MAR 2021).
 #   DS  006 died on 02 APR 2021 (its last dose was 31 MAR).
 
 
@@ -518,7 +520,11 @@ def variant_study(folder, rfendtc: str):
                      "001,7,cough,Cough,10011224,Respiratory disorders,10038738,05 JUL 2021,,N,N,N,N,MILD,No,"
                      "Recovered",
                      "002,3,sepsis,Sepsis,10040047,Infections and infestations,10021881,2021-03-16,2021-03-19,"
-                     "N,Y,N,Y,SEVERE,No,Fatal"):
+                     "N,Y,N,Y,SEVERE,No,Fatal",
+                     "005,1,nausea,Nausea,10028813,Gastrointestinal disorders,10017947,UN MAR 2021,04 MAR 2021,"
+                     "N,N,N,N,MILD,No,Recovered",
+                     "005,2,nausea,Nausea,10028813,Gastrointestinal disorders,10017947,UN MAR 2021,06 MAR 2021,"
+                     "N,N,N,N,MILD,No,Recovered"):
             f.write(line + "\n")
     add_column(raw / "ae.csv", "Other specify", {4: "needed intravenous antibiotics"})   # row 4: cellulitis
     with open(raw / "ds.csv", "a") as f:
@@ -549,11 +555,32 @@ def test_epoch_on_the_last_day_of_a_period_the_first_day_of_the_next_and_after_t
     assert s1.loc["7", ["AESTDTC", "EPOCH", "AESTDY"]].tolist() == ["2021-07-05", "FOLLOW-UP", 127]
 
 
+def test_epoch_of_a_partial_start_bounded_by_the_end_date(variant):
+    """FDA FB2201: 005 (consent 01 MAR, first dose 05 MAR 2021): a nausea starting "2021-03" that
+    ended on 04 MAR began 1..4 MAR, all SCREENING; one that ended on 06 MAR may have begun in
+    SCREENING or BLINDED TREATMENT: null."""
+    s5 = by_subject(variant.datasets["AE"], "005").set_index("AESPID")
+    assert s5.loc["1", ["AESTDTC", "AEENDTC", "EPOCH"]].tolist() == ["2021-03", "2021-03-04", "SCREENING"]
+    assert s5.loc["2", ["AESTDTC", "AEENDTC"]].tolist() == ["2021-03", "2021-03-06"]
+    assert pd.isna(s5.loc["2", "EPOCH"])
+
+
+def test_bounded_start_ignores_an_end_before_the_start():
+    from sdtm.epoch import latest_start
+    from specs.iso8601 import date_bounds, date_fields
+
+    low, high = date_bounds(date_fields(pd.Series(["2021-03", "2021-03", "2021-03", "2021"])))
+    ended = pd.Series(["2021-03-04", "2021-02-27", None, "2021-05"])
+    days = pd.to_datetime(latest_start(low, high, ended), unit="D").strftime("%Y-%m-%d").tolist()
+    assert days == ["2021-03-04", "2021-03-31", "2021-03-31", "2021-05-31"]
+
+
 def test_armnrs_not_assigned(variant):
     dm = variant.datasets["DM"]
     assert (one(dm, "008", "ARMCD"), one(dm, "008", "ACTARMCD"), one(dm, "008", "ARMNRS")) == \
         (None, None, "NOT ASSIGNED")                       # no arm and no screen-failure disposition
     assert one(dm, "003", "ARMNRS") == "SCREEN FAILURE"
+    assert one(dm, "008", "RFENDTC") is None and one(dm, "008", "RFPENDTC") == "2021-03-01"  # unassigned: null
 
 
 def test_death_flag_and_date_from_disposition_or_fatal_event(variant):
