@@ -83,9 +83,16 @@ def _refuse_conflicting_duplicates(raw: pd.DataFrame) -> None:
                                          + "); correct the export").to_numpy())
 
 
+#: Raw DM date fields -> (the column of DM's records holding its ISO 8601 value, the dataset and
+#: variable its findings name): DM variables, and the randomisation date, which is no DM variable
+#: but DS's RANDOMIZED milestone (``_RANDDTC``, :func:`sdtm.ds.derive_milestones`).
+DATE_FIELDS = {"BRTHDAT": ("BRTHDTC", DOMAIN, "BRTHDTC"), "RFICDAT": ("RFICDTC", DOMAIN, "RFICDTC"),
+               "RANDDAT": ("_RANDDTC", "DS", "DSSTDTC")}
+
+
 def _parse_dates(raw, dm, config: StudyConfig, ledger: Ledger):
-    for fld, var in (("BRTHDAT", "BRTHDTC"), ("RFICDAT", "RFICDTC")):
-        dm[var] = raw_dates(raw, fld, config, ledger=ledger, dataset=DOMAIN, variable=var)
+    for fld, (column, dataset, variable) in DATE_FIELDS.items():
+        dm[column] = raw_dates(raw, fld, config, ledger=ledger, dataset=dataset, variable=variable)
     return raw, dm
 
 
@@ -228,13 +235,26 @@ def _extreme(frame: pd.DataFrame, var: str, which: str) -> pd.Series:
                      index=pd.Index(np.asarray(subjects, dtype=object)[subject[pick]], name="USUBJID"))
 
 
-def derive_rfpendtc(dm: pd.DataFrame, dated: list[tuple[pd.DataFrame, str]]) -> pd.Series:
-    """RFPENDTC: the last date of any record of the subject (SDTMIG §5.2: end of
-    participation — completion, withdrawal, last follow-up or death). Partial dates compare
-    by what they can mean (:func:`_extreme`, ``last``): an AEENDTC "2023" is not later than a
-    disposition on 2023-09-04, since the year may have ended for the subject in January."""
-    parts = [dm[["USUBJID", "RFICDTC"]].rename(columns={"RFICDTC": "DTC"})]
-    parts += [frame[["USUBJID", var]].rename(columns={var: "DTC"}) for frame, var in dated if frame is not None]
+#: Dates that are not a contact with the subject: birth, and RFPENDTC itself.
+NOT_CONTACT_DATES = ("BRTHDTC", "RFPENDTC")
+
+
+def contact_dates(frame: pd.DataFrame) -> list[str]:
+    """The ISO 8601 date variables of ``frame`` that date a contact with the subject: every
+    --DTC variable (start, end, collection: AESTDTC, AEENDTC, AEDTC, DSDTC, RFICDTC, DTHDTC ...)
+    but BRTHDTC and RFPENDTC; helper columns (``_``) are not variables."""
+    return [c for c in frame.columns if c.endswith("DTC") and not c.startswith("_") and c not in NOT_CONTACT_DATES]
+
+
+def derive_rfpendtc(dm: pd.DataFrame, records: list[pd.DataFrame | None]) -> pd.Series:
+    """RFPENDTC: the last date of any record of the subject (SDTMIG §5.2: end of participation,
+    "the last known date of contact" — completion, withdrawal, last follow-up or death): the
+    latest of the :func:`contact_dates` of the subject's DM record (RFICDTC, DMDTC, a collected
+    DTHDTC) and of its ``records`` (EX, DS, AE: start, end and collection dates). Partial dates
+    compare by what they can mean (:func:`_extreme`, ``last``): an AEENDTC "2023" is not later
+    than a disposition on 2023-09-04, since the year may have ended for the subject in January."""
+    parts = [frame[["USUBJID", var]].rename(columns={var: "DTC"})
+             for frame in (dm, *records) if frame is not None for var in contact_dates(frame)]
     allv = pd.concat(parts, ignore_index=True)
     allv = allv[allv["DTC"].notna()]
     last = _extreme(allv, "DTC", "last")

@@ -196,6 +196,7 @@ def test_supplemental_qualifiers(study):
 
 def test_disposition_and_trial_summary(study):
     ds = study.datasets["DS"]
+    ds = ds[ds["DSCAT"] == "DISPOSITION EVENT"]   # besides each subject's informed-consent milestone
     assert one(ds, "003", "DSDECOD") == "SCREEN FAILURE" and one(ds, "003", "EPOCH") == "SCREENING"
     assert one(ds, "002", "EPOCH") == "BLINDED TREATMENT" and one(ds, "002", "DSSTDY") == 11
     ts = study.datasets["TS"].set_index("TSPARMCD")
@@ -492,7 +493,8 @@ def test_unbalanced_reconciliation_is_an_error(study):
 #
 # Added to tests/minimal_study.py's data:
 #   DM  an "Age" column, taken as collected (001: 9 although born 15 MAR 2012 -> 8 at consent;
-#       002: "ten", not a number); subject 008 with no arm and no disposition.
+#       002: "ten", not a number); subject 008 with no arm and no disposition; a randomisation
+#       date (RANDDAT): 001 and 004 01 MAR 2021, 002 2021-03-10, 005 "30 FEB 2021" (not a date).
 #   AE  001: rash starting 28 MAR 2021 (last day of period 1), rash on 29 MAR (first dose of
 #       period 2), cough on 05 JUL (after the last dose 30 JUN: FOLLOW-UP); 002: fatal sepsis
 #       ending 19 MAR; an "Other specify" column feeding SUPPAE QNAM AESOSP (001's cellulitis).
@@ -514,6 +516,8 @@ def variant_study(folder, rfendtc: str):
     with open(raw / "dm.csv", "a") as f:
         f.write("008,01,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,,\n")
     add_column(raw / "dm.csv", "Age", {2: "9", 3: "ten", 9: "9"})         # row 9 duplicates row 2
+    add_column(raw / "dm.csv", "Randomised on", {2: "01 MAR 2021", 9: "01 MAR 2021", 3: "2021-03-10",
+                                                 5: "01 MAR 2021", 6: "30 FEB 2021"})
     with open(raw / "ae.csv", "a") as f:
         for line in ("001,5,rash,Rash,10037844,Skin disorders,10040785,28 MAR 2021,,N,N,N,N,MILD,No,Recovered",
                      "001,6,rash,Rash,10037844,Skin disorders,10040785,29 MAR 2021,,N,N,N,N,MILD,No,Recovered",
@@ -532,6 +536,7 @@ def variant_study(folder, rfendtc: str):
     cfg = json.loads(path.read_text())
     cfg["age"] = "collected"
     cfg["raw"]["files"]["DM"]["columns"]["AGE"] = "Age"
+    cfg["raw"]["files"]["DM"]["columns"]["RANDDAT"] = "Randomised on"
     cfg["raw"]["files"]["AE"]["columns"]["AESOSP"] = "Other specify"
     cfg["supplemental"]["AE"] = [{"qnam": "AESOSP", "qlabel": "Other Medically Important, Specify",
                                   "field": "AESOSP"}]
@@ -553,6 +558,49 @@ def test_epoch_on_the_last_day_of_a_period_the_first_day_of_the_next_and_after_t
     assert s1.loc["5", ["AESTDTC", "EPOCH", "AESTDY"]].tolist() == ["2021-03-28", "BLINDED TREATMENT", 28]
     assert s1.loc["6", ["AESTDTC", "EPOCH", "AESTDY"]].tolist() == ["2021-03-29", "OPEN LABEL TREATMENT", 29]
     assert s1.loc["7", ["AESTDTC", "EPOCH", "AESTDY"]].tolist() == ["2021-07-05", "FOLLOW-UP", 127]
+
+
+def test_protocol_milestones_from_the_demographics_dates(study):
+    """Every DM subject's consent date (RFICDAT) is a DS INFORMED CONSENT OBTAINED milestone, in
+    SCREENING, traced to its demographics row; no RANDOMIZED record without a RANDDAT field; the
+    disposition export still reconciles (5 rows read, 5 mapped)."""
+    ds = study.datasets["DS"]
+    consent = ds[ds["DSDECOD"] == "INFORMED CONSENT OBTAINED"]
+    dm = study.datasets["DM"]
+    assert consent[["USUBJID", "DSSTDTC"]].values.tolist() == dm[["USUBJID", "RFICDTC"]].values.tolist()
+    assert set(consent["DSCAT"]) == {"PROTOCOL MILESTONE"} and set(consent["EPOCH"]) == {"SCREENING"}
+    assert set(consent["DSTERM"]) == {"INFORMED CONSENT OBTAINED"} and "RANDOMIZED" not in set(ds["DSDECOD"])
+    assert one(ds[ds["DSCAT"] == "DISPOSITION EVENT"], "003", "DSDECOD") == "SCREEN FAILURE"
+    rec = study.reconciliation.set_index("domain")
+    assert rec.loc["DS", ["rows_read", "rows_mapped", "balanced"]].tolist() == [5, 5, True]
+    lineage = study.lineage[(study.lineage["dataset"] == "DS") & (study.lineage["file"] == "raw/dm.csv")]
+    assert sorted(lineage["row"].tolist()) == [2, 3, 4, 5, 6, 7, 8]   # the 7 subjects' demographics rows
+
+
+def test_randomized_milestones_from_the_randomisation_date(variant):
+    """RANDDAT -> DS RANDOMIZED (PROTOCOL MILESTONE) for 001, 002 and 004 (randomised, never treated:
+    SCREENING); 005's "30 FEB 2021" is no date: no record, an error at its raw row naming DSSTDTC."""
+    ds = variant.datasets["DS"]
+    rand = ds[ds["DSDECOD"] == "RANDOMIZED"]
+    assert rand[["USUBJID", "DSSTDTC", "DSCAT", "EPOCH"]].values.tolist() == [
+        ["MINI-01-01-001", "2021-03-01", "PROTOCOL MILESTONE", "BLINDED TREATMENT"],
+        ["MINI-01-01-002", "2021-03-10", "PROTOCOL MILESTONE", "BLINDED TREATMENT"],
+        ["MINI-01-01-004", "2021-03-01", "PROTOCOL MILESTONE", "SCREENING"]]
+    bad = variant.findings[(variant.findings["rule"] == "TP0102") & (variant.findings["file"] == "raw/dm.csv")]
+    assert bad[["dataset", "variable", "row", "value"]].values.tolist() == [["DS", "DSSTDTC", 6, "30 FEB 2021"]]
+    # RFENDTC of 004 is still its withdrawal: a milestone does not end participation
+    assert one(variant.datasets["DM"], "004", "RFENDTC") == "2021-03-03"
+
+
+def test_a_randomisation_date_in_a_study_that_does_not_randomise_is_refused(tmp_path):
+    path = write_minimal_study(tmp_path)
+    cfg = json.loads(path.read_text())
+    cfg["randomized"] = False
+    cfg["raw"]["files"]["DM"]["columns"]["RANDDAT"] = "Consent"
+    path.write_text(json.dumps(cfg))
+    with pytest.raises(InputError) as err:
+        load_study_config(path)
+    assert err.value.path == "$.raw.files.DM.columns.RANDDAT" and "randomized: false" in str(err.value)
 
 
 def test_epoch_of_a_partial_start_bounded_by_the_end_date(variant):
@@ -758,4 +806,5 @@ def test_two_digit_years_read_with_the_configs_year_cutoff(tmp_path):
     path.write_text(json.dumps(cfg))
     config = load_study_config(path)
     study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
-    assert one(study.datasets["DS"], "005", "DSSTDTC") == "2021-03-31"
+    ds = study.datasets["DS"]
+    assert one(ds[ds["DSCAT"] == "DISPOSITION EVENT"], "005", "DSSTDTC") == "2021-03-31"

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import design as d
 from .cohort import ALL_ARMS
-from .render import FIELDS, arm_texts
+from .render import FIELDS, arm_texts, export_fields
 
 ISS_ID = "TPZ-ISS"
 CREATION_DATETIME = "2026-01-15T09:00:00"
@@ -89,6 +89,7 @@ def study_config(plan: d.StudyPlan, style: dict, sites: dict[str, str],
         "value_maps": {name: value_maps[name] for name in sorted(value_maps) if value_maps[name]},
         "supplemental": SUPPLEMENTAL,
         "reference_dates": {"rfendtc": "end_of_participation"},
+        "randomized": plan.randomized,
         "age": "derived",
     }
 
@@ -100,7 +101,7 @@ def _file_entry(plan: d.StudyPlan, style: dict, domain: str) -> dict:
     else:
         entry["encoding"] = "utf-8"
         entry["delimiter"] = style["delimiter"]
-    entry["columns"] = dict(style["columns"][domain])
+    entry["columns"] = export_fields(plan, style["columns"][domain])
     return entry
 
 
