@@ -87,10 +87,11 @@ class StudyConfig:
 
     @property
     def randomized(self) -> bool:
-        """Whether the study assigns its arms by randomisation (config ``randomized``, default
-        true): DS then holds a RANDOMIZED milestone per randomised subject (raw DM field
-        RANDDAT) and ADSL.ITTFL is derived; in a study that does not randomise, ITTFL is null."""
-        return bool(self.data.get("randomized", True))
+        """Whether the study assigns its arms by randomisation (config ``randomized``; left out:
+        true, unless the config lists exactly one arm — a single-arm study randomises nobody):
+        DS then holds a RANDOMIZED milestone per randomised subject (raw DM field RANDDAT) and
+        ADSL.ITTFL is derived; in a study that does not randomise, ITTFL is null."""
+        return bool(self.data.get("randomized", len(self.arms) != 1))
 
     @property
     def extension_of(self) -> list[str]:

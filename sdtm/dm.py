@@ -149,8 +149,7 @@ def derive_reference_dates(dm: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame 
     2. RFXENDTC = the latest EXENDTC (EXSTDTC where EXENDTC is null);
     3. RFSTDTC = RFXSTDTC: the study-day anchor is the first exposure; null when untreated;
     4. RFENDTC by :func:`derive_rfendtc` (config ``reference_dates.rfendtc``).
-    Starts compare by the earliest day a partial date can denote, ends by :func:`_extreme`'s
-    order of the latest date.
+    Partial dates compare by the earliest (starts) or latest (ends) day they can denote.
     """
     dm = dm.copy()
     start = _extreme(ex, "EXSTDTC", "first")
@@ -207,15 +206,18 @@ def _coalesce(candidates: list[pd.Series | None], index: pd.Index) -> pd.Series:
 
 
 def _extreme(frame: pd.DataFrame, var: str, which: str) -> pd.Series:
-    """Per USUBJID, the earliest (``first``) or the latest (``last``) of the ``var`` values.
+    """Per USUBJID, the earliest (``first``) or latest (``last``, ``last_known``) of the ``var``
+    values.
 
     * ``first``: the value whose earliest possible day is the earliest; equal days: the
       smallest text.
-    * ``last``: a value is later than another only when the earliest day it can denote is
-      later — a partial date is "later" only when it must be: "2023" (1 Jan .. 31 Dec 2023)
-      is not later than 2023-09-04, "2023-10" is. Equal earliest days: the most precise value
-      (the smallest latest possible day: 2023-01-01 over "2023-01" over "2023"), then the
-      largest text (a time over the bare date).
+    * ``last``: the value whose latest possible day is the latest (the end of exposure:
+      RFXENDTC, as TP0303 checks it); equal days: the largest text.
+    * ``last_known``: the date the subject is known to have reached — a value is later than
+      another only when the earliest day it can denote is later, so a partial date is "later"
+      only when it must be: "2023" (1 Jan .. 31 Dec 2023) is not later than 2023-09-04,
+      "2023-10" is. Equal earliest days: the most precise value (the smallest latest possible
+      day: 2023-01-01 over "2023-01" over "2023"), then the largest text (a time over the date).
 
     Values denoting no day (null, no year) are not candidates. Sorted on integer codes: the
     subjects and values are factorised, the texts never compared one by one."""
@@ -227,6 +229,8 @@ def _extreme(frame: pd.DataFrame, var: str, which: str) -> pd.Series:
     rows = np.flatnonzero(~np.isnan(low) & (subject >= 0))
     if which == "first":
         order = rows[np.lexsort((value[rows], low[rows], subject[rows]))]
+    elif which == "last":
+        order = rows[np.lexsort((value[rows], high[rows], subject[rows]))][::-1]
     else:   # ascending by (subject, earliest day, -latest day, text): the last of each subject
         order = rows[np.lexsort((value[rows], -high[rows], low[rows], subject[rows]))][::-1]
     ordered = subject[order]
@@ -251,13 +255,13 @@ def derive_rfpendtc(dm: pd.DataFrame, records: list[pd.DataFrame | None]) -> pd.
     "the last known date of contact" — completion, withdrawal, last follow-up or death): the
     latest of the :func:`contact_dates` of the subject's DM record (RFICDTC, DMDTC, a collected
     DTHDTC) and of its ``records`` (EX, DS, AE: start, end and collection dates). Partial dates
-    compare by what they can mean (:func:`_extreme`, ``last``): an AEENDTC "2023" is not later
+    compare by what they can mean (:func:`_extreme`, ``last_known``): an AEENDTC "2023" is not later
     than a disposition on 2023-09-04, since the year may have ended for the subject in January."""
     parts = [frame[["USUBJID", var]].rename(columns={var: "DTC"})
              for frame in (dm, *records) if frame is not None for var in contact_dates(frame)]
     allv = pd.concat(parts, ignore_index=True)
     allv = allv[allv["DTC"].notna()]
-    last = _extreme(allv, "DTC", "last")
+    last = _extreme(allv, "DTC", "last_known")
     return text(dm["USUBJID"].map(last), dm.index)
 
 

@@ -603,6 +603,18 @@ def test_a_randomisation_date_in_a_study_that_does_not_randomise_is_refused(tmp_
     assert err.value.path == "$.raw.files.DM.columns.RANDDAT" and "randomized: false" in str(err.value)
 
 
+@pytest.mark.parametrize("arms, given, randomized", [(2, None, True), (1, None, False), (1, True, True),
+                                                     (2, False, False)])
+def test_a_study_randomises_unless_it_says_not_or_has_one_arm(tmp_path, arms, given, randomized):
+    path = write_minimal_study(tmp_path)
+    cfg = json.loads(path.read_text())
+    cfg["arms"] = cfg["arms"][:arms]
+    if given is not None:
+        cfg["randomized"] = given
+    path.write_text(json.dumps(cfg))
+    assert load_study_config(path).randomized is randomized
+
+
 def test_epoch_of_a_partial_start_bounded_by_the_end_date(variant):
     """FDA FB2201: 005 (consent 01 MAR, first dose 05 MAR 2021): a nausea starting "2021-03" that
     ended on 04 MAR began 1..4 MAR, all SCREENING; one that ended on 06 MAR may have begun in
@@ -671,9 +683,10 @@ def test_suppae_links_to_its_record_by_aeseq(variant):
 
 
 def test_earliest_and_latest_dates_per_subject_by_the_days_they_denote():
-    """RFXSTDTC/RFXENDTC/RFPENDTC pick per subject the value denoting the earliest (latest)
-    day a partial date can denote; equal days: the smallest (largest) text; nulls and dates
-    without a year are never picked."""
+    """RFXSTDTC/RFXENDTC pick per subject the value denoting the earliest (latest) day a partial
+    date can denote; equal days: the smallest (largest) text; RFPENDTC the last known date (a
+    partial date later only when its earliest day is); nulls and dates without a year are never
+    picked."""
     from sdtm.dm import _extreme
 
     frame = pd.DataFrame({"USUBJID": ["A", "A", "A", "B", "B", "C", "A", "B"],
@@ -682,11 +695,13 @@ def test_earliest_and_latest_dates_per_subject_by_the_days_they_denote():
     frame.loc[5, "DTC"] = None
     first = _extreme(frame, "DTC", "first")
     last = _extreme(frame, "DTC", "last")
+    known = _extreme(frame, "DTC", "last_known")
     # A: 2021 -> Jan 1..Dec 31, 2021-03 -> Mar 1..31, 2021-03-15 -> Mar 15; B: Apr 1..30 and May 1 (twice)
     assert first.to_dict() == {"A": "2021", "B": "2021-04"}
-    # latest: A's 2021-03-15 — neither "2021" nor "2021-03" must be later (they may mean January,
-    # March 1st); B: 2021-05-01 twice (the time the larger text), "2021-04" is earlier
-    assert last.to_dict() == {"A": "2021-03-15", "B": "2021-05-01T08:00"}
+    assert last.to_dict() == {"A": "2021", "B": "2021-05-01T08:00"}
+    # last known (RFPENDTC): A's 2021-03-15 — neither "2021" nor "2021-03" must be later (they may
+    # mean January, March 1st); B: 2021-05-01 twice (the time the larger text), "2021-04" is earlier
+    assert known.to_dict() == {"A": "2021-03-15", "B": "2021-05-01T08:00"}
     assert "C" not in first.index
 
 
@@ -694,7 +709,7 @@ def test_earliest_and_latest_dates_per_subject_by_the_days_they_denote():
 @given(st.lists(st.tuples(st.sampled_from("ABC"),
                           st.sampled_from(["2021", "2021-02", "2021-02-28", "2021-02-28T10:00", "2020-12-31",
                                            "2021-01", None, "--02-01"])), max_size=12),
-       st.sampled_from(["first", "last"]))
+       st.sampled_from(["first", "last", "last_known"]))
 def test_extreme_is_a_sort_by_subject_day_and_text(records, which):
     from sdtm.dm import _extreme
     from specs.iso8601 import date_bounds, date_fields
@@ -704,8 +719,9 @@ def test_extreme_is_a_sort_by_subject_day_and_text(records, which):
         assert _extreme(frame, "DTC", which).empty
         return
     low, high = date_bounds(date_fields(frame["DTC"]))
-    ranked = frame.assign(low=low, high=-high).dropna(subset=["low"])
-    keys = ["USUBJID", "low", "DTC"] if which == "first" else ["USUBJID", "low", "high", "DTC"]
+    ranked = frame.assign(low=low, high=high, minus_high=-high).dropna(subset=["low"])
+    keys = {"first": ["USUBJID", "low", "DTC"], "last": ["USUBJID", "high", "DTC"],
+            "last_known": ["USUBJID", "low", "minus_high", "DTC"]}[which]
     ranked = ranked.sort_values(keys, kind="mergesort")
     expected = ranked.groupby("USUBJID").head(1) if which == "first" else ranked.groupby("USUBJID").tail(1)
     assert _extreme(frame, "DTC", which).to_dict() == dict(zip(expected["USUBJID"], expected["DTC"]))
@@ -722,8 +738,8 @@ def test_the_latest_date_is_later_only_when_it_must_be(dates, latest):
     from sdtm.dm import _extreme
 
     frame = pd.DataFrame({"USUBJID": "S", "DTC": dates})
-    assert _extreme(frame, "DTC", "last").to_dict() == {"S": latest}
-    assert _extreme(frame.iloc[::-1], "DTC", "last").to_dict() == {"S": latest}
+    assert _extreme(frame, "DTC", "last_known").to_dict() == {"S": latest}
+    assert _extreme(frame.iloc[::-1], "DTC", "last_known").to_dict() == {"S": latest}
 
 
 _DAYS = st.dates(min_value=pd.Timestamp("2022-11-01").date(), max_value=pd.Timestamp("2024-02-28").date())
@@ -740,7 +756,7 @@ def test_rfpendtc_never_prefers_a_partial_date_that_may_be_earlier(dates):
     from specs.iso8601 import date_bounds, date_fields
 
     dm = pd.DataFrame({"USUBJID": ["S"], "RFICDTC": [None]})
-    picked = derive_rfpendtc(dm, [(pd.DataFrame({"USUBJID": "S", "DTC": dates}), "DTC")]).iloc[0]
+    picked = derive_rfpendtc(dm, [pd.DataFrame({"USUBJID": "S", "AEENDTC": dates}), None]).iloc[0]
     assert picked in dates
     low, _ = date_bounds(date_fields(pd.Series(dates)))
     (picked_low,), _ = date_bounds(date_fields(pd.Series([picked])))
