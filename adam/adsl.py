@@ -23,7 +23,7 @@ def adsl_base(dm: pd.DataFrame, ds: pd.DataFrame | None, ex: pd.DataFrame) -> pd
     Subjects: DM records with ARMCD or any EX record, one ADSL record per person
     (:func:`first_enrolments`: a subject who rolled over into an extension is one person with
     one USUBJID in two studies' DM). RFICDT, DTHDT = DM.RFICDTC/DTHDTC as dates (complete
-    dates only). EOSSTT/DCSREAS/EOSDT from the subject's last disposition event in any study
+    dates only); RANDDT by :func:`derive_randdt`. EOSSTT/DCSREAS/EOSDT from the subject's last disposition event in any study
     (DS, DSCAT "DISPOSITION EVENT", by date then DSSEQ): DSDECOD "COMPLETED" -> EOSSTT
     "COMPLETED"; any other -> "DISCONTINUED" with DCSREAS = DSDECOD; no event -> "ONGOING".
     """
@@ -34,7 +34,23 @@ def adsl_base(dm: pd.DataFrame, ds: pd.DataFrame | None, ex: pd.DataFrame) -> pd
     adsl = base[[c for c in keep if c in base]].reset_index(drop=True)
     adsl["RFICDT"] = to_epoch_days(base["RFICDTC"])
     adsl["DTHDT"] = to_epoch_days(base["DTHDTC"]) if "DTHDTC" in base else np.nan
-    return derive_end_of_study(adsl, ds)
+    return derive_end_of_study(derive_randdt(adsl, ds), ds)
+
+
+def derive_randdt(adsl: pd.DataFrame, ds: pd.DataFrame | None, *, decod: str = "RANDOMIZED") -> pd.DataFrame:
+    """RANDDT (ADaMIG 1.3: "Date of Randomization", required in randomised trials): the date of
+    the subject's DS protocol milestone RANDOMIZED (DSCAT "PROTOCOL MILESTONE"), the earliest if
+    the person was randomised in several studies; null without one, or when its date is partial
+    (no imputation)."""
+    adsl = detached(adsl)
+    adsl["RANDDT"] = np.nan
+    if ds is None or not len(ds) or "DSCAT" not in ds:
+        return adsl
+    randomised = ds[(ds["DSDECOD"] == decod) & (ds["DSCAT"] == "PROTOCOL MILESTONE")]
+    day = pd.Series(to_epoch_days(randomised["DSSTDTC"]), index=randomised.index)
+    first = day.groupby(randomised["USUBJID"].to_numpy()).min()
+    adsl["RANDDT"] = adsl["USUBJID"].map(first).astype("float64")
+    return adsl
 
 
 def first_enrolments(dm: pd.DataFrame) -> pd.DataFrame:
@@ -135,13 +151,21 @@ def derive_period_pooled_groups(adsl: pd.DataFrame, iss: ISSConfig) -> pd.DataFr
     return adsl
 
 
-def derive_population_flags(adsl: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+def derive_population_flags(adsl: pd.DataFrame, records: pd.DataFrame, randomised_studies) -> pd.DataFrame:
     """SAFFL = "Y" if the subject received any study treatment — has any exposure record
-    (``records``: EX), dated or not — else "N"; ITTFL = "Y" if the subject was randomised
-    (ARMCD not null), else "N". Subject-level population flags are never null (ADaMIG §3.1.4)."""
+    (``records``: EX), dated or not — else "N" (never null, ADaMIG §3.1.4).
+
+    ITTFL, the randomised population, cases in order:
+
+    1. the subject's study (ADSL.STUDYID) does not randomise (study config ``randomized:
+       false``, ``randomised_studies`` lacks it: an open-label single-arm study) -> null, there
+       is no intent-to-treat population;
+    2. randomised: a planned arm (ARMCD not null) -> "Y";
+    3. otherwise -> "N"."""
     adsl = detached(adsl)
     adsl["SAFFL"] = np.where(is_in(adsl["USUBJID"], records["USUBJID"]), "Y", "N")
-    adsl["ITTFL"] = np.where(adsl["ARMCD"].notna(), "Y", "N")
+    randomising = adsl["STUDYID"].isin(list(randomised_studies)).to_numpy()
+    adsl["ITTFL"] = np.where(randomising, np.where(adsl["ARMCD"].notna(), "Y", "N"), None)
     return adsl
 
 

@@ -160,7 +160,8 @@ def subject_level(sdtm: dict[str, pd.DataFrame], iss: ISSConfig) -> SubjectLevel
         records = as_planned(records, planned)
     found += [undated_findings(records, iss), dose_findings(records, iss), untreated_study_findings(records, iss)]
     periods = subject_periods(records, base, iss, planned)
-    adsl = adsl_mod.derive_population_flags(adsl_mod.derive_treatment_variables(base, periods, planned), records)
+    adsl = adsl_mod.derive_population_flags(adsl_mod.derive_treatment_variables(base, periods, planned), records,
+                                            [s.studyid for s in iss.studies if s.randomized])
     adsl = derive_pool_flags(adsl_mod.derive_period_pooled_groups(adsl, iss), records, iss.analysis_pools)
     pieces = treatment_pieces(records)
     return SubjectLevel(adsl, periods, records, found, pieces, emergence_windows(pieces, adsl, iss))

@@ -14,13 +14,15 @@ findings (rule ids in :data:`specs.findings.RULES`, ``row`` = line in the file).
    shown as ``def:``/``xlink:`` prefixes.
 3. Business rules of Define-XML 2.1 section 4.9 and 5 that the XSD cannot express (on a
    2.0 define, those 2.0 shares: the submission-context rules — DD0013, DD0018, DD0021,
-   DD0022 and a missing key — are keyed on 2.1's ``def:Context``, which 2.0 does not have):
+   DD0022, DD0023 and a missing key — are keyed on 2.1's ``def:Context``, which 2.0 does not have):
    references resolve (DD0010) and definitions are used (DD0011); OIDs unique (DD0012);
    submission-context requirements (DD0013); dataset keys (DD0014); OrderNumber all or
    none (DD0015); Length/SignificantDigits by DataType (DD0016); Derived origin has a
    method (DD0017); every variable has an origin (DD0018); HasNoData has a comment
    (DD0019); value-level Length within the variable's (DD0020); CDISC codelists carry
-   NCI C-codes (DD0021); collected CRF data cite aCRF pages (DD0022).
+   NCI C-codes (DD0021); collected CRF data cite aCRF pages (DD0022) — a variable with no
+   data citing none is not collected, and is declared so (origin Not Available and a
+   comment, SDTMIG 3.4 §4.1.5: DD0023, instead of DD0022).
 """
 from __future__ import annotations
 
@@ -324,6 +326,12 @@ def _origins(doc: DefineDoc) -> pd.DataFrame:
                                 variable=item.get("Name")))
         if (kind == "Collected" and source in ("Investigator", "Subject") and doc.context() == "Submission"
                 and origin.find(f"{doc.d('DocumentRef')}/{doc.d('PDFPageRef')}") is None):
+            if "Yes" in (doc.attr(ref, "def:HasNoData"), doc.attr(parent, "def:HasNoData")):
+                out.append(_finding("DD0023", f"{item.get('OID')} has no data and cites no aCRF page, yet is declared "
+                                              f"collected from the {source.lower()}: a variable the study did not "
+                                              "collect is origin \"Not Available\" with a comment saying so",
+                                    file=doc.file, el=item, dataset=dataset, variable=item.get("Name")))
+                continue
             why = "" if acrf else " (the define has no def:AnnotatedCRF)"
             out.append(_finding("DD0022", f"{item.get('OID')} is collected from the {source.lower()} but cites "
                                           f"no aCRF page{why}", file=doc.file, el=item, dataset=dataset,

@@ -99,7 +99,8 @@ def note_seriousness(ae: pd.DataFrame, ledger: Ledger) -> None:
 
 
 def derive_timing(ae: pd.DataFrame, dm: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
-    """AESTDY/AEENDY from DM.RFSTDTC (date parts, no day 0), EPOCH of the AE start, and AESEQ
+    """AESTDY/AEENDY from DM.RFSTDTC (date parts, no day 0), EPOCH of the AE start (a partial
+    start bounded by AEENDTC, ``sdtm.epoch``), and AESEQ
     1..n per subject ordered by start date, decoded term and sponsor line number."""
     from sdtm.common import derive_seq
     from sdtm.dates import study_day
@@ -110,7 +111,7 @@ def derive_timing(ae: pd.DataFrame, dm: pd.DataFrame, windows: pd.DataFrame) -> 
     ref = ae["USUBJID"].map(dm.set_index("USUBJID")["RFSTDTC"])
     ae["AESTDY"] = study_day(ae["AESTDTC"], ref).astype("float64")
     ae["AEENDY"] = study_day(ae["AEENDTC"], ref).astype("float64")
-    ae["EPOCH"] = assign_epoch(ae["USUBJID"], ae["AESTDTC"], windows)
+    ae["EPOCH"] = assign_epoch(ae["USUBJID"], ae["AESTDTC"], windows, ended=ae["AEENDTC"])
     order = ae.assign(_D=to_epoch_days(ae["AESTDTC"]), _S=pd.to_numeric(ae["AESPID"], errors="coerce"))
     ae["AESEQ"] = derive_seq(order, ["_D", "AESTDTC", "AEDECOD", "_S", RAW_ROW])
     return ae

@@ -174,12 +174,12 @@ def reconcile(tables: dict[str, "object"], mapped: dict[str, pd.DataFrame], reje
     """Per raw file: rows read = rows mapped + rows rejected (blank rows listed apart).
 
     ``tables`` maps domain -> RawTable; ``mapped`` maps domain -> frame of the kept raw rows
-    (with ``_RAWFILE``/``_RAWROW``).
+    (with ``_RAWFILE``/``_RAWROW``); only the rows of the domain's own file count.
     """
     rows = []
     for domain, table in tables.items():
-        kept = mapped.get(domain)
-        n_mapped = 0 if kept is None else int(kept[RAW_ROW].nunique())
+        kept = mapped.get(domain)   # a domain's records may come from another file too (DS milestones: DM)
+        n_mapped = 0 if kept is None else int(kept.loc[kept[RAW_FILE] == table.name, RAW_ROW].nunique())
         n_rejected = int(((rejections["file"] == table.name) & (rejections["domain"] == domain)).sum())
         rows.append({"domain": domain, "file": table.name, "rows_read": table.rows, "rows_mapped": n_mapped,
                      "rows_rejected": n_rejected, "blank_rows": table.blank_rows,

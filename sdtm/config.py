@@ -86,6 +86,14 @@ class StudyConfig:
         return self.data.get("arms", [])
 
     @property
+    def randomized(self) -> bool:
+        """Whether the study assigns its arms by randomisation (config ``randomized``; left out:
+        true, unless the config lists exactly one arm — a single-arm study randomises nobody):
+        DS then holds a RANDOMIZED milestone per randomised subject (raw DM field RANDDAT) and
+        ADSL.ITTFL is derived; in a study that does not randomise, ITTFL is null."""
+        return bool(self.data.get("randomized", len(self.arms) != 1))
+
+    @property
     def extension_of(self) -> list[str]:
         """The studies whose subjects roll over into this one (an extension), by STUDYID."""
         return self.data.get("extension_of", [])
@@ -162,7 +170,8 @@ def with_sheet_mappings(data: dict, path: Path) -> dict:
 def check_study_config(config: StudyConfig) -> None:
     """Cross-reference rules, in order: raw files map their required fields; the USUBJID
     template uses known fields; arms name known treatments, one per period; period numbers
-    run 1..n; supplemental fields are mapped in the raw file."""
+    run 1..n; a randomisation date (RANDDAT) only in a randomised study; supplemental fields
+    are mapped in the raw file."""
     data, file = config.data, config.file
 
     def fail(message: str, path: str) -> None:
@@ -202,6 +211,9 @@ def check_study_config(config: StudyConfig) -> None:
             if len(arm["treatments"]) > max(len(numbers), 1):
                 fail(f"arm {arm['armcd']} has {len(arm['treatments'])} treatments for {len(numbers)} periods",
                      f"$.arms[{i}].treatments")
+        if "RANDDAT" in dm_raw["columns"] and not config.randomized:
+            fail("raw.files.DM.columns maps the randomisation date RANDDAT, but the study config says "
+                 "randomized: false", "$.raw.files.DM.columns.RANDDAT")
         for domain in ("DM", "AE"):
             raw = config.raw_file(domain) or {"columns": {}}
             for i, supp in enumerate(config.supplemental(domain)):

@@ -84,9 +84,16 @@ def _refuse_conflicting_duplicates(raw: pd.DataFrame) -> None:
                                          + "); correct the export").to_numpy())
 
 
+#: Raw DM date fields -> (the column of DM's records holding its ISO 8601 value, the dataset and
+#: variable its findings name): DM variables, and the randomisation date, which is no DM variable
+#: but DS's RANDOMIZED milestone (``_RANDDTC``, :func:`sdtm.ds.derive_milestones`).
+DATE_FIELDS = {"BRTHDAT": ("BRTHDTC", DOMAIN, "BRTHDTC"), "RFICDAT": ("RFICDTC", DOMAIN, "RFICDTC"),
+               "RANDDAT": ("_RANDDTC", "DS", "DSSTDTC")}
+
+
 def _parse_dates(raw, dm, config: StudyConfig, ledger: Ledger):
-    for fld, var in (("BRTHDAT", "BRTHDTC"), ("RFICDAT", "RFICDTC")):
-        dm[var] = raw_dates(raw, fld, config, ledger=ledger, dataset=DOMAIN, variable=var)
+    for fld, (column, dataset, variable) in DATE_FIELDS.items():
+        dm[column] = raw_dates(raw, fld, config, ledger=ledger, dataset=dataset, variable=variable)
     return raw, dm
 
 
@@ -142,9 +149,7 @@ def derive_reference_dates(dm: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame 
     1. RFXSTDTC = the earliest EXSTDTC of the subject (not customisable, SDTMIG §5.2);
     2. RFXENDTC = the latest EXENDTC (EXSTDTC where EXENDTC is null);
     3. RFSTDTC = RFXSTDTC: the study-day anchor is the first exposure; null when untreated;
-    4. RFENDTC = RFXENDTC (config ``reference_dates.rfendtc: last_exposure``) or the date of
-       the subject's last disposition event (``end_of_participation``, the default), else
-       RFXENDTC; null when untreated.
+    4. RFENDTC by :func:`derive_rfendtc` (config ``reference_dates.rfendtc``).
     Partial dates compare by the earliest (starts) or latest (ends) day they can denote.
     """
     dm = dm.copy()
@@ -154,45 +159,110 @@ def derive_reference_dates(dm: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame 
     dm["RFXSTDTC"] = text(dm["USUBJID"].map(start), dm.index)
     dm["RFXENDTC"] = text(dm["USUBJID"].map(end), dm.index)
     dm["RFSTDTC"] = dm["RFXSTDTC"]
-    rule = config.get("reference_dates", {}).get("rfendtc", "end_of_participation")
-    rfend = dm["RFXENDTC"]
-    if rule == "end_of_participation" and ds is not None and len(ds):
-        last_ds = _extreme(ds, "DSSTDTC", "last")
-        rfend = text(dm["USUBJID"].map(last_ds), dm.index).where(lambda s: s.notna(), dm["RFXENDTC"])
-    dm["RFENDTC"] = rfend.where(dm["RFXSTDTC"].notna(), None)
+    dm["RFENDTC"] = derive_rfendtc(dm, ds, rule=config.get("reference_dates", {}).get("rfendtc",
+                                                                                      "end_of_participation"))
     return dm
 
 
+#: DSCAT of the records that end a subject's participation (completion, discontinuation, death).
+DISPOSITION_EVENT = "DISPOSITION EVENT"
+
+
+def derive_rfendtc(dm: pd.DataFrame, ds: pd.DataFrame | None, *, rule: str = "end_of_participation",
+                   armcd: str = "ARMCD", rfxendtc: str = "RFXENDTC", rfpendtc: str = "RFPENDTC") -> pd.Series:
+    """RFENDTC, the end of the subject's reference period. SDTMIG 3.4 DM: "required for all
+    randomized subjects; null for screen failures or unassigned subjects" (CDISC CG0529, CORE-000191).
+    Cases, in order:
+
+    1. no planned arm (``armcd`` null) and never treated (``rfxendtc`` null): a screen failure
+       or a subject never assigned -> null;
+    2. treated, config ``reference_dates.rfendtc: last_exposure`` -> RFXENDTC;
+    3. the date of the subject's last disposition event (DS, DSCAT "DISPOSITION EVENT":
+       completion, discontinuation, death; protocol milestones do not end participation) —
+       the end of participation;
+    4. RFXENDTC (treated, no dated disposition event);
+    5. RFPENDTC, the last date of any record of the subject (assigned, never treated, and no
+       dated disposition event: end of participation is the last contact).
+
+    So a randomised subject who was never treated (ARMNRS "ASSIGNED, NOT TREATED") has the date
+    they left the study, usually their discontinuation date.
+    """
+    last_event = pd.Series(None, index=dm.index, dtype=object)
+    if ds is not None and len(ds):
+        events = ds[ds["DSCAT"] == DISPOSITION_EVENT] if "DSCAT" in ds else ds
+        last_event = dm["USUBJID"].map(_extreme(events, "DSSTDTC", "last"))
+    in_order = [dm[rfxendtc]] if rule == "last_exposure" else []
+    in_order += [last_event, dm[rfxendtc], dm[rfpendtc] if rfpendtc in dm else None]
+    excluded = dm[armcd].isna() & dm[rfxendtc].isna()
+    return text(_coalesce(in_order, dm.index).where(~excluded, None), dm.index)
+
+
+def _coalesce(candidates: list[pd.Series | None], index: pd.Index) -> pd.Series:
+    """Per row, the first non-null of ``candidates`` (``None`` entries skipped)."""
+    out = pd.Series(None, index=index, dtype=object)
+    for later in candidates:
+        if later is not None:
+            out = out.where(out.notna(), later.astype(object))
+    return out
+
+
 def _extreme(frame: pd.DataFrame, var: str, which: str) -> pd.Series:
-    """Per USUBJID, the ``var`` value denoting the earliest (``first``) or latest (``last``)
-    day; of values denoting the same day, the smallest (``first``) or largest (``last``) text.
+    """Per USUBJID, the earliest (``first``) or latest (``last``, ``last_known``) of the ``var``
+    values.
+
+    * ``first``: the value whose earliest possible day is the earliest; equal days: the
+      smallest text.
+    * ``last``: the value whose latest possible day is the latest (the end of exposure:
+      RFXENDTC, as TP0303 checks it); equal days: the largest text.
+    * ``last_known``: the date the subject is known to have reached — a value is later than
+      another only when the earliest day it can denote is later, so a partial date is "later"
+      only when it must be: "2023" (1 Jan .. 31 Dec 2023) is not later than 2023-09-04,
+      "2023-10" is. Equal earliest days: the most precise value (the smallest latest possible
+      day: 2023-01-01 over "2023-01" over "2023"), then the largest text (a time over the date).
+
     Values denoting no day (null, no year) are not candidates. Sorted on integer codes: the
     subjects and values are factorised, the texts never compared one by one."""
     if frame is None or not len(frame):
         return pd.Series(dtype=object)
     low, high = date_bounds(date_fields(frame[var]))
-    day = low if which == "first" else high
     subject, subjects = pd.factorize(frame["USUBJID"])
     value, values = pd.factorize(frame[var], sort=True)  # code order = text order
-    rows = np.flatnonzero(~np.isnan(day) & (subject >= 0))
-    order = rows[np.lexsort((value[rows], day[rows], subject[rows]))]
-    if which == "last":
-        order = order[::-1]
+    rows = np.flatnonzero(~np.isnan(low) & (subject >= 0))
+    if which == "first":
+        order = rows[np.lexsort((value[rows], low[rows], subject[rows]))]
+    elif which == "last":
+        order = rows[np.lexsort((value[rows], high[rows], subject[rows]))][::-1]
+    else:   # ascending by (subject, earliest day, -latest day, text): the last of each subject
+        order = rows[np.lexsort((value[rows], -high[rows], low[rows], subject[rows]))][::-1]
     ordered = subject[order]
     pick = order[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(order) else order
     return pd.Series(np.asarray(values, dtype=object)[value[pick]], name=var,
                      index=pd.Index(np.asarray(subjects, dtype=object)[subject[pick]], name="USUBJID"))
 
 
-def derive_rfpendtc(dm: pd.DataFrame, dated: list[tuple[pd.DataFrame, str]]) -> pd.Series:
-    """RFPENDTC: the last date of any record of the subject (SDTMIG §5.2: end of
-    participation — completion, withdrawal, last follow-up or death); partial dates count
-    by the latest day they can denote."""
-    parts = [dm[["USUBJID", "RFICDTC"]].rename(columns={"RFICDTC": "DTC"})]
-    parts += [frame[["USUBJID", var]].rename(columns={var: "DTC"}) for frame, var in dated if frame is not None]
+#: Dates that are not a contact with the subject: birth, and RFPENDTC itself.
+NOT_CONTACT_DATES = ("BRTHDTC", "RFPENDTC")
+
+
+def contact_dates(frame: pd.DataFrame) -> list[str]:
+    """The ISO 8601 date variables of ``frame`` that date a contact with the subject: every
+    --DTC variable (start, end, collection: AESTDTC, AEENDTC, AEDTC, DSDTC, RFICDTC, DTHDTC ...)
+    but BRTHDTC and RFPENDTC; helper columns (``_``) are not variables."""
+    return [c for c in frame.columns if c.endswith("DTC") and not c.startswith("_") and c not in NOT_CONTACT_DATES]
+
+
+def derive_rfpendtc(dm: pd.DataFrame, records: list[pd.DataFrame | None]) -> pd.Series:
+    """RFPENDTC: the last date of any record of the subject (SDTMIG §5.2: end of participation,
+    "the last known date of contact" — completion, withdrawal, last follow-up or death): the
+    latest of the :func:`contact_dates` of the subject's DM record (RFICDTC, DMDTC, a collected
+    DTHDTC) and of its ``records`` (EX, DS, AE: start, end and collection dates). Partial dates
+    compare by what they can mean (:func:`_extreme`, ``last_known``): an AEENDTC "2023" is not later
+    than a disposition on 2023-09-04, since the year may have ended for the subject in January."""
+    parts = [frame[["USUBJID", var]].rename(columns={var: "DTC"})
+             for frame in (dm, *records) if frame is not None for var in contact_dates(frame)]
     allv = pd.concat(parts, ignore_index=True)
     allv = allv[allv["DTC"].notna()]
-    last = _extreme(allv, "DTC", "last")
+    last = _extreme(allv, "DTC", "last_known")
     return text(dm["USUBJID"].map(last), dm.index)
 
 
@@ -214,10 +284,7 @@ def derive_death(dm: pd.DataFrame, ds: pd.DataFrame | None, ae: pd.DataFrame | N
         dated = dated[dated["DTC"].notna()]
         latest = _extreme(dated, "DTC", "last") if len(dated) else pd.Series(dtype=object)
         candidates.append(dm["USUBJID"].map(latest))
-    dthdtc = candidates[0].astype(object)
-    for later in candidates[1:]:
-        dthdtc = dthdtc.where(dthdtc.notna(), later.astype(object))
-    dm["DTHDTC"] = text(dthdtc, dm.index)
+    dm["DTHDTC"] = text(_coalesce(candidates, dm.index), dm.index)
     dm["DTHFL"] = text(np.where(died, "Y", None), dm.index)
     return dm
 

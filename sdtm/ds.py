@@ -3,7 +3,8 @@
 trialpack maps the disposition events of the raw export (completion or discontinuation of
 each period, screen failure, death, protocol milestones such as informed consent and
 randomisation) with DSCAT from DSDECOD's codelist (:func:`derive_dscat`); DSDECOD takes the
-CT terms through ``value_maps.DSDECOD``. DM (RFENDTC, RFPENDTC, ARMNRS, death) and
+CT terms through ``value_maps.DSDECOD``. The informed-consent and randomisation dates the
+demographics export collects become protocol milestones too (:func:`derive_milestones`). DM (RFENDTC, RFPENDTC, ARMNRS, death) and
 ADSL (EOSSTT, DCSREAS) read it.
 """
 from __future__ import annotations
@@ -40,6 +41,55 @@ def map_disposition(raw: pd.DataFrame, config: StudyConfig, subjects: pd.DataFra
     ds[RAW_FILE] = raw[RAW_FILE]
     ds[RAW_ROW] = raw[RAW_ROW]
     return ds
+
+
+#: DS protocol milestones made of DM's collected dates: (DSDECOD, the date's column in DM's
+#: records, whether only a randomised study has it). Raw fields RFICDAT and RANDDAT.
+MILESTONES = (("INFORMED CONSENT OBTAINED", "RFICDTC", False), ("RANDOMIZED", "_RANDDTC", True))
+PROTOCOL_MILESTONE = "PROTOCOL MILESTONE"
+
+
+def derive_milestones(subjects: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
+    """DS protocol-milestone records (SDTMIG 3.4 §6.2.3: DSCAT "PROTOCOL MILESTONE", DSDECOD
+    from PROTMLST) from the dates the demographics export collects, one record per subject and
+    date, in order:
+
+    1. INFORMED CONSENT OBTAINED on the informed-consent date (raw field RFICDAT: DM.RFICDTC
+       equals it, SDTMIG 3.4 DM);
+    2. RANDOMIZED on the randomisation date (raw field RANDDAT), in a study whose config says
+       it randomises (``randomized``, the default; mapping RANDDAT otherwise is refused).
+
+    A subject without the date (not collected, or not a valid date: TP0102) has no such record.
+    DSTERM = DSDECOD; no period (EPOCH from the date). The records keep the demographics row
+    they come from (lineage)."""
+    parts = []
+    for decod, column, randomised_only in MILESTONES:
+        if column not in subjects or (randomised_only and not config.randomized):
+            continue
+        dated = subjects[subjects[column].notna()]
+        parts.append(pd.DataFrame({
+            "STUDYID": config.studyid, "DOMAIN": DOMAIN, "USUBJID": dated["USUBJID"].to_numpy(),
+            "DSTERM": decod, "DSDECOD": decod, "DSCAT": PROTOCOL_MILESTONE, "DSSTDTC": dated[column].to_numpy(),
+            "_PERIOD": np.nan, RAW_FILE: dated[RAW_FILE].to_numpy(), RAW_ROW: dated[RAW_ROW].to_numpy()}))
+    if not parts:
+        return pd.DataFrame(columns=["STUDYID", "DOMAIN", "USUBJID", "DSTERM", "DSDECOD", "DSCAT", "DSSTDTC",
+                                     "_PERIOD", RAW_FILE, RAW_ROW])
+    return pd.concat(parts, ignore_index=True)
+
+
+def add_milestones(ds: pd.DataFrame | None, subjects: pd.DataFrame, config: StudyConfig) -> pd.DataFrame | None:
+    """The disposition records followed by the milestones of :func:`derive_milestones` that the
+    disposition export does not record already (an export holding the subject's INFORMED CONSENT
+    OBTAINED keeps its own record, not a second one); None when there are neither."""
+    milestones = derive_milestones(subjects, config)
+    if ds is not None and len(milestones):
+        recorded = pd.MultiIndex.from_frame(ds[["USUBJID", "DSDECOD"]].astype(object))
+        milestones = milestones[~pd.MultiIndex.from_frame(milestones[["USUBJID", "DSDECOD"]]).isin(recorded)]
+    if not len(milestones):
+        return ds
+    if ds is None:
+        return milestones
+    return pd.concat([ds, milestones], ignore_index=True)
 
 
 #: DSCAT of a DSDECOD term by the CDISC codelist holding it (SDTMIG 3.4 §6.2.3, DS assumption 3).

@@ -12,7 +12,10 @@ A subject's epochs are windows of days built from DM and EX, as SE elements woul
 A date gets the epoch of the window holding it. Events and findings before informed
 consent get no epoch. Dates are never imputed: a partial date gets an epoch only when
 every day it can denote lies in the same window (``2021-05`` wholly inside period 1),
-otherwise EPOCH is null.
+otherwise EPOCH is null. An event cannot start after it ended: the days a partial start
+can denote end at the latest day its end date can denote (FDA FB2201, CORE-000701: AESTDTC
+``2022-07`` with AEENDTC 2022-07-04 can only be 1..4 July, wholly in the treatment period
+when the last dose was 29 July).
 """
 from __future__ import annotations
 
@@ -54,16 +57,30 @@ def epoch_windows(dm: pd.DataFrame, ex: pd.DataFrame, config: StudyConfig) -> pd
     return windows[WINDOW_COLUMNS]
 
 
-def assign_epoch(usubjid: pd.Series, dtc: pd.Series, windows: pd.DataFrame) -> pd.Series:
+def assign_epoch(usubjid: pd.Series, dtc: pd.Series, windows: pd.DataFrame, *,
+                 ended: pd.Series | None = None) -> pd.Series:
     """EPOCH of each (subject, --DTC) pair; null outside every window or when a partial date
-    spans windows (see the module docstring)."""
+    spans windows (see the module docstring). ``ended`` (an event's --ENDTC): the start's
+    possible days end at the latest day the end can denote; an end before every day the start
+    can denote (inconsistent dates) bounds nothing."""
     low, high = date_bounds(date_fields(dtc))
+    if ended is not None:
+        high = latest_start(low, high, ended)
     first = _window_of(usubjid, low, windows)
     last = _window_of(usubjid, high, windows)
     same = (first >= 0) & (first == last)
     epoch_of = windows.set_index("WINDOW")["EPOCH"]
     epochs = pd.Series(np.where(same, first, -1)).map(epoch_of).to_numpy(dtype=object)
     return text(epochs, dtc.index)
+
+
+def latest_start(low: np.ndarray, high: np.ndarray, ended: pd.Series) -> np.ndarray:
+    """The latest day a start can denote, given the start's bounds ``low``..``high`` and its
+    event's end: the earlier of ``high`` and the end's latest possible day, where that is not
+    before ``low``."""
+    _, end_high = date_bounds(date_fields(ended))
+    bounded = ~np.isnan(end_high) & (end_high >= low)
+    return np.where(bounded, np.fmin(high, end_high), high)
 
 
 def _window_of(usubjid: pd.Series, days: np.ndarray, windows: pd.DataFrame) -> np.ndarray:

@@ -30,7 +30,7 @@ from sdtm.common import Ledger, reconcile, reconciliation_findings, text, unmapp
 from sdtm.config import REQUIRED_FIELDS, StudyConfig
 from sdtm.epoch import epoch_windows
 from sdtm.rawtext import submission_text
-from sdtm.studyspec import add_supplemental_metadata, compose_study_spec
+from sdtm.studyspec import add_supplemental_metadata, compose_study_spec, declare_not_collected
 from sdtm.supp import SUPP_PREFIX, build_supp, split_long_text
 from sdtm.variables import LINK, add_variables, fed_fields, feed_form_fields
 from sdtm.ts import build_trial_summary
@@ -113,8 +113,9 @@ def map_study(config: StudyConfig, raw: dict[str, RawTable], *, spec: Spec | Non
     ex = (collected(ex_mod.map_exposure(frames["EX"], config, keys, ledger, values), frames, "EX", config, spec,
                     ledger, values) if "EX" in frames
           else _empty_records(("_PERIOD", "_TRTCODE", "EXSTDTC", "EXENDTC")))
-    ds = (collected(ds_mod.map_disposition(frames["DS"], config, keys, ledger, values), frames, "DS", config, spec,
-                    ledger, values) if "DS" in frames else None)
+    ds = ds_mod.add_milestones(
+        collected(ds_mod.map_disposition(frames["DS"], config, keys, ledger, values), frames, "DS", config, spec,
+                  ledger, values) if "DS" in frames else None, subjects, config)
     ae = (collected(ae_mod.map_adverse_events(frames["AE"], config, keys, ledger, values), frames, "AE", config,
                     spec, ledger, values) if "AE" in frames else None)
     dm = derive_dm(subjects, ex, ds, ae, config, ledger)
@@ -185,7 +186,9 @@ def _empty_records(columns: tuple[str, ...]) -> pd.DataFrame:
 
 def derive_dm(subjects: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame | None, ae: pd.DataFrame | None,
               config: StudyConfig, ledger: Ledger) -> pd.DataFrame:
-    """DM's derived variables, each by its own rule in ``sdtm.dm``."""
+    """DM's derived variables, each by its own rule in ``sdtm.dm``; RFPENDTC first (the end of
+    participation of a randomised subject never treated is RFENDTC's last resort)."""
+    subjects = subjects.assign(RFPENDTC=dm_mod.derive_rfpendtc(subjects, [ex, ds, ae]))
     dm = dm_mod.derive_reference_dates(subjects, ex, ds, config)
     dm = dm_mod.derive_death(dm, ds, ae)
     dm = dm_mod.derive_actual_arm(dm, ex, config)
@@ -202,12 +205,6 @@ def derive_dm(subjects: pd.DataFrame, ex: pd.DataFrame, ds: pd.DataFrame | None,
         ledger.note("TP0106", dm, ambiguous, dataset="DM", variable="AGE", values=dm["BRTHDTC"],
                     message="birth date too partial to give completed years at consent; AGE left null")
     dm["AGEU"] = text(np.where(dm["AGE"].notna(), "YEARS", None), dm.index)
-    dated = [(ex, "EXENDTC"), (ex, "EXSTDTC")]
-    if ds is not None:
-        dated.append((ds, "DSSTDTC"))
-    if ae is not None:
-        dated += [(ae, "AESTDTC"), (ae, "AEENDTC")]
-    dm["RFPENDTC"] = dm_mod.derive_rfpendtc(dm, dated)
     return dm
 
 
@@ -297,7 +294,8 @@ def rejection_findings(rejections: pd.DataFrame) -> pd.DataFrame:
 
 
 def finalise(datasets: dict[str, pd.DataFrame], spec: Spec) -> tuple[dict[str, pd.DataFrame], Spec]:
-    """Sort, drop helper columns, drop unused Perm variables from data and spec, conform."""
+    """Sort, drop helper columns, drop unused Perm variables from data and spec, declare the
+    Expected variables not collected (``sdtm.studyspec.declare_not_collected``), conform."""
     sort_keys = {"DM": ["USUBJID"], "AE": ["USUBJID", "AESEQ"], "EX": ["USUBJID", "EXSEQ"],
                  "DS": ["USUBJID", "DSSEQ"], "TS": ["TSPARMCD", "TSSEQ"]}
     out = {}
@@ -309,5 +307,5 @@ def finalise(datasets: dict[str, pd.DataFrame], spec: Spec) -> tuple[dict[str, p
             df = df.sort_values(sort_keys[name], kind="mergesort")
         df = df[[c for c in df.columns if not c.startswith("_")]].reset_index(drop=True)
         out[name] = df
-    spec = drop_unused_variables(spec, out)
+    spec = declare_not_collected(drop_unused_variables(spec, out), out)
     return {name: specs.conform(df, spec.dataset(name), extra="drop") for name, df in out.items()}, spec

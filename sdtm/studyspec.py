@@ -59,6 +59,42 @@ def compose_study_spec(config: StudyConfig, standard: Spec | None = None) -> Spe
     return spec
 
 
+#: The comment of an Expected variable the study does not collect (specs/standard comments.json).
+NOT_COLLECTED = "COM.NOTCOLLECTED"
+
+
+def declare_not_collected(spec: Spec, datasets: dict) -> Spec:
+    """SDTMIG 3.4 §4.1.5: an Expected variable the study did not collect stays in the dataset,
+    empty, and define.xml says so. A variable of the spec is not collected when, in order:
+
+    1. its core is Exp and its origin says collected from the investigator or subject;
+    2. no field of the raw exports supplies it (it cites no aCRF page: :func:`_annotated_crf`);
+    3. its dataset has records, and none holds a value for it.
+
+    It gets origin Type "Not Available" with the description "Not collected" (not Collected:
+    no CRF page could be cited, DD0022) and the comment :data:`NOT_COLLECTED`. The spec's
+    datasets and variables are replaced by new ones, so a spec sharing them is not changed."""
+    if not any(c.oid == NOT_COLLECTED for c in spec.comments):
+        return spec
+    out = []
+    for ds in spec.datasets:
+        df = datasets.get(ds.name)
+        if df is None or not len(df):
+            out.append(ds)
+            continue
+        variables = [replace(v, origin_type="Not Available", origin_source=None,
+                                 origin_description="Not collected", comment=v.comment or NOT_COLLECTED)
+                     if _not_collected(v, df) else v for v in ds.variables]
+        out.append(replace(ds, variables=variables))
+    spec.datasets = out
+    return spec
+
+
+def _not_collected(var: VariableSpec, df) -> bool:
+    return (var.core == "Exp" and _cites_crf(var) and not var.origin_pages
+            and (var.name not in df or df[var.name].isna().all()))
+
+
 def _protocol_defaults(spec: Spec, config: StudyConfig) -> None:
     """An EX variable the study's diary does not collect (no raw column) but the config's
     ``exposure`` block fills (EXLOC = "SKIN" for a cream applied to the affected skin) is

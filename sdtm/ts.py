@@ -6,7 +6,8 @@ Which parameters TS holds, in which order, with which codelist and origin, is th
 metadata of TS.TSVAL in the spec (one row per TSPARMCD). A parameter's value comes:
 
 1. derived from the data (origin Derived, one verb each below): SSTDTC, SENDTC, ACTSUB, AGEMIN,
-   AGEMAX, NARMS, FCNTRY, DCUTDTC, SDTIGVER, SDTMVER, EXTTIND — never typed in a config;
+   AGEMAX, NARMS, FCNTRY, DCUTDTC, SDTIGVER, SDTMVER, EXTTIND, RANDOM (the config's
+   ``randomized``) — never typed in a config;
 2. from the study config's design: TITLE, TPHASE, SPONSOR, INDIC (``title``, ``phase``,
    ``sponsor``, ``indication``), TRT and COMPTRT (the active and the other ``treatments``, with
    their ``unii``), ROUTE and DOSFRM (``exposure``);
@@ -139,6 +140,7 @@ def derived_values(config: StudyConfig, dm: pd.DataFrame, spec: Spec, *,
         "SDTMVER": [TsValue(model)] if model else [],
         "EXTTIND": [coded({"value": "Y" if config.extension_of else "N"}, spec,
                           parameter_codelists(spec).get("EXTTIND"))],
+        "RANDOM": [coded({"value": "Y" if config.randomized else "N"}, spec, parameter_codelists(spec).get("RANDOM"))],
     }
     return {code: values for code, values in out.items() if values}
 

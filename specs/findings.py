@@ -72,6 +72,9 @@ RULES: dict[str, tuple[str, str]] = {
     "TP0308": ("notice", "Source SDTM not in the package; checks against it skipped"),
     "TP0309": ("error", "Dataset file of the package cannot be read"),
     "TP0310": ("error", "Dataset folder has no define.xml"),
+    "TP0316": ("error", "DM.RFPENDTC (end of participation) is before a date of the subject's records"),
+    # DM end dates (trialpack.consistency.participation_dates); CG0529 under its CDISC id
+    "CG0529": ("error", "DM.RFENDTC is null for a randomized (assigned) subject (SDTMIG 3.4 DM; CORE-000191)"),
     "TP0311": ("error", "File listed in manifest.json is missing from the package"),
     "TP0312": ("error", "Dataset-JSON file differs from the XPT file of the same dataset"),
     "TP0313": ("warning", "DM.RFSTDTC/RFENDTC do not span the exposure (sponsor-defined; usually first to last dose)"),
@@ -100,6 +103,8 @@ RULES: dict[str, tuple[str, str]] = {
     "DD0020": ("error", "Value-level Length greater than the variable's Length"),
     "DD0021": ("error", "CDISC codelist or term without its NCI C-code Alias"),
     "DD0022": ("warning", "Collected (Investigator/Subject) origin cites no aCRF page"),
+    "DD0023": ("warning", "Variable with no data declared Collected without an aCRF page: not collected (SDTMIG 3.4 "
+                          "§4.1.5) is origin Not Available with a comment saying so"),
     # define.xml -> spec (define.read_define)
     "DD0201": ("warning", "Label not representable (over 40 bytes or non-ASCII): shortened in the spec"),
     "DD0202": ("warning", "Dataset or variable name not a valid SAS V5 name: left out of the spec"),

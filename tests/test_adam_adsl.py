@@ -148,8 +148,25 @@ def test_end_of_study(adsl, sid, expected):
     ("007", "Y", "Y"), ("008", "Y", "Y"),
 ])
 def test_population_flags(adsl, sid, saffl, ittfl):
-    # SAFFL: any study treatment (vehicle included); ITTFL: randomised (ARMCD). Y/N, never null
+    # SAFFL: any study treatment (vehicle included); ITTFL (a randomised study): a planned arm. Y/N
     assert values(adsl, sid, ["SAFFL", "ITTFL"]) == [saffl, ittfl]
+
+
+def test_randdt_from_the_randomized_milestone(adsl):
+    """RANDDT: 005's DS PROTOCOL MILESTONE RANDOMIZED of 2021-03-01; no other subject has one."""
+    assert values(adsl, "005", ["RANDDT"]) == ["2021-03-01"]
+    assert [values(adsl, sid, ["RANDDT"])[0] for sid in ("001", "002", "003", "006", "007", "008")] == [None] * 6
+
+
+def test_ittfl_is_null_in_a_study_that_does_not_randomise(tmp_path):
+    """The same subjects in a study whose config says randomized: false: ITTFL null for everyone
+    (there is no intent-to-treat population) — so, the only study of the ISS, ADSL has no ITTFL
+    (a Cond variable no record fills is left out); SAFFL as before."""
+    analysis = derive(tmp_path, dm_rows=SUBJECTS, ex_rows=EXPOSURE, ds_rows=DISPOSITION, study={"randomized": False})
+    adsl = analysis.datasets["ADSL"]
+    assert "ITTFL" not in adsl and len(adsl) == 7
+    assert "ITTFL" not in analysis.spec.dataset("ADSL").names
+    assert [values(adsl, sid, ["SAFFL"])[0] for sid in ("001", "003", "005")] == ["Y", "N", "Y"]
 
 
 def test_age_groups_from_config(adsl):

@@ -351,7 +351,8 @@ def test_cli_validate_good_define(good, capsys):
     _, path = good
     assert main(["validate", str(path)]) == 0
     out = capsys.readouterr().out
-    assert out.strip().endswith(f"{path}: 0 error(s), 1 warning(s), 0 notice(s)")
+    # AE.AEACN, not in the minimal AE export, is declared not collected (no DD0022 for it)
+    assert out.strip().endswith(f"{path}: 0 error(s), 0 warning(s), 0 notice(s)")
 
 
 def test_cli_validate_broken_define_reports_line(good, tmp_path, capsys):

@@ -392,6 +392,31 @@ def test_screen_failures_and_untreated_subjects_are_not_participants(studies):
         assert len(dm) == len(treated) + len(no_arm) + len(untreated)
 
 
+def test_randomisation_dates_only_in_the_randomised_studies(studies):
+    """Phase 2/3 studies randomise (config randomized: true) and their DM exports carry the
+    randomisation date: the first application for a treated subject, consent + 7 days (the
+    shortest screening) for the one randomised but never treated, none for screen failures. The
+    open-label phase 1 studies neither randomise nor have the field."""
+    for study in studies:
+        dm = study["DM"].drop_duplicates()
+        randomised = study.config["phase"] != "PHASE I TRIAL"
+        assert study.config["randomized"] is randomised
+        assert ("RANDDAT" in dm) is randomised and ("RANDDAT" in study.config["raw"]["files"]["DM"]["columns"]) \
+            is randomised
+        if not randomised:
+            continue
+        when = dm.assign(rand=dates(study, "DM", "RANDDAT").loc[dm.index, "date"],
+                         consent=dates(study, "DM", "RFICDAT").loc[dm.index, "date"]).set_index("SUBJID")
+        assert when["rand"].isna().equals(when["ARM"].isna())          # exactly the subjects with an arm
+        ex = study["EX"].assign(start=dates(study, "EX", "EXSTDAT")["date"])
+        first = ex.groupby("SUBJID")["start"].min()
+        treated = [s for s in participants(study) if s in when.index]
+        assert (when.loc[treated, "rand"] == first[treated]).all()
+        untreated = when.index[when["ARM"].notna() & ~when.index.isin(treated)]
+        assert len(untreated) == 1
+        assert (when.loc[untreated, "rand"] - when.loc[untreated, "consent"]).dt.days.tolist() == [7]
+
+
 def test_ages_2_to_17_at_consent(studies):
     for study in studies:
         age = ages(study)

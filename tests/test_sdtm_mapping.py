@@ -60,9 +60,12 @@ def test_reference_dates_from_ex_and_ds(study):
     # 002: the 21-22 MAR record (dose -1, kept with EXDOSE null) and the record starting 30 FEB (kept,
     # EXSTDTC null, ending 2021-03-31) count: first start 03-10, last end 03-31
     assert one(dm, "002", "RFXSTDTC") == "2021-03-10" and one(dm, "002", "RFXENDTC") == "2021-03-31"
-    # 003 screen failure and 004 never treated: no reference start/end, RFPENDTC = last record
+    # 003 screen failure and 004 never treated: no reference start, RFPENDTC = last record
     for s in ("003", "004"):
-        assert one(dm, s, "RFSTDTC") is None and one(dm, s, "RFENDTC") is None and one(dm, s, "RFXSTDTC") is None
+        assert one(dm, s, "RFSTDTC") is None and one(dm, s, "RFXSTDTC") is None
+    # RFENDTC (SDTMIG 3.4, CG0529): null for the screen failure 003; randomised but untreated 004
+    # left the study on 2021-03-03 (its withdrawal, the end of its participation)
+    assert one(dm, "003", "RFENDTC") is None and one(dm, "004", "RFENDTC") == "2021-03-03"
     assert one(dm, "003", "RFPENDTC") == "2021-03-05" and one(dm, "004", "RFPENDTC") == "2021-03-03"
     # RFPENDTC is the last date of any record: 001's ongoing AE has no end; last is 2021-06-30
     assert one(dm, "001", "RFPENDTC") == "2021-06-30"
@@ -193,6 +196,7 @@ def test_supplemental_qualifiers(study):
 
 def test_disposition_and_trial_summary(study):
     ds = study.datasets["DS"]
+    ds = ds[ds["DSCAT"] == "DISPOSITION EVENT"]   # besides each subject's informed-consent milestone
     assert one(ds, "003", "DSDECOD") == "SCREEN FAILURE" and one(ds, "003", "EPOCH") == "SCREENING"
     assert one(ds, "002", "EPOCH") == "BLINDED TREATMENT" and one(ds, "002", "DSSTDY") == 11
     ts = study.datasets["TS"].set_index("TSPARMCD")
@@ -489,10 +493,13 @@ def test_unbalanced_reconciliation_is_an_error(study):
 #
 # Added to tests/minimal_study.py's data:
 #   DM  an "Age" column, taken as collected (001: 9 although born 15 MAR 2012 -> 8 at consent;
-#       002: "ten", not a number); subject 008 with no arm and no disposition.
+#       002: "ten", not a number); subject 008 with no arm and no disposition; a randomisation
+#       date (RANDDAT): 001 and 004 01 MAR 2021, 002 2021-03-10, 005 "30 FEB 2021" (not a date).
 #   AE  001: rash starting 28 MAR 2021 (last day of period 1), rash on 29 MAR (first dose of
 #       period 2), cough on 05 JUL (after the last dose 30 JUN: FOLLOW-UP); 002: fatal sepsis
 #       ending 19 MAR; an "Other specify" column feeding SUPPAE QNAM AESOSP (001's cellulitis).
+#       005: nausea starting "2021-03", ended 04 MAR, and again "2021-03" ended 06 MAR (first dose
+#       05 MAR 2021).
 #   DS  006 died on 02 APR 2021 (its last dose was 31 MAR).
 
 
@@ -509,13 +516,19 @@ def variant_study(folder, rfendtc: str):
     with open(raw / "dm.csv", "a") as f:
         f.write("008,01,02 FEB 2009,F,WHITE,NOT HISPANIC OR LATINO,01 MAR 2021,,\n")
     add_column(raw / "dm.csv", "Age", {2: "9", 3: "ten", 9: "9"})         # row 9 duplicates row 2
+    add_column(raw / "dm.csv", "Randomised on", {2: "01 MAR 2021", 9: "01 MAR 2021", 3: "2021-03-10",
+                                                 5: "01 MAR 2021", 6: "30 FEB 2021"})
     with open(raw / "ae.csv", "a") as f:
         for line in ("001,5,rash,Rash,10037844,Skin disorders,10040785,28 MAR 2021,,N,N,N,N,MILD,No,Recovered",
                      "001,6,rash,Rash,10037844,Skin disorders,10040785,29 MAR 2021,,N,N,N,N,MILD,No,Recovered",
                      "001,7,cough,Cough,10011224,Respiratory disorders,10038738,05 JUL 2021,,N,N,N,N,MILD,No,"
                      "Recovered",
                      "002,3,sepsis,Sepsis,10040047,Infections and infestations,10021881,2021-03-16,2021-03-19,"
-                     "N,Y,N,Y,SEVERE,No,Fatal"):
+                     "N,Y,N,Y,SEVERE,No,Fatal",
+                     "005,1,nausea,Nausea,10028813,Gastrointestinal disorders,10017947,UN MAR 2021,04 MAR 2021,"
+                     "N,N,N,N,MILD,No,Recovered",
+                     "005,2,nausea,Nausea,10028813,Gastrointestinal disorders,10017947,UN MAR 2021,06 MAR 2021,"
+                     "N,N,N,N,MILD,No,Recovered"):
             f.write(line + "\n")
     add_column(raw / "ae.csv", "Other specify", {4: "needed intravenous antibiotics"})   # row 4: cellulitis
     with open(raw / "ds.csv", "a") as f:
@@ -523,6 +536,7 @@ def variant_study(folder, rfendtc: str):
     cfg = json.loads(path.read_text())
     cfg["age"] = "collected"
     cfg["raw"]["files"]["DM"]["columns"]["AGE"] = "Age"
+    cfg["raw"]["files"]["DM"]["columns"]["RANDDAT"] = "Randomised on"
     cfg["raw"]["files"]["AE"]["columns"]["AESOSP"] = "Other specify"
     cfg["supplemental"]["AE"] = [{"qnam": "AESOSP", "qlabel": "Other Medically Important, Specify",
                                   "field": "AESOSP"}]
@@ -546,11 +560,87 @@ def test_epoch_on_the_last_day_of_a_period_the_first_day_of_the_next_and_after_t
     assert s1.loc["7", ["AESTDTC", "EPOCH", "AESTDY"]].tolist() == ["2021-07-05", "FOLLOW-UP", 127]
 
 
+def test_protocol_milestones_from_the_demographics_dates(study):
+    """Every DM subject's consent date (RFICDAT) is a DS INFORMED CONSENT OBTAINED milestone, in
+    SCREENING, traced to its demographics row; no RANDOMIZED record without a RANDDAT field; the
+    disposition export still reconciles (5 rows read, 5 mapped)."""
+    ds = study.datasets["DS"]
+    consent = ds[ds["DSDECOD"] == "INFORMED CONSENT OBTAINED"]
+    dm = study.datasets["DM"]
+    assert consent[["USUBJID", "DSSTDTC"]].values.tolist() == dm[["USUBJID", "RFICDTC"]].values.tolist()
+    assert set(consent["DSCAT"]) == {"PROTOCOL MILESTONE"} and set(consent["EPOCH"]) == {"SCREENING"}
+    assert set(consent["DSTERM"]) == {"INFORMED CONSENT OBTAINED"} and "RANDOMIZED" not in set(ds["DSDECOD"])
+    assert one(ds[ds["DSCAT"] == "DISPOSITION EVENT"], "003", "DSDECOD") == "SCREEN FAILURE"
+    rec = study.reconciliation.set_index("domain")
+    assert rec.loc["DS", ["rows_read", "rows_mapped", "balanced"]].tolist() == [5, 5, True]
+    lineage = study.lineage[(study.lineage["dataset"] == "DS") & (study.lineage["file"] == "raw/dm.csv")]
+    assert sorted(lineage["row"].tolist()) == [2, 3, 4, 5, 6, 7, 8]   # the 7 subjects' demographics rows
+
+
+def test_randomized_milestones_from_the_randomisation_date(variant):
+    """RANDDAT -> DS RANDOMIZED (PROTOCOL MILESTONE) for 001, 002 and 004 (randomised, never treated:
+    SCREENING); 005's "30 FEB 2021" is no date: no record, an error at its raw row naming DSSTDTC."""
+    ds = variant.datasets["DS"]
+    rand = ds[ds["DSDECOD"] == "RANDOMIZED"]
+    assert rand[["USUBJID", "DSSTDTC", "DSCAT", "EPOCH"]].values.tolist() == [
+        ["MINI-01-01-001", "2021-03-01", "PROTOCOL MILESTONE", "BLINDED TREATMENT"],
+        ["MINI-01-01-002", "2021-03-10", "PROTOCOL MILESTONE", "BLINDED TREATMENT"],
+        ["MINI-01-01-004", "2021-03-01", "PROTOCOL MILESTONE", "SCREENING"]]
+    bad = variant.findings[(variant.findings["rule"] == "TP0102") & (variant.findings["file"] == "raw/dm.csv")]
+    assert bad[["dataset", "variable", "row", "value"]].values.tolist() == [["DS", "DSSTDTC", 6, "30 FEB 2021"]]
+    # RFENDTC of 004 is still its withdrawal: a milestone does not end participation
+    assert one(variant.datasets["DM"], "004", "RFENDTC") == "2021-03-03"
+
+
+def test_a_randomisation_date_in_a_study_that_does_not_randomise_is_refused(tmp_path):
+    path = write_minimal_study(tmp_path)
+    cfg = json.loads(path.read_text())
+    cfg["randomized"] = False
+    cfg["raw"]["files"]["DM"]["columns"]["RANDDAT"] = "Consent"
+    path.write_text(json.dumps(cfg))
+    with pytest.raises(InputError) as err:
+        load_study_config(path)
+    assert err.value.path == "$.raw.files.DM.columns.RANDDAT" and "randomized: false" in str(err.value)
+
+
+@pytest.mark.parametrize("arms, given, randomized", [(2, None, True), (1, None, False), (1, True, True),
+                                                     (2, False, False)])
+def test_a_study_randomises_unless_it_says_not_or_has_one_arm(tmp_path, arms, given, randomized):
+    path = write_minimal_study(tmp_path)
+    cfg = json.loads(path.read_text())
+    cfg["arms"] = cfg["arms"][:arms]
+    if given is not None:
+        cfg["randomized"] = given
+    path.write_text(json.dumps(cfg))
+    assert load_study_config(path).randomized is randomized
+
+
+def test_epoch_of_a_partial_start_bounded_by_the_end_date(variant):
+    """FDA FB2201: 005 (consent 01 MAR, first dose 05 MAR 2021): a nausea starting "2021-03" that
+    ended on 04 MAR began 1..4 MAR, all SCREENING; one that ended on 06 MAR may have begun in
+    SCREENING or BLINDED TREATMENT: null."""
+    s5 = by_subject(variant.datasets["AE"], "005").set_index("AESPID")
+    assert s5.loc["1", ["AESTDTC", "AEENDTC", "EPOCH"]].tolist() == ["2021-03", "2021-03-04", "SCREENING"]
+    assert s5.loc["2", ["AESTDTC", "AEENDTC"]].tolist() == ["2021-03", "2021-03-06"]
+    assert pd.isna(s5.loc["2", "EPOCH"])
+
+
+def test_bounded_start_ignores_an_end_before_the_start():
+    from sdtm.epoch import latest_start
+    from specs.iso8601 import date_bounds, date_fields
+
+    low, high = date_bounds(date_fields(pd.Series(["2021-03", "2021-03", "2021-03", "2021"])))
+    ended = pd.Series(["2021-03-04", "2021-02-27", None, "2021-05"])
+    days = pd.to_datetime(latest_start(low, high, ended), unit="D").strftime("%Y-%m-%d").tolist()
+    assert days == ["2021-03-04", "2021-03-31", "2021-03-31", "2021-05-31"]
+
+
 def test_armnrs_not_assigned(variant):
     dm = variant.datasets["DM"]
     assert (one(dm, "008", "ARMCD"), one(dm, "008", "ACTARMCD"), one(dm, "008", "ARMNRS")) == \
         (None, None, "NOT ASSIGNED")                       # no arm and no screen-failure disposition
     assert one(dm, "003", "ARMNRS") == "SCREEN FAILURE"
+    assert one(dm, "008", "RFENDTC") is None and one(dm, "008", "RFPENDTC") == "2021-03-01"  # unassigned: null
 
 
 def test_death_flag_and_date_from_disposition_or_fatal_event(variant):
@@ -593,9 +683,10 @@ def test_suppae_links_to_its_record_by_aeseq(variant):
 
 
 def test_earliest_and_latest_dates_per_subject_by_the_days_they_denote():
-    """RFXSTDTC/RFXENDTC/RFPENDTC pick per subject the value denoting the earliest (latest)
-    day a partial date can denote; equal days: the smallest (largest) text; nulls and dates
-    without a year are never picked."""
+    """RFXSTDTC/RFXENDTC pick per subject the value denoting the earliest (latest) day a partial
+    date can denote; equal days: the smallest (largest) text; RFPENDTC the last known date (a
+    partial date later only when its earliest day is); nulls and dates without a year are never
+    picked."""
     from sdtm.dm import _extreme
 
     frame = pd.DataFrame({"USUBJID": ["A", "A", "A", "B", "B", "C", "A", "B"],
@@ -604,9 +695,13 @@ def test_earliest_and_latest_dates_per_subject_by_the_days_they_denote():
     frame.loc[5, "DTC"] = None
     first = _extreme(frame, "DTC", "first")
     last = _extreme(frame, "DTC", "last")
+    known = _extreme(frame, "DTC", "last_known")
     # A: 2021 -> Jan 1..Dec 31, 2021-03 -> Mar 1..31, 2021-03-15 -> Mar 15; B: Apr 1..30 and May 1 (twice)
     assert first.to_dict() == {"A": "2021", "B": "2021-04"}
     assert last.to_dict() == {"A": "2021", "B": "2021-05-01T08:00"}
+    # last known (RFPENDTC): A's 2021-03-15 — neither "2021" nor "2021-03" must be later (they may
+    # mean January, March 1st); B: 2021-05-01 twice (the time the larger text), "2021-04" is earlier
+    assert known.to_dict() == {"A": "2021-03-15", "B": "2021-05-01T08:00"}
     assert "C" not in first.index
 
 
@@ -614,7 +709,7 @@ def test_earliest_and_latest_dates_per_subject_by_the_days_they_denote():
 @given(st.lists(st.tuples(st.sampled_from("ABC"),
                           st.sampled_from(["2021", "2021-02", "2021-02-28", "2021-02-28T10:00", "2020-12-31",
                                            "2021-01", None, "--02-01"])), max_size=12),
-       st.sampled_from(["first", "last"]))
+       st.sampled_from(["first", "last", "last_known"]))
 def test_extreme_is_a_sort_by_subject_day_and_text(records, which):
     from sdtm.dm import _extreme
     from specs.iso8601 import date_bounds, date_fields
@@ -624,10 +719,51 @@ def test_extreme_is_a_sort_by_subject_day_and_text(records, which):
         assert _extreme(frame, "DTC", which).empty
         return
     low, high = date_bounds(date_fields(frame["DTC"]))
-    ranked = frame.assign(day=low if which == "first" else high).dropna(subset=["day"])
-    ranked = ranked.sort_values(["USUBJID", "day", "DTC"], kind="mergesort")
+    ranked = frame.assign(low=low, high=high, minus_high=-high).dropna(subset=["low"])
+    keys = {"first": ["USUBJID", "low", "DTC"], "last": ["USUBJID", "high", "DTC"],
+            "last_known": ["USUBJID", "low", "minus_high", "DTC"]}[which]
+    ranked = ranked.sort_values(keys, kind="mergesort")
     expected = ranked.groupby("USUBJID").head(1) if which == "first" else ranked.groupby("USUBJID").tail(1)
     assert _extreme(frame, "DTC", which).to_dict() == dict(zip(expected["USUBJID"], expected["DTC"]))
+
+
+@pytest.mark.parametrize("dates, latest", [
+    (["2023", "2023-09-04"], "2023-09-04"),        # TPZ-AD-304 402013: AEENDTC "2023", DS 2023-09-04
+    (["2023-09", "2023-09-04"], "2023-09-04"),     # September may be the 1st
+    (["2023-10", "2023-09-04"], "2023-10"),        # every day of October is after 09-04
+    (["2024", "2023-12-31"], "2024"),
+    (["2023", "2023-01", "2023-01-01"], "2023-01-01"),   # same earliest day: the most precise
+])
+def test_the_latest_date_is_later_only_when_it_must_be(dates, latest):
+    from sdtm.dm import _extreme
+
+    frame = pd.DataFrame({"USUBJID": "S", "DTC": dates})
+    assert _extreme(frame, "DTC", "last_known").to_dict() == {"S": latest}
+    assert _extreme(frame.iloc[::-1], "DTC", "last_known").to_dict() == {"S": latest}
+
+
+_DAYS = st.dates(min_value=pd.Timestamp("2022-11-01").date(), max_value=pd.Timestamp("2024-02-28").date())
+_DTC = st.one_of(_DAYS.map(lambda d: d.isoformat()), _DAYS.map(lambda d: d.isoformat()[:7]),
+                 _DAYS.map(lambda d: d.isoformat()[:4]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_DTC, min_size=1, max_size=8))
+def test_rfpendtc_never_prefers_a_partial_date_that_may_be_earlier(dates):
+    """RFPENDTC's order: no candidate's earliest possible day is after the chosen one's; a complete
+    date on or after the chosen value's earliest day is never passed over for a partial one."""
+    from sdtm.dm import derive_rfpendtc
+    from specs.iso8601 import date_bounds, date_fields
+
+    dm = pd.DataFrame({"USUBJID": ["S"], "RFICDTC": [None]})
+    picked = derive_rfpendtc(dm, [pd.DataFrame({"USUBJID": "S", "AEENDTC": dates}), None]).iloc[0]
+    assert picked in dates
+    low, _ = date_bounds(date_fields(pd.Series(dates)))
+    (picked_low,), _ = date_bounds(date_fields(pd.Series([picked])))
+    assert low.max() == picked_low                       # nothing can be later than the chosen date
+    complete_days = {d: (pd.Timestamp(d) - pd.Timestamp("1970-01-01")).days for d in dates if len(d) == 10}
+    if picked_low in complete_days.values():             # a complete date as late: that one, not a partial
+        assert len(picked) == 10
 
 
 # ----------------------------------------------------------------- numbers per distinct value
@@ -686,4 +822,5 @@ def test_two_digit_years_read_with_the_configs_year_cutoff(tmp_path):
     path.write_text(json.dumps(cfg))
     config = load_study_config(path)
     study = map_study(config, read_study_raw(config), data_cutoff="2021-12-31")
-    assert one(study.datasets["DS"], "005", "DSSTDTC") == "2021-03-31"
+    ds = study.datasets["DS"]
+    assert one(ds[ds["DSCAT"] == "DISPOSITION EVENT"], "005", "DSSTDTC") == "2021-03-31"

@@ -152,22 +152,25 @@ def test_every_reference_resolves(packages):
                 assert standards[codelist.standard].type == "CT", codelist.oid
 
 
-def library_codelists(directory: str) -> set[str]:
-    """Codelists a package ships for study specs although its datasets do not use them."""
+def library_codelists(directory: str, kind: str = "codelists") -> set[str]:
+    """Codelists (comments) a package ships for study specs although its datasets do not use them."""
     selection = json.loads((ROOT / "tools" / "standard_selection.json").read_text(encoding="utf-8"))
     package = next(p for p in selection["packages"] if p["directory"] == directory)
-    return set(package.get("library_codelists", {}))
+    return set(package.get(f"library_{kind}", {}))
 
 
 def test_every_definition_is_used(packages):
     assert library_codelists("adamig-1.3") == {"CL.DTYPE"} and not library_codelists("sdtmig-3.4")
+    # the comment sdtm.studyspec.declare_not_collected gives an Expected variable a study does not collect
+    assert library_codelists("sdtmig-3.4", "comments") == {"COM.NOTCOLLECTED"}
     for directory, spec in packages.items():
         rows = [var for _, var in spec.iter_variables()] + list(spec.value_level)
         used = {r.codelist for r in rows if r.codelist}
         assert {c.oid for c in spec.codelists} == used | library_codelists(directory)
         assert not used & library_codelists(directory)
         assert {m.oid for m in spec.methods} == {r.method for r in rows if r.method}
-        assert {c.oid for c in spec.comments} == {r.comment for r in rows if r.comment}
+        assert {c.oid for c in spec.comments} == {r.comment for r in rows if r.comment} | library_codelists(
+            directory, "comments")
         assert {w.oid for w in spec.where_clauses} == {r.where_clause for r in spec.value_level}
         assert {s.oid for s in spec.standards} == (
             {d.standard for d in spec.datasets} | {c.standard for c in spec.codelists if c.standard})

@@ -20,7 +20,7 @@ from tests.minimal_study import CONFIG, write_minimal_study
 #: The protocol's TS parameters of the minimal study (the config's ``trial_summary``).
 TRIAL_SUMMARY = {
     "TTYPE": ["EFFICACY", "SAFETY"], "INTMODEL": "PARALLEL", "INTTYPE": "DRUG", "TINDTP": "TREATMENT",
-    "TBLIND": "DOUBLE BLIND", "TCNTRL": "PLACEBO", "RANDOM": "Y", "ADDON": "N", "ADAPT": "N", "HLTSUBJI": "N",
+    "TBLIND": "DOUBLE BLIND", "TCNTRL": "PLACEBO", "ADDON": "N", "ADAPT": "N", "HLTSUBJI": "N",
     "SEXPOP": "BOTH", "LENGTH": "P18W", "PLANSUB": 6, "REGID": "NCT00000000",
     "INDIC": {"code": "24079001", "code_system": "SNOMED", "version": "2024-09-01"},
     "TDIGRP": {"null_flavor": "NA"}, "OBJPRIM": "Efficacy at week 4", "STOPRULE": "Sponsor decision",
@@ -72,7 +72,8 @@ def test_derived_parameters_are_the_hand_computed_ones(full):
     ages at consent of the randomised with a complete birth date: 001 8, 005-007 12 (002 and 004
     have partial birth dates); two planned arms; one country; the build's data cut-off."""
     expected = {"SSTDTC": "2021-02-20", "SENDTC": "2021-06-30", "ACTSUB": "6", "AGEMIN": "P8Y", "AGEMAX": "P12Y",
-                "NARMS": "2", "DCUTDTC": "2021-12-31", "SDTIGVER": "3.4", "SDTMVER": "2.0", "EXTTIND": "N"}
+                "NARMS": "2", "DCUTDTC": "2021-12-31", "SDTIGVER": "3.4", "SDTMVER": "2.0", "EXTTIND": "N",
+                "RANDOM": "Y"}   # two arms, randomized left out: a randomised study
     assert {code: values(full, code) for code in expected} == {code: [v] for code, v in expected.items()}
     assert values(full, "FCNTRY") == ["USA"] and values(full, "FCNTRY", "TSVALCD") == ["USA"]
     assert values(full, "FCNTRY", "TSVCDREF") == ["ISO 3166"]
@@ -165,7 +166,7 @@ def test_a_value_not_in_its_codelist_is_the_value_level_codelist_check(full_stud
 
 @pytest.mark.parametrize(("changes", "path", "fragment"), [
     ({"trial_summary": {"SEXPOP": "MALE"}}, "$.trial_summary.SEXPOP", "not a term of Sex of Participants"),
-    ({"trial_summary": {"RANDOM": ["Y", "YES"]}}, "$.trial_summary.RANDOM[1]", "'YES'"),
+    ({"trial_summary": {"ADDON": ["N", "NO"]}}, "$.trial_summary.ADDON[1]", "'NO'"),
     ({"phase": "PHASE 3"}, "$.phase", "TPHASE"),
     ({"trial_summary": {"REGID": {"value": "NCT1", "code": "NCT1"}}}, "$.trial_summary.REGID", "code_system"),
     ({"trial_summary": {"PCLAS": {"value": "X", "code": "N1", "code_system": "NDF RT"}}},
@@ -174,6 +175,7 @@ def test_a_value_not_in_its_codelist_is_the_value_level_codelist_check(full_stud
      "$.trial_summary.TBLIND.code", "looked up"),
     ({"indication": "AD", "trial_summary": {"INDIC": "Eczema"}}, "$.trial_summary.INDIC", "code only"),
     ({"trial_summary": {"ACTSUB": 6}}, "$.trial_summary", "ACTSUB"),
+    ({"trial_summary": {"RANDOM": "Y"}}, "$.trial_summary", "RANDOM"),   # derived from the study's randomized
 ])
 def test_bad_trial_summary_config_is_refused_naming_file_and_path(tmp_path, changes, path, fragment):
     with pytest.raises(InputError) as err:

@@ -7,7 +7,7 @@ SDTM, ADaM and Define-XML terminology). ``tools/standard_selection.json`` holds 
 curated choices: which permissible variables a dataset carries, origins, methods, keys,
 lengths the standard fixes, codelist subsets, the CT codelists a package ships for study
 specs although its own datasets do not use them (``library_codelists``, each with its
-reason), and the method and comment texts.
+reason; ``library_comments`` likewise), and the method and comment texts.
 
 Output: one directory per package (``sdtmig-3.4``, ``adamig-1.3``) of JSON files in the
 form of :mod:`specs.model` (``to_dict()``), written with ``json.dumps(indent=1,
@@ -742,7 +742,11 @@ def build_methods(package: dict[str, Any], used: set[str]) -> list[Method]:
 
 
 def build_comments(package: dict[str, Any], used: set[str]) -> list[Comment]:
+    """The comments the package's variables use, and those it ships for study specs although
+    none of its variables uses them (``library_comments``: OID -> reason; e.g. the comment of an
+    Expected variable a study does not collect, which the mapping gives such a variable)."""
     defined = package["comments"]
+    used = used | set(package.get("library_comments", {}))
     _check_used("comment", defined, used, package["directory"])
     return [Comment(oid=oid, description=defined[oid]) for oid in sorted(used)]
 

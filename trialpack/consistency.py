@@ -8,8 +8,12 @@ Rules, in order:
 * TP0302 --SEQ is unique within USUBJID in each domain;
 * TP0303 DM.RFXSTDTC/RFXENDTC equal the first EXSTDTC / last EXENDTC (EXSTDTC when no end);
 * TP0313 (warning) DM.RFSTDTC is the first exposure and RFSTDTC..RFENDTC covers the last one,
-  both null for an untreated subject (SDTMIG 3.4 DM: sponsor-defined, usually so);
+  RFSTDTC null for an untreated subject, RFENDTC null for one with no planned arm (SDTMIG
+  3.4 DM: sponsor-defined, usually so);
 * TP0314 DM.RFENDTC is not before DM.RFSTDTC;
+* CG0529 DM.RFENDTC is given for every subject with a planned arm (SDTMIG 3.4 DM: "required
+  for all randomized subjects"; CDISC CORE-000191);
+* TP0316 DM.RFPENDTC, the end of participation, is not before any date of the subject's records;
 * TP0315 every --DY, --STDY, --ENDY is the study day of its --DTC, --STDTC, --ENDTC from
   DM.RFSTDTC (SDTMIG 3.4 §4.4.4);
 * TP0304 every ADSL subject is in DM;
@@ -26,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sdtm.dm import contact_dates
 from sdtm.ts import check_trial_summary
 from specs import findings
 from specs.columns import is_in
@@ -81,6 +86,7 @@ def sdtm_checks(sdtm: dict[str, pd.DataFrame], files: dict[str, str]) -> pd.Data
                              files.get(name)))
     if "EX" in sdtm:
         out += reference_dates(dm, sdtm["EX"], files.get("DM"))
+    out += participation_dates(sdtm, files.get("DM"))
     out += study_days(sdtm, files)
     if "TS" in sdtm:
         out.append(check_trial_summary(sdtm["TS"], file=files.get("TS")))
@@ -106,7 +112,8 @@ def reference_dates(dm: pd.DataFrame, ex: pd.DataFrame, file: str | None) -> lis
        the end is null) — not customisable;
     2. TP0313 (warning): RFSTDTC is sponsor-defined, usually the first exposure: it differs
        from the earliest EXSTDTC (or is given for a subject without exposure); RFENDTC is
-       given for a subject without exposure, or ends before the last exposure;
+       given for a subject without exposure and without a planned arm (SDTMIG 3.4: "null for
+       screen failures or unassigned subjects"), or ends before the last exposure;
     3. TP0314: RFENDTC is before RFSTDTC (whatever the sponsor's definitions).
     Partial dates compare by the earliest (starts) or latest (ends) day they can denote."""
     first, last = exposure_span(dm, ex)
@@ -115,6 +122,7 @@ def reference_dates(dm: pd.DataFrame, ex: pd.DataFrame, file: str | None) -> lis
     _, rfx_end = _bounds(dm["RFXENDTC"])
     rf_start, rf_start_hi = _bounds(dm["RFSTDTC"])
     _, rf_end = _bounds(dm["RFENDTC"])
+    unassigned = untreated & ~(_given(dm["ARMCD"]) if "ARMCD" in dm else False)
     return [
         _rows("TP0303", "DM", "RFXSTDTC", _differ(rfx_start, first), dm, "RFXSTDTC",
               "RFXSTDTC does not match the first EXSTDTC of the subject", file),
@@ -123,11 +131,61 @@ def reference_dates(dm: pd.DataFrame, ex: pd.DataFrame, file: str | None) -> lis
         _rows("TP0313", "DM", "RFSTDTC", _differ(rf_start, first), dm, "RFSTDTC",
               np.where(untreated, "RFSTDTC is given for a subject without exposure in EX",
                        "RFSTDTC is not the subject's first exposure (earliest EXSTDTC)"), file),
-        _rows("TP0313", "DM", "RFENDTC", (untreated & _given(dm["RFENDTC"])) | (rf_end < last), dm, "RFENDTC",
-              np.where(untreated, "RFENDTC is given for a subject without exposure in EX",
+        _rows("TP0313", "DM", "RFENDTC", (unassigned & _given(dm["RFENDTC"])) | (rf_end < last), dm, "RFENDTC",
+              np.where(unassigned, "RFENDTC is given for a subject without exposure in EX and without a planned "
+                                   "arm (screen failure or not assigned)",
                        "RFENDTC is before the subject's last exposure (latest EXENDTC)"), file),
         _rows("TP0314", "DM", "RFENDTC", rf_end < rf_start_hi, dm, "RFENDTC", "RFENDTC is before RFSTDTC", file),
     ]
+
+
+def participation_dates(sdtm: dict[str, pd.DataFrame], file: str | None) -> list:
+    """DM's end dates against the subject's arm and records (SDTMIG 3.4 DM).
+
+    1. CG0529 (CORE-000191): RFENDTC is null for a subject with a planned arm (ARMCD given:
+       randomised, or assigned in a study that does not randomise) — SDTMIG 3.4: "required for
+       all randomized subjects; null for screen failures or unassigned subjects";
+    2. TP0316: RFPENDTC ("Date/Time of End of Participation", the last date of any record of
+       the subject) is before a date of one of the subject's records — the record's
+       earliest possible day is after RFPENDTC's latest one (partial dates by their bounds:
+       "2023" is not after 2023-09-04). Every --DTC variable of every dataset counts, but
+       BRTHDTC (start, end and collection dates: each dates a contact). One finding per
+       subject, naming the latest such date."""
+    dm = sdtm["DM"]
+    out = []
+    if {"ARMCD", "RFENDTC"} <= set(dm.columns):
+        out.append(_rows("CG0529", "DM", "RFENDTC", _given(dm["ARMCD"]) & ~_given(dm["RFENDTC"]), dm, "RFENDTC",
+                         "RFENDTC is null for a subject with a planned arm (ARMCD "
+                         + dm["ARMCD"].astype(str) + "): required for all randomized subjects", file))
+    if "RFPENDTC" in dm:
+        latest = latest_record_dates(sdtm)
+        _, end = _bounds(dm["RFPENDTC"])
+        later = dm[["USUBJID"]].merge(latest, on="USUBJID", how="left")
+        after = (later["low"].to_numpy(dtype=float) > end)
+        out.append(_rows("TP0316", "DM", "RFPENDTC", after, dm, "RFPENDTC",
+                         lambda idx: ("RFPENDTC is before " + later["what"].iloc[idx] + " "
+                                      + later["value"].iloc[idx].astype(str)
+                                      + " of the subject (end of participation)").to_numpy(), file))
+    return out
+
+
+def latest_record_dates(sdtm: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per USUBJID, the date of any record (:func:`sdtm.dm.contact_dates`: every --DTC but
+    BRTHDTC and RFPENDTC, the dates RFPENDTC is derived from) whose earliest possible day is the
+    latest: columns USUBJID, low (that day), what ("AE.AEENDTC"), value."""
+    parts = []
+    for name, df in sdtm.items():
+        if "USUBJID" not in df or not len(df):
+            continue
+        for var in contact_dates(df):
+            low, _ = _bounds(df[var])
+            part = pd.DataFrame({"USUBJID": df["USUBJID"].to_numpy(), "low": low, "value": df[var].to_numpy()})
+            part = part.dropna(subset=["low"]).sort_values("low", kind="mergesort")
+            parts.append(part.drop_duplicates("USUBJID", keep="last").assign(what=f"{name}.{var}"))
+    if not parts:
+        return pd.DataFrame(columns=["USUBJID", "low", "what", "value"])
+    stacked = pd.concat(parts, ignore_index=True).sort_values("low", kind="mergesort")
+    return stacked.drop_duplicates("USUBJID", keep="last")[["USUBJID", "low", "what", "value"]]
 
 
 #: study-day variable suffix -> the suffix of the date it counts (SDTMIG 3.4 §4.4.4)

@@ -123,7 +123,7 @@ from .data import query_file_text
 from .data import vendors as _vendors
 from .events import build_events
 from .invalid import InvalidRecord, invalid_records, plant
-from .render import NUMERIC_FIELDS, Renderer, Widths, render_programme, site_labels
+from .render import NUMERIC_FIELDS, Renderer, Widths, export_fields, render_programme, site_labels
 from .writers import write_csv, write_xlsx
 
 __all__ = [
@@ -274,7 +274,7 @@ def _study_tables(rendered, study: int) -> dict:
 
 
 def _write_raw(table, path: Path, plan: design.StudyPlan, style: dict, domain: str) -> None:
-    headers = style["columns"][domain]
+    headers = export_fields(plan, style["columns"][domain])
     table = table.select(list(headers)).rename_columns(list(headers.values()))
     if plan.file_format == "xlsx":
         numeric = frozenset(headers[f] for f in NUMERIC_FIELDS if f in headers)

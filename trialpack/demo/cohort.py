@@ -311,6 +311,17 @@ def _disposition(kind, consent, arm, timeline, rng):
     return dict(reason=reason.astype(np.int8), end_day=end_day)
 
 
+def randomisation_day(cohort: Cohort, randomized: np.ndarray) -> np.ndarray:
+    """Day of each subject's randomisation (-1: none): in a randomised study (``randomized``, by
+    study index), the baseline visit — a participant's first application; for a subject randomised
+    but never treated, the earliest baseline the protocol allows (consent + the shortest screening,
+    before their withdrawal). Screen failures and the subjects of open-label studies: none. Drawn
+    from the cohort, no random numbers."""
+    in_randomised = randomized[cohort.study] & (cohort.arm >= 0)
+    baseline = np.where(cohort.kind == PARTICIPANT, cohort.first_dose, cohort.consent + d.SCREENING_DAYS[0])
+    return np.where(in_randomised, baseline, -1)
+
+
 # ----------------------------------------------------------------------------- application diary
 
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import design as d
 from .cohort import ALL_ARMS
-from .render import FIELDS, arm_texts
+from .render import FIELDS, arm_texts, export_fields
 
 ISS_ID = "TPZ-ISS"
 CREATION_DATETIME = "2026-01-15T09:00:00"
@@ -20,14 +20,14 @@ UNII = {"TPZ075": "TPZ0000075", "TPZ15": "TPZ0000150"}
 #: The Trial Summary parameters only the protocol says (TS, SDTMIG 3.4 section 7.6.1), by phase.
 TRIAL_SUMMARY_DESIGN = {
     1: {"TTYPE": ["SAFETY", "PHARMACOKINETIC"], "INTMODEL": "SINGLE GROUP", "TBLIND": "OPEN LABEL", "TCNTRL": "NONE",
-        "RANDOM": "N", "LENGTH": "P4W",
+        "LENGTH": "P4W",
         "OBJPRIM": "To assess the safety and systemic exposure of topazitinib cream 1.5% applied twice daily "
                    "under maximum-use conditions"},
     2: {"TTYPE": ["EFFICACY", "SAFETY", "DOSE RESPONSE"], "INTMODEL": "PARALLEL", "TBLIND": "DOUBLE BLIND",
-        "TCNTRL": "PLACEBO", "RANDOM": "Y", "LENGTH": "P52W",
+        "TCNTRL": "PLACEBO", "LENGTH": "P52W",
         "OBJPRIM": "To compare the efficacy of topazitinib cream 0.75% and 1.5% with vehicle at week 8"},
     3: {"TTYPE": ["EFFICACY", "SAFETY"], "INTMODEL": "PARALLEL", "TBLIND": "DOUBLE BLIND", "TCNTRL": "PLACEBO",
-        "RANDOM": "Y", "LENGTH": "P52W",
+        "LENGTH": "P52W",
         "OBJPRIM": "To compare the efficacy of topazitinib cream 0.75% and 1.5% with vehicle at week 8"},
 }
 
@@ -102,6 +102,7 @@ def study_config(plan: d.StudyPlan, style: dict, sites: dict[str, str],
         "value_maps": {name: value_maps[name] for name in sorted(value_maps) if value_maps[name]},
         "supplemental": SUPPLEMENTAL,
         "reference_dates": {"rfendtc": "end_of_participation"},
+        "randomized": plan.randomized,
         "age": "derived",
         "trial_summary": trial_summary(plan),
     }
@@ -138,7 +139,7 @@ def _file_entry(plan: d.StudyPlan, style: dict, domain: str) -> dict:
     else:
         entry["encoding"] = "utf-8"
         entry["delimiter"] = style["delimiter"]
-    entry["columns"] = dict(style["columns"][domain])
+    entry["columns"] = export_fields(plan, style["columns"][domain])
     return entry
 
 

@@ -65,6 +65,7 @@ PHASE_ARMS: dict[int, tuple[Arm, ...]] = {
     3: (_weighted(_ARM_075, 4), _weighted(_ARM_15, 4), _weighted(_ARM_V075, 1), _weighted(_ARM_V15, 1)),
 }
 TPHASE = {1: "PHASE I TRIAL", 2: "PHASE II TRIAL", 3: "PHASE III TRIAL"}
+RANDOMIZED_PHASES = (2, 3)
 
 # ----------------------------------------------------------------------------- studies
 
@@ -135,6 +136,12 @@ class StudyPlan:
     @property
     def subjects(self) -> int:
         return self.participants + self.screen_failures + self.not_treated
+
+    @property
+    def randomized(self) -> bool:
+        """Phase 2 and 3 studies randomise (a randomisation list at baseline); the phase 1 studies
+        are open-label and single-arm."""
+        return self.phase in RANDOMIZED_PHASES
 
     @property
     def title(self) -> str:

@@ -15,20 +15,30 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import design as d
-from .cohort import ALL_ARMS, NOT_TREATED, PARTICIPANT, SCREEN_FAILURE, Cohort, Diary, epoch_day, site_countries
+from .cohort import (
+    ALL_ARMS, NOT_TREATED, PARTICIPANT, SCREEN_FAILURE, Cohort, Diary, epoch_day, randomisation_day, site_countries,
+)
 from .data import DICTIONARY_FIELDS, Profile
 from .events import Events, specify_texts
 
 #: CDASH-like fields of each raw file, in the order a full export would list them.
 FIELDS = {
-    "DM": ("SUBJID", "SITEID", "BRTHDAT", "SEX", "RACE", "ETHNIC", "COUNTRY", "RFICDAT", "ARM",
+    "DM": ("SUBJID", "SITEID", "BRTHDAT", "SEX", "RACE", "ETHNIC", "COUNTRY", "RFICDAT", "ARM", "RANDDAT",
            "FITZPAT", "IGABL", "BSABL"),
     "AE": ("SUBJID", "AESPID", "AETERM", *DICTIONARY_FIELDS, "AESTDAT", "AEENDAT", "AEONGO", "AESEV",
            "AESER", *d.SERIOUS_FLAGS, "AEREL", "AEOUT", "AEACN", "AESOSP"),
     "EX": ("SUBJID", "EXTRT", "PERIOD", "EXSTDAT", "EXENDAT", "EXDOSE", "EXDOSFRQ", "EXLOC"),
     "DS": ("SUBJID", "DSTERM", "DSDECOD", "DSSTDAT", "PERIOD"),
 }
-DATE_FIELDS = frozenset({"BRTHDAT", "RFICDAT", "AESTDAT", "AEENDAT", "EXSTDAT", "EXENDAT", "DSSTDAT"})
+DATE_FIELDS = frozenset({"BRTHDAT", "RFICDAT", "RANDDAT", "AESTDAT", "AEENDAT", "EXSTDAT", "EXENDAT", "DSSTDAT"})
+#: Fields only a randomised study's export has.
+RANDOMIZED_FIELDS = frozenset({"RANDDAT"})
+
+
+def export_fields(plan: d.StudyPlan, columns: dict[str, str]) -> dict[str, str]:
+    """The fields (and headers) of a study's export: the vendor's, without the randomisation
+    date in a study that does not randomise."""
+    return {f: h for f, h in columns.items() if plan.randomized or f not in RANDOMIZED_FIELDS}
 #: Fields written as numeric cells in XLSX exports.
 NUMERIC_FIELDS = frozenset({"AESPID", "EXDOSE", "IGABL", "BSABL", "AELLTCD", "AEPTCD", "AEHLTCD",
                             "AEHLGTCD", "AEBDSYCD"})
@@ -75,6 +85,9 @@ class Renderer:
     value_maps: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # fields added to the exports later draw their date formats from a generator of their own,
+        # so that every value rendered before (and the demo's numbers) stays as it was
+        self.later_rng = np.random.default_rng(self.rng.bit_generator.seed_seq.spawn(1)[0])
         self.vendor_names = tuple(self.styles)
         self.vendor_of_study = np.array([self.vendor_names.index(p.vendor) for p in self.plans])
         self.dates = _DateVocabulary([self.styles[v] for v in self.vendor_names])
@@ -153,8 +166,9 @@ class Renderer:
         return _take(flat, np.maximum(which, 0) * 4 + quirk, which < 0)
 
     def date(self, days: np.ndarray, study: np.ndarray, *, partial: np.ndarray | None = None,
-             minutes: np.ndarray | None = None) -> pa.Array:
-        return self.dates.render(days, self.vendor(study), self.rng, partial=partial, minutes=minutes)
+             minutes: np.ndarray | None = None, rng: np.random.Generator | None = None) -> pa.Array:
+        return self.dates.render(days, self.vendor(study), self.rng if rng is None else rng, partial=partial,
+                                 minutes=minutes)
 
 
 def _quirk_variants(text: str) -> tuple[str, str, str, str]:
@@ -368,6 +382,8 @@ def _dm(r: Renderer, cohort: Cohort, subjid: pa.Array) -> pa.Table:
         "COUNTRY": r.coded("DM", "COUNTRY", country_codes, np.searchsorted(country_codes, country), study),
         "RFICDAT": r.date(cohort.consent, study),
         "ARM": r.labels([arm_texts(r.styles[v]) for v in r.vendor_names], cohort.arm, study),
+        "RANDDAT": r.date(randomisation_day(cohort, np.array([p.randomized for p in r.plans])), study,
+                          rng=r.later_rng),
         "FITZPAT": pa.array(d.FITZPATRICK).take(pa.array(cohort.fitzpatrick)),
         "IGABL": numbers(cohort.iga, unassessed),
         "BSABL": tenths(cohort.bsa_tenths, unassessed),
