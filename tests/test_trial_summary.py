@@ -111,7 +111,7 @@ def test_a_config_without_the_new_keys_builds_and_each_gap_is_a_finding(bare):
     assert sorted(found["rule"]) == ["CORE-000741", "TP0401"]
     missing = found.loc[found.rule == "TP0401", "value"].iloc[0].split(", ")
     assert missing == ["ADAPT", "ADDON", "CURTRT", "DCUTDESC", "DCUTDTC", "HLTSUBJI", "INDIC", "INTMODEL", "INTTYPE",
-                       "LENGTH", "OBJPRIM", "PCLAS", "PLANSUB", "RANDOM", "REGID", "SEXPOP", "SPONSOR", "STOPRULE",
+                       "LENGTH", "OBJPRIM", "PCLAS", "PLANSUB", "REGID", "SEXPOP", "SPONSOR", "STOPRULE",
                        "TBLIND", "TCNTRL", "TDIGRP", "TINDTP", "TTYPE"]
     assert found.loc[found.rule == "CORE-000741", "value"].iloc[0] == "INTMODEL, INTTYPE, PCLAS"
     assert set(found["severity"]) == {"warning"}
