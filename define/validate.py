@@ -21,7 +21,7 @@ findings (rule ids in :data:`specs.findings.RULES`, ``row`` = line in the file).
    method (DD0017); every variable has an origin (DD0018); HasNoData has a comment
    (DD0019); value-level Length within the variable's (DD0020); CDISC codelists carry
    NCI C-codes (DD0021); collected CRF data cite aCRF pages (DD0022) — a variable with no
-   data citing none is not collected, and is declared so (origin Not Available and a
+   data citing none is not collected, and is declared so (origin Assigned by the Sponsor and a
    comment, SDTMIG 3.4 §4.1.5: DD0023, instead of DD0022).
 """
 from __future__ import annotations
@@ -329,7 +329,7 @@ def _origins(doc: DefineDoc) -> pd.DataFrame:
             if "Yes" in (doc.attr(ref, "def:HasNoData"), doc.attr(parent, "def:HasNoData")):
                 out.append(_finding("DD0023", f"{item.get('OID')} has no data and cites no aCRF page, yet is declared "
                                               f"collected from the {source.lower()}: a variable the study did not "
-                                              "collect is origin \"Not Available\" with a comment saying so",
+                                              "collect is origin \"Assigned\" (Sponsor) with a comment saying so",
                                     file=doc.file, el=item, dataset=dataset, variable=item.get("Name")))
                 continue
             why = "" if acrf else " (the define has no def:AnnotatedCRF)"

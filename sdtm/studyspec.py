@@ -71,8 +71,10 @@ def declare_not_collected(spec: Spec, datasets: dict) -> Spec:
     2. no field of the raw exports supplies it (it cites no aCRF page: :func:`_annotated_crf`);
     3. its dataset has records, and none holds a value for it.
 
-    It gets origin Type "Not Available" with the description "Not collected" (not Collected:
-    no CRF page could be cited, DD0022) and the comment :data:`NOT_COLLECTED`. The spec's
+    It gets origin Type "Assigned", Source "Sponsor", with the description "Not collected" and
+    the comment :data:`NOT_COLLECTED`: the sponsor keeps the variable, empty, to complete the
+    dataset (not Collected: no CRF page could be cited, DD0022; not "Not Available", which
+    Define-XML 2.1 does not allow for SDTM). The spec's
     datasets and variables are replaced by new ones, so a spec sharing them is not changed."""
     if not any(c.oid == NOT_COLLECTED for c in spec.comments):
         return spec
@@ -82,7 +84,7 @@ def declare_not_collected(spec: Spec, datasets: dict) -> Spec:
         if df is None or not len(df):
             out.append(ds)
             continue
-        variables = [replace(v, origin_type="Not Available", origin_source=None,
+        variables = [replace(v, origin_type="Assigned", origin_source="Sponsor",
                                  origin_description="Not collected", comment=v.comment or NOT_COLLECTED)
                      if _not_collected(v, df) else v for v in ds.variables]
         out.append(replace(ds, variables=variables))

@@ -104,7 +104,7 @@ RULES: dict[str, tuple[str, str]] = {
     "DD0021": ("error", "CDISC codelist or term without its NCI C-code Alias"),
     "DD0022": ("warning", "Collected (Investigator/Subject) origin cites no aCRF page"),
     "DD0023": ("warning", "Variable with no data declared Collected without an aCRF page: not collected (SDTMIG 3.4 "
-                          "§4.1.5) is origin Not Available with a comment saying so"),
+                          "§4.1.5) is origin Assigned (Sponsor) with a comment saying so"),
     # define.xml -> spec (define.read_define)
     "DD0201": ("warning", "Label not representable (over 40 bytes or non-ASCII): shortened in the spec"),
     "DD0202": ("warning", "Dataset or variable name not a valid SAS V5 name: left out of the spec"),

@@ -431,7 +431,7 @@ def test_define_is_valid_and_only_the_uncollected_variable_lacks_a_page(package)
     found = define.validate_define(folder / "define.xml")
     assert not (found["severity"] == "error").any(), found.to_string()
     # AEACN is Expected, so it stays (all null); the minimal AE export has no such column: it is
-    # declared not collected (origin Not Available, a comment), so no DD0022 asks for a page
+    # declared not collected (origin Assigned, a comment), so no DD0022 asks for a page
     assert found.empty, found.to_string()
     written = {name: df for name, df in study.datasets.items() if len(df) or not name.startswith("SUPP")}
     crossed = define.cross_check(folder / "define.xml", written, folder=folder)   # DD0114: the leaf exists

@@ -29,8 +29,8 @@ def test_the_clean_build_declares_aeacn_not_collected_and_reports_none_of_these_
     define = (package / STUDY / "define.xml").read_text(encoding="utf-8")
     item = define[define.index('<ItemDef OID="IT.AE.AEACN"'):]
     item = item[:item.index("</ItemDef>")]
-    assert 'def:CommentOID="COM.NOTCOLLECTED"' in item and 'def:Origin Type="Not Available"' in item
-    assert "Not collected" in item and "Source=" not in item
+    assert 'def:CommentOID="COM.NOTCOLLECTED"' in item and 'def:Origin Type="Assigned" Source="Sponsor"' in item
+    assert "Not collected" in item
     assert '<def:CommentDef OID="COM.NOTCOLLECTED">' in define
     ref = define[define.index('<ItemRef ItemOID="IT.AE.AEACN"'):]
     assert 'def:HasNoData="Yes"' in ref[:ref.index("/>")]
@@ -60,7 +60,7 @@ def broken(tmp_path_factory):
     start = text.index('<ItemDef OID="IT.AE.AEACN"')
     end = text.index("</ItemDef>", start)
     item = text[start:end].replace('def:CommentOID="COM.NOTCOLLECTED"', "").replace(
-        '<def:Origin Type="Not Available">', '<def:Origin Type="Collected" Source="Investigator">')
+        '<def:Origin Type="Assigned" Source="Sponsor">', '<def:Origin Type="Collected" Source="Investigator">')
     define.write_text(text[:start] + item + text[end:], encoding="utf-8")
     proc = run_cli("validate", str(package), "--quiet", cwd=package.parent)
     return proc, findings_of(package)
