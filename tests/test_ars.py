@@ -12,6 +12,7 @@ import pytest
 
 from report import ard as A
 from report import ars
+from report.catalogue import build_tables
 from report import tables as T
 from tests.test_tables import synthetic_analysis
 
@@ -31,7 +32,7 @@ def validator():
 def syn():
     analysis = synthetic_analysis()
     ctx = T.context(analysis)
-    tables = T.build_tables(analysis, ctx=ctx)
+    tables = build_tables(analysis, ctx=ctx)
     ard = A.ard_frame(tables, analysis.iss, ctx.N)
     return analysis, tables, ard, ars.reporting_event(tables, analysis.iss, ard)
 
