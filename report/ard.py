@@ -128,6 +128,17 @@ class Method:
     operations: tuple[tuple[str, str], ...]   # (stat, label) in result order
 
 
+def total_method(threshold: int) -> str:
+    """The method counting participants whose total is at least ``threshold`` (``M_COUNT_TOTAL_GE<n>``)."""
+    return f"M_COUNT_TOTAL_GE{threshold}"
+
+
+def total_threshold(method: str) -> int | None:
+    """The threshold of a :func:`total_method` (None for another method)."""
+    prefix = total_method(0)[:-1]
+    return int(method[len(prefix):]) if method.startswith(prefix) else None
+
+
 METHODS = {m.id: m for m in (
     Method("M_N", "Count of participants",
            "Participants in the safety population exposed to the group's treatment (one ADEX duration record per "
@@ -142,6 +153,15 @@ METHODS = {m.id: m for m in (
     Method("M_SUMMARY", "Summary statistics of a continuous variable",
            "Number of participants with a value, mean, standard deviation (n - 1), median, minimum, maximum",
            (("n", "n"), ("mean", "Mean"), ("sd", "SD"), ("median", "Median"), ("min", "Min"), ("max", "Max"))),
+    Method("M_SUMMARY_TOTAL", "Summary statistics of each participant's total",
+           "Per participant and group, the sum of the analysis variable over their records (ADEX: one per "
+           "treatment piece); of these totals: number of participants, mean, standard deviation (n - 1), median, "
+           "minimum, maximum", (("n", "n"), ("mean", "Mean"), ("sd", "SD"), ("median", "Median"), ("min", "Min"),
+                                ("max", "Max"))),
+    *(Method(total_method(days), f"Count and percentage of participants with a total of at least {days}",
+             f"Participants whose sum of the analysis variable over their records of the group (ADEX: one per "
+             f"treatment piece) is at least {days}, each counted once per group; % = 100 x n / N",
+             (("n", "n"), ("pct", "%"))) for days, _ in T.DURATION_THRESHOLDS),
     Method("M_SUM", "Sum", "Sum of the analysis variable over the records (patient-years of exposure)",
            (("py", "Patient-years"),)),
     Method("M_EAIR", "Exposure-adjusted incidence rate",
@@ -196,7 +216,9 @@ def _row_key(table: str, row_id: str, column: str) -> str:
     """The analysis a cell belongs to, from its table, row id and column:
 
     * demographics: ``age`` for the age rows (one summary), else the row (a category);
-    * exposure: ``duration`` for the duration summary rows, else the row;
+    * exposure: ``duration`` for the duration summary rows, else the row (a duration category:
+      participants whose total over their ADEX records of the group reaches it, one method per
+      threshold, :func:`total_method`);
     * EAIR table: the event (``PARAMCD``), or ``PARAMCD|vs|control`` in a difference column;
     * by maximum severity: ``row|severity`` (the column ``group|severity``: one analysis per
       row and severity);
@@ -285,13 +307,14 @@ def define_analysis(table: str, key: str, iss, *, severity: str = "AESEV") -> An
                         disposition_where(key)[1])
     if name == "exposure":
         if key == "duration":
-            return Analysis(aid, name, key, "Duration of exposure (days)", "ADEX", "AVAL", "M_SUMMARY", EXPOSED)
+            return Analysis(aid, name, key, "Duration of exposure (days)", "ADEX", "AVAL", "M_SUMMARY_TOTAL",
+                            EXPOSED)
         if key == "py":
             return Analysis(aid, name, key, "Total exposure (patient-years)", "ADEX", "AVAL", "M_SUM",
                             eq("ADEX", "PARAMCD", T.DURATION_YEARS))
-        days = int(key[2:])
-        return Analysis(aid, name, key, f"Participants exposed >= {days} days", "ADEX", "USUBJID", "M_COUNT",
-                        both(EXPOSED, Condition("ADEX", "AVAL", "GE", (str(days),))))
+        days = int(key[2:])   # on each participant's total over their pieces (ADEX records) of the group
+        return Analysis(aid, name, key, f"Participants exposed >= {days} days", "ADEX", "AVAL", total_method(days),
+                        EXPOSED)
     if name == "teae-overview":
         label, where = overview_rows(iss)[key]
         return Analysis(aid, name, key, label, "ADAE", "USUBJID", "M_COUNT", where)
@@ -393,7 +416,7 @@ def _pool(iss) -> str:
 
 def column_label(column: T.Column) -> str:
     """A column's displayed header on one line, under its spanning header if it has one
-    (``Cream 1.5% (N=240) Mild``)."""
+    (``Cream 1.5% (N=240) Mild``; the header N of such a group is labelled by the span alone)."""
     return " ".join(f"{column.span or ''} {column.header}".split())
 
 
@@ -420,7 +443,9 @@ def ard_frame(tables: dict[str, T.Table], iss, N: pd.Series) -> pd.DataFrame:
         stats = stats.merge(cells, on=["row_id", "column"], how="left")
         frame = pd.concat([header, stats], ignore_index=True)
         frame["_col"] = frame["column"].map({c.key: i for i, c in enumerate(table.columns)}).fillna(-1)
-        frame["column_label"] = frame["column"].map({c.key: column_label(c) for c in table.columns})
+        labels = {c.group: " ".join(c.span.split()) for c in table.columns if c.group and c.span}  # header N
+        labels.update({c.key: column_label(c) for c in table.columns})
+        frame["column_label"] = frame["column"].map(labels)
         frame = frame.sort_values(["row", "_col", "order"], kind="mergesort").assign(output_id=table.name)
         parts.append(frame.merge(attributes, on=["output_id", "_key"], how="left", validate="many_to_one"))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*ARD_COLUMNS, "group"])

@@ -77,10 +77,12 @@ def groupings(iss, datasets: list[str]) -> list[dict]:
     return out
 
 
-PERCENT_OF = {"M_COUNT": ("pct", "n", ("M_N", "N")), "M_COUNT_MAX": ("pct", "n", ("M_N", "N"))}
+PERCENT_OF = {m.id: ("pct", "n", ("M_N", "N")) for m in A.METHODS.values()
+              if [stat for stat, _ in m.operations] == ["n", "pct"]}
 """Percentages whose numerator and denominator are other operations' results (ARS
 ReferencedOperationRelationship): method -> (percentage, numerator in the same analysis,
-denominator (method, statistic) in the table's header-N analysis)."""
+denominator (method, statistic) in the table's header-N analysis): every count of participants
+with its percentage of the group's N (operations n and pct)."""
 
 
 def relationship_id(method: str, role: str) -> str:
