@@ -24,6 +24,10 @@ Statistics of a cell, in display order (what :func:`cell_statistics` explodes a 
 3. ``<stat>_lower`` and ``<stat>_upper``, where the cell has a confidence interval;
 4. the column headers' population count ``N`` (row id ``header``) of each group column.
 
+The listings (:mod:`report.listings`) are not in the ARD: their cells are records' values,
+not results of an analysis (their lineage names each listed record); the reporting event has
+them as outputs without analyses.
+
 File: ``report/results/ard.csv`` (UTF-8, comma-separated, one header line). CSV rather than
 Parquet: the ARD has one record per displayed number — thousands, whatever the number of
 subjects — so it stays small, and the reviewer opens it in Excel, SAS, R or a text editor;
@@ -40,7 +44,7 @@ import pandas as pd
 from adam.groups import pooled_levels
 from adam.queries import aesi_value, aesi_variable
 from report import tables as T
-from report.adverse_events import DRUG_WITHDRAWN, MISSING_SEVERITY, SEVERITIES, severity_variable
+from report.adverse_events import DRUG_WITHDRAWN, MISSING_SEVERITY, severity_variable
 
 ARD_COLUMNS = ["analysis_id", "output_id", "pool", "row_id", "row_label", "column", "column_label", "group",
                "group_where",
@@ -303,8 +307,8 @@ def define_analysis(table: str, key: str, iss, *, severity: str = "AESEV") -> An
         return Analysis(aid, name, key, f"{variable} = {value}", "ADSL", "USUBJID", "M_COUNT",
                         _category("ADSL", variable, value))
     if name == "disposition":
-        return Analysis(aid, name, key, *disposition_where(key)[:1], "ADSL", "USUBJID", "M_COUNT",
-                        disposition_where(key)[1])
+        label, where = disposition_where(key)
+        return Analysis(aid, name, key, label, "ADSL", "USUBJID", "M_COUNT", where)
     if name == "exposure":
         if key == "duration":
             return Analysis(aid, name, key, "Duration of exposure (days)", "ADEX", "AVAL", "M_SUMMARY_TOTAL",
@@ -320,7 +324,7 @@ def define_analysis(table: str, key: str, iss, *, severity: str = "AESEV") -> An
         return Analysis(aid, name, key, label, "ADAE", "USUBJID", "M_COUNT", where)
     if name == "teae-severity":
         row, level = key.rsplit("|", 1)
-        label, where = soc_pt_where(TEAE, row)
+        label, where = soc_pt_where(SOC_PT_BASES[name], row)
         value = MISSING_TEXT if level == MISSING_SEVERITY else level.upper()
         return Analysis(aid, name, key, f"{label}: {level}", "ADAE", "USUBJID", "M_COUNT_MAX",
                         both(where, eq("ADAE", severity, value)))
