@@ -254,7 +254,7 @@ def test_ard_where_clauses_select_what_the_demo_tables_count(demo_package):
     datasets = {}
     for name in ("ADSL", "ADAE", "ADEX", "ADAETTE"):
         frame = read_xpt(folder / f"{name.lower()}.xpt")[0]
-        text = frame.select_dtypes(include="object").columns
+        text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
         datasets[name] = frame.assign(**{c: frame[c].where(frame[c] != "", None) for c in text})  # XPT blanks
     analysis = SimpleNamespace(iss=load_iss_config(demo_package / "demo-input" / "iss.json"), datasets=datasets)
     ctx = T.context(analysis)
