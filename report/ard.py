@@ -24,6 +24,10 @@ Statistics of a cell, in display order (what :func:`cell_statistics` explodes a 
 3. ``<stat>_lower`` and ``<stat>_upper``, where the cell has a confidence interval;
 4. the column headers' population count ``N`` (row id ``header``) of each group column.
 
+The listings (:mod:`report.listings`) are not in the ARD: their cells are records' values,
+not results of an analysis (their lineage names each listed record); the reporting event has
+them as outputs without analyses.
+
 File: ``report/results/ard.csv`` (UTF-8, comma-separated, one header line). CSV rather than
 Parquet: the ARD has one record per displayed number — thousands, whatever the number of
 subjects — so it stays small, and the reviewer opens it in Excel, SAS, R or a text editor;
@@ -37,8 +41,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from adam.groups import pooled_levels
 from adam.queries import aesi_value, aesi_variable
 from report import tables as T
+from report.adverse_events import DRUG_WITHDRAWN, MISSING_SEVERITY, severity_variable
 
 ARD_COLUMNS = ["analysis_id", "output_id", "pool", "row_id", "row_label", "column", "column_label", "group",
                "group_where",
@@ -126,6 +132,17 @@ class Method:
     operations: tuple[tuple[str, str], ...]   # (stat, label) in result order
 
 
+def total_method(threshold: int) -> str:
+    """The method counting participants whose total is at least ``threshold`` (``M_COUNT_TOTAL_GE<n>``)."""
+    return f"M_COUNT_TOTAL_GE{threshold}"
+
+
+def total_threshold(method: str) -> int | None:
+    """The threshold of a :func:`total_method` (None for another method)."""
+    prefix = total_method(0)[:-1]
+    return int(method[len(prefix):]) if method.startswith(prefix) else None
+
+
 METHODS = {m.id: m for m in (
     Method("M_N", "Count of participants",
            "Participants in the safety population exposed to the group's treatment (one ADEX duration record per "
@@ -133,9 +150,22 @@ METHODS = {m.id: m for m in (
     Method("M_COUNT", "Count and percentage of participants",
            "Participants with at least one record meeting the where clause, each counted once per group; "
            "% = 100 x n / N", (("n", "n"), ("pct", "%"))),
+    Method("M_COUNT_MAX", "Count and percentage of participants at their maximum severity",
+           "Participants whose most severe record meeting the row's where clause (MILD < MODERATE < SEVERE) has "
+           "the severity of the analysis' where clause (a missing severity only when every such record lacks one), "
+           "each counted once per group; % = 100 x n / N", (("n", "n"), ("pct", "%"))),
     Method("M_SUMMARY", "Summary statistics of a continuous variable",
            "Number of participants with a value, mean, standard deviation (n - 1), median, minimum, maximum",
            (("n", "n"), ("mean", "Mean"), ("sd", "SD"), ("median", "Median"), ("min", "Min"), ("max", "Max"))),
+    Method("M_SUMMARY_TOTAL", "Summary statistics of each participant's total",
+           "Per participant and group, the sum of the analysis variable over their records (ADEX: one per "
+           "treatment piece); of these totals: number of participants, mean, standard deviation (n - 1), median, "
+           "minimum, maximum", (("n", "n"), ("mean", "Mean"), ("sd", "SD"), ("median", "Median"), ("min", "Min"),
+                                ("max", "Max"))),
+    *(Method(total_method(days), f"Count and percentage of participants with a total of at least {days}",
+             f"Participants whose sum of the analysis variable over their records of the group (ADEX: one per "
+             f"treatment piece) is at least {days}, each counted once per group; % = 100 x n / N",
+             (("n", "n"), ("pct", "%"))) for days, _ in T.DURATION_THRESHOLDS),
     Method("M_SUM", "Sum", "Sum of the analysis variable over the records (patient-years of exposure)",
            (("py", "Patient-years"),)),
     Method("M_EAIR", "Exposure-adjusted incidence rate",
@@ -190,8 +220,12 @@ def _row_key(table: str, row_id: str, column: str) -> str:
     """The analysis a cell belongs to, from its table, row id and column:
 
     * demographics: ``age`` for the age rows (one summary), else the row (a category);
-    * exposure: ``duration`` for the duration summary rows, else the row;
+    * exposure: ``duration`` for the duration summary rows, else the row (a duration category:
+      participants whose total over their ADEX records of the group reaches it, one method per
+      threshold, :func:`total_method`);
     * EAIR table: the event (``PARAMCD``), or ``PARAMCD|vs|control`` in a difference column;
+    * by maximum severity: ``row|severity`` (the column ``group|severity``: one analysis per
+      row and severity);
     * every other table: the row.
     """
     if table == "demographics" and row_id.startswith("age|"):
@@ -201,6 +235,8 @@ def _row_key(table: str, row_id: str, column: str) -> str:
     if table == "aesi-eair":
         event = row_id.split("|", 1)[0]
         return f"{event}|vs|{column.split('|', 1)[1]}" if column.startswith("diff|") else event
+    if table == "teae-severity":
+        return f"{row_id}|{column.rsplit('|', 1)[1]}"
     return row_id
 
 
@@ -221,14 +257,47 @@ def overview_rows(iss) -> dict[str, tuple[str, Condition | Compound]]:
             "deaths": ("Deaths", Compound("OR", (both(TEAE, Compound("OR", (eq("ADAE", "AEOUT", "FATAL"),
                                                                               eq("ADAE", "AESDTH", "Y")))),
                                                  eq("ADSL", "DTHFL", "Y"))))}
-    for e in iss.events:
-        if aesi_variable(e):
-            rows[f"aesi|{e['paramcd']}"] = (e["name"], both(TEAE, eq("ADAE", aesi_variable(e), aesi_value(e))))
+    for e in T.aesi_events(iss):
+        rows[f"aesi|{e['paramcd']}"] = (e["name"], aesi_where(e))
     return rows
 
 
-def define_analysis(table: str, key: str, iss) -> Analysis:
-    """The analysis ``key`` of ``table`` (see :func:`_row_key`)."""
+def aesi_where(event: dict) -> Condition | Compound:
+    """The TEAEs of an adverse event of special interest: its query variable (CQzzNAM or
+    SMQzzNAM) holds its value (adam.queries.aesi_value), as :func:`report.tables.aesi_records`."""
+    return both(TEAE, eq("ADAE", aesi_variable(event), aesi_value(event)))
+
+
+SOC_PT_BASES = {"teae-soc-pt": TEAE, "serious-teae-soc-pt": both(TEAE, eq("ADAE", "AESER", "Y")),
+                "related-teae-soc-pt": both(TEAE, eq("ADAE", "AREL", "RELATED")),
+                "discontinuation-teae-soc-pt": both(TEAE, eq("ADAE", "AEACN", DRUG_WITHDRAWN)),
+                "teae-severity": TEAE}
+"""The SOC/PT tables: table -> the records every row of it counts (before its SOC and PT)."""
+
+
+def soc_pt_where(base, key: str) -> tuple[str, Condition | Compound]:
+    """(name, where clause) of a SOC/PT row ``any``, ``soc|SOC`` or ``pt|SOC|PT`` on ``base``."""
+    level, _, rest = key.partition("|")
+    if level == "any":
+        return "Any TEAE", base
+    if level == "soc":
+        return rest, both(base, _category("ADAE", "AEBODSYS", rest))
+    soc, pt = rest.split("|", 1)
+    return f"{soc} / {pt}", both(base, _category("ADAE", "AEBODSYS", soc), _category("ADAE", "AEDECOD", pt))
+
+
+def disposition_where(key: str) -> tuple[str, Condition | Compound]:
+    """(name, where clause) of a disposition row: ``EOSSTT`` or ``DISCONTINUED|DCSREAS``."""
+    status, _, reason = key.partition("|")
+    where = eq("ADSL", "EOSSTT", status)
+    if not reason:
+        return status, where
+    return f"{status}: {reason}", both(where, _category("ADSL", "DCSREAS", reason))
+
+
+def define_analysis(table: str, key: str, iss, *, severity: str = "AESEV") -> Analysis:
+    """The analysis ``key`` of ``table`` (see :func:`_row_key`); ``severity`` the ADAE variable
+    the table by maximum severity reads (:func:`report.adverse_events.severity_variable`)."""
     name, aid = table, analysis_id(table, key)
     if name == "demographics":
         if key == "age":
@@ -237,29 +306,39 @@ def define_analysis(table: str, key: str, iss) -> Analysis:
         variable, value = key.split("|", 1)
         return Analysis(aid, name, key, f"{variable} = {value}", "ADSL", "USUBJID", "M_COUNT",
                         _category("ADSL", variable, value))
+    if name == "disposition":
+        label, where = disposition_where(key)
+        return Analysis(aid, name, key, label, "ADSL", "USUBJID", "M_COUNT", where)
     if name == "exposure":
         if key == "duration":
-            return Analysis(aid, name, key, "Duration of exposure (days)", "ADEX", "AVAL", "M_SUMMARY", EXPOSED)
+            return Analysis(aid, name, key, "Duration of exposure (days)", "ADEX", "AVAL", "M_SUMMARY_TOTAL",
+                            EXPOSED)
         if key == "py":
             return Analysis(aid, name, key, "Total exposure (patient-years)", "ADEX", "AVAL", "M_SUM",
                             eq("ADEX", "PARAMCD", T.DURATION_YEARS))
-        days = int(key[2:])
-        return Analysis(aid, name, key, f"Participants exposed >= {days} days", "ADEX", "USUBJID", "M_COUNT",
-                        both(EXPOSED, Condition("ADEX", "AVAL", "GE", (str(days),))))
+        days = int(key[2:])   # on each participant's total over their pieces (ADEX records) of the group
+        return Analysis(aid, name, key, f"Participants exposed >= {days} days", "ADEX", "AVAL", total_method(days),
+                        EXPOSED)
     if name == "teae-overview":
         label, where = overview_rows(iss)[key]
         return Analysis(aid, name, key, label, "ADAE", "USUBJID", "M_COUNT", where)
-    if name in ("teae-soc-pt", "serious-teae-soc-pt"):
-        base = both(TEAE, eq("ADAE", "AESER", "Y")) if name.startswith("serious") else TEAE
-        level, _, rest = key.partition("|")
-        if level == "any":
-            return Analysis(aid, name, key, "Any TEAE", "ADAE", "USUBJID", "M_COUNT", base)
-        if level == "soc":
-            return Analysis(aid, name, key, rest, "ADAE", "USUBJID", "M_COUNT",
-                            both(base, _category("ADAE", "AEBODSYS", rest)))
-        soc, pt = rest.split("|", 1)
-        return Analysis(aid, name, key, f"{soc} / {pt}", "ADAE", "USUBJID", "M_COUNT",
-                        both(base, _category("ADAE", "AEBODSYS", soc), _category("ADAE", "AEDECOD", pt)))
+    if name == "teae-severity":
+        row, level = key.rsplit("|", 1)
+        label, where = soc_pt_where(SOC_PT_BASES[name], row)
+        value = MISSING_TEXT if level == MISSING_SEVERITY else level.upper()
+        return Analysis(aid, name, key, f"{label}: {level}", "ADAE", "USUBJID", "M_COUNT_MAX",
+                        both(where, eq("ADAE", severity, value)))
+    if name in SOC_PT_BASES:
+        label, where = soc_pt_where(SOC_PT_BASES[name], key)
+        return Analysis(aid, name, key, label, "ADAE", "USUBJID", "M_COUNT", where)
+    if name == "aesi-pt":
+        _, event, *pt = key.split("|", 2)
+        found = next(e for e in T.aesi_events(iss) if e["paramcd"] == event)
+        where = aesi_where(found)
+        if pt:
+            return Analysis(aid, name, key, f"{found['name']} / {pt[0]}", "ADAE", "USUBJID", "M_COUNT",
+                            both(where, _category("ADAE", "AEDECOD", pt[0])))
+        return Analysis(aid, name, key, found["name"], "ADAE", "USUBJID", "M_COUNT", where)
     if name == "aesi-eair":
         event, _, control = key.partition("|vs|")
         title = next(e["name"] for e in iss.events if e["paramcd"] == event)
@@ -277,30 +356,44 @@ def header_analysis(table: T.Table) -> Analysis:
                     "M_N", EXPOSED)
 
 
+def statistical(tables: dict[str, T.Table]) -> list[T.Table]:
+    """The tables whose cells are statistics: every table but the listings (kind "Listing"),
+    whose cells are records' values, not results of an analysis (they are ARS outputs without
+    analyses, :mod:`report.ars`, and have no ARD records)."""
+    return [t for t in tables.values() if t.kind != "Listing"]
+
+
 def analysis_catalogue(tables: dict[str, T.Table], iss) -> list[Analysis]:
-    """Every analysis of the tables, table by table, in row order (each once): the header N
-    of a table with group columns, then one per :func:`_row_key` of its cells."""
+    """Every analysis of the tables (not the listings, :func:`statistical`), table by table, in
+    row order (each once): the header N of a table with group columns, then one per
+    :func:`_row_key` of its cells."""
     out: list[Analysis] = []
-    for table in tables.values():
+    for table in statistical(tables):
         if any(c.group for c in table.columns):
             out.append(header_analysis(table))
         keys = dict.fromkeys(_row_key(table.name, r, c) for r, c in
                              zip(table.cells["row_id"].astype(str), table.cells["column"].astype(str)))
-        out += [define_analysis(table.name, key, iss) for key in keys]
+        severity = severity_variable(table.sources.get("ADAE", pd.DataFrame())) or "AESEV"
+        out += [define_analysis(table.name, key, iss, severity=severity) for key in keys]
     return out
 
 
 # --------------------------------------------------------------------------------------
 # groups
 # --------------------------------------------------------------------------------------
+def group_variable(group: str, iss) -> str:
+    """The variable a treatment group is in: a pooled group its pooled treatment TRTAGy (y its
+    pooling level, adam.groups.pooled_levels), any other group TRTA."""
+    levels = {g.label: y for y, g in enumerate(pooled_levels(iss), start=1)}
+    return f"TRTAG{levels[group]}" if group in levels else "TRTA"
+
+
 def group_where(dataset: str, group: str, iss) -> Condition:
-    """The records a treatment group counts in ``dataset``: in ADAE the group's own records or,
-    for a pooled group, those of the groups it pools (TRTA, the treatment at onset); in ADEX,
-    ADAETTE and ADSL (through the ADEX duration records) the group's records (TRTA)."""
-    members = T.group_members(iss).get(group, (group,))
-    if dataset == "ADAE" and (len(members) > 1 or members[0] != group):
-        return Condition("ADAE", "TRTA", "IN", tuple(members))
-    return eq("ADEX" if dataset == "ADSL" else dataset, "TRTA", group)
+    """The records a treatment group counts in ``dataset`` (as :func:`report.tables.in_groups`
+    counts them): those whose TRTA is the group or, for a pooled group, whose TRTAGy is
+    (:func:`group_variable`; a pooled group has no records of its own). ADAE, ADEX and ADAETTE
+    select their own records; ADSL's participants are those of the group's ADEX records."""
+    return eq("ADEX" if dataset == "ADSL" else dataset, group_variable(group, iss), group)
 
 
 # --------------------------------------------------------------------------------------
@@ -325,6 +418,12 @@ def _pool(iss) -> str:
     return ""
 
 
+def column_label(column: T.Column) -> str:
+    """A column's displayed header on one line, under its spanning header if it has one
+    (``Cream 1.5% (N=240) Mild``; the header N of such a group is labelled by the span alone)."""
+    return " ".join(f"{column.span or ''} {column.header}".split())
+
+
 def ard_frame(tables: dict[str, T.Table], iss, N: pd.Series) -> pd.DataFrame:
     """The Analysis Results Dataset of ``tables`` (:data:`ARD_COLUMNS`): table by table, the
     header N of each group column, then each cell's statistics in row, column and display order.
@@ -336,8 +435,8 @@ def ard_frame(tables: dict[str, T.Table], iss, N: pd.Series) -> pd.DataFrame:
                                "dataset": [a.dataset for a in catalogue], "variable": [a.variable for a in catalogue],
                                "where": [a.where_text() for a in catalogue]})
     parts = []
-    for table in tables.values():
-        groups = [c.group for c in table.columns if c.group]
+    for table in statistical(tables):
+        groups = list(dict.fromkeys(c.group for c in table.columns if c.group))
         header = pd.DataFrame({"row_id": T.HEADER_ROW, "row": -1, "row_label": "", "column": groups, "group": groups,
                                "stat": "N", "value": [float(N[g]) for g in groups], "denominator": np.nan,
                                "order": 0, "_key": "N"})
@@ -348,7 +447,9 @@ def ard_frame(tables: dict[str, T.Table], iss, N: pd.Series) -> pd.DataFrame:
         stats = stats.merge(cells, on=["row_id", "column"], how="left")
         frame = pd.concat([header, stats], ignore_index=True)
         frame["_col"] = frame["column"].map({c.key: i for i, c in enumerate(table.columns)}).fillna(-1)
-        frame["column_label"] = frame["column"].map({c.key: " ".join(c.header.split()) for c in table.columns})
+        labels = {c.group: " ".join(c.span.split()) for c in table.columns if c.group and c.span}  # header N
+        labels.update({c.key: column_label(c) for c in table.columns})
+        frame["column_label"] = frame["column"].map(labels)
         frame = frame.sort_values(["row", "_col", "order"], kind="mergesort").assign(output_id=table.name)
         parts.append(frame.merge(attributes, on=["output_id", "_key"], how="left", validate="many_to_one"))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*ARD_COLUMNS, "group"])

@@ -5,7 +5,8 @@ results of the ISS (the analyses of :mod:`report.ard`, so the define, the ARD an
 reporting event say the same):
 
 * the TEAE overview: one analysis result per row (ADAE, USUBJID, the row's where clause);
-* TEAEs by SOC and PT: one result (ADAE TRTEMFL = "Y"; AEBODSYS, AEDECOD by TRTA);
+* TEAEs by SOC and PT: one result (ADAE TRTEMFL = "Y"; AEBODSYS, AEDECOD by TRTA, a pooled
+  group by its TRTAGy);
 * the EAIR table: one result per event of interest (ADAETTE, ``ParameterOID`` PARAMCD, where
   PARAMCD is the event's; AVAL and CNSR by TRTA).
 
@@ -35,6 +36,12 @@ def checks_by_dataset(where) -> dict[str, tuple]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+def group_variables(iss) -> tuple[str, ...]:
+    """The variables the treatment groups are in: TRTA, and TRTAGy of each pooled group
+    (:func:`report.ard.group_variable`)."""
+    return tuple(dict.fromkeys(A.group_variable(g.label, iss) for g in iss.groups)) or ("TRTA",)
+
+
 def _result(analysis: A.Analysis, variables: tuple[str, ...], *, parameter: str | None = None) -> DA.AnalysisResult:
     checks = checks_by_dataset(analysis.where) if analysis.where is not None else {}
     datasets = [DA.AnalysisDataset(analysis.dataset, variables, checks.get(analysis.dataset, ()))]
@@ -42,7 +49,7 @@ def _result(analysis: A.Analysis, variables: tuple[str, ...], *, parameter: str 
     method = A.METHODS[analysis.method]
     where = analysis.where_text() or "all records"
     documentation = (f"{method.name}: {method.description}. Records: {analysis.dataset} where {where}; "
-                     f"population {A.ANALYSIS_SET}; by treatment group (TRTA). Results: report/results/ard.csv and "
+                     f"population {A.ANALYSIS_SET}; by treatment group (TRTA; a pooled group TRTAGy). Results: report/results/ard.csv and "
                      f"reporting-event.json, analysis {analysis.id}.")
     code = CODE.format(function=OUTPUT_NAMES[analysis.output][1], analysis=analysis.id)
     return DA.AnalysisResult(f"AR.{analysis.id.removeprefix('A_')}", analysis.name, tuple(datasets), documentation,
@@ -54,10 +61,11 @@ def arm_displays(iss) -> list[DA.ResultDisplay]:
     overview = [A.define_analysis("teae-overview", key, iss) for key in A.overview_rows(iss)]
     soc_pt = A.define_analysis("teae-soc-pt", "any", iss)
     eair = [A.define_analysis("aesi-eair", e["paramcd"], iss) for e in iss.events]
+    by = group_variables(iss)
     displays = [
-        ("teae-overview", [_result(x, ("USUBJID", "TRTA")) for x in overview]),
-        ("teae-soc-pt", [_result(soc_pt, ("USUBJID", "AEBODSYS", "AEDECOD", "TRTA"))]),
-        ("aesi-eair", [_result(x, ("AVAL", "CNSR", "TRTA"), parameter="IT.ADAETTE.PARAMCD") for x in eair]),
+        ("teae-overview", [_result(x, ("USUBJID", *by)) for x in overview]),
+        ("teae-soc-pt", [_result(soc_pt, ("USUBJID", "AEBODSYS", "AEDECOD", *by))]),
+        ("aesi-eair", [_result(x, ("AVAL", "CNSR", *by), parameter="IT.ADAETTE.PARAMCD") for x in eair]),
     ]
     return [DA.ResultDisplay(f"RD.{name}", name, OUTPUT_NAMES[name][0], tuple(results))
             for name, results in displays if results]

@@ -3,11 +3,12 @@
 ``reporting_event(tables, iss, ard)`` gives a ``ReportingEvent`` (the root of the ARS logical
 data model, ars_ldm.schema.json) in the shape of CDISC's example reporting events:
 
-* ``mainListOfContents``: the outputs (tables) in report order, each with its analyses;
+* ``mainListOfContents``: the outputs (tables, then listings) in report order, each with its analyses;
 * ``analysisSets``: the safety population (ADSL.SAFFL = "Y");
 * ``analysisGroupings``: the treatment groups, once per ADaM dataset the analyses read — a
   group's records differ by dataset (ADAE: the group's TRTA or, for a pooled group, those of
-  the groups it pools; ADEX and ADAETTE: the group's TRTA), as :func:`report.ard.group_where` says;
+  TRTA of a group, TRTAGy of a pooled group: a pooled group's records are its members'
+  records, which carry its label in TRTAGy), as :func:`report.ard.group_where` says;
 * ``dataSubsets``: each distinct where clause of the analyses (a condition, or an AND/OR
   compound expression of where clauses);
 * ``methods``: :data:`report.ard.METHODS`, their operations the statistics of the ARD (a
@@ -17,8 +18,9 @@ data model, ars_ldm.schema.json) in the shape of CDISC's example reporting event
   analysis set, data subset, grouping and ``results`` — the ARD's statistics, one
   OperationResult per statistic and group (``rawValue`` the full-precision number, omitted
   where not estimable; ``formattedValue`` the displayed cell on the cell's first statistic);
-* ``outputs``: the tables, each a display with its title, row-label header and footnotes,
-  and its RTF file.
+* ``outputs``: the tables and listings, each a display with its title, row-label header and
+  footnotes, and its RTF file. A listing (records, not statistics) is an output without
+  analyses: it is in the list of contents with no analyses and has no results.
 
 One source: the analyses, groupings, where clauses and results are the ARD's
 (:mod:`report.ard`), so the reporting event and ``results/ard.csv`` cannot disagree.
@@ -70,15 +72,17 @@ def groupings(iss, datasets: list[str]) -> list[dict]:
         groups = [{"id": group_id(dataset, g.number), "name": g.label, "level": 1, "order": i,
                    **_expression(A.group_where(dataset, g.label, iss), 1)}
                   for i, g in enumerate(T.ordered_groups(iss), start=1)]
-        out.append({"id": grouping_id(dataset), "name": f"Treatment group ({target}.TRTA)", "dataDriven": False,
+        out.append({"id": grouping_id(dataset), "name": f"Treatment group ({target}.TRTA; a pooled group {target}.TRTAGy)", "dataDriven": False,
                     "groupingDataset": target, "groupingVariable": "TRTA", "groups": groups})
     return out
 
 
-PERCENT_OF = {"M_COUNT": ("pct", "n", ("M_N", "N"))}
+PERCENT_OF = {m.id: ("pct", "n", ("M_N", "N")) for m in A.METHODS.values()
+              if [stat for stat, _ in m.operations] == ["n", "pct"]}
 """Percentages whose numerator and denominator are other operations' results (ARS
 ReferencedOperationRelationship): method -> (percentage, numerator in the same analysis,
-denominator (method, statistic) in the table's header-N analysis)."""
+denominator (method, statistic) in the table's header-N analysis): every count of participants
+with its percentage of the group's N (operations n and pct)."""
 
 
 def relationship_id(method: str, role: str) -> str:
@@ -143,7 +147,7 @@ def _display(table: T.Table) -> dict:
             {"order": i, "subSection": {"id": f"D_{table.name}_{short}_{i}", "text": t}}
             for i, t in enumerate(texts, start=1)]}
 
-    return {"id": f"D_{table.name}", "name": f"Table {table.number}", "version": 1, "displayTitle": table.caption,
+    return {"id": f"D_{table.name}", "name": f"{table.kind} {table.number}", "version": 1, "displayTitle": table.caption,
             "displaySections": [section("Title", "Title", [table.caption, table.population]),
                                 section("Rowlabel Header", "RLbHd", [" ".join(table.stub_header.split())]),
                                 section("Footnote", "Ftn", table.footnotes)]}

@@ -12,6 +12,7 @@ import pytest
 
 from report import ard as A
 from report import ars
+from report.catalogue import build_tables
 from report import tables as T
 from tests.test_tables import synthetic_analysis
 
@@ -31,7 +32,7 @@ def validator():
 def syn():
     analysis = synthetic_analysis()
     ctx = T.context(analysis)
-    tables = T.build_tables(analysis, ctx=ctx)
+    tables = build_tables(analysis, ctx=ctx)
     ard = A.ard_frame(tables, analysis.iss, ctx.N)
     return analysis, tables, ard, ars.reporting_event(tables, analysis.iss, ard)
 
@@ -87,7 +88,8 @@ def test_schema_rejects_a_broken_event(validator, syn):
 
 def test_reporting_event_known_entries(syn):
     """The synthetic ISS: the related-TEAE subset is TRTEMFL = "Y" and AREL = "RELATED"; the pooled
-    group "All active" counts the ADAE records of Low, Mid and High; High's any-TEAE n is 4 of 5."""
+    group "All active" (the first pooled level) counts the ADAE records of Low, Mid and High, which
+    carry it in TRTAG1; High's any-TEAE n is 4 of 5."""
     analysis, _, _, event = syn
     related = next(a for a in event["analyses"] if a["id"] == "A_teae-overview_related")
     subset = next(s for s in event["dataSubsets"] if s["id"] == related["dataSubsetId"])
@@ -97,8 +99,10 @@ def test_reporting_event_known_entries(syn):
         {"dataset": "ADAE", "variable": "AREL", "comparator": "EQ", "value": ["RELATED"]}]
     adae_groups = next(g for g in event["analysisGroupings"] if g["id"] == "AG_TRT_ADAE")["groups"]
     pooled = next(g for g in adae_groups if g["name"] == "All active")
-    assert pooled["condition"] == {"dataset": "ADAE", "variable": "TRTA", "comparator": "IN",
-                                   "value": ["Low", "Mid", "High"]}
+    assert pooled["condition"] == {"dataset": "ADAE", "variable": "TRTAG1", "comparator": "EQ",
+                                   "value": ["All active"]}
+    members = analysis.datasets["ADAE"].loc[analysis.datasets["ADAE"]["TRTAG1"] == "All active", "TRTA"]
+    assert set(members) == {"Low", "High"}   # Mid has no participants (N = 0)
     high = next(g["id"] for g in adae_groups if g["name"] == "High")
     anyteae = next(a for a in event["analyses"] if a["id"] == "A_teae-overview_any")
     mine = {r["operationId"]: r for r in anyteae["results"] if r["resultGroups"][0]["groupId"] == high}
@@ -114,3 +118,17 @@ def test_demo_reporting_event_is_valid_and_is_its_ard(validator, demo_package):
     event = json.loads((folder / "reporting-event.json").read_text(encoding="utf-8"))
     ard = pd.read_csv(folder / "ard.csv", keep_default_na=False, na_values={"value": [""]})
     check_event(validator, event, ard)
+
+
+def test_listings_are_outputs_without_analyses(syn):
+    """The listings (records, not statistics) are outputs "Listing n" of the reporting event, in its
+    list of contents after the tables, with no analyses (and no ARD records)."""
+    _, tables, ard, event = syn
+    listings = [t.name for t in tables.values() if t.kind == "Listing"]
+    assert listings == ["listing-deaths", "listing-sae", "listing-ae-discontinuation"]
+    contents = event["mainListOfContents"]["contentsList"]["listItems"]
+    assert [c["outputId"] for c in contents[-3:]] == [f"O_{n}" for n in listings]
+    assert all(c["sublist"]["listItems"] == [] for c in contents[-3:])
+    names = {o["id"]: o["displays"][0]["display"]["name"] for o in event["outputs"]}
+    assert names["O_listing-deaths"] == "Listing 1" and names["O_teae-overview"].startswith("Table ")
+    assert not set(ard["output_id"]) & set(listings)
