@@ -1,15 +1,10 @@
-"""Time units for exposure and time at risk.
-
-The number of days in a year is defined here and nowhere else. standards.md §5.1:
-"Patient-years: PY = days / 365.25 (tern uses 365.24 — pick 365.25 and keep it everywhere)".
-365.25 is the Julian year, also used by admiral (``compute_duration(out_unit = "years")``)
-and junco (``a_eair_j``); tern and metalite.ae divide by 365.24, so their patient-years are
-larger by a factor 365.25 / 365.24 (about 2.7e-5 relative) and their rates smaller.
-"""
+"""Time units for exposure and time at risk. The number of days in a year is
+:data:`specs.units.DAYS_PER_YEAR` (defined once for every floor; see its module)."""
 from __future__ import annotations
 
-DAYS_PER_YEAR = 365.25
-"""Days per (patient-)year used for every patient-year computation in trialpack."""
+from specs.units import DAYS_PER_YEAR
+
+__all__ = ["DAYS_PER_YEAR", "days_to_years"]
 
 
 def days_to_years(days):

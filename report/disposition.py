@@ -34,8 +34,8 @@ def disposition_table(analysis, *, ctx: Context | None = None, number: int = 2) 
     ctx = ctx or context(analysis)
     name = "disposition"
     people = _participants(ctx, [v for v in ("EOSSTT", "DCSREAS") if v in ctx.adsl])
-    if "EOSSTT" not in people:
-        people = people.assign(EOSSTT=None, DCSREAS=None)
+    # an ADSL variable nobody has may be dropped: no EOSSTT shows NA; no DCSREAS (nobody discontinued) no reason
+    people = people.assign(**{v: None for v in ("EOSSTT", "DCSREAS") if v not in people})
     status = people["EOSSTT"].astype(object)
     row_records, counts, lineage = [], [], [_header_lineage(ctx)]
 

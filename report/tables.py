@@ -570,7 +570,9 @@ def _count_cells(rows: pd.DataFrame, counts: pd.DataFrame, ctx: Context, table: 
 
 
 def _rows(records: list[tuple[str, str, int, bool]]) -> pd.DataFrame:
-    frame = pd.DataFrame(records, columns=["row_id", "row_label", "indent", "is_header"])
+    """The rows of a table (typed even when there are none: an empty table's masks stay boolean)."""
+    frame = pd.DataFrame(records, columns=["row_id", "row_label", "indent", "is_header"]).astype(
+        {"row_id": object, "row_label": object, "indent": "int64", "is_header": bool})
     frame.insert(0, "row", np.arange(len(frame)))
     return frame
 

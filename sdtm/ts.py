@@ -33,6 +33,7 @@ from sdtm.common import text
 from sdtm.config import StudyConfig
 from sdtm.tsparams import DESIGN_KEYS, codelist_of, entries, fda_parameters, parameter_codelists
 from specs.iso8601 import dtc_date
+from specs.units import DAYS_PER_YEAR
 from specs.model import Spec
 
 TS_COLUMNS = ["STUDYID", "DOMAIN", "TSSEQ", "TSPARMCD", "TSPARM", "TSVAL", "TSVALNF", "TSVALCD", "TSVCDREF",
@@ -177,7 +178,7 @@ def derive_age_limit(dm: pd.DataFrame, which: str, *, age: str = "AGE", unit: st
         return [TsValue(None, null_flavor="NI")]
     units = dm.loc[known, unit]
     main = units.mode().sort_values().iloc[0]
-    days = {"YEARS": 365.25, "MONTHS": 365.25 / 12, "WEEKS": 7.0, "DAYS": 1.0}
+    days = {"YEARS": DAYS_PER_YEAR, "MONTHS": DAYS_PER_YEAR / 12, "WEEKS": 7.0, "DAYS": 1.0}
     in_main = dm.loc[known, age].astype(float) * units.map(days).astype(float) / days[main]
     limit = np.floor(in_main.min()) if which == "min" else np.floor(in_main.max())
     return [TsValue(f"P{int(limit)}{AGE_UNITS[main]}")]
