@@ -14,6 +14,7 @@ from pathlib import Path
 from adam.adae import event_terms_text
 from adam.config import ISSConfig, related_terms
 from adam.groups import pooled_levels
+from adam.queries import SCOPES
 from adam.pools import AnalysisPool
 from specs.load import load_spec, standard_spec
 from specs.model import (Codelist, CodelistItem, Method, RangeCheck, Spec, Study, ValueLevel, VariableSpec,
@@ -79,8 +80,8 @@ def compose_adam_spec(iss: ISSConfig, standard: Spec | None = None) -> Spec:
         if "smq" in e:
             zz = f"{e['smq']:02d}"
             _codelist(spec, f"CL.SMQ{zz}NAM", f"SMQ {zz} Name", [(e["query"], None)], (f"SMQ{zz}NAM",))
-            _codelist(spec, f"CL.SMQ{zz}SC", f"SMQ {zz} Scope", [("BROAD", None), ("NARROW", None)], (f"SMQ{zz}SC",))
-            _codelist(spec, f"CL.SMQ{zz}SCN", f"SMQ {zz} Scope (N)", [("1", "BROAD"), ("2", "NARROW")],
+            _codelist(spec, f"CL.SMQ{zz}SC", f"SMQ {zz} Scope", [(s, None) for s in SCOPES], (f"SMQ{zz}SC",))
+            _codelist(spec, f"CL.SMQ{zz}SCN", f"SMQ {zz} Scope (N)", [(str(n), s) for n, s in enumerate(SCOPES, 1)],
                       (f"SMQ{zz}SCN",), data_type="integer")
     if iss.teae["not_emergent_value"] == "N":  # TRTEMFL takes Y and N (e.g. the CDISC pilot's SAP)
         for ds in spec.datasets:

@@ -41,7 +41,7 @@ from specs.columns import choose_text
 from specs.errors import InputError
 
 QUERY_FIELDS = ("query_name", "query_code", "scope", "term_level", "term_name", "term_code")
-SCOPES = ("BROAD", "NARROW")          # SMQzzSCN 1 and 2
+SCOPES = ("BROAD", "NARROW")          # SMQzzSC, in the order of their SMQzzSCN 1 and 2 (OCCDS's value list)
 TERM_LEVELS = {"PT": "AEDECOD", "LLT": "AELLT"}
 
 
@@ -172,8 +172,9 @@ def derive_standardised_queries(adae: pd.DataFrame, events: list[dict], queries:
         narrow = (by_pt == "NARROW") | (by_llt == "NARROW")
         out[f"SMQ{zz}NAM"] = choose_text([None, name], hit, index=adae.index)
         out[f"SMQ{zz}CD"] = np.where(hit, float(queries.code(name)), np.nan)
-        out[f"SMQ{zz}SC"] = choose_text([None, "BROAD", "NARROW"], hit * (1 + narrow), index=adae.index)
-        out[f"SMQ{zz}SCN"] = np.where(hit, np.where(narrow, 2.0, 1.0), np.nan)
+        scope_number = np.where(hit, 1 + narrow, 0)   # SCOPES' position + 1; 0 not in the query
+        out[f"SMQ{zz}SC"] = choose_text([None, *SCOPES], scope_number, index=adae.index)
+        out[f"SMQ{zz}SCN"] = np.where(hit, scope_number.astype("float64"), np.nan)
     return adae.assign(**out)
 
 
